@@ -1,0 +1,1 @@
+"""Command-line interface (Typer). Thin: parse arguments, call one function, print the result."""

@@ -1,0 +1,51 @@
+"""Exceptions raised by the domain and reference layers.
+
+Interfaces (CLI, API, web) turn these into one clear line for the user; a user never sees a traceback.
+Every error names *what* is wrong and *where* (a field path, a row, a reference row id).
+"""
+
+from __future__ import annotations
+
+
+class DualcarbonError(Exception):
+    """Base class. ``field`` is a dotted path to the offending input (``items[2].unit``) when known."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+    def at(self, field: str) -> DualcarbonError:
+        """Return the same error, located at ``field`` (prefixing any inner path)."""
+        self.field = f"{field}.{self.field}" if self.field else field
+        return self
+
+
+class InvalidInput(DualcarbonError):
+    """A value is missing, of the wrong type, negative where it must not be, or out of range."""
+
+
+class UnknownCarrier(DualcarbonError):
+    """An energy carrier name or id matches no carrier in the reference table."""
+
+
+class UnitMismatch(DualcarbonError):
+    """A unit is unknown, or of the wrong dimension for the quantity (e.g. kWh for coal)."""
+
+
+class MissingCoefficient(DualcarbonError):
+    """A reference value the computation needs is blank in the shipped tables.
+
+    The message says which row lacks the value and how an administrator imports the official table.
+    """
+
+
+class UnknownReferenceRow(DualcarbonError):
+    """A reference row id (benchmark, grade, factor) does not exist."""
+
+
+class AmbiguousProduct(DualcarbonError):
+    """A product name written by a respondent matches several benchmark rows."""
