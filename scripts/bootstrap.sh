@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what dualcarbon needs on a fresh machine: uv, the locked Python environment, and (for tests)
+# the services and Debian packages the suite talks to. Safe to run repeatedly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_uv() {
+  if ! command -v uv >/dev/null 2>&1; then
+    python3 -m pip install --quiet uv
+  fi
+}
+
+sync_env() {
+  uv sync --frozen --quiet
+}
+
+ensure_services() {
+  # PostgreSQL (store tests run on it as well as on SQLite)
+  if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
+    if command -v pg_ctlcluster >/dev/null 2>&1; then
+      pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+    fi
+    for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1 && break; sleep 1; done
+  fi
+  # Mosquitto (meter ingestion tests)
+  if command -v mosquitto >/dev/null 2>&1 && ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
+    mosquitto -d -c /etc/mosquitto/mosquitto.conf || true
+  fi
+}
+
+ensure_browser() {
+  if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+    if [ "$(id -u)" = "0" ]; then
+      apt-get update -qq >/dev/null 2>&1 || true
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+    else
+      echo "warning: chromium / fonts-noto-cjk missing and not root; browser tests will fail" >&2
+    fi
+  fi
+}
+
+case "${1:-run}" in
+  run) need_uv; sync_env ;;
+  test) need_uv; sync_env; ensure_services; ensure_browser ;;
+esac
