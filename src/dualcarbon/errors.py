@@ -49,3 +49,19 @@ class UnknownReferenceRow(DualcarbonError):
 
 class AmbiguousProduct(DualcarbonError):
     """A product name written by a respondent matches several benchmark rows."""
+
+
+class NotFound(DualcarbonError):
+    """The thing asked for does not exist — or exists outside the caller's scope (never say which)."""
+
+
+class PermissionDenied(DualcarbonError):
+    """The caller is known but their role or scope does not cover this action."""
+
+
+class AuthenticationFailed(DualcarbonError):
+    """No valid credentials: wrong password, unknown user, revoked/expired token, locked account."""
+
+
+class Conflict(DualcarbonError):
+    """The action does not fit the current state (submit an approved report, publish twice, duplicate)."""

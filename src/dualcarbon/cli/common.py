@@ -48,7 +48,8 @@ def friendly_errors(func: F) -> F:
         except Exception as exc:
             if os.environ.get("DUALCARBON_DEBUG"):
                 raise
-            raise fail(f"internal error ({type(exc).__name__}: {exc}); set DUALCARBON_DEBUG=1 for details",
-                       code=1) from None
+            raise fail(
+                f"internal error ({type(exc).__name__}: {exc}); set DUALCARBON_DEBUG=1 for details", code=1
+            ) from None
 
     return wrapper  # type: ignore[return-value]

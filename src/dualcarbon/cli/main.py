@@ -19,6 +19,8 @@ _GROUPS: list[tuple[str, str, str | None]] = [
     ("dualcarbon.cli.reference_cmd", "app", "reference"),
     ("dualcarbon.cli.assess_cmd", "template_app", "template"),
     ("dualcarbon.cli.assess_cmd", "register", None),
+    ("dualcarbon.cli.serve_cmd", "register", None),
+    ("dualcarbon.cli.admin_cmd", "register", None),
 ]
 
 for _module, _attr, _name in _GROUPS:

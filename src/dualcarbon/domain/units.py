@@ -19,7 +19,7 @@ import pint
 
 from dualcarbon.errors import UnitMismatch
 
-ureg: pint.UnitRegistry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+ureg: pint.UnitRegistry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)  # type: ignore[type-arg]
 ureg.define("kilogram_coal_equivalent = 29.3076 * megajoule = kgce")
 ureg.define("tonne_coal_equivalent = 1000 * kilogram_coal_equivalent = tce")
 ureg.define("gram_coal_equivalent = 0.001 * kilogram_coal_equivalent = gce")
@@ -80,11 +80,14 @@ _ALIASES: dict[str, str] = {
     "·": "*",
 }
 _ALIAS_PATTERN = re.compile("|".join(re.escape(k) for k in sorted(_ALIASES, key=len, reverse=True)))
+# Chinese energy statistics use the International Table calorie (4.1868 J, GB/T 2589: 1 kgce = 7000 kcal =
+# 29.3076 MJ); pint's bare ``cal`` is the thermochemical 4.184 J. Rewrite cal/kcal/Mcal/Gcal to the IT one.
+_CALORIE_PATTERN = re.compile(r"(?<![A-Za-z_])([kMG]?)cal(?![A-Za-z_])")
 
 
 def _normalise(text: str) -> str:
     cleaned = text.strip().replace("（", "(").replace("）", ")")
-    return _ALIAS_PATTERN.sub(lambda m: _ALIASES[m.group(0)], cleaned)
+    return _CALORIE_PATTERN.sub(r"\1cal_it", _ALIAS_PATTERN.sub(lambda m: _ALIASES[m.group(0)], cleaned))
 
 
 @lru_cache(maxsize=1024)
@@ -98,14 +101,14 @@ def parse_unit(text: str) -> pint.Unit:
     try:
         quantity = ureg.parse_expression(_normalise(text))
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, SyntaxError, TypeError,
-            AttributeError, ValueError) as exc:
+            AttributeError, ValueError, AssertionError) as exc:  # pint asserts on "kg//"
         raise UnitMismatch(f"unknown unit '{text}'") from exc
     if not isinstance(quantity, pint.Quantity):
         raise UnitMismatch(f"'{text}' is a number, not a unit")
     # Keep a multiplier (万 …) by folding it into a scaled unit.
     if quantity.magnitude != 1:
         return _scaled_unit(float(quantity.magnitude), str(quantity.units))
-    unit: pint.Unit = quantity.units
+    unit: pint.Unit = quantity.units  # type: ignore[assignment]
     return unit
 
 

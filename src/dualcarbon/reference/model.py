@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 IMPORT_HINT = (
-    "import the official table with `dualcarbon reference import FILE` "
-    "(see docs/reference-import.md)"
+    "import the official table with `dualcarbon reference import FILE` (see docs/reference-import.md)"
 )
 
 
@@ -122,7 +121,7 @@ class BenchmarkRow:
     grade_provenance: Provenance
     notes: str = ""
     lower_is_better: bool = True
-    aliases: tuple[str, ...] = field(default=())
+    aliases: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:

@@ -141,7 +141,9 @@ def imported_versions(data_dir: Path | None, table: str) -> list[dict[str, str]]
     return entries
 
 
-def _provenance(row: Row, table: str, source_key: str = "source", confidence_key: str = "confidence") -> Provenance:
+def _provenance(
+    row: Row, table: str, source_key: str = "source", confidence_key: str = "confidence"
+) -> Provenance:
     return Provenance(
         source=row.get(source_key, ""),
         confidence=row.get(confidence_key, ""),
@@ -201,7 +203,9 @@ class ReferenceSet:
         """Resolve a carrier by id, Chinese name, English name or alias (``电力``, ``electricity``, ``电``)."""
         found = self._carrier_index.get(_key(name_or_id))
         if found is None:
-            raise UnknownCarrier(f"unknown energy carrier '{name_or_id}' (see `dualcarbon reference list carriers`)")
+            raise UnknownCarrier(
+                f"unknown energy carrier '{name_or_id}' (see `dualcarbon reference list carriers`)"
+            )
         return found
 
     # ---- GB/T 2589 conversion coefficients -----------------------------------------------------
@@ -253,7 +257,9 @@ class ReferenceSet:
         table = self.tables["emission_factors"]
         for row in table.rows:
             if row["fuel"].startswith("热力"):
-                value = parse_number(row["carbon_content_per_heat"]) or parse_number(row["low_calorific_value"])
+                value = parse_number(row["carbon_content_per_heat"]) or parse_number(
+                    row["low_calorific_value"]
+                )
                 if value is not None:
                     return value, _provenance(row, table.name)
         raise MissingCoefficient(f"no heat emission factor row (热力) in emission_factors; {IMPORT_HINT}")
@@ -278,17 +284,29 @@ class ReferenceSet:
             else:
                 basis = "average"
             out.append(
-                GridFactor(row["row_id"], year, year_cell, row["scope"], row["region"], kind, basis, value,
-                           _provenance(row, table.name))
+                GridFactor(
+                    row["row_id"],
+                    year,
+                    year_cell,
+                    row["scope"],
+                    row["region"],
+                    kind,
+                    basis,
+                    value,
+                    _provenance(row, table.name),
+                )
             )
         return out
 
     def grid_factor(self, year: int, region: str = "全国", basis: str = "average") -> GridFactor:
         """Grid factor for a data year, a region (全国, a grid 华东…, or a province) and a 口径."""
-        matches = [f for f in self.grid_factors() if f.year == year and f.region == region and f.basis == basis]
+        matches = [
+            f for f in self.grid_factors() if f.year == year and f.region == region and f.basis == basis
+        ]
         if not matches:
-            have = sorted({(f.year, f.region) for f in self.grid_factors() if f.basis == basis and f.year},
-                          key=str)
+            have = sorted(
+                {(f.year, f.region) for f in self.grid_factors() if f.basis == basis and f.year}, key=str
+            )
             years = sorted({y for y, r in have if r == region and y is not None})
             raise MissingCoefficient(
                 f"no {basis} grid emission factor for year {year}, region '{region}' "
@@ -301,7 +319,9 @@ class ReferenceSet:
         table = self.tables["power_supply_coal_rate"]
         for row in table.rows:
             if row["year"].strip() == str(year):
-                rate = SupplyCoalRate(row["row_id"], year, parse_number(row["value"]), _provenance(row, table.name))
+                rate = SupplyCoalRate(
+                    row["row_id"], year, parse_number(row["value"]), _provenance(row, table.name)
+                )
                 if rate.value_gce_per_kwh is None:
                     raise MissingCoefficient(
                         f"供电标准煤耗 for {year} is blank in power_supply_coal_rate (row {row['row_id']}); "
@@ -330,8 +350,12 @@ class ReferenceSet:
             unit=row.get("unit", ""),
             benchmark=parse_number(row.get("benchmark_标杆水平")),
             baseline=parse_number(row.get("baseline_基准水平")),
-            policy_provenance=Provenance(row.get("policy_value_source", ""),
-                                         row.get("policy_value_confidence", ""), table, row.get("_version", "shipped")),
+            policy_provenance=Provenance(
+                row.get("policy_value_source", ""),
+                row.get("policy_value_confidence", ""),
+                table,
+                row.get("_version", "shipped"),
+            ),
             limit_standard=limit,
             grade_1=grade.get("1"),
             grade_2=grade.get("2"),
@@ -352,7 +376,9 @@ class ReferenceSet:
     def benchmark_row(self, row_id: str) -> BenchmarkRow:
         found = self._benchmark_index.get(row_id.strip())
         if found is None:
-            raise UnknownReferenceRow(f"unknown benchmark row id '{row_id}' (see `dualcarbon reference list`)")
+            raise UnknownReferenceRow(
+                f"unknown benchmark row id '{row_id}' (see `dualcarbon reference list`)"
+            )
         return found
 
 

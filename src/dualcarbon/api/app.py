@@ -1,0 +1,102 @@
+"""The FastAPI application: storage, error mapping, and the routers of every subject.
+
+``create_app(database_url)`` builds one app; the web UI (NiceGUI) mounts onto the same app in
+``dualcarbon.web``. Errors are JSON ``{"error": <kind>, "message": ..., "field": ...}`` with
+401 (no/invalid credentials), 403 (role does not allow), 404 (absent or out of scope), 409 (state
+conflict), 422 (invalid input).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import sessionmaker
+
+from dualcarbon.errors import (
+    AuthenticationFailed,
+    Conflict,
+    DualcarbonError,
+    NotFound,
+    PermissionDenied,
+)
+from dualcarbon.store.db import init_store, make_engine, resolve_database_url
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+# Routers by subject; each module exposes ``router`` (an APIRouter with its own prefix).
+ROUTER_MODULES: tuple[str, ...] = (
+    "dualcarbon.api.routes_auth",
+    "dualcarbon.api.routes_enterprises",
+    "dualcarbon.api.routes_reports",
+    "dualcarbon.api.routes_catalogs",
+    "dualcarbon.api.routes_admin",
+    "dualcarbon.api.routes_public",
+    "dualcarbon.api.routes_calc",
+)
+
+_STATUS: list[tuple[type[DualcarbonError], int]] = [
+    (AuthenticationFailed, 401),
+    (PermissionDenied, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+]
+
+
+def status_for(exc: DualcarbonError) -> int:
+    for kind, status in _STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 422
+
+
+def create_app(
+    database_url: str | None = None, *, data_dir: Path | None = None, migrate: bool = True
+) -> FastAPI:
+    url = database_url or resolve_database_url(data_dir)
+    engine = init_store(url) if migrate else make_engine(url)
+    app = FastAPI(
+        title="dualcarbon 双碳 API",
+        version="1",
+        description="Enterprise registry, period energy reports, efficiency catalog (能效清单目录) and appeals.",
+        openapi_url="/openapi.json",
+    )
+    app.state.engine = engine
+    app.state.session_factory = sessionmaker(engine, expire_on_commit=False)
+    app.state.data_dir = data_dir
+
+    @app.exception_handler(DualcarbonError)
+    async def _domain_error(_: Request, exc: DualcarbonError) -> JSONResponse:
+        status = status_for(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        body = {"error": type(exc).__name__, "message": exc.message, "field": exc.field}
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        location = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
+        return JSONResponse(
+            {"error": "InvalidInput", "message": first.get("msg"), "field": location or None}, status_code=422
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for module_name in ROUTER_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            log.debug("router %s not present", module_name)
+            continue
+        app.include_router(module.router)
+    return app
