@@ -100,8 +100,15 @@ def parse_unit(text: str) -> pint.Unit:
         raise UnitMismatch("unit is empty")
     try:
         quantity = ureg.parse_expression(_normalise(text))
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, SyntaxError, TypeError,
-            AttributeError, ValueError, AssertionError) as exc:  # pint asserts on "kg//"
+    except (
+        pint.errors.UndefinedUnitError,
+        pint.errors.DefinitionSyntaxError,
+        SyntaxError,
+        TypeError,
+        AttributeError,
+        ValueError,
+        AssertionError,
+    ) as exc:  # pint asserts on "kg//"
         raise UnitMismatch(f"unknown unit '{text}'") from exc
     if not isinstance(quantity, pint.Quantity):
         raise UnitMismatch(f"'{text}' is a number, not a unit")
