@@ -1,0 +1,103 @@
+"""Declarative base, column types and vocabularies shared by every store model.
+
+Owns: the SQLAlchemy ``Base`` (with a constraint naming convention so Alembic migrations name things
+deterministically on SQLite and PostgreSQL), the timezone-aware ``UTCDateTime`` column type, ``utcnow``,
+and the ``Literal`` vocabularies (states, kinds, roles) that models turn into CHECK constraints.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal, get_args
+
+from sqlalchemy import JSON, DateTime, Dialect, Double, MetaData, String
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+RegionLevel = Literal["province", "city", "district"]
+PeriodKind = Literal["year", "quarter", "month"]
+ReportState = Literal["draft", "submitted", "returned", "approved", "locked"]
+ReviewAction = Literal["submit", "return", "approve", "lock", "reopen"]
+EnergyUse = Literal["fuel", "feedstock", "conversion", "sold"]
+CatalogBasis = Literal["policy", "gb"]
+CatalogState = Literal["draft", "published", "superseded"]
+AppealState = Literal["filed", "under_review", "upheld", "rejected"]
+Role = Literal["admin", "regulator", "reviewer", "enterprise", "agency", "public"]
+Language = Literal["zh", "en"]
+JobState = Literal["queued", "running", "done", "failed"]
+
+REGION_LEVELS: tuple[RegionLevel, ...] = get_args(RegionLevel)
+PERIOD_KINDS: tuple[PeriodKind, ...] = get_args(PeriodKind)
+REPORT_STATES: tuple[ReportState, ...] = get_args(ReportState)
+REVIEW_ACTIONS: tuple[ReviewAction, ...] = get_args(ReviewAction)
+ENERGY_USES: tuple[EnergyUse, ...] = get_args(EnergyUse)
+CATALOG_BASES: tuple[CatalogBasis, ...] = get_args(CatalogBasis)
+CATALOG_STATES: tuple[CatalogState, ...] = get_args(CatalogState)
+APPEAL_STATES: tuple[AppealState, ...] = get_args(AppealState)
+ROLES: tuple[Role, ...] = get_args(Role)
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+JOB_STATES: tuple[JobState, ...] = get_args(JobState)
+
+#: SQL condition tying ``period`` to ``period_kind`` (0 for a year, 1-4 for a quarter, 1-12 for a month).
+PERIOD_RANGE_SQL = (
+    "(period_kind = 'year' AND period = 0)"
+    " OR (period_kind = 'quarter' AND period BETWEEN 1 AND 4)"
+    " OR (period_kind = 'month' AND period BETWEEN 1 AND 12)"
+)
+
+
+def one_of_sql(column: str, values: tuple[str, ...]) -> str:
+    """SQL text ``column IN ('a', 'b')`` for a CHECK constraint over a closed vocabulary."""
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
+
+
+def utcnow() -> datetime:
+    """The current instant as a timezone-aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python.
+
+    PostgreSQL stores ``timestamptz``; SQLite has no time zone, so values are stored as naive UTC and
+    UTC is attached again on load. Naive datetimes are refused on the way in: their zone is a guess.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store timezone-aware datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table in the dualcarbon database."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        datetime: UTCDateTime(),
+        float: Double(),
+        str: String(200),
+        dict[str, Any]: JSON(),
+    }

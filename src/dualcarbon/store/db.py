@@ -1,0 +1,156 @@
+"""Where the database is and how to talk to it: URL resolution, engines, store initialisation, sessions.
+
+Embedded default: a SQLite file ``dualcarbon.sqlite3`` in the data directory, in WAL mode so the CLI can
+write while the server reads. Production: PostgreSQL named by ``DUALCARBON_DATABASE_URL``.
+
+SQLite transactions: the stdlib driver's own BEGIN handling is switched off and SQLAlchemy emits BEGIN
+itself, so a transaction covers its SELECTs too. ``session_scope(engine)`` opens with ``BEGIN IMMEDIATE``
+(the write lock is taken up front, so read-then-write cannot fail half way with "database is locked");
+``session_scope(engine, write=False)`` opens a deferred transaction that never waits for writers.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy.orm import Session
+
+DATABASE_URL_ENV = "DUALCARBON_DATABASE_URL"
+DATA_DIR_ENV = "DUALCARBON_DATA_DIR"
+DEFAULT_DATA_DIR = Path("dualcarbon-data")
+SQLITE_FILENAME = "dualcarbon.sqlite3"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+# Execution option read by the SQLite "begin" hook: "DEFERRED" or "IMMEDIATE".
+_SQLITE_BEGIN_OPTION = "dualcarbon_sqlite_begin"
+
+
+def resolve_data_dir(data_dir: Path | None = None) -> Path:
+    """The data directory: ``data_dir``, else env ``DUALCARBON_DATA_DIR``, else ``./dualcarbon-data``."""
+    if data_dir is not None:
+        return Path(data_dir)
+    from_env = os.environ.get(DATA_DIR_ENV)
+    return Path(from_env) if from_env else DEFAULT_DATA_DIR
+
+
+def resolve_database_url(data_dir: Path | None = None) -> str:
+    """The database URL: env ``DUALCARBON_DATABASE_URL`` wins, else the SQLite file in the data directory."""
+    from_env = os.environ.get(DATABASE_URL_ENV)
+    if from_env:
+        return from_env
+    database = resolve_data_dir(data_dir).absolute() / SQLITE_FILENAME
+    return URL.create("sqlite+pysqlite", database=str(database)).render_as_string()
+
+
+def is_database_url(target: Path | str) -> bool:
+    """True when ``target`` is a database URL (``scheme://…``) rather than a data directory path."""
+    return isinstance(target, str) and "://" in target
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    """The database file of a SQLite URL; None for other backends and for in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def make_engine(url: str | URL, **engine_kwargs: Any) -> Engine:
+    """An engine for ``url``: SQLite gets WAL, foreign keys, a busy timeout; PostgreSQL gets pre-ping."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        engine_kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(parsed, **engine_kwargs)
+    engine = create_engine(parsed, **engine_kwargs)
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_sqlite_transaction)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    # None: the driver stops emitting BEGIN on its own; _begin_sqlite_transaction does it instead.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        _ensure_wal(cursor)
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def _ensure_wal(cursor: sqlite3.Cursor) -> None:
+    # WAL is persistent in the file, so this only switches a new database. Switching needs the file to
+    # itself and SQLite does not wait for that (no busy handler), so retry while another connection
+    # is in the middle of creating the same new database.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")  # in-memory databases answer "memory": fine
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    mode = connection.get_execution_options().get(_SQLITE_BEGIN_OPTION, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def writing(engine: Engine) -> Engine:
+    """``engine`` set up so each transaction takes SQLite's write lock at BEGIN (a no-op elsewhere)."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{_SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+
+
+def init_store(target: Path | str | None = None) -> Engine:
+    """Open the store and bring its schema to the newest migration (safe to call on every start).
+
+    ``target`` is a data directory (created if missing; its database per ``resolve_database_url``) or a
+    database URL. None means the configured default data directory.
+    """
+    from dualcarbon.store.migrate import upgrade
+
+    if target is not None and is_database_url(target):
+        url = str(target)
+    else:
+        data_dir = resolve_data_dir(None if target is None else Path(target))
+        data_dir.mkdir(parents=True, exist_ok=True)
+        url = resolve_database_url(data_dir)
+    db_file = sqlite_path(url)
+    if db_file is not None:
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    upgrade(engine)
+    return engine
+
+
+@contextmanager
+def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """One transaction: commit when the block ends normally, roll back on any exception.
+
+    Loaded objects stay usable after the block (``expire_on_commit=False``). ``write=False`` is for
+    read-only work on SQLite: it does not wait for a writer holding the lock.
+    """
+    session = Session(bind=writing(engine) if write else engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
