@@ -1,0 +1,291 @@
+"""Fixtures shared by every test package.
+
+* ``engine`` — a fresh, migrated, empty store, once on SQLite and once on PostgreSQL (127.0.0.1:5432,
+  trust auth; every test gets its own database ``dc_test_<hex>`` cloned from a migrated template, dropped
+  afterwards). If the server is unreachable the PostgreSQL cases skip, except when ``CI`` is set or
+  ``DUALCARBON_REQUIRE_PG=1``. ``database_url`` and ``pg_database`` give not-yet-migrated databases.
+* ``world`` — a store on each backend already holding a small region tree, three enterprises, one user
+  per role with a bearer token each. It is built once per backend and test session (argon2 hashing is
+  slow on purpose) and copied for every test (a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on
+  PostgreSQL), so tests may change it freely.
+* ``client`` — a ``TestClient`` of the API app over the ``world`` store.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, make_url, select, text
+from sqlalchemy.exc import OperationalError
+
+from dualcarbon.domain.identifiers import make_credit_code
+from dualcarbon.store.db import init_store, session_scope
+
+PG_ADMIN_URLS = (
+    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+    "postgresql+psycopg://root@127.0.0.1:5432/postgres",
+)
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def _pg_required() -> bool:
+    return bool(os.environ.get("CI")) or os.environ.get("DUALCARBON_REQUIRE_PG") == "1"
+
+
+@functools.cache
+def _pg_admin_url() -> str | None:
+    for url in PG_ADMIN_URLS:
+        admin = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        try:
+            with admin.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return url
+        except OperationalError:
+            continue
+        finally:
+            admin.dispose()
+    return None
+
+
+def _require_pg() -> str:
+    admin_url = _pg_admin_url()
+    if admin_url is None:
+        message = "PostgreSQL is not reachable on 127.0.0.1:5432 (users postgres, root)"
+        if _pg_required():
+            pytest.fail(message + "; required because CI or DUALCARBON_REQUIRE_PG=1 is set")
+        pytest.skip(message)
+    return admin_url
+
+
+def _pg_url(admin_url: str, name: str) -> str:
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+class _PgDatabases:
+    """Creates databases (optionally from a template) and drops them all at ``close``."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self.created: list[str] = []
+
+    def create(self, template: str | None = None) -> str:
+        name = f"dc_test_{secrets.token_hex(6)}"
+        clause = f' TEMPLATE "{template}"' if template else ""
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"{clause}'))
+        self.created.append(name)
+        return name
+
+    def drop(self, name: str) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.created.remove(name)
+
+    def close(self) -> None:
+        for name in reversed(list(self.created)):
+            self.drop(name)
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated, empty PostgreSQL database used as a CREATE DATABASE template (cloning beats migrating)."""
+    databases = _PgDatabases(_require_pg())
+    try:
+        name = databases.create()
+        init_store(_pg_url(databases.admin_url, name)).dispose()
+        yield name
+    finally:
+        databases.close()
+
+
+@pytest.fixture
+def pg_database() -> Iterator[Callable[..., str]]:
+    """Factory of fresh PostgreSQL databases (URLs), empty or cloned from ``template``; dropped at teardown."""
+    databases = _PgDatabases(_require_pg())
+    yield lambda template=None: _pg_url(databases.admin_url, databases.create(template))
+    databases.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of a fresh, not yet migrated database on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite+pysqlite:///{tmp_path / 'dualcarbon.sqlite3'}"
+    factory: Callable[..., str] = request.getfixturevalue("pg_database")
+    return factory()
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty store on each backend (PostgreSQL: a fresh clone of the migrated template)."""
+    if request.param == "sqlite":
+        url = f"sqlite+pysqlite:///{tmp_path / 'dualcarbon.sqlite3'}"
+    else:
+        factory: Callable[..., str] = request.getfixturevalue("pg_database")
+        url = factory(template=request.getfixturevalue("pg_template"))
+    store = init_store(url)  # migrates SQLite; a no-op check on the PostgreSQL clone
+    yield store
+    store.dispose()
+
+
+# ---- the seeded world ---------------------------------------------------------------------------
+PASSWORD = "correct-horse-battery-1"
+ENTERPRISES = {  # key → (credit code, name, region, industry code)
+    "a": (make_credit_code("91330302MA2AA0001"), "鹿城甲阀门有限公司", "330302", "C3443"),
+    "b": (make_credit_code("91330303MA2BB0002"), "龙湾乙水泥有限公司", "330303", "C3011"),
+    "c": (make_credit_code("91330106MA2CC0003"), "西湖丙纺织有限公司", "330106", "C1711"),
+}
+# username → (role, region code, enterprise key)
+USERS = {
+    "admin": ("admin", None, None),
+    "province": ("regulator", "330000", None),
+    "city": ("regulator", "330300", None),
+    "lucheng": ("regulator", "330302", None),
+    "longwan": ("regulator", "330303", None),
+    "expert": ("reviewer", "330300", None),
+    "ent_a": ("enterprise", None, "a"),
+    "ent_b": ("enterprise", None, "b"),
+    "agency": ("agency", None, None),
+}
+
+
+@dataclass
+class World:
+    """The seeded store of one test: its URL and engine, bearer tokens per user, credit codes per key."""
+
+    url: str
+    engine: Engine
+    tokens: dict[str, str]
+    read_only_token: str  # of user "city", scope "read"
+    codes: dict[str, str] = field(default_factory=lambda: {k: v[0] for k, v in ENTERPRISES.items()})
+    password: str = PASSWORD
+
+    def auth(self, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+
+def _seed_world(url: str) -> tuple[dict[str, str], str]:
+    from dualcarbon.services import accounts, auth, registry, registry_sites
+    from dualcarbon.services.access import SYSTEM
+    from dualcarbon.services.auth import principal_for
+    from dualcarbon.store.models import Region, User
+
+    store = init_store(url)
+    tokens: dict[str, str] = {}
+    try:
+        with session_scope(store) as session:
+            zj = Region.create("330000", "浙江省", "province")
+            wz = Region.create("330300", "温州市", "city", zj)
+            hz = Region.create("330100", "杭州市", "city", zj)
+            session.add_all(
+                [
+                    zj,
+                    wz,
+                    hz,
+                    Region.create("330302", "鹿城区", "district", wz),
+                    Region.create("330303", "龙湾区", "district", wz),
+                    Region.create("330106", "西湖区", "district", hz),
+                ]
+            )
+            session.flush()
+            for key, (code, name, region, industry) in ENTERPRISES.items():
+                registry.create_enterprise(
+                    session,
+                    SYSTEM,
+                    registry.EnterpriseSpec(code, name, region, industry, above_scale=True, key_energy_user=key != "c"),
+                )
+            registry_sites.add_production_unit(
+                session,
+                SYSTEM,
+                ENTERPRISES["b"][0],
+                registry_sites.UnitSpec("1号熟料线", 120.0, "万吨/年", "BM2023-061"),
+            )
+            for username, (role, region, enterprise) in USERS.items():
+                auth.create_user(
+                    session,
+                    SYSTEM,
+                    auth.NewUser(
+                        username,
+                        PASSWORD,
+                        role,
+                        region_code=region,
+                        enterprise_credit_code=ENTERPRISES[enterprise][0] if enterprise else None,
+                    ),
+                )
+            auth.assign_agency(session, SYSTEM, "agency", ENTERPRISES["a"][0])
+            session.flush()
+            for user in session.scalars(select(User)):
+                secret, _ = accounts.create_token(session, principal_for(session, user), name="test")
+                tokens[user.username] = secret
+            city = session.scalars(select(User).where(User.username == "city")).one()
+            read_only, _ = accounts.create_token(session, principal_for(session, city), name="ro", scopes="read")
+    finally:
+        store.dispose()
+    return tokens, read_only
+
+
+@dataclass
+class _Template:
+    url: str
+    tokens: dict[str, str]
+    read_only: str
+
+
+@pytest.fixture(scope="session")
+def _sqlite_world(tmp_path_factory: pytest.TempPathFactory) -> _Template:
+    path = tmp_path_factory.mktemp("world") / "template.sqlite3"
+    url = f"sqlite+pysqlite:///{path}"
+    tokens, read_only = _seed_world(url)
+    return _Template(str(path), tokens, read_only)
+
+
+@pytest.fixture(scope="session")
+def _pg_world() -> Iterator[tuple[_PgDatabases, _Template]]:
+    databases = _PgDatabases(_require_pg())
+    try:
+        name = databases.create()
+        tokens, read_only = _seed_world(_pg_url(databases.admin_url, name))
+        yield databases, _Template(name, tokens, read_only)
+    finally:
+        databases.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    """A private copy of the seeded world on each backend."""
+    copy: str | None = None
+    if request.param == "sqlite":
+        template: _Template = request.getfixturevalue("_sqlite_world")
+        path = tmp_path / "dualcarbon.sqlite3"
+        shutil.copyfile(template.url, path)
+        url = f"sqlite+pysqlite:///{path}"
+    else:
+        databases, template = request.getfixturevalue("_pg_world")
+        copy = databases.create(template=template.url)
+        url = _pg_url(databases.admin_url, copy)
+    store = init_store(url)
+    yield World(url, store, dict(template.tokens), template.read_only)
+    store.dispose()
+    if copy is not None:
+        databases.drop(copy)
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[TestClient]:
+    """The API app over the ``world`` store."""
+    from dualcarbon.api.app import create_app
+
+    app = create_app(world.url)
+    with TestClient(app) as test_client:
+        yield test_client
+    app.state.engine.dispose()
