@@ -127,6 +127,7 @@ def _scaled_unit(factor: float, base: str) -> pint.Unit:
     return unit
 
 
+@lru_cache(maxsize=1024)
 def conversion_factor(from_unit: str, to_unit: str) -> float:
     """Multiplier m such that ``value [from_unit] × m = value [to_unit]``.
 
