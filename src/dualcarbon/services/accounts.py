@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dualcarbon.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
+from dualcarbon.errors import AuthenticationFailed, InvalidInput, NotFound
 from dualcarbon.services import auth
-from dualcarbon.services.access import ROLE_LABELS_ZH, Principal, require_enterprise, require_role
+from dualcarbon.services.access import ROLE_LABELS_ZH, Principal, require_role
 from dualcarbon.services.auth import SESSION_SCOPE, hash_secret, issue_token, revoke_token
 from dualcarbon.store.models_registry import Enterprise, Region
-from dualcarbon.store.models_security import AgencyAssignment, ApiToken, RoleAssignment, User
+from dualcarbon.store.models_security import ApiToken, User
 
 TOKEN_SCOPES = ("read", "write")
 MAX_TOKEN_DAYS = 3650
@@ -153,25 +153,8 @@ def revoke(session: Session, actor: Principal, token_id: int) -> None:
 
 
 def assign_agency(session: Session, actor: Principal, username: str, credit_code: str) -> None:
-    """Let agency user ``username`` file for ``credit_code`` (admin, or a regulator over that enterprise).
-
-    Checks what ``auth.assign_agency`` leaves open: the enterprise must be in the actor's write scope (404
-    otherwise), the user must hold the agency role, and an existing assignment is a Conflict.
-    """
-    require_role(actor, "regulator")
-    enterprise = require_enterprise(session, actor, credit_code, write=True)
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFound(f"user '{username}' not found")
-    roles = session.scalars(select(RoleAssignment.role).where(RoleAssignment.user_id == user.id))
-    if "agency" not in set(roles):
-        raise InvalidInput(f"user '{username}' is not a service agency (role agency)", field="username")
-    taken = select(AgencyAssignment.id).where(
-        AgencyAssignment.user_id == user.id, AgencyAssignment.enterprise_id == enterprise.id
-    )
-    if session.scalar(taken) is not None:
-        raise Conflict(f"'{username}' is already assigned to {enterprise.credit_code}")
-    auth.assign_agency(session, actor, username, enterprise.credit_code)
+    """Let agency user ``username`` file for ``credit_code``; see :func:`dualcarbon.services.auth.assign_agency`."""
+    auth.assign_agency(session, actor, username, credit_code)
 
 
 def _target_user(session: Session, actor: Principal, username: str | None) -> User:

@@ -101,9 +101,7 @@ def create_user(session: Session, actor: Principal, spec: NewUser) -> User:
     session.add(user)
     session.flush()
     session.add(
-        RoleAssignment(
-            user_id=user.id, role=spec.role, region_code=spec.region_code, enterprise_id=enterprise_id
-        )
+        RoleAssignment(user_id=user.id, role=spec.role, region_code=spec.region_code, enterprise_id=enterprise_id)
     )
     session.flush()
     append_audit(
@@ -124,24 +122,32 @@ def create_user(session: Session, actor: Principal, spec: NewUser) -> User:
 
 
 def assign_agency(session: Session, actor: Principal, username: str, credit_code: str) -> None:
-    require_role(actor, "admin", "regulator")
+    """Let agency user ``username`` file for ``credit_code`` (admin, or a regulator over that enterprise).
+
+    The enterprise must be in the actor's write scope (404 otherwise), the user must hold the agency role,
+    and an existing assignment is a Conflict.
+    """
+    from dualcarbon.services.access import require_enterprise
+
+    require_role(actor, "regulator")
+    enterprise = require_enterprise(session, actor, credit_code, write=True)
     user = _user(session, username)
-    enterprise = session.scalar(select(Enterprise).where(Enterprise.credit_code == credit_code))
-    if enterprise is None:
-        raise NotFound(f"enterprise {credit_code} not found")
-    session.add(AgencyAssignment(user_id=user.id, enterprise_id=enterprise.id))
-    append_audit(
-        session, actor.username, "agency.assign", "user", str(user.id), None, {"enterprise_id": enterprise.id}
+    roles = set(session.scalars(select(RoleAssignment.role).where(RoleAssignment.user_id == user.id)))
+    if "agency" not in roles:
+        raise InvalidInput(f"user '{username}' is not a service agency (role agency)", field="username")
+    taken = select(AgencyAssignment.id).where(
+        AgencyAssignment.user_id == user.id, AgencyAssignment.enterprise_id == enterprise.id
     )
+    if session.scalar(taken) is not None:
+        raise Conflict(f"'{username}' is already assigned to {enterprise.credit_code}")
+    session.add(AgencyAssignment(user_id=user.id, enterprise_id=enterprise.id))
+    append_audit(session, actor.username, "agency.assign", "user", str(user.id), None, {"enterprise_id": enterprise.id})
 
 
 def list_users(session: Session, actor: Principal) -> list[tuple[User, list[RoleAssignment]]]:
     require_role(actor, "admin")
     users = list(session.scalars(select(User).order_by(User.username)))
-    return [
-        (u, list(session.scalars(select(RoleAssignment).where(RoleAssignment.user_id == u.id))))
-        for u in users
-    ]
+    return [(u, list(session.scalars(select(RoleAssignment).where(RoleAssignment.user_id == u.id)))) for u in users]
 
 
 def set_disabled(session: Session, actor: Principal, username: str, disabled: bool = True) -> None:
@@ -232,9 +238,7 @@ def issue_token(
     settings = security_settings()
     if lifetime is None:
         lifetime = (
-            timedelta(hours=settings.session_hours)
-            if scopes == SESSION_SCOPE
-            else timedelta(days=settings.token_days)
+            timedelta(hours=settings.session_hours) if scopes == SESSION_SCOPE else timedelta(days=settings.token_days)
         )
     token = ApiToken(
         user_id=user.id,
