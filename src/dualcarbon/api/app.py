@@ -56,9 +56,7 @@ def status_for(exc: DualcarbonError) -> int:
     return 422
 
 
-def create_app(
-    database_url: str | None = None, *, data_dir: Path | None = None, migrate: bool = True
-) -> FastAPI:
+def create_app(database_url: str | None = None, *, data_dir: Path | None = None, migrate: bool = True) -> FastAPI:
     url = database_url or resolve_database_url(data_dir)
     engine = init_store(url) if migrate else make_engine(url)
     app = FastAPI(

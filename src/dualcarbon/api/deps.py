@@ -55,11 +55,7 @@ def resolve_principal(request: Request, session: Session) -> Principal | None:
     secret = _bearer(request)
     if secret:
         user, token = resolve_token(session, secret)
-        if (
-            request.method not in SAFE_METHODS
-            and "write" not in token.scopes.split()
-            and token.scopes != SESSION_SCOPE
-        ):
+        if request.method not in SAFE_METHODS and "write" not in token.scopes.split() and token.scopes != SESSION_SCOPE:
             raise PermissionDenied("this token is read-only")
         return principal_for(session, user)
     cookie = request.cookies.get(SESSION_COOKIE)

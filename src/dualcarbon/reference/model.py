@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-IMPORT_HINT = (
-    "import the official table with `dualcarbon reference import FILE` (see docs/reference-import.md)"
-)
+IMPORT_HINT = "import the official table with `dualcarbon reference import FILE` (see docs/reference-import.md)"
 
 
 @dataclass(frozen=True)

@@ -141,9 +141,7 @@ def imported_versions(data_dir: Path | None, table: str) -> list[dict[str, str]]
     return entries
 
 
-def _provenance(
-    row: Row, table: str, source_key: str = "source", confidence_key: str = "confidence"
-) -> Provenance:
+def _provenance(row: Row, table: str, source_key: str = "source", confidence_key: str = "confidence") -> Provenance:
     return Provenance(
         source=row.get(source_key, ""),
         confidence=row.get(confidence_key, ""),
@@ -203,9 +201,7 @@ class ReferenceSet:
         """Resolve a carrier by id, Chinese name, English name or alias (``电力``, ``electricity``, ``电``)."""
         found = self._carrier_index.get(_key(name_or_id))
         if found is None:
-            raise UnknownCarrier(
-                f"unknown energy carrier '{name_or_id}' (see `dualcarbon reference list carriers`)"
-            )
+            raise UnknownCarrier(f"unknown energy carrier '{name_or_id}' (see `dualcarbon reference list carriers`)")
         return found
 
     # ---- GB/T 2589 conversion coefficients -----------------------------------------------------
@@ -257,9 +253,7 @@ class ReferenceSet:
         table = self.tables["emission_factors"]
         for row in table.rows:
             if row["fuel"].startswith("热力"):
-                value = parse_number(row["carbon_content_per_heat"]) or parse_number(
-                    row["low_calorific_value"]
-                )
+                value = parse_number(row["carbon_content_per_heat"]) or parse_number(row["low_calorific_value"])
                 if value is not None:
                     return value, _provenance(row, table.name)
         raise MissingCoefficient(f"no heat emission factor row (热力) in emission_factors; {IMPORT_HINT}")
@@ -300,13 +294,9 @@ class ReferenceSet:
 
     def grid_factor(self, year: int, region: str = "全国", basis: str = "average") -> GridFactor:
         """Grid factor for a data year, a region (全国, a grid 华东…, or a province) and a 口径."""
-        matches = [
-            f for f in self.grid_factors() if f.year == year and f.region == region and f.basis == basis
-        ]
+        matches = [f for f in self.grid_factors() if f.year == year and f.region == region and f.basis == basis]
         if not matches:
-            have = sorted(
-                {(f.year, f.region) for f in self.grid_factors() if f.basis == basis and f.year}, key=str
-            )
+            have = sorted({(f.year, f.region) for f in self.grid_factors() if f.basis == basis and f.year}, key=str)
             years = sorted({y for y, r in have if r == region and y is not None})
             raise MissingCoefficient(
                 f"no {basis} grid emission factor for year {year}, region '{region}' "
@@ -319,9 +309,7 @@ class ReferenceSet:
         table = self.tables["power_supply_coal_rate"]
         for row in table.rows:
             if row["year"].strip() == str(year):
-                rate = SupplyCoalRate(
-                    row["row_id"], year, parse_number(row["value"]), _provenance(row, table.name)
-                )
+                rate = SupplyCoalRate(row["row_id"], year, parse_number(row["value"]), _provenance(row, table.name))
                 if rate.value_gce_per_kwh is None:
                     raise MissingCoefficient(
                         f"供电标准煤耗 for {year} is blank in power_supply_coal_rate (row {row['row_id']}); "
@@ -376,9 +364,7 @@ class ReferenceSet:
     def benchmark_row(self, row_id: str) -> BenchmarkRow:
         found = self._benchmark_index.get(row_id.strip())
         if found is None:
-            raise UnknownReferenceRow(
-                f"unknown benchmark row id '{row_id}' (see `dualcarbon reference list`)"
-            )
+            raise UnknownReferenceRow(f"unknown benchmark row id '{row_id}' (see `dualcarbon reference list`)")
         return found
 
 

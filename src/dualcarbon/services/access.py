@@ -86,7 +86,8 @@ def enterprise_filter(principal: Principal, *, write: bool = False) -> ColumnEle
         return true()
     roles = ("regulator",) if write else ("regulator", "reviewer")
     conditions: list[ColumnElement[bool]] = [
-        in_region_subtree(Enterprise.region_code, root) for root in principal.region_roots(*roles)
+        in_region_subtree(Enterprise.region_code, root)  # type: ignore[arg-type]
+        for root in principal.region_roots(*roles)
     ]
     if not write and principal.is_unscoped_reviewer():
         return true()
@@ -101,23 +102,17 @@ def can_access_enterprise(
 ) -> bool:
     if principal.is_admin:
         return True
-    query = select(Enterprise.id).where(
-        Enterprise.id == enterprise.id, enterprise_filter(principal, write=write)
-    )
+    query = select(Enterprise.id).where(Enterprise.id == enterprise.id, enterprise_filter(principal, write=write))
     return session.scalar(query) is not None
 
 
-def require_enterprise(
-    session: Session, principal: Principal, credit_code: str, *, write: bool = False
-) -> Enterprise:
+def require_enterprise(session: Session, principal: Principal, credit_code: str, *, write: bool = False) -> Enterprise:
     """The enterprise with ``credit_code`` if the principal may read (write) it; else NotFound/Denied.
 
     Reading outside scope → NotFound (existence is not revealed). Writing to an enterprise the principal
     can read but not write (e.g. a reviewer) → PermissionDenied.
     """
-    enterprise = session.scalar(
-        select(Enterprise).where(Enterprise.credit_code == credit_code.strip().upper())
-    )
+    enterprise = session.scalar(select(Enterprise).where(Enterprise.credit_code == credit_code.strip().upper()))
     if enterprise is None or not can_access_enterprise(session, principal, enterprise):
         raise NotFound(f"enterprise {credit_code} not found")
     if write and not can_write_enterprise_data(session, principal, enterprise):
@@ -143,9 +138,7 @@ def region_in_scope(
         return False
     for root in principal.region_roots(*roles):
         root_region = session.get(Region, root)
-        if root_region and (
-            region.path == root_region.path or region.path.startswith(root_region.path + "/")
-        ):
+        if root_region and (region.path == root_region.path or region.path.startswith(root_region.path + "/")):
             return True
     return False
 
