@@ -21,6 +21,7 @@ _GROUPS: list[tuple[str, str, str | None]] = [
     ("dualcarbon.cli.assess_cmd", "register", None),
     ("dualcarbon.cli.serve_cmd", "register", None),
     ("dualcarbon.cli.admin_cmd", "register", None),
+    ("dualcarbon.cli.catalog_cmd", "app", "catalog"),
     ("dualcarbon.cli.demo_cmd", "register", None),
 ]
 

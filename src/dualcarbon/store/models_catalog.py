@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dualcarbon.store.base import (
@@ -65,6 +65,7 @@ class CatalogEntry(Base):
     """
 
     __tablename__ = "catalog_entry"
+    __table_args__ = (Index("ix_catalog_entry_catalog_id_tier", "catalog_id", "tier"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     catalog_id: Mapped[int] = mapped_column(ForeignKey("catalog.id", ondelete="CASCADE"), index=True)
