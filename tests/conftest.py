@@ -42,7 +42,8 @@ def _pg_required() -> bool:
 
 @functools.cache
 def _pg_admin_url() -> str | None:
-    for url in PG_ADMIN_URLS:
+    override = os.environ.get("DUALCARBON_TEST_PG_ADMIN_URL")  # another server, e.g. in CI
+    for url in (override,) if override else PG_ADMIN_URLS:
         admin = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
         try:
             with admin.connect() as connection:
