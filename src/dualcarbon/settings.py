@@ -51,3 +51,21 @@ def report_settings() -> ReportSettings:
     return ReportSettings(
         deviation_tolerance_pct=_float("DUALCARBON_REPORT_DEVIATION_TOLERANCE_PCT", 2.0),
     )
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Connection pool and admission limit of the served app (see docs/decisions/0007-admission-limit.md)."""
+
+    db_pool_size: int = 30  # connections the app's engine keeps
+    db_max_overflow: int = 10  # extra connections for the rare request that needs two (login)
+    max_in_flight: int = 30  # API requests inside the app at once; the rest wait in the event loop
+
+
+def server_settings() -> ServerSettings:
+    pool = _int("DUALCARBON_DB_POOL_SIZE", 30)
+    return ServerSettings(
+        db_pool_size=pool,
+        db_max_overflow=_int("DUALCARBON_DB_MAX_OVERFLOW", 10),
+        max_in_flight=min(_int("DUALCARBON_MAX_IN_FLIGHT", pool), pool),
+    )

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import sessionmaker
 
+from dualcarbon.api.admission import AdmissionLimit
 from dualcarbon.errors import (
     AuthenticationFailed,
     Conflict,
@@ -24,6 +25,7 @@ from dualcarbon.errors import (
     NotFound,
     PermissionDenied,
 )
+from dualcarbon.settings import server_settings
 from dualcarbon.store.db import init_store, make_engine, resolve_database_url
 
 log = logging.getLogger(__name__)
@@ -58,7 +60,10 @@ def status_for(exc: DualcarbonError) -> int:
 
 def create_app(database_url: str | None = None, *, data_dir: Path | None = None, migrate: bool = True) -> FastAPI:
     url = database_url or resolve_database_url(data_dir)
-    engine = init_store(url) if migrate else make_engine(url)
+    if migrate:
+        init_store(url).dispose()
+    server = server_settings()
+    engine = make_engine(url, pool_size=server.db_pool_size, max_overflow=server.db_max_overflow)
     app = FastAPI(
         title="dualcarbon 双碳 API",
         version="1",
@@ -68,6 +73,7 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
     app.state.engine = engine
     app.state.session_factory = sessionmaker(engine, expire_on_commit=False)
     app.state.data_dir = data_dir
+    app.add_middleware(AdmissionLimit, max_in_flight=server.max_in_flight)
 
     @app.exception_handler(DualcarbonError)
     async def _domain_error(_: Request, exc: DualcarbonError) -> JSONResponse:
