@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import Engine, event, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from dualcarbon.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
@@ -274,9 +277,48 @@ def resolve_token(session: Session, secret: str, *, session_only: bool = False) 
     user = session.get(User, token.user_id)
     if user is None or user.disabled:
         raise AuthenticationFailed("invalid or expired token")
-    if token.last_used_at is None or (now - token.last_used_at) > timedelta(minutes=5):
-        token.last_used_at = now  # throttled: a write per request would serialise readers on SQLite
+    if token.last_used_at is None or (now - token.last_used_at) > TOUCH_INTERVAL:
+        _touch_token(session, token.id, now)
     return user, token
+
+
+TOUCH_INTERVAL = timedelta(minutes=5)
+_touched: dict[int, float] = {}
+_touch_lock = threading.Lock()
+
+
+def _touch_token(session: Session, token_id: int, now: datetime) -> None:
+    """Record ``last_used_at`` at most once per interval per token and process, after the request's
+    transaction commits, best effort. Writing it inside every request made a burst of requests with one token all
+    write the same row: on SQLite most failed with "database is locked", on PostgreSQL they queued on the
+    row lock while holding pool connections (docs/benchmarks.md, Platform)."""
+    with _touch_lock:
+        last = _touched.get(token_id)
+        if last is not None and time.monotonic() - last < TOUCH_INTERVAL.total_seconds():
+            return
+        _touched[token_id] = time.monotonic()
+    bind = session.get_bind()
+    statement = (
+        update(ApiToken)
+        .where(ApiToken.id == token_id)
+        .where(or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOUCH_INTERVAL))
+        .values(last_used_at=now)
+    )
+    if not isinstance(bind, Engine):  # a session bound to one connection (tests): stay in its transaction
+        session.execute(statement)
+        return
+    engine = bind
+
+    def write_after_commit(_: Session) -> None:
+        # After the request's own transaction: writing earlier would, on SQLite, stop that transaction from
+        # upgrading to a write (its snapshot would be older than this commit).
+        try:
+            with engine.begin() as connection:
+                connection.execute(statement)
+        except DBAPIError:
+            pass  # the next use retries; a missed timestamp is harmless
+
+    event.listen(session, "after_commit", write_after_commit, once=True)
 
 
 def revoke_token(session: Session, actor: Principal, token_id: int) -> None:
