@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import sessionmaker
+from starlette.routing import Match
 
 from dualcarbon.api.admission import AdmissionLimit
 from dualcarbon.errors import (
@@ -103,4 +104,33 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
             log.debug("router %s not present", module_name)
             continue
         app.include_router(module.router)
+    _json_for_unknown_api_paths(app)
     return app
+
+
+def _json_for_unknown_api_paths(app: FastAPI) -> None:
+    """Unknown paths under /api/ answer JSON 404 (405 when the path exists with other methods), instead of
+    falling through to the web UI mounted at / after this app is built."""
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+    real_routes = list(app.router.routes)  # everything registered before the catch-all
+
+    def allowed_methods(request: Request) -> list[str]:
+        found = []
+        for method in methods:
+            scope = {**request.scope, "method": method}
+            if any(route.matches(scope)[0] == Match.FULL for route in real_routes):
+                found.append(method)
+        return found
+
+    @app.api_route(API_PREFIX + "/{path:path}", methods=methods, include_in_schema=False)
+    def _unknown(request: Request, path: str) -> JSONResponse:
+        allowed = allowed_methods(request)
+        if allowed:
+            return JSONResponse(
+                {"error": "MethodNotAllowed", "message": f"{request.method} is not allowed here", "field": None},
+                status_code=405,
+                headers={"Allow": ", ".join(allowed)},
+            )
+        return JSONResponse(
+            {"error": "NotFound", "message": f"no endpoint {request.url.path}", "field": None}, status_code=404
+        )
