@@ -9,16 +9,18 @@ cookie when they come with the session cookie).
 from __future__ import annotations
 
 import hmac
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from dualcarbon.errors import AuthenticationFailed, PermissionDenied
 from dualcarbon.services.access import PUBLIC, Principal
 from dualcarbon.services.auth import SESSION_SCOPE, principal_for, resolve_token
+from dualcarbon.settings import security_settings
 
 SESSION_COOKIE = "dc_session"
 CSRF_COOKIE = "dc_csrf"
@@ -104,3 +106,12 @@ Paging = Annotated[Page, Depends(page_params)]
 def page_response(items: list[dict[str, object]], total: int, page: Page) -> dict[str, object]:
     """The list envelope every list endpoint returns."""
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
+
+
+def set_session_cookies(response: Response, secret: str) -> None:
+    """Set the browser session cookie (HttpOnly) and the CSRF cookie (readable by the page), both SameSite=Strict."""
+    settings = security_settings()
+    max_age = settings.session_hours * 3600
+    common = {"max_age": max_age, "path": "/", "samesite": "strict", "secure": settings.secure_cookies}
+    response.set_cookie(SESSION_COOKIE, secret, httponly=True, **common)  # type: ignore[arg-type]
+    response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(24), httponly=False, **common)  # type: ignore[arg-type]

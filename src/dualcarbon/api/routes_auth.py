@@ -14,7 +14,6 @@ the lock must persist although the request fails with 401.
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,11 +25,17 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from dualcarbon.api.app import API_PREFIX
-from dualcarbon.api.deps import CSRF_COOKIE, SESSION_COOKIE, Caller, DbSession, resolve_principal
+from dualcarbon.api.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    Caller,
+    DbSession,
+    resolve_principal,
+    set_session_cookies,
+)
 from dualcarbon.errors import AuthenticationFailed, InvalidInput, PermissionDenied
 from dualcarbon.services import accounts
 from dualcarbon.services.auth import authenticate, end_session, principal_for
-from dualcarbon.settings import security_settings
 from dualcarbon.store.db import session_scope
 
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
@@ -151,26 +156,7 @@ async def browser_login(request: Request, response: Response) -> dict[str, Any]:
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         await run_in_threadpool(_end_session, request.app.state.engine, old)
-    settings = security_settings()
-    max_age = settings.session_hours * 3600
-    response.set_cookie(
-        SESSION_COOKIE,
-        login.secret,
-        max_age=max_age,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=settings.secure_cookies,
-    )
-    response.set_cookie(
-        CSRF_COOKIE,
-        secrets.token_urlsafe(24),
-        max_age=max_age,
-        path="/",
-        httponly=False,
-        samesite="strict",
-        secure=settings.secure_cookies,
-    )
+    set_session_cookies(response, login.secret)
     return login.account | {"expires_at": login.expires_at}
 
 

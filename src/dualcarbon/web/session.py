@@ -24,7 +24,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session, sessionmaker
 
-from dualcarbon.api.deps import CSRF_COOKIE, SESSION_COOKIE
+from dualcarbon.api.deps import CSRF_COOKIE, SESSION_COOKIE, set_session_cookies
 from dualcarbon.errors import AuthenticationFailed
 from dualcarbon.reference import ReferenceSet, load_reference
 from dualcarbon.reference.tables import manifest_path
@@ -127,25 +127,7 @@ def install_session_routes(app: FastAPI) -> None:
             session.commit()
         response = RedirectResponse(target, status_code=303)
         settings = security_settings()
-        max_age = settings.session_hours * 3600
-        response.set_cookie(
-            SESSION_COOKIE,
-            secret,
-            max_age=max_age,
-            path="/",
-            httponly=True,
-            samesite="strict",
-            secure=settings.secure_cookies,
-        )
-        response.set_cookie(
-            CSRF_COOKIE,
-            secrets.token_urlsafe(24),
-            max_age=max_age,
-            path="/",
-            httponly=False,
-            samesite="strict",
-            secure=settings.secure_cookies,
-        )
+        set_session_cookies(response, secret)
         if LANG_COOKIE not in request.cookies:
             response.set_cookie(LANG_COOKIE, language, path="/", samesite="strict", secure=settings.secure_cookies)
         return response
