@@ -31,11 +31,11 @@ from dualcarbon.assess.catalog import write_catalog
 from dualcarbon.assess.columns import GB_SHEETS, SURVEY_COLUMNS
 from dualcarbon.assess.example import example_rows
 from dualcarbon.assess.pipeline import assess_survey
-from dualcarbon.assess.products import ProductCatalog
 from dualcarbon.assess.template import write_survey_workbook
+from dualcarbon.core.errors import DualcarbonError
 from dualcarbon.domain.efficiency import classify_row
 from dualcarbon.domain.identifiers import validate_credit_code, validate_region_code
-from dualcarbon.errors import DualcarbonError
+from dualcarbon.domain.products import ProductCatalog
 from dualcarbon.reference import ReferenceSet, shipped_reference
 
 SEED = 7

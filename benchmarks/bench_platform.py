@@ -44,6 +44,8 @@ from platform_baseline import catalog_floor, copy_reports
 from platform_load import LoadResult, python_load, wrk_available, wrk_load
 from sqlalchemy import Engine, create_engine, make_url, text
 
+from dualcarbon.catalog import service_generate as catalog_generate
+from dualcarbon.catalog import service_publish as catalog_publish
 from dualcarbon.demo.people import (
     CHUNK,
     NoProgress,
@@ -55,8 +57,7 @@ from dualcarbon.demo.people import (
 from dualcarbon.demo.plan import DemoSpec, latest_complete_year, plan_city
 from dualcarbon.demo.workflow import BASIS, EDITION, reviewer_for
 from dualcarbon.reference import shipped_reference
-from dualcarbon.services import catalog_generate, catalog_publish
-from dualcarbon.services import reports as report_service
+from dualcarbon.reports import service as report_service
 from dualcarbon.store.db import init_store, session_scope
 
 HERE = Path(__file__).resolve().parent
@@ -312,7 +313,7 @@ def _endpoint_runs(
 def run_load(url: str, info: dict[str, Any], args: argparse.Namespace) -> list[dict[str, Any]]:
     """Latency of the two list endpoints and of the floor routes; see the module docstring.
 
-    1. The app as served (``create_app`` with its pool and admission limit from ``dualcarbon.settings``):
+    1. The app as served (``create_app`` with its pool and admission limit from ``dualcarbon.core.settings``):
        a burst of ``concurrency`` requests with a fresh token, then the full matrix (concurrency 1 and
        ``concurrency``; Python generator and wrk) for the two endpoints and the two floor routes.
     2. Only with ``--pool-size`` / ``--admit``: the same matrix with the app's engine replaced by one with

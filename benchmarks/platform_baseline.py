@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import Engine, Table, bindparam, insert, select, update
 
 import dualcarbon.store.models  # noqa: F401 - registers every table on the metadata
+from dualcarbon.registry.models import in_region_subtree
 from dualcarbon.store.base import Base
-from dualcarbon.store.models_registry import in_region_subtree
 
 TABLES = Base.metadata.tables
 _CHUNK = 1_000

@@ -2,7 +2,7 @@
 
     uv run python benchmarks/platform_server.py --database-url URL --port PORT [--data-dir DIR] [--workers N]
 
-Builds the app exactly as ``dualcarbon serve`` does (``dualcarbon.api.app.create_app`` with the web UI
+Builds the app exactly as ``dualcarbon serve`` does (``dualcarbon.app.api.create_app`` with the web UI
 mounted by ``dualcarbon.web.mount_web``) and, before mounting the UI, adds:
 
 * ``GET /bench/floor/enterprises`` and ``GET /bench/floor/entries`` — plain sync FastAPI routes returning
@@ -34,8 +34,9 @@ BENCH_ENV = "DUALCARBON_BENCH_SETTINGS"
 
 def floor_bodies(database_url: str, limit: int, catalog_id: int | None) -> dict[str, dict[str, Any]]:
     """One page of each list, as the services return it to an administrator, in the list envelope."""
-    from dualcarbon.services import catalog, registry
-    from dualcarbon.services.access import SYSTEM
+    from dualcarbon.catalog import service as catalog
+    from dualcarbon.core.access import SYSTEM
+    from dualcarbon.registry import service as registry
     from dualcarbon.store.db import make_engine, session_scope
 
     engine = make_engine(database_url)
@@ -55,8 +56,8 @@ def make_app() -> Any:
     """The app (a factory, so uvicorn can start several workers); settings come from the environment."""
     from fastapi import FastAPI
 
-    from dualcarbon.api.app import create_app
-    from dualcarbon.web import mount_web
+    from dualcarbon.app.api import create_app
+    from dualcarbon.app.web import mount_web
 
     database_url, data_dir, limit, catalog, pool_size, admit = os.environ[BENCH_ENV].split("|")
     app: FastAPI = create_app(database_url, data_dir=Path(data_dir) if data_dir else None)

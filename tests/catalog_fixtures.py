@@ -44,14 +44,15 @@ import pytest
 from sqlalchemy import Engine, create_engine, make_url, select, text
 from sqlalchemy.exc import OperationalError
 
+from dualcarbon.accounts import service_auth as auth
+from dualcarbon.accounts.models import User
+from dualcarbon.accounts.service_auth import NewUser, create_user, principal_for
+from dualcarbon.core.access import SYSTEM, Principal
 from dualcarbon.domain.identifiers import make_credit_code
 from dualcarbon.reference import ReferenceSet, load_reference
-from dualcarbon.services import auth
-from dualcarbon.services.access import SYSTEM, Principal
-from dualcarbon.services.auth import NewUser, create_user, principal_for
-from dualcarbon.services.reports_workflow import approve, create_report, submit
+from dualcarbon.registry.models import Enterprise, Region
+from dualcarbon.reports.service_workflow import approve, create_report, submit
 from dualcarbon.store.db import init_store, session_scope
-from dualcarbon.store.models import Enterprise, Region, User
 
 PASSWORD = "secret-pass-1"
 CLINKER = "BM2023-061"

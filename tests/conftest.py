@@ -23,11 +23,19 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings
 from sqlalchemy import Engine, create_engine, make_url, select, text
 from sqlalchemy.exc import OperationalError
 
 from dualcarbon.domain.identifiers import make_credit_code
+from dualcarbon.registry.models import Enterprise, Region
 from dualcarbon.store.db import init_store, session_scope
+
+# No wall-clock deadlines anywhere: on a loaded 2-core CI machine a slow example is not a failure.
+# ``ci`` also prints the blob to reproduce a failure and derandomises, so a CI run is repeatable.
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True, max_examples=50)
+settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 PG_ADMIN_URLS = (
     "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
@@ -176,10 +184,14 @@ class World:
 
 
 def _seed_world(url: str) -> tuple[dict[str, str], str]:
-    from dualcarbon.services import accounts, auth, registry, registry_sites
-    from dualcarbon.services.access import SYSTEM
-    from dualcarbon.services.auth import principal_for
-    from dualcarbon.store.models import Region, User
+    from dualcarbon.accounts import service as accounts
+    from dualcarbon.accounts import service_auth as auth
+    from dualcarbon.accounts.models import User
+    from dualcarbon.accounts.service_auth import principal_for
+    from dualcarbon.core.access import SYSTEM
+    from dualcarbon.registry import service as registry
+    from dualcarbon.registry import service_sites as registry_sites
+    from dualcarbon.registry.models import Region
 
     store = init_store(url)
     tokens: dict[str, str] = {}
@@ -284,9 +296,40 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
 @pytest.fixture
 def client(world: World) -> Iterator[TestClient]:
     """The API app over the ``world`` store."""
-    from dualcarbon.api.app import create_app
+    from dualcarbon.app.api import create_app
 
     app = create_app(world.url)
     with TestClient(app) as test_client:
         yield test_client
     app.state.engine.dispose()
+
+
+@pytest.fixture
+def zhejiang(engine: Engine) -> Engine:
+    """The engine with a small region tree (浙江 → 温州 → 瑞安, 鹿城; 杭州 → 西湖) and one enterprise."""
+    with session_scope(engine) as session:
+        zj = Region.create("330000", "浙江省", "province")
+        wz = Region.create("330300", "温州市", "city", zj)
+        hz = Region.create("330100", "杭州市", "city", zj)
+        session.add_all(
+            [
+                zj,
+                wz,
+                hz,
+                Region.create("330381", "瑞安市", "district", wz),
+                Region.create("330302", "鹿城区", "district", wz),
+                Region.create("330106", "西湖区", "district", hz),
+            ]
+        )
+        session.flush()
+        session.add(
+            Enterprise(
+                credit_code="91330381MA2AAAAA1X",
+                name="瑞安某某泵业有限公司",
+                region_code="330381",
+                industry_code="C3441",
+                above_scale=True,
+                key_energy_user=False,
+            )
+        )
+    return engine

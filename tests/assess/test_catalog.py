@@ -14,7 +14,7 @@ from dualcarbon.assess import catalog as catalog_module
 from dualcarbon.assess.catalog import write_catalog
 from dualcarbon.assess.example import example_path
 from dualcarbon.assess.pipeline import assess_survey
-from dualcarbon.errors import InvalidInput
+from dualcarbon.core.errors import InvalidInput
 from dualcarbon.reference import ReferenceSet
 
 GB_SHEETS = ["1级", "2级", "3级", "未达到3级限定值"]

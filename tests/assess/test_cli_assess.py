@@ -9,7 +9,7 @@ from typing import Any
 import openpyxl
 from typer.testing import CliRunner
 
-from dualcarbon.cli.main import app
+from dualcarbon.app.cli import app
 
 runner = CliRunner()
 

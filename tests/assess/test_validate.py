@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dualcarbon.assess.pipeline import assess_survey
-from dualcarbon.errors import InvalidInput
+from dualcarbon.core.errors import InvalidInput
 from dualcarbon.reference import ReferenceSet
 
 MakeCsv = Callable[..., Path]

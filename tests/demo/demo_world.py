@@ -62,7 +62,7 @@ def _read_logins(path: Path) -> dict[str, DemoLogin]:
 
 
 def sqlite_world(tmp: Path) -> DemoWorld:
-    from dualcarbon.cli.main import app
+    from dualcarbon.app.cli import app
 
     directory = tmp / "workspace"
     result = CliRunner().invoke(

@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from dualcarbon.catalog import service as catalog
+from dualcarbon.catalog import service_appeals as appeals
+from dualcarbon.core.access import SYSTEM
 from dualcarbon.demo import summarise
 from dualcarbon.demo.plan import TIERS
 from dualcarbon.domain.identifiers import validate_credit_code
-from dualcarbon.services import appeals, catalog, registry
-from dualcarbon.services import reports as report_service
-from dualcarbon.services.access import SYSTEM
+from dualcarbon.registry import service as registry
+from dualcarbon.reports import service as report_service
 from dualcarbon.store.audit import verify_audit_chain
 from dualcarbon.store.db import session_scope
 
@@ -107,7 +109,7 @@ def test_later_catalog_adds_the_late_approvals(demo: DemoWorld) -> None:
     with session_scope(demo.engine, write=False) as session:
         first = catalog.list_catalogs(session, SYSTEM, half=SPEC.halves[1])[0][0]
         second = catalog.list_catalogs(session, SYSTEM, half=SPEC.halves[2], state="superseded")[0][0]
-        from dualcarbon.services.catalog_publish import diff_catalogs
+        from dualcarbon.catalog.service_publish import diff_catalogs
 
         diff = diff_catalogs(session, SYSTEM, second["id"], first["id"])
     assert {item["credit_code"] for item in diff["added"]} == late
@@ -145,7 +147,7 @@ def test_overdue_list_names_the_unfiled(demo: DemoWorld) -> None:
 # ---- the printed logins against the API ------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def api(demo: DemoWorld) -> Any:
-    from dualcarbon.api.app import create_app
+    from dualcarbon.app.api import create_app
 
     app = create_app(demo.url)
     with TestClient(app) as client:

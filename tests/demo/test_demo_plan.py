@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dualcarbon.core.errors import InvalidInput
 from dualcarbon.demo import DemoSpec, latest_complete_year, plan_city
 from dualcarbon.demo.plan import (
     LATEST_FATES,
@@ -21,7 +22,6 @@ from dualcarbon.demo.plan import (
 )
 from dualcarbon.demo.profiles import DISTRICTS, FIELDS
 from dualcarbon.domain.identifiers import validate_credit_code, validate_region_code
-from dualcarbon.errors import InvalidInput
 from dualcarbon.reference import shipped_reference
 
 CEMENT = next(profile for profile in FIELDS if profile.key == "cement")

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dualcarbon.cli.main import app
+from dualcarbon.app.cli import app
+from dualcarbon.core.errors import Conflict
 from dualcarbon.demo.build import DemoLogin
 from dualcarbon.demo.workspace import (
     LOGINS_FILE,
@@ -19,7 +20,6 @@ from dualcarbon.demo.workspace import (
     prepare_workspace,
     write_logins,
 )
-from dualcarbon.errors import Conflict
 
 
 def test_new_directory_is_created_with_its_marker(tmp_path: Path) -> None:

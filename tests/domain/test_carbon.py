@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dualcarbon.core.errors import InvalidInput, MissingCoefficient, UnitMismatch, UnknownCarrier
 from dualcarbon.domain.carbon import (
     CARBONATE_FACTORS_TCO2_PER_T,
     carbon_inventory,
@@ -24,7 +25,6 @@ from dualcarbon.domain.heat import (
     steam_co2,
     steam_heat_gj,
 )
-from dualcarbon.errors import InvalidInput, MissingCoefficient, UnitMismatch, UnknownCarrier
 from dualcarbon.reference import shipped_reference
 
 REF = shipped_reference()

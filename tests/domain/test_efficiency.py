@@ -12,9 +12,9 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from dualcarbon.core.errors import InvalidInput, MissingCoefficient, UnitMismatch
+from dualcarbon.core.vocab import GRADE_TIERS, POLICY_TIERS
 from dualcarbon.domain.efficiency import (
-    GRADE_TIERS,
-    POLICY_TIERS,
     classify_against_benchmark,
     classify_against_grades,
     classify_row,
@@ -24,7 +24,6 @@ from dualcarbon.domain.efficiency import (
     indicator_factor,
     output_factor,
 )
-from dualcarbon.errors import InvalidInput, MissingCoefficient, UnitMismatch
 from dualcarbon.reference import shipped_reference
 
 REF = shipped_reference()

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dualcarbon.core.errors import InvalidInput, MissingCoefficient, UnitMismatch, UnknownCarrier
 from dualcarbon.domain.energy import (
     EnergyLine,
     comprehensive_energy,
@@ -14,7 +15,6 @@ from dualcarbon.domain.energy import (
     unit_product_energy,
     year_on_year_change_pct,
 )
-from dualcarbon.errors import InvalidInput, MissingCoefficient, UnitMismatch, UnknownCarrier
 from dualcarbon.reference import shipped_reference
 
 REF = shipped_reference()

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dualcarbon.core.errors import InvalidInput
 from dualcarbon.domain.identifiers import (
     CREDIT_CODE_CHARSET,
     credit_code_check_character,
@@ -14,7 +15,6 @@ from dualcarbon.domain.identifiers import (
     validate_credit_code,
     validate_region_code,
 )
-from dualcarbon.errors import InvalidInput
 
 # Character values: 0-9 → 0-9, A10 B11 C12 D13 E14 F15 G16 H17 J18 K19 L20 M21 N22 P23 Q24 R25 T26 U27
 # W28 X29 Y30. Weights 1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28.

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dualcarbon.core.errors import InvalidInput
 from dualcarbon.domain.mv import LinearBaselineModel, adjusted_baseline, fit_baseline, verified_saving
-from dualcarbon.errors import InvalidInput
 
 W17 = LinearBaselineModel(intercept=500.0, coefficients={"production_kt": 2.0}, energy_unit="MWh")
 

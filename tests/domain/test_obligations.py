@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dualcarbon.core.errors import InvalidInput
 from dualcarbon.domain.obligations import evaluate_rules, obligations_for
-from dualcarbon.errors import InvalidInput
 from dualcarbon.reference.policy import load_pack, parse_pack
 
 SHANGHAI = load_pack("shanghai-baiyi-2022")

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dualcarbon.core.errors import InvalidInput, UnitMismatch
 from dualcarbon.domain.savings import (
     PeriodIntensity,
     StructureShare,
@@ -17,7 +18,6 @@ from dualcarbon.domain.savings import (
     saving_rate_pct,
     technical_measure_saving,
 )
-from dualcarbon.errors import InvalidInput, UnitMismatch
 
 
 def test_w1_output_value_saving() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from dualcarbon.errors import InvalidInput
+from dualcarbon.core.errors import InvalidInput
 from dualcarbon.reference.policy import list_packs, load_pack, packs_dir, parse_pack
 
 SEEDS = Path("/work/shared/seeds")

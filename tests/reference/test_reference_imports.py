@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dualcarbon.errors import InvalidInput, UnknownReferenceRow
+from dualcarbon.core.errors import InvalidInput, UnknownReferenceRow
 from dualcarbon.reference import ReferenceSet, load_reference, shipped_reference
 from dualcarbon.reference.imports import (
     find_row,

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import Engine, func, inspect, select, table
 from sqlalchemy.exc import IntegrityError
 
+from dualcarbon.registry.models import Enterprise, Region
 from dualcarbon.store.audit import append_audit, verify_audit_chain
 from dualcarbon.store.backup import BackupError, backup, restore
 from dualcarbon.store.db import DATABASE_URL_ENV, init_store, session_scope
-from dualcarbon.store.models import Enterprise, Job, Region
+from dualcarbon.store.models import Job
 
 
 def _row_counts(engine: Engine) -> dict[str, int]:

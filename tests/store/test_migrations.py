@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, inspect
 
+from dualcarbon.store.base import Base
 from dualcarbon.store.db import init_store, make_engine
 from dualcarbon.store.migrate import current_revision, downgrade, head_revision, upgrade
-from dualcarbon.store.models import Base
 
 
 def _diff(engine: Engine, metadata: MetaData) -> list[object]:

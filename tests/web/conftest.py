@@ -2,7 +2,7 @@
 port, and Debian chromium driven by Playwright (never ``playwright install``).
 
 * ``web_world`` (session) — a temporary data directory seeded with :mod:`fixture_data` through the services.
-* ``server`` (session) — ``python -m dualcarbon.cli.main serve --data-dir … --port <free>``, waited for
+* ``server`` (session) — ``python -m dualcarbon.app.cli serve --data-dir … --port <free>``, waited for
   until ``/healthz`` answers, terminated after the session. Its output goes to ``tests/_artifacts/server.log``.
 * ``browser`` (session) and ``page`` (per test, a fresh context so cookies never leak between tests).
 * ``login(page, username)`` — fills the login form and waits for the home page.
@@ -80,7 +80,7 @@ def server(web_world: tuple[Path, World], artifacts: Path) -> Iterator[Server]:
         [
             sys.executable,
             "-m",
-            "dualcarbon.cli.main",
+            "dualcarbon.app.cli",
             "serve",
             "--data-dir",
             str(data_dir),
@@ -166,3 +166,10 @@ def shot(page: object, artifacts: Path, name: str) -> Path:
     page.wait_for_timeout(400)  # type: ignore[attr-defined]  # let charts finish their entry animation
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests share one served app and one chromium: keep them on one xdist worker."""
+    for item in items:
+        if "tests/web/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.xdist_group("browser"))

@@ -35,20 +35,20 @@ from typing import Any
 
 from sqlalchemy import select
 
+from dualcarbon.accounts.models import User
+from dualcarbon.accounts.service_auth import NewUser, create_user, principal_for
+from dualcarbon.catalog.service import EntryFilter, list_entries
+from dualcarbon.catalog.service_appeals import file_appeal
+from dualcarbon.catalog.service_generate import generate_catalog
+from dualcarbon.catalog.service_publish import publish_catalog
+from dualcarbon.core.access import SYSTEM, Principal
 from dualcarbon.domain.identifiers import make_credit_code
 from dualcarbon.reference import load_reference
-from dualcarbon.services.access import SYSTEM, Principal
-from dualcarbon.services.appeals import file_appeal
-from dualcarbon.services.auth import NewUser, create_user, principal_for
-from dualcarbon.services.catalog import EntryFilter, list_entries
-from dualcarbon.services.catalog_generate import generate_catalog
-from dualcarbon.services.catalog_publish import publish_catalog
-from dualcarbon.services.regions import RegionSpec, seed_regions
-from dualcarbon.services.registry import EnterpriseSpec, create_enterprise
-from dualcarbon.services.registry_sites import UnitSpec, add_production_unit
-from dualcarbon.services.reports import approve, create_report, set_deadline, submit
+from dualcarbon.registry.service import EnterpriseSpec, create_enterprise
+from dualcarbon.registry.service_regions import RegionSpec, seed_regions
+from dualcarbon.registry.service_sites import UnitSpec, add_production_unit
+from dualcarbon.reports.service import approve, create_report, set_deadline, submit
 from dualcarbon.store.db import init_store, session_scope
-from dualcarbon.store.models_security import User
 
 PASSWORD = "test-pass-123"
 CLINKER = "BM2023-061"

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import openpyxl
 
-from dualcarbon.web.i18n import LANGUAGES, normalise_language, table, translate
-from dualcarbon.web.pages_catalogs import default_half
-from dualcarbon.web.session import safe_next
-from dualcarbon.web.tables import export_filename, xlsx_bytes
+from dualcarbon.catalog.pages import default_half
+from dualcarbon.ui.web.i18n import LANGUAGES, normalise_language, table, translate
+from dualcarbon.ui.web.session import safe_next
+from dualcarbon.ui.web.tables import export_filename, xlsx_bytes
 
-WEB = Path(__file__).resolve().parents[2] / "src" / "dualcarbon" / "web"
+SRC = Path(__file__).resolve().parents[2] / "src" / "dualcarbon"
+#: Every module that draws pages: the subjects' pages*.py and the shared web kit.
+WEB_MODULES = sorted({*SRC.glob("*/pages*.py"), *(SRC / "ui" / "web").glob("*.py")})
 # Literal keys passed to the translate function or to a table column.
 _KEY = re.compile(r'(?:\bt|ctx\.t)\(\s*"([a-z_]+\.[a-z_.0-9]+)"|Column\(\s*"[a-z_]+",\s*"([a-z_]+\.[a-z_.0-9]+)"')
 
@@ -27,7 +29,8 @@ def test_chinese_and_english_tables_have_the_same_keys_and_no_blanks() -> None:
 
 def test_every_literal_key_in_the_pages_is_translated() -> None:
     used = set()
-    for path in WEB.glob("*.py"):
+    assert len(WEB_MODULES) > 10, WEB_MODULES
+    for path in WEB_MODULES:
         for match in _KEY.finditer(path.read_text(encoding="utf-8")):
             used.add(match.group(1) or match.group(2))
     assert used, "the pattern found no keys"

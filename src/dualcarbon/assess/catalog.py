@@ -4,7 +4,7 @@ Sheets: 汇总; one sheet per tier (policy: 能效标杆水平以上 / 介于标
 2级 / 3级 / 未达到3级限定值); 无法判定 and 校验问题 (only with keep-going); 参考数据说明 (every reference row
 and coefficient used, with source, confidence and a note when any is unverified). The file is written
 atomically: a temporary file in the target directory renamed over the target, so no half-written
-catalog is ever left. Big sheets get their rows through :mod:`dualcarbon.assess.xlsx_bulk`.
+catalog is ever left. Big sheets get their rows through :mod:`dualcarbon.workbooks.bulk`.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from dualcarbon.assess.reader import ROW
 from dualcarbon.assess.reference_sheet import write_reference_sheet
 from dualcarbon.assess.summary import summary_tables, tier_labels
 from dualcarbon.assess.validate import provinces
-from dualcarbon.assess.xlsx_bulk import BulkSheet, splice
+from dualcarbon.core.errors import InvalidInput
 from dualcarbon.domain.efficiency import REFERENCE_ZH
-from dualcarbon.errors import InvalidInput
+from dualcarbon.workbooks.bulk import BulkSheet, splice
 
 Column = tuple[str, pl.Expr, str]  # header, expression, kind (text | number | pct | tce | int)
 _WIDTH = {"text": 14, "number": 12, "pct": 10, "tce": 16, "int": 9}

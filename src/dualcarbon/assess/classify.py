@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from dualcarbon.core.errors import DualcarbonError
 from dualcarbon.domain.efficiency import (
     TIER_ZH,
     Basis,
@@ -21,7 +22,6 @@ from dualcarbon.domain.efficiency import (
     indicator_unit_parts,
     tce_per_numerator_unit,
 )
-from dualcarbon.errors import DualcarbonError
 from dualcarbon.reference import BenchmarkRow, ConversionCoefficient, ReferenceSet
 
 

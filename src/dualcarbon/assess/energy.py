@@ -18,12 +18,12 @@ from dataclasses import dataclass
 import polars as pl
 
 from dualcarbon.assess.columns import ENERGY_COLUMNS, header_of
-from dualcarbon.assess.products import ProductCatalog
 from dualcarbon.assess.reader import ROW
+from dualcarbon.core.errors import DualcarbonError
+from dualcarbon.core.units import conversion_factor
 from dualcarbon.domain.efficiency import energy_kind, indicator_unit_parts
 from dualcarbon.domain.energy import EnergyLine, convert_line
-from dualcarbon.domain.units import conversion_factor
-from dualcarbon.errors import DualcarbonError
+from dualcarbon.domain.products import ProductCatalog
 from dualcarbon.reference import ReferenceSet
 
 _ISSUE_SCHEMA = {"row": pl.Int64, "column": pl.String, "reason": pl.String}

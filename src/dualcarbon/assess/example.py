@@ -20,9 +20,9 @@ import polars as pl
 
 from dualcarbon.assess.columns import SURVEY_COLUMNS
 from dualcarbon.assess.template import write_survey_workbook
+from dualcarbon.core.units import conversion_factor
 from dualcarbon.domain.efficiency import indicator_unit_parts
 from dualcarbon.domain.identifiers import CREDIT_CODE_CHARSET, make_credit_code
-from dualcarbon.domain.units import conversion_factor
 from dualcarbon.reference import BenchmarkRow, ReferenceSet, shipped_reference
 
 EXAMPLE_SEED = 20231

@@ -16,11 +16,11 @@ import polars as pl
 
 from dualcarbon.assess.classify import ReferenceUse, classify_frame, electricity_coefficient, reference_uses
 from dualcarbon.assess.energy import CoefficientUse
-from dualcarbon.assess.products import ProductCatalog
 from dualcarbon.assess.reader import Survey, read_survey
 from dualcarbon.assess.validate import Issue, validate_survey
+from dualcarbon.core.errors import InvalidInput
 from dualcarbon.domain.efficiency import Basis
-from dualcarbon.errors import InvalidInput
+from dualcarbon.domain.products import ProductCatalog
 from dualcarbon.reference import ConversionCoefficient, ReferenceSet
 
 Progress = Callable[[str, int, int], None]

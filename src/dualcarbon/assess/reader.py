@@ -25,7 +25,7 @@ from dualcarbon.assess.columns import (
     TEXT_KEYS,
     header_key,
 )
-from dualcarbon.errors import InvalidInput
+from dualcarbon.core.errors import InvalidInput
 
 ROW = "_row"
 _ERROR_TEXT = re.compile(r"String\(\"(.*)\"\)", re.S)

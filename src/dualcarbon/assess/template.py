@@ -23,8 +23,8 @@ from dualcarbon.assess.columns import (
     SURVEY_TITLE,
 )
 from dualcarbon.assess.files import atomic_path
-from dualcarbon.assess.products import ProductCatalog
 from dualcarbon.domain.identifiers import make_credit_code
+from dualcarbon.domain.products import ProductCatalog
 from dualcarbon.reference import ReferenceSet
 
 FIXED_DATE = datetime(2024, 1, 1)

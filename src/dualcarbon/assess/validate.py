@@ -21,8 +21,8 @@ import polars as pl
 
 from dualcarbon.assess.columns import SURVEY_COLUMNS, header_of
 from dualcarbon.assess.energy import CoefficientUse, derive_unit_consumption
-from dualcarbon.assess.products import ProductCatalog
 from dualcarbon.assess.reader import ROW, Survey
+from dualcarbon.core.errors import DualcarbonError
 from dualcarbon.domain.efficiency import indicator_factor, output_factor, round_converted
 from dualcarbon.domain.identifiers import (
     CREDIT_CODE_CHARSET,
@@ -31,7 +31,7 @@ from dualcarbon.domain.identifiers import (
     validate_credit_code,
     validate_region_code,
 )
-from dualcarbon.errors import DualcarbonError
+from dualcarbon.domain.products import ProductCatalog
 from dualcarbon.reference import ReferenceSet
 
 _CODE_PATTERN = r"^[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$"

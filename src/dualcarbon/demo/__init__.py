@@ -6,7 +6,7 @@ published efficiency catalogs and appeals, built through the services into a fre
 * :mod:`dualcarbon.demo.build` — writing the plan through the services (also used by the benchmarks);
 * :mod:`dualcarbon.demo.workspace` — the data directory, the logins file, the port check.
 
-``dualcarbon demo`` (``dualcarbon.cli.demo_cmd``) ties them together and serves the UI and API.
+``dualcarbon demo`` (``dualcarbon.demo.cli``) ties them together and serves the UI and API.
 """
 
 from dualcarbon.demo.build import DemoLogin, DemoResult, build_demo, summarise

@@ -17,6 +17,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from dualcarbon.catalog import service as catalog
+from dualcarbon.catalog import service_appeals as appeals
+from dualcarbon.core.access import SYSTEM
 from dualcarbon.demo.people import (
     DemoLogin,
     NoProgress,
@@ -30,9 +33,8 @@ from dualcarbon.demo.people import (
 from dualcarbon.demo.plan import CityPlan, DemoSpec, plan_city
 from dualcarbon.demo.workflow import approve_late, file_reports, generate_and_publish, stage_appeals
 from dualcarbon.reference import ReferenceSet
-from dualcarbon.services import appeals, catalog, registry
-from dualcarbon.services import reports as report_service
-from dualcarbon.services.access import SYSTEM
+from dualcarbon.registry import service as registry
+from dualcarbon.reports import service as report_service
 from dualcarbon.store.db import session_scope
 
 __all__ = ["DemoLogin", "DemoResult", "build_demo", "summarise"]

@@ -16,14 +16,16 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
+from dualcarbon.accounts.models import User
+from dualcarbon.accounts.service_auth import NewUser, assign_agency, create_user, principal_for
+from dualcarbon.core.access import SYSTEM, Grant, Principal
 from dualcarbon.demo.plan import CityPlan, EnterprisePlan, report_deadline
 from dualcarbon.reference import ReferenceSet
-from dualcarbon.services import regions, registry, registry_sites
-from dualcarbon.services import reports as report_service
-from dualcarbon.services.access import SYSTEM, Grant, Principal
-from dualcarbon.services.auth import NewUser, assign_agency, create_user, principal_for
+from dualcarbon.registry import service as registry
+from dualcarbon.registry import service_regions as regions
+from dualcarbon.registry import service_sites as registry_sites
+from dualcarbon.reports import service as report_service
 from dualcarbon.store.db import session_scope
-from dualcarbon.store.models_security import User
 
 CHUNK = 100
 EDITION = "2023"

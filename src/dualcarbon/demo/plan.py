@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from dualcarbon.core.errors import InvalidInput
 from dualcarbon.demo.profiles import (
     CITY,
     COMPANY_FORMS,
@@ -42,7 +43,6 @@ from dualcarbon.demo.profiles import (
 from dualcarbon.domain.energy import EnergyLine as DomainEnergyLine
 from dualcarbon.domain.energy import convert_line
 from dualcarbon.domain.identifiers import make_credit_code
-from dualcarbon.errors import InvalidInput
 from dualcarbon.reference import BenchmarkRow, ReferenceSet
 
 TIERS = ("grade_1", "grade_2", "grade_3", "fails_limit")

@@ -16,13 +16,16 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from dualcarbon.catalog import service as catalog
+from dualcarbon.catalog import service_appeals as appeals
+from dualcarbon.catalog import service_generate as catalog_generate
+from dualcarbon.catalog import service_publish as catalog_publish
+from dualcarbon.core.access import Principal
 from dualcarbon.demo.people import APPEAL_DOCUMENT, BASIS, EDITION, Actors, Progress, chunked
 from dualcarbon.demo.plan import CityPlan, EnterprisePlan, ReportPlan
 from dualcarbon.demo.profiles import RETURN_DEVIATION, RETURN_ECONOMICS
 from dualcarbon.reference import ReferenceSet
-from dualcarbon.services import appeals, catalog, catalog_generate, catalog_publish
-from dualcarbon.services import reports as report_service
-from dualcarbon.services.access import Principal
+from dualcarbon.reports import service as report_service
 from dualcarbon.store.db import session_scope
 
 

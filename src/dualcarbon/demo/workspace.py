@@ -18,8 +18,8 @@ from pathlib import Path
 
 from sqlalchemy import URL, Engine
 
+from dualcarbon.core.errors import Conflict, InvalidInput
 from dualcarbon.demo.build import DemoLogin
-from dualcarbon.errors import Conflict, InvalidInput
 from dualcarbon.store.db import SQLITE_FILENAME, init_store
 
 MARKER = ".dualcarbon-demo"

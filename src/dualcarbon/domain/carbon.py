@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from dualcarbon.domain.units import conversion_factor, convert, parse_unit, same_dimension
-from dualcarbon.errors import DualcarbonError, InvalidInput, UnitMismatch
+from dualcarbon.core.errors import DualcarbonError, InvalidInput, UnitMismatch
+from dualcarbon.core.units import conversion_factor, convert, parse_unit, same_dimension
 from dualcarbon.reference.tables import ReferenceSet
 
 #: Mass ratio CO₂ : C as the guidelines' formula writes it (44/12), GB/T 32150 / GB/T 32151 formula constant.

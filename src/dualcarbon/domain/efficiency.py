@@ -41,27 +41,14 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from dualcarbon.domain.units import conversion_factor, parse_unit
-from dualcarbon.errors import InvalidInput, MissingCoefficient, UnitMismatch
+from dualcarbon.core.errors import InvalidInput, MissingCoefficient, UnitMismatch
+from dualcarbon.core.units import conversion_factor, parse_unit
+from dualcarbon.core.vocab import TIER_ZH, GradeTier, PolicyTier, Tier
+from dualcarbon.core.vocab import CatalogBasis as Basis
 from dualcarbon.reference.model import IMPORT_HINT, BenchmarkRow, ConversionCoefficient
 
-Basis = Literal["policy", "gb"]
-PolicyTier = Literal["benchmark", "between", "below_baseline"]
-GradeTier = Literal["grade_1", "grade_2", "grade_3", "fails_limit"]
-Tier = PolicyTier | GradeTier
 EnergyKind = Literal["coal_equivalent", "oil_equivalent", "electricity"]
 
-POLICY_TIERS: tuple[PolicyTier, ...] = ("benchmark", "between", "below_baseline")
-GRADE_TIERS: tuple[GradeTier, ...] = ("grade_1", "grade_2", "grade_3", "fails_limit")
-TIER_ZH: dict[str, str] = {
-    "benchmark": "能效标杆水平以上",
-    "between": "介于标杆和基准之间",
-    "below_baseline": "能效基准水平以下",
-    "grade_1": "1级",
-    "grade_2": "2级",
-    "grade_3": "3级",
-    "fails_limit": "未达到3级限定值",
-}
 #: Chinese names of the two references the gaps are measured against, per basis.
 REFERENCE_ZH: dict[str, tuple[str, str]] = {"policy": ("标杆水平", "基准水平"), "gb": ("1级", "3级限定值")}
 

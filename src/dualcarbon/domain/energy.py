@@ -9,7 +9,7 @@ with eᵢ the physical quantity of carrier i actually consumed and pᵢ its conv
 
 1. ``coefficient`` given on the line (basis ``given``);
 2. a measured net calorific value ``ncv`` (实测低位发热量, basis ``measured_ncv``): p = NCV / 29.3076 MJ/kgce
-   (1 kgce = 7000 kcal = 29.3076 MJ is the definition held by :mod:`dualcarbon.domain.units`);
+   (1 kgce = 7000 kcal = 29.3076 MJ is the definition held by :mod:`dualcarbon.core.units`);
 3. electricity on basis ``equal`` (等价值): the year's national 供电标准煤耗 (gce/kWh → kgce/kWh) from the
    ``power_supply_coal_rate`` table, or an explicit ``equal_rate`` (basis ``equal_value``);
 4. the reference coefficient of the GB/T 2589 table (basis ``reference``; electricity there is 当量值).
@@ -34,8 +34,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from dualcarbon.domain.units import conversion_factor, convert, parse_unit, same_dimension
-from dualcarbon.errors import DualcarbonError, InvalidInput, MissingCoefficient, UnitMismatch
+from dualcarbon.core.errors import DualcarbonError, InvalidInput, MissingCoefficient, UnitMismatch
+from dualcarbon.core.units import conversion_factor, convert, parse_unit, same_dimension
 from dualcarbon.reference.model import IMPORT_HINT, Carrier
 from dualcarbon.reference.tables import ReferenceSet
 

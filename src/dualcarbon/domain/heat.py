@@ -21,8 +21,8 @@ import math
 from collections.abc import Sequence
 from typing import Final
 
+from dualcarbon.core.errors import InvalidInput
 from dualcarbon.domain.carbon import EmissionLine, FactorUsed, check_amount, convert_at, species_intensity
-from dualcarbon.errors import InvalidInput
 from dualcarbon.reference.tables import ReferenceSet
 
 #: Reference enthalpy subtracted from the steam enthalpy (kJ/kg) — guideline formula constant.

@@ -23,7 +23,7 @@ import unicodedata
 from collections.abc import Collection
 from typing import Final, Literal
 
-from dualcarbon.errors import InvalidInput
+from dualcarbon.core.errors import InvalidInput
 
 CREDIT_CODE_CHARSET: Final[str] = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS: Final[tuple[int, ...]] = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dualcarbon.errors import InvalidInput
+from dualcarbon.core.errors import InvalidInput
 
 STANDARD = "GB/T 28750-2012"
 

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from dualcarbon.domain.units import convert
-from dualcarbon.errors import InvalidInput
+from dualcarbon.core.errors import InvalidInput
+from dualcarbon.core.units import convert
 from dualcarbon.reference.policy import (
     FACTS,
     Condition,

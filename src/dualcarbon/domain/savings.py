@@ -35,8 +35,8 @@ from typing import Literal
 
 import pint
 
-from dualcarbon.domain.units import parse_unit, ureg
-from dualcarbon.errors import DualcarbonError, InvalidInput, UnitMismatch
+from dualcarbon.core.errors import DualcarbonError, InvalidInput, UnitMismatch
+from dualcarbon.core.units import parse_unit, ureg
 
 STANDARD = "GB/T 13234-2018"
 SIGN_CONVENTION = "signed values follow GB/T 13234 (reporting − base, negative = saved); saving = −signed"

@@ -29,8 +29,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from dualcarbon.domain.units import convert, parse_unit
-from dualcarbon.errors import InvalidInput, UnitMismatch, UnknownCarrier, UnknownReferenceRow
+from dualcarbon.core.errors import InvalidInput, UnitMismatch, UnknownCarrier, UnknownReferenceRow
+from dualcarbon.core.units import convert, parse_unit
 from dualcarbon.reference.tables import TABLES, ReferenceSet, Row, manifest_path
 
 

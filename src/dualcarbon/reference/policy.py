@@ -27,8 +27,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from dualcarbon.domain.units import convert, parse_unit
-from dualcarbon.errors import InvalidInput, UnitMismatch
+from dualcarbon.core.errors import InvalidInput, UnitMismatch
+from dualcarbon.core.units import convert, parse_unit
 
 SCHEMA = "dualcarbon.policy-pack/1"
 

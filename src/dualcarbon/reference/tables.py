@@ -21,7 +21,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from dualcarbon.errors import MissingCoefficient, UnknownCarrier, UnknownReferenceRow
+from dualcarbon.core.errors import MissingCoefficient, UnknownCarrier, UnknownReferenceRow
 from dualcarbon.reference.model import (
     IMPORT_HINT,
     BenchmarkRow,

@@ -26,7 +26,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from dualcarbon.store.base import utcnow
-from dualcarbon.store.models_ops import AuditLog
+from dualcarbon.store.models import AuditLog
 
 GENESIS_HASH = "0" * 64
 # Arbitrary constant key of the advisory lock guarding the chain head on PostgreSQL.

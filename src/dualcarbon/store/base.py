@@ -2,13 +2,13 @@
 
 Owns: the SQLAlchemy ``Base`` (with a constraint naming convention so Alembic migrations name things
 deterministically on SQLite and PostgreSQL), the timezone-aware ``UTCDateTime`` column type, ``utcnow``,
-and the ``Literal`` vocabularies (states, kinds, roles) that models turn into CHECK constraints.
+and the helper that turns a vocabulary of :mod:`dualcarbon.core.vocab` into a CHECK constraint.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal, get_args
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, Dialect, Double, MetaData, String
 from sqlalchemy.orm import DeclarativeBase
@@ -21,30 +21,6 @@ NAMING_CONVENTION: dict[str, str] = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-RegionLevel = Literal["province", "city", "district"]
-PeriodKind = Literal["year", "quarter", "month"]
-ReportState = Literal["draft", "submitted", "returned", "approved", "locked"]
-ReviewAction = Literal["submit", "return", "approve", "lock", "reopen"]
-EnergyUse = Literal["fuel", "feedstock", "conversion", "sold"]
-CatalogBasis = Literal["policy", "gb"]
-CatalogState = Literal["draft", "published", "superseded"]
-AppealState = Literal["filed", "under_review", "upheld", "rejected"]
-Role = Literal["admin", "regulator", "reviewer", "enterprise", "agency", "public"]
-Language = Literal["zh", "en"]
-JobState = Literal["queued", "running", "done", "failed"]
-
-REGION_LEVELS: tuple[RegionLevel, ...] = get_args(RegionLevel)
-PERIOD_KINDS: tuple[PeriodKind, ...] = get_args(PeriodKind)
-REPORT_STATES: tuple[ReportState, ...] = get_args(ReportState)
-REVIEW_ACTIONS: tuple[ReviewAction, ...] = get_args(ReviewAction)
-ENERGY_USES: tuple[EnergyUse, ...] = get_args(EnergyUse)
-CATALOG_BASES: tuple[CatalogBasis, ...] = get_args(CatalogBasis)
-CATALOG_STATES: tuple[CatalogState, ...] = get_args(CatalogState)
-APPEAL_STATES: tuple[AppealState, ...] = get_args(AppealState)
-ROLES: tuple[Role, ...] = get_args(Role)
-LANGUAGES: tuple[Language, ...] = get_args(Language)
-JOB_STATES: tuple[JobState, ...] = get_args(JobState)
 
 #: SQL condition tying ``period`` to ``period_kind`` (0 for a year, 1-4 for a quarter, 1-12 for a month).
 PERIOD_RANGE_SQL = (

@@ -1,61 +1,60 @@
-"""All store models in one import: ``from dualcarbon.store.models import Enterprise, PeriodReport, …``.
+"""Operational tables: the append-only, hash-chained audit log and background jobs.
 
-The tables are defined by subject in ``models_registry``, ``models_reports``, ``models_catalog``,
-``models_security`` and ``models_ops``; importing this module registers every table on ``Base.metadata``.
+Rows of ``audit_log`` are written only through ``dualcarbon.store.audit.append_audit``; database
+triggers (created by the migrations) refuse UPDATE and DELETE on the table.
 """
 
-from dualcarbon.store.base import Base, UTCDateTime, utcnow
-from dualcarbon.store.models_catalog import Appeal, Catalog, CatalogEntry
-from dualcarbon.store.models_ops import AuditLog, Job
-from dualcarbon.store.models_registry import (
-    Enterprise,
-    ProductionUnit,
-    Region,
-    Site,
-    descendant_codes,
-    in_region_subtree,
-    subtree_codes,
-)
-from dualcarbon.store.models_reports import (
-    Economics,
-    EnergyLine,
-    ImmutableVersionError,
-    OutputLine,
-    PeriodReport,
-    PeriodReportVersion,
-    ReportingPeriod,
-    ReportReview,
-    content_hash_of,
-)
-from dualcarbon.store.models_security import AgencyAssignment, ApiToken, RoleAssignment, User
+from __future__ import annotations
 
-__all__ = [
-    "AgencyAssignment",
-    "ApiToken",
-    "Appeal",
-    "AuditLog",
-    "Base",
-    "Catalog",
-    "CatalogEntry",
-    "Economics",
-    "EnergyLine",
-    "Enterprise",
-    "ImmutableVersionError",
-    "Job",
-    "OutputLine",
-    "PeriodReport",
-    "PeriodReportVersion",
-    "ProductionUnit",
-    "Region",
-    "ReportReview",
-    "ReportingPeriod",
-    "RoleAssignment",
-    "Site",
-    "UTCDateTime",
-    "User",
-    "content_hash_of",
-    "descendant_codes",
-    "in_region_subtree",
-    "subtree_codes",
-    "utcnow",
-]
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dualcarbon.core.vocab import JOB_STATES, JobState
+from dualcarbon.store.base import Base, one_of_sql, utcnow
+
+
+class AuditLog(Base):
+    """One audited change: who (``actor``), when (``at``, UTC), what (``action`` on ``entity``/``entity_id``),
+    the state before and after, and the hash chain (``prev_hash`` → ``row_hash``).
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_entity", "entity", "entity_id"),
+        {"sqlite_autoincrement": True},  # never reuse an id, even of the last row
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(64))  # username or "system"
+    action: Mapped[str] = mapped_column(String(64))  # e.g. "enterprise.create"
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)  # unique: the chain cannot fork
+    row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Job(Base):
+    """A background job (import, catalog build, export …) with its progress (0 to 1) and result."""
+
+    __tablename__ = "job"
+    __table_args__ = (
+        Index("ix_job_state_created_at", "state", "created_at"),
+        CheckConstraint(one_of_sql("state", JOB_STATES), name="state_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    state: Mapped[JobState] = mapped_column(String(16), default="queued")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    progress: Mapped[float] = mapped_column(default=0.0)
+    message: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

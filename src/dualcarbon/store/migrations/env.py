@@ -10,8 +10,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from dualcarbon.store.base import Base
 from dualcarbon.store.db import make_engine, resolve_database_url
-from dualcarbon.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,0 +1,144 @@
+"""Administration resources: the audit log and its chain check, users, and the region tree.
+
+* ``GET /api/v1/audit`` — admin: every row; regulator: rows about enterprises in its subtree only.
+* ``GET /api/v1/audit/verify`` — admin: recompute the hash chain.
+* ``GET/POST /api/v1/users``, ``POST /api/v1/users/{username}/disable|enable``,
+  ``POST /api/v1/users/{username}/agency`` — admin, or a regulator over that enterprise.
+* ``GET /api/v1/regions`` — the GB/T 2260 tree for pickers (public facts, no login);
+  ``POST /api/v1/regions`` — admin adds regions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from dualcarbon.accounts import service as accounts
+from dualcarbon.accounts import service_audit as audit_log
+from dualcarbon.accounts import service_auth as auth
+from dualcarbon.core.access import ROLE_LABELS_ZH
+from dualcarbon.core.vocab import Role
+from dualcarbon.registry import service_regions as regions
+from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Paging, page_response
+
+router = APIRouter(prefix=API_PREFIX, tags=["admin"])
+
+
+# ---- audit --------------------------------------------------------------------------------------
+@router.get("/audit", summary="Audit log, newest first (admin; regulators: enterprises in scope)")
+def list_audit(
+    caller: Caller,
+    session: DbSession,
+    page: Paging,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    actor: str | None = None,
+    action: Annotated[str | None, Query(description="exact action, or a prefix ending in '.'")] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, object]:
+    query = audit_log.AuditQuery(entity, entity_id, actor, action, since, until)
+    items, total = audit_log.list_audit(session, caller, query, limit=page.limit, offset=page.offset)
+    return page_response(items, total, page)
+
+
+@router.get("/audit/verify", summary="Check the audit hash chain (admin)")
+def verify_audit(caller: Caller, session: DbSession) -> dict[str, Any]:
+    return audit_log.verify_audit(session, caller)
+
+
+# ---- users --------------------------------------------------------------------------------------
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=auth.MIN_PASSWORD_LENGTH, max_length=1024)
+    role: Role
+    display_name: str | None = Field(default=None, max_length=100)
+    region_code: str | None = None
+    enterprise_credit_code: str | None = None
+    language: Literal["zh", "en"] = "zh"
+
+
+class AgencyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    credit_code: str
+
+
+def _user_item(user: Any, assignments: list[Any]) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "disabled": user.disabled,
+        "language": user.language,
+        "locked_until": user.locked_until.isoformat() if user.locked_until else None,
+        "roles": [
+            {
+                "role": a.role,
+                "role_label": ROLE_LABELS_ZH.get(a.role, a.role),
+                "region_code": a.region_code,
+                "enterprise_id": a.enterprise_id,
+            }
+            for a in assignments
+        ],
+    }
+
+
+@router.get("/users", summary="Users and their roles (admin)")
+def list_users(caller: Caller, session: DbSession, page: Paging) -> dict[str, object]:
+    users = auth.list_users(session, caller)
+    items = [_user_item(u, roles) for u, roles in users[page.offset : page.offset + page.limit]]
+    return page_response(items, len(users), page)
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create a user with one role (admin)")
+def create_user(body: UserIn, caller: Caller, session: DbSession) -> dict[str, Any]:
+    user = auth.create_user(session, caller, auth.NewUser(**body.model_dump()))
+    return _user_item(user, list(user.roles))
+
+
+@router.post("/users/{username}/disable", summary="Disable a user and revoke its tokens (admin)")
+def disable_user(username: str, caller: Caller, session: DbSession) -> dict[str, Any]:
+    auth.set_disabled(session, caller, username, True)
+    return {"username": username, "disabled": True}
+
+
+@router.post("/users/{username}/enable", summary="Enable a disabled user (admin)")
+def enable_user(username: str, caller: Caller, session: DbSession) -> dict[str, Any]:
+    auth.set_disabled(session, caller, username, False)
+    return {"username": username, "disabled": False}
+
+
+@router.post(
+    "/users/{username}/agency",
+    status_code=status.HTTP_201_CREATED,
+    summary="Assign an enterprise to a service-agency user (admin, regulator over that enterprise)",
+)
+def assign_agency(username: str, body: AgencyIn, caller: Caller, session: DbSession) -> dict[str, Any]:
+    accounts.assign_agency(session, caller, username, body.credit_code.strip().upper())
+    return {"username": username, "credit_code": body.credit_code.strip().upper()}
+
+
+# ---- regions ------------------------------------------------------------------------------------
+class RegionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str
+    name: str = Field(min_length=1, max_length=100)
+    parent_code: str | None = None
+
+
+@router.get("/regions", summary="The region tree (GB/T 2260) for pickers")
+def region_tree(
+    session: DbSession,
+    root: Annotated[str | None, Query(description="only this region's subtree")] = None,
+    depth: Annotated[int | None, Query(ge=0, le=2, description="levels below the top to include")] = None,
+) -> dict[str, Any]:
+    return {"items": regions.region_tree(session, root, depth=depth)}
+
+
+@router.post("/regions", status_code=status.HTTP_201_CREATED, summary="Add or rename regions (admin)")
+def add_regions(body: list[RegionIn], caller: Caller, session: DbSession) -> dict[str, int]:
+    result = regions.seed_regions(session, caller, [regions.RegionSpec(r.code, r.name, r.parent_code) for r in body])
+    return {"created": result.created, "renamed": result.renamed, "unchanged": result.unchanged}

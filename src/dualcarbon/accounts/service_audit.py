@@ -1,0 +1,94 @@
+"""Reading the audit log: filtered pages for the audit viewer, and the hash-chain check.
+
+Who sees what: an admin sees every row. A regulator sees the rows about enterprises in its subtree
+(entity ``enterprise``, id = credit code) — a cheap filter; rows of other entities (reports, catalogs,
+users …) are admin-only, because tying each of them to a region would need a join per entity kind.
+Everyone else is refused. Writing rows is :func:`dualcarbon.store.audit.append_audit`'s job alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy.orm import Session
+
+from dualcarbon.core.access import Principal, require_role
+from dualcarbon.registry.models import Enterprise
+from dualcarbon.registry.service_access import enterprise_filter
+from dualcarbon.store.audit import verify_audit_chain
+from dualcarbon.store.models import AuditLog
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    entity: str | None = None
+    entity_id: str | None = None
+    actor: str | None = None
+    action: str | None = None  # exact, or a prefix ending in "." ("enterprise.")
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _scope(actor: Principal) -> ColumnElement[bool]:
+    if actor.is_admin:
+        return true()
+    require_role(actor, "regulator")
+    readable = select(Enterprise.credit_code).where(enterprise_filter(actor))
+    return and_(AuditLog.entity == "enterprise", AuditLog.entity_id.in_(readable))
+
+
+def audit_item(row: AuditLog) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "at": row.at.isoformat(),
+        "actor": row.actor,
+        "action": row.action,
+        "entity": row.entity,
+        "entity_id": row.entity_id,
+        "before": row.before,
+        "after": row.after,
+        "row_hash": row.row_hash,
+    }
+
+
+def list_audit(
+    session: Session, actor: Principal, query: AuditQuery | None = None, *, limit: int = 50, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
+    """Newest first: one page of the audit rows the actor may see, and their total."""
+    query = query or AuditQuery()
+    conditions = [_scope(actor)]
+    if query.entity:
+        conditions.append(AuditLog.entity == query.entity)
+    if query.entity_id:
+        conditions.append(AuditLog.entity_id == query.entity_id)
+    if query.actor:
+        conditions.append(AuditLog.actor == query.actor)
+    if query.action:
+        conditions.append(
+            AuditLog.action.startswith(query.action, autoescape=True)
+            if query.action.endswith(".")
+            else AuditLog.action == query.action
+        )
+    if query.since:
+        conditions.append(AuditLog.at >= query.since)
+    if query.until:
+        conditions.append(AuditLog.at < query.until)
+    condition = and_(*conditions)
+    total = session.scalar(select(func.count(AuditLog.id)).where(condition)) or 0
+    rows = session.scalars(select(AuditLog).where(condition).order_by(AuditLog.id.desc()).limit(limit).offset(offset))
+    return [audit_item(row) for row in rows], total
+
+
+def verify_audit(session: Session, actor: Principal) -> dict[str, Any]:
+    """Recompute the chain (admin only): ``{"intact", "rows", "problems": [{row_id, kind, detail}]}``."""
+    require_role(actor, "admin")
+    problems = verify_audit_chain(session)
+    rows = session.scalar(select(func.count(AuditLog.id))) or 0
+    return {
+        "intact": not problems,
+        "rows": rows,
+        "problems": [{"row_id": p.row_id, "kind": p.kind, "detail": p.detail} for p in problems],
+    }

@@ -1,0 +1,45 @@
+"""Entry point of the `dualcarbon` command: the Typer root that includes every subject's commands.
+
+Each group is listed explicitly, so a moved or missing module is an import error, never a silent skip.
+The subjects' ``cli`` modules import only Typer and light helpers at module level and load services,
+the store, Polars or NiceGUI inside the commands that use them: ``dualcarbon --help`` and
+``dualcarbon calc …`` stay well under a second (benchmarks/bench_cli_startup.py).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from dualcarbon.accounts import cli as accounts_cli
+from dualcarbon.app import cli_demo as demo_cli
+from dualcarbon.app import cli_reference, cli_serve, cli_store
+from dualcarbon.assess import cli as assess_cli
+from dualcarbon.calc import cli as calc_cli
+from dualcarbon.catalog import cli as catalog_cli
+from dualcarbon.registry import cli as registry_cli
+
+app = typer.Typer(
+    name="dualcarbon",
+    help="双碳 industrial energy-saving and carbon-peaking platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+app.add_typer(calc_cli.app, name="calc")
+app.add_typer(cli_reference.app, name="reference")
+app.add_typer(assess_cli.template_app, name="template")
+assess_cli.register(app)
+cli_serve.register(app)
+cli_store.register(app)
+accounts_cli.register(app)
+registry_cli.register(app)
+#: ``dualcarbon import …``: bulk imports from Excel/CSV (all or nothing); each subject adds its own.
+import_app = typer.Typer(help="Bulk imports from Excel/CSV (all or nothing).", no_args_is_help=True)
+registry_cli.register_imports(import_app)
+app.add_typer(import_app, name="import")
+app.add_typer(catalog_cli.app, name="catalog")
+demo_cli.register(app)
+
+
+if __name__ == "__main__":
+    app()

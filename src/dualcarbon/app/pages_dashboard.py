@@ -1,0 +1,233 @@
+"""The home page. Regulators and reviewers see the regional dashboard: enterprises by tier and by district
+(from the newest catalog in scope, draft or published), total tce and CO₂ of the region (sum of the
+computed figures of approved annual reports of the latest year), reports waiting for review, and the
+overdue list. Enterprise users and agencies see their enterprises and their latest reports.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from nicegui import ui
+from sqlalchemy.orm import Session
+
+from dualcarbon.catalog.pages import writable_regions
+from dualcarbon.catalog.service import EntryFilter, list_catalogs, review_catalog
+from dualcarbon.core.access import Principal
+from dualcarbon.registry.service import list_enterprises
+from dualcarbon.registry.service_regions import region_tree
+from dualcarbon.reports.pages_view import REPORT_COLUMNS, report_row
+from dualcarbon.reports.service import ReportFilter, list_reports, overdue, review_queue
+from dualcarbon.ui.web.formatting import label, number, pie_options, stacked_bar_options, tier_sort_key
+from dualcarbon.ui.web.layout import figure, run_action, section, web_page
+from dualcarbon.ui.web.session import WebContext
+from dualcarbon.ui.web.tables import Column, data_table, simple_table
+
+OVERDUE_COLUMNS = (
+    Column("name", "enterprise.name"),
+    Column("credit_code", "enterprise.credit_code", width=190),
+    Column("period", "report.period"),
+    Column("deadline", "overdue.deadline", width=120),
+    Column("days_overdue", "overdue.days", numeric=True, width=110),
+    Column("state", "report.state", width=110),
+)
+
+
+def region_options(session: Session, principal: Principal) -> dict[str, str]:
+    """Regions the dashboard can show: the regulator's (or reviewer's) subtrees, everything for admin."""
+    if principal.is_admin or principal.has_role("regulator"):
+        return writable_regions(session, principal)
+    options: dict[str, str] = {}
+    roots: list[str | None] = list(principal.region_roots("reviewer"))
+    if not roots and principal.is_unscoped_reviewer():
+        roots = [None]
+    for root in roots:
+        for node in region_tree(session, root, depth=1):
+            options[node["code"]] = f"{node['name']}（{node['code']}）"
+            for child in node["children"]:
+                options[child["code"]] = f"　{child['name']}（{child['code']}）"
+    return options
+
+
+def dashboard_data(session: Session, principal: Principal, region_code: str, today: date) -> dict[str, Any]:
+    """Everything the regional dashboard shows, each figure from the service that owns it."""
+    data: dict[str, Any] = {"region_code": region_code}
+    _, data["enterprises"] = list_enterprises(session, principal, _query(region_code), limit=1)
+    catalogs, _ = list_catalogs(session, principal, limit=200)
+    in_region = [c for c in catalogs if c["region_code"] == region_code] or catalogs
+    data["catalog"] = None
+    if in_region:
+        newest = max(in_region, key=lambda c: c["id"])
+        review = review_catalog(session, principal, newest["id"], EntryFilter(region_code=region_code), limit=1)
+        subtree = _subtree_codes(region_tree(session, region_code))
+        districts = [d for d in review["counts_by_district"] if d["region_code"] in subtree]
+        by_tier: dict[str, int] = {}
+        for district in districts:
+            for tier, count in district["counts"].items():
+                by_tier[tier] = by_tier.get(tier, 0) + count
+        data["catalog"] = {
+            "catalog": review["catalog"],
+            "counts_by_district": districts,
+            "counts_by_tier": dict(sorted(by_tier.items(), key=lambda kv: tier_sort_key(kv[0]))),
+        }
+    latest, _ = list_reports(
+        session, principal, ReportFilter(region_code=region_code, state="approved", period_kind="year"), limit=1
+    )
+    year = latest[0]["year"] if latest else None
+    tce, tco2, counted = 0.0, 0.0, 0
+    if year is not None:
+        for state in ("approved", "locked"):
+            items, _ = list_reports(
+                session,
+                principal,
+                ReportFilter(region_code=region_code, state=state, period_kind="year", year=year),
+                limit=100_000,
+            )
+            for item in items:
+                tce += item.get("total_tce_equivalent") or 0.0
+                tco2 += item.get("total_tco2") or 0.0
+                counted += 1
+    data["totals"] = {"year": year, "tce": tce, "tco2": tco2, "reports": counted}
+    _, data["pending"] = review_queue(session, principal, region_code=region_code, limit=1)
+    data["overdue"] = [item.as_dict() for item in overdue(session, principal, region_code, today)]
+    return data
+
+
+def _subtree_codes(nodes: list[dict[str, Any]]) -> set[str]:
+    codes: set[str] = set()
+    for node in nodes:
+        codes.add(node["code"])
+        codes |= _subtree_codes(node["children"])
+    return codes
+
+
+def _query(region_code: str) -> Any:
+    from dualcarbon.registry.service import EnterpriseQuery
+
+    return EnterpriseQuery(region_code=region_code)
+
+
+def _regional(ctx: WebContext) -> None:
+    options = ctx.call(region_options)
+    if not options:
+        ui.label(ctx.t("dashboard.no_region")).classes("text-gray-600")
+        return
+    picker = (
+        ui.select(options, value=next(iter(options)), label=ctx.t("dashboard.region"), with_input=True)
+        .classes("w-80")
+        .props('data-testid="dashboard-region"')
+    )
+    holder = ui.column().classes("w-full gap-4")
+
+    def show() -> None:
+        found: dict[str, Any] = {}
+        if not run_action(ctx, lambda: found.update(data=ctx.call(dashboard_data, str(picker.value), date.today()))):
+            return
+        data = found["data"]
+        holder.clear()
+        with holder:
+            _figures(ctx, data)
+            _charts(ctx, data)
+            rows = [
+                {
+                    **item,
+                    "period": item["period_label"],
+                    "state": label(ctx, "state", item.get("state")) or ctx.t("overdue.none"),
+                }
+                for item in data["overdue"]
+            ]
+            with section(ctx.t("dashboard.overdue_list", count=len(rows))):
+                simple_table(
+                    ctx,
+                    OVERDUE_COLUMNS,
+                    rows,
+                    export_name=ctx.t("dashboard.overdue_list", count=len(rows)),
+                    testid="overdue",
+                )
+
+    picker.on_value_change(show)
+    show()
+
+
+def _figures(ctx: WebContext, data: dict[str, Any]) -> None:
+    totals = data["totals"]
+    year = totals["year"]
+    with ui.row().classes("w-full gap-4"):
+        figure(ctx.t("dashboard.enterprises"), str(data["enterprises"]), testid="fig-enterprises")
+        figure(
+            ctx.t("dashboard.total_tce", year=year or "—"),
+            f"{number(totals['tce'], 1)} {ctx.t('unit.tce')}",
+            testid="fig-tce",
+        )
+        figure(
+            ctx.t("dashboard.total_tco2", year=year or "—"),
+            f"{number(totals['tco2'], 1)} {ctx.t('unit.tco2')}",
+            testid="fig-tco2",
+        )
+        figure(ctx.t("dashboard.pending"), str(data["pending"]), testid="fig-pending")
+        figure(ctx.t("dashboard.overdue"), str(len(data["overdue"])), testid="fig-overdue")
+
+
+def _charts(ctx: WebContext, data: dict[str, Any]) -> None:
+    review = data["catalog"]
+    if review is None:
+        ui.label(ctx.t("dashboard.no_catalog")).classes("text-gray-600")
+        return
+    catalog = review["catalog"]
+    caption = ctx.t(
+        "dashboard.catalog_caption",
+        half=catalog["half"],
+        state=label(ctx, "catalog_state", catalog["state"]),
+        basis=label(ctx, "basis", catalog["basis"]),
+    )
+    ui.link(caption, f"/catalogs/{catalog['id']}").classes("text-sm")
+    districts = review["counts_by_district"]
+    tiers = sorted({t for d in districts for t in d["counts"]}, key=tier_sort_key)
+    with ui.row().classes("w-full gap-4 no-wrap"):
+        with ui.column().classes("dc-card w-1/2"):
+            ui.echart(pie_options(ctx, review["counts_by_tier"], ctx.t("dashboard.by_tier"))).classes(
+                "w-full h-80"
+            ).props('data-testid="chart-tier"')
+        with ui.column().classes("dc-card w-1/2"):
+            ui.echart(
+                stacked_bar_options(
+                    ctx,
+                    [d["region_name"] for d in districts],
+                    {t: [d["counts"].get(t, 0) for d in districts] for t in tiers},
+                    ctx.t("dashboard.by_region"),
+                )
+            ).classes("w-full h-80").props('data-testid="chart-region"')
+
+
+def _enterprise_home(ctx: WebContext) -> None:
+    enterprises, _ = ctx.call(list_enterprises, None, limit=50)
+    for enterprise in enterprises:
+        code = enterprise["credit_code"]
+        reports, _ = ctx.call(list_reports, ReportFilter(credit_code=code), limit=10)
+        with section(enterprise["name"]):
+            with ui.row().classes("gap-3"):
+                ui.link(ctx.t("dashboard.open_enterprise"), f"/enterprises/{code}")
+                ui.button(
+                    ctx.t("report.new"),
+                    icon="add",
+                    on_click=lambda c=code: ui.navigate.to(f"/enterprises/{c}/reports/new"),
+                ).props('unelevated dense data-testid="new-report"')
+            data_table(
+                ctx,
+                REPORT_COLUMNS,
+                [report_row(ctx, r) for r in reports],
+                height="16rem",
+                export_name=f"{enterprise['name']}-{ctx.t('enterprise.reports')}",
+                on_row_click=lambda row: ui.navigate.to(f"/reports/{row['id']}"),
+            )
+
+
+@web_page("/", title_key="nav.dashboard")
+def dashboard_page(ctx: WebContext) -> None:
+    if ctx.has_role("regulator", "reviewer"):
+        _regional(ctx)
+    elif ctx.has_role("enterprise", "agency"):
+        _enterprise_home(ctx)
+    else:
+        ui.label(ctx.t("dashboard.welcome")).classes("text-gray-600")

@@ -1,0 +1,76 @@
+"""The web UI: NiceGUI pages mounted on the FastAPI app of ``dualcarbon.app.api``.
+
+``mount_web(app)`` adds the session routes (``/web/login``, ``/web/logout``, ``/web/lang/…``) and mounts
+NiceGUI at ``/`` with ``ui.run_with``; it must be the last thing added to the app, because NiceGUI's mount
+catches every path not matched before it. ``create_web_app(...)`` builds the API app and mounts the UI.
+
+Pages call the services directly inside a session from ``app.state.session_factory`` as the logged-in
+user (see ``session.WebContext``). Everything the browser loads — Vue, Quasar, AG Grid, ECharts, fonts —
+is served from NiceGUI's wheel; nothing comes from the internet.
+
+NiceGUI keeps one global page registry per process, so one process serves one web app.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fastapi import FastAPI
+
+_mounted: list[FastAPI] = []
+
+
+def mount_web(app: FastAPI, *, title: str = "双碳平台", show_welcome_message: bool = False) -> FastAPI:
+    """Attach the web UI to ``app`` (once per process) and return it."""
+    if _mounted:
+        if _mounted[0] is app:
+            return app
+        raise RuntimeError("the web UI is already mounted on another app in this process")
+    from nicegui import ui
+
+    from dualcarbon.accounts.pages import install_session_routes
+    from dualcarbon.ui.web.session import bind_app_state
+
+    bind_app_state(app.state)
+    ui.button.default_props("no-caps")  # Chinese has no case; keep English labels as written too
+    data_dir = getattr(app.state, "data_dir", None)
+    if data_dir is not None and "NICEGUI_STORAGE_PATH" not in os.environ:
+        from nicegui.storage import Storage
+
+        Storage.path = (Path(data_dir) / "nicegui").resolve()  # not ./.nicegui in whatever directory we run in
+    install_session_routes(app)
+    _register_pages()
+    ui.run_with(
+        app,
+        title=title,
+        favicon=Path(__file__).with_name("favicon.svg"),
+        language="zh-CN",
+        dark=False,
+        show_welcome_message=show_welcome_message,
+        reconnect_timeout=10.0,
+        storage_secret=None,
+    )
+    _mounted.append(app)
+    return app
+
+
+def create_web_app(database_url: str | None = None, *, data_dir: Path | None = None) -> FastAPI:
+    """The API app of ``dualcarbon.app.api.create_app`` with the web UI mounted on it."""
+    from dualcarbon.app.api import create_app
+
+    return mount_web(create_app(database_url, data_dir=data_dir))
+
+
+def _register_pages() -> None:
+    """Import every subject's pages (their ``@ui.page`` decorators register them), listed explicitly:
+    a moved or missing page module is an import error, never a silent skip."""
+    from dualcarbon.accounts import pages as _login  # noqa: F401
+    from dualcarbon.accounts import pages_audit as _audit  # noqa: F401
+    from dualcarbon.app import pages_dashboard as _dashboard  # noqa: F401
+    from dualcarbon.app import pages_enterprises as _enterprises  # noqa: F401
+    from dualcarbon.catalog import pages as _catalogs  # noqa: F401
+    from dualcarbon.catalog import pages_appeals as _appeals  # noqa: F401
+    from dualcarbon.catalog import pages_public as _public  # noqa: F401
+    from dualcarbon.reports import pages as _reports  # noqa: F401
+    from dualcarbon.reports import pages_review as _review  # noqa: F401

@@ -1,0 +1,357 @@
+"""Catalog pages (能效清单目录): the list and builder (region, edition, half, basis → generate), and one
+catalog's page — review of a draft by tier and district, publish, the published view with its snapshot,
+the diff against the previous issue, the workbook export, and filing an appeal on one's own entry.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from nicegui import ui
+from sqlalchemy.orm import Session
+
+from dualcarbon.catalog.service import EntryFilter, list_catalogs, review_catalog
+from dualcarbon.catalog.service_appeals import file_appeal
+from dualcarbon.catalog.service_export import export_catalog_xlsx
+from dualcarbon.catalog.service_generate import generate_catalog
+from dualcarbon.catalog.service_publish import diff_catalogs, publish_catalog
+from dualcarbon.core.access import Principal
+from dualcarbon.registry.service_regions import region_tree
+from dualcarbon.ui.web.formatting import label, pie_options, rounded, stacked_bar_options, tier_sort_key, when
+from dualcarbon.ui.web.layout import run_action, section, web_page
+from dualcarbon.ui.web.session import WebContext
+from dualcarbon.ui.web.tables import XLSX_MEDIA_TYPE, Column, data_table, export_filename, simple_table
+
+CATALOG_COLUMNS = (
+    Column("id", "catalog.id", numeric=True, width=80),
+    Column("region", "catalog.region"),
+    Column("half", "catalog.half", width=110),
+    Column("edition", "catalog.edition", width=100),
+    Column("basis", "catalog.basis"),
+    Column("state", "catalog.state", width=130),
+    Column("issue_no", "catalog.issue_no", numeric=True, width=100),
+    Column("total", "catalog.entries", numeric=True, width=110),
+    Column("published_at", "catalog.published_at"),
+)
+ENTRY_COLUMNS = (
+    Column("enterprise_name", "enterprise.name", width=240),
+    Column("credit_code", "enterprise.credit_code", width=190),
+    Column("field", "unit.field"),
+    Column("product", "unit.product"),
+    Column("value", "catalog.value", numeric=True, digits=3, width=150),
+    Column("unit", "catalog.unit", width=100),
+    Column("tier", "catalog.tier", width=170),
+    Column("gap_to_benchmark", "catalog.gap_to_benchmark", numeric=True, digits=3, width=140),
+    Column("gap_to_baseline", "catalog.gap_to_baseline", numeric=True, digits=3, width=140),
+    Column("saving_tce", "catalog.saving_tce", numeric=True, digits=2, width=230),
+)
+DIFF_COLUMNS = (
+    Column("change", "catalog.diff_change", width=100),
+    Column("enterprise_name", "enterprise.name"),
+    Column("product", "unit.product"),
+    Column("before", "catalog.diff_before"),
+    Column("after", "catalog.diff_after"),
+)
+STATE_COLOURS = {"draft": "grey", "published": "positive", "superseded": "orange"}
+
+
+def default_half(today: date | None = None) -> str:
+    """The half-year whose catalog is due next (Jan 15 → H1, Jul 15 → H2)."""
+    today = today or date.today()
+    return f"{today.year}-H1" if today.month < 7 else f"{today.year}-H2"
+
+
+def writable_regions(session: Session, principal: Principal) -> dict[str, str]:
+    """``{code: "name（code）"}`` of the regions the principal may build catalogs for, tree order."""
+    roots: list[str | None] = [None] if principal.is_admin else list(principal.region_roots("regulator"))
+    options: dict[str, str] = {}
+
+    def walk(nodes: list[dict[str, Any]], depth: int) -> None:
+        for node in nodes:
+            options[node["code"]] = f"{'　' * depth}{node['name']}（{node['code']}）"
+            walk(node["children"], depth + 1)
+
+    for root in roots:
+        walk(region_tree(session, root), 0)
+    return options
+
+
+def catalog_row(ctx: WebContext, item: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": item["id"],
+        "region": names.get(item["region_code"], item["region_code"]),
+        "half": item["half"],
+        "edition": item["edition"],
+        "basis": label(ctx, "basis", item["basis"]),
+        "state": label(ctx, "catalog_state", item["state"]),
+        "issue_no": item.get("issue_no"),
+        "total": item.get("total"),
+        "published_at": when(item.get("published_at")),
+    }
+
+
+def _region_names(session: Session, _principal: Principal, codes: list[str]) -> dict[str, str]:
+    from dualcarbon.registry.service_regions import region_names
+
+    return {code: f"{name}（{code}）" for code, name in region_names(session, codes).items()}
+
+
+def _builder(ctx: WebContext) -> None:
+    regions = ctx.call(writable_regions)
+    reference = ctx.reference()
+    editions = reference.editions()
+    with section(ctx.t("catalog.builder")), ui.row().classes("items-end gap-4"):
+        region = (
+            ui.select(regions, value=next(iter(regions), None), label=ctx.t("catalog.region"), with_input=True)
+            .classes("w-72")
+            .props('data-testid="builder-region"')
+        )
+        edition = (
+            ui.select(editions, value=editions[-1] if editions else None, label=ctx.t("catalog.edition"))
+            .classes("w-28")
+            .props('data-testid="builder-edition"')
+        )
+        half = ui.input(ctx.t("catalog.half"), value=default_half()).classes("w-32").props('data-testid="builder-half"')
+        basis = (
+            ui.select(
+                {"policy": ctx.t("basis.policy"), "gb": ctx.t("basis.gb")}, value="policy", label=ctx.t("catalog.basis")
+            )
+            .classes("w-64")
+            .props('data-testid="builder-basis"')
+        )
+        data_year = ui.number(ctx.t("catalog.data_year"), format="%d").classes("w-44")
+        result: dict[str, Any] = {}
+
+        def generate() -> None:
+            year = int(data_year.value) if data_year.value else None
+            found = ctx.call(
+                generate_catalog,
+                region.value,
+                edition.value,
+                (half.value or "").strip(),
+                basis.value,
+                reference=ctx.reference(),
+                data_year=year,
+            )
+            result["id"] = found.catalog.id
+            result["entries"] = sum(found.counts.values())
+
+        def on_click() -> None:
+            if run_action(ctx, generate):
+                ui.notify(ctx.t("catalog.generated", count=result["entries"]), type="positive")
+                ui.navigate.to(f"/catalogs/{result['id']}")
+
+        ui.button(ctx.t("catalog.generate"), icon="build", on_click=on_click).props(
+            'unelevated data-testid="generate-catalog"'
+        )
+    ui.label(ctx.t("catalog.builder_hint")).classes("text-sm text-gray-600")
+
+
+@web_page("/catalogs", title_key="nav.catalogs")
+def catalogs_page(ctx: WebContext) -> None:
+    if ctx.has_role("regulator"):
+        _builder(ctx)
+    items, _ = ctx.call(list_catalogs, limit=500)
+    names = ctx.call(_region_names, sorted({i["region_code"] for i in items}))
+    with section(ctx.t("catalog.list")):
+        data_table(
+            ctx,
+            CATALOG_COLUMNS,
+            [catalog_row(ctx, i, names) for i in items],
+            testid="catalogs",
+            export_name=ctx.t("catalog.list"),
+            on_row_click=lambda row: ui.navigate.to(f"/catalogs/{row['id']}"),
+        )
+    ui.link(ctx.t("public.title"), "/published")
+
+
+def entry_row(ctx: WebContext, entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": entry["id"],
+        "enterprise_name": entry["enterprise_name"],
+        "credit_code": entry["credit_code"],
+        "field": entry.get("field"),
+        "product": entry["product"],
+        "value": rounded(entry.get("value")),
+        "unit": entry.get("unit"),
+        "tier_code": entry["tier"],
+        "tier": label(ctx, "tier", entry["tier"]),
+        "gap_to_benchmark": rounded(entry.get("gap_to_benchmark")),
+        "gap_to_baseline": rounded(entry.get("gap_to_baseline")),
+        "saving_tce": rounded(entry.get("saving_to_benchmark_tce"), 2),
+        "message": entry.get("message"),
+    }
+
+
+def _summary(ctx: WebContext, catalog: dict[str, Any], region_name: str) -> None:
+    with ui.row().classes("items-center gap-4"):
+        ui.label(f"{region_name} · {catalog['half']}").classes("text-xl font-semibold")
+        ui.badge(
+            label(ctx, "catalog_state", catalog["state"]), color=STATE_COLOURS.get(catalog["state"], "grey")
+        ).classes("text-sm px-2 py-1").props('data-testid="catalog-state"')
+        ui.label(f"{label(ctx, 'basis', catalog['basis'])} · {ctx.t('catalog.edition')} {catalog['edition']}")
+        if catalog.get("issue_no"):
+            ui.label(ctx.t("catalog.issue", issue=catalog["issue_no"]))
+    if catalog.get("snapshot_hash"):
+        with ui.expansion(ctx.t("catalog.snapshot")).classes("w-full text-sm"):
+            ui.label(f"{ctx.t('catalog.published_at')}: {when(catalog.get('published_at'))}")
+            ui.label(f"SHA-256: {catalog['snapshot_hash']}").classes("font-mono break-all")
+            for table, version in sorted((catalog.get("reference_versions") or {}).items()):
+                ui.label(f"{table}: {version}").classes("font-mono")
+
+
+def _charts(ctx: WebContext, review: dict[str, Any]) -> None:
+    counts = review["counts_by_tier"]
+    districts = review["counts_by_district"]
+    tiers = sorted({t for d in districts for t in d["counts"]}, key=tier_sort_key)
+    with ui.row().classes("w-full gap-4 no-wrap"):
+        with ui.column().classes("dc-card w-1/2"):
+            ui.echart(pie_options(ctx, counts, ctx.t("catalog.by_tier"))).classes("w-full h-72")
+        with ui.column().classes("dc-card w-1/2"):
+            ui.echart(
+                stacked_bar_options(
+                    ctx,
+                    [d["region_name"] for d in districts],
+                    {t: [d["counts"].get(t, 0) for d in districts] for t in tiers},
+                    ctx.t("catalog.by_district"),
+                )
+            ).classes("w-full h-72")
+
+
+def _appeal_dialog(ctx: WebContext, catalog_id: int, row: dict[str, Any]) -> None:
+    with ui.dialog() as dialog, ui.card().classes("w-[32rem]"):
+        ui.label(ctx.t("appeal.file_title")).classes("text-lg font-semibold")
+        ui.label(f"{row['enterprise_name']} · {row['product']} · {row['tier']} · {row['value']} {row['unit']}")
+        reason = ui.textarea(ctx.t("appeal.reason")).classes("w-full").props('data-testid="appeal-reason"')
+        corrected = ui.number(ctx.t("appeal.corrected_value")).classes("w-48")
+
+        def send() -> None:
+            evidence = {"corrected_value": corrected.value} if corrected.value is not None else None
+            if run_action(
+                ctx,
+                lambda: ctx.call(file_appeal, catalog_id, row["id"], reason.value or "", evidence),
+                success_key="appeal.filed",
+            ):
+                dialog.close()
+                ui.navigate.to("/appeals")
+
+        with ui.row():
+            ui.button(ctx.t("appeal.file"), on_click=send).props('unelevated data-testid="appeal-send"')
+            ui.button(ctx.t("common.cancel"), on_click=dialog.close).props("flat")
+    dialog.open()
+
+
+@web_page("/catalogs/{catalog_id}", title_key="catalog.title")
+def catalog_page(ctx: WebContext, catalog_id: int) -> None:
+    review = ctx.call(review_catalog, catalog_id, EntryFilter(), limit=100_000, reference=ctx.reference())
+    catalog = review["catalog"]
+    names = ctx.call(_region_names, [catalog["region_code"]])
+    region_name = names.get(catalog["region_code"], catalog["region_code"])
+    _summary(ctx, catalog, region_name)
+    _actions(ctx, catalog)
+    if review["unverified_entries"]:
+        ui.label(ctx.t("catalog.unverified", count=review["unverified_entries"])).classes("text-warning")
+    _charts(ctx, review)
+    rows = [entry_row(ctx, e) for e in review["items"]]
+    with section(ctx.t("catalog.entries_title")):
+        tiers = sorted({r["tier_code"] for r in rows}, key=tier_sort_key)
+        toggle = ui.toggle({"": ctx.t("catalog.all_tiers"), **{t: label(ctx, "tier", t) for t in tiers}}, value="")
+        appealable = catalog["state"] == "published" and ctx.has_role("enterprise")
+        grid = data_table(
+            ctx,
+            ENTRY_COLUMNS,
+            rows,
+            export_name=f"{region_name}-{catalog['half']}",
+            testid="entries",
+            on_row_click=(lambda row: _appeal_dialog(ctx, catalog_id, row)) if appealable else None,
+        )
+        if appealable:
+            ui.label(ctx.t("appeal.click_hint")).classes("text-sm text-gray-600")
+
+        def by_tier() -> None:
+            grid.options["rowData"] = [r for r in rows if not toggle.value or r["tier_code"] == toggle.value]
+            grid.update()
+
+        toggle.on_value_change(by_tier)
+    if catalog["state"] != "draft":
+        _diff(ctx, catalog_id)
+
+
+def _actions(ctx: WebContext, catalog: dict[str, Any]) -> None:
+    catalog_id = catalog["id"]
+    with ui.row().classes("gap-3"):
+        if catalog["state"] == "draft" and ctx.has_role("regulator"):
+
+            def publish() -> None:
+                confirm.close()
+                if run_action(
+                    ctx,
+                    lambda: ctx.call(publish_catalog, catalog_id, reference=ctx.reference()),
+                    success_key="catalog.published",
+                ):
+                    ui.navigate.to(f"/catalogs/{catalog_id}")
+
+            with ui.dialog() as confirm, ui.card():
+                ui.label(ctx.t("catalog.publish_confirm"))
+                with ui.row():
+                    ui.button(ctx.t("catalog.publish"), on_click=lambda: publish()).props(
+                        'unelevated data-testid="publish-confirm"'
+                    )
+                    ui.button(ctx.t("common.cancel"), on_click=confirm.close).props("flat")
+            ui.button(ctx.t("catalog.publish"), icon="verified", on_click=confirm.open).props(
+                'unelevated color=positive data-testid="publish-catalog"'
+            )
+
+        def workbook() -> None:
+            data: dict[str, bytes] = {}
+            if run_action(ctx, lambda: data.update(x=ctx.call(export_catalog_xlsx, catalog_id))):
+                ui.download.content(
+                    data["x"], export_filename(f"{ctx.t('catalog.title')}-{catalog['half']}"), XLSX_MEDIA_TYPE
+                )
+
+        ui.button(ctx.t("catalog.workbook"), icon="table_view", on_click=workbook).props("outline")
+
+
+def _diff(ctx: WebContext, catalog_id: int) -> None:
+    diff = ctx.call(diff_catalogs, catalog_id)
+    with section(ctx.t("catalog.diff")):
+        if diff.get("against_id") is None:
+            ui.label(ctx.t("catalog.no_previous")).classes("text-gray-500")
+            return
+        ui.label(
+            ctx.t(
+                "catalog.diff_summary",
+                against=diff["against_id"],
+                added=len(diff["added"]),
+                removed=len(diff["removed"]),
+                changed=len(diff["changed"]),
+                unchanged=diff["unchanged"],
+            )
+        )
+        rows = []
+        for kind in ("added", "removed"):
+            for item in diff[kind]:
+                text = f"{label(ctx, 'tier', item['tier'])} {item['value']:.4g} {item['unit']}"
+                rows.append(
+                    {
+                        "change": ctx.t(f"catalog.diff_{kind}"),
+                        "enterprise_name": item["enterprise_name"],
+                        "product": item["product"],
+                        "before": text if kind == "removed" else "",
+                        "after": text if kind == "added" else "",
+                    }
+                )
+        for item in diff["changed"]:
+            b, a = item["before"], item["after"]
+            rows.append(
+                {
+                    "change": ctx.t("catalog.diff_changed"),
+                    "enterprise_name": item["enterprise_name"],
+                    "product": item["product"],
+                    "before": f"{label(ctx, 'tier', b['tier'])} {b['value']:.4g} {b['unit']}",
+                    "after": f"{label(ctx, 'tier', a['tier'])} {a['value']:.4g} {a['unit']}",
+                }
+            )
+        if rows:
+            simple_table(ctx, DIFF_COLUMNS, rows, export_name=f"{ctx.t('catalog.diff')}-{catalog_id}")

@@ -1,0 +1,306 @@
+"""``/api/v1/catalogs``, ``/api/v1/appeals`` and ``/api/v1/obligations``: the efficiency catalog workflow.
+
+Thin routes over :mod:`dualcarbon.catalog.service` (reading, review), ``catalog_generate``,
+``catalog_publish`` (publish, verify, diff), ``catalog_export`` (Excel), ``appeals`` and ``obligations``.
+The services check role and scope (out of scope → 404, role-forbidden → 403, wrong state → 409).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from dualcarbon.catalog import service as catalog
+from dualcarbon.catalog import service_appeals as appeals
+from dualcarbon.catalog import service_export as catalog_export
+from dualcarbon.catalog import service_generate as catalog_generate
+from dualcarbon.catalog import service_obligations as obligations
+from dualcarbon.catalog import service_publish as catalog_publish
+from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Paging, page_response, reference_of
+
+router = APIRouter(prefix=API_PREFIX)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(content: bytes, filename: str) -> Response:
+    disposition = f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(filename)}"
+    return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CatalogIn(_Body):
+    region_code: str = Field(description="6-digit region code inside your scope")
+    edition: str = Field(default="2023", description="benchmark edition: 2021 or 2023")
+    half: str = Field(description="YYYY-H1 (due 15 Jan, built from YYYY-1 annual reports) or YYYY-H2 (due 15 Jul)")
+    basis: Literal["policy", "gb"] = Field(default="policy", description="policy 标杆/基准, or gb grades 1-3级")
+    data_year: int | None = Field(default=None, description="report year to use instead of the half's rule")
+
+
+class AppealIn(_Body):
+    reason: str = Field(min_length=1, description="申辩理由")
+    evidence: dict[str, Any] = Field(
+        default_factory=dict, description='e.g. {"corrected_value": 106.5, "documents": ["检测报告.pdf"]}'
+    )
+
+
+class AssignIn(_Body):
+    expert: str = Field(description="username of a reviewer (expert) covering the catalog's region")
+
+
+class OpinionIn(_Body):
+    opinion: str = Field(min_length=1)
+
+
+class DecideIn(_Body):
+    decision: Literal["upheld", "rejected"]
+    text: str = Field(min_length=1, description="the decision as written")
+    corrected_value: float | None = Field(
+        default=None, allow_inf_nan=False, description="corrected unit consumption, in the entry's unit"
+    )
+
+
+# ---- catalogs -----------------------------------------------------------------------------------
+@router.post(
+    "/catalogs",
+    status_code=status.HTTP_201_CREATED,
+    tags=["catalogs"],
+    summary="Generate (or regenerate) the draft catalog of a region for a half-year",
+)
+def generate(body: CatalogIn, caller: Caller, session: DbSession, request: Request) -> dict[str, Any]:
+    result = catalog_generate.generate_catalog(
+        session,
+        caller,
+        body.region_code,
+        body.edition,
+        body.half,
+        body.basis,
+        reference=reference_of(request),
+        data_year=body.data_year,
+    )
+    return {
+        **catalog.catalog_dict(result.catalog, result.counts),
+        "data_year": result.data_year,
+        "input_versions": result.input_versions,
+        "regenerated": result.regenerated,
+        "skipped": result.skipped,
+    }
+
+
+@router.get("/catalogs", tags=["catalogs"], summary="Catalogs you may read, newest first")
+def list_catalogs(
+    caller: Caller,
+    session: DbSession,
+    page: Paging,
+    region_code: str | None = None,
+    half: str | None = None,
+    state: Literal["draft", "published", "superseded"] | None = None,
+) -> dict[str, object]:
+    items, total = catalog.list_catalogs(
+        session, caller, region_code=region_code, half=half, state=state, limit=page.limit, offset=page.offset
+    )
+    return page_response(items, total, page)
+
+
+@router.get("/catalogs/{catalog_id}", tags=["catalogs"], summary="One catalog with its counts per tier")
+def get_catalog(catalog_id: int, caller: Caller, session: DbSession) -> dict[str, Any]:
+    return catalog.get_catalog(session, caller, catalog_id)
+
+
+def _filters(
+    tier: str | None, field: str | None, region_code: str | None, credit_code: str | None, unverified: bool | None
+) -> catalog.EntryFilter:
+    return catalog.EntryFilter(tier or None, field or None, region_code or None, credit_code or None, unverified)
+
+
+@router.get("/catalogs/{catalog_id}/entries", tags=["catalogs"], summary="Entries (paginated, filterable)")
+def list_entries(
+    catalog_id: int,
+    caller: Caller,
+    session: DbSession,
+    page: Paging,
+    request: Request,
+    tier: Annotated[str | None, Query(description="benchmark|between|below_baseline|grade_1…|undetermined")] = None,
+    field: Annotated[str | None, Query(description="key field (重点领域), e.g. 水泥熟料")] = None,
+    region_code: Annotated[str | None, Query(description="enterprises in this region subtree")] = None,
+    credit_code: str | None = None,
+    unverified: Annotated[bool | None, Query(description="only entries resting on unverified values")] = None,
+    evidence: Annotated[bool, Query(description="include each entry's evidence (inputs, reference values)")] = True,
+) -> JSONResponse:
+    items, total = catalog.list_entries(
+        session,
+        caller,
+        catalog_id,
+        _filters(tier, field, region_code, credit_code, unverified),
+        limit=page.limit,
+        offset=page.offset,
+        reference=reference_of(request) if field else None,
+        with_evidence=evidence,
+    )
+    # The items are plain JSON already: skip FastAPI's generic encoder, the slowest step of this hot path.
+    return JSONResponse(page_response(items, total, page))
+
+
+@router.get(
+    "/catalogs/{catalog_id}/review",
+    tags=["catalogs"],
+    summary="Review screen: filtered entries, counts per tier and district, unverified count",
+)
+def review(
+    catalog_id: int,
+    caller: Caller,
+    session: DbSession,
+    page: Paging,
+    request: Request,
+    tier: str | None = None,
+    field: str | None = None,
+    region_code: str | None = None,
+    credit_code: str | None = None,
+    unverified: bool | None = None,
+) -> dict[str, Any]:
+    return catalog.review_catalog(
+        session,
+        caller,
+        catalog_id,
+        _filters(tier, field, region_code, credit_code, unverified),
+        limit=page.limit,
+        offset=page.offset,
+        reference=reference_of(request) if field else None,
+    )
+
+
+@router.post("/catalogs/{catalog_id}/publish", tags=["catalogs"], summary="Publish a draft: freeze its snapshot")
+def publish(catalog_id: int, caller: Caller, session: DbSession, request: Request) -> dict[str, Any]:
+    published = catalog_publish.publish_catalog(session, caller, catalog_id, reference=reference_of(request))
+    return catalog.catalog_dict(published, catalog.tier_counts(session, published.id))
+
+
+@router.get(
+    "/catalogs/{catalog_id}/diff",
+    tags=["catalogs"],
+    summary="Entries added, removed and changed against another catalog (default: the previous issue)",
+)
+def diff(catalog_id: int, caller: Caller, session: DbSession, against: int | None = None) -> dict[str, Any]:
+    return catalog_publish.diff_catalogs(session, caller, catalog_id, against)
+
+
+@router.get(
+    "/catalogs/{catalog_id}/verify",
+    tags=["catalogs"],
+    summary="Recompute the snapshot hash and re-classify the entries",
+)
+def verify(catalog_id: int, caller: Caller, session: DbSession, request: Request) -> dict[str, Any]:
+    return catalog_publish.verify_snapshot(session, caller, catalog_id, reference=reference_of(request))
+
+
+@router.get(
+    "/catalogs/{catalog_id}/export.xlsx",
+    tags=["catalogs"],
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+    summary="The catalog as an Excel workbook",
+)
+def export(catalog_id: int, caller: Caller, session: DbSession) -> Response:
+    content = catalog_export.export_catalog_xlsx(session, caller, catalog_id)
+    return _xlsx(content, f"能效清单目录-{catalog_id}.xlsx")
+
+
+# ---- appeals -------------------------------------------------------------------------------------
+@router.post(
+    "/catalogs/{catalog_id}/entries/{entry_id}/appeals",
+    status_code=status.HTTP_201_CREATED,
+    tags=["appeals"],
+    summary="File an appeal (申辩) against your own entry",
+)
+def file_appeal(catalog_id: int, entry_id: int, body: AppealIn, caller: Caller, session: DbSession) -> dict[str, Any]:
+    appeal = appeals.file_appeal(session, caller, catalog_id, entry_id, body.reason, body.evidence)
+    return appeals.get_appeal(session, caller, appeal.id)
+
+
+@router.get("/appeals", tags=["appeals"], summary="Appeals you may read")
+def list_appeals(
+    caller: Caller,
+    session: DbSession,
+    page: Paging,
+    state: Literal["filed", "under_review", "upheld", "rejected"] | None = None,
+    catalog_id: int | None = None,
+) -> dict[str, object]:
+    items, total = appeals.list_appeals(
+        session, caller, state=state, catalog_id=catalog_id, limit=page.limit, offset=page.offset
+    )
+    return page_response(items, total, page)
+
+
+@router.get("/appeals/{appeal_id}", tags=["appeals"], summary="One appeal")
+def get_appeal(appeal_id: int, caller: Caller, session: DbSession) -> dict[str, Any]:
+    return appeals.get_appeal(session, caller, appeal_id)
+
+
+@router.post("/appeals/{appeal_id}/assign", tags=["appeals"], summary="Assign an expert (filed → under_review)")
+def assign(appeal_id: int, body: AssignIn, caller: Caller, session: DbSession) -> dict[str, Any]:
+    appeals.assign_expert(session, caller, appeal_id, body.expert)
+    return appeals.get_appeal(session, caller, appeal_id)
+
+
+@router.post("/appeals/{appeal_id}/opinion", tags=["appeals"], summary="The assigned expert's opinion")
+def opinion(appeal_id: int, body: OpinionIn, caller: Caller, session: DbSession) -> dict[str, Any]:
+    appeals.record_opinion(session, caller, appeal_id, body.opinion)
+    return appeals.get_appeal(session, caller, appeal_id)
+
+
+@router.post(
+    "/appeals/{appeal_id}/decide",
+    tags=["appeals"],
+    summary="Uphold (→ corrected re-issue of the catalog) or reject an appeal",
+)
+def decide(appeal_id: int, body: DecideIn, caller: Caller, session: DbSession, request: Request) -> dict[str, Any]:
+    appeals.decide_appeal(
+        session, caller, appeal_id, body.decision, body.text, body.corrected_value, reference=reference_of(request)
+    )
+    return appeals.get_appeal(session, caller, appeal_id)
+
+
+# ---- obligations ---------------------------------------------------------------------------------
+ObligationBasis = Literal["equivalent", "equal"]
+
+
+@router.get(
+    "/obligations",
+    tags=["obligations"],
+    summary="Who must do an energy audit, a diagnosis, an energy-management centre … (policy pack)",
+)
+def list_obligations(
+    caller: Caller,
+    session: DbSession,
+    region_code: str,
+    year: int,
+    pack: str = "national",
+    basis: ObligationBasis = "equivalent",
+) -> dict[str, Any]:
+    return obligations.list_obligations(session, caller, region_code, year, pack, basis=basis)
+
+
+@router.get(
+    "/obligations/export.xlsx",
+    tags=["obligations"],
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+    summary="The obligations list as an Excel workbook",
+)
+def export_obligations(
+    caller: Caller,
+    session: DbSession,
+    region_code: str,
+    year: int,
+    pack: str = "national",
+    basis: ObligationBasis = "equivalent",
+) -> Response:
+    content = catalog_export.export_obligations_xlsx(session, caller, region_code, year, pack, basis=basis)
+    return _xlsx(content, f"节能义务清单-{region_code}-{year}.xlsx")

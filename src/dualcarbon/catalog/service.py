@@ -1,0 +1,394 @@
+"""The efficiency catalog (能效清单目录): who may see which catalog, the review screen, entry lists.
+
+Owns reading catalogs and their entries (scoped), the labels of tiers and states, the serialised form
+of a catalog and of an entry, and the guard that keeps a published catalog immutable. Generation lives
+in :mod:`dualcarbon.catalog.service_generate`, publishing / snapshots / diffs in
+:mod:`dualcarbon.catalog.service_publish`, appeals in :mod:`dualcarbon.catalog.service_appeals`.
+
+Who sees a catalog:
+
+* admin; a regulator or reviewer whose region subtree contains the catalog's region; an unscoped
+  reviewer — the whole catalog ("full view");
+* anybody else whose enterprise scope (own enterprise, agency assignments, a district regulator's
+  subtree below a city catalog) covers some entries of a *published* or *superseded* catalog — those
+  entries only ("partial view"). An enterprise user sees its own entries, which it may appeal.
+* everybody else: not found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, event, false, func, inspect, or_, select, true
+from sqlalchemy.orm import Session, UOWTransaction
+
+from dualcarbon.catalog.models import Catalog, CatalogEntry
+from dualcarbon.core.access import Principal
+from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from dualcarbon.core.vocab import (
+    BASIS_ZH,
+    GRADE_TIERS,
+    POLICY_TIERS,
+    TIER_ZH,
+    TIERS_BY_BASIS,
+    UNDETERMINED,
+)
+from dualcarbon.core.vocab import CATALOG_STATE_ZH as STATE_ZH
+from dualcarbon.reference import ReferenceSet
+from dualcarbon.registry.models import Enterprise, Region, in_region_subtree
+from dualcarbon.registry.service_access import enterprise_filter, region_in_scope
+
+#: The tier of an entry whose reference values are blank (or whose row or unit does not fit): never guessed.
+
+
+# ---- immutability guard --------------------------------------------------------------------------------
+def _original(obj: object, attribute: str) -> Any:
+    """The value of ``attribute`` as loaded from the database (before unflushed changes)."""
+    history = inspect(obj).attrs[attribute].history
+    if history.deleted:
+        return history.deleted[0]
+    return getattr(obj, attribute)
+
+
+def _catalog_frozen(session: Session, catalog_id: int | None) -> bool:
+    if catalog_id is None:
+        return False
+    catalog = session.get(Catalog, catalog_id)
+    return catalog is not None and inspect(catalog).persistent and _original(catalog, "state") != "draft"
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_published(session: Session, _context: UOWTransaction, _instances: object) -> None:
+    """A published (or superseded) catalog and its entries never change; the only move is → superseded."""
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, CatalogEntry) and _catalog_frozen(session, _original(obj, "catalog_id")):
+            changed = obj in session.deleted or any(
+                inspect(obj).attrs[key].history.has_changes() for key in inspect(obj).mapper.column_attrs.keys()
+            )
+            if changed:
+                raise Conflict(
+                    f"catalog entry {obj.id} belongs to a published catalog, which cannot change; "
+                    "an upheld appeal leads to a corrected re-issue"
+                )
+        if isinstance(obj, Catalog) and inspect(obj).persistent and _original(obj, "state") != "draft":
+            if obj in session.deleted:
+                raise Conflict(f"catalog {obj.id} is published and cannot be deleted")
+            for key in inspect(obj).mapper.column_attrs.keys():
+                if key != "state" and inspect(obj).attrs[key].history.has_changes():
+                    raise Conflict(f"catalog {obj.id} is published; its '{key}' cannot change")
+            if obj.state not in ("published", "superseded") or (
+                _original(obj, "state") == "superseded" and obj.state != "superseded"
+            ):
+                raise Conflict(f"catalog {obj.id} cannot go from {_original(obj, 'state')} to {obj.state}")
+    for obj in session.new:
+        if isinstance(obj, CatalogEntry) and _catalog_frozen(session, obj.catalog_id):
+            raise Conflict(f"catalog {obj.catalog_id} is published; entries cannot be added")
+
+
+# ---- access ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CatalogAccess:
+    """A catalog the caller may read, and the entries it may see (``entry_condition`` on Enterprise)."""
+
+    catalog: Catalog
+    full_view: bool
+    entry_condition: ColumnElement[bool]
+
+
+def _full_reader(session: Session, principal: Principal, region_code: str) -> bool:
+    if principal.is_admin or principal.is_unscoped_reviewer():
+        return True
+    return region_in_scope(session, principal, region_code, roles=("regulator", "reviewer"))
+
+
+def require_catalog(session: Session, principal: Principal, catalog_id: int, *, write: bool = False) -> CatalogAccess:
+    """The catalog with its view for ``principal``; NotFound outside scope, PermissionDenied to write it.
+
+    Writing (regenerate, publish, decide appeals) needs admin or a regulator whose subtree contains the
+    catalog's region.
+    """
+    catalog = session.get(Catalog, catalog_id)
+    if catalog is None:
+        raise NotFound(f"catalog {catalog_id} not found")
+    if _full_reader(session, principal, catalog.region_code):
+        access = CatalogAccess(catalog, True, true())
+    else:
+        condition = enterprise_filter(principal)
+        visible = catalog.state != "draft" and session.scalar(
+            select(CatalogEntry.id)
+            .join(Enterprise, Enterprise.id == CatalogEntry.enterprise_id)
+            .where(CatalogEntry.catalog_id == catalog.id, condition)
+            .limit(1)
+        )
+        if not visible:
+            raise NotFound(f"catalog {catalog_id} not found")
+        access = CatalogAccess(catalog, False, condition)
+    if write and not (
+        principal.is_admin or region_in_scope(session, principal, catalog.region_code, roles=("regulator",))
+    ):
+        raise PermissionDenied(f"your role may not change catalog {catalog_id}")
+    return access
+
+
+# ---- serialised forms ----------------------------------------------------------------------------------
+def tier_counts(session: Session, catalog_id: int, condition: ColumnElement[bool] | None = None) -> dict[str, int]:
+    """Number of entries per tier (only tiers that occur), one GROUP BY query."""
+    query = select(CatalogEntry.tier, func.count()).where(CatalogEntry.catalog_id == catalog_id)
+    if condition is not None:
+        query = query.join(Enterprise, Enterprise.id == CatalogEntry.enterprise_id).where(condition)
+    rows = session.execute(query.group_by(CatalogEntry.tier))
+    return {tier: count for tier, count in sorted(rows, key=lambda row: tier_order(row[0]))}
+
+
+def tier_order(tier: str) -> int:
+    order = (*POLICY_TIERS, *GRADE_TIERS, UNDETERMINED)
+    return order.index(tier) if tier in order else len(order)
+
+
+def catalog_dict(catalog: Catalog, counts: dict[str, int] | None = None) -> dict[str, Any]:
+    """The catalog as the API and UI show it (Chinese labels beside the codes)."""
+    out: dict[str, Any] = {
+        "id": catalog.id,
+        "region_code": catalog.region_code,
+        "edition": catalog.edition,
+        "half": catalog.half,
+        "basis": catalog.basis,
+        "basis_zh": BASIS_ZH.get(catalog.basis, catalog.basis),
+        "state": catalog.state,
+        "state_zh": STATE_ZH.get(catalog.state, catalog.state),
+        "issue_no": catalog.issue_no if catalog.state != "draft" else None,
+        "created_at": catalog.created_at.isoformat(),
+        "published_at": catalog.published_at.isoformat() if catalog.published_at else None,
+        "snapshot_hash": catalog.snapshot_hash,
+        "reference_versions": catalog.reference_versions,
+        "supersedes_id": catalog.supersedes_id,
+    }
+    if counts is not None:
+        out["counts"] = counts
+        out["total"] = sum(counts.values())
+    return out
+
+
+def entry_dict(entry: CatalogEntry, enterprise: Enterprise) -> dict[str, Any]:
+    """One entry with its enterprise's identity, tier labels, gaps and evidence."""
+    evidence = entry.evidence or {}
+    return {
+        "id": entry.id,
+        "catalog_id": entry.catalog_id,
+        "credit_code": enterprise.credit_code,
+        "enterprise_name": enterprise.name,
+        "region_code": enterprise.region_code,
+        "production_unit_id": entry.production_unit_id,
+        "report_version_id": entry.report_version_id,
+        "field": evidence.get("row", {}).get("field"),
+        "product": entry.product,
+        "benchmark_row_id": entry.benchmark_row_id,
+        "value": entry.value,
+        "unit": entry.unit,
+        "tier": entry.tier,
+        "tier_zh": TIER_ZH.get(entry.tier, entry.tier),
+        "gap_to_benchmark": entry.gap_to_benchmark,
+        "gap_to_baseline": entry.gap_to_baseline,
+        "saving_to_benchmark_tce": entry.saving_to_benchmark_tce,
+        "uses_unverified": bool(evidence.get("uses_unverified")),
+        "message": evidence.get("error"),
+        "evidence": evidence,
+    }
+
+
+# ---- queries -------------------------------------------------------------------------------------------
+def catalog_filter(principal: Principal) -> ColumnElement[bool]:
+    """SQL condition on ``Catalog`` rows listed in full for ``principal`` (partial views are not listed)."""
+    if principal.is_admin or principal.is_unscoped_reviewer():
+        return true()
+    roots = principal.region_roots("regulator", "reviewer")
+    conditions = [in_region_subtree(Catalog.region_code.expression, root) for root in roots]
+    return or_(*conditions) if conditions else false()
+
+
+def list_catalogs(
+    session: Session,
+    principal: Principal,
+    *,
+    region_code: str | None = None,
+    half: str | None = None,
+    state: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """Catalogs the caller may read (full view, plus published ones holding its own entries), newest first."""
+    condition: ColumnElement[bool] = catalog_filter(principal)
+    own = enterprise_filter(principal)
+    if not (principal.is_admin or principal.is_unscoped_reviewer()):
+        with_own_entries = Catalog.id.in_(
+            select(CatalogEntry.catalog_id).join(Enterprise, Enterprise.id == CatalogEntry.enterprise_id).where(own)
+        )
+        condition = or_(condition, and_(Catalog.state != "draft", with_own_entries))
+    query = select(Catalog).where(condition)
+    if region_code:
+        query = query.where(Catalog.region_code == region_code)
+    if half:
+        query = query.where(Catalog.half == half)
+    if state:
+        query = query.where(Catalog.state == state)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    catalogs = list(session.scalars(query.order_by(Catalog.id.desc()).limit(limit).offset(offset)))
+    counts = _counts_for(session, [c.id for c in catalogs])
+    return [catalog_dict(c, counts.get(c.id, {})) for c in catalogs], total
+
+
+def _counts_for(session: Session, catalog_ids: list[int]) -> dict[int, dict[str, int]]:
+    if not catalog_ids:
+        return {}
+    rows = session.execute(
+        select(CatalogEntry.catalog_id, CatalogEntry.tier, func.count())
+        .where(CatalogEntry.catalog_id.in_(catalog_ids))
+        .group_by(CatalogEntry.catalog_id, CatalogEntry.tier)
+    )
+    out: dict[int, dict[str, int]] = {}
+    for catalog_id, tier, count in sorted(rows, key=lambda row: (row[0], tier_order(row[1]))):
+        out.setdefault(catalog_id, {})[tier] = count
+    return out
+
+
+def get_catalog(session: Session, principal: Principal, catalog_id: int) -> dict[str, Any]:
+    """One catalog with its tier counts (the caller's view)."""
+    access = require_catalog(session, principal, catalog_id)
+    counts = tier_counts(session, catalog_id, None if access.full_view else access.entry_condition)
+    return {**catalog_dict(access.catalog, counts), "full_view": access.full_view}
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """Filters of the entry list: tier, key field (重点领域), region subtree, enterprise, unverified only."""
+
+    tier: str | None = None
+    field: str | None = None
+    region_code: str | None = None
+    credit_code: str | None = None
+    unverified: bool | None = None
+
+
+def _entry_conditions(
+    access: CatalogAccess, filters: EntryFilter, reference: ReferenceSet | None
+) -> tuple[list[ColumnElement[bool]], bool]:
+    """The WHERE conditions of an entry list, and whether they need the Enterprise table joined."""
+    catalog = access.catalog
+    conditions: list[ColumnElement[bool]] = [CatalogEntry.catalog_id == catalog.id]
+    needs_enterprise = not access.full_view
+    if needs_enterprise:
+        conditions.append(access.entry_condition)
+    if filters.tier:
+        known = (*TIERS_BY_BASIS.get(catalog.basis, ()), UNDETERMINED)
+        if filters.tier not in known:
+            raise InvalidInput(
+                f"unknown tier '{filters.tier}' for basis {catalog.basis} ({', '.join(known)})", field="tier"
+            )
+        conditions.append(CatalogEntry.tier == filters.tier)
+    if filters.field:
+        if reference is None:
+            raise InvalidInput("filtering by field needs the reference tables", field="field")
+        rows = [row.row_id for row in reference.benchmark_rows(catalog.edition) if row.field == filters.field]
+        conditions.append(CatalogEntry.benchmark_row_id.in_(rows))
+    if filters.region_code:
+        conditions.append(in_region_subtree(Enterprise.region_code.expression, filters.region_code))
+        needs_enterprise = True
+    if filters.credit_code:
+        conditions.append(Enterprise.credit_code == filters.credit_code.strip().upper())
+        needs_enterprise = True
+    if filters.unverified is not None:
+        flag = CatalogEntry.evidence["uses_unverified"].as_boolean()
+        conditions.append(flag.is_(True) if filters.unverified else flag.isnot(True))
+    return conditions, needs_enterprise
+
+
+def list_entries(
+    session: Session,
+    principal: Principal,
+    catalog_id: int,
+    filters: EntryFilter = EntryFilter(),
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    reference: ReferenceSet | None = None,
+    with_evidence: bool = True,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the entries the caller may see: one count query and one page query.
+
+    Both select entry ids through the ``catalog_id`` index and join the enterprise table only when a
+    condition needs it (partial view, region or credit-code filter); the page then loads its rows (with
+    their enterprise) by id, so a deep offset walks the index, not the wide rows.
+    """
+    access = require_catalog(session, principal, catalog_id)
+    conditions, needs_enterprise = _entry_conditions(access, filters, reference)
+    ids = select(CatalogEntry.id)
+    if needs_enterprise:
+        ids = ids.join(Enterprise, Enterprise.id == CatalogEntry.enterprise_id)
+    ids = ids.where(*conditions)
+    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    page = ids.order_by(CatalogEntry.id).limit(limit).offset(offset).scalar_subquery()
+    rows = session.execute(
+        select(CatalogEntry, Enterprise)
+        .join(Enterprise, Enterprise.id == CatalogEntry.enterprise_id)
+        .where(CatalogEntry.id.in_(page))
+        .order_by(CatalogEntry.id)
+    )
+    items = [entry_dict(entry, enterprise) for entry, enterprise in rows]
+    if not with_evidence:
+        for item in items:
+            item.pop("evidence")
+    return items, total
+
+
+def review_catalog(
+    session: Session,
+    principal: Principal,
+    catalog_id: int,
+    filters: EntryFilter = EntryFilter(),
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    reference: ReferenceSet | None = None,
+) -> dict[str, Any]:
+    """Review-screen data: the catalog, one page of filtered entries, counts per tier and per district,
+    and how many entries rest on unverified reference values (those entries carry ``uses_unverified``)."""
+    access = require_catalog(session, principal, catalog_id)
+    items, total = list_entries(
+        session, principal, catalog_id, filters, limit=limit, offset=offset, reference=reference
+    )
+    seen = access.entry_condition
+    joined = select(CatalogEntry.id).join(Enterprise, Enterprise.id == CatalogEntry.enterprise_id)
+    by_district = session.execute(
+        select(Enterprise.region_code, Region.name, CatalogEntry.tier, func.count())
+        .join(Enterprise, Enterprise.id == CatalogEntry.enterprise_id)
+        .join(Region, Region.code == Enterprise.region_code)
+        .where(CatalogEntry.catalog_id == catalog_id, seen)
+        .group_by(Enterprise.region_code, Region.name, CatalogEntry.tier)
+    )
+    districts: dict[str, dict[str, Any]] = {}
+    for code, name, tier, count in by_district:
+        row = districts.setdefault(code, {"region_code": code, "region_name": name, "counts": {}, "total": 0})
+        row["counts"][tier] = count
+        row["total"] += count
+    unverified = (
+        session.scalar(
+            select(func.count()).select_from(
+                joined.where(
+                    CatalogEntry.catalog_id == catalog_id, seen, CatalogEntry.evidence["uses_unverified"].as_boolean()
+                ).subquery()
+            )
+        )
+        or 0
+    )
+    counts = tier_counts(session, catalog_id, None if access.full_view else seen)
+    return {
+        "catalog": {**catalog_dict(access.catalog, counts), "full_view": access.full_view},
+        "counts_by_tier": counts,
+        "counts_by_district": [districts[code] for code in sorted(districts)],
+        "unverified_entries": unverified,
+        "items": items,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+    }

@@ -1,0 +1,342 @@
+"""Appeals (申辩) against entries of a published catalog: filing, expert review, decision, re-issue.
+
+Owns the appeal workflow of the 云南 plan (seeds/004 §二（二）: "经企业申辩和专家评审后…"):
+
+    filed ──assign expert (regulator)──▶ under_review ──opinion (the expert)──▶ decide (regulator)
+                                                                           ├─▶ upheld  → corrected re-issue
+                                                                           └─▶ rejected
+
+* an enterprise user files on its own entry of the catalog in force (published, not superseded); another
+  enterprise's entry is *not found*; one open appeal per entry;
+* a regulator whose subtree holds the catalog's region assigns a reviewer (expert) covering that region;
+* only the assigned expert records the opinion; the regulator decides once an opinion exists;
+* upheld: the corrected value (given with the decision, else the one in the appeal's evidence, in the
+  entry's unit unless ``corrected_unit`` says otherwise) re-classifies the entry in a new issue of the
+  catalog (``supersedes_id`` = old, next issue number, its own snapshot hash); the old issue becomes
+  ``superseded`` and the appeal records ``corrected_catalog_id``. Nothing is edited in place.
+
+Every step is audit-logged; a step out of order is a Conflict.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
+
+from dualcarbon.accounts.models import User
+from dualcarbon.accounts.service_auth import principal_for
+from dualcarbon.catalog.models import Appeal, Catalog, CatalogEntry
+from dualcarbon.catalog.service import require_catalog
+from dualcarbon.catalog.service_publish import reissue_with_correction
+from dualcarbon.core.access import Principal, require_role
+from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from dualcarbon.core.vocab import TIER_ZH
+from dualcarbon.reference import ReferenceSet
+from dualcarbon.registry.models import Enterprise
+from dualcarbon.registry.service_access import enterprise_filter, region_in_scope
+from dualcarbon.store.audit import append_audit
+from dualcarbon.store.base import utcnow
+
+APPEAL_STATE_ZH = {
+    "filed": "已提交申辩",
+    "under_review": "专家评审中",
+    "upheld": "申辩成立（已更正）",
+    "rejected": "申辩不成立",
+}
+DECISIONS = ("upheld", "rejected")
+OPEN_STATES = ("filed", "under_review")
+_MAX_TEXT = 10_000
+
+
+def _text(value: str | None, field: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput("must not be empty", field=field)
+    if len(text) > _MAX_TEXT:
+        raise InvalidInput(f"at most {_MAX_TEXT} characters", field=field)
+    return text
+
+
+def _number(value: Any, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInput(f"must be a finite number, got {value!r}", field=field)
+    return float(value)
+
+
+def _check_evidence(evidence: Any) -> dict[str, Any]:
+    if evidence is None:
+        return {}
+    if not isinstance(evidence, dict):
+        raise InvalidInput("must be a JSON object", field="evidence")
+    for key in ("corrected_value", "corrected_output"):
+        if evidence.get(key) is not None:
+            _number(evidence[key], f"evidence.{key}")
+    documents = evidence.get("documents")
+    if documents is not None and not (isinstance(documents, list) and all(isinstance(d, str) for d in documents)):
+        raise InvalidInput("must be a list of document names", field="evidence.documents")
+    return dict(evidence)
+
+
+# ---- reading -------------------------------------------------------------------------------------------
+def appeal_filter(principal: Principal) -> ColumnElement[bool]:
+    """SQL condition (over Appeal joined with Enterprise) of the appeals ``principal`` may read."""
+    condition = enterprise_filter(principal)
+    if principal.user_id is not None:
+        condition = or_(condition, Appeal.expert_user_id == principal.user_id)
+    return condition
+
+
+def appeal_dict(appeal: Appeal, entry: CatalogEntry, enterprise: Enterprise, expert: str | None) -> dict[str, Any]:
+    return {
+        "id": appeal.id,
+        "catalog_id": entry.catalog_id,
+        "entry_id": entry.id,
+        "credit_code": enterprise.credit_code,
+        "enterprise_name": enterprise.name,
+        "product": entry.product,
+        "benchmark_row_id": entry.benchmark_row_id,
+        "value": entry.value,
+        "unit": entry.unit,
+        "tier": entry.tier,
+        "tier_zh": TIER_ZH.get(entry.tier, entry.tier),
+        "state": appeal.state,
+        "state_zh": APPEAL_STATE_ZH.get(appeal.state, appeal.state),
+        "reason": appeal.reason,
+        "evidence": appeal.evidence,
+        "expert": expert,
+        "expert_opinion": appeal.expert_opinion,
+        "decision": appeal.decision,
+        "filed_at": appeal.filed_at.isoformat(),
+        "decided_at": appeal.decided_at.isoformat() if appeal.decided_at else None,
+        "corrected_catalog_id": appeal.corrected_catalog_id,
+    }
+
+
+def _row_query() -> Any:
+    return (
+        select(Appeal, CatalogEntry, Enterprise, User.username)
+        .join(CatalogEntry, CatalogEntry.id == Appeal.catalog_entry_id)
+        .join(Enterprise, Enterprise.id == Appeal.enterprise_id)
+        .outerjoin(User, User.id == Appeal.expert_user_id)
+    )
+
+
+def list_appeals(
+    session: Session,
+    principal: Principal,
+    *,
+    state: str | None = None,
+    catalog_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """Appeals the caller may read (own enterprise, region subtree, or assigned to them as expert)."""
+    conditions = [appeal_filter(principal)]
+    if state:
+        if state not in APPEAL_STATE_ZH:
+            raise InvalidInput(f"unknown state '{state}' ({', '.join(APPEAL_STATE_ZH)})", field="state")
+        conditions.append(Appeal.state == state)
+    if catalog_id is not None:
+        conditions.append(CatalogEntry.catalog_id == catalog_id)
+    total = (
+        session.scalar(
+            select(func.count(Appeal.id))
+            .join(CatalogEntry, CatalogEntry.id == Appeal.catalog_entry_id)
+            .join(Enterprise, Enterprise.id == Appeal.enterprise_id)
+            .where(*conditions)
+        )
+        or 0
+    )
+    rows = session.execute(_row_query().where(*conditions).order_by(Appeal.id.desc()).limit(limit).offset(offset))
+    return [appeal_dict(*row) for row in rows], total
+
+
+def _load(session: Session, principal: Principal, appeal_id: int) -> tuple[Appeal, CatalogEntry, Enterprise]:
+    row = session.execute(_row_query().where(Appeal.id == appeal_id, appeal_filter(principal))).first()
+    if row is None:
+        raise NotFound(f"appeal {appeal_id} not found")
+    return row[0], row[1], row[2]
+
+
+def get_appeal(session: Session, principal: Principal, appeal_id: int) -> dict[str, Any]:
+    appeal, entry, enterprise = _load(session, principal, appeal_id)
+    expert = session.get(User, appeal.expert_user_id) if appeal.expert_user_id else None
+    return appeal_dict(appeal, entry, enterprise, expert.username if expert else None)
+
+
+def _snapshot(appeal: Appeal) -> dict[str, Any]:
+    return {
+        "state": appeal.state,
+        "expert_user_id": appeal.expert_user_id,
+        "expert_opinion": appeal.expert_opinion,
+        "decision": appeal.decision,
+        "corrected_catalog_id": appeal.corrected_catalog_id,
+    }
+
+
+# ---- the workflow -------------------------------------------------------------------------------------------
+def file_appeal(
+    session: Session, actor: Principal, catalog_id: int, entry_id: int, reason: str, evidence: Any = None
+) -> Appeal:
+    """An enterprise user appeals its own entry of the catalog in force."""
+    access = require_catalog(session, actor, catalog_id)
+    entry = session.get(CatalogEntry, entry_id)
+    visible = (
+        entry is not None
+        and entry.catalog_id == catalog_id
+        and session.scalar(select(Enterprise.id).where(Enterprise.id == entry.enterprise_id, access.entry_condition))
+    )
+    if entry is None or not visible:
+        raise NotFound(f"entry {entry_id} not found in catalog {catalog_id}")
+    own = any(g.role == "enterprise" and g.enterprise_id == entry.enterprise_id for g in actor.grants)
+    if not (own or actor.is_admin):
+        raise PermissionDenied("only the enterprise itself may appeal its catalog entry")
+    if access.catalog.state != "published":
+        raise Conflict(f"catalog {catalog_id} is {access.catalog.state}; appeal against the catalog in force")
+    reason_text = _text(reason, "reason")
+    checked = _check_evidence(evidence)
+    open_appeal = session.scalar(
+        select(Appeal.id).where(Appeal.catalog_entry_id == entry.id, Appeal.state.in_(OPEN_STATES))
+    )
+    if open_appeal is not None:
+        raise Conflict(f"entry {entry_id} already has an open appeal ({open_appeal})")
+    appeal = Appeal(
+        catalog_entry_id=entry.id,
+        enterprise_id=entry.enterprise_id,
+        state="filed",
+        reason=reason_text,
+        evidence=checked,
+    )
+    session.add(appeal)
+    session.flush()
+    append_audit(
+        session,
+        actor.username,
+        "appeal.file",
+        "appeal",
+        appeal.id,
+        None,
+        {"catalog_id": catalog_id, "entry_id": entry.id, "reason": reason_text, "evidence": checked, "state": "filed"},
+    )
+    return appeal
+
+
+def _require_regulator_of(session: Session, actor: Principal, appeal_id: int) -> tuple[Appeal, CatalogEntry]:
+    appeal, entry, _ = _load(session, actor, appeal_id)
+    require_role(actor, "regulator")
+    require_catalog(session, actor, entry.catalog_id, write=True)
+    return appeal, entry
+
+
+def assign_expert(session: Session, actor: Principal, appeal_id: int, expert: str) -> Appeal:
+    """A regulator in scope hands a filed appeal to a reviewer (expert) covering the catalog's region."""
+    appeal, entry = _require_regulator_of(session, actor, appeal_id)
+    user = session.scalar(select(User).where(User.username == (expert or "").strip()))
+    catalog = session.get(Catalog, entry.catalog_id)
+    assert catalog is not None
+    if user is None or user.disabled:
+        raise InvalidInput(f"no active user '{expert}'", field="expert")
+    candidate = principal_for(session, user)
+    if not candidate.has_role("reviewer") or not (
+        candidate.is_unscoped_reviewer()
+        or region_in_scope(session, candidate, catalog.region_code, roles=("reviewer",))
+    ):
+        raise InvalidInput(
+            f"user '{expert}' is not a reviewer (expert) covering region {catalog.region_code}", field="expert"
+        )
+    if appeal.state != "filed":
+        raise Conflict(f"appeal {appeal_id} is {appeal.state}; an expert is assigned to a filed appeal")
+    before = _snapshot(appeal)
+    appeal.expert_user_id = user.id
+    appeal.state = "under_review"
+    session.flush()
+    append_audit(
+        session,
+        actor.username,
+        "appeal.assign",
+        "appeal",
+        appeal.id,
+        before,
+        {**_snapshot(appeal), "expert": user.username},
+    )
+    return appeal
+
+
+def record_opinion(session: Session, actor: Principal, appeal_id: int, opinion: str) -> Appeal:
+    """The assigned expert writes (or rewrites, until the decision) the review opinion."""
+    appeal, _, _ = _load(session, actor, appeal_id)
+    if not (actor.is_admin or (actor.user_id is not None and actor.user_id == appeal.expert_user_id)):
+        raise PermissionDenied("only the expert assigned to this appeal records its opinion")
+    if appeal.state != "under_review":
+        raise Conflict(f"appeal {appeal_id} is {appeal.state}; an opinion is recorded while under review")
+    text = _text(opinion, "opinion")
+    before = _snapshot(appeal)
+    appeal.expert_opinion = text
+    session.flush()
+    append_audit(session, actor.username, "appeal.opinion", "appeal", appeal.id, before, _snapshot(appeal))
+    return appeal
+
+
+def decide_appeal(
+    session: Session,
+    actor: Principal,
+    appeal_id: int,
+    decision: str,
+    text: str,
+    corrected_value: float | None = None,
+    *,
+    reference: ReferenceSet,
+) -> Appeal:
+    """The regulator upholds (→ corrected re-issue) or rejects an appeal that has an expert opinion."""
+    appeal, entry = _require_regulator_of(session, actor, appeal_id)
+    if decision not in DECISIONS:
+        raise InvalidInput(f"decision must be one of {', '.join(DECISIONS)}", field="decision")
+    decision_text = _text(text, "text")
+    if appeal.state != "under_review" or not appeal.expert_opinion:
+        raise Conflict(
+            f"appeal {appeal_id} is {appeal.state}"
+            f"{'' if appeal.expert_opinion else ' without an expert opinion'}; "
+            "it is decided after the expert review"
+        )
+    before = _snapshot(appeal)
+    if decision == "upheld":
+        evidence = appeal.evidence or {}
+        value = corrected_value if corrected_value is not None else evidence.get("corrected_value")
+        if value is None:
+            raise InvalidInput(
+                "an upheld appeal needs the corrected value (or evidence.corrected_value)", field="corrected_value"
+            )
+        correction: dict[str, Any] = {
+            "value": _number(value, "corrected_value"),
+            "appeal": {
+                "id": appeal.id,
+                "reason": appeal.reason,
+                "decision": decision_text,
+                "documents": evidence.get("documents", []),
+            },
+        }
+        if evidence.get("corrected_unit"):
+            correction["unit"] = str(evidence["corrected_unit"])
+        if evidence.get("corrected_output") is not None:
+            correction["output"] = _number(evidence["corrected_output"], "evidence.corrected_output")
+            if evidence.get("corrected_output_unit"):
+                correction["output_unit"] = str(evidence["corrected_output_unit"])
+        corrected = reissue_with_correction(session, actor, entry, correction, reference=reference)
+        appeal.corrected_catalog_id = corrected.id
+    appeal.state = decision  # type: ignore[assignment]
+    appeal.decision = decision_text
+    appeal.decided_at = utcnow()
+    session.flush()
+    append_audit(
+        session,
+        actor.username,
+        "appeal.decide",
+        "appeal",
+        appeal.id,
+        before,
+        {**_snapshot(appeal), "decided_at": appeal.decided_at},
+    )
+    return appeal

@@ -1,0 +1,251 @@
+"""``/api/v1/enterprises``: the enterprise registry — list, export, import, detail, edit, sites, units.
+
+Thin routes over :mod:`dualcarbon.registry.service` and :mod:`dualcarbon.registry.service_import`;
+scope is checked by the services (out of scope → 404, role-forbidden change → 403).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from dualcarbon.core.errors import InvalidInput
+from dualcarbon.reference import ReferenceSet, load_reference
+from dualcarbon.registry import service as registry
+from dualcarbon.registry import service_import as registry_import
+from dualcarbon.registry import service_sites as registry_sites
+from dualcarbon.registry.service import EnterpriseQuery, EnterpriseSpec
+from dualcarbon.registry.service_sites import SiteSpec, UnitSpec
+from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Paging, page_response
+
+router = APIRouter(prefix=f"{API_PREFIX}/enterprises", tags=["enterprises"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class EnterpriseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    credit_code: str = Field(description="统一社会信用代码, 18 characters with a valid check character")
+    name: str
+    region_code: str = Field(description="6-digit GB/T 2260 region code inside your scope")
+    industry_code: str = Field(description="GB/T 4754 code, e.g. C3011")
+    above_scale: bool = False
+    land_area_mu: float | None = Field(default=None, ge=0)
+    key_energy_user: bool = False
+    address: str | None = None
+    contact: str | None = None
+
+
+class EnterprisePatch(BaseModel):
+    """Only the fields sent are changed; ``version`` (optional) guards against overwriting another edit."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    region_code: str | None = None
+    industry_code: str | None = None
+    above_scale: bool | None = None
+    land_area_mu: float | None = Field(default=None, ge=0)
+    key_energy_user: bool | None = None
+    address: str | None = None
+    contact: str | None = None
+    version: int | None = None
+
+
+class SiteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    address: str | None = None
+
+
+class SitePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    address: str | None = None
+
+
+class UnitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    capacity: float = Field(gt=0)
+    capacity_unit: str = Field(description="e.g. 万吨/年, t/d, MW")
+    benchmark_row_id: str | None = Field(default=None, description="reference benchmark row, e.g. BM2023-061")
+    field: str | None = Field(default=None, description="key field (重点领域); taken from the benchmark row if omitted")
+    product: str | None = None
+    site_id: int | None = None
+
+
+class UnitPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    capacity: float | None = Field(default=None, gt=0)
+    capacity_unit: str | None = None
+    benchmark_row_id: str | None = None
+    field: str | None = None
+    product: str | None = None
+    site_id: int | None = None
+
+
+def enterprise_query(
+    region_code: Annotated[str | None, Query(description="region code; its whole subtree")] = None,
+    q: Annotated[str | None, Query(description="part of the name, or the start of the credit code")] = None,
+    key_energy_user: bool | None = None,
+    above_scale: bool | None = None,
+    field: Annotated[str | None, Query(description="has a production unit in this key field (重点领域)")] = None,
+    industry_code: Annotated[str | None, Query(description="GB/T 4754 code prefix, e.g. C30")] = None,
+) -> EnterpriseQuery:
+    return EnterpriseQuery(region_code, q, key_energy_user, above_scale, field, industry_code)
+
+
+Filters = Annotated[EnterpriseQuery, Depends(enterprise_query)]
+
+
+def _reference(request: Request) -> ReferenceSet:
+    return load_reference(request.app.state.data_dir)
+
+
+def _changes(body: BaseModel, non_null: tuple[str, ...]) -> dict[str, Any]:
+    changes = body.model_dump(exclude_unset=True)
+    for name in non_null:
+        if name in changes and changes[name] is None:
+            raise InvalidInput("may not be null", field=name)
+    return changes
+
+
+# ---- collection ---------------------------------------------------------------------------------
+@router.get("", summary="Enterprises in your scope (filtered, paginated)")
+def list_enterprises(caller: Caller, session: DbSession, page: Paging, filters: Filters) -> dict[str, object]:
+    items, total = registry.list_enterprises(session, caller, filters, limit=page.limit, offset=page.offset)
+    return page_response(items, total, page)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Register an enterprise")
+def create_enterprise(body: EnterpriseIn, caller: Caller, session: DbSession) -> dict[str, Any]:
+    enterprise = registry.create_enterprise(session, caller, EnterpriseSpec(**body.model_dump()))
+    return registry.enterprise_detail(session, caller, enterprise.credit_code)
+
+
+@router.get(
+    "/export.xlsx",
+    summary="The filtered list as an Excel file (Chinese headers, re-importable)",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+def export_enterprises(caller: Caller, session: DbSession, filters: Filters) -> Response:
+    content = registry_import.export_enterprises_xlsx(session, caller, filters)
+    return _xlsx(content, "企业名录.xlsx")
+
+
+@router.get(
+    "/import/template.xlsx",
+    summary="The empty import workbook with its instructions",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+def import_template(caller: Caller) -> Response:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "template.xlsx"
+        registry_import.write_import_template(path)
+        return _xlsx(path.read_bytes(), "企业导入模板.xlsx")
+
+
+@router.post("/import", summary="Bulk import from .xlsx/.csv: all or nothing; dry_run=true only validates")
+def import_enterprises(
+    caller: Caller,
+    session: DbSession,
+    file: Annotated[UploadFile, File(description=".xlsx or .csv with the template's headers")],
+    dry_run: Annotated[bool, Query(description="validate and count, write nothing")] = False,
+    mapping: Annotated[str | None, Form(description='JSON {"source header": "target column"}')] = None,
+    map: Annotated[list[str] | None, Form(description="SOURCE=TARGET pairs (like the CLI's --map)")] = None,
+) -> Any:
+    columns = registry_import.parse_mapping(map or [])
+    if mapping:
+        try:
+            given = json.loads(mapping)
+        except json.JSONDecodeError:
+            raise InvalidInput("mapping is not a JSON object", field="mapping") from None
+        if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
+            raise InvalidInput("mapping must be a JSON object of header → column", field="mapping")
+        columns.update({str(k): v for k, v in given.items()})
+    name = Path(file.filename or "upload.xlsx").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".xlsx", ".xlsm", ".csv", ".txt"):
+        raise InvalidInput("upload an .xlsx or .csv file", field="file")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"upload{suffix}"
+        size = 0
+        with path.open("wb") as out:
+            while chunk := file.file.read(1024 * 1024):
+                size += len(chunk)
+                if size > MAX_UPLOAD_BYTES:
+                    raise InvalidInput(f"file larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", field="file")
+                out.write(chunk)
+        report = registry_import.import_enterprises(session, caller, path, columns or None, dry_run, display_name=name)
+    body = report.as_dict()
+    if report.problems and not dry_run:
+        session.rollback()
+        return JSONResponse(
+            status_code=422,
+            content={
+                "error": "InvalidInput",
+                "field": "file",
+                "report": body,
+                "message": f"{len(report.problems)} problem(s) in {name}; nothing was imported",
+            },
+        )
+    return body
+
+
+def _xlsx(content: bytes, filename: str) -> Response:
+    disposition = f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(filename)}"
+    return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
+
+
+# ---- one enterprise -----------------------------------------------------------------------------
+@router.get("/{credit_code}", summary="One enterprise with its sites and production units")
+def get_enterprise(credit_code: str, caller: Caller, session: DbSession) -> dict[str, Any]:
+    return registry.enterprise_detail(session, caller, credit_code)
+
+
+@router.patch("/{credit_code}", summary="Change some fields of an enterprise")
+def update_enterprise(credit_code: str, body: EnterprisePatch, caller: Caller, session: DbSession) -> dict[str, Any]:
+    changes = _changes(body, ("name", "region_code", "industry_code", "above_scale", "key_energy_user"))
+    version = changes.pop("version", None)
+    registry.update_enterprise(session, caller, credit_code, changes, expected_version=version)
+    return registry.enterprise_detail(session, caller, credit_code)
+
+
+@router.post("/{credit_code}/sites", status_code=status.HTTP_201_CREATED, summary="Add a site (厂区)")
+def add_site(credit_code: str, body: SiteIn, caller: Caller, session: DbSession) -> dict[str, Any]:
+    site = registry_sites.add_site(session, caller, credit_code, SiteSpec(**body.model_dump()))
+    return registry.site_item(site)
+
+
+@router.patch("/{credit_code}/sites/{site_id}", summary="Change a site")
+def update_site(credit_code: str, site_id: int, body: SitePatch, caller: Caller, session: DbSession) -> dict[str, Any]:
+    site = registry_sites.update_site(session, caller, credit_code, site_id, _changes(body, ("name",)))
+    return registry.site_item(site)
+
+
+@router.post("/{credit_code}/units", status_code=status.HTTP_201_CREATED, summary="Add a production unit")
+def add_unit(credit_code: str, body: UnitIn, request: Request, caller: Caller, session: DbSession) -> dict[str, Any]:
+    unit = registry_sites.add_production_unit(
+        session, caller, credit_code, UnitSpec(**body.model_dump()), _reference(request)
+    )
+    return registry.unit_item(unit)
+
+
+@router.patch("/{credit_code}/units/{unit_id}", summary="Change a production unit")
+def update_unit(
+    credit_code: str, unit_id: int, body: UnitPatch, request: Request, caller: Caller, session: DbSession
+) -> dict[str, Any]:
+    changes = _changes(body, ("name", "capacity", "capacity_unit"))
+    unit = registry_sites.update_production_unit(session, caller, credit_code, unit_id, changes, _reference(request))
+    return registry.unit_item(unit)

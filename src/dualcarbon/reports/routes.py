@@ -1,0 +1,360 @@
+"""``/api/v1`` period reports (能源利用状况报告): list, create, import, view, edit, review, diff, deadlines.
+
+Thin routes over :mod:`dualcarbon.reports.service` (and ``reports_import``); scope and roles are checked
+by the services (out of scope → 404, role-forbidden → 403, wrong state → 409, bad input → 422 naming the
+field, e.g. ``energy_lines[2].unit``). Report content is documented in docs/reports.md and in the
+request schemas below.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Request, UploadFile, status
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from dualcarbon.core.errors import InvalidInput
+from dualcarbon.reports import service as reports
+from dualcarbon.reports import service_import as reports_import
+from dualcarbon.reports.io import (
+    AnnualReport,
+    WorkbookInvalid,
+    write_annual_report,
+    write_annual_report_template,
+    write_report_list,
+)
+from dualcarbon.reports.service_content import ReportContent
+from dualcarbon.reports.service_workflow import current_content
+from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Paging, page_response, reference_of
+
+router = APIRouter(prefix=API_PREFIX, tags=["reports"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+PeriodKindName = Literal["year", "quarter", "month"]
+StateName = Literal["draft", "submitted", "returned", "approved", "locked"]
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with its ``$defs`` references replaced by the definitions (for an embedded schema)."""
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk(defs[ref.split("/")[-1]])
+            return {k: walk(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    result: dict[str, Any] = walk(schema)
+    return result
+
+
+CONTENT_SCHEMA = _inline(ReportContent.model_json_schema())
+ContentField: Any = Field(
+    default_factory=dict,
+    description="energy_lines, outputs, economics (see docs/reports.md); errors name e.g. energy_lines[2].unit",
+    json_schema_extra=CONTENT_SCHEMA,
+)
+
+
+class ReportCreateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    period_kind: PeriodKindName = "year"
+    year: int = Field(description="report year, e.g. 2024")
+    period: int = Field(default=0, description="0 for a year, quarter 1-4, month 1-12")
+    content: dict[str, Any] = ContentField
+
+
+class ReportUpdateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    content: dict[str, Any] = ContentField
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    comment: str | None = Field(default=None, max_length=4000, description="required to return or reopen")
+
+
+class DeadlineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    region_code: str = Field(description="6-digit region code inside your scope")
+    period_kind: PeriodKindName = "year"
+    year: int
+    period: int = 0
+    deadline: date
+
+
+def _xlsx(content: bytes, filename: str) -> Response:
+    disposition = f"attachment; filename=\"report.xlsx\"; filename*=UTF-8''{quote(filename)}"
+    return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
+
+
+# ---- one enterprise's reports ------------------------------------------------------------------------
+@router.get("/enterprises/{credit_code}/reports", summary="The enterprise's reports, newest period first")
+def list_enterprise_reports(
+    credit_code: str,
+    caller: Caller,
+    session: DbSession,
+    page: Paging,
+    state: StateName | None = None,
+    year: int | None = None,
+    period_kind: PeriodKindName | None = None,
+) -> dict[str, object]:
+    flt = reports.ReportFilter(credit_code=credit_code, state=state, year=year, period_kind=period_kind)
+    items, total = reports.list_reports(session, caller, flt, limit=page.limit, offset=page.offset)
+    return page_response(items, total, page)
+
+
+@router.post(
+    "/enterprises/{credit_code}/reports",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a draft report (version 1) for a period",
+)
+def create_report(
+    credit_code: str, body: ReportCreateIn, request: Request, caller: Caller, session: DbSession
+) -> dict[str, Any]:
+    report = reports.create_report(
+        session,
+        caller,
+        credit_code,
+        body.period_kind,
+        body.year,
+        body.period,
+        body.content,
+        reference=reference_of(request),
+    )
+    return reports.get_report(session, caller, report.id)
+
+
+@router.get(
+    "/enterprises/{credit_code}/reports/template.xlsx",
+    summary="The empty annual-report workbook (基本情况表, 能源消费结构表, 单位产品综合能耗表)",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+def annual_template(request: Request, caller: Caller) -> Response:
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_annual_report_template(Path(folder) / "template.xlsx", reference=reference_of(request))
+        return _xlsx(path.read_bytes(), "能源利用状况报告模板.xlsx")
+
+
+@router.post(
+    "/enterprises/{credit_code}/reports/import",
+    summary="Import an annual-report workbook or the survey form (all or nothing)",
+)
+def import_report(
+    credit_code: str,
+    request: Request,
+    caller: Caller,
+    session: DbSession,
+    file: Annotated[UploadFile, File(description="annual-report .xlsx, or survey .xlsx/.csv")],
+    kind: Annotated[Literal["auto", "annual", "survey"], Form()] = "auto",
+    period_kind: Annotated[PeriodKindName, Form()] = "year",
+    year: Annotated[int | None, Form(description="required for a survey; checked against the workbook")] = None,
+    period: Annotated[int, Form()] = 0,
+) -> Any:
+    name = Path(file.filename or "upload.xlsx").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".xlsx", ".xlsm", ".csv"):
+        raise InvalidInput("upload an .xlsx or .csv file", field="file")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"upload{suffix}"
+        size = 0
+        with path.open("wb") as out:
+            while chunk := file.file.read(1024 * 1024):
+                size += len(chunk)
+                if size > MAX_UPLOAD_BYTES:
+                    raise InvalidInput(f"file larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", field="file")
+                out.write(chunk)
+        try:
+            result = reports_import.import_report(
+                session,
+                caller,
+                credit_code,
+                path,
+                kind=kind,
+                period_kind=period_kind,
+                year=year,
+                period=period,
+                reference=reference_of(request),
+                filename=name,
+            )
+        except WorkbookInvalid as exc:
+            session.rollback()
+            return JSONResponse(
+                status_code=422,
+                content={
+                    "error": "InvalidInput",
+                    "message": exc.message,
+                    "field": exc.field,
+                    "problems": [p.as_dict() for p in exc.problems],
+                },
+            )
+    return {
+        "kind": result.kind,
+        "created": result.created,
+        "new_version": result.new_version,
+        "ignored_rows": result.ignored_rows,
+        "report": reports.get_report(session, caller, result.report.id),
+    }
+
+
+# ---- across enterprises ---------------------------------------------------------------------------------
+def _filter(
+    credit_code: str | None,
+    region_code: str | None,
+    state: str | None,
+    year: int | None,
+    period_kind: str | None,
+    period: int | None,
+) -> reports.ReportFilter:
+    return reports.ReportFilter(credit_code, region_code, state, year, period_kind, period)
+
+
+@router.get("/reports", summary="Reports in your scope; state=submitted gives the review queue (oldest first)")
+def list_reports(
+    caller: Caller,
+    session: DbSession,
+    page: Paging,
+    state: StateName | None = None,
+    region_code: str | None = None,
+    credit_code: str | None = None,
+    year: int | None = None,
+    period_kind: PeriodKindName | None = None,
+    period: int | None = None,
+) -> dict[str, object]:
+    flt = _filter(credit_code, region_code, state, year, period_kind, period)
+    order = "queue" if state == "submitted" else "recent"
+    items, total = reports.list_reports(session, caller, flt, order=order, limit=page.limit, offset=page.offset)
+    return page_response(items, total, page)
+
+
+@router.get(
+    "/reports/export.xlsx",
+    summary="The filtered report list as Excel (Chinese headers; lang=en for English)",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+def export_reports(
+    caller: Caller,
+    session: DbSession,
+    state: StateName | None = None,
+    region_code: str | None = None,
+    credit_code: str | None = None,
+    year: int | None = None,
+    period_kind: PeriodKindName | None = None,
+    period: int | None = None,
+    lang: Literal["zh", "en"] = "zh",
+) -> Response:
+    items = reports.export_rows(session, caller, _filter(credit_code, region_code, state, year, period_kind, period))
+    return _xlsx(write_report_list(items, language=lang), "能源利用状况报告列表.xlsx")
+
+
+@router.get("/reports/overdue", summary="Enterprises with no filed report for a period past its deadline")
+def overdue_reports(
+    caller: Caller,
+    session: DbSession,
+    page: Paging,
+    region_code: str,
+    as_of: date | None = None,
+) -> dict[str, object]:
+    items = reports.overdue(session, caller, region_code, as_of or date.today())
+    window = items[page.offset : page.offset + page.limit]
+    return page_response([item.as_dict() for item in window], len(items), page)
+
+
+@router.put("/periods", summary="Set the deadline of a reporting period for a region")
+def put_deadline(body: DeadlineIn, caller: Caller, session: DbSession) -> dict[str, Any]:
+    row = reports.set_deadline(
+        session, caller, body.region_code, body.period_kind, body.year, body.period, body.deadline
+    )
+    return _deadline_json(row)
+
+
+@router.get("/periods", summary="Deadlines that concern a region (its own, its ancestors', below it)")
+def get_deadlines(caller: Caller, session: DbSession, region_code: str, year: int | None = None) -> dict[str, Any]:
+    rows = reports.list_deadlines(session, region_code, year)
+    return {"items": [_deadline_json(row) for row in rows], "total": len(rows)}
+
+
+def _deadline_json(row: Any) -> dict[str, Any]:
+    return {
+        "region_code": row.region_code,
+        "period_kind": row.period_kind,
+        "year": row.year,
+        "period": row.period,
+        "period_label": reports.period_label(row.period_kind, row.year, row.period),
+        "deadline": row.deadline.isoformat(),
+    }
+
+
+# ---- one report --------------------------------------------------------------------------------------------
+@router.get("/reports/{report_id}", summary="A report: reported and computed figures, deviations, versions, reviews")
+def get_report(report_id: int, caller: Caller, session: DbSession) -> dict[str, Any]:
+    return reports.get_report(session, caller, report_id)
+
+
+@router.put("/reports/{report_id}", summary="Save a draft/returned report (a new version only if content changed)")
+def update_report(
+    report_id: int, body: ReportUpdateIn, request: Request, caller: Caller, session: DbSession
+) -> dict[str, Any]:
+    _, added = reports.update_draft(session, caller, report_id, body.content, reference=reference_of(request))
+    return {**reports.get_report(session, caller, report_id), "new_version": added}
+
+
+@router.get(
+    "/reports/{report_id}/workbook.xlsx",
+    summary="The report's current version as an annual-report workbook",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+def report_workbook(report_id: int, request: Request, caller: Caller, session: DbSession) -> Response:
+    report = reports.load_report(session, caller, report_id)
+    annual = AnnualReport(report.enterprise.credit_code, report.enterprise.name, report.year, current_content(report))
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_annual_report(Path(folder) / "report.xlsx", annual, reference=reference_of(request))
+        return _xlsx(path.read_bytes(), f"能源利用状况报告_{report.enterprise.credit_code}_{report.year}.xlsx")
+
+
+@router.get("/reports/{report_id}/versions/{a}/diff/{b}", summary="Field-by-field differences of two versions")
+def diff_versions(report_id: int, a: int, b: int, caller: Caller, session: DbSession) -> dict[str, Any]:
+    return reports.compare_versions(session, caller, report_id, a, b)
+
+
+@router.post("/reports/{report_id}/submit", summary="draft | returned → submitted")
+def submit_report(report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None) -> dict[str, Any]:
+    reports.submit(session, caller, report_id, body.comment if body else None)
+    return reports.get_report(session, caller, report_id)
+
+
+@router.post("/reports/{report_id}/approve", summary="submitted → approved (regulator or reviewer in scope)")
+def approve_report(report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None) -> dict[str, Any]:
+    reports.approve(session, caller, report_id, body.comment if body else None)
+    return reports.get_report(session, caller, report_id)
+
+
+@router.post("/reports/{report_id}/return", summary="submitted → returned; requires a comment")
+def return_report(report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None) -> dict[str, Any]:
+    reports.return_report(session, caller, report_id, body.comment if body else None)
+    return reports.get_report(session, caller, report_id)
+
+
+@router.post("/reports/{report_id}/lock", summary="approved → locked (regulator in scope)")
+def lock_report(report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None) -> dict[str, Any]:
+    reports.lock(session, caller, report_id, body.comment if body else None)
+    return reports.get_report(session, caller, report_id)
+
+
+@router.post("/reports/{report_id}/reopen", summary="approved | locked → returned for correction; requires a comment")
+def reopen_report(report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None) -> dict[str, Any]:
+    reports.reopen(session, caller, report_id, body.comment if body else None)
+    return reports.get_report(session, caller, report_id)

@@ -1,0 +1,389 @@
+"""Period reports (能源利用状况报告): the public service API — reading, listing, comparing, exporting.
+
+Owns the read side: the report view with reported and computed figures side by side (deviations, year
+on year against the previous year's latest approved version, versions, review history), the filtered
+list, the review queue, version diffs and the Excel export. The write side lives in
+:mod:`dualcarbon.reports.service_workflow` (re-exported here), deadlines and the overdue list in
+:mod:`dualcarbon.reports.service_periods`, imports in :mod:`dualcarbon.reports.service_import`.
+Every function takes the acting :class:`~dualcarbon.services.access.Principal` and checks its scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from dualcarbon.accounts.models import User
+from dualcarbon.core.access import Principal, require_role
+from dualcarbon.core.errors import InvalidInput, NotFound
+from dualcarbon.core.settings import report_settings
+from dualcarbon.core.vocab import REPORT_STATES
+from dualcarbon.registry.models import Enterprise, subtree_codes
+from dualcarbon.registry.service_access import enterprise_filter, require_enterprise
+from dualcarbon.reports.models import PeriodReport, PeriodReportVersion, ReportReview
+from dualcarbon.reports.service_compute import deviations
+from dualcarbon.reports.service_content import ReportContent, flatten, from_rows
+from dualcarbon.reports.service_periods import (
+    check_period,
+    effective_deadline,
+    list_deadlines,
+    overdue,
+    period_label,
+    set_deadline,
+)
+from dualcarbon.reports.service_workflow import (
+    ACTION_LABELS,
+    STATE_LABELS,
+    approve,
+    create_report,
+    load_report,
+    lock,
+    reopen,
+    return_report,
+    state_label,
+    submit,
+    update_draft,
+)
+from dualcarbon.reports.service_yoy import YOY_FIGURES, year_on_year
+
+__all__ = [
+    "ACTION_LABELS",
+    "STATE_LABELS",
+    "ReportFilter",
+    "approve",
+    "check_period",
+    "compare_versions",
+    "create_report",
+    "effective_deadline",
+    "export_rows",
+    "get_report",
+    "list_deadlines",
+    "list_reports",
+    "load_report",
+    "lock",
+    "overdue",
+    "period_label",
+    "reopen",
+    "return_report",
+    "review_queue",
+    "set_deadline",
+    "submit",
+    "update_draft",
+]
+
+Json = dict[str, Any]
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _version_content(version: PeriodReportVersion) -> ReportContent:
+    return from_rows(version.energy_lines, version.output_lines, version.economics)
+
+
+def _version(report: PeriodReport, number: int) -> PeriodReportVersion:
+    for version in report.versions:
+        if version.version == number:
+            return version
+    raise NotFound(f"report {report.id} has no version {number}")
+
+
+def _last_approved_version(session: Session, report: PeriodReport) -> PeriodReportVersion | None:
+    number = session.scalar(
+        select(ReportReview.version)
+        .where(ReportReview.report_id == report.id, ReportReview.action == "approve")
+        .order_by(ReportReview.id.desc())
+        .limit(1)
+    )
+    return None if number is None else _version(report, number)
+
+
+def _previous_year(session: Session, report: PeriodReport) -> tuple[Json | None, Json | None]:
+    """(computed, reference) of the same period a year earlier: its latest approved version."""
+    previous = session.scalar(
+        select(PeriodReport).where(
+            PeriodReport.enterprise_id == report.enterprise_id,
+            PeriodReport.period_kind == report.period_kind,
+            PeriodReport.year == report.year - 1,
+            PeriodReport.period == report.period,
+        )
+    )
+    if previous is None:
+        return None, None
+    version = _last_approved_version(session, previous)
+    if version is None:
+        return None, None
+    return version.computed, {"report_id": previous.id, "version": version.version, "year": previous.year}
+
+
+def _figures_table(content: ReportContent, computed: Json, found: list[Json]) -> list[Json]:
+    """Rows of reported | computed for the review screen (label, unit, both values, deviation)."""
+    by_field = {d["field"]: d for d in found}
+    rows: list[Json] = []
+    for key, label, unit, get in YOY_FIGURES:
+        reported_dev = by_field.get("total_tce") if key == "total_tce_equivalent" else None
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "unit": unit,
+                "reported": reported_dev["reported"] if reported_dev else None,
+                "computed": get(computed),
+                "deviation_pct": reported_dev["deviation_pct"] if reported_dev else None,
+                "flagged": bool(reported_dev and reported_dev["flagged"]),
+            }
+        )
+    for item in computed.get("outputs", []):
+        dev = by_field.get(f"outputs[{item['index']}].reported_unit_consumption")
+        line = content.outputs[item["index"]] if item["index"] < len(content.outputs) else None
+        rows.append(
+            {
+                "key": f"outputs[{item['index']}].unit_consumption",
+                "label": f"{item['product']}单位产品综合能耗",
+                "unit": item["unit_consumption_unit"],
+                "reported": dev["reported"] if dev else (line.reported_unit_consumption if line else None),
+                "computed": item["unit_consumption"],
+                "deviation_pct": dev["deviation_pct"] if dev else None,
+                "flagged": bool(dev and dev["flagged"]),
+                "note": item["reason"],
+            }
+        )
+    for dev in found:
+        if dev["field"].startswith("energy_lines["):
+            rows.append(
+                {
+                    "key": dev["field"],
+                    **{k: dev[k] for k in ("label", "unit", "reported", "computed", "deviation_pct", "flagged")},
+                }
+            )
+    return rows
+
+
+def _usernames(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.username).where(User.id.in_(sorted(ids)))).all()
+    return {user_id: username for user_id, username in rows}
+
+
+def get_report(session: Session, actor: Principal, report_id: int) -> Json:
+    """The report as a reviewer sees it: reported content, computed figures beside it, deviations
+    (at the current tolerance), year-on-year change, versions and review history."""
+    report = load_report(session, actor, report_id)
+    version = report.current_version
+    assert version is not None, "a report always has a version"
+    content = _version_content(version)
+    computed = version.computed
+    tolerance = report_settings().deviation_tolerance_pct
+    found = deviations(content, computed["energy"], computed["outputs"], tolerance)
+    previous, previous_ref = _previous_year(session, report)
+    enterprise = report.enterprise
+    names = _usernames(
+        session,
+        {v.created_by for v in report.versions if v.created_by}
+        | {r.actor_user_id for r in report.reviews if r.actor_user_id},
+    )
+    return {
+        **report_summary(report, version),
+        "deadline": _iso(
+            effective_deadline(session, enterprise.region_code, report.period_kind, report.year, report.period)
+        ),
+        "content": content.model_dump(),
+        "computed": computed,
+        "tolerance_pct": tolerance,
+        "deviations": found,
+        "has_flagged_deviation": any(d["flagged"] for d in found),
+        "figures": _figures_table(content, computed, found),
+        "year_on_year": year_on_year(computed, previous, previous_ref),
+        "versions": [
+            {
+                "version": v.version,
+                "created_at": _iso(v.created_at),
+                "created_by": names.get(v.created_by) if v.created_by else None,
+                "content_hash": v.content_hash,
+            }
+            for v in report.versions
+        ],
+        "reviews": [
+            {
+                "action": r.action,
+                "action_label": ACTION_LABELS.get(r.action, (r.action, r.action))[0],
+                "version": r.version,
+                "comment": r.comment,
+                "actor": names.get(r.actor_user_id) if r.actor_user_id else None,
+                "at": _iso(r.at),
+            }
+            for r in report.reviews
+        ],
+    }
+
+
+def report_summary(report: PeriodReport, version: PeriodReportVersion | None) -> Json:
+    """One list row: identity, period, state, and the headline computed figures of the current version."""
+    computed = version.computed if version is not None else {}
+    energy = computed.get("energy", {})
+    carbon = computed.get("carbon", {})
+    intensity = computed.get("intensity", {})
+    enterprise = report.enterprise
+    return {
+        "id": report.id,
+        "credit_code": enterprise.credit_code,
+        "enterprise_name": enterprise.name,
+        "region_code": enterprise.region_code,
+        "period_kind": report.period_kind,
+        "year": report.year,
+        "period": report.period,
+        "period_label": period_label(report.period_kind, report.year, report.period),
+        "state": report.state,
+        "state_label": state_label(report.state),
+        "state_label_en": state_label(report.state, "en"),
+        "version": report.version,
+        "created_at": _iso(report.created_at),
+        "submitted_at": _iso(report.submitted_at),
+        "approved_at": _iso(report.approved_at),
+        "total_tce_equivalent": energy.get("equivalent", {}).get("total_tce"),
+        "total_tce_equal": energy.get("equal", {}).get("total_tce"),
+        "total_tco2": carbon.get("total_tco2"),
+        "tce_per_10k_yuan_value_added": intensity.get("tce_per_10k_yuan_value_added"),
+        "has_flagged_deviation": bool(computed.get("has_flagged_deviation")),
+    }
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """Filters of the report list; all optional."""
+
+    credit_code: str | None = None
+    region_code: str | None = None
+    state: str | None = None
+    year: int | None = None
+    period_kind: str | None = None
+    period: int | None = None
+
+
+def _conditions(session: Session, actor: Principal, flt: ReportFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [enterprise_filter(actor)]
+    if flt.credit_code:
+        enterprise = require_enterprise(session, actor, flt.credit_code)
+        conditions.append(PeriodReport.enterprise_id == enterprise.id)
+    if flt.region_code:
+        conditions.append(Enterprise.region_code.in_(subtree_codes(flt.region_code)))
+    if flt.state:
+        if flt.state not in REPORT_STATES:
+            raise InvalidInput(f"must be one of {', '.join(REPORT_STATES)}, got '{flt.state}'", field="state")
+        conditions.append(PeriodReport.state == flt.state)
+    if flt.year is not None:
+        conditions.append(PeriodReport.year == flt.year)
+    if flt.period_kind:
+        conditions.append(PeriodReport.period_kind == flt.period_kind)
+    if flt.period is not None:
+        conditions.append(PeriodReport.period == flt.period)
+    return conditions
+
+
+def list_reports(
+    session: Session,
+    actor: Principal,
+    flt: ReportFilter | None = None,
+    *,
+    order: str = "recent",
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Json], int]:
+    """Reports in the actor's scope matching ``flt``: (page of summaries, total).
+
+    ``order``: ``recent`` (newest period first) or ``queue`` (oldest submission first, for reviewers).
+    """
+    conditions = _conditions(session, actor, flt or ReportFilter())
+    base = select(PeriodReport).join(Enterprise, Enterprise.id == PeriodReport.enterprise_id).where(*conditions)
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    ordering: tuple[Any, ...]
+    if order == "queue":
+        ordering = (PeriodReport.submitted_at.asc(), PeriodReport.id.asc())
+    elif order == "recent":
+        ordering = (
+            PeriodReport.year.desc(),
+            PeriodReport.period.desc(),
+            Enterprise.credit_code,
+            PeriodReport.id.desc(),
+        )
+    else:
+        raise InvalidInput(f"must be 'recent' or 'queue', got '{order}'", field="order")
+    query = (
+        select(PeriodReport, Enterprise, PeriodReportVersion)
+        .join(Enterprise, Enterprise.id == PeriodReport.enterprise_id)
+        .outerjoin(PeriodReportVersion, PeriodReportVersion.id == PeriodReport.current_version_id)
+        .where(*conditions)
+        .order_by(*ordering)
+        .limit(limit)
+        .offset(offset)
+    )
+    items = [report_summary(report, version) for report, _enterprise, version in session.execute(query).all()]
+    return items, total
+
+
+def review_queue(
+    session: Session, actor: Principal, *, region_code: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[Json], int]:
+    """Submitted reports in the reviewer's scope, oldest submission first."""
+    require_role(actor, "regulator", "reviewer")
+    return list_reports(
+        session,
+        actor,
+        ReportFilter(region_code=region_code, state="submitted"),
+        order="queue",
+        limit=limit,
+        offset=offset,
+    )
+
+
+def _key_figures(computed: Json) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    for key, _label, _unit, get in YOY_FIGURES:
+        figures[f"computed.{key}"] = get(computed)
+    for item in computed.get("outputs", []):
+        figures[f"computed.outputs[{item['index']}].unit_consumption"] = item.get("unit_consumption")
+    return figures
+
+
+def compare_versions(session: Session, actor: Principal, report_id: int, a: int, b: int) -> Json:
+    """Field-by-field differences between versions ``a`` and ``b`` of a report (content and key figures)."""
+    report = load_report(session, actor, report_id)
+    version_a, version_b = _version(report, a), _version(report, b)
+    flat_a = {**flatten(_version_content(version_a)), **_key_figures(version_a.computed)}
+    flat_b = {**flatten(_version_content(version_b)), **_key_figures(version_b.computed)}
+    changes = [
+        {"field": key, "a": flat_a.get(key), "b": flat_b.get(key)}
+        for key in sorted(flat_a.keys() | flat_b.keys(), key=_natural)
+        if flat_a.get(key) != flat_b.get(key)
+    ]
+    return {
+        "report_id": report.id,
+        "a": {"version": a, "content_hash": version_a.content_hash, "created_at": _iso(version_a.created_at)},
+        "b": {"version": b, "content_hash": version_b.content_hash, "created_at": _iso(version_b.created_at)},
+        "identical": version_a.content_hash == version_b.content_hash,
+        "changes": changes,
+    }
+
+
+def _natural(key: str) -> tuple[Any, ...]:
+    # energy_lines[10] after energy_lines[9]
+    parts: list[Any] = []
+    for chunk in key.replace("]", "").split("["):
+        head, _, tail = chunk.partition(".")
+        parts.append(int(head) if head.isdigit() else head)
+        if tail:
+            parts.append(tail)
+    return tuple((0, p) if isinstance(p, int) else (1, p) for p in parts)
+
+
+def export_rows(
+    session: Session, actor: Principal, flt: ReportFilter | None = None, *, max_rows: int = 100_000
+) -> list[Json]:
+    """All summaries matching ``flt`` (for the Excel export), newest period first."""
+    items, _ = list_reports(session, actor, flt, limit=max_rows, offset=0)
+    return items

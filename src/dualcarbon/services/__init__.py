@@ -1,1 +1,0 @@
-"""Use cases: one transaction each, permission-checked, audit-logged. UI, API and CLI call these only."""

@@ -1,0 +1,116 @@
+"""Shared CLI plumbing: data directory option, turning domain errors into one line and exit code 2."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import importlib.util
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+
+from dualcarbon.core.access import Grant, Principal
+from dualcarbon.core.errors import DualcarbonError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_BAD_INPUT = 2
+
+DataDirOption = typer.Option(
+    None, "--data-dir", envvar="DUALCARBON_DATA_DIR", help="Data directory (default ./dualcarbon-data)"
+)
+
+
+def data_dir_or_default(data_dir: Path | None) -> Path:
+    return data_dir or Path(os.environ.get("DUALCARBON_DATA_DIR", "dualcarbon-data"))
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
+    """Print one line on stderr and return an Exit to raise."""
+    print(f"error: {message}", file=sys.stderr)
+    return typer.Exit(code)
+
+
+def friendly_errors(func: F) -> F:
+    """Decorator: domain errors → ``error: <field>: <reason>`` on stderr and exit code 2, no traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DualcarbonError as exc:
+            raise fail(str(exc)) from None
+        except FileNotFoundError as exc:
+            raise fail(f"file not found: {exc.filename}") from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("DUALCARBON_DEBUG"):
+                raise
+            raise fail(
+                f"internal error ({type(exc).__name__}: {exc}); set DUALCARBON_DEBUG=1 for details", code=1
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def lazy_import(name: str) -> ModuleType:
+    """The module ``name``, executed on its first attribute access.
+
+    Command modules bind services, the store, Polars and NiceGUI through this, so that building the
+    command tree (``dualcarbon --help``) imports none of them. Pair it with an ``if TYPE_CHECKING:`` import of
+    the same module so that mypy and import-linter still see the dependency.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(f"no module named {name!r}", name=name)
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module
+
+
+def cli_principal() -> Principal:
+    """The administrator the CLI acts as; audit rows name it ``cli:<os user>``."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = f"uid{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    return Principal(user_id=None, username=f"cli:{who}"[:64], grants=(Grant("admin"),))
+
+
+def open_store(data_dir: Path | None) -> Engine:
+    """The migrated store of an existing workspace; exit 2 when there is none yet."""
+    from dualcarbon.store.db import init_store, resolve_database_url, sqlite_path
+
+    url = resolve_database_url(data_dir)
+    db_file = sqlite_path(url)
+    if db_file is not None and not db_file.exists():
+        raise fail(f"no database at {db_file}; run `dualcarbon init --data-dir {db_file.parent}` first")
+    return init_store(url)
+
+
+@contextmanager
+def transaction(data_dir: Path | None) -> Iterator[Session]:
+    from dualcarbon.store.db import session_scope
+
+    engine = open_store(data_dir)
+    try:
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()

@@ -1,0 +1,215 @@
+"""The frame every page shares: header with navigation by role, language switch, logout; the refusal page.
+
+:func:`web_page` is the decorator pages use instead of ``ui.page``: it resolves the session (redirecting
+to ``/login`` when there is none), checks the roles the page needs, draws the frame and runs the page
+body with a :class:`~dualcarbon.ui.web.session.WebContext`. A page the role may not see — or an object
+outside the user's scope (services raise NotFound/PermissionDenied) — shows the refusal (无权访问, HTTP 403)
+instead of any data.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from nicegui import ui
+
+from dualcarbon.core.errors import DualcarbonError, NotFound, PermissionDenied
+from dualcarbon.ui.web.i18n import LANGUAGE_NAMES, LANGUAGES
+from dualcarbon.ui.web.session import WebContext, context_for, login_redirect
+
+PRIMARY = "#1f6f5c"  # 双碳 green
+
+#: Navigation entries: (path, label key, roles that see it; None = every logged-in user).
+NAV: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
+    ("/", "nav.dashboard", None),
+    ("/enterprises", "nav.enterprises", None),
+    ("/reports", "nav.reports", ("enterprise", "agency", "regulator")),
+    ("/review", "nav.review", ("regulator", "reviewer")),
+    ("/catalogs", "nav.catalogs", None),
+    ("/appeals", "nav.appeals", ("enterprise", "regulator", "reviewer")),
+    ("/audit", "nav.audit", ("admin",)),
+)
+
+_ROLE_ORDER = ("admin", "regulator", "reviewer", "agency", "enterprise", "public")
+
+
+def apply_theme() -> None:
+    ui.colors(primary=PRIMARY, secondary="#3d8b74", accent="#c98a1b", positive="#2e7d32", negative="#c62828")
+    ui.add_css(
+        "body { font-family: 'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'Microsoft YaHei',"
+        " 'PingFang SC', sans-serif; background: #f5f7f6; }"
+        " .dc-card { background: white; border-radius: 8px; box-shadow: 0 1px 3px rgba(0,0,0,.08); padding: 16px; }"
+        " .dc-figure { font-size: 1.6rem; font-weight: 600; color: #1f6f5c; }"
+        " .dc-deviation { background: #fdecea !important; color: #b71c1c; font-weight: 600; }"
+        " .ag-theme-quartz .dc-deviation { background: #fdecea; }"
+        # AG Grid keeps 150px for the rows of an auto-height grid; a short table should be short
+        " .ag-layout-auto-height .ag-center-cols-viewport, .ag-layout-auto-height .ag-center-cols-container"
+        " { min-height: 42px !important; }"
+    )
+
+
+def role_summary(ctx: WebContext) -> str:
+    roles = sorted(ctx.roles, key=lambda r: _ROLE_ORDER.index(r) if r in _ROLE_ORDER else 99)
+    return "、".join(ctx.t(f"role.{role}") for role in roles) if roles else ctx.t("role.public")
+
+
+def _visible(ctx: WebContext, roles: tuple[str, ...] | None) -> bool:
+    return roles is None or ctx.has_role(*roles)
+
+
+def language_switch(language: str, path: str) -> None:
+    """中文 / English links; the choice is kept in the ``dc_lang`` cookie."""
+    with ui.row().classes("items-center gap-1 text-sm"):
+        for index, code in enumerate(LANGUAGES):
+            if index:
+                ui.label("/").classes("opacity-60")
+            link = ui.link(LANGUAGE_NAMES[code], f"/web/lang/{code}?next={quote(path, safe='')}")
+            link.classes("text-white no-underline" + (" font-bold underline" if code == language else " opacity-80"))
+            link.props(f'data-testid="lang-{code}"')
+
+
+def header(ctx: WebContext) -> None:
+    with ui.header().classes("items-center justify-between px-4 py-2 no-wrap").style(f"background: {PRIMARY}"):
+        with ui.row().classes("items-center gap-4 no-wrap"):
+            ui.link(ctx.t("app.title"), "/").classes("text-white text-lg font-bold no-underline")
+            for path, key, roles in NAV:
+                if _visible(ctx, roles):
+                    current = ctx.path == path or (path != "/" and ctx.path.startswith(path))
+                    link = ui.link(ctx.t(key), path)
+                    link.classes(
+                        "text-white no-underline px-2 py-1 rounded"
+                        + (" bg-white/20 font-semibold" if current else " opacity-90")
+                    )
+        with ui.row().classes("items-center gap-4 no-wrap"):
+            language_switch(ctx.language, ctx.path)
+            ui.label(f"{ctx.display_name}（{role_summary(ctx)}）").classes("text-white text-sm")
+            with ui.element("form").props('method="post" action="/web/logout"').classes("m-0"):
+                hidden = ui.element("input")
+                hidden.props["type"] = "hidden"
+                hidden.props["name"] = "csrf"
+                hidden.props["value"] = ctx.csrf
+                ui.button(ctx.t("nav.logout")).props('type="submit" flat dense color="white"')
+
+
+@contextmanager
+def frame(ctx: WebContext, title_key: str) -> Iterator[ui.column]:
+    """The page frame: theme, header, and a content column titled ``title_key``."""
+    apply_theme()
+    ui.page_title(f"{ctx.t(title_key)} · {ctx.t('app.short')}")
+    header(ctx)
+    with ui.column().classes("w-full max-w-screen-2xl mx-auto p-4 gap-4") as content:
+        ui.label(ctx.t(title_key)).classes("text-xl font-semibold")
+        yield content
+
+
+def refusal(ctx: WebContext) -> None:
+    """The 403 page body: says the page is refused, shows nothing else."""
+    ui.context.client.status_code = 403
+    with ui.column().classes("dc-card items-center w-full py-12 gap-2").props('data-testid="refusal"'):
+        ui.icon("block", size="3rem", color="negative")
+        ui.label(ctx.t("refusal.title")).classes("text-2xl font-bold text-negative")
+        ui.label(ctx.t("refusal.detail")).classes("text-gray-600")
+        ui.link(ctx.t("refusal.home"), "/")
+
+
+def error_message(ctx: WebContext, exc: DualcarbonError) -> str:
+    """A translated one-line message for a service error, naming the field when there is one."""
+    kind = type(exc).__name__
+    prefix = ctx.t(f"error.{kind}") if kind in _ERROR_KINDS else ctx.t("error.DualcarbonError")
+    where = f"（{ctx.t('error.field')}: {exc.field}）" if exc.field else ""
+    return f"{prefix}：{exc.message}{where}"
+
+
+_ERROR_KINDS = {
+    "InvalidInput",
+    "NotFound",
+    "PermissionDenied",
+    "AuthenticationFailed",
+    "Conflict",
+    "MissingCoefficient",
+    "UnknownCarrier",
+    "UnitMismatch",
+    "UnknownReferenceRow",
+}
+
+
+def notify_error(ctx: WebContext, exc: DualcarbonError) -> None:
+    ui.notify(error_message(ctx, exc), type="negative", multi_line=True, close_button=True, timeout=8000)
+
+
+def run_action(ctx: WebContext, action: Callable[[], Any], *, success_key: str | None = None) -> bool:
+    """Run ``action`` (which calls services); show a success note or the error. True when it succeeded."""
+    try:
+        action()
+    except DualcarbonError as exc:
+        if type(exc).__name__ == "AuthenticationFailed":
+            ui.navigate.to(f"/login?next={quote(ctx.path, safe='')}")
+            return False
+        notify_error(ctx, exc)
+        return False
+    if success_key:
+        ui.notify(ctx.t(success_key), type="positive")
+    return True
+
+
+def web_page(
+    path: str, *, title_key: str, roles: tuple[str, ...] | None = None
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register ``body(ctx, **path_params)`` as a logged-in page at ``path`` (see the module docstring)."""
+
+    def decorate(body: Callable[..., None]) -> Callable[..., None]:
+        hints = typing.get_type_hints(body)
+        params = [
+            parameter.replace(annotation=hints.get(name, str))
+            for name, parameter in inspect.signature(body).parameters.items()
+            if name != "ctx"
+        ]
+
+        def page(request: Request, **kwargs: Any) -> Any:
+            ctx = context_for(request)
+            if ctx is None:
+                return login_redirect(request)
+            with frame(ctx, title_key) as content:
+                if roles is not None and not ctx.has_role(*roles):
+                    refusal(ctx)
+                    return None
+                body_column = ui.column().classes("w-full gap-4")
+                with body_column:
+                    try:
+                        body(ctx, **kwargs)
+                    except (NotFound, PermissionDenied):
+                        body_column.clear()
+                        with body_column:
+                            refusal(ctx)
+                del content
+            return None
+
+        request_parameter = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
+        page.__signature__ = inspect.Signature([request_parameter, *params])  # type: ignore[attr-defined]
+        page.__name__ = f"page_{body.__name__}"
+        page.__qualname__ = page.__name__
+        ui.page(path)(page)
+        return body
+
+    return decorate
+
+
+def section(title: str) -> ui.column:
+    """A white card with a heading; use as ``with section(...):``."""
+    card = ui.column().classes("dc-card w-full gap-2")
+    with card:
+        ui.label(title).classes("text-base font-semibold")
+    return card
+
+
+def figure(label: str, value: str, *, testid: str | None = None) -> None:
+    """A headline number on the dashboard."""
+    with ui.column().classes("dc-card gap-0 min-w-48").props(f'data-testid="{testid}"' if testid else ""):
+        ui.label(label).classes("text-sm text-gray-600")
+        ui.label(value).classes("dc-figure")
