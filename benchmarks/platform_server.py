@@ -3,7 +3,7 @@
     uv run python benchmarks/platform_server.py --database-url URL --port PORT [--data-dir DIR] [--workers N]
 
 Builds the app exactly as ``dualcarbon serve`` does (``dualcarbon.app.api.create_app`` with the web UI
-mounted by ``dualcarbon.web.mount_web``) and, before mounting the UI, adds:
+mounted by ``dualcarbon.app.web.mount_web``) and, before mounting the UI, adds:
 
 * ``GET /bench/floor/enterprises`` and ``GET /bench/floor/entries`` — plain sync FastAPI routes returning
   a constant body of the same shape and size as one page (``limit`` rows) of ``/api/v1/enterprises`` and

@@ -1,7 +1,7 @@
 """A small 云南 world for the catalog, appeal and obligation tests (services and API): fixture ``yunnan``.
 
 The suite runs with ``--import-mode=importlib``, so a test module imports this helper after putting
-``tests/`` on ``sys.path`` itself (see the first lines of tests/services/test_catalog_generate.py).
+``tests/`` on ``sys.path`` itself (see the first lines of tests/catalog/test_generate.py).
 
 Regions: 云南省 530000 → 昆明市 530100 (五华区 530102, 盘龙区 530103) and 曲靖市 530300 (麒麟区 530302).
 Annual reports for 2024 (the input year of the "2025-H1" catalog), submitted and approved through the

@@ -7,14 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dualcarbon.core.errors import InvalidInput, MissingCoefficient, UnitMismatch, UnknownCarrier
-from dualcarbon.domain.energy import (
-    EnergyLine,
-    comprehensive_energy,
-    electricity_equal_value,
-    energy_per_value_added,
-    unit_product_energy,
-    year_on_year_change_pct,
-)
+from dualcarbon.domain.energy import comprehensive_energy
+from dualcarbon.domain.energy_coefficients import electricity_equal_value
+from dualcarbon.domain.energy_intensity import energy_per_value_added, unit_product_energy, year_on_year_change_pct
+from dualcarbon.domain.energy_lines import EnergyLine
 from dualcarbon.reference import shipped_reference
 
 REF = shipped_reference()

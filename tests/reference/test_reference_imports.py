@@ -16,12 +16,11 @@ from hypothesis import strategies as st
 
 from dualcarbon.core.errors import InvalidInput, UnknownReferenceRow
 from dualcarbon.reference import ReferenceSet, load_reference, shipped_reference
+from dualcarbon.reference.catalogue import find_row, summaries
 from dualcarbon.reference.imports import (
-    find_row,
     import_file,
     read_manifest,
     set_active,
-    summaries,
     validate_file,
     version_id,
     versions,

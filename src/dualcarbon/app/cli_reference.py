@@ -13,15 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from dualcarbon.core.errors import DualcarbonError
-from dualcarbon.reference.imports import (
-    find_row,
-    import_file,
-    set_active,
-    spec_for,
-    summaries,
-    validate_file,
-    versions,
-)
+from dualcarbon.reference.catalogue import find_row, spec_for, summaries
+from dualcarbon.reference.imports import import_file, set_active, validate_file, versions
 from dualcarbon.reference.policy import list_packs, load_pack
 from dualcarbon.reference.tables import ReferenceSet, load_reference
 from dualcarbon.ui.commands import DataDirOption, data_dir_or_default, fail, friendly_errors

@@ -1,7 +1,8 @@
-"""All store models in one import: ``from dualcarbon.store.models import Enterprise, PeriodReport, …``.
+"""Every table of every subject, registered on ``Base.metadata`` by importing this module.
 
-The tables are defined by subject in ``models_registry``, ``models_reports``, ``models_catalog``,
-``models_security`` and ``models_ops``; importing this module registers every table on ``Base.metadata``.
+Each subject defines its tables in its own ``models.py``; the store's own (audit log, jobs) are in
+``dualcarbon.store.models``. Schema comparisons (tests/store/test_migrations.py) and Alembic autogenerate
+import this module so that the metadata holds the whole schema; add a new subject's models here.
 """
 
 from dualcarbon.accounts.models import AgencyAssignment, ApiToken, RoleAssignment, User

@@ -4,8 +4,5 @@ Modules: ``columns`` (the form), ``template`` (the workbook to fill), ``reader``
 ``products`` (recognising product names), ``validate`` (row/column/reason problems), ``energy``
 (unit consumption from energy columns), ``classify`` (vectorised tiers, gaps, savings), ``pipeline``
 (read → validate → classify), ``catalog`` (the output workbook), ``example`` (the bundled survey).
+``service`` is what other subjects may use. Nothing is imported here, so the command line stays fast.
 """
-
-from dualcarbon.assess.pipeline import Assessment, assess_frame, assess_survey
-
-__all__ = ["Assessment", "assess_frame", "assess_survey"]

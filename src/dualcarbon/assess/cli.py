@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dualcarbon.assess.pipeline import STAGES, Assessment, assess_survey
-from dualcarbon.domain.efficiency import TIER_ZH
-from dualcarbon.reference import load_reference
-from dualcarbon.ui.commands import DataDirOption, fail, friendly_errors
+from dualcarbon.core.vocab import TIER_ZH
+from dualcarbon.ui.commands import DataDirOption, fail, friendly_errors, lazy_import
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from dualcarbon.assess import pipeline
+    from dualcarbon.assess.pipeline import Assessment
+    from dualcarbon.reference import tables as reference_tables
+else:  # loaded on first use: `dualcarbon --help` must not pay for Polars and pint
+    pl = lazy_import("polars")
+    pipeline = lazy_import("dualcarbon.assess.pipeline")
+    reference_tables = lazy_import("dualcarbon.reference.tables")
 
 template_app = typer.Typer(help="Blank forms to fill in (Excel workbooks).", no_args_is_help=True)
 
@@ -31,7 +39,7 @@ def template_assess(
 ) -> None:
     from dualcarbon.assess.template import write_survey_workbook
 
-    write_survey_workbook(output, load_reference(data_dir), edition)
+    write_survey_workbook(output, reference_tables.load_reference(data_dir), edition)
     print(f"wrote {output}")
 
 
@@ -47,12 +55,12 @@ class _Stages:
             transient=True,
             disable=not enabled,
         )
-        self.task = self.progress.add_task(_STAGE_ZH["read"], total=len(STAGES))
+        self.task = self.progress.add_task(_STAGE_ZH["read"], total=len(pipeline.STAGES))
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if done == total:
-            index = STAGES.index(stage) + 1
-            following = STAGES[index] if index < len(STAGES) else stage
+            index = pipeline.STAGES.index(stage) + 1
+            following = pipeline.STAGES[index] if index < len(pipeline.STAGES) else stage
             self.progress.update(self.task, completed=index, description=_STAGE_ZH[following])
 
 
@@ -118,11 +126,11 @@ def assess_command(
 
         survey = example_path()
     assert survey is not None
-    reference = load_reference(data_dir)
+    reference = reference_tables.load_reference(data_dir)
     console = Console()
     stages = _Stages(enabled=not quiet and sys.stderr.isatty())
     with stages.progress:
-        result = assess_survey(
+        result = pipeline.assess_survey(
             survey,
             reference,
             edition=edition,

@@ -22,7 +22,8 @@ from dualcarbon.assess.reader import ROW
 from dualcarbon.core.errors import DualcarbonError
 from dualcarbon.core.units import conversion_factor
 from dualcarbon.domain.efficiency import energy_kind, indicator_unit_parts
-from dualcarbon.domain.energy import EnergyLine, convert_line
+from dualcarbon.domain.energy import convert_line
+from dualcarbon.domain.energy_lines import EnergyLine
 from dualcarbon.domain.products import ProductCatalog
 from dualcarbon.reference import ReferenceSet
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field
 
-from dualcarbon.calc import Strict, parse
+from dualcarbon.calc.contract import Strict, parse
 from dualcarbon.core.errors import DualcarbonError, InvalidInput
 from dualcarbon.domain.carbon import (
     CarbonInventory,

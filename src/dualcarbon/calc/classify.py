@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from dualcarbon.calc import Strict, parse
+from dualcarbon.calc.contract import Strict, parse
 from dualcarbon.core.errors import DualcarbonError, InvalidInput, MissingCoefficient
 from dualcarbon.domain.efficiency import REFERENCE_ZH, Basis, Classification, classify_row, classify_value, energy_kind
 from dualcarbon.domain.efficiency import indicator_unit_parts as _parts

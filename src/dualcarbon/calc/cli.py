@@ -10,7 +10,6 @@ from pathlib import Path
 import typer
 
 from dualcarbon.calc import KINDS
-from dualcarbon.reference import load_reference
 from dualcarbon.ui.commands import DataDirOption, fail, friendly_errors
 
 app = typer.Typer(help="Computations as JSON contracts (docs/contracts.md).", no_args_is_help=True)
@@ -34,6 +33,8 @@ def _make(kind: str) -> None:
     ) -> None:
         payload = _read_payload(file)
         module = importlib.import_module(f"dualcarbon.calc.{kind}")
+        from dualcarbon.reference.tables import load_reference  # here, not at the top: keeps --help fast
+
         result = module.run(payload, load_reference(data_dir))
         print(json.dumps(result, ensure_ascii=False, indent=indent or None))
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from dualcarbon.calc import Strict, parse
-from dualcarbon.domain.energy import ComprehensiveEnergy, ConvertedLine, EnergyLine, comprehensive_energy
+from dualcarbon.calc.contract import Strict, parse
+from dualcarbon.domain.energy import comprehensive_energy
+from dualcarbon.domain.energy_lines import ComprehensiveEnergy, ConvertedLine, EnergyLine
 from dualcarbon.reference.tables import ReferenceSet
 
 DECIMALS = 6

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, FiniteFloat
 
-from dualcarbon.calc import Strict, parse
+from dualcarbon.calc.contract import Strict, parse
 from dualcarbon.core.errors import DualcarbonError, InvalidInput
 from dualcarbon.core.units import convert
 from dualcarbon.domain import savings

@@ -1,14 +1,150 @@
-"""Runtime settings read from the environment (``DUALCARBON_*``). Operational knobs, not domain values."""
+"""Runtime settings, all read from ``DUALCARBON_*`` environment variables in one place.
+
+These are operational knobs (where the data lives, pool sizes, session lifetimes, logging), never domain
+values: policy numbers such as the report deviation tolerance are reference data
+(:mod:`dualcarbon.reference`, table ``platform_rules``).
+
+=====================================  ===================  ===========================================
+variable                               default              meaning
+=====================================  ===================  ===========================================
+``DUALCARBON_DATA_DIR``                ``dualcarbon-data``  data directory (SQLite file, imports, backups)
+``DUALCARBON_DATABASE_URL``            (none)               database URL; wins over the data directory
+``DUALCARBON_MAX_FAILED_LOGINS``       5                    consecutive failures before a lock-out
+``DUALCARBON_LOCKOUT_MINUTES``         15                   length of a lock-out
+``DUALCARBON_SESSION_HOURS``           12                   lifetime of a browser session
+``DUALCARBON_TOKEN_DAYS``              365                  default lifetime of an API token
+``DUALCARBON_SECURE_COOKIES``          false                mark cookies ``Secure`` (behind HTTPS)
+``DUALCARBON_DB_POOL_SIZE``            30                   connections the served app keeps
+``DUALCARBON_DB_MAX_OVERFLOW``         10                   extra connections beyond the pool
+``DUALCARBON_MAX_IN_FLIGHT``           the pool size        API requests inside the app at once (capped
+                                                            at the pool size, docs/decisions/0007)
+``DUALCARBON_DEBUG``                   false                show tracebacks of internal CLI errors
+``DUALCARBON_LOG_LEVEL``               ``INFO``             DEBUG, INFO, WARNING, ERROR or CRITICAL
+``DUALCARBON_LOG_FORMAT``              ``auto``             ``json``, ``text``, or ``auto`` (text on a
+                                                            terminal, JSON lines otherwise)
+=====================================  ===================  ===========================================
+
+An empty variable counts as unset. A value that does not parse is an error naming the variable
+(``DUALCARBON_SESSION_HOURS: must be a positive integer, got 'abc'``); nothing falls back silently.
+Settings are read afresh by every :func:`get_settings` call (cheap), so a changed environment, e.g. a test's
+``monkeypatch.setenv``, is seen at once.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, NonNegativeInt, PositiveInt, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dualcarbon.core.errors import InvalidInput
+
+ENV_PREFIX = "DUALCARBON_"
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LogFormat = Literal["json", "text", "auto"]
+
+# Variables that were settings once and are now something else: set, they are an error, not ignored.
+RETIRED: dict[str, str] = {
+    "DUALCARBON_REPORT_DEVIATION_TOLERANCE_PCT": (
+        "no longer a setting: the report deviation tolerance is reference data now (table platform_rules, "
+        "key report_deviation_tolerance_pct); unset the variable and import a new version of that table with "
+        "`dualcarbon reference import` to change it"
+    ),
+}
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw and raw.strip().isdigit() else default
+class InvalidSetting(InvalidInput):
+    """An environment variable holds a value that is not allowed; ``field`` is the variable's name."""
+
+
+class Settings(BaseSettings):
+    """Every runtime setting; field ``x`` is read from ``DUALCARBON_X``."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, extra="ignore", frozen=True)
+
+    data_dir: Path = Path("dualcarbon-data")
+    database_url: str | None = None
+
+    max_failed_logins: PositiveInt = 5
+    lockout_minutes: PositiveInt = 15
+    session_hours: PositiveInt = 12
+    token_days: PositiveInt = 365
+    secure_cookies: bool = False
+
+    db_pool_size: PositiveInt = 30
+    db_max_overflow: NonNegativeInt = 10
+    max_in_flight: PositiveInt | None = Field(default=None, description="None: as many as the pool holds")
+
+    debug: bool = False
+    log_level: LogLevel = "INFO"
+    log_format: LogFormat = "auto"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def in_flight_limit(self) -> int:
+        """API requests let into the app at once: ``max_in_flight``, never more than the pool size."""
+        return min(self.max_in_flight or self.db_pool_size, self.db_pool_size)
+
+
+_POSITIVE = "a positive integer"
+_BOOLEAN = "true or false (also 1/0, yes/no, on/off)"
+# What each field accepts, for the error message.
+_EXPECTED: dict[str, str] = {
+    "data_dir": "a directory path",
+    "database_url": "a database URL",
+    "max_failed_logins": _POSITIVE,
+    "lockout_minutes": _POSITIVE,
+    "session_hours": _POSITIVE,
+    "token_days": _POSITIVE,
+    "secure_cookies": _BOOLEAN,
+    "db_pool_size": _POSITIVE,
+    "db_max_overflow": "an integer ≥ 0",
+    "max_in_flight": _POSITIVE,
+    "debug": _BOOLEAN,
+    "log_level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+    "log_format": "one of json, text, auto",
+}
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a settings field: ``session_hours`` → ``DUALCARBON_SESSION_HOURS``."""
+    return ENV_PREFIX + field.upper()
+
+
+def invalid_setting(exc: ValidationError) -> InvalidSetting:
+    """The first problem of a settings ``ValidationError`` as one error naming the variable."""
+    first = exc.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    raw = first.get("input")
+    got = repr(raw) if isinstance(raw, str) else repr(str(raw))
+    expected = _EXPECTED.get(field, "a valid value")
+    return InvalidSetting(f"must be {expected}, got {got}", field=env_name(field))
+
+
+def get_settings() -> Settings:
+    """The settings as the environment says now; ``InvalidSetting`` naming the first bad variable."""
+    for name, reason in RETIRED.items():
+        if os.environ.get(name, "").strip():
+            raise InvalidSetting(reason, field=name)
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise invalid_setting(exc) from None
+
+
+# ---- views used by the subjects (unchanged shape) ------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -20,36 +156,15 @@ class SecuritySettings:
     secure_cookies: bool = False  # set DUALCARBON_SECURE_COOKIES=1 behind HTTPS
 
 
-def security_settings() -> SecuritySettings:
+def security_settings(settings: Settings | None = None) -> SecuritySettings:
+    """Login lock-out, session and token lifetimes, cookie flags."""
+    current = settings or get_settings()
     return SecuritySettings(
-        max_failed_logins=_int("DUALCARBON_MAX_FAILED_LOGINS", 5),
-        lockout_minutes=_int("DUALCARBON_LOCKOUT_MINUTES", 15),
-        session_hours=_int("DUALCARBON_SESSION_HOURS", 12),
-        token_days=_int("DUALCARBON_TOKEN_DAYS", 365),
-        secure_cookies=os.environ.get("DUALCARBON_SECURE_COOKIES", "") in {"1", "true", "yes"},
-    )
-
-
-def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        return default
-
-
-@dataclass(frozen=True)
-class ReportSettings:
-    """Knobs of the period-report review (``dualcarbon.reports.service*``)."""
-
-    # A reported figure differing from the computed one by more than this (in % of the computed value)
-    # is flagged as a deviation on the review screen.
-    deviation_tolerance_pct: float = 2.0
-
-
-def report_settings() -> ReportSettings:
-    return ReportSettings(
-        deviation_tolerance_pct=_float("DUALCARBON_REPORT_DEVIATION_TOLERANCE_PCT", 2.0),
+        max_failed_logins=current.max_failed_logins,
+        lockout_minutes=current.lockout_minutes,
+        session_hours=current.session_hours,
+        token_days=current.token_days,
+        secure_cookies=current.secure_cookies,
     )
 
 
@@ -62,10 +177,11 @@ class ServerSettings:
     max_in_flight: int = 30  # API requests inside the app at once; the rest wait in the event loop
 
 
-def server_settings() -> ServerSettings:
-    pool = _int("DUALCARBON_DB_POOL_SIZE", 30)
+def server_settings(settings: Settings | None = None) -> ServerSettings:
+    """Pool size, overflow and the admission limit (never above the pool size)."""
+    current = settings or get_settings()
     return ServerSettings(
-        db_pool_size=pool,
-        db_max_overflow=_int("DUALCARBON_DB_MAX_OVERFLOW", 10),
-        max_in_flight=min(_int("DUALCARBON_MAX_IN_FLIGHT", pool), pool),
+        db_pool_size=current.db_pool_size,
+        db_max_overflow=current.db_max_overflow,
+        max_in_flight=current.in_flight_limit,
     )

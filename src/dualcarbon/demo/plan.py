@@ -40,8 +40,8 @@ from dualcarbon.demo.profiles import (
     TRADE_NAMES,
     FieldProfile,
 )
-from dualcarbon.domain.energy import EnergyLine as DomainEnergyLine
 from dualcarbon.domain.energy import convert_line
+from dualcarbon.domain.energy_lines import EnergyLine as DomainEnergyLine
 from dualcarbon.domain.identifiers import make_credit_code
 from dualcarbon.reference import BenchmarkRow, ReferenceSet
 

@@ -8,208 +8,35 @@ overlay loader in :mod:`dualcarbon.reference.tables` applies it. Nothing is over
 new version, the identical file imported twice is one version, and a file with any problem leaves no
 trace. Format and walk-through: ``docs/reference-import.md``.
 
-Also owns the per-table catalogue used by ``dualcarbon reference list/show`` (key columns, value columns
-and the source/confidence columns that vouch for them).
+Owns the validation report of a file, the import itself, and the manifest of versions (list, activate).
+Reading the file and the cell rules: :mod:`dualcarbon.reference.import_rows`; the per-table catalogue the
+rules come from: :mod:`dualcarbon.reference.catalogue`.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
-import math
 import os
-import re
 import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from dualcarbon.core.errors import InvalidInput, UnitMismatch, UnknownCarrier, UnknownReferenceRow
-from dualcarbon.core.units import convert, parse_unit
-from dualcarbon.reference.tables import TABLES, ReferenceSet, Row, manifest_path
-
-
-@dataclass(frozen=True)
-class ValueGroup:
-    """Value columns vouched for by one pair of source/confidence columns."""
-
-    values: tuple[str, ...]
-    source: str
-    confidence: str
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    name: str
-    id_column: str
-    key_columns: tuple[str, ...]  # shown by `reference list TABLE`
-    groups: tuple[ValueGroup, ...] = ()
-    required_for_new_rows: tuple[str, ...] = ()
-    unit_columns: tuple[str, ...] = ()
-    range_columns: tuple[str, ...] = ()  # numeric columns that may hold a range "a-b"
-    integer_columns: tuple[str, ...] = ()
-    grades: tuple[str, str, str] | None = None
-    policy_levels: tuple[str, str] | None = None  # (benchmark, baseline), lower is better
-    direction_column: str = ""  # column saying "higher is better" / "lower is better"; blank = lower
-
-    @property
-    def importable(self) -> bool:
-        return self.id_column == "row_id"
-
-    @property
-    def numeric_columns(self) -> tuple[str, ...]:
-        return tuple(c for group in self.groups for c in group.values) + self.integer_columns
-
-    @property
-    def primary(self) -> ValueGroup | None:
-        return self.groups[0] if self.groups else None
-
-
-def _benchmark_spec(name: str, prefix: str) -> TableSpec:
-    grades = (f"{prefix}std_grade1_1级", f"{prefix}std_grade2_2级", f"{prefix}std_grade3_3级限定值")
-    return TableSpec(
-        name=name,
-        id_column="row_id",
-        key_columns=(
-            "row_id",
-            "field_重点领域",
-            "product_or_process",
-            "unit",
-            "benchmark_标杆水平",
-            "baseline_基准水平",
-            *grades,
-        ),
-        groups=(
-            ValueGroup(("benchmark_标杆水平", "baseline_基准水平"), "policy_value_source", "policy_value_confidence"),
-            ValueGroup(grades, f"{prefix}std_values_source", f"{prefix}std_values_confidence"),
-        ),
-        required_for_new_rows=("sector", "field_重点领域", "product_or_process", "indicator", "unit"),
-        unit_columns=("unit",),
-        grades=grades,
-        policy_levels=("benchmark_标杆水平", "baseline_基准水平"),
-    )
-
-
-SPECS: dict[str, TableSpec] = {
-    "carriers": TableSpec("carriers", "id", ("id", "name_zh", "name_en", "kind", "default_unit", "aliases")),
-    "conversion_coefficients_gbt2589": TableSpec(
-        "conversion_coefficients_gbt2589",
-        "row_id",
-        ("row_id", "energy_type", "coefficient", "coefficient_unit", "avg_low_calorific_value_kcal"),
-        groups=(
-            ValueGroup(
-                ("coefficient", "avg_low_calorific_value_kcal", "avg_low_calorific_value_MJ"), "source", "confidence"
-            ),
-        ),
-        required_for_new_rows=("energy_type", "coefficient_unit"),
-        unit_columns=("coefficient_unit",),
-        range_columns=("coefficient", "avg_low_calorific_value_kcal", "avg_low_calorific_value_MJ"),
-    ),
-    "emission_factors": TableSpec(
-        "emission_factors",
-        "row_id",
-        (
-            "row_id",
-            "fuel",
-            "low_calorific_value",
-            "lcv_unit",
-            "carbon_content_per_heat",
-            "carbon_content_unit",
-            "oxidation_rate_pct",
-        ),
-        groups=(
-            ValueGroup(
-                ("low_calorific_value", "carbon_content_per_heat", "oxidation_rate_pct"), "source", "confidence"
-            ),
-        ),
-        required_for_new_rows=("fuel", "lcv_unit", "carbon_content_unit"),
-        unit_columns=("lcv_unit", "carbon_content_unit"),
-    ),
-    "grid_emission_factors": TableSpec(
-        "grid_emission_factors",
-        "row_id",
-        ("row_id", "data_year", "region", "factor_type", "value", "unit"),
-        groups=(ValueGroup(("value",), "source", "confidence"),),
-        required_for_new_rows=("data_year", "scope", "region", "factor_type", "unit"),
-        unit_columns=("unit",),
-    ),
-    "power_supply_coal_rate": TableSpec(
-        "power_supply_coal_rate",
-        "row_id",
-        ("row_id", "year", "metric", "value", "unit"),
-        groups=(ValueGroup(("value",), "source", "confidence"),),
-        required_for_new_rows=("year", "metric", "unit"),
-        unit_columns=("unit",),
-        integer_columns=("year",),
-    ),
-    "efficiency_benchmarks_2021": _benchmark_spec("efficiency_benchmarks_2021", "current_"),
-    "efficiency_benchmarks_2023": _benchmark_spec("efficiency_benchmarks_2023", ""),
-    "motor_efficiency_gb18613": TableSpec(
-        "motor_efficiency_gb18613",
-        "row_id",
-        ("row_id", "equipment", "spec", "poles", "metric", "grade1_1级", "grade2_2级", "grade3_3级", "unit"),
-        groups=(ValueGroup(("grade1_1级", "grade2_2级", "grade3_3级"), "source", "confidence"),),
-        required_for_new_rows=("standard", "equipment", "spec", "metric", "unit", "better_direction"),
-        unit_columns=("unit",),
-        grades=("grade1_1级", "grade2_2级", "grade3_3级"),
-        direction_column="better_direction",
-    ),
-    "pue_grades": TableSpec(
-        "pue_grades",
-        "row_id",
-        ("row_id", "item", "scope", "threshold", "comparison", "unit"),
-        groups=(ValueGroup(("threshold",), "source", "confidence"),),
-        required_for_new_rows=("item", "metric", "comparison"),
-        unit_columns=("unit",),
-    ),
-}
+from dualcarbon.core.errors import InvalidInput, UnitMismatch, UnknownReferenceRow
+from dualcarbon.reference.catalogue import spec_for
+from dualcarbon.reference.import_rows import (
+    check_unit,
+    number_problem,
+    order_problems,
+    read_import_file,
+    recognise_table,
+    same_unit,
+)
+from dualcarbon.reference.tables import ReferenceSet, manifest_path
 
 CONFIDENCE_PREFIXES = ("verified", "uncertain")
-_DIMENSIONLESS = frozenset({"-", "% points"})
-_CHEMICAL_TAG = re.compile(r"(?<=[kgtM])(CO₂e|CO2e|CO₂|CO2|C)(?=$|[/*·)\s])")
-_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")  # what tables.parse_number reads back exactly
-_RANGE = re.compile(r"^(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)$")
-
-
-def spec_for(table: str, reference: ReferenceSet | None = None) -> TableSpec:
-    """The catalogue entry of ``table``; a table loaded by ``reference`` but not catalogued here gets a
-    generic entry (its first columns as key columns, no value checks)."""
-    if table in SPECS:
-        return SPECS[table]
-    if reference is not None and table in reference.tables and reference.tables[table].rows:
-        columns = [c for c in reference.tables[table].rows[0] if c != "_version"]
-        return TableSpec(table, "row_id" if "row_id" in columns else columns[0], tuple(columns[:6]))
-    names = list(reference.tables) if reference is not None else list(TABLES)
-    raise InvalidInput(f"unknown table '{table}' (tables: {', '.join(names)})", field="table")
-
-
-def _unit_core(text: str) -> str:
-    """The unit without a trailing remark (``(= tCO₂/MWh)``) and without chemical tags on masses."""
-    cleaned = re.sub(r"\s*\(=.*\)\s*$", "", text.strip())
-    return cleaned if cleaned in _DIMENSIONLESS else _CHEMICAL_TAG.sub("", cleaned)
-
-
-def check_unit(text: str) -> None:
-    """A unit cell must be a unit: ``kgce/t``, ``tCO₂/MWh`` (a chemical tag on a mass is allowed),
-    ``-`` (dimensionless); a trailing parenthetical remark (``kgCO₂/kWh (= tCO₂/MWh)``) is ignored."""
-    core = _unit_core(text)
-    if core not in _DIMENSIONLESS:
-        parse_unit(core)
-
-
-def _same_unit(a: str, b: str) -> bool:
-    """Same text, or units that convert with factor 1 (``kgCO₂/kWh`` and ``tCO₂/MWh``)."""
-    if a.strip() == b.strip() or _unit_core(a) == _unit_core(b):
-        return True
-    try:
-        return math.isclose(convert(1.0, _unit_core(a), _unit_core(b)), 1.0)
-    except UnitMismatch:
-        return False
 
 
 @dataclass(frozen=True)
@@ -242,104 +69,9 @@ class ValidationReport:
         return not self.problems
 
 
-def _read(path: Path) -> tuple[bytes, list[str], list[Row]]:
-    if path.suffix.lower() != ".csv":
-        raise InvalidInput("only CSV files (UTF-8) can be imported; save the sheet as 'CSV UTF-8'", field=str(path))
-    content = path.read_bytes()
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(
-            f"not UTF-8 text (byte {exc.start}); save the file as 'CSV UTF-8'", field=str(path)
-        ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records = [record for record in reader if any(cell.strip() for cell in record)]
-    if not records:
-        raise InvalidInput("the file is empty", field=str(path))
-    header, body = records[0], records[1:]
-    rows = [dict(zip(header, record + [""] * (len(header) - len(record)), strict=False)) for record in body]
-    for index, record in enumerate(body):
-        if len(record) > len(header):
-            rows[index]["\0extra"] = "1"  # flagged below
-    return content, header, rows
-
-
-def recognise_table(header: Sequence[str], rows: Sequence[Row], reference: ReferenceSet) -> str:
-    """The importable table whose columns include every column of ``header``; ties broken by row ids."""
-    columns = set(header)
-    importable = [name for name, t in reference.tables.items() if t.rows and spec_for(name, reference).importable]
-    candidates = [name for name in importable if columns <= set(reference.tables[name].rows[0])]
-    if not candidates:
-        raise InvalidInput(
-            f"the header matches no reference table; give --table NAME (tables: {', '.join(importable)})",
-            field="header",
-        )
-    if len(candidates) == 1:
-        return candidates[0]
-    ids = {row.get("row_id", "").strip() for row in rows}
-
-    def score(name: str) -> tuple[int, int]:
-        """(row ids found in the table, row ids with the table's id prefix such as 'BM2023')."""
-        table_ids = {r["row_id"] for r in reference.tables[name].rows}
-        prefixes = {i.rsplit("-", 1)[0] for i in table_ids}
-        return len(ids & table_ids), sum(1 for i in ids if i.rsplit("-", 1)[0] in prefixes)
-
-    scores = {name: score(name) for name in candidates}
-    best = max(scores.values())
-    winners = [name for name, value in scores.items() if value == best]
-    if best == (0, 0) or len(winners) > 1:
-        raise InvalidInput(
-            f"the header fits several tables ({', '.join(candidates)}); give --table NAME", field="header"
-        )
-    return winners[0]
-
-
-def _number(cell: str, allow_range: bool, integer: bool) -> str | None:
-    """None when ``cell`` is a valid number (or range); else the reason."""
-    text = cell.strip()
-    if integer:
-        return None if text.isdigit() else f"'{cell}' is not a whole number"
-    if _PLAIN_NUMBER.match(text):
-        return None
-    if allow_range and (match := _RANGE.match(text)):
-        return None if float(match.group(1)) <= float(match.group(2)) else f"range '{cell}' is not low-high"
-    return f"'{cell}' is not a number" + (" or a range low-high" if allow_range else "")
-
-
-def _value(row: Row, column: str) -> float | None:
-    text = (row.get(column) or "").strip()
-    return float(text) if _PLAIN_NUMBER.match(text) else None
-
-
-def _ordered(spec: TableSpec, merged: Row) -> list[tuple[str, str]]:
-    """(column, reason) pairs where grades or benchmark/baseline are out of order."""
-    out: list[tuple[str, str]] = []
-    direction = (merged.get(spec.direction_column, "") if spec.direction_column else "").strip().lower()
-    lower_better = direction in ("", "lower is better")
-    if spec.grades and direction in ("", "lower is better", "higher is better"):
-        present = [(c, v) for c in spec.grades if (v := _value(merged, c)) is not None]
-        for (col_a, a), (col_b, b) in pairwise(present):
-            if (lower_better and a > b) or (not lower_better and a < b):
-                sign = "≤" if lower_better else "≥"
-                out.append(
-                    (
-                        col_b,
-                        f"grades not monotonic: {col_a} {a:g} should be {sign} {col_b} {b:g} "
-                        f"({'lower' if lower_better else 'higher'} is better)",
-                    )
-                )
-    if spec.policy_levels:
-        benchmark, baseline = (_value(merged, c) for c in spec.policy_levels)
-        if benchmark is not None and baseline is not None and benchmark > baseline:
-            out.append(
-                (spec.policy_levels[0], f"benchmark {benchmark:g} should be ≤ baseline {baseline:g} (lower is better)")
-            )
-    return out
-
-
 def validate_file(path: Path, reference: ReferenceSet, table: str | None = None) -> ValidationReport:
     """Check an official table before import; every problem is listed with row, column and reason."""
-    content, header, rows = _read(path)
+    content, header, rows = read_import_file(path)
     problems: list[Problem] = []
     if "row_id" not in header:
         raise InvalidInput("the header has no 'row_id' column (the first column of every table)", field="header")
@@ -378,7 +110,7 @@ def validate_file(path: Path, reference: ReferenceSet, table: str | None = None)
             (updates if row_id in shipped else additions).append(row_id)
         for column in spec.numeric_columns:
             cell = (row.get(column) or "").strip()
-            if cell and (reason := _number(cell, column in spec.range_columns, column in spec.integer_columns)):
+            if cell and (reason := number_problem(cell, column in spec.range_columns, column in spec.integer_columns)):
                 flag(column, reason)
         for column in spec.unit_columns:
             cell = (row.get(column) or "").strip()
@@ -390,7 +122,7 @@ def validate_file(path: Path, reference: ReferenceSet, table: str | None = None)
                 flag(column, exc.message)
                 continue
             old = (current.get(row_id) or {}).get(column, "").strip()
-            if old and not _same_unit(old, cell):
+            if old and not same_unit(old, cell):
                 flag(
                     column,
                     f"unit '{cell}' differs from the unit '{old}' of the existing row; give the values in '{old}'",
@@ -410,7 +142,7 @@ def validate_file(path: Path, reference: ReferenceSet, table: str | None = None)
             for column in spec.required_for_new_rows:
                 if not merged.get(column, "").strip():
                     flag(column, "required for a new row (the row id is not in the table)")
-        for column, reason in _ordered(spec, merged):
+        for column, reason in order_problems(spec, merged):
             flag(column, reason)
     if not rows:
         problems.append(Problem(0, "", "", "the file has a header but no rows"))
@@ -549,47 +281,3 @@ def set_active(data_dir: Path, table: str, version: str, *, only: bool = False) 
     if changed:
         _write_manifest(data_dir, manifest)
     return changed
-
-
-# ---- catalogue for `reference list/show` -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TableSummary:
-    name: str
-    rows: int
-    blank_values: int  # rows whose primary value columns are all blank
-    unverified: int  # rows whose primary confidence does not start with "verified"
-    active_version: str
-
-
-def summaries(reference: ReferenceSet) -> list[TableSummary]:
-    out = []
-    for name, table in reference.tables.items():
-        primary = spec_for(name, reference).primary if table.rows else None
-        blank = unverified = 0
-        if primary is not None:
-            for row in table.rows:
-                if not any((row.get(c) or "").strip() for c in primary.values):
-                    blank += 1
-                if not (row.get(primary.confidence) or "").strip().lower().startswith("verified"):
-                    unverified += 1
-        out.append(TableSummary(name, len(table.rows), blank, unverified, table.active_version))
-    return out
-
-
-def find_row(reference: ReferenceSet, row_id: str) -> tuple[str, Row]:
-    """The row with ``row_id`` in any table (carriers also by Chinese name or alias)."""
-    wanted = row_id.strip()
-    for name, table in reference.tables.items():
-        id_column = spec_for(name, reference).id_column if table.rows else "row_id"
-        for row in table.rows:
-            if row.get(id_column, "").strip() == wanted:
-                return name, row
-    try:
-        carrier = reference.carrier(wanted)
-    except UnknownCarrier:
-        raise UnknownReferenceRow(
-            f"no reference row '{row_id}' in any table (see `dualcarbon reference list`)", field="id"
-        ) from None
-    return "carriers", next(row for row in reference.tables["carriers"].rows if row["id"] == carrier.id)

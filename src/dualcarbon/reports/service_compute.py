@@ -16,8 +16,10 @@ from typing import Any
 from dualcarbon.core.errors import DualcarbonError, UnknownReferenceRow
 from dualcarbon.core.units import convert, same_dimension
 from dualcarbon.domain import carbon, heat
-from dualcarbon.domain.energy import ComprehensiveEnergy, comprehensive_energy, energy_per_value_added
-from dualcarbon.domain.energy import EnergyLine as DomainEnergyLine
+from dualcarbon.domain.energy import comprehensive_energy
+from dualcarbon.domain.energy_intensity import energy_per_value_added
+from dualcarbon.domain.energy_lines import ComprehensiveEnergy
+from dualcarbon.domain.energy_lines import EnergyLine as DomainEnergyLine
 from dualcarbon.reference.model import GridFactor
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.reports.service_content import ReportContent

@@ -24,8 +24,8 @@ from dualcarbon.core.errors import (
     UnknownReferenceRow,
 )
 from dualcarbon.core.units import parse_unit, same_dimension
-from dualcarbon.domain.energy import EnergyLine as DomainEnergyLine
 from dualcarbon.domain.energy import convert_line
+from dualcarbon.domain.energy_lines import EnergyLine as DomainEnergyLine
 from dualcarbon.domain.products import ProductCatalog
 from dualcarbon.reference.model import BenchmarkRow
 from dualcarbon.reference.tables import ReferenceSet

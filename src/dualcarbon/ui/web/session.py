@@ -86,7 +86,7 @@ def app_state(request: Request) -> Any:
     if hasattr(request.app.state, "session_factory"):
         return request.app.state
     if not _bound:
-        raise RuntimeError("the web UI is not mounted (call dualcarbon.web.mount_web)")
+        raise RuntimeError("the web UI is not mounted (call dualcarbon.app.web.mount_web)")
     return _bound[0]
 
 
