@@ -46,7 +46,8 @@ def floor_bodies(database_url: str, limit: int, catalog_id: int | None) -> dict[
             bodies = {"enterprises": {"items": enterprises, "total": total, "limit": limit, "offset": 0}}
             if catalog_id is not None:
                 entries, count = catalog.list_entries(session, SYSTEM, catalog_id, limit=limit)
-                bodies["entries"] = {"items": entries, "total": count, "limit": limit, "offset": 0}
+                items = [entry.model_dump(mode="json") for entry in entries]
+                bodies["entries"] = {"items": items, "total": count, "limit": limit, "offset": 0}
     finally:
         engine.dispose()
     return bodies

@@ -70,7 +70,7 @@ def test_create_list_and_revoke_tokens(world: Any) -> None:
         names = [t.name for t in accounts.list_tokens(session, ent_a)]
         assert names == ["test", "erp"]
         item = accounts.token_item(token)
-        assert "token_hash" not in item and item["scopes"] == "read"
+        assert "token_hash" not in item.model_dump() and item.scopes == "read"
     with session_scope(world.engine) as session, pytest.raises(NotFound):
         accounts.revoke(session, who(session, "ent_b"), token.id)
     with session_scope(world.engine) as session:
@@ -106,7 +106,7 @@ def test_browser_sessions_are_not_listed_as_tokens(world: Any) -> None:
 def test_account_summary(world: Any) -> None:
     with session_scope(world.engine) as session:
         summary = accounts.account_summary(session, who(session, "expert"))
-        assert summary["roles"] == [
+        assert [role.model_dump() for role in summary.roles] == [
             {
                 "role": "reviewer",
                 "role_label": "评审专家",
@@ -117,19 +117,21 @@ def test_account_summary(world: Any) -> None:
             }
         ]
         agency = accounts.account_summary(session, who(session, "agency"))
-        assert agency["agency_enterprises"] == [{"credit_code": world.codes["a"], "name": "鹿城甲阀门有限公司"}]
+        assert [e.model_dump() for e in agency.agency_enterprises] == [
+            {"credit_code": world.codes["a"], "name": "鹿城甲阀门有限公司"}
+        ]
 
 
 def test_audit_listing_scope(world: Any) -> None:
     with session_scope(world.engine) as session:
         everything, total = audit_log.list_audit(session, SYSTEM, limit=1000)
-        assert total == len(everything) and everything[0]["id"] > everything[-1]["id"]  # newest first
+        assert total == len(everything) and everything[0].id > everything[-1].id  # newest first
         mine, _ = audit_log.list_audit(session, who(session, "longwan"), limit=1000)
-        assert {(r["entity"], r["entity_id"]) for r in mine} == {("enterprise", world.codes["b"])}
+        assert {(r.entity, r.entity_id) for r in mine} == {("enterprise", world.codes["b"])}
         creates, n = audit_log.list_audit(session, SYSTEM, audit_log.AuditQuery(action="enterprise."))
-        assert n == 3 and {r["action"] for r in creates} == {"enterprise.create"}
+        assert n == 3 and {r.action for r in creates} == {"enterprise.create"}
         with pytest.raises(PermissionDenied):
             audit_log.list_audit(session, who(session, "ent_a"))
         with pytest.raises(PermissionDenied):
             audit_log.verify_audit(session, who(session, "city"))
-        assert audit_log.verify_audit(session, SYSTEM)["intact"]
+        assert audit_log.verify_audit(session, SYSTEM).intact

@@ -10,12 +10,12 @@ import openpyxl
 import polars as pl
 import pytest
 
-from dualcarbon.assess import catalog as catalog_module
 from dualcarbon.assess.catalog import write_catalog
 from dualcarbon.assess.example import example_path
 from dualcarbon.assess.pipeline import assess_survey
 from dualcarbon.core.errors import InvalidInput
 from dualcarbon.reference import ReferenceSet
+from dualcarbon.workbooks import catalog as catalog_writer
 
 GB_SHEETS = ["1级", "2级", "3级", "未达到3级限定值"]
 POLICY_SHEETS = ["能效标杆水平以上", "介于标杆和基准之间", "能效基准水平以下"]
@@ -92,7 +92,7 @@ def test_output_is_atomic(tmp_path: Path, reference: ReferenceSet, monkeypatch: 
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(catalog_module, "splice", broken)
+    monkeypatch.setattr(catalog_writer, "splice", broken)  # fails after the workbook is made
     with pytest.raises(OSError, match="disk full"):
         write_catalog(result, target)
     assert target.read_bytes() == b"previous catalog"  # untouched

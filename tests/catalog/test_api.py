@@ -157,3 +157,23 @@ def test_obligations_over_http(api: Api) -> None:
     assert api("GET", "/api/v1/obligations?region_code=530100&year=2024&pack=nope", "city").status_code == 422
     export = api("GET", "/api/v1/obligations/export.xlsx?region_code=530100&year=2024", "city")
     assert export.status_code == 200 and load_workbook(io.BytesIO(export.content)).sheetnames[0] == "义务清单"
+
+
+def test_openapi_declares_the_response_models(api: Api) -> None:
+    spec = api("GET", "/openapi.json").json()
+
+    def returns(method: str, path: str) -> str:
+        responses = spec["paths"][path][method]["responses"]
+        ok = responses.get("200") or responses.get("201")
+        return str(ok["content"]["application/json"]["schema"]["$ref"]).rsplit("/", 1)[-1]
+
+    assert returns("get", "/api/v1/catalogs") == "Page_CatalogOut_"
+    assert returns("get", "/api/v1/catalogs/{catalog_id}/entries") == "EntryPage"
+    assert returns("get", "/api/v1/catalogs/{catalog_id}/verify") == "SnapshotCheck"
+    assert returns("get", "/api/v1/catalogs/{catalog_id}/diff") == "CatalogDiff"
+    assert returns("post", "/api/v1/appeals/{appeal_id}/decide") == "AppealOut"
+    assert returns("get", "/public/catalogs/{catalog_id}/advanced") == "PublicList"
+    schemas = spec["components"]["schemas"]
+    # The stored evidence is typed in the docs too, and the public list keeps its JSON key "list".
+    assert {"row", "reference", "input", "uses_unverified"} <= set(schemas["Evidence"]["properties"])
+    assert "list" in schemas["PublicList"]["properties"]

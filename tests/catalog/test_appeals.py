@@ -17,8 +17,10 @@ from dualcarbon.catalog.service_appeals import (
     list_appeals,
     record_opinion,
 )
+from dualcarbon.catalog.service_diff import diff_catalogs
 from dualcarbon.catalog.service_generate import generate_catalog
-from dualcarbon.catalog.service_publish import diff_catalogs, publish_catalog, verify_snapshot
+from dualcarbon.catalog.service_publish import publish_catalog
+from dualcarbon.catalog.service_verify import verify_snapshot
 from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dualcarbon.store.db import session_scope
 from dualcarbon.store.models import AuditLog
@@ -99,14 +101,14 @@ def test_upheld_appeal_leads_to_a_corrected_reissue(yunnan: World) -> None:
         view = get_appeal(session, yunnan["ent_d"], appeal_id)
         actions = list(session.scalars(select(AuditLog.action).order_by(AuditLog.id)))
     # The diff against the superseded issue shows exactly the corrected entry.
-    assert diff["against_id"] == catalog_id
-    assert diff["added"] == [] and diff["removed"] == [] and diff["unchanged"] == 4
-    [changed] = diff["changed"]
-    assert changed["credit_code"] == yunnan.code("D")
-    assert (changed["before"]["tier"], changed["after"]["tier"]) == ("fails_limit", "grade_3")
-    assert verified["matches"], verified
-    assert view["state"] == "upheld" and view["corrected_catalog_id"] == corrected_id
-    assert view["expert"] == "expert" and view["decision"] == "申辩成立，按台账更正"
+    assert diff.against_id == catalog_id
+    assert diff.added == [] and diff.removed == [] and diff.unchanged == 4
+    [changed] = diff.changed
+    assert changed.credit_code == yunnan.code("D")
+    assert (changed.before.tier, changed.after.tier) == ("fails_limit", "grade_3")
+    assert verified.matches, verified
+    assert view.state == "upheld" and view.corrected_catalog_id == corrected_id
+    assert view.expert == "expert" and view.decision == "申辩成立，按台账更正"
     tail = [a for a in actions if a.startswith(("appeal.", "catalog.reissue", "catalog.supersede"))]
     assert tail == [
         "appeal.file",
@@ -267,4 +269,4 @@ def test_who_sees_which_appeals(yunnan: World) -> None:
         with pytest.raises(NotFound):
             get_appeal(session, yunnan["ent_a"], appeal_id)
         [item], _ = list_appeals(session, yunnan["ent_d"], state="filed")
-        assert item["state_zh"] == "已提交申辩" and item["evidence"]["documents"] == ["2024年熟料产量台账.pdf"]
+        assert item.state_zh == "已提交申辩" and item.evidence.documents == ["2024年熟料产量台账.pdf"]

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from dualcarbon.catalog.models import CatalogEntry
-from dualcarbon.catalog.service_generate import data_year_for, generate_catalog, parse_half
+from dualcarbon.catalog.service_generate import generate_catalog
+from dualcarbon.catalog.service_schedule import check_report_year, data_year_for, default_half, due_date, parse_half
 from dualcarbon.core.access import SYSTEM
 from dualcarbon.core.errors import InvalidInput, NotFound, PermissionDenied
+from dualcarbon.reference import shipped_reference
 from dualcarbon.reports.models import PeriodReport, PeriodReportVersion
 from dualcarbon.reports.service_workflow import approve, reopen, submit, update_draft
 from dualcarbon.store.db import session_scope
@@ -35,15 +38,25 @@ def _generate(yunnan: World, basis: str = "gb", region: str = "530100", half: st
     return result, entries
 
 
+REF = shipped_reference()
+
+
 def test_half_year_rule() -> None:
     # seeds/004 §二（二）: updates by 15 Jan and 15 Jul; both halves of 2025 use the 2024 annual reports.
     assert parse_half("2025-H1") == (2025, 1)
     assert data_year_for("2025-H1") == 2024
     assert data_year_for("2025-H2") == 2024
+    assert (due_date("2025-H1"), due_date("2025-H2")) == (date(2025, 1, 15), date(2025, 7, 15))
+    assert (default_half(date(2026, 6, 30)), default_half(date(2026, 7, 1))) == ("2026-H1", "2026-H2")
     for bad in ("2025-H3", "2025H1", "25-H1", ""):
         with pytest.raises(InvalidInput) as caught:
             parse_half(bad)
         assert caught.value.field == "half"
+        assert "YYYY-H1 (due 15 Jan) or YYYY-H2 (due 15 Jul)" in caught.value.message  # from the policy pack
+    assert check_report_year(2024, REF) == 2024  # the platform_rules bounds, shared with the period reports
+    for bad_year in (1800, 2200, True):
+        with pytest.raises(InvalidInput):
+            check_report_year(bad_year, REF)
 
 
 def test_gb_tiers_worked_by_hand(yunnan: World) -> None:

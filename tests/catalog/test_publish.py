@@ -11,13 +11,12 @@ import pytest
 from sqlalchemy import select, text
 
 from dualcarbon.catalog.models import Catalog, CatalogEntry
+from dualcarbon.catalog.schemas import FieldMismatch
+from dualcarbon.catalog.service_diff import diff_catalogs
 from dualcarbon.catalog.service_generate import generate_catalog
-from dualcarbon.catalog.service_publish import (
-    diff_catalogs,
-    publish_catalog,
-    snapshot_payload,
-    verify_snapshot,
-)
+from dualcarbon.catalog.service_publish import publish_catalog
+from dualcarbon.catalog.service_snapshot import snapshot_payload
+from dualcarbon.catalog.service_verify import verify_snapshot
 from dualcarbon.core.access import SYSTEM
 from dualcarbon.core.errors import Conflict, NotFound, PermissionDenied
 from dualcarbon.reports.service_workflow import approve, reopen, submit, update_draft
@@ -105,18 +104,19 @@ def test_verify_matches_and_detects_tampering(yunnan: World) -> None:
     catalog_id = _published(yunnan)
     with session_scope(yunnan.engine) as session:
         result = verify_snapshot(session, yunnan["city"], catalog_id, reference=yunnan.reference)
-    assert result["matches"] and result["hash_matches"] and result["reference_versions_match"]
-    assert result["reclassified"] == 5 and result["reclassification_mismatches"] == []
-    assert result["recomputed_hash"] == result["stored_hash"]
+    assert result.matches and result.hash_matches and result.reference_versions_match
+    assert result.reclassified == 5 and result.reclassification_mismatches == []
+    assert result.recomputed_hash == result.stored_hash
     with yunnan.engine.begin() as connection:  # someone edits the table behind the service's back
         connection.execute(
             text("UPDATE catalog_entry SET tier = 'grade_1' WHERE catalog_id = :c AND value = 118"), {"c": catalog_id}
         )
     with session_scope(yunnan.engine) as session:
         result = verify_snapshot(session, yunnan["city"], catalog_id, reference=yunnan.reference)
-    assert not result["matches"] and not result["hash_matches"]
-    [mismatch] = result["reclassification_mismatches"]
-    assert (mismatch["field"], mismatch["stored"], mismatch["recomputed"]) == ("tier", "grade_1", "fails_limit")
+    assert not result.matches and not result.hash_matches
+    [mismatch] = result.reclassification_mismatches
+    assert isinstance(mismatch, FieldMismatch)
+    assert (mismatch.field, mismatch.stored, mismatch.recomputed) == ("tier", "grade_1", "fails_limit")
 
 
 def test_verify_detects_a_changed_input_report(yunnan: World) -> None:
@@ -127,9 +127,9 @@ def test_verify_detects_a_changed_input_report(yunnan: World) -> None:
         )
     with session_scope(yunnan.engine) as session:
         result = verify_snapshot(session, yunnan["city"], catalog_id, reference=yunnan.reference)
-    assert not result["matches"]
-    assert [p["report_version_id"] for p in result["input_problems"]] != []
-    assert {m["field"] for m in result["reclassification_mismatches"]} >= {"value", "tier"}
+    assert not result.matches
+    assert [p.report_version_id for p in result.input_problems] != []
+    assert {m.field for m in result.reclassification_mismatches if isinstance(m, FieldMismatch)} >= {"value", "tier"}
 
 
 def test_verify_of_a_draft_is_a_conflict(yunnan: World) -> None:
@@ -181,20 +181,20 @@ def test_diff_against_the_previous_issue(yunnan: World) -> None:
     second = _published(yunnan)
     with session_scope(yunnan.engine) as session:
         diff = diff_catalogs(session, yunnan["city"], second)
-    assert diff["against_id"] == first
-    assert diff["added"] == [] and diff["removed"] == [] and diff["unchanged"] == 4
-    [changed] = diff["changed"]
-    assert changed["credit_code"] == yunnan.code("D") and changed["tier_changed"]
-    assert (changed["before"]["tier"], changed["before"]["value"]) == ("fails_limit", 118.0)
-    assert (changed["after"]["tier"], changed["after"]["value"]) == ("grade_3", 110.0)
+    assert diff.against_id == first
+    assert diff.added == [] and diff.removed == [] and diff.unchanged == 4
+    [changed] = diff.changed
+    assert changed.credit_code == yunnan.code("D") and changed.tier_changed
+    assert (changed.before.tier, changed.before.value) == ("fails_limit", 118.0)
+    assert (changed.after.tier, changed.after.value) == ("grade_3", 110.0)
     with session_scope(yunnan.engine) as session:
         # The other way round (explicit ``against``): the same entry, before and after swapped.
         back = diff_catalogs(session, yunnan["city"], first, second)
-    assert [c["after"]["tier"] for c in back["changed"]] == ["fails_limit"]
+    assert [c.after.tier for c in back.changed] == ["fails_limit"]
 
 
 def test_first_issue_diff_lists_everything_as_added(yunnan: World) -> None:
     first = _published(yunnan)
     with session_scope(yunnan.engine) as session:
         diff = diff_catalogs(session, yunnan["city"], first)
-    assert diff["against_id"] is None and len(diff["added"]) == 5
+    assert diff.against_id is None and len(diff.added) == 5

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from dualcarbon.catalog.service import EntryFilter, get_catalog, list_catalogs, list_entries, review_catalog
+from dualcarbon.catalog.service import EntryFilter, get_catalog, list_catalogs, list_entries
 from dualcarbon.catalog.service_export import export_catalog_xlsx
 from dualcarbon.catalog.service_generate import generate_catalog
 from dualcarbon.catalog.service_publish import publish_catalog
+from dualcarbon.catalog.service_review import review_catalog
 from dualcarbon.core.errors import InvalidInput, NotFound
 from dualcarbon.store.db import session_scope
 
@@ -34,14 +35,14 @@ def test_review_counts_by_tier_and_district(yunnan: World) -> None:
     catalog_id = _catalog(yunnan)
     with session_scope(yunnan.engine) as session:
         review = review_catalog(session, yunnan["city"], catalog_id, reference=yunnan.reference)
-    assert review["counts_by_tier"] == {"grade_1": 1, "grade_2": 1, "grade_3": 2, "fails_limit": 1}
+    assert review.counts_by_tier == {"grade_1": 1, "grade_2": 1, "grade_3": 2, "fails_limit": 1}
     # 五华: A grade_1, B grade_2; 盘龙: C grade_3, D fails_limit, E (coke 120 vs grades) grade_3.
-    assert review["counts_by_district"] == [
+    assert [d.model_dump() for d in review.counts_by_district] == [
         {"region_code": "530102", "region_name": "五华区", "counts": {"grade_1": 1, "grade_2": 1}, "total": 2},
         {"region_code": "530103", "region_name": "盘龙区", "counts": {"grade_3": 2, "fails_limit": 1}, "total": 3},
     ]
-    assert review["total"] == 5 and len(review["items"]) == 5
-    assert review["catalog"]["state_zh"] == "草稿" and review["catalog"]["issue_no"] is None
+    assert review.total == 5 and len(review.items) == 5
+    assert review.catalog.state_zh == "草稿" and review.catalog.issue_no is None
 
 
 def test_unverified_reference_values_are_flagged(yunnan: World) -> None:
@@ -50,11 +51,11 @@ def test_unverified_reference_values_are_flagged(yunnan: World) -> None:
         review = review_catalog(session, yunnan["city"], catalog_id, reference=yunnan.reference)
         flagged, total = list_entries(session, yunnan["city"], catalog_id, EntryFilter(unverified=True))
     # Only the coke entry is classified, on BM2023-006 whose 标杆/基准 are "uncertain".
-    assert review["unverified_entries"] == 1 and total == 1
-    assert flagged[0]["credit_code"] == yunnan.code("E") and flagged[0]["uses_unverified"]
-    undetermined = [item for item in review["items"] if item["tier"] == "undetermined"]
-    assert len(undetermined) == 4 and all("MissingCoefficient" not in i["message"] for i in undetermined)
-    assert all("BM2023-061" in item["message"] for item in undetermined)
+    assert review.unverified_entries == 1 and total == 1
+    assert flagged[0].credit_code == yunnan.code("E") and flagged[0].uses_unverified
+    undetermined = [item for item in review.items if item.tier == "undetermined"]
+    assert len(undetermined) == 4 and all("MissingCoefficient" not in (i.message or "") for i in undetermined)
+    assert all("BM2023-061" in (item.message or "") for item in undetermined)
 
 
 def test_entry_filters(yunnan: World) -> None:
@@ -63,7 +64,7 @@ def test_entry_filters(yunnan: World) -> None:
 
         def codes(filters: EntryFilter, **kw: int) -> list[str]:
             items, _ = list_entries(session, yunnan["city"], catalog_id, filters, reference=yunnan.reference, **kw)
-            return [item["credit_code"] for item in items]
+            return [item.credit_code for item in items]
 
         assert codes(EntryFilter(tier="grade_3")) == [yunnan.code("C"), yunnan.code("E")]
         assert codes(EntryFilter(field="水泥熟料")) == [yunnan.code(k) for k in "ABCD"]
@@ -84,14 +85,14 @@ def test_who_sees_a_catalog(yunnan: World) -> None:
         for username in ("wuhua", "ent_a", "qujing", "expert_qj"):
             with pytest.raises(NotFound):
                 get_catalog(session, yunnan[username], draft_id)
-        assert get_catalog(session, yunnan["expert"], draft_id)["full_view"]
+        assert get_catalog(session, yunnan["expert"], draft_id).full_view
         publish_catalog(session, yunnan["city"], draft_id, reference=yunnan.reference)
     with session_scope(yunnan.engine) as session:
         # Published: a district regulator sees its own district's entries, an enterprise its own entry.
         wuhua = get_catalog(session, yunnan["wuhua"], draft_id)
-        assert (wuhua["full_view"], wuhua["counts"]) == (False, {"grade_1": 1, "grade_2": 1})
+        assert (wuhua.full_view, wuhua.counts) == (False, {"grade_1": 1, "grade_2": 1})
         items, total = list_entries(session, yunnan["ent_a"], draft_id)
-        assert total == 1 and items[0]["credit_code"] == yunnan.code("A")
+        assert total == 1 and items[0].credit_code == yunnan.code("A")
         for username in ("qujing", "ent_q", "expert_qj"):
             with pytest.raises(NotFound):
                 get_catalog(session, yunnan[username], draft_id)

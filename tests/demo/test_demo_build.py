@@ -96,12 +96,12 @@ def test_published_catalog_matches_the_planned_tiers(demo: DemoWorld) -> None:
     with session_scope(demo.engine, write=False) as session:
         catalogs, _ = catalog.list_catalogs(session, SYSTEM, half=half)
         (published,) = catalogs
-        entries, total = catalog.list_entries(session, SYSTEM, published["id"], limit=100)
-    assert published["state"] == "published" and published["basis"] == "gb"
+        entries, total = catalog.list_entries(session, SYSTEM, published.id, limit=100)
+    assert published.state == "published" and published.basis == "gb"
     assert total == len(expected)
-    assert {entry["credit_code"]: entry["tier"] for entry in entries} == expected
-    assert len({entry["tier"] for entry in entries}) >= 3
-    assert set(published["counts"]) <= set(TIERS)
+    assert {entry.credit_code: entry.tier for entry in entries} == expected
+    assert len({entry.tier for entry in entries}) >= 3
+    assert set(published.counts) <= set(TIERS)
 
 
 def test_later_catalog_adds_the_late_approvals(demo: DemoWorld) -> None:
@@ -109,26 +109,27 @@ def test_later_catalog_adds_the_late_approvals(demo: DemoWorld) -> None:
     with session_scope(demo.engine, write=False) as session:
         first = catalog.list_catalogs(session, SYSTEM, half=SPEC.halves[1])[0][0]
         second = catalog.list_catalogs(session, SYSTEM, half=SPEC.halves[2], state="superseded")[0][0]
-        from dualcarbon.catalog.service_publish import diff_catalogs
+        from dualcarbon.catalog.service_diff import diff_catalogs
 
-        diff = diff_catalogs(session, SYSTEM, second["id"], first["id"])
-    assert {item["credit_code"] for item in diff["added"]} == late
-    assert not diff["removed"] and not diff["changed"]
+        diff = diff_catalogs(session, SYSTEM, second.id, first.id)
+    assert {item.credit_code for item in diff.added} == late
+    assert not diff.removed and not diff.changed
 
 
 def test_upheld_appeal_reissued_the_catalog(demo: DemoWorld) -> None:
     with session_scope(demo.engine, write=False) as session:
         items, _ = appeals.list_appeals(session, SYSTEM, state="upheld")
         (upheld,) = items
-        corrected = catalog.get_catalog(session, SYSTEM, upheld["corrected_catalog_id"])
-        original = catalog.get_catalog(session, SYSTEM, upheld["catalog_id"])
+        assert upheld.corrected_catalog_id is not None
+        corrected = catalog.get_catalog(session, SYSTEM, upheld.corrected_catalog_id)
+        original = catalog.get_catalog(session, SYSTEM, upheld.catalog_id)
         fixed, _ = catalog.list_entries(
-            session, SYSTEM, corrected["id"], catalog.EntryFilter(credit_code=upheld["credit_code"])
+            session, SYSTEM, corrected.id, catalog.EntryFilter(credit_code=upheld.credit_code)
         )
-    assert original["state"] == "superseded" and corrected["state"] == "published"
-    assert corrected["supersedes_id"] == original["id"] and corrected["issue_no"] == original["issue_no"] + 1
-    assert fixed[0]["value"] == upheld["evidence"]["corrected_value"] == round(upheld["value"] * 0.93, 2)
-    assert upheld["credit_code"] == demo.logins["qiye1"].scope.split()[-1]
+    assert original.state == "superseded" and corrected.state == "published"
+    assert corrected.supersedes_id == original.id and corrected.issue_no == (original.issue_no or 0) + 1
+    assert fixed[0].value == upheld.evidence.corrected_value == round(upheld.value * 0.93, 2)
+    assert upheld.credit_code == demo.logins["qiye1"].scope.split()[-1]
 
 
 def test_audit_chain_intact(demo: DemoWorld) -> None:

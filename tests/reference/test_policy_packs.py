@@ -153,3 +153,42 @@ def test_pack_file_name_must_match_id(tmp_path: Path) -> None:
 def test_unknown_pack() -> None:
     with pytest.raises(InvalidInput, match="no policy pack 'atlantis'"):
         load_pack("atlantis")
+
+
+def test_catalog_schedule_of_the_national_pack() -> None:
+    schedule = load_pack("national").catalog_schedule
+    assert schedule is not None
+    # The 云南 plan: changes reported by 15 January and 15 July; each catalog from the previous year's reports.
+    assert [(h.half, h.due_month, h.due_day) for h in schedule.halves] == [("H1", 1, 15), ("H2", 7, 15)]
+    assert str(schedule.due_date(2025, "H2")) == "2025-07-15" and schedule.data_year(2025) == 2024
+    seed = SEEDS / "004_e986ae801942dd91.txt"
+    if seed.exists():
+        assert _squash(schedule.source.text) in _squash(seed.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"halves": [{"half": "H1", "due_month": 2, "due_day": 30}, {"half": "H2", "due_month": 7, "due_day": 15}]},
+            "no day 30 in month 2",
+        ),
+        (
+            {"halves": [{"half": "H1", "due_month": 1, "due_day": 15}, {"half": "H1", "due_month": 7, "due_day": 15}]},
+            "H1 and H2 once each",
+        ),
+        ({"data_year_offset": 1}, "less than or equal to 0"),
+    ],
+)
+def test_catalog_schedule_is_checked(change: dict[str, Any], message: str) -> None:
+    source = {"clause": "二（二）", "text": "示例条文"}
+    schedule = {
+        "halves": [{"half": "H1", "due_month": 1, "due_day": 15}, {"half": "H2", "due_month": 7, "due_day": 15}],
+        "data_year_offset": -1,
+        "source": source,
+        "data_year_source": source,
+    }
+    with pytest.raises(InvalidInput) as error:
+        parse_pack({**_pack(), "catalog_schedule": {**schedule, **change}})
+    assert message in error.value.message
+    assert error.value.field is not None and error.value.field.startswith("policy pack: catalog_schedule")

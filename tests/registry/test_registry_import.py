@@ -22,7 +22,10 @@ from dualcarbon.core.errors import PermissionDenied
 from dualcarbon.domain.identifiers import make_credit_code
 from dualcarbon.registry import service_import as registry_import
 from dualcarbon.registry.models import Enterprise
+from dualcarbon.registry.service_export import export_enterprises_xlsx
 from dualcarbon.registry.service_import import ImportProblem, import_enterprises
+from dualcarbon.registry.service_import_template import write_import_template
+from dualcarbon.registry.service_sheet import COLUMNS
 from dualcarbon.store.db import session_scope
 from dualcarbon.store.models import AuditLog
 
@@ -174,13 +177,13 @@ def test_only_regulators_import(world: Any, tmp_path: Path) -> None:
 
 def test_template_and_export_round_trip(world: Any, tmp_path: Path) -> None:
     template = tmp_path / "template.xlsx"
-    registry_import.write_import_template(template)
+    write_import_template(template)
     sheet = openpyxl.load_workbook(template).worksheets[0]
-    assert [c.value for c in sheet[1]] == [c.zh for c in registry_import.COLUMNS]
+    assert [c.value for c in sheet[1]] == [c.zh for c in COLUMNS]
     empty = run(world, template)
     assert (empty.rows, empty.ok) == (0, True)
     with session_scope(world.engine) as session:
-        content = registry_import.export_enterprises_xlsx(session, who(session, "city"))
+        content = export_enterprises_xlsx(session, who(session, "city"))
     exported = openpyxl.load_workbook(io.BytesIO(content)).worksheets[0]
     values = [[c.value for c in row] for row in exported.iter_rows()]
     assert values[0][:4] == ["统一社会信用代码", "企业名称", "行政区划代码", "行政区划名称"]

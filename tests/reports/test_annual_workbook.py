@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +186,7 @@ def test_report_list_export_has_chinese_headers() -> None:
     assert header[:3] == ["统一社会信用代码", "企业名称", "行政区划代码"]
     row = [c.value for c in sheet[2]]
     assert row[0] == CODE and row[3] == "年报" and row[5] == "已审核" and row[7] == pytest.approx(2127.57)
-    assert row[8] is None and row[11] == "是" and row[12] == "2024-03-01 08:00:00"
+    # times are date cells in China time (08:00 UTC is 16:00 in Asia/Shanghai)
+    assert row[8] is None and row[11] == "是" and row[12] == datetime(2024, 3, 1, 16, 0)
     english = openpyxl.load_workbook(io.BytesIO(write_report_list(items, language="en"))).active
     assert english is not None and english["A1"].value == "credit code" and english["F2"].value == "approved"

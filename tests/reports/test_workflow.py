@@ -7,6 +7,7 @@ The ``world`` fixture (tests/conftest.py): enterprise a in 鹿城区 330302, b i
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,8 @@ from dualcarbon.accounts.service_auth import principal_for
 from dualcarbon.app.api import status_for
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import Conflict, DualcarbonError, InvalidInput, NotFound, PermissionDenied
+from dualcarbon.reference.imports import import_file
+from dualcarbon.reference.tables import load_reference
 from dualcarbon.registry.models import ProductionUnit
 from dualcarbon.reports import service as reports
 from dualcarbon.reports.models import PeriodReport, PeriodReportVersion, ReportReview
@@ -260,7 +263,9 @@ def test_submit_needs_energy_lines(world: Any) -> None:
     assert caught.value.field == "energy_lines"
 
 
-def test_tolerance_comes_from_settings(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tolerance_comes_from_reference_data(world: Any, tmp_path: Path) -> None:
+    """The deviation tolerance is the platform_rules row report_deviation_tolerance_pct (2 % as shipped); an
+    imported version of that table changes it (the old environment variable: tests/core/test_settings.py)."""
     diesel_5_pct_high = {
         **W10,
         "energy_lines": [
@@ -269,9 +274,14 @@ def test_tolerance_comes_from_settings(world: Any, monkeypatch: pytest.MonkeyPat
         ],
     }
     report_id = _create(world, content=diesel_5_pct_high)
+    rules = tmp_path / "platform_rules.csv"
+    rules.write_text("row_id,value,source,confidence\nPR-001,6,test,uncertain: test\n", encoding="utf-8")
+    import_file(rules, tmp_path / "data", "platform_rules")
     with session_scope(world.engine) as session:
         view = reports.get_report(session, who(session, "ent_a"), report_id)
         assert view["tolerance_pct"] == 2.0 and view["has_flagged_deviation"]
-        monkeypatch.setenv("DUALCARBON_REPORT_DEVIATION_TOLERANCE_PCT", "6")
-        view = reports.get_report(session, who(session, "ent_a"), report_id)
+        assert view["computed"]["tolerance_pct"] == 2.0
+        view = reports.get_report(
+            session, who(session, "ent_a"), report_id, reference=load_reference(tmp_path / "data")
+        )
         assert view["tolerance_pct"] == 6.0 and not view["has_flagged_deviation"]

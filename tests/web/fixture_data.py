@@ -208,7 +208,7 @@ def seed(data_dir: Path) -> World:
             session,
             ent_b,
             world.catalog_id,
-            entries[0]["id"],
+            entries[0].id,
             "2024年4月熟料线停产检修两周，产量统计口径有误，实际单耗应为106 kgce/t。",
             {"corrected_value": 106},
         )

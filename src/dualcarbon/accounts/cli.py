@@ -161,10 +161,10 @@ def token_revoke(token_id: int, data_dir: Path | None = DataDirOption) -> None:
 def audit_verify(data_dir: Path | None = DataDirOption) -> None:
     with transaction(data_dir) as session:
         result = audit_log.verify_audit(session, cli_principal())
-    if result["intact"]:
-        typer.echo(f"chain intact: {result['rows']} rows")
+    if result.intact:
+        typer.echo(f"chain intact: {result.rows} rows")
         return
-    typer.echo(f"chain BROKEN: {len(result['problems'])} problem(s) in {result['rows']} rows", err=True)
-    for problem in result["problems"]:
-        typer.echo(f"row {problem['row_id']}: {problem['kind']}: {problem['detail']}")
+    typer.echo(f"chain BROKEN: {len(result.problems)} problem(s) in {result.rows} rows", err=True)
+    for problem in result.problems:
+        typer.echo(f"row {problem.row_id}: {problem.kind}: {problem.detail}")
     raise typer.Exit(1)

@@ -9,6 +9,7 @@ from typing import Any
 
 from nicegui import ui
 
+from dualcarbon.accounts.schemas import AuditEntry
 from dualcarbon.accounts.service_audit import AuditQuery, list_audit, verify_audit
 from dualcarbon.ui.web.formatting import when
 from dualcarbon.ui.web.layout import run_action, section, web_page
@@ -35,34 +36,34 @@ def _compact(value: Any) -> str:
     return text if len(text) <= 500 else text[:497] + "…"
 
 
-def audit_row(item: dict[str, Any]) -> dict[str, Any]:
+def audit_row(item: AuditEntry) -> dict[str, Any]:
     return {
-        "id": item["id"],
-        "at": when(item["at"]),
-        "actor": item["actor"],
-        "action": item["action"],
-        "entity": item["entity"],
-        "entity_id": item["entity_id"],
-        "before": _compact(item.get("before")),
-        "after": _compact(item.get("after")),
+        "id": item.id,
+        "at": when(item.at),
+        "actor": item.actor,
+        "action": item.action,
+        "entity": item.entity,
+        "entity_id": item.entity_id,
+        "before": _compact(item.before),
+        "after": _compact(item.after),
     }
 
 
 def _chain_status(ctx: WebContext) -> None:
     result = ctx.call(verify_audit)
-    intact = result["intact"]
+    intact = result.intact
     with ui.row().classes("dc-card items-center gap-3 w-full").props('data-testid="audit-chain"'):
         ui.icon("verified" if intact else "error", color="positive" if intact else "negative", size="2rem")
         if intact:
-            ui.label(ctx.t("audit.intact", rows=result["rows"])).classes("text-positive font-semibold")
+            ui.label(ctx.t("audit.intact", rows=result.rows)).classes("text-positive font-semibold")
         else:
-            ui.label(ctx.t("audit.broken", problems=len(result["problems"]), rows=result["rows"])).classes(
+            ui.label(ctx.t("audit.broken", problems=len(result.problems), rows=result.rows)).classes(
                 "text-negative font-semibold"
             )
     if not intact:
         with section(ctx.t("audit.problems")):
-            for problem in result["problems"][:50]:
-                ui.label(f"#{problem['row_id']} {problem['kind']}: {problem['detail']}").classes("font-mono text-sm")
+            for problem in result.problems[:50]:
+                ui.label(f"#{problem.row_id} {problem.kind}: {problem.detail}").classes("font-mono text-sm")
 
 
 @web_page("/audit", title_key="nav.audit", roles=("admin",))

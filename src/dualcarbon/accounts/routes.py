@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from dualcarbon.accounts import service as accounts
+from dualcarbon.accounts.schemas import AccountSummary, BrowserLogin, NewTokenItem, TokenList
 from dualcarbon.accounts.service_auth import authenticate, end_session, principal_for
 from dualcarbon.core.errors import AuthenticationFailed, InvalidInput, PermissionDenied
 from dualcarbon.ui.api import (
@@ -105,7 +106,7 @@ class _Login:
     secret: str
     expires_at: datetime | None
     scopes: str
-    account: dict[str, Any]
+    account: AccountSummary
 
 
 def _login(factory: sessionmaker[Session], credentials: Credentials, *, browser: bool) -> _Login:
@@ -147,8 +148,13 @@ def _same_origin(request: Request) -> bool:
     return urlsplit(origin).netloc == request.headers.get("host", request.url.netloc)
 
 
-@router.post("/login", openapi_extra=_BODY_DOC, summary="Browser login: sets the session and CSRF cookies")
-async def browser_login(request: Request, response: Response) -> dict[str, Any]:
+@router.post(
+    "/login",
+    response_model=BrowserLogin,
+    openapi_extra=_BODY_DOC,
+    summary="Browser login: sets the session and CSRF cookies",
+)
+async def browser_login(request: Request, response: Response) -> BrowserLogin:
     if not _same_origin(request):
         raise PermissionDenied("login from another site refused")
     credentials = await _credentials(request)
@@ -157,7 +163,7 @@ async def browser_login(request: Request, response: Response) -> dict[str, Any]:
     if old:
         await run_in_threadpool(_end_session, request.app.state.session_factory, old)
     set_session_cookies(response, login.secret)
-    return login.account | {"expires_at": login.expires_at}
+    return BrowserLogin(**login.account.model_dump(), expires_at=login.expires_at)
 
 
 def _end_session(factory: sessionmaker[Session], secret: str) -> None:
@@ -181,23 +187,28 @@ def browser_logout(request: Request, session: DbSession) -> Response:
     return response
 
 
-@router.get("/me", summary="The caller: username, roles with their scopes, language")
-def me(caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.get("/me", response_model=AccountSummary, summary="The caller: username, roles with their scopes, language")
+def me(caller: Caller, session: DbSession) -> AccountSummary:
     return accounts.account_summary(session, caller)
 
 
-@router.get("/tokens", summary="My API tokens (never their secrets)")
-def my_tokens(caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.get("/tokens", response_model=TokenList, summary="My API tokens (never their secrets)")
+def my_tokens(caller: Caller, session: DbSession) -> TokenList:
     items = [accounts.token_item(t) for t in accounts.list_tokens(session, caller)]
-    return {"items": items, "total": len(items)}
+    return TokenList(items=items, total=len(items))
 
 
-@router.post("/tokens", status_code=status.HTTP_201_CREATED, summary="Create an API token (secret shown once)")
-def create_my_token(body: NewToken, caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.post(
+    "/tokens",
+    status_code=status.HTTP_201_CREATED,
+    response_model=NewTokenItem,
+    summary="Create an API token (secret shown once)",
+)
+def create_my_token(body: NewToken, caller: Caller, session: DbSession) -> NewTokenItem:
     secret, token = accounts.create_token(
         session, caller, name=body.name, scopes=body.scopes, lifetime_days=body.lifetime_days
     )
-    return accounts.token_item(token) | {"token": secret}
+    return NewTokenItem(**accounts.token_item(token).model_dump(), token=secret)
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke one of my tokens")

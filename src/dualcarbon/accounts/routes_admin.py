@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,16 +19,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from dualcarbon.accounts import service as accounts
 from dualcarbon.accounts import service_audit as audit_log
 from dualcarbon.accounts import service_auth as auth
-from dualcarbon.core.access import ROLE_LABELS_ZH
+from dualcarbon.accounts.schemas import AgencyAssignment, AuditCheck, AuditEntry, UserOut, UserState
 from dualcarbon.core.vocab import Role
 from dualcarbon.registry import service_regions as regions
-from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Paging, page_response
+from dualcarbon.registry.schemas import RegionsSeeded, RegionTree
+from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Page, Paging
 
 router = APIRouter(prefix=API_PREFIX, tags=["admin"])
 
 
 # ---- audit --------------------------------------------------------------------------------------
-@router.get("/audit", summary="Audit log, newest first (admin; regulators: enterprises in scope)")
+@router.get(
+    "/audit",
+    response_model=Page[AuditEntry],
+    summary="Audit log, newest first (admin; regulators: enterprises in scope)",
+)
 def list_audit(
     caller: Caller,
     session: DbSession,
@@ -39,14 +44,14 @@ def list_audit(
     action: Annotated[str | None, Query(description="exact action, or a prefix ending in '.'")] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> dict[str, object]:
+) -> Page[AuditEntry]:
     query = audit_log.AuditQuery(entity, entity_id, actor, action, since, until)
     items, total = audit_log.list_audit(session, caller, query, limit=page.limit, offset=page.offset)
-    return page_response(items, total, page)
+    return Page[AuditEntry].of(items, total, page)
 
 
-@router.get("/audit/verify", summary="Check the audit hash chain (admin)")
-def verify_audit(caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.get("/audit/verify", response_model=AuditCheck, summary="Check the audit hash chain (admin)")
+def verify_audit(caller: Caller, session: DbSession) -> AuditCheck:
     return audit_log.verify_audit(session, caller)
 
 
@@ -67,58 +72,48 @@ class AgencyIn(BaseModel):
     credit_code: str
 
 
-def _user_item(user: Any, assignments: list[Any]) -> dict[str, Any]:
-    return {
-        "username": user.username,
-        "display_name": user.display_name,
-        "disabled": user.disabled,
-        "language": user.language,
-        "locked_until": user.locked_until.isoformat() if user.locked_until else None,
-        "roles": [
-            {
-                "role": a.role,
-                "role_label": ROLE_LABELS_ZH.get(a.role, a.role),
-                "region_code": a.region_code,
-                "enterprise_id": a.enterprise_id,
-            }
-            for a in assignments
-        ],
-    }
-
-
-@router.get("/users", summary="Users and their roles (admin)")
-def list_users(caller: Caller, session: DbSession, page: Paging) -> dict[str, object]:
+@router.get("/users", response_model=Page[UserOut], summary="Users and their roles (admin)")
+def list_users(caller: Caller, session: DbSession, page: Paging) -> Page[UserOut]:
     users = auth.list_users(session, caller)
-    items = [_user_item(u, roles) for u, roles in users[page.offset : page.offset + page.limit]]
-    return page_response(items, len(users), page)
+    items = [accounts.user_item(u, roles) for u, roles in users[page.offset : page.offset + page.limit]]
+    return Page[UserOut].of(items, len(users), page)
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create a user with one role (admin)")
-def create_user(body: UserIn, caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.post(
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserOut,
+    summary="Create a user with one role (admin)",
+)
+def create_user(body: UserIn, caller: Caller, session: DbSession) -> UserOut:
     user = auth.create_user(session, caller, auth.NewUser(**body.model_dump()))
-    return _user_item(user, list(user.roles))
+    return accounts.user_item(user, list(user.roles))
 
 
-@router.post("/users/{username}/disable", summary="Disable a user and revoke its tokens (admin)")
-def disable_user(username: str, caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.post(
+    "/users/{username}/disable", response_model=UserState, summary="Disable a user and revoke its tokens (admin)"
+)
+def disable_user(username: str, caller: Caller, session: DbSession) -> UserState:
     auth.set_disabled(session, caller, username, True)
-    return {"username": username, "disabled": True}
+    return UserState(username=username, disabled=True)
 
 
-@router.post("/users/{username}/enable", summary="Enable a disabled user (admin)")
-def enable_user(username: str, caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.post("/users/{username}/enable", response_model=UserState, summary="Enable a disabled user (admin)")
+def enable_user(username: str, caller: Caller, session: DbSession) -> UserState:
     auth.set_disabled(session, caller, username, False)
-    return {"username": username, "disabled": False}
+    return UserState(username=username, disabled=False)
 
 
 @router.post(
     "/users/{username}/agency",
     status_code=status.HTTP_201_CREATED,
+    response_model=AgencyAssignment,
     summary="Assign an enterprise to a service-agency user (admin, regulator over that enterprise)",
 )
-def assign_agency(username: str, body: AgencyIn, caller: Caller, session: DbSession) -> dict[str, Any]:
-    accounts.assign_agency(session, caller, username, body.credit_code.strip().upper())
-    return {"username": username, "credit_code": body.credit_code.strip().upper()}
+def assign_agency(username: str, body: AgencyIn, caller: Caller, session: DbSession) -> AgencyAssignment:
+    credit_code = body.credit_code.strip().upper()
+    accounts.assign_agency(session, caller, username, credit_code)
+    return AgencyAssignment(username=username, credit_code=credit_code)
 
 
 # ---- regions ------------------------------------------------------------------------------------
@@ -129,16 +124,21 @@ class RegionIn(BaseModel):
     parent_code: str | None = None
 
 
-@router.get("/regions", summary="The region tree (GB/T 2260) for pickers")
+@router.get("/regions", response_model=RegionTree, summary="The region tree (GB/T 2260) for pickers")
 def region_tree(
     session: DbSession,
     root: Annotated[str | None, Query(description="only this region's subtree")] = None,
     depth: Annotated[int | None, Query(ge=0, le=2, description="levels below the top to include")] = None,
-) -> dict[str, Any]:
-    return {"items": regions.region_tree(session, root, depth=depth)}
+) -> RegionTree:
+    return RegionTree(items=regions.region_tree(session, root, depth=depth))
 
 
-@router.post("/regions", status_code=status.HTTP_201_CREATED, summary="Add or rename regions (admin)")
-def add_regions(body: list[RegionIn], caller: Caller, session: DbSession) -> dict[str, int]:
+@router.post(
+    "/regions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RegionsSeeded,
+    summary="Add or rename regions (admin)",
+)
+def add_regions(body: list[RegionIn], caller: Caller, session: DbSession) -> RegionsSeeded:
     result = regions.seed_regions(session, caller, [regions.RegionSpec(r.code, r.name, r.parent_code) for r in body])
-    return {"created": result.created, "renamed": result.renamed, "unchanged": result.unchanged}
+    return RegionsSeeded(created=result.created, renamed=result.renamed, unchanged=result.unchanged)

@@ -7,13 +7,13 @@ the web UI show. Passwords, lockout and token storage stay in :mod:`dualcarbon.a
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualcarbon.accounts import service_auth as auth
-from dualcarbon.accounts.models import ApiToken, User
+from dualcarbon.accounts.models import ApiToken, RoleAssignment, User
+from dualcarbon.accounts.schemas import AccountSummary, AgencyEnterprise, RoleGrant, TokenItem, UserOut, UserRole
 from dualcarbon.accounts.service_auth import SESSION_SCOPE, hash_secret, issue_token, revoke_token
 from dualcarbon.core.access import ROLE_LABELS_ZH, Principal, require_role
 from dualcarbon.core.errors import AuthenticationFailed, InvalidInput, NotFound
@@ -34,7 +34,7 @@ def normalise_scopes(scopes: str | list[str] | None) -> str:
     return " ".join(scope for scope in TOKEN_SCOPES if scope in words)
 
 
-def account_summary(session: Session, principal: Principal) -> dict[str, Any]:
+def account_summary(session: Session, principal: Principal) -> AccountSummary:
     """Username, display name, language, roles with their scopes (names resolved), agency enterprises."""
     user = session.get(User, principal.user_id) if principal.user_id is not None else None
     region_codes = {g.region_code for g in principal.grants if g.region_code}
@@ -60,41 +60,61 @@ def account_summary(session: Session, principal: Principal) -> dict[str, Any]:
     for grant in principal.grants:
         credit_code, name = enterprises.get(grant.enterprise_id, (None, None)) if grant.enterprise_id else (None, None)
         roles.append(
-            {
-                "role": grant.role,
-                "role_label": ROLE_LABELS_ZH.get(grant.role, grant.role),
-                "region_code": grant.region_code,
-                "region_name": regions.get(grant.region_code or ""),
-                "enterprise_credit_code": credit_code,
-                "enterprise_name": name,
-            }
+            RoleGrant(
+                role=grant.role,
+                role_label=ROLE_LABELS_ZH.get(grant.role, grant.role),
+                region_code=grant.region_code,
+                region_name=regions.get(grant.region_code or ""),
+                enterprise_credit_code=credit_code,
+                enterprise_name=name,
+            )
         )
     agency = [
-        {"credit_code": enterprises[i][0], "name": enterprises[i][1]}
+        AgencyEnterprise(credit_code=enterprises[i][0], name=enterprises[i][1])
         for i in sorted(principal.agency_enterprise_ids)
         if i in enterprises
     ]
-    return {
-        "username": principal.username,
-        "display_name": user.display_name if user else principal.username,
-        "language": principal.language,
-        "roles": roles,
-        "agency_enterprises": agency,
-    }
+    return AccountSummary(
+        username=principal.username,
+        display_name=user.display_name if user else principal.username,
+        language=principal.language,
+        roles=roles,
+        agency_enterprises=agency,
+    )
 
 
-def token_item(token: ApiToken) -> dict[str, Any]:
+def token_item(token: ApiToken) -> TokenItem:
     """A token as shown to its owner: never the secret, only its first characters."""
-    return {
-        "id": token.id,
-        "name": token.name,
-        "prefix": token.prefix,
-        "scopes": token.scopes,
-        "created_at": _iso(token.created_at),
-        "expires_at": _iso(token.expires_at),
-        "revoked_at": _iso(token.revoked_at),
-        "last_used_at": _iso(token.last_used_at),
-    }
+    return TokenItem(
+        id=token.id,
+        name=token.name,
+        prefix=token.prefix,
+        scopes=token.scopes,
+        created_at=_iso(token.created_at),
+        expires_at=_iso(token.expires_at),
+        revoked_at=_iso(token.revoked_at),
+        last_used_at=_iso(token.last_used_at),
+    )
+
+
+def user_item(user: User, assignments: list[RoleAssignment]) -> UserOut:
+    """A user account and its roles as the administrator sees them."""
+    return UserOut(
+        username=user.username,
+        display_name=user.display_name,
+        disabled=user.disabled,
+        language=user.language,
+        locked_until=_iso(user.locked_until),
+        roles=[
+            UserRole(
+                role=a.role,
+                role_label=ROLE_LABELS_ZH.get(a.role, a.role),
+                region_code=a.region_code,
+                enterprise_id=a.enterprise_id,
+            )
+            for a in assignments
+        ],
+    )
 
 
 def _iso(value: datetime | None) -> str | None:

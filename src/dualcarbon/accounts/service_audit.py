@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import Session
 
+from dualcarbon.accounts.schemas import AuditCheck, AuditEntry, AuditProblem
 from dualcarbon.core.access import Principal, require_role
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import enterprise_filter
@@ -40,23 +40,23 @@ def _scope(actor: Principal) -> ColumnElement[bool]:
     return and_(AuditLog.entity == "enterprise", AuditLog.entity_id.in_(readable))
 
 
-def audit_item(row: AuditLog) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "at": row.at.isoformat(),
-        "actor": row.actor,
-        "action": row.action,
-        "entity": row.entity,
-        "entity_id": row.entity_id,
-        "before": row.before,
-        "after": row.after,
-        "row_hash": row.row_hash,
-    }
+def audit_item(row: AuditLog) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        at=row.at.isoformat(),
+        actor=row.actor,
+        action=row.action,
+        entity=row.entity,
+        entity_id=row.entity_id,
+        before=row.before,
+        after=row.after,
+        row_hash=row.row_hash,
+    )
 
 
 def list_audit(
     session: Session, actor: Principal, query: AuditQuery | None = None, *, limit: int = 50, offset: int = 0
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[AuditEntry], int]:
     """Newest first: one page of the audit rows the actor may see, and their total."""
     query = query or AuditQuery()
     conditions = [_scope(actor)]
@@ -82,13 +82,13 @@ def list_audit(
     return [audit_item(row) for row in rows], total
 
 
-def verify_audit(session: Session, actor: Principal) -> dict[str, Any]:
-    """Recompute the chain (admin only): ``{"intact", "rows", "problems": [{row_id, kind, detail}]}``."""
+def verify_audit(session: Session, actor: Principal) -> AuditCheck:
+    """Recompute the chain (admin only): whether it is intact, over how many rows, and the problems found."""
     require_role(actor, "admin")
     problems = verify_audit_chain(session)
     rows = session.scalar(select(func.count(AuditLog.id))) or 0
-    return {
-        "intact": not problems,
-        "rows": rows,
-        "problems": [{"row_id": p.row_id, "kind": p.kind, "detail": p.detail} for p in problems],
-    }
+    return AuditCheck(
+        intact=not problems,
+        rows=rows,
+        problems=[AuditProblem(row_id=p.row_id, kind=p.kind, detail=p.detail) for p in problems],
+    )

@@ -4,18 +4,28 @@
 ``dualcarbon.app.web``. Errors are JSON ``{"error": <kind>, "message": ..., "field": ...}`` with
 401 (no/invalid credentials), 403 (role does not allow), 404 (absent or out of scope), 409 (state
 conflict), 422 (invalid input).
+
+Every response carries ``X-Request-ID``: the caller's own when it sent a sane one (at most 64 characters
+of ``A-Z a-z 0-9 . _ -``), else a new one. Each request under ``/api/`` and ``/public/`` is logged as one
+access line (method, path, status, duration_ms, request_id) at INFO; records logged while it is served
+carry its request_id too (:mod:`dualcarbon.core.logging`).
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import time
+import uuid
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import sessionmaker
+from starlette.datastructures import MutableHeaders
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dualcarbon.accounts import routes as accounts_routes
 from dualcarbon.accounts import routes_admin as accounts_admin_routes
@@ -31,7 +41,8 @@ from dualcarbon.core.errors import (
     NotFound,
     PermissionDenied,
 )
-from dualcarbon.core.settings import server_settings
+from dualcarbon.core.logging import configure_logging, request_id_var
+from dualcarbon.core.settings import get_settings, server_settings
 from dualcarbon.registry import routes as registry_routes
 from dualcarbon.reports import routes as reports_routes
 from dualcarbon.store.db import init_store, make_engine, resolve_database_url
@@ -65,11 +76,75 @@ def status_for(exc: DualcarbonError) -> int:
     return 422
 
 
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+ACCESS_LOGGED_PREFIXES = ("/api/", "/public/")
+
+
+def _incoming_request_id(scope: Scope) -> str | None:
+    """The caller's ``X-Request-ID`` when it is a sane token; None when absent or not (it is then replaced)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            text = value.decode("latin-1").strip()
+            return text if _SANE_REQUEST_ID.fullmatch(text) else None
+    return None
+
+
+class RequestId:
+    """ASGI middleware: give every HTTP request an id (``X-Request-ID`` in and out, and the context variable
+    :data:`~dualcarbon.core.logging.request_id_var`) and log one access line per API request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500  # when the app fails before it answers
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                message.setdefault("headers", [])
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            path = str(scope.get("path", ""))
+            if path.startswith(ACCESS_LOGGED_PREFIXES):
+                duration_ms = round((time.perf_counter() - started) * 1000, 1)
+                method = str(scope.get("method", ""))
+                log.info(
+                    "%s %s %s %.1f ms",
+                    method,
+                    path,
+                    status,
+                    duration_ms,
+                    extra={
+                        "method": method,
+                        "path": path,
+                        "status": status,
+                        "duration_ms": duration_ms,
+                        "request_id": request_id,
+                    },
+                )
+            request_id_var.reset(token)
+
+
 def create_app(database_url: str | None = None, *, data_dir: Path | None = None, migrate: bool = True) -> FastAPI:
+    settings = get_settings()
+    configure_logging(settings)
     url = database_url or resolve_database_url(data_dir)
     if migrate:
         init_store(url).dispose()
-    server = server_settings()
+    server = server_settings(settings)
     engine = make_engine(url, pool_size=server.db_pool_size, max_overflow=server.db_max_overflow)
     app = FastAPI(
         title="dualcarbon 双碳 API",
@@ -82,6 +157,7 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
     app.state.data_dir = data_dir
     app.state.resolve_caller = authenticate_secret
     app.add_middleware(AdmissionLimit, max_in_flight=server.max_in_flight)
+    app.add_middleware(RequestId)  # added last, so outermost: the id exists before the admission wait
 
     @app.exception_handler(DualcarbonError)
     async def _domain_error(_: Request, exc: DualcarbonError) -> JSONResponse:

@@ -17,6 +17,7 @@ from dualcarbon.assess import cli as assess_cli
 from dualcarbon.calc import cli as calc_cli
 from dualcarbon.catalog import cli as catalog_cli
 from dualcarbon.registry import cli as registry_cli
+from dualcarbon.ui.commands import friendly_errors
 
 app = typer.Typer(
     name="dualcarbon",
@@ -24,6 +25,18 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+@friendly_errors
+def _start() -> None:
+    # Runs before every command (not for --help): read the settings once, so that a bad DUALCARBON_*
+    # variable is one `error:` line and exit 2, and set up logging. Both modules are cheap to import.
+    from dualcarbon.core.logging import configure_logging
+    from dualcarbon.core.settings import get_settings
+
+    configure_logging(get_settings())
+
 
 app.add_typer(calc_cli.app, name="calc")
 app.add_typer(cli_reference.app, name="reference")

@@ -8,7 +8,6 @@ the passwords are random on every run.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dualcarbon.store.db import DATABASE_URL_ENV
 from dualcarbon.ui.commands import friendly_errors
 
 DEFAULT_DIR = Path("dualcarbon-demo")
@@ -87,11 +85,14 @@ def register(app: typer.Typer) -> None:
         import time
         from datetime import date
 
+        from dualcarbon.core.settings import get_settings
         from dualcarbon.demo import DemoSpec, build_demo, latest_complete_year, summarise
         from dualcarbon.demo.profiles import SYNTHETIC_NOTE_ZH
         from dualcarbon.demo.workspace import check_port_free, is_loopback, open_store, prepare_workspace, write_logins
         from dualcarbon.reference import shipped_reference
+        from dualcarbon.store.db import DATABASE_URL_ENV
 
+        settings = get_settings()
         console = Console()
         if not no_serve:
             check_port_free(host, port)
@@ -99,7 +100,7 @@ def register(app: typer.Typer) -> None:
             enterprises=enterprises, districts=districts, seed=seed, latest_year=latest_complete_year(date.today())
         )
         workspace = prepare_workspace(data_dir, force=force)
-        if os.environ.get(DATABASE_URL_ENV):
+        if settings.database_url:
             console.print(f"note: {DATABASE_URL_ENV} is set; the demo ignores it and uses its own SQLite workspace")
         console.print(
             f"dualcarbon demo: {workspace.directory} (seed {seed}, report years "

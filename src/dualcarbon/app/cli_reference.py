@@ -7,17 +7,22 @@ list [TABLE] · show ID · validate FILE · import FILE · versions TABLE · act
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from dualcarbon.core.errors import DualcarbonError
-from dualcarbon.reference.catalogue import find_row, spec_for, summaries
-from dualcarbon.reference.imports import import_file, set_active, validate_file, versions
-from dualcarbon.reference.policy import list_packs, load_pack
-from dualcarbon.reference.tables import ReferenceSet, load_reference
-from dualcarbon.ui.commands import DataDirOption, data_dir_or_default, fail, friendly_errors
+from dualcarbon.ui.commands import DataDirOption, data_dir_or_default, fail, friendly_errors, lazy_import
+
+if TYPE_CHECKING:
+    from dualcarbon.reference import catalogue, imports, policy, tables
+else:  # pint and the tables load on first use: `dualcarbon --help` must not pay for them
+    catalogue = lazy_import("dualcarbon.reference.catalogue")
+    imports = lazy_import("dualcarbon.reference.imports")
+    policy = lazy_import("dualcarbon.reference.policy")
+    tables = lazy_import("dualcarbon.reference.tables")
 
 app = typer.Typer(
     name="reference", help="Reference tables: browse, validate and import official tables.", no_args_is_help=True
@@ -38,8 +43,8 @@ def _table(*headers: str, title: str) -> Table:
     return grid
 
 
-def _reference(data_dir: Path | None) -> ReferenceSet:
-    return load_reference(data_dir)
+def _reference(data_dir: Path | None) -> tables.ReferenceSet:
+    return tables.load_reference(data_dir)
 
 
 @app.command("list")
@@ -54,7 +59,7 @@ def list_tables(
     console = _console()
     if table is None:
         grid = _table("table", "rows", "blank values", "unverified", "active version", title="reference tables")
-        for summary in summaries(reference):
+        for summary in catalogue.summaries(reference):
             grid.add_row(
                 summary.name,
                 str(summary.rows),
@@ -64,7 +69,7 @@ def list_tables(
             )
         console.print(grid)
         return
-    spec = spec_for(table, reference)
+    spec = catalogue.spec_for(table, reference)
     rows = reference.tables[table].rows
     grid = _table(*spec.key_columns, "version", title=f"{table} ({len(rows)} rows)")
     for row in rows:
@@ -80,14 +85,14 @@ def show(
 ) -> None:
     """One row with every column, its source and confidence, and the version it comes from."""
     reference = _reference(data_dir)
-    table, row = find_row(reference, row_id)
+    table, row = catalogue.find_row(reference, row_id)
     console = _console()
     grid = _table("column", "value", title=f"{row_id} — table {table}, version {row.get('_version', 'shipped')}")
     for column, value in row.items():
         if column != "_version":
             grid.add_row(column, value)
     console.print(grid)
-    for group in spec_for(table, reference).groups:
+    for group in catalogue.spec_for(table, reference).groups:
         confidence = row.get(group.confidence, "")
         verdict = "verified" if confidence.strip().lower().startswith("verified") else "NOT verified"
         blank = "" if any(row.get(c, "").strip() for c in group.values) else " (values blank)"
@@ -97,7 +102,7 @@ def show(
     console.print(f"version: {row.get('_version', 'shipped')}")
 
 
-def _carrier_links(reference: ReferenceSet, carrier_id: str, console: Console) -> None:
+def _carrier_links(reference: tables.ReferenceSet, carrier_id: str, console: Console) -> None:
     """A carrier row has no values of its own: show the coefficient rows it points to."""
     carrier = reference.carrier(carrier_id)
     try:
@@ -135,7 +140,7 @@ def validate(
     data_dir: Path | None = DataDirOption,
 ) -> None:
     """Check an official table before import; list every problem (row, column, reason); exit 2 if any."""
-    report = validate_file(file, ReferenceSet(data_dir), table)
+    report = imports.validate_file(file, tables.ReferenceSet(data_dir), table)
     console = _console()
     console.print(
         f"table: {report.table}; rows: {report.rows}; fills existing rows: {len(report.updates)}; "
@@ -159,11 +164,11 @@ def import_(
 ) -> None:
     """Validate FILE and store it as a new version of its table in the data directory (all or nothing)."""
     target = data_dir_or_default(data_dir)
-    report = validate_file(file, ReferenceSet(target), table)
+    report = imports.validate_file(file, tables.ReferenceSet(target), table)
     if report.problems:
         _console().print(_problems_table([(p.row, p.row_id, p.column, p.reason) for p in report.problems]))
         raise fail(f"{file.name}: {len(report.problems)} problem(s); nothing imported")
-    result = import_file(file, target, table, note)
+    result = imports.import_file(file, target, table, note)
     if result.created:
         print(
             f"imported {file.name} into {result.table} as version {result.version} "
@@ -182,10 +187,10 @@ def list_versions(
 ) -> None:
     """The imported versions of TABLE (the shipped table is the implicit first version)."""
     target = data_dir_or_default(data_dir)
-    spec_for(table, ReferenceSet(target))
+    catalogue.spec_for(table, tables.ReferenceSet(target))
     grid = _table("version", "active", "imported at", "rows", "file", "note", title=f"versions of {table}")
     grid.add_row("shipped", "base", "", "", "(package data)", "")
-    for entry in versions(target, table):
+    for entry in imports.versions(target, table):
         grid.add_row(
             entry["version"],
             "yes" if entry.get("active", True) else "no",
@@ -207,8 +212,8 @@ def activate(
 ) -> None:
     """Set TABLE to its state as of VERSION (later imports inactive), or deactivate one version."""
     target = data_dir_or_default(data_dir)
-    spec_for(table, ReferenceSet(target))
-    changed = set_active(target, table, version, only=deactivate)
+    catalogue.spec_for(table, tables.ReferenceSet(target))
+    changed = imports.set_active(target, table, version, only=deactivate)
     print(f"{table}: {'changed ' + ', '.join(changed) if changed else 'nothing to change'}")
 
 
@@ -221,8 +226,8 @@ def policies(
     console = _console()
     if pack is None:
         grid = _table("pack", "jurisdiction", "document", "obligations", "targets", "schedules", title="policy packs")
-        for name in list_packs():
-            loaded = load_pack(name)
+        for name in policy.list_packs():
+            loaded = policy.load_pack(name)
             grid.add_row(
                 name,
                 loaded.jurisdiction,
@@ -233,7 +238,7 @@ def policies(
             )
         console.print(grid)
         return
-    loaded = load_pack(pack)
+    loaded = policy.load_pack(pack)
     grid = _table("rule", "obligation / kind", "when / value", "clause", title=f"{loaded.id}: {loaded.title_zh}")
     for rule in loaded.obligations:
         grid.add_row(rule.id, rule.obligation, "; ".join(c.describe() for c in rule.when), rule.source.clause)

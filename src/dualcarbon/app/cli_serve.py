@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
 
-from dualcarbon.store.db import DATABASE_URL_ENV
 from dualcarbon.ui.commands import DataDirOption, data_dir_or_default, friendly_errors
 
 
@@ -25,9 +23,11 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from dualcarbon.app.web import create_web_app
+        from dualcarbon.core.settings import get_settings
+        from dualcarbon.store.db import DATABASE_URL_ENV
 
         directory = data_dir_or_default(data_dir)
-        where = DATABASE_URL_ENV if os.environ.get(DATABASE_URL_ENV) else str(directory.absolute())
+        where = DATABASE_URL_ENV if get_settings().database_url else str(directory.absolute())
         app = create_web_app(data_dir=directory)
         typer.echo(f"dualcarbon: serving {where} on http://{host}:{port}/ (API: /api/v1, docs: /docs)")
         uvicorn.run(app, host=host, port=port, log_level=log_level)

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy import make_url
 
 from dualcarbon.ui.commands import DataDirOption, cli_principal, fail, friendly_errors, lazy_import
 
@@ -24,6 +23,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _describe(url: str) -> str:
+    from sqlalchemy import make_url
+
     return make_url(url).render_as_string(hide_password=True)
 
 

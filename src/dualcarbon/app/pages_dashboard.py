@@ -13,8 +13,11 @@ from nicegui import ui
 from sqlalchemy.orm import Session
 
 from dualcarbon.catalog.pages import writable_regions
-from dualcarbon.catalog.service import EntryFilter, list_catalogs, review_catalog
+from dualcarbon.catalog.schemas import CatalogView, DistrictCounts
+from dualcarbon.catalog.service import EntryFilter, list_catalogs
+from dualcarbon.catalog.service_review import review_catalog
 from dualcarbon.core.access import Principal
+from dualcarbon.registry.schemas import RegionNode
 from dualcarbon.registry.service import list_enterprises
 from dualcarbon.registry.service_regions import region_tree
 from dualcarbon.reports.pages_view import REPORT_COLUMNS, report_row
@@ -44,9 +47,9 @@ def region_options(session: Session, principal: Principal) -> dict[str, str]:
         roots = [None]
     for root in roots:
         for node in region_tree(session, root, depth=1):
-            options[node["code"]] = f"{node['name']}（{node['code']}）"
-            for child in node["children"]:
-                options[child["code"]] = f"　{child['name']}（{child['code']}）"
+            options[node.code] = f"{node.name}（{node.code}）"
+            for child in node.children:
+                options[child.code] = f"　{child.name}（{child.code}）"
     return options
 
 
@@ -55,19 +58,19 @@ def dashboard_data(session: Session, principal: Principal, region_code: str, tod
     data: dict[str, Any] = {"region_code": region_code}
     _, data["enterprises"] = list_enterprises(session, principal, _query(region_code), limit=1)
     catalogs, _ = list_catalogs(session, principal, limit=200)
-    in_region = [c for c in catalogs if c["region_code"] == region_code] or catalogs
+    in_region = [c for c in catalogs if c.region_code == region_code] or catalogs
     data["catalog"] = None
     if in_region:
-        newest = max(in_region, key=lambda c: c["id"])
-        review = review_catalog(session, principal, newest["id"], EntryFilter(region_code=region_code), limit=1)
+        newest = max(in_region, key=lambda c: c.id)
+        review = review_catalog(session, principal, newest.id, EntryFilter(region_code=region_code), limit=1)
         subtree = _subtree_codes(region_tree(session, region_code))
-        districts = [d for d in review["counts_by_district"] if d["region_code"] in subtree]
+        districts = [d for d in review.counts_by_district if d.region_code in subtree]
         by_tier: dict[str, int] = {}
         for district in districts:
-            for tier, count in district["counts"].items():
+            for tier, count in district.counts.items():
                 by_tier[tier] = by_tier.get(tier, 0) + count
         data["catalog"] = {
-            "catalog": review["catalog"],
+            "catalog": review.catalog,
             "counts_by_district": districts,
             "counts_by_tier": dict(sorted(by_tier.items(), key=lambda kv: tier_sort_key(kv[0]))),
         }
@@ -94,11 +97,11 @@ def dashboard_data(session: Session, principal: Principal, region_code: str, tod
     return data
 
 
-def _subtree_codes(nodes: list[dict[str, Any]]) -> set[str]:
+def _subtree_codes(nodes: list[RegionNode]) -> set[str]:
     codes: set[str] = set()
     for node in nodes:
-        codes.add(node["code"])
-        codes |= _subtree_codes(node["children"])
+        codes.add(node.code)
+        codes |= _subtree_codes(node.children)
     return codes
 
 
@@ -174,16 +177,16 @@ def _charts(ctx: WebContext, data: dict[str, Any]) -> None:
     if review is None:
         ui.label(ctx.t("dashboard.no_catalog")).classes("text-gray-600")
         return
-    catalog = review["catalog"]
+    catalog: CatalogView = review["catalog"]
     caption = ctx.t(
         "dashboard.catalog_caption",
-        half=catalog["half"],
-        state=label(ctx, "catalog_state", catalog["state"]),
-        basis=label(ctx, "basis", catalog["basis"]),
+        half=catalog.half,
+        state=label(ctx, "catalog_state", catalog.state),
+        basis=label(ctx, "basis", catalog.basis),
     )
-    ui.link(caption, f"/catalogs/{catalog['id']}").classes("text-sm")
-    districts = review["counts_by_district"]
-    tiers = sorted({t for d in districts for t in d["counts"]}, key=tier_sort_key)
+    ui.link(caption, f"/catalogs/{catalog.id}").classes("text-sm")
+    districts: list[DistrictCounts] = review["counts_by_district"]
+    tiers = sorted({t for d in districts for t in d.counts}, key=tier_sort_key)
     with ui.row().classes("w-full gap-4 no-wrap"):
         with ui.column().classes("dc-card w-1/2"):
             ui.echart(pie_options(ctx, review["counts_by_tier"], ctx.t("dashboard.by_tier"))).classes(
@@ -193,8 +196,8 @@ def _charts(ctx: WebContext, data: dict[str, Any]) -> None:
             ui.echart(
                 stacked_bar_options(
                     ctx,
-                    [d["region_name"] for d in districts],
-                    {t: [d["counts"].get(t, 0) for d in districts] for t in tiers},
+                    [d.region_name for d in districts],
+                    {t: [d.counts.get(t, 0) for d in districts] for t in tiers},
                     ctx.t("dashboard.by_region"),
                 )
             ).classes("w-full h-80").props('data-testid="chart-region"')

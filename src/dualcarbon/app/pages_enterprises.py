@@ -74,22 +74,23 @@ def tier_history(session: Session, principal: Principal, credit_code: str) -> li
     """The enterprise's entries in every published or superseded catalog the principal may read."""
     catalogs, _ = list_catalogs(session, principal, limit=40)
     history: list[dict[str, Any]] = []
-    for catalog in sorted(catalogs, key=lambda c: (c["half"], c["issue_no"] or 0)):
-        if catalog["state"] == "draft":
+    for catalog in sorted(catalogs, key=lambda c: (c.half, c.issue_no or 0)):
+        if catalog.state == "draft":
             continue
-        entries, _ = list_entries(session, principal, catalog["id"], EntryFilter(credit_code=credit_code), limit=200)
+        filters = EntryFilter(credit_code=credit_code)
+        entries, _ = list_entries(session, principal, catalog.id, filters, limit=200, with_evidence=False)
         for entry in entries:
             history.append(
                 {
-                    "catalog_id": catalog["id"],
-                    "half": catalog["half"],
-                    "issue_no": catalog["issue_no"],
-                    "basis": catalog["basis"],
-                    "state": catalog["state"],
-                    "product": entry["product"],
-                    "tier": entry["tier"],
-                    "value": entry["value"],
-                    "unit": entry["unit"],
+                    "catalog_id": catalog.id,
+                    "half": catalog.half,
+                    "issue_no": catalog.issue_no,
+                    "basis": catalog.basis,
+                    "state": catalog.state,
+                    "product": entry.product,
+                    "tier": entry.tier,
+                    "value": entry.value,
+                    "unit": entry.unit,
                 }
             )
     return history

@@ -14,14 +14,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from dualcarbon.core.errors import DualcarbonError
-from dualcarbon.domain.efficiency import (
-    TIER_ZH,
-    Basis,
-    classify_row,
-    energy_kind,
-    indicator_unit_parts,
-    tce_per_numerator_unit,
-)
+from dualcarbon.core.vocab import TIER_ZH
+from dualcarbon.core.vocab import CatalogBasis as Basis
+from dualcarbon.domain.efficiency import classify_row, energy_kind, indicator_unit_parts, tce_per_numerator_unit
 from dualcarbon.reference import BenchmarkRow, ConversionCoefficient, ReferenceSet
 
 

@@ -137,7 +137,3 @@ POLICY_SHEETS: dict[str, str] = {
     "below_baseline": "能效基准水平以下",
 }
 GB_SHEETS: dict[str, str] = {"grade_1": "1级", "grade_2": "2级", "grade_3": "3级", "fails_limit": "未达到3级限定值"}
-SUMMARY_SHEET = "汇总"
-REFERENCE_SHEET = "参考数据说明"
-UNDETERMINED_SHEET = "无法判定"
-ISSUES_SHEET = "校验问题"

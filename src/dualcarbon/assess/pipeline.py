@@ -19,7 +19,7 @@ from dualcarbon.assess.energy import CoefficientUse
 from dualcarbon.assess.reader import Survey, read_survey
 from dualcarbon.assess.validate import Issue, validate_survey
 from dualcarbon.core.errors import InvalidInput
-from dualcarbon.domain.efficiency import Basis
+from dualcarbon.core.vocab import CatalogBasis as Basis
 from dualcarbon.domain.products import ProductCatalog
 from dualcarbon.reference import ConversionCoefficient, ReferenceSet
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+from dualcarbon.workbooks.catalog import REFERENCE_SHEET, InfoSheet, Table
 
 if TYPE_CHECKING:
     from dualcarbon.assess.pipeline import Assessment
@@ -80,17 +81,14 @@ def coefficient_frame(assessment: Assessment) -> pl.DataFrame:
     return pl.DataFrame(records)
 
 
-def write_reference_sheet(
-    sheet: Any, formats: dict[str, Any], small_table: Callable[..., int], assessment: Assessment
-) -> None:
+def reference_sheet(assessment: Assessment) -> InfoSheet:
+    """The 参考数据说明 sheet: what the assessment was based on, a warning when any value is unverified,
+    then the reference rows and the coefficients used."""
     rows = reference_rows_frame(assessment)
     coefficients = coefficient_frame(assessment)
     basis_column = "政策值已核实" if assessment.basis == "policy" else "等级值已核实"
     unverified = 0 if rows.is_empty() else rows.filter(pl.col(basis_column) == "否").height
     unverified += 0 if coefficients.is_empty() else coefficients.filter(pl.col("已核实") == "否").height
-    sheet.set_column(0, 0, 12)
-    sheet.set_column(1, 20, 14)
-    sheet.write_string(0, 0, "参考数据说明", formats["title"])
     basis = "政策标杆/基准水平" if assessment.basis == "policy" else "GB 限额标准等级"
     lines = [
         f"评估依据：{basis}（{assessment.edition}年版产品表）。",
@@ -107,11 +105,7 @@ def write_reference_sheet(
     else:
         lines.append("本目录使用的参考数据均标注为已核实（二手来源转录，尚未与标准原文逐一核对）。")
     lines.append("数据表版本：" + "；".join(f"{name}={version}" for name, version in assessment.versions.items()))
-    for index, line in enumerate(lines, start=1):
-        sheet.write_string(index, 0, line, formats["note"] if line.startswith(("警告", "注意")) else None)
-    top = len(lines) + 2
-    sheet.write_string(top, 0, "能效参考行", formats["title"])
-    top = small_table(sheet, top + 1, rows) if not rows.is_empty() else top + 2
+    tables = [Table(rows.columns, rows.rows(), title="能效参考行")]
     if not coefficients.is_empty():
-        sheet.write_string(top, 0, "折标系数（GB/T 2589）", formats["title"])
-        small_table(sheet, top + 1, coefficients)
+        tables.append(Table(coefficients.columns, coefficients.rows(), title="折标系数（GB/T 2589）"))
+    return InfoSheet(REFERENCE_SHEET, title="参考数据说明", lines=lines, tables=tables)

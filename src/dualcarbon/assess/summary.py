@@ -11,7 +11,8 @@ from __future__ import annotations
 import polars as pl
 
 from dualcarbon.assess.columns import GB_SHEETS, POLICY_SHEETS
-from dualcarbon.domain.efficiency import REFERENCE_ZH, Basis
+from dualcarbon.core.vocab import CatalogBasis as Basis
+from dualcarbon.domain.efficiency import REFERENCE_ZH
 
 
 def tier_labels(basis: Basis) -> dict[str, str]:

@@ -26,6 +26,7 @@ from dualcarbon.assess.files import atomic_path
 from dualcarbon.domain.identifiers import make_credit_code
 from dualcarbon.domain.products import ProductCatalog
 from dualcarbon.reference import ReferenceSet
+from dualcarbon.workbooks.style import HouseStyle
 
 FIXED_DATE = datetime(2024, 1, 1)
 VALIDATION_ROWS = 20000
@@ -62,55 +63,37 @@ _INSTRUCTIONS = [
 ]
 
 
-def _formats(workbook: Any) -> dict[str, Any]:
-    return {
-        "title": workbook.add_format({"bold": True, "font_size": 14}),
-        "header": workbook.add_format(
-            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
-        ),
-        "required": workbook.add_format(
-            {"bold": True, "bg_color": "#FCE4D6", "border": 1, "text_wrap": True, "valign": "vcenter"}
-        ),
-        "text": workbook.add_format({"num_format": "@"}),
-        "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
-    }
-
-
-def _write_instructions(sheet: Any, fmt: dict[str, Any]) -> None:
-    sheet.set_column(0, 0, 22)
-    sheet.set_column(1, 1, 10)
-    sheet.set_column(2, 2, 90)
-    sheet.write_string(0, 0, f"{SURVEY_TITLE} 填表说明", fmt["title"])
+def _write_instructions(sheet: Any, style: HouseStyle) -> None:
+    style.set_widths(sheet, (22, 10, 90))
+    sheet.write_string(0, 0, f"{SURVEY_TITLE} 填表说明", style.title)
     for row, line in enumerate(_INSTRUCTIONS, start=2):
         sheet.write_string(row, 0, line)
     top = len(_INSTRUCTIONS) + 3
-    for col, header in enumerate(("列名", "是否必填", "说明")):
-        sheet.write_string(top, col, header, fmt["header"])
+    style.write_header(sheet, top, ("列名", "是否必填", "说明"))
     for row, column in enumerate(SURVEY_COLUMNS, start=top + 1):
         sheet.write_string(row, 0, column.header)
         required = "必填" if column.required else "选填"
         if column.key in ("value", "value_unit"):
             required = "必填（或由能源消费量计算）"
         sheet.write_string(row, 1, required)
-        sheet.write_string(row, 2, column.help_zh, fmt["wrap"])
+        sheet.write_string(row, 2, column.help_zh, style.wrap)
     top += len(SURVEY_COLUMNS) + 2
-    sheet.write_string(top, 0, "填写示例（合成数据，仅示意格式）", fmt["title"])
+    sheet.write_string(top, 0, "填写示例（合成数据，仅示意格式）", style.subtitle)
+    style.write_header(sheet, top + 1, [column.header for column in SURVEY_COLUMNS])
     for col, column in enumerate(SURVEY_COLUMNS):
-        sheet.write_string(top + 1, col, column.header, fmt["header"])
         value = EXAMPLE_ROW.get(column.key)
         if isinstance(value, int | float):
             sheet.write_number(top + 2, col, value)
         elif value is not None:
             sheet.write_string(top + 2, col, str(value))
+    style.print_setup(sheet)
 
 
-def _write_products(sheet: Any, fmt: dict[str, Any], catalog: ProductCatalog) -> int:
+def _write_products(sheet: Any, style: HouseStyle, catalog: ProductCatalog) -> int:
     """Product names per field; returns how many fields (listed in column H for the drop-down)."""
     headers = ("重点领域", "产品或工序", "能效指标", "能耗单位", "可识别的简称", "参考行")
-    widths = (18, 34, 24, 16, 26, 12)
-    for col, (header, width) in enumerate(zip(headers, widths, strict=True)):
-        sheet.write_string(0, col, header, fmt["header"])
-        sheet.set_column(col, col, width)
+    style.write_header(sheet, 0, headers)
+    style.set_widths(sheet, (18, 34, 24, 16, 26, 12))
     row_number = 1
     for field in catalog.fields():
         aliases = catalog.product_aliases(field)
@@ -126,25 +109,25 @@ def _write_products(sheet: Any, fmt: dict[str, Any], catalog: ProductCatalog) ->
             for col, value in enumerate(values):
                 sheet.write_string(row_number, col, value)
             row_number += 1
-    sheet.write_string(0, 7, "重点领域列表", fmt["header"])
+    sheet.write_string(0, 7, "重点领域列表", style.header)
     sheet.set_column(7, 7, 18)
     for index, field in enumerate(catalog.fields(), start=1):
         sheet.write_string(index, 7, field)
-    sheet.freeze_panes(1, 0)
+    style.finish_sheet(sheet, row_number - 1, len(headers))
     return len(catalog.fields())
 
 
-def _write_data(sheet: Any, fmt: dict[str, Any], rows: pl.DataFrame | None, fields: int) -> None:
+def _write_data(sheet: Any, style: HouseStyle, rows: pl.DataFrame | None, fields: int) -> None:
+    style.write_header(sheet, 0, [c.header for c in SURVEY_COLUMNS], required=[c.required for c in SURVEY_COLUMNS])
     for col, column in enumerate(SURVEY_COLUMNS):
-        sheet.write_string(0, col, column.header, fmt["required"] if column.required else fmt["header"])
         sheet.set_column(
             col,
             col,
             20 if column.key in ("credit_code", "name", "product", "indicator") else 13,
-            fmt["text"] if column.kind == "text" else None,
+            style.kind("code") if column.kind == "text" else None,
         )
     sheet.set_row(0, 32)
-    sheet.freeze_panes(1, 0)
+    style.finish_sheet(sheet, 0, len(SURVEY_COLUMNS), autofilter=False)
     last = max(VALIDATION_ROWS, (rows.height if rows is not None else 0) + 1000)
     keys = [c.key for c in SURVEY_COLUMNS]
     field_col, unit_col, value_unit_col = keys.index("field"), keys.index("output_unit"), keys.index("value_unit")
@@ -195,7 +178,7 @@ def _write_data(sheet: Any, fmt: dict[str, Any], rows: pl.DataFrame | None, fiel
             if column.kind == "number":
                 sheet.write_number(r, col, float(value))
             else:
-                sheet.write_string(r, col, str(value), fmt["text"])
+                sheet.write_string(r, col, str(value), style.kind("code"))
 
 
 def write_survey_workbook(
@@ -214,12 +197,12 @@ def write_survey_workbook(
                 "comments": f"dualcarbon survey template, benchmark edition {edition}",
             }
         )
-        fmt = _formats(workbook)
+        style = HouseStyle(workbook)
         instructions = workbook.add_worksheet(INSTRUCTIONS_SHEET)
         data = workbook.add_worksheet(DATA_SHEET)
         products = workbook.add_worksheet(PRODUCTS_SHEET)
-        _write_instructions(instructions, fmt)
-        fields = _write_products(products, fmt, catalog)
-        _write_data(data, fmt, rows, fields)
+        _write_instructions(instructions, style)
+        fields = _write_products(products, style, catalog)
+        _write_data(data, style, rows, fields)
         data.activate()
         workbook.close()

@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from dualcarbon.calc.contract import Strict, parse
 from dualcarbon.core.errors import DualcarbonError, InvalidInput, MissingCoefficient
-from dualcarbon.domain.efficiency import REFERENCE_ZH, Basis, Classification, classify_row, classify_value, energy_kind
+from dualcarbon.core.vocab import CatalogBasis as Basis
+from dualcarbon.domain.efficiency import REFERENCE_ZH, Classification, classify_row, classify_value, energy_kind
 from dualcarbon.domain.efficiency import indicator_unit_parts as _parts
 from dualcarbon.reference import ConversionCoefficient, ReferenceSet
 

@@ -1,6 +1,5 @@
 """What every calc contract shares: strict input models and one clear error for the first problem."""
 
-
 from __future__ import annotations
 
 from typing import Any, TypeVar
@@ -10,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from dualcarbon.core.errors import InvalidInput
 
 M = TypeVar("M", bound=BaseModel)
+
 
 class Strict(BaseModel):
     """Base for contract inputs: unknown fields are refused (a typo must not pass silently)."""

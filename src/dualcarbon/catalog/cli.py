@@ -16,20 +16,45 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from dualcarbon.catalog import service as catalog
-from dualcarbon.catalog import service_export as catalog_export
-from dualcarbon.catalog import service_generate as catalog_generate
-from dualcarbon.catalog import service_obligations as obligations
-from dualcarbon.catalog import service_publish as catalog_publish
-from dualcarbon.reference import ReferenceSet, load_reference
-from dualcarbon.registry.models import Region
-from dualcarbon.ui.commands import DataDirOption, cli_principal, data_dir_or_default, fail, friendly_errors, transaction
+from dualcarbon.core.vocab import TIER_ZH
+from dualcarbon.ui.commands import (
+    DataDirOption,
+    cli_principal,
+    data_dir_or_default,
+    fail,
+    friendly_errors,
+    lazy_import,
+    transaction,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from dualcarbon.catalog import schemas
+    from dualcarbon.catalog import service as catalog
+    from dualcarbon.catalog import service_diff as catalog_diff
+    from dualcarbon.catalog import service_export as catalog_export
+    from dualcarbon.catalog import service_generate as catalog_generate
+    from dualcarbon.catalog import service_obligations as obligations
+    from dualcarbon.catalog import service_publish as catalog_publish
+    from dualcarbon.catalog import service_verify as catalog_verify
+    from dualcarbon.reference import tables as reference_tables
+    from dualcarbon.registry import service_regions as regions
+else:  # loaded on first use, so that `dualcarbon --help` imports no SQLAlchemy or services
+    schemas = lazy_import("dualcarbon.catalog.schemas")
+    catalog = lazy_import("dualcarbon.catalog.service")
+    catalog_diff = lazy_import("dualcarbon.catalog.service_diff")
+    catalog_export = lazy_import("dualcarbon.catalog.service_export")
+    catalog_generate = lazy_import("dualcarbon.catalog.service_generate")
+    obligations = lazy_import("dualcarbon.catalog.service_obligations")
+    catalog_publish = lazy_import("dualcarbon.catalog.service_publish")
+    catalog_verify = lazy_import("dualcarbon.catalog.service_verify")
+    reference_tables = lazy_import("dualcarbon.reference.tables")
+    regions = lazy_import("dualcarbon.registry.service_regions")
 
 app = typer.Typer(
     help="The efficiency catalog (能效清单目录): generate, list, show, publish, verify, diff, export; obligations.",
@@ -40,21 +65,23 @@ JsonOption = typer.Option(False, "--json", help="print the result as JSON")
 
 
 # ---- plumbing -----------------------------------------------------------------------------------
-def _reference(data_dir: Path | None) -> ReferenceSet:
+def _reference(data_dir: Path | None) -> reference_tables.ReferenceSet:
     """The reference tables active in the data directory (shipped tables when nothing was imported)."""
-    return load_reference(data_dir_or_default(data_dir))
+    return reference_tables.load_reference(data_dir_or_default(data_dir))
 
 
 def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    """Print a service result as indented JSON (the same keys as the API)."""
+    plain = data.model_dump(mode="json", by_alias=True) if hasattr(data, "model_dump") else data
+    typer.echo(json.dumps(plain, ensure_ascii=False, indent=2, default=str))
 
 
 def _region_name(session: Session, code: str) -> str:
-    return session.scalar(select(Region.name).where(Region.code == code)) or ""
+    return regions.region_names(session, [code]).get(code, "")
 
 
 def _tier_label(tier: str) -> str:
-    return f"{tier} {catalog.TIER_ZH.get(tier, tier)}"
+    return f"{tier} {TIER_ZH.get(tier, tier)}"
 
 
 def _echo_counts(counts: dict[str, int]) -> None:
@@ -63,12 +90,12 @@ def _echo_counts(counts: dict[str, int]) -> None:
     typer.echo(f"  total 合计: {sum(counts.values())}")
 
 
-def _headline(data: dict[str, Any], region_name: str = "") -> str:
-    region = f"{data['region_code']} {region_name}".strip()
-    issue = f" issue 第{data['issue_no']}期" if data.get("issue_no") else ""
+def _headline(data: schemas.CatalogOut, region_name: str = "") -> str:
+    region = f"{data.region_code} {region_name}".strip()
+    issue = f" issue 第{data.issue_no}期" if data.issue_no else ""
     return (
-        f"catalog #{data['id']}  {region}  {data['half']}  edition {data['edition']}  "
-        f"basis {data['basis']} ({data['basis_zh']})  {data['state']} {data['state_zh']}{issue}"
+        f"catalog #{data.id}  {region}  {data.half}  edition {data.edition}  "
+        f"basis {data.basis} ({data.basis_zh})  {data.state} {data.state_zh}{issue}"
     )
 
 
@@ -86,7 +113,9 @@ def _check_out(out: Path, force: bool) -> None:
 def generate(
     region: str = typer.Option(..., "--region", help="6-digit region code"),
     edition: str = typer.Option("2023", "--edition", help="benchmark edition: 2021 or 2023"),
-    half: str = typer.Option(..., "--half", help="YYYY-H1 (due 15 Jan) or YYYY-H2 (due 15 Jul)"),
+    half: str = typer.Option(
+        ..., "--half", help="YYYY-H1 or YYYY-H2 (due dates and report year: the policy pack's catalog_schedule)"
+    ),
     basis: str = typer.Option("policy", "--basis", help="policy (标杆/基准) or gb (GB grades 1-3级)"),
     data_year: int | None = typer.Option(None, "--data-year", help="report year instead of the half's rule"),
     as_json: bool = JsonOption,
@@ -97,18 +126,10 @@ def generate(
         result = catalog_generate.generate_catalog(
             session, cli_principal(), region, edition, half, basis, reference=reference, data_year=data_year
         )
-        data = catalog.catalog_dict(result.catalog, result.counts)
+        data = result.summary()
         name = _region_name(session, region)
     if as_json:
-        _echo_json(
-            {
-                **data,
-                "data_year": result.data_year,
-                "input_versions": result.input_versions,
-                "regenerated": result.regenerated,
-                "skipped": result.skipped,
-            }
-        )
+        _echo_json(data)
         return
     verb = "regenerated" if result.regenerated else "generated"
     typer.echo(f"{verb} {_headline(data, name)}")
@@ -117,7 +138,7 @@ def generate(
     if result.skipped:
         typer.echo(f"skipped {len(result.skipped)} output line(s) without a unit consumption:")
         for line in result.skipped:
-            typer.echo(f"  report {line['report_id']} v{line['version']} {line['product']}: {line['reason']}")
+            typer.echo(f"  report {line.report_id} v{line.version} {line.product}: {line.reason}")
 
 
 @app.command("list", help="Catalogs, newest first.")
@@ -135,13 +156,13 @@ def list_(
             session, cli_principal(), region_code=region, half=half, state=state, limit=limit
         )
     if as_json:
-        _echo_json({"items": items, "total": total})
+        _echo_json({"items": [item.model_dump(mode="json") for item in items], "total": total})
         return
     for item in items:
-        issue = str(item["issue_no"]) if item["issue_no"] else "-"
+        issue = str(item.issue_no) if item.issue_no else "-"
         typer.echo(
-            f"#{item['id']}\t{item['region_code']}\t{item['half']}\t{item['edition']}\t{item['basis']}\t"
-            f"{item['state']} {item['state_zh']}\tissue {issue}\t{item['total']} entries"
+            f"#{item.id}\t{item.region_code}\t{item.half}\t{item.edition}\t{item.basis}\t"
+            f"{item.state} {item.state_zh}\tissue {issue}\t{item.total} entries"
         )
     typer.echo(f"{len(items)} of {total} catalog(s)", err=True)
 
@@ -155,20 +176,20 @@ def show(
 ) -> None:
     with transaction(data_dir) as session:
         data = catalog.get_catalog(session, cli_principal(), catalog_id)
-        name = _region_name(session, data["region_code"])
+        name = _region_name(session, data.region_code)
     if as_json:
         _echo_json(data)
         return
     typer.echo(_headline(data, name))
-    typer.echo(f"created: {data['created_at']}")
-    typer.echo(f"published: {data['published_at'] or '-'}")
-    if data["supersedes_id"]:
-        typer.echo(f"supersedes: #{data['supersedes_id']}")
-    typer.echo(f"snapshot hash: {data['snapshot_hash'] or '- (draft)'}")
-    versions = ", ".join(f"{table}={version}" for table, version in sorted(data["reference_versions"].items()))
+    typer.echo(f"created: {data.created_at}")
+    typer.echo(f"published: {data.published_at or '-'}")
+    if data.supersedes_id:
+        typer.echo(f"supersedes: #{data.supersedes_id}")
+    typer.echo(f"snapshot hash: {data.snapshot_hash or '- (draft)'}")
+    versions = ", ".join(f"{table}={version}" for table, version in sorted(data.reference_versions.items()))
     typer.echo(f"reference versions: {versions or '-'}")
     typer.echo("entries per tier:")
-    _echo_counts(data["counts"])
+    _echo_counts(data.counts)
 
 
 # ---- publish, verify, diff ----------------------------------------------------------------------
@@ -194,45 +215,43 @@ def verify(
 ) -> None:
     reference = _reference(data_dir)
     with transaction(data_dir) as session:
-        result = catalog_publish.verify_snapshot(session, cli_principal(), catalog_id, reference=reference)
+        result = catalog_verify.verify_snapshot(session, cli_principal(), catalog_id, reference=reference)
     if as_json:
         _echo_json(result)
-    elif result["matches"]:
+    elif result.matches:
         typer.echo(
-            f"catalog #{catalog_id} reproduces: hash {result['stored_hash']}, "
-            f"{result['reclassified']} entries re-classified"
+            f"catalog #{catalog_id} reproduces: hash {result.stored_hash}, {result.reclassified} entries re-classified"
         )
     else:
         _echo_verify_problems(result)
-    if not result["matches"]:
+    if not result.matches:
         raise typer.Exit(1)
 
 
-def _echo_verify_problems(result: dict[str, Any]) -> None:
-    typer.echo(f"catalog #{result['catalog_id']} does NOT reproduce", err=True)
-    if not result["hash_matches"]:
-        typer.echo(f"snapshot hash: stored {result['stored_hash']}, recomputed {result['recomputed_hash']}")
-    for problem in result["input_problems"]:
-        typer.echo(f"report version {problem['report_version_id']}: content no longer matches its hash")
-    if not result["reference_versions_match"]:
+def _echo_verify_problems(result: schemas.SnapshotCheck) -> None:
+    typer.echo(f"catalog #{result.catalog_id} does NOT reproduce", err=True)
+    if not result.hash_matches:
+        typer.echo(f"snapshot hash: stored {result.stored_hash}, recomputed {result.recomputed_hash}")
+    for problem in result.input_problems:
+        typer.echo(f"report version {problem.report_version_id}: content no longer matches its hash")
+    if not result.reference_versions_match:
         typer.echo(
-            f"reference versions: recorded {result['reference_versions']}, "
-            f"in use {result['current_reference_versions']}"
+            f"reference versions: recorded {result.reference_versions}, in use {result.current_reference_versions}"
         )
-        typer.echo(result["note"])
-    for mismatch in result["reclassification_mismatches"]:
-        if "problem" in mismatch:
-            typer.echo(f"entry {mismatch['entry_id']}: {mismatch['problem']}")
+        typer.echo(result.note or "")
+    for mismatch in result.reclassification_mismatches:
+        if isinstance(mismatch, schemas.EntryProblem):
+            typer.echo(f"entry {mismatch.entry_id}: {mismatch.problem}")
         else:
             typer.echo(
-                f"entry {mismatch['entry_id']}: {mismatch['field']} stored {mismatch['stored']}, "
-                f"recomputed {mismatch['recomputed']}"
+                f"entry {mismatch.entry_id}: {mismatch.field} stored {mismatch.stored}, "
+                f"recomputed {mismatch.recomputed}"
             )
 
 
-def _entry_line(item: dict[str, Any]) -> str:
-    figure = f"{item['value']} {item['unit']}"
-    return f"{item['credit_code']} {item['enterprise_name']}  {item['product']}  {figure}  {_tier_label(item['tier'])}"
+def _entry_line(item: schemas.EntrySummary) -> str:
+    figure = f"{item.value} {item.unit}"
+    return f"{item.credit_code} {item.enterprise_name}  {item.product}  {figure}  {_tier_label(item.tier)}"
 
 
 @app.command("diff", help="Entries added, removed and changed against another catalog (default: the previous issue).")
@@ -244,25 +263,25 @@ def diff(
     data_dir: Path | None = DataDirOption,
 ) -> None:
     with transaction(data_dir) as session:
-        result = catalog_publish.diff_catalogs(session, cli_principal(), catalog_id, against)
+        result = catalog_diff.diff_catalogs(session, cli_principal(), catalog_id, against)
     if as_json:
         _echo_json(result)
         return
-    other = f"#{result['against_id']}" if result["against_id"] is not None else "nothing (no previous issue)"
+    other = f"#{result.against_id}" if result.against_id is not None else "nothing (no previous issue)"
     typer.echo(
-        f"catalog #{catalog_id} against {other}: {len(result['added'])} added, {len(result['removed'])} removed, "
-        f"{len(result['changed'])} changed, {result['unchanged']} unchanged"
+        f"catalog #{catalog_id} against {other}: {len(result.added)} added, {len(result.removed)} removed, "
+        f"{len(result.changed)} changed, {result.unchanged} unchanged"
     )
-    for item in result["added"]:
+    for item in result.added:
         typer.echo(f"+ {_entry_line(item)}")
-    for item in result["removed"]:
+    for item in result.removed:
         typer.echo(f"- {_entry_line(item)}")
-    for item in result["changed"]:
-        before, after = item["before"], item["after"]
+    for changed in result.changed:
+        before, after = changed.before, changed.after
         typer.echo(
-            f"~ {item['credit_code']} {item['enterprise_name']}  {item['product']}  "
-            f"{before['value']} {before['unit']} {_tier_label(before['tier'])} → "
-            f"{after['value']} {after['unit']} {_tier_label(after['tier'])}"
+            f"~ {changed.credit_code} {changed.enterprise_name}  {changed.product}  "
+            f"{before.value} {before.unit} {_tier_label(before.tier)} → "
+            f"{after.value} {after.unit} {_tier_label(after.tier)}"
         )
 
 
@@ -302,21 +321,20 @@ def obligations_list(
         typer.echo(f"obligations of {region} for {year} written: {out}")
         return
     with transaction(data_dir) as session:
-        listing = obligations.list_obligations(session, cli_principal(), region, year, pack, basis=basis)
+        listing = obligations.list_obligations(
+            session, cli_principal(), region, year, pack, basis=basis, reference=_reference(data_dir)
+        )
     if as_json:
         _echo_json(listing)
         return
-    policy = listing["pack"]
+    policy = listing.pack
     typer.echo(
-        f"{region} {year}  pack {policy['id']} {policy['title_zh']} "
-        f"— {policy['document']} {policy['number'] or ''}".rstrip()
-        + f"  {listing['basis_zh']}"
+        f"{region} {year}  pack {policy.id} {policy.title_zh} — {policy.document} {policy.number or ''}".rstrip()
+        + f"  {listing.basis_zh}"
     )
-    for item in listing["items"]:
-        tce = "-" if item["annual_energy_tce"] is None else f"{item['annual_energy_tce']:,.1f} tce"
-        found = [
-            f"{o['obligation_zh']}({o['status_zh']})" for o in item["obligations"] if o["status"] != "does_not_apply"
-        ]
-        note = f"  [{item['note']}]" if item["note"] else ""
-        typer.echo(f"{item['credit_code']}\t{item['name']}\t{tce}\t{', '.join(found) or '无'}{note}")
-    typer.echo(f"{listing['total']} enterprise(s)", err=True)
+    for item in listing.items:
+        tce = "-" if item.annual_energy_tce is None else f"{item.annual_energy_tce:,.1f} tce"
+        found = [f"{o.obligation_zh}({o.status_zh})" for o in item.obligations if o.status != "does_not_apply"]
+        note = f"  [{item.note}]" if item.note else ""
+        typer.echo(f"{item.credit_code}\t{item.name}\t{tce}\t{', '.join(found) or '无'}{note}")
+    typer.echo(f"{listing.total} enterprise(s)", err=True)

@@ -5,18 +5,22 @@ the diff against the previous issue, the workbook export, and filing an appeal o
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from nicegui import ui
 from sqlalchemy.orm import Session
 
-from dualcarbon.catalog.service import EntryFilter, list_catalogs, review_catalog
+from dualcarbon.catalog.schemas import CatalogEntryOut, CatalogOut, CatalogReview, CatalogView
+from dualcarbon.catalog.service import EntryFilter, list_catalogs
 from dualcarbon.catalog.service_appeals import file_appeal
+from dualcarbon.catalog.service_diff import diff_catalogs
 from dualcarbon.catalog.service_export import export_catalog_xlsx
 from dualcarbon.catalog.service_generate import generate_catalog
-from dualcarbon.catalog.service_publish import diff_catalogs, publish_catalog
+from dualcarbon.catalog.service_publish import publish_catalog
+from dualcarbon.catalog.service_review import review_catalog
+from dualcarbon.catalog.service_schedule import default_half
 from dualcarbon.core.access import Principal
+from dualcarbon.registry.schemas import RegionNode
 from dualcarbon.registry.service_regions import region_tree
 from dualcarbon.ui.web.formatting import label, pie_options, rounded, stacked_bar_options, tier_sort_key, when
 from dualcarbon.ui.web.layout import run_action, section, web_page
@@ -56,38 +60,32 @@ DIFF_COLUMNS = (
 STATE_COLOURS = {"draft": "grey", "published": "positive", "superseded": "orange"}
 
 
-def default_half(today: date | None = None) -> str:
-    """The half-year whose catalog is due next (Jan 15 → H1, Jul 15 → H2)."""
-    today = today or date.today()
-    return f"{today.year}-H1" if today.month < 7 else f"{today.year}-H2"
-
-
 def writable_regions(session: Session, principal: Principal) -> dict[str, str]:
     """``{code: "name（code）"}`` of the regions the principal may build catalogs for, tree order."""
     roots: list[str | None] = [None] if principal.is_admin else list(principal.region_roots("regulator"))
     options: dict[str, str] = {}
 
-    def walk(nodes: list[dict[str, Any]], depth: int) -> None:
+    def walk(nodes: list[RegionNode], depth: int) -> None:
         for node in nodes:
-            options[node["code"]] = f"{'　' * depth}{node['name']}（{node['code']}）"
-            walk(node["children"], depth + 1)
+            options[node.code] = f"{'　' * depth}{node.name}（{node.code}）"
+            walk(node.children, depth + 1)
 
     for root in roots:
         walk(region_tree(session, root), 0)
     return options
 
 
-def catalog_row(ctx: WebContext, item: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+def catalog_row(ctx: WebContext, item: CatalogOut, names: dict[str, str]) -> dict[str, Any]:
     return {
-        "id": item["id"],
-        "region": names.get(item["region_code"], item["region_code"]),
-        "half": item["half"],
-        "edition": item["edition"],
-        "basis": label(ctx, "basis", item["basis"]),
-        "state": label(ctx, "catalog_state", item["state"]),
-        "issue_no": item.get("issue_no"),
-        "total": item.get("total"),
-        "published_at": when(item.get("published_at")),
+        "id": item.id,
+        "region": names.get(item.region_code, item.region_code),
+        "half": item.half,
+        "edition": item.edition,
+        "basis": label(ctx, "basis", item.basis),
+        "state": label(ctx, "catalog_state", item.state),
+        "issue_no": item.issue_no,
+        "total": item.total,
+        "published_at": when(item.published_at),
     }
 
 
@@ -153,7 +151,7 @@ def catalogs_page(ctx: WebContext) -> None:
     if ctx.has_role("regulator"):
         _builder(ctx)
     items, _ = ctx.call(list_catalogs, limit=500)
-    names = ctx.call(_region_names, sorted({i["region_code"] for i in items}))
+    names = ctx.call(_region_names, sorted({i.region_code for i in items}))
     with section(ctx.t("catalog.list")):
         data_table(
             ctx,
@@ -166,45 +164,45 @@ def catalogs_page(ctx: WebContext) -> None:
     ui.link(ctx.t("public.title"), "/published")
 
 
-def entry_row(ctx: WebContext, entry: dict[str, Any]) -> dict[str, Any]:
+def entry_row(ctx: WebContext, entry: CatalogEntryOut) -> dict[str, Any]:
     return {
-        "id": entry["id"],
-        "enterprise_name": entry["enterprise_name"],
-        "credit_code": entry["credit_code"],
-        "field": entry.get("field"),
-        "product": entry["product"],
-        "value": rounded(entry.get("value")),
-        "unit": entry.get("unit"),
-        "tier_code": entry["tier"],
-        "tier": label(ctx, "tier", entry["tier"]),
-        "gap_to_benchmark": rounded(entry.get("gap_to_benchmark")),
-        "gap_to_baseline": rounded(entry.get("gap_to_baseline")),
-        "saving_tce": rounded(entry.get("saving_to_benchmark_tce"), 2),
-        "message": entry.get("message"),
+        "id": entry.id,
+        "enterprise_name": entry.enterprise_name,
+        "credit_code": entry.credit_code,
+        "field": entry.field,
+        "product": entry.product,
+        "value": rounded(entry.value),
+        "unit": entry.unit,
+        "tier_code": entry.tier,
+        "tier": label(ctx, "tier", entry.tier),
+        "gap_to_benchmark": rounded(entry.gap_to_benchmark),
+        "gap_to_baseline": rounded(entry.gap_to_baseline),
+        "saving_tce": rounded(entry.saving_to_benchmark_tce, 2),
+        "message": entry.message,
     }
 
 
-def _summary(ctx: WebContext, catalog: dict[str, Any], region_name: str) -> None:
+def _summary(ctx: WebContext, catalog: CatalogView, region_name: str) -> None:
     with ui.row().classes("items-center gap-4"):
-        ui.label(f"{region_name} · {catalog['half']}").classes("text-xl font-semibold")
-        ui.badge(
-            label(ctx, "catalog_state", catalog["state"]), color=STATE_COLOURS.get(catalog["state"], "grey")
-        ).classes("text-sm px-2 py-1").props('data-testid="catalog-state"')
-        ui.label(f"{label(ctx, 'basis', catalog['basis'])} · {ctx.t('catalog.edition')} {catalog['edition']}")
-        if catalog.get("issue_no"):
-            ui.label(ctx.t("catalog.issue", issue=catalog["issue_no"]))
-    if catalog.get("snapshot_hash"):
+        ui.label(f"{region_name} · {catalog.half}").classes("text-xl font-semibold")
+        ui.badge(label(ctx, "catalog_state", catalog.state), color=STATE_COLOURS.get(catalog.state, "grey")).classes(
+            "text-sm px-2 py-1"
+        ).props('data-testid="catalog-state"')
+        ui.label(f"{label(ctx, 'basis', catalog.basis)} · {ctx.t('catalog.edition')} {catalog.edition}")
+        if catalog.issue_no:
+            ui.label(ctx.t("catalog.issue", issue=catalog.issue_no))
+    if catalog.snapshot_hash:
         with ui.expansion(ctx.t("catalog.snapshot")).classes("w-full text-sm"):
-            ui.label(f"{ctx.t('catalog.published_at')}: {when(catalog.get('published_at'))}")
-            ui.label(f"SHA-256: {catalog['snapshot_hash']}").classes("font-mono break-all")
-            for table, version in sorted((catalog.get("reference_versions") or {}).items()):
+            ui.label(f"{ctx.t('catalog.published_at')}: {when(catalog.published_at)}")
+            ui.label(f"SHA-256: {catalog.snapshot_hash}").classes("font-mono break-all")
+            for table, version in sorted(catalog.reference_versions.items()):
                 ui.label(f"{table}: {version}").classes("font-mono")
 
 
-def _charts(ctx: WebContext, review: dict[str, Any]) -> None:
-    counts = review["counts_by_tier"]
-    districts = review["counts_by_district"]
-    tiers = sorted({t for d in districts for t in d["counts"]}, key=tier_sort_key)
+def _charts(ctx: WebContext, review: CatalogReview) -> None:
+    counts = review.counts_by_tier
+    districts = review.counts_by_district
+    tiers = sorted({t for d in districts for t in d.counts}, key=tier_sort_key)
     with ui.row().classes("w-full gap-4 no-wrap"):
         with ui.column().classes("dc-card w-1/2"):
             ui.echart(pie_options(ctx, counts, ctx.t("catalog.by_tier"))).classes("w-full h-72")
@@ -212,8 +210,8 @@ def _charts(ctx: WebContext, review: dict[str, Any]) -> None:
             ui.echart(
                 stacked_bar_options(
                     ctx,
-                    [d["region_name"] for d in districts],
-                    {t: [d["counts"].get(t, 0) for d in districts] for t in tiers},
+                    [d.region_name for d in districts],
+                    {t: [d.counts.get(t, 0) for d in districts] for t in tiers},
                     ctx.t("catalog.by_district"),
                 )
             ).classes("w-full h-72")
@@ -245,24 +243,24 @@ def _appeal_dialog(ctx: WebContext, catalog_id: int, row: dict[str, Any]) -> Non
 @web_page("/catalogs/{catalog_id}", title_key="catalog.title")
 def catalog_page(ctx: WebContext, catalog_id: int) -> None:
     review = ctx.call(review_catalog, catalog_id, EntryFilter(), limit=100_000, reference=ctx.reference())
-    catalog = review["catalog"]
-    names = ctx.call(_region_names, [catalog["region_code"]])
-    region_name = names.get(catalog["region_code"], catalog["region_code"])
+    catalog = review.catalog
+    names = ctx.call(_region_names, [catalog.region_code])
+    region_name = names.get(catalog.region_code, catalog.region_code)
     _summary(ctx, catalog, region_name)
     _actions(ctx, catalog)
-    if review["unverified_entries"]:
-        ui.label(ctx.t("catalog.unverified", count=review["unverified_entries"])).classes("text-warning")
+    if review.unverified_entries:
+        ui.label(ctx.t("catalog.unverified", count=review.unverified_entries)).classes("text-warning")
     _charts(ctx, review)
-    rows = [entry_row(ctx, e) for e in review["items"]]
+    rows = [entry_row(ctx, e) for e in review.items]
     with section(ctx.t("catalog.entries_title")):
         tiers = sorted({r["tier_code"] for r in rows}, key=tier_sort_key)
         toggle = ui.toggle({"": ctx.t("catalog.all_tiers"), **{t: label(ctx, "tier", t) for t in tiers}}, value="")
-        appealable = catalog["state"] == "published" and ctx.has_role("enterprise")
+        appealable = catalog.state == "published" and ctx.has_role("enterprise")
         grid = data_table(
             ctx,
             ENTRY_COLUMNS,
             rows,
-            export_name=f"{region_name}-{catalog['half']}",
+            export_name=f"{region_name}-{catalog.half}",
             testid="entries",
             on_row_click=(lambda row: _appeal_dialog(ctx, catalog_id, row)) if appealable else None,
         )
@@ -274,14 +272,14 @@ def catalog_page(ctx: WebContext, catalog_id: int) -> None:
             grid.update()
 
         toggle.on_value_change(by_tier)
-    if catalog["state"] != "draft":
+    if catalog.state != "draft":
         _diff(ctx, catalog_id)
 
 
-def _actions(ctx: WebContext, catalog: dict[str, Any]) -> None:
-    catalog_id = catalog["id"]
+def _actions(ctx: WebContext, catalog: CatalogView) -> None:
+    catalog_id = catalog.id
     with ui.row().classes("gap-3"):
-        if catalog["state"] == "draft" and ctx.has_role("regulator"):
+        if catalog.state == "draft" and ctx.has_role("regulator"):
 
             def publish() -> None:
                 confirm.close()
@@ -307,7 +305,7 @@ def _actions(ctx: WebContext, catalog: dict[str, Any]) -> None:
             data: dict[str, bytes] = {}
             if run_action(ctx, lambda: data.update(x=ctx.call(export_catalog_xlsx, catalog_id))):
                 ui.download.content(
-                    data["x"], export_filename(f"{ctx.t('catalog.title')}-{catalog['half']}"), XLSX_MEDIA_TYPE
+                    data["x"], export_filename(f"{ctx.t('catalog.title')}-{catalog.half}"), XLSX_MEDIA_TYPE
                 )
 
         ui.button(ctx.t("catalog.workbook"), icon="table_view", on_click=workbook).props("outline")
@@ -316,41 +314,41 @@ def _actions(ctx: WebContext, catalog: dict[str, Any]) -> None:
 def _diff(ctx: WebContext, catalog_id: int) -> None:
     diff = ctx.call(diff_catalogs, catalog_id)
     with section(ctx.t("catalog.diff")):
-        if diff.get("against_id") is None:
+        if diff.against_id is None:
             ui.label(ctx.t("catalog.no_previous")).classes("text-gray-500")
             return
         ui.label(
             ctx.t(
                 "catalog.diff_summary",
-                against=diff["against_id"],
-                added=len(diff["added"]),
-                removed=len(diff["removed"]),
-                changed=len(diff["changed"]),
-                unchanged=diff["unchanged"],
+                against=diff.against_id,
+                added=len(diff.added),
+                removed=len(diff.removed),
+                changed=len(diff.changed),
+                unchanged=diff.unchanged,
             )
         )
         rows = []
-        for kind in ("added", "removed"):
-            for item in diff[kind]:
-                text = f"{label(ctx, 'tier', item['tier'])} {item['value']:.4g} {item['unit']}"
+        for kind, items in (("added", diff.added), ("removed", diff.removed)):
+            for item in items:
+                text = f"{label(ctx, 'tier', item.tier)} {item.value:.4g} {item.unit}"
                 rows.append(
                     {
                         "change": ctx.t(f"catalog.diff_{kind}"),
-                        "enterprise_name": item["enterprise_name"],
-                        "product": item["product"],
+                        "enterprise_name": item.enterprise_name,
+                        "product": item.product,
                         "before": text if kind == "removed" else "",
                         "after": text if kind == "added" else "",
                     }
                 )
-        for item in diff["changed"]:
-            b, a = item["before"], item["after"]
+        for changed in diff.changed:
+            b, a = changed.before, changed.after
             rows.append(
                 {
                     "change": ctx.t("catalog.diff_changed"),
-                    "enterprise_name": item["enterprise_name"],
-                    "product": item["product"],
-                    "before": f"{label(ctx, 'tier', b['tier'])} {b['value']:.4g} {b['unit']}",
-                    "after": f"{label(ctx, 'tier', a['tier'])} {a['value']:.4g} {a['unit']}",
+                    "enterprise_name": changed.enterprise_name,
+                    "product": changed.product,
+                    "before": f"{label(ctx, 'tier', b.tier)} {b.value:.4g} {b.unit}",
+                    "after": f"{label(ctx, 'tier', a.tier)} {a.value:.4g} {a.unit}",
                 }
             )
         if rows:

@@ -9,6 +9,7 @@ from typing import Any
 
 from nicegui import ui
 
+from dualcarbon.catalog.schemas import AppealOut
 from dualcarbon.catalog.service_appeals import assign_expert, decide_appeal, get_appeal, list_appeals, record_opinion
 from dualcarbon.ui.web.formatting import label, rounded, when
 from dualcarbon.ui.web.layout import run_action, section, web_page
@@ -29,17 +30,17 @@ APPEAL_COLUMNS = (
 STATE_COLOURS = {"filed": "blue", "under_review": "orange", "upheld": "positive", "rejected": "negative"}
 
 
-def appeal_row(ctx: WebContext, item: dict[str, Any]) -> dict[str, Any]:
+def appeal_row(ctx: WebContext, item: AppealOut) -> dict[str, Any]:
     return {
-        "id": item["id"],
-        "enterprise_name": item["enterprise_name"],
-        "product": item["product"],
-        "tier": label(ctx, "tier", item["tier"]),
-        "value": rounded(item.get("value")),
-        "state": label(ctx, "appeal_state", item["state"]),
-        "expert": item.get("expert") or "",
-        "filed_at": when(item.get("filed_at")),
-        "decided_at": when(item.get("decided_at")),
+        "id": item.id,
+        "enterprise_name": item.enterprise_name,
+        "product": item.product,
+        "tier": label(ctx, "tier", item.tier),
+        "value": rounded(item.value),
+        "state": label(ctx, "appeal_state", item.state),
+        "expert": item.expert or "",
+        "filed_at": when(item.filed_at),
+        "decided_at": when(item.decided_at),
     }
 
 
@@ -59,41 +60,42 @@ def appeals_page(ctx: WebContext) -> None:
         )
 
 
-def _facts(ctx: WebContext, appeal: dict[str, Any]) -> None:
+def _facts(ctx: WebContext, appeal: AppealOut) -> None:
+    corrected = appeal.evidence.corrected_value
     facts = [
-        ("enterprise.name", appeal["enterprise_name"]),
-        ("enterprise.credit_code", appeal["credit_code"]),
-        ("unit.product", appeal["product"]),
-        ("catalog.tier", label(ctx, "tier", appeal["tier"])),
-        ("catalog.value", f"{appeal['value']:.4g} {appeal['unit']}"),
-        ("appeal.reason", appeal["reason"]),
-        ("appeal.corrected_value", str((appeal.get("evidence") or {}).get("corrected_value") or "")),
-        ("appeal.expert", appeal.get("expert") or ""),
-        ("appeal.opinion", appeal.get("expert_opinion") or ""),
-        ("appeal.decision", appeal.get("decision") or ""),
-        ("appeal.filed_at", when(appeal.get("filed_at"))),
-        ("appeal.decided_at", when(appeal.get("decided_at"))),
+        ("enterprise.name", appeal.enterprise_name),
+        ("enterprise.credit_code", appeal.credit_code),
+        ("unit.product", appeal.product),
+        ("catalog.tier", label(ctx, "tier", appeal.tier)),
+        ("catalog.value", f"{appeal.value:.4g} {appeal.unit}"),
+        ("appeal.reason", appeal.reason),
+        ("appeal.corrected_value", f"{corrected:g}" if corrected is not None else ""),
+        ("appeal.expert", appeal.expert or ""),
+        ("appeal.opinion", appeal.expert_opinion or ""),
+        ("appeal.decision", appeal.decision or ""),
+        ("appeal.filed_at", when(appeal.filed_at)),
+        ("appeal.decided_at", when(appeal.decided_at)),
     ]
     with ui.grid(columns="12rem 1fr").classes("w-full gap-x-6 gap-y-1"):
         for key, value in facts:
             ui.label(ctx.t(key)).classes("text-gray-600 text-sm")
             ui.label(value).classes("text-sm whitespace-pre-wrap")
-    ui.link(ctx.t("appeal.catalog_link", id=appeal["catalog_id"]), f"/catalogs/{appeal['catalog_id']}")
-    if appeal.get("corrected_catalog_id"):
+    ui.link(ctx.t("appeal.catalog_link", id=appeal.catalog_id), f"/catalogs/{appeal.catalog_id}")
+    if appeal.corrected_catalog_id:
         ui.link(
-            ctx.t("appeal.corrected_link", id=appeal["corrected_catalog_id"]),
-            f"/catalogs/{appeal['corrected_catalog_id']}",
+            ctx.t("appeal.corrected_link", id=appeal.corrected_catalog_id),
+            f"/catalogs/{appeal.corrected_catalog_id}",
         )
 
 
-def _step(ctx: WebContext, appeal: dict[str, Any]) -> None:
-    appeal_id = appeal["id"]
+def _step(ctx: WebContext, appeal: AppealOut) -> None:
+    appeal_id = appeal.id
 
     def reload() -> bool:
         ui.navigate.to(f"/appeals/{appeal_id}")
         return True
 
-    state = appeal["state"]
+    state = appeal.state
     if state == "filed" and ctx.has_role("regulator"):
         with section(ctx.t("appeal.assign")), ui.row().classes("items-end gap-3"):
             expert = ui.input(ctx.t("appeal.expert_username")).classes("w-64").props('data-testid="appeal-expert"')
@@ -111,7 +113,7 @@ def _step(ctx: WebContext, appeal: dict[str, Any]) -> None:
     if state == "under_review" and ctx.has_role("reviewer"):
         with section(ctx.t("appeal.opinion")):
             opinion = (
-                ui.textarea(ctx.t("appeal.opinion"), value=appeal.get("expert_opinion") or "")
+                ui.textarea(ctx.t("appeal.opinion"), value=appeal.expert_opinion or "")
                 .classes("w-full")
                 .props('data-testid="appeal-opinion"')
             )
@@ -126,15 +128,15 @@ def _step(ctx: WebContext, appeal: dict[str, Any]) -> None:
                     and reload()
                 ),
             ).props("unelevated")
-    if state == "under_review" and appeal.get("expert_opinion") and ctx.has_role("regulator"):
+    if state == "under_review" and appeal.expert_opinion and ctx.has_role("regulator"):
         with section(ctx.t("appeal.decide")):
             decision = ui.radio(
                 {"upheld": ctx.t("appeal_state.upheld"), "rejected": ctx.t("appeal_state.rejected")}, value="rejected"
             ).props("inline")
             text = ui.textarea(ctx.t("appeal.decision")).classes("w-full").props('data-testid="appeal-decision"')
-            corrected = ui.number(
-                ctx.t("appeal.corrected_value"), value=(appeal.get("evidence") or {}).get("corrected_value")
-            ).classes("w-48")
+            corrected = ui.number(ctx.t("appeal.corrected_value"), value=appeal.evidence.corrected_value).classes(
+                "w-48"
+            )
 
             def decide() -> None:
                 value = float(corrected.value) if corrected.value is not None else None
@@ -153,7 +155,7 @@ def appeal_page(ctx: WebContext, appeal_id: int) -> None:
     appeal = ctx.call(get_appeal, appeal_id)
     with ui.row().classes("items-center gap-3"):
         ui.label(ctx.t("appeal.number", id=appeal_id)).classes("text-xl font-semibold")
-        ui.badge(label(ctx, "appeal_state", appeal["state"]), color=STATE_COLOURS.get(appeal["state"], "grey")).classes(
+        ui.badge(label(ctx, "appeal_state", appeal.state), color=STATE_COLOURS.get(appeal.state, "grey")).classes(
             "text-sm px-2 py-1"
         )
     with section(ctx.t("appeal.facts")):

@@ -13,6 +13,7 @@ from fastapi import Request
 from nicegui import ui
 from sqlalchemy.orm import Session, sessionmaker
 
+from dualcarbon.catalog.schemas import PublicCatalog, PublicList
 from dualcarbon.catalog.service_public import list_public_catalogs, public_list
 from dualcarbon.core.errors import NotFound
 from dualcarbon.core.vocab import ADVANCED_TIERS, BACKWARD_TIERS
@@ -73,16 +74,16 @@ def _frame(ctx: WebContext, title: str) -> None:
                 ui.link(ctx.t("login.submit"), "/login").classes("text-white")
 
 
-def _catalog_row(ctx: WebContext, item: dict[str, Any]) -> dict[str, Any]:
-    counts = item.get("counts", {})
+def _catalog_row(ctx: WebContext, item: PublicCatalog) -> dict[str, Any]:
+    counts = item.counts
     return {
-        "id": item["id"],
-        "region": f"{item.get('region_name') or ''}（{item['region_code']}）",
-        "half": item["half"],
-        "edition": item["edition"],
-        "basis": label(ctx, "basis", item["basis"]),
-        "issue_no": item.get("issue_no"),
-        "published_at": when(item.get("published_at")),
+        "id": item.id,
+        "region": f"{item.region_name or ''}（{item.region_code}）",
+        "half": item.half,
+        "edition": item.edition,
+        "basis": label(ctx, "basis", item.basis),
+        "issue_no": item.issue_no,
+        "published_at": when(item.published_at),
         "advanced": sum(counts.get(t, 0) for t in ADVANCED),
         "backward": sum(counts.get(t, 0) for t in BACKWARD),
     }
@@ -112,8 +113,8 @@ def published_page(request: Request) -> None:
 def published_lists_page(request: Request, catalog_id: int) -> None:
     ctx = _anonymous(request)
     _frame(ctx, ctx.t("public.title"))
-    advanced: dict[str, Any] | None
-    backward: dict[str, Any] | None
+    advanced: PublicList | None
+    backward: PublicList | None
     with ctx.factory() as session:
         try:
             advanced = public_list(session, catalog_id, "advanced", limit=100_000)
@@ -125,20 +126,20 @@ def published_lists_page(request: Request, catalog_id: int) -> None:
             ui.context.client.status_code = 404
             ui.label(translate(ctx.language, "public.not_found")).classes("text-lg text-negative")
             return
-        catalog = advanced["catalog"]
+        catalog = advanced.catalog
         title = ctx.t(
             "public.catalog_title",
-            region=catalog.get("region_name") or catalog["region_code"],
-            half=catalog["half"],
-            issue=catalog.get("issue_no") or 1,
+            region=catalog.region_name or catalog.region_code,
+            half=catalog.half,
+            issue=catalog.issue_no or 1,
         )
         ui.label(title).classes("text-xl font-semibold").props('data-testid="public-catalog-title"')
-        ui.label(f"{label(ctx, 'basis', catalog['basis'])} · {ctx.t('catalog.edition')} {catalog['edition']}").classes(
+        ui.label(f"{label(ctx, 'basis', catalog.basis)} · {ctx.t('catalog.edition')} {catalog.edition}").classes(
             "text-gray-600"
         )
         for kind, data in (("advanced", advanced), ("backward", backward)):
-            with section(f"{ctx.t(f'public.{kind}')}（{data['total']}）"):
-                rows = [{**item, "tier": label(ctx, "tier", item["tier"])} for item in data["items"]]
+            with section(f"{ctx.t(f'public.{kind}')}（{data.total}）"):
+                rows = [{**item.model_dump(), "tier": label(ctx, "tier", item.tier)} for item in data.items]
                 data_table(
                     ctx,
                     LIST_COLUMNS,

@@ -1,26 +1,44 @@
 """``/api/v1/catalogs``, ``/api/v1/appeals`` and ``/api/v1/obligations``: the efficiency catalog workflow.
 
-Thin routes over :mod:`dualcarbon.catalog.service` (reading, review), ``catalog_generate``,
-``catalog_publish`` (publish, verify, diff), ``catalog_export`` (Excel), ``appeals`` and ``obligations``.
-The services check role and scope (out of scope → 404, role-forbidden → 403, wrong state → 409).
+Thin routes over the catalog services: :mod:`~dualcarbon.catalog.service` (reading), ``service_review``,
+``service_generate``, ``service_publish``, ``service_verify``, ``service_diff``, ``service_export`` (Excel),
+``service_appeals`` and ``service_obligations``. The services check role and scope (out of scope → 404,
+role-forbidden → 403, wrong state → 409) and return the typed results of :mod:`dualcarbon.catalog.schemas`,
+which are the response models here.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, status
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from dualcarbon.catalog import service as catalog
 from dualcarbon.catalog import service_appeals as appeals
+from dualcarbon.catalog import service_diff as catalog_diff
 from dualcarbon.catalog import service_export as catalog_export
 from dualcarbon.catalog import service_generate as catalog_generate
 from dualcarbon.catalog import service_obligations as obligations
 from dualcarbon.catalog import service_publish as catalog_publish
-from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Paging, page_response, reference_of
+from dualcarbon.catalog import service_review as catalog_review
+from dualcarbon.catalog import service_verify as catalog_verify
+from dualcarbon.catalog.schemas import (
+    AppealOut,
+    CatalogDiff,
+    CatalogEntryDetail,
+    CatalogEntryOut,
+    CatalogOut,
+    CatalogReview,
+    CatalogView,
+    GeneratedCatalog,
+    ObligationsList,
+    SnapshotCheck,
+)
+from dualcarbon.catalog.schemas_evidence import AppealEvidence
+from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Page, Paging, reference_of
 
 router = APIRouter(prefix=API_PREFIX)
 
@@ -39,15 +57,18 @@ class _Body(BaseModel):
 class CatalogIn(_Body):
     region_code: str = Field(description="6-digit region code inside your scope")
     edition: str = Field(default="2023", description="benchmark edition: 2021 or 2023")
-    half: str = Field(description="YYYY-H1 (due 15 Jan, built from YYYY-1 annual reports) or YYYY-H2 (due 15 Jul)")
+    half: str = Field(
+        description="YYYY-H1 or YYYY-H2; when each is due and which year's annual reports feed it are the "
+        "catalog_schedule of the policy pack national (reference/policies/national.yaml)"
+    )
     basis: Literal["policy", "gb"] = Field(default="policy", description="policy 标杆/基准, or gb grades 1-3级")
     data_year: int | None = Field(default=None, description="report year to use instead of the half's rule")
 
 
 class AppealIn(_Body):
     reason: str = Field(min_length=1, description="申辩理由")
-    evidence: dict[str, Any] = Field(
-        default_factory=dict, description='e.g. {"corrected_value": 106.5, "documents": ["检测报告.pdf"]}'
+    evidence: AppealEvidence = Field(
+        default_factory=AppealEvidence, description='e.g. {"corrected_value": 106.5, "documents": ["检测报告.pdf"]}'
     )
 
 
@@ -72,9 +93,10 @@ class DecideIn(_Body):
     "/catalogs",
     status_code=status.HTTP_201_CREATED,
     tags=["catalogs"],
+    response_model=GeneratedCatalog,
     summary="Generate (or regenerate) the draft catalog of a region for a half-year",
 )
-def generate(body: CatalogIn, caller: Caller, session: DbSession, request: Request) -> dict[str, Any]:
+def generate(body: CatalogIn, caller: Caller, session: DbSession, request: Request) -> GeneratedCatalog:
     result = catalog_generate.generate_catalog(
         session,
         caller,
@@ -85,16 +107,12 @@ def generate(body: CatalogIn, caller: Caller, session: DbSession, request: Reque
         reference=reference_of(request),
         data_year=body.data_year,
     )
-    return {
-        **catalog.catalog_dict(result.catalog, result.counts),
-        "data_year": result.data_year,
-        "input_versions": result.input_versions,
-        "regenerated": result.regenerated,
-        "skipped": result.skipped,
-    }
+    return result.summary()
 
 
-@router.get("/catalogs", tags=["catalogs"], summary="Catalogs you may read, newest first")
+@router.get(
+    "/catalogs", tags=["catalogs"], response_model=Page[CatalogOut], summary="Catalogs you may read, newest first"
+)
 def list_catalogs(
     caller: Caller,
     session: DbSession,
@@ -102,15 +120,20 @@ def list_catalogs(
     region_code: str | None = None,
     half: str | None = None,
     state: Literal["draft", "published", "superseded"] | None = None,
-) -> dict[str, object]:
+) -> Page[CatalogOut]:
     items, total = catalog.list_catalogs(
         session, caller, region_code=region_code, half=half, state=state, limit=page.limit, offset=page.offset
     )
-    return page_response(items, total, page)
+    return Page[CatalogOut].of(items, total, page)
 
 
-@router.get("/catalogs/{catalog_id}", tags=["catalogs"], summary="One catalog with its counts per tier")
-def get_catalog(catalog_id: int, caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.get(
+    "/catalogs/{catalog_id}",
+    tags=["catalogs"],
+    response_model=CatalogView,
+    summary="One catalog with its counts per tier",
+)
+def get_catalog(catalog_id: int, caller: Caller, session: DbSession) -> CatalogView:
     return catalog.get_catalog(session, caller, catalog_id)
 
 
@@ -120,7 +143,16 @@ def _filters(
     return catalog.EntryFilter(tier or None, field or None, region_code or None, credit_code or None, unverified)
 
 
-@router.get("/catalogs/{catalog_id}/entries", tags=["catalogs"], summary="Entries (paginated, filterable)")
+class EntryPage(Page[CatalogEntryDetail | CatalogEntryOut]):
+    """A page of entries, each with its evidence (``evidence=true``, the default) or without."""
+
+
+@router.get(
+    "/catalogs/{catalog_id}/entries",
+    tags=["catalogs"],
+    response_model=EntryPage,
+    summary="Entries (paginated, filterable)",
+)
 def list_entries(
     catalog_id: int,
     caller: Caller,
@@ -133,7 +165,7 @@ def list_entries(
     credit_code: str | None = None,
     unverified: Annotated[bool | None, Query(description="only entries resting on unverified values")] = None,
     evidence: Annotated[bool, Query(description="include each entry's evidence (inputs, reference values)")] = True,
-) -> JSONResponse:
+) -> Response:
     items, total = catalog.list_entries(
         session,
         caller,
@@ -144,13 +176,15 @@ def list_entries(
         reference=reference_of(request) if field else None,
         with_evidence=evidence,
     )
-    # The items are plain JSON already: skip FastAPI's generic encoder, the slowest step of this hot path.
-    return JSONResponse(page_response(items, total, page))
+    # The items are typed already: serialise them once here, skipping FastAPI's generic validation and
+    # encoding — the slowest step of this hot path.
+    return Response(EntryPage.of(items, total, page).model_dump_json(), media_type="application/json")
 
 
 @router.get(
     "/catalogs/{catalog_id}/review",
     tags=["catalogs"],
+    response_model=CatalogReview,
     summary="Review screen: filtered entries, counts per tier and district, unverified count",
 )
 def review(
@@ -164,8 +198,8 @@ def review(
     region_code: str | None = None,
     credit_code: str | None = None,
     unverified: bool | None = None,
-) -> dict[str, Any]:
-    return catalog.review_catalog(
+) -> CatalogReview:
+    return catalog_review.review_catalog(
         session,
         caller,
         catalog_id,
@@ -176,28 +210,35 @@ def review(
     )
 
 
-@router.post("/catalogs/{catalog_id}/publish", tags=["catalogs"], summary="Publish a draft: freeze its snapshot")
-def publish(catalog_id: int, caller: Caller, session: DbSession, request: Request) -> dict[str, Any]:
+@router.post(
+    "/catalogs/{catalog_id}/publish",
+    tags=["catalogs"],
+    response_model=CatalogOut,
+    summary="Publish a draft: freeze its snapshot",
+)
+def publish(catalog_id: int, caller: Caller, session: DbSession, request: Request) -> CatalogOut:
     published = catalog_publish.publish_catalog(session, caller, catalog_id, reference=reference_of(request))
-    return catalog.catalog_dict(published, catalog.tier_counts(session, published.id))
+    return catalog.catalog_out(published, catalog.tier_counts(session, published.id))
 
 
 @router.get(
     "/catalogs/{catalog_id}/diff",
     tags=["catalogs"],
+    response_model=CatalogDiff,
     summary="Entries added, removed and changed against another catalog (default: the previous issue)",
 )
-def diff(catalog_id: int, caller: Caller, session: DbSession, against: int | None = None) -> dict[str, Any]:
-    return catalog_publish.diff_catalogs(session, caller, catalog_id, against)
+def diff(catalog_id: int, caller: Caller, session: DbSession, against: int | None = None) -> CatalogDiff:
+    return catalog_diff.diff_catalogs(session, caller, catalog_id, against)
 
 
 @router.get(
     "/catalogs/{catalog_id}/verify",
     tags=["catalogs"],
+    response_model=SnapshotCheck,
     summary="Recompute the snapshot hash and re-classify the entries",
 )
-def verify(catalog_id: int, caller: Caller, session: DbSession, request: Request) -> dict[str, Any]:
-    return catalog_publish.verify_snapshot(session, caller, catalog_id, reference=reference_of(request))
+def verify(catalog_id: int, caller: Caller, session: DbSession, request: Request) -> SnapshotCheck:
+    return catalog_verify.verify_snapshot(session, caller, catalog_id, reference=reference_of(request))
 
 
 @router.get(
@@ -217,40 +258,51 @@ def export(catalog_id: int, caller: Caller, session: DbSession) -> Response:
     "/catalogs/{catalog_id}/entries/{entry_id}/appeals",
     status_code=status.HTTP_201_CREATED,
     tags=["appeals"],
+    response_model=AppealOut,
     summary="File an appeal (申辩) against your own entry",
 )
-def file_appeal(catalog_id: int, entry_id: int, body: AppealIn, caller: Caller, session: DbSession) -> dict[str, Any]:
+def file_appeal(catalog_id: int, entry_id: int, body: AppealIn, caller: Caller, session: DbSession) -> AppealOut:
     appeal = appeals.file_appeal(session, caller, catalog_id, entry_id, body.reason, body.evidence)
     return appeals.get_appeal(session, caller, appeal.id)
 
 
-@router.get("/appeals", tags=["appeals"], summary="Appeals you may read")
+@router.get("/appeals", tags=["appeals"], response_model=Page[AppealOut], summary="Appeals you may read")
 def list_appeals(
     caller: Caller,
     session: DbSession,
     page: Paging,
     state: Literal["filed", "under_review", "upheld", "rejected"] | None = None,
     catalog_id: int | None = None,
-) -> dict[str, object]:
+) -> Page[AppealOut]:
     items, total = appeals.list_appeals(
         session, caller, state=state, catalog_id=catalog_id, limit=page.limit, offset=page.offset
     )
-    return page_response(items, total, page)
+    return Page[AppealOut].of(items, total, page)
 
 
-@router.get("/appeals/{appeal_id}", tags=["appeals"], summary="One appeal")
-def get_appeal(appeal_id: int, caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.get("/appeals/{appeal_id}", tags=["appeals"], response_model=AppealOut, summary="One appeal")
+def get_appeal(appeal_id: int, caller: Caller, session: DbSession) -> AppealOut:
     return appeals.get_appeal(session, caller, appeal_id)
 
 
-@router.post("/appeals/{appeal_id}/assign", tags=["appeals"], summary="Assign an expert (filed → under_review)")
-def assign(appeal_id: int, body: AssignIn, caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.post(
+    "/appeals/{appeal_id}/assign",
+    tags=["appeals"],
+    response_model=AppealOut,
+    summary="Assign an expert (filed → under_review)",
+)
+def assign(appeal_id: int, body: AssignIn, caller: Caller, session: DbSession) -> AppealOut:
     appeals.assign_expert(session, caller, appeal_id, body.expert)
     return appeals.get_appeal(session, caller, appeal_id)
 
 
-@router.post("/appeals/{appeal_id}/opinion", tags=["appeals"], summary="The assigned expert's opinion")
-def opinion(appeal_id: int, body: OpinionIn, caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.post(
+    "/appeals/{appeal_id}/opinion",
+    tags=["appeals"],
+    response_model=AppealOut,
+    summary="The assigned expert's opinion",
+)
+def opinion(appeal_id: int, body: OpinionIn, caller: Caller, session: DbSession) -> AppealOut:
     appeals.record_opinion(session, caller, appeal_id, body.opinion)
     return appeals.get_appeal(session, caller, appeal_id)
 
@@ -258,9 +310,10 @@ def opinion(appeal_id: int, body: OpinionIn, caller: Caller, session: DbSession)
 @router.post(
     "/appeals/{appeal_id}/decide",
     tags=["appeals"],
+    response_model=AppealOut,
     summary="Uphold (→ corrected re-issue of the catalog) or reject an appeal",
 )
-def decide(appeal_id: int, body: DecideIn, caller: Caller, session: DbSession, request: Request) -> dict[str, Any]:
+def decide(appeal_id: int, body: DecideIn, caller: Caller, session: DbSession, request: Request) -> AppealOut:
     appeals.decide_appeal(
         session, caller, appeal_id, body.decision, body.text, body.corrected_value, reference=reference_of(request)
     )
@@ -274,17 +327,21 @@ ObligationBasis = Literal["equivalent", "equal"]
 @router.get(
     "/obligations",
     tags=["obligations"],
+    response_model=ObligationsList,
     summary="Who must do an energy audit, a diagnosis, an energy-management centre … (policy pack)",
 )
 def list_obligations(
+    request: Request,
     caller: Caller,
     session: DbSession,
     region_code: str,
     year: int,
     pack: str = "national",
     basis: ObligationBasis = "equivalent",
-) -> dict[str, Any]:
-    return obligations.list_obligations(session, caller, region_code, year, pack, basis=basis)
+) -> ObligationsList:
+    return obligations.list_obligations(
+        session, caller, region_code, year, pack, basis=basis, reference=reference_of(request)
+    )
 
 
 @router.get(

@@ -11,29 +11,42 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from dualcarbon.catalog import service_public as catalog_public
-from dualcarbon.ui.api import DbSession, Paging, page_response
+from dualcarbon.catalog.schemas import PublicCatalog, PublicList
+from dualcarbon.ui.api import DbSession, Page, Paging
 
 router = APIRouter(prefix="/public", tags=["public"])
 
 
-@router.get("/catalogs", summary="Published catalogs in force, newest first, with counts per tier")
+@router.get(
+    "/catalogs",
+    response_model=Page[PublicCatalog],
+    summary="Published catalogs in force, newest first, with counts per tier",
+)
 def list_catalogs(
     session: DbSession,
     page: Paging,
     region_code: Annotated[str | None, Query(description="catalogs of this region and below")] = None,
     half: Annotated[str | None, Query(description="YYYY-H1 or YYYY-H2")] = None,
-) -> dict[str, object]:
+) -> Page[PublicCatalog]:
     items, total = catalog_public.list_public_catalogs(
         session, region_code=region_code, half=half, limit=page.limit, offset=page.offset
     )
-    return page_response(items, total, page)
+    return Page[PublicCatalog].of(items, total, page)
 
 
-@router.get("/catalogs/{catalog_id}/advanced", summary="能效先进名单: entries at benchmark (or GB grade 1)")
-def advanced(catalog_id: int, session: DbSession, page: Paging) -> dict[str, object]:
+@router.get(
+    "/catalogs/{catalog_id}/advanced",
+    response_model=PublicList,
+    summary="能效先进名单: entries at benchmark (or GB grade 1)",
+)
+def advanced(catalog_id: int, session: DbSession, page: Paging) -> PublicList:
     return catalog_public.public_list(session, catalog_id, "advanced", limit=page.limit, offset=page.offset)
 
 
-@router.get("/catalogs/{catalog_id}/backward", summary="能效落后名单: entries below baseline (or failing 3级)")
-def backward(catalog_id: int, session: DbSession, page: Paging) -> dict[str, object]:
+@router.get(
+    "/catalogs/{catalog_id}/backward",
+    response_model=PublicList,
+    summary="能效落后名单: entries below baseline (or failing 3级)",
+)
+def backward(catalog_id: int, session: DbSession, page: Paging) -> PublicList:
     return catalog_public.public_list(session, catalog_id, "backward", limit=page.limit, offset=page.offset)

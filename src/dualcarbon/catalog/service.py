@@ -1,9 +1,14 @@
-"""The efficiency catalog (能效清单目录): who may see which catalog, the review screen, entry lists.
+"""The efficiency catalog (能效清单目录): who may see which catalog, and reading catalogs and their entries.
 
-Owns reading catalogs and their entries (scoped), the labels of tiers and states, the serialised form
-of a catalog and of an entry, and the guard that keeps a published catalog immutable. Generation lives
-in :mod:`dualcarbon.catalog.service_generate`, publishing / snapshots / diffs in
-:mod:`dualcarbon.catalog.service_publish`, appeals in :mod:`dualcarbon.catalog.service_appeals`.
+Owns reading catalogs and their entries (scoped), the counts per tier, and the typed form of a catalog
+(:class:`~dualcarbon.catalog.schemas.CatalogOut`) and of an entry
+(:class:`~dualcarbon.catalog.schemas.CatalogEntryOut`). Elsewhere in this subject: the review screen in
+:mod:`~dualcarbon.catalog.service_review`; generation in :mod:`~dualcarbon.catalog.service_generate` (inputs,
+evidence and schedule in ``service_inputs``, ``service_evidence``, ``service_schedule``); publishing and
+corrected re-issues in :mod:`~dualcarbon.catalog.service_publish` (snapshot in ``service_snapshot``,
+verification in ``service_verify``, diffs in ``service_diff``); the immutability of published catalogs in
+:mod:`~dualcarbon.catalog.service_guard` (installed by importing this module); appeals in
+:mod:`~dualcarbon.catalog.service_appeals`.
 
 Who sees a catalog:
 
@@ -18,14 +23,17 @@ Who sees a catalog:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, event, false, func, inspect, or_, select, true
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy.orm import Session
 
+from dualcarbon.catalog import service_guard as _guard  # noqa: F401 - installs the immutability guard
 from dualcarbon.catalog.models import Catalog, CatalogEntry
+from dualcarbon.catalog.schemas import CatalogEntryDetail, CatalogEntryOut, CatalogOut, CatalogView
+from dualcarbon.catalog.schemas_evidence import Evidence
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from dualcarbon.core.errors import InvalidInput, NotFound, PermissionDenied
 from dualcarbon.core.vocab import (
     BASIS_ZH,
     GRADE_TIERS,
@@ -36,54 +44,8 @@ from dualcarbon.core.vocab import (
 )
 from dualcarbon.core.vocab import CATALOG_STATE_ZH as STATE_ZH
 from dualcarbon.reference import ReferenceSet
-from dualcarbon.registry.models import Enterprise, Region, in_region_subtree
+from dualcarbon.registry.models import Enterprise, in_region_subtree
 from dualcarbon.registry.service_access import enterprise_filter, region_in_scope
-
-#: The tier of an entry whose reference values are blank (or whose row or unit does not fit): never guessed.
-
-
-# ---- immutability guard --------------------------------------------------------------------------------
-def _original(obj: object, attribute: str) -> Any:
-    """The value of ``attribute`` as loaded from the database (before unflushed changes)."""
-    history = inspect(obj).attrs[attribute].history
-    if history.deleted:
-        return history.deleted[0]
-    return getattr(obj, attribute)
-
-
-def _catalog_frozen(session: Session, catalog_id: int | None) -> bool:
-    if catalog_id is None:
-        return False
-    catalog = session.get(Catalog, catalog_id)
-    return catalog is not None and inspect(catalog).persistent and _original(catalog, "state") != "draft"
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_changes_to_published(session: Session, _context: UOWTransaction, _instances: object) -> None:
-    """A published (or superseded) catalog and its entries never change; the only move is → superseded."""
-    for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, CatalogEntry) and _catalog_frozen(session, _original(obj, "catalog_id")):
-            changed = obj in session.deleted or any(
-                inspect(obj).attrs[key].history.has_changes() for key in inspect(obj).mapper.column_attrs.keys()
-            )
-            if changed:
-                raise Conflict(
-                    f"catalog entry {obj.id} belongs to a published catalog, which cannot change; "
-                    "an upheld appeal leads to a corrected re-issue"
-                )
-        if isinstance(obj, Catalog) and inspect(obj).persistent and _original(obj, "state") != "draft":
-            if obj in session.deleted:
-                raise Conflict(f"catalog {obj.id} is published and cannot be deleted")
-            for key in inspect(obj).mapper.column_attrs.keys():
-                if key != "state" and inspect(obj).attrs[key].history.has_changes():
-                    raise Conflict(f"catalog {obj.id} is published; its '{key}' cannot change")
-            if obj.state not in ("published", "superseded") or (
-                _original(obj, "state") == "superseded" and obj.state != "superseded"
-            ):
-                raise Conflict(f"catalog {obj.id} cannot go from {_original(obj, 'state')} to {obj.state}")
-    for obj in session.new:
-        if isinstance(obj, CatalogEntry) and _catalog_frozen(session, obj.catalog_id):
-            raise Conflict(f"catalog {obj.catalog_id} is published; entries cannot be added")
 
 
 # ---- access ------------------------------------------------------------------------------------------
@@ -146,55 +108,70 @@ def tier_order(tier: str) -> int:
     return order.index(tier) if tier in order else len(order)
 
 
-def catalog_dict(catalog: Catalog, counts: dict[str, int] | None = None) -> dict[str, Any]:
-    """The catalog as the API and UI show it (Chinese labels beside the codes)."""
-    out: dict[str, Any] = {
-        "id": catalog.id,
-        "region_code": catalog.region_code,
-        "edition": catalog.edition,
-        "half": catalog.half,
-        "basis": catalog.basis,
-        "basis_zh": BASIS_ZH.get(catalog.basis, catalog.basis),
-        "state": catalog.state,
-        "state_zh": STATE_ZH.get(catalog.state, catalog.state),
-        "issue_no": catalog.issue_no if catalog.state != "draft" else None,
-        "created_at": catalog.created_at.isoformat(),
-        "published_at": catalog.published_at.isoformat() if catalog.published_at else None,
-        "snapshot_hash": catalog.snapshot_hash,
-        "reference_versions": catalog.reference_versions,
-        "supersedes_id": catalog.supersedes_id,
-    }
-    if counts is not None:
-        out["counts"] = counts
-        out["total"] = sum(counts.values())
-    return out
+def catalog_out(catalog: Catalog, counts: dict[str, int]) -> CatalogOut:
+    """The catalog as the API and the screens show it (Chinese labels beside the codes), with its counts."""
+    return CatalogOut(
+        id=catalog.id,
+        region_code=catalog.region_code,
+        edition=catalog.edition,
+        half=catalog.half,
+        basis=catalog.basis,
+        basis_zh=BASIS_ZH.get(catalog.basis, catalog.basis),
+        state=catalog.state,
+        state_zh=STATE_ZH.get(catalog.state, catalog.state),
+        issue_no=catalog.issue_no if catalog.state != "draft" else None,
+        created_at=catalog.created_at.isoformat(),
+        published_at=catalog.published_at.isoformat() if catalog.published_at else None,
+        snapshot_hash=catalog.snapshot_hash,
+        reference_versions=catalog.reference_versions,
+        supersedes_id=catalog.supersedes_id,
+        counts=counts,
+        total=sum(counts.values()),
+    )
 
 
-def entry_dict(entry: CatalogEntry, enterprise: Enterprise) -> dict[str, Any]:
+def catalog_view(catalog: Catalog, counts: dict[str, int], full_view: bool) -> CatalogView:
+    """The catalog as one caller sees it (``full_view`` False: only some entries are theirs to see)."""
+    return CatalogView(**catalog_out(catalog, counts).model_dump(), full_view=full_view)
+
+
+_Entry = TypeVar("_Entry", bound=CatalogEntryOut)
+
+
+def _entry(kind: type[_Entry], entry: CatalogEntry, enterprise: Enterprise, trace: Evidence, **more: Any) -> _Entry:
+    return kind(
+        id=entry.id,
+        catalog_id=entry.catalog_id,
+        credit_code=enterprise.credit_code,
+        enterprise_name=enterprise.name,
+        region_code=enterprise.region_code,
+        production_unit_id=entry.production_unit_id,
+        report_version_id=entry.report_version_id,
+        field=trace.row.field if trace.row else None,
+        product=entry.product,
+        benchmark_row_id=entry.benchmark_row_id,
+        value=entry.value,
+        unit=entry.unit,
+        tier=entry.tier,
+        tier_zh=TIER_ZH.get(entry.tier, entry.tier),
+        gap_to_benchmark=entry.gap_to_benchmark,
+        gap_to_baseline=entry.gap_to_baseline,
+        saving_to_benchmark_tce=entry.saving_to_benchmark_tce,
+        uses_unverified=trace.uses_unverified,
+        message=trace.error,
+        **more,
+    )
+
+
+def entry_out(entry: CatalogEntry, enterprise: Enterprise) -> CatalogEntryOut:
+    """One entry with its enterprise's identity, tier labels and gaps (without the evidence)."""
+    return _entry(CatalogEntryOut, entry, enterprise, Evidence.model_validate(entry.evidence or {}))
+
+
+def entry_detail(entry: CatalogEntry, enterprise: Enterprise) -> CatalogEntryDetail:
     """One entry with its enterprise's identity, tier labels, gaps and evidence."""
-    evidence = entry.evidence or {}
-    return {
-        "id": entry.id,
-        "catalog_id": entry.catalog_id,
-        "credit_code": enterprise.credit_code,
-        "enterprise_name": enterprise.name,
-        "region_code": enterprise.region_code,
-        "production_unit_id": entry.production_unit_id,
-        "report_version_id": entry.report_version_id,
-        "field": evidence.get("row", {}).get("field"),
-        "product": entry.product,
-        "benchmark_row_id": entry.benchmark_row_id,
-        "value": entry.value,
-        "unit": entry.unit,
-        "tier": entry.tier,
-        "tier_zh": TIER_ZH.get(entry.tier, entry.tier),
-        "gap_to_benchmark": entry.gap_to_benchmark,
-        "gap_to_baseline": entry.gap_to_baseline,
-        "saving_to_benchmark_tce": entry.saving_to_benchmark_tce,
-        "uses_unverified": bool(evidence.get("uses_unverified")),
-        "message": evidence.get("error"),
-        "evidence": evidence,
-    }
+    evidence = Evidence.model_validate(entry.evidence or {})
+    return _entry(CatalogEntryDetail, entry, enterprise, evidence, evidence=evidence)
 
 
 # ---- queries -------------------------------------------------------------------------------------------
@@ -216,7 +193,7 @@ def list_catalogs(
     state: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[CatalogOut], int]:
     """Catalogs the caller may read (full view, plus published ones holding its own entries), newest first."""
     condition: ColumnElement[bool] = catalog_filter(principal)
     own = enterprise_filter(principal)
@@ -235,7 +212,7 @@ def list_catalogs(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     catalogs = list(session.scalars(query.order_by(Catalog.id.desc()).limit(limit).offset(offset)))
     counts = _counts_for(session, [c.id for c in catalogs])
-    return [catalog_dict(c, counts.get(c.id, {})) for c in catalogs], total
+    return [catalog_out(c, counts.get(c.id, {})) for c in catalogs], total
 
 
 def _counts_for(session: Session, catalog_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -252,11 +229,11 @@ def _counts_for(session: Session, catalog_ids: list[int]) -> dict[int, dict[str,
     return out
 
 
-def get_catalog(session: Session, principal: Principal, catalog_id: int) -> dict[str, Any]:
+def get_catalog(session: Session, principal: Principal, catalog_id: int) -> CatalogView:
     """One catalog with its tier counts (the caller's view)."""
     access = require_catalog(session, principal, catalog_id)
     counts = tier_counts(session, catalog_id, None if access.full_view else access.entry_condition)
-    return {**catalog_dict(access.catalog, counts), "full_view": access.full_view}
+    return catalog_view(access.catalog, counts, access.full_view)
 
 
 @dataclass(frozen=True)
@@ -303,24 +280,21 @@ def _entry_conditions(
     return conditions, needs_enterprise
 
 
-def list_entries(
+def entry_rows(
     session: Session,
-    principal: Principal,
-    catalog_id: int,
+    access: CatalogAccess,
     filters: EntryFilter = EntryFilter(),
     *,
     limit: int = 50,
     offset: int = 0,
     reference: ReferenceSet | None = None,
-    with_evidence: bool = True,
-) -> tuple[list[dict[str, Any]], int]:
-    """One page of the entries the caller may see: one count query and one page query.
+) -> tuple[list[tuple[CatalogEntry, Enterprise]], int]:
+    """One page of the entries of ``access`` (with their enterprise) and the number matching the filters.
 
-    Both select entry ids through the ``catalog_id`` index and join the enterprise table only when a
-    condition needs it (partial view, region or credit-code filter); the page then loads its rows (with
-    their enterprise) by id, so a deep offset walks the index, not the wide rows.
+    One count query and one page query: both select entry ids through the ``catalog_id`` index and join the
+    enterprise table only when a condition needs it (partial view, region or credit-code filter); the page
+    then loads its rows (with their enterprise) by id, so a deep offset walks the index, not the wide rows.
     """
-    access = require_catalog(session, principal, catalog_id)
     conditions, needs_enterprise = _entry_conditions(access, filters, reference)
     ids = select(CatalogEntry.id)
     if needs_enterprise:
@@ -334,14 +308,10 @@ def list_entries(
         .where(CatalogEntry.id.in_(page))
         .order_by(CatalogEntry.id)
     )
-    items = [entry_dict(entry, enterprise) for entry, enterprise in rows]
-    if not with_evidence:
-        for item in items:
-            item.pop("evidence")
-    return items, total
+    return [(entry, enterprise) for entry, enterprise in rows], total
 
 
-def review_catalog(
+def list_entries(
     session: Session,
     principal: Principal,
     catalog_id: int,
@@ -350,45 +320,11 @@ def review_catalog(
     limit: int = 50,
     offset: int = 0,
     reference: ReferenceSet | None = None,
-) -> dict[str, Any]:
-    """Review-screen data: the catalog, one page of filtered entries, counts per tier and per district,
-    and how many entries rest on unverified reference values (those entries carry ``uses_unverified``)."""
+    with_evidence: bool = True,
+) -> tuple[list[CatalogEntryOut], int]:
+    """One page of the entries the caller may see (each a :class:`CatalogEntryDetail` with its evidence,
+    or a :class:`CatalogEntryOut` without when ``with_evidence`` is False) and the number matching."""
     access = require_catalog(session, principal, catalog_id)
-    items, total = list_entries(
-        session, principal, catalog_id, filters, limit=limit, offset=offset, reference=reference
-    )
-    seen = access.entry_condition
-    joined = select(CatalogEntry.id).join(Enterprise, Enterprise.id == CatalogEntry.enterprise_id)
-    by_district = session.execute(
-        select(Enterprise.region_code, Region.name, CatalogEntry.tier, func.count())
-        .join(Enterprise, Enterprise.id == CatalogEntry.enterprise_id)
-        .join(Region, Region.code == Enterprise.region_code)
-        .where(CatalogEntry.catalog_id == catalog_id, seen)
-        .group_by(Enterprise.region_code, Region.name, CatalogEntry.tier)
-    )
-    districts: dict[str, dict[str, Any]] = {}
-    for code, name, tier, count in by_district:
-        row = districts.setdefault(code, {"region_code": code, "region_name": name, "counts": {}, "total": 0})
-        row["counts"][tier] = count
-        row["total"] += count
-    unverified = (
-        session.scalar(
-            select(func.count()).select_from(
-                joined.where(
-                    CatalogEntry.catalog_id == catalog_id, seen, CatalogEntry.evidence["uses_unverified"].as_boolean()
-                ).subquery()
-            )
-        )
-        or 0
-    )
-    counts = tier_counts(session, catalog_id, None if access.full_view else seen)
-    return {
-        "catalog": {**catalog_dict(access.catalog, counts), "full_view": access.full_view},
-        "counts_by_tier": counts,
-        "counts_by_district": [districts[code] for code in sorted(districts)],
-        "unverified_entries": unverified,
-        "items": items,
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-    }
+    rows, total = entry_rows(session, access, filters, limit=limit, offset=offset, reference=reference)
+    make = entry_detail if with_evidence else entry_out
+    return [make(entry, enterprise) for entry, enterprise in rows], total

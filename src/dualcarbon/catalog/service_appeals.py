@@ -21,16 +21,20 @@ Every step is audit-logged; a step out of order is a Conflict.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from dualcarbon.accounts.models import User
 from dualcarbon.accounts.service_auth import principal_for
 from dualcarbon.catalog.models import Appeal, Catalog, CatalogEntry
+from dualcarbon.catalog.schemas import AppealOut
+from dualcarbon.catalog.schemas_evidence import AppealEvidence, EvidenceAppeal
 from dualcarbon.catalog.service import require_catalog
-from dualcarbon.catalog.service_publish import reissue_with_correction
+from dualcarbon.catalog.service_publish import Correction, reissue_with_correction
 from dualcarbon.core.access import Principal, require_role
 from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dualcarbon.core.vocab import TIER_ZH
@@ -66,18 +70,24 @@ def _number(value: Any, field: str) -> float:
     return float(value)
 
 
-def _check_evidence(evidence: Any) -> dict[str, Any]:
+def check_evidence(evidence: AppealEvidence | Mapping[str, Any] | None) -> AppealEvidence:
+    """The evidence of an appeal as typed data: corrected figures are finite numbers, documents names.
+
+    A mapping (JSON sent by a form or a script) is validated; a wrong part is an InvalidInput naming
+    ``evidence.<key>``. Keys the schema does not know are kept as sent.
+    """
     if evidence is None:
-        return {}
-    if not isinstance(evidence, dict):
+        return AppealEvidence()
+    if isinstance(evidence, AppealEvidence):
+        return evidence
+    if not isinstance(evidence, Mapping):
         raise InvalidInput("must be a JSON object", field="evidence")
-    for key in ("corrected_value", "corrected_output"):
-        if evidence.get(key) is not None:
-            _number(evidence[key], f"evidence.{key}")
-    documents = evidence.get("documents")
-    if documents is not None and not (isinstance(documents, list) and all(isinstance(d, str) for d in documents)):
-        raise InvalidInput("must be a list of document names", field="evidence.documents")
-    return dict(evidence)
+    try:
+        return AppealEvidence.model_validate(dict(evidence))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidInput(str(first["msg"]), field=f"evidence.{where}" if where else "evidence") from None
 
 
 # ---- reading -------------------------------------------------------------------------------------------
@@ -89,30 +99,31 @@ def appeal_filter(principal: Principal) -> ColumnElement[bool]:
     return condition
 
 
-def appeal_dict(appeal: Appeal, entry: CatalogEntry, enterprise: Enterprise, expert: str | None) -> dict[str, Any]:
-    return {
-        "id": appeal.id,
-        "catalog_id": entry.catalog_id,
-        "entry_id": entry.id,
-        "credit_code": enterprise.credit_code,
-        "enterprise_name": enterprise.name,
-        "product": entry.product,
-        "benchmark_row_id": entry.benchmark_row_id,
-        "value": entry.value,
-        "unit": entry.unit,
-        "tier": entry.tier,
-        "tier_zh": TIER_ZH.get(entry.tier, entry.tier),
-        "state": appeal.state,
-        "state_zh": APPEAL_STATE_ZH.get(appeal.state, appeal.state),
-        "reason": appeal.reason,
-        "evidence": appeal.evidence,
-        "expert": expert,
-        "expert_opinion": appeal.expert_opinion,
-        "decision": appeal.decision,
-        "filed_at": appeal.filed_at.isoformat(),
-        "decided_at": appeal.decided_at.isoformat() if appeal.decided_at else None,
-        "corrected_catalog_id": appeal.corrected_catalog_id,
-    }
+def appeal_out(appeal: Appeal, entry: CatalogEntry, enterprise: Enterprise, expert: str | None) -> AppealOut:
+    """An appeal with the entry it is against and where the workflow stands."""
+    return AppealOut(
+        id=appeal.id,
+        catalog_id=entry.catalog_id,
+        entry_id=entry.id,
+        credit_code=enterprise.credit_code,
+        enterprise_name=enterprise.name,
+        product=entry.product,
+        benchmark_row_id=entry.benchmark_row_id,
+        value=entry.value,
+        unit=entry.unit,
+        tier=entry.tier,
+        tier_zh=TIER_ZH.get(entry.tier, entry.tier),
+        state=appeal.state,
+        state_zh=APPEAL_STATE_ZH.get(appeal.state, appeal.state),
+        reason=appeal.reason,
+        evidence=AppealEvidence.model_validate(appeal.evidence or {}),
+        expert=expert,
+        expert_opinion=appeal.expert_opinion,
+        decision=appeal.decision,
+        filed_at=appeal.filed_at.isoformat(),
+        decided_at=appeal.decided_at.isoformat() if appeal.decided_at else None,
+        corrected_catalog_id=appeal.corrected_catalog_id,
+    )
 
 
 def _row_query() -> Any:
@@ -132,7 +143,7 @@ def list_appeals(
     catalog_id: int | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[AppealOut], int]:
     """Appeals the caller may read (own enterprise, region subtree, or assigned to them as expert)."""
     conditions = [appeal_filter(principal)]
     if state:
@@ -151,7 +162,7 @@ def list_appeals(
         or 0
     )
     rows = session.execute(_row_query().where(*conditions).order_by(Appeal.id.desc()).limit(limit).offset(offset))
-    return [appeal_dict(*row) for row in rows], total
+    return [appeal_out(*row) for row in rows], total
 
 
 def _load(session: Session, principal: Principal, appeal_id: int) -> tuple[Appeal, CatalogEntry, Enterprise]:
@@ -161,10 +172,11 @@ def _load(session: Session, principal: Principal, appeal_id: int) -> tuple[Appea
     return row[0], row[1], row[2]
 
 
-def get_appeal(session: Session, principal: Principal, appeal_id: int) -> dict[str, Any]:
+def get_appeal(session: Session, principal: Principal, appeal_id: int) -> AppealOut:
+    """One appeal the caller may read; NotFound otherwise."""
     appeal, entry, enterprise = _load(session, principal, appeal_id)
     expert = session.get(User, appeal.expert_user_id) if appeal.expert_user_id else None
-    return appeal_dict(appeal, entry, enterprise, expert.username if expert else None)
+    return appeal_out(appeal, entry, enterprise, expert.username if expert else None)
 
 
 def _snapshot(appeal: Appeal) -> dict[str, Any]:
@@ -179,7 +191,12 @@ def _snapshot(appeal: Appeal) -> dict[str, Any]:
 
 # ---- the workflow -------------------------------------------------------------------------------------------
 def file_appeal(
-    session: Session, actor: Principal, catalog_id: int, entry_id: int, reason: str, evidence: Any = None
+    session: Session,
+    actor: Principal,
+    catalog_id: int,
+    entry_id: int,
+    reason: str,
+    evidence: AppealEvidence | Mapping[str, Any] | None = None,
 ) -> Appeal:
     """An enterprise user appeals its own entry of the catalog in force."""
     access = require_catalog(session, actor, catalog_id)
@@ -197,7 +214,7 @@ def file_appeal(
     if access.catalog.state != "published":
         raise Conflict(f"catalog {catalog_id} is {access.catalog.state}; appeal against the catalog in force")
     reason_text = _text(reason, "reason")
-    checked = _check_evidence(evidence)
+    checked = check_evidence(evidence).model_dump()
     open_appeal = session.scalar(
         select(Appeal.id).where(Appeal.catalog_entry_id == entry.id, Appeal.state.in_(OPEN_STATES))
     )
@@ -303,27 +320,22 @@ def decide_appeal(
         )
     before = _snapshot(appeal)
     if decision == "upheld":
-        evidence = appeal.evidence or {}
-        value = corrected_value if corrected_value is not None else evidence.get("corrected_value")
+        evidence = AppealEvidence.model_validate(appeal.evidence or {})
+        value = corrected_value if corrected_value is not None else evidence.corrected_value
         if value is None:
             raise InvalidInput(
                 "an upheld appeal needs the corrected value (or evidence.corrected_value)", field="corrected_value"
             )
-        correction: dict[str, Any] = {
-            "value": _number(value, "corrected_value"),
-            "appeal": {
-                "id": appeal.id,
-                "reason": appeal.reason,
-                "decision": decision_text,
-                "documents": evidence.get("documents", []),
-            },
-        }
-        if evidence.get("corrected_unit"):
-            correction["unit"] = str(evidence["corrected_unit"])
-        if evidence.get("corrected_output") is not None:
-            correction["output"] = _number(evidence["corrected_output"], "evidence.corrected_output")
-            if evidence.get("corrected_output_unit"):
-                correction["output_unit"] = str(evidence["corrected_output_unit"])
+        output = evidence.corrected_output
+        correction = Correction(
+            value=_number(value, "corrected_value"),
+            appeal=EvidenceAppeal(
+                id=appeal.id, reason=appeal.reason, decision=decision_text, documents=evidence.documents or []
+            ),
+            unit=evidence.corrected_unit or None,
+            output=None if output is None else _number(output, "evidence.corrected_output"),
+            output_unit=(evidence.corrected_output_unit or None) if output is not None else None,
+        )
         corrected = reissue_with_correction(session, actor, entry, correction, reference=reference)
         appeal.corrected_catalog_id = corrected.id
     appeal.state = decision  # type: ignore[assignment]

@@ -25,11 +25,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dualcarbon.catalog.service_generate import approved_version_ids, chunks
+from dualcarbon.catalog.schemas import (
+    ConditionCheckOut,
+    EnterpriseObligations,
+    FindingOut,
+    ObligationsList,
+    PackSummary,
+    RuleSource,
+)
+from dualcarbon.catalog.service_inputs import approved_version_ids, chunks
+from dualcarbon.catalog.service_schedule import check_report_year
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import InvalidInput
 from dualcarbon.domain.obligations import FactValue, ObligationFinding, evaluate_rules, obligations_for
 from dualcarbon.reference.policy import PolicyPack, load_pack
+from dualcarbon.reference.tables import ReferenceSet, load_reference
 from dualcarbon.registry.models import Enterprise, Region, in_region_subtree
 from dualcarbon.registry.service_access import enterprise_filter, require_region
 from dualcarbon.reports.models import PeriodReport, PeriodReportVersion
@@ -47,20 +57,22 @@ BASES = ("equivalent", "equal")
 BASIS_ZH = {"equivalent": "当量值", "equal": "等价值"}
 
 
-def finding_dict(finding: ObligationFinding) -> dict[str, Any]:
+def finding_out(finding: ObligationFinding) -> FindingOut:
     """One obligation with its rule id, status, the conditions as tested and the source clause text."""
-    return {
-        "obligation": finding.obligation,
-        "obligation_zh": OBLIGATION_ZH.get(finding.obligation, finding.obligation),
-        "title_zh": finding.title_zh,
-        "status": finding.status,
-        "status_zh": STATUS_ZH.get(finding.status, finding.status),
-        "rule_id": finding.rule_id,
-        "pack_id": finding.pack_id,
-        "checks": [{"fact": c.fact, "condition": c.condition, "value": c.value, "met": c.met} for c in finding.checks],
-        "missing_facts": list(finding.missing_facts),
-        "source": {"document": finding.source.document, "clause": finding.source.clause, "text": finding.source.text},
-    }
+    return FindingOut(
+        obligation=finding.obligation,
+        obligation_zh=OBLIGATION_ZH.get(finding.obligation, finding.obligation),
+        title_zh=finding.title_zh,
+        status=finding.status,
+        status_zh=STATUS_ZH.get(finding.status, finding.status),
+        rule_id=finding.rule_id,
+        pack_id=finding.pack_id,
+        checks=[
+            ConditionCheckOut(fact=c.fact, condition=c.condition, value=c.value, met=c.met) for c in finding.checks
+        ],
+        missing_facts=list(finding.missing_facts),
+        source=RuleSource(document=finding.source.document, clause=finding.source.clause, text=finding.source.text),
+    )
 
 
 def _total_tce(computed: dict[str, Any] | None, basis: str) -> tuple[float | None, str | None]:
@@ -93,7 +105,8 @@ def list_obligations(
     pack: str | PolicyPack = "national",
     *,
     basis: str = "equivalent",
-) -> dict[str, Any]:
+    reference: ReferenceSet | None = None,
+) -> ObligationsList:
     """The obligations of every enterprise in ``region_code``'s subtree for ``year`` under ``pack``.
 
     Needs a regulator (or reviewer) whose subtree contains the region, else NotFound. Returns the pack and
@@ -102,8 +115,7 @@ def list_obligations(
     require_region(session, actor, region_code, roles=("regulator", "reviewer"))
     if basis not in BASES:
         raise InvalidInput(f"basis must be one of {', '.join(BASES)}", field="basis")
-    if isinstance(year, bool) or not isinstance(year, int) or not 1990 <= year <= 2100:
-        raise InvalidInput(f"'{year}' is not a report year", field="year")
+    check_report_year(year, reference or load_reference())
     policy = pack if isinstance(pack, PolicyPack) else load_pack(pack)
     enterprises = list(
         session.scalars(
@@ -124,7 +136,7 @@ def list_obligations(
             by_enterprise[report.enterprise_id] = (version, report)
     region_query = select(Region.code, Region.name).where(Region.code.in_({e.region_code for e in enterprises}))
     names = {code: name for code, name in session.execute(region_query)} if enterprises else {}
-    items = []
+    items: list[EnterpriseObligations] = []
     for enterprise in enterprises:
         found = by_enterprise.get(enterprise.id)
         tce, reason = (
@@ -135,30 +147,30 @@ def list_obligations(
         else:  # rules on other facts still apply; those on the consumption are undetermined
             findings = [f for f in evaluate_rules(policy, facts_of(enterprise, None)) if f.status != "does_not_apply"]
         items.append(
-            {
-                "credit_code": enterprise.credit_code,
-                "name": enterprise.name,
-                "region_code": enterprise.region_code,
-                "region_name": names.get(enterprise.region_code),
-                "annual_energy_tce": tce,
-                "report_id": found[1].id if found else None,
-                "report_version": found[0].version if found else None,
-                "note": reason,
-                "obligations": [finding_dict(f) for f in findings],
-            }
+            EnterpriseObligations(
+                credit_code=enterprise.credit_code,
+                name=enterprise.name,
+                region_code=enterprise.region_code,
+                region_name=names.get(enterprise.region_code),
+                annual_energy_tce=tce,
+                report_id=found[1].id if found else None,
+                report_version=found[0].version if found else None,
+                note=reason,
+                obligations=[finding_out(f) for f in findings],
+            )
         )
-    return {
-        "region_code": region_code,
-        "year": year,
-        "basis": basis,
-        "basis_zh": BASIS_ZH[basis],
-        "pack": {
-            "id": policy.id,
-            "title_zh": policy.title_zh,
-            "jurisdiction": policy.jurisdiction,
-            "document": policy.document.title,
-            "number": policy.document.number,
-        },
-        "items": items,
-        "total": len(items),
-    }
+    return ObligationsList(
+        region_code=region_code,
+        year=year,
+        basis=basis,
+        basis_zh=BASIS_ZH[basis],
+        pack=PackSummary(
+            id=policy.id,
+            title_zh=policy.title_zh,
+            jurisdiction=policy.jurisdiction,
+            document=policy.document.title,
+            number=policy.document.number,
+        ),
+        items=items,
+        total=len(items),
+    )

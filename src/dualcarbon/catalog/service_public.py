@@ -9,39 +9,37 @@ report data.
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dualcarbon.catalog.models import Catalog, CatalogEntry
+from dualcarbon.catalog.schemas import ListKind, PublicCatalog, PublicList, PublicListItem
 from dualcarbon.catalog.service import tier_order
 from dualcarbon.core.errors import InvalidInput, NotFound
 from dualcarbon.core.vocab import BASIS_ZH, LIST_TIERS, TIER_ZH
 from dualcarbon.registry.models import Enterprise, Region, in_region_subtree
 
-ListKind = Literal["advanced", "backward"]
 LIST_ZH = {"advanced": "能效先进名单", "backward": "能效落后名单"}
 
 
-def _public_catalog(catalog: Catalog, region_name: str | None, counts: dict[str, int]) -> dict[str, Any]:
-    return {
-        "id": catalog.id,
-        "region_code": catalog.region_code,
-        "region_name": region_name,
-        "edition": catalog.edition,
-        "half": catalog.half,
-        "basis": catalog.basis,
-        "basis_zh": BASIS_ZH.get(catalog.basis, catalog.basis),
-        "issue_no": catalog.issue_no,
-        "published_at": catalog.published_at.isoformat() if catalog.published_at else None,
-        "counts": counts,
-    }
+def _public_catalog(catalog: Catalog, region_name: str | None, counts: dict[str, int]) -> PublicCatalog:
+    return PublicCatalog(
+        id=catalog.id,
+        region_code=catalog.region_code,
+        region_name=region_name,
+        edition=catalog.edition,
+        half=catalog.half,
+        basis=catalog.basis,
+        basis_zh=BASIS_ZH.get(catalog.basis, catalog.basis),
+        issue_no=catalog.issue_no,
+        published_at=catalog.published_at.isoformat() if catalog.published_at else None,
+        counts=counts,
+    )
 
 
 def list_public_catalogs(
     session: Session, *, region_code: str | None = None, half: str | None = None, limit: int = 50, offset: int = 0
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[PublicCatalog], int]:
     """Catalogs in force (published, not superseded), newest first, with their counts per tier."""
     conditions = [Catalog.state == "published"]
     if region_code:
@@ -72,7 +70,7 @@ def list_public_catalogs(
     return [_public_catalog(catalog, name, counts.get(catalog.id, {})) for catalog, name in rows], total
 
 
-def public_list(session: Session, catalog_id: int, kind: str, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+def public_list(session: Session, catalog_id: int, kind: ListKind, *, limit: int = 50, offset: int = 0) -> PublicList:
     """The advanced (标杆 / 1级) or backward (基准以下 / 未达3级) list of a catalog in force."""
     if kind not in LIST_TIERS:
         raise InvalidInput("list must be 'advanced' or 'backward'", field="kind")
@@ -94,21 +92,17 @@ def public_list(session: Session, catalog_id: int, kind: str, *, limit: int = 50
         .limit(limit)
         .offset(offset)
     )
-    return {
-        "catalog": _public_catalog(catalog, region_name, {}),
-        "list": kind,
-        "list_zh": LIST_ZH[kind],
-        "items": [
-            {
-                "enterprise_name": name,
-                "credit_code": code,
-                "product": product,
-                "tier": tier,
-                "tier_zh": TIER_ZH.get(tier, tier),
-            }
+    return PublicList(
+        catalog=_public_catalog(catalog, region_name, {}),
+        kind=kind,
+        list_zh=LIST_ZH[kind],
+        items=[
+            PublicListItem(
+                enterprise_name=name, credit_code=code, product=product, tier=tier, tier_zh=TIER_ZH.get(tier, tier)
+            )
             for name, code, product, tier in items
         ],
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-    }
+        total=total,
+        limit=limit,
+        offset=offset,
+    )

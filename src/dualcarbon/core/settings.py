@@ -127,7 +127,7 @@ def invalid_setting(exc: ValidationError) -> InvalidSetting:
     """The first problem of a settings ``ValidationError`` as one error naming the variable."""
     first = exc.errors()[0]
     field = str(first["loc"][0]) if first["loc"] else ""
-    raw = first.get("input")
+    raw = os.environ.get(env_name(field), first.get("input"))  # as written, before any normalising
     got = repr(raw) if isinstance(raw, str) else repr(str(raw))
     expected = _EXPECTED.get(field, "a valid value")
     return InvalidSetting(f"must be {expected}, got {got}", field=env_name(field))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -20,6 +19,7 @@ from dualcarbon.catalog import service as catalog
 from dualcarbon.catalog import service_appeals as appeals
 from dualcarbon.catalog import service_generate as catalog_generate
 from dualcarbon.catalog import service_publish as catalog_publish
+from dualcarbon.catalog.schemas import CatalogEntryOut
 from dualcarbon.core.access import Principal
 from dualcarbon.demo.people import APPEAL_DOCUMENT, BASIS, EDITION, Actors, Progress, chunked
 from dualcarbon.demo.plan import CityPlan, EnterprisePlan, ReportPlan
@@ -139,7 +139,7 @@ def generate_and_publish(
     return catalog_id, counts, generated - started, time.perf_counter() - generated
 
 
-def _own_entry(session: Session, actor: Principal, catalog_id: int, credit_code: str) -> dict[str, Any]:
+def _own_entry(session: Session, actor: Principal, catalog_id: int, credit_code: str) -> CatalogEntryOut:
     items, _ = catalog.list_entries(session, actor, catalog_id, catalog.EntryFilter(credit_code=credit_code), limit=1)
     return items[0]
 
@@ -156,13 +156,13 @@ def stage_appeals(
     city, expert = actors["city"], actors["expert"]
     with session_scope(engine) as session:
         entry = _own_entry(session, actors["qiye1"], catalog_id, codes["qiye1"])
-        corrected = round(entry["value"] * 0.93, 2)
+        corrected = round(entry.value * 0.93, 2)
         appeal = appeals.file_appeal(
             session,
             actors["qiye1"],
             catalog_id,
-            entry["id"],
-            f"产量统计漏计了外销部分，经第三方复核，单位产品综合能耗应为 {corrected} {entry['unit']}。",
+            entry.id,
+            f"产量统计漏计了外销部分，经第三方复核，单位产品综合能耗应为 {corrected} {entry.unit}。",
             {"corrected_value": corrected, "documents": [APPEAL_DOCUMENT]},
         )
         appeals.assign_expert(session, city, appeal.id, "expert")
@@ -181,9 +181,9 @@ def stage_appeals(
             session,
             actors["qiye3"],
             catalog_id,
-            entry["id"],
+            entry.id,
             "认为综合能耗中重复计入了外供热力，申请复核。",
-            {"corrected_value": round(entry["value"] * 0.9, 2), "documents": [APPEAL_DOCUMENT]},
+            {"corrected_value": round(entry.value * 0.9, 2), "documents": [APPEAL_DOCUMENT]},
         )
         appeals.assign_expert(session, city, appeal.id, "expert")
         appeals.record_opinion(session, expert, appeal.id, "外供热力已按规定扣除，未发现重复计算，原填报值准确。")
@@ -195,7 +195,7 @@ def stage_appeals(
             session,
             actors["qiye4"],
             catalog_id,
-            entry["id"],
+            entry.id,
             "年内新增余热回收装置，申请按实测数据复核。",
             {"documents": [APPEAL_DOCUMENT]},
         )
@@ -204,7 +204,7 @@ def stage_appeals(
         progress.advance()
         entry = _own_entry(session, actors["qiye2"], catalog_id, codes["qiye2"])
         appeal = appeals.file_appeal(
-            session, actors["qiye2"], catalog_id, entry["id"], "产品结构调整导致单耗偏高，申请说明情况。", None
+            session, actors["qiye2"], catalog_id, entry.id, "产品结构调整导致单耗偏高，申请说明情况。", None
         )
         ids["filed"] = appeal.id
         progress.advance()

@@ -11,6 +11,7 @@ from dualcarbon.reference.model import (
     ConversionCoefficient,
     EmissionDefaults,
     GridFactor,
+    PlatformRule,
     Provenance,
     SupplyCoalRate,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "ConversionCoefficient",
     "EmissionDefaults",
     "GridFactor",
+    "PlatformRule",
     "Provenance",
     "ReferenceSet",
     "SupplyCoalRate",

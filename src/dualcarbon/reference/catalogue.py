@@ -147,6 +147,14 @@ SPECS: dict[str, TableSpec] = {
         required_for_new_rows=("item", "metric", "comparison"),
         unit_columns=("unit",),
     ),
+    # Values the platform decides itself (review tolerance, report year range); "year" is a label, not a unit.
+    "platform_rules": TableSpec(
+        "platform_rules",
+        "row_id",
+        ("row_id", "key", "value", "unit", "confidence"),
+        groups=(ValueGroup(("value",), "source", "confidence"),),
+        required_for_new_rows=("key", "unit"),
+    ),
 }
 
 

@@ -124,3 +124,15 @@ class BenchmarkRow:
     @property
     def label(self) -> str:
         return f"{self.row_id} {self.field}/{self.product} {self.indicator} ({self.unit})"
+
+
+@dataclass(frozen=True)
+class PlatformRule:
+    """A value the platform itself decides (a review tolerance, a plausible year range), kept as reference data
+    in ``platform_rules`` so that it is sourced, versioned and replaceable by import rather than buried in code."""
+
+    row_id: str
+    key: str
+    value: float
+    unit: str
+    provenance: Provenance

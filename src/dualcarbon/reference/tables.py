@@ -29,6 +29,7 @@ from dualcarbon.reference.model import (
     ConversionCoefficient,
     EmissionDefaults,
     GridFactor,
+    PlatformRule,
     Provenance,
     SupplyCoalRate,
 )
@@ -45,7 +46,12 @@ TABLES: tuple[str, ...] = (
     "efficiency_benchmarks_2023",
     "motor_efficiency_gb18613",
     "pue_grades",
+    "platform_rules",
 )
+# Keys of the platform_rules table read by the code.
+REPORT_DEVIATION_TOLERANCE_PCT = "report_deviation_tolerance_pct"
+REPORT_YEAR_MIN = "report_year_min"
+REPORT_YEAR_MAX = "report_year_max"
 BENCHMARK_TABLE = re.compile(r"^efficiency_benchmarks_(\d{4})$")
 _NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:-\s*(-?\d+(?:\.\d+)?))?")
 
@@ -319,6 +325,28 @@ class ReferenceSet:
         raise MissingCoefficient(
             f"no 供电标准煤耗 for {year} in power_supply_coal_rate; give 'equal_rate' or {IMPORT_HINT}"
         )
+
+    # ---- platform rules ---------------------------------------------------------------------------
+    def platform_rule(self, key: str) -> PlatformRule:
+        """The ``platform_rules`` row with ``key``; ``MissingCoefficient`` when absent or blank."""
+        table = self.tables["platform_rules"]
+        for row in table.rows:
+            if row.get("key", "").strip() == key:
+                value = parse_number(row.get("value"))
+                if value is None:
+                    raise MissingCoefficient(
+                        f"platform rule '{key}' is blank in platform_rules (row {row['row_id']}); {IMPORT_HINT}"
+                    )
+                return PlatformRule(row["row_id"], key, value, row.get("unit", ""), _provenance(row, table.name))
+        raise MissingCoefficient(f"no platform rule '{key}' in platform_rules; {IMPORT_HINT}")
+
+    def report_deviation_tolerance_pct(self) -> float:
+        """Reported figures further than this (in % of the computed value) from the computed ones are flagged."""
+        return self.platform_rule(REPORT_DEVIATION_TOLERANCE_PCT).value
+
+    def report_year_range(self) -> tuple[int, int]:
+        """The first and last year a period report (or its deadline) may be for, both included."""
+        return int(self.platform_rule(REPORT_YEAR_MIN).value), int(self.platform_rule(REPORT_YEAR_MAX).value)
 
     # ---- benchmarks and grades --------------------------------------------------------------------
     @staticmethod

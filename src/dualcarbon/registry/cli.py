@@ -12,9 +12,11 @@ from dualcarbon.ui.commands import DataDirOption, cli_principal, fail, friendly_
 
 if TYPE_CHECKING:
     from dualcarbon.registry import service_import as registry_import
+    from dualcarbon.registry import service_import_template as registry_template
     from dualcarbon.registry import service_regions as regions
 else:
     registry_import = lazy_import("dualcarbon.registry.service_import")
+    registry_template = lazy_import("dualcarbon.registry.service_import_template")
     regions = lazy_import("dualcarbon.registry.service_regions")
 
 regions_app = typer.Typer(help="The GB/T 2260 region tree.", no_args_is_help=True)
@@ -66,7 +68,7 @@ def import_enterprises(
 def import_template(out: Path = typer.Argument(..., help="the .xlsx to write")) -> None:
     if out.exists():
         raise fail(f"{out} already exists")
-    registry_import.write_import_template(out)
+    registry_template.write_import_template(out)
     typer.echo(f"template written: {out}")
 
 

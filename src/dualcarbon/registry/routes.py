@@ -1,7 +1,8 @@
 """``/api/v1/enterprises``: the enterprise registry — list, export, import, detail, edit, sites, units.
 
-Thin routes over :mod:`dualcarbon.registry.service` and :mod:`dualcarbon.registry.service_import`;
-scope is checked by the services (out of scope → 404, role-forbidden change → 403).
+Thin routes over :mod:`dualcarbon.registry.service`, :mod:`dualcarbon.registry.service_import`,
+:mod:`dualcarbon.registry.service_import_template` and :mod:`dualcarbon.registry.service_export`; scope is
+checked by the services (out of scope → 404, role-forbidden change → 403).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from dualcarbon.core.errors import InvalidInput
 from dualcarbon.reference import ReferenceSet, load_reference
 from dualcarbon.registry import service as registry
+from dualcarbon.registry import service_export as registry_export
 from dualcarbon.registry import service_import as registry_import
+from dualcarbon.registry import service_import_template as registry_template
 from dualcarbon.registry import service_sites as registry_sites
 from dualcarbon.registry.service import EnterpriseQuery, EnterpriseSpec
 from dualcarbon.registry.service_sites import SiteSpec, UnitSpec
@@ -139,7 +142,7 @@ def create_enterprise(body: EnterpriseIn, caller: Caller, session: DbSession) ->
     responses={200: {"content": {XLSX: {}}}},
 )
 def export_enterprises(caller: Caller, session: DbSession, filters: Filters) -> Response:
-    content = registry_import.export_enterprises_xlsx(session, caller, filters)
+    content = registry_export.export_enterprises_xlsx(session, caller, filters)
     return _xlsx(content, "企业名录.xlsx")
 
 
@@ -152,7 +155,7 @@ def export_enterprises(caller: Caller, session: DbSession, filters: Filters) -> 
 def import_template(caller: Caller) -> Response:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "template.xlsx"
-        registry_import.write_import_template(path)
+        registry_template.write_import_template(path)
         return _xlsx(path.read_bytes(), "企业导入模板.xlsx")
 
 

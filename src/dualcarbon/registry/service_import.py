@@ -1,5 +1,7 @@
-"""Enterprise registry in Excel: bulk import (with column mapping and a validation report), the import
-template, and the export of a filtered enterprise list.
+"""Bulk import of the enterprise registry from Excel or CSV, with column mapping and a validation report.
+
+The sheet's columns and file reading: :mod:`dualcarbon.registry.service_sheet`; the empty template:
+:mod:`dualcarbon.registry.service_import_template`; the export: :mod:`dualcarbon.registry.service_export`.
 
 Import rules (``import_enterprises``):
 
@@ -17,16 +19,13 @@ Import rules (``import_enterprises``):
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-import xlsxwriter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,37 +33,15 @@ from dualcarbon.core.access import Principal, require_role
 from dualcarbon.core.errors import DualcarbonError, InvalidInput
 from dualcarbon.registry.models import Enterprise, Region
 from dualcarbon.registry.service import (
-    EnterpriseQuery,
     apply_enterprise_changes,
     clean_field,
     enterprise_snapshot,
-    list_enterprises,
     registry_write_filter,
 )
 from dualcarbon.registry.service_access import region_in_scope
+from dualcarbon.registry.service_sheet import COLUMNS, REGION_NAME_HEADER, read_rows
 from dualcarbon.store.audit import append_audit
 
-
-@dataclass(frozen=True)
-class Column:
-    field: str
-    zh: str
-    en: str
-    note_zh: str
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("credit_code", "统一社会信用代码", "Unified social credit code", "必填，18位，含校验码 (GB 32100)"),
-    Column("name", "企业名称", "Name", "新企业必填"),
-    Column("region_code", "行政区划代码", "Region code", "新企业必填，6位 GB/T 2260 代码，须在本辖区内"),
-    Column("industry_code", "行业代码", "Industry code (GB/T 4754)", "新企业必填，门类字母+2~4位数字，如 C3011"),
-    Column("above_scale", "规模以上", "Above designated size", "是/否"),
-    Column("land_area_mu", "用地面积(亩)", "Land area (mu)", "数字，≥0"),
-    Column("key_energy_user", "重点用能单位", "Key energy-using unit", "是/否"),
-    Column("address", "地址", "Address", "选填"),
-    Column("contact", "联系人", "Contact", "选填"),
-)
-REGION_NAME_HEADER = "行政区划名称"  # written by the export, ignored by the import
 REQUIRED_FOR_NEW = ("name", "region_code", "industry_code")
 _BY_FIELD = {column.field: column for column in COLUMNS}
 _CHUNK = 500
@@ -118,34 +95,6 @@ def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
             raise InvalidInput(f"'{pair}' is not SOURCE=TARGET", field="map")
         mapping[source.strip()] = target.strip()
     return mapping
-
-
-# ---- reading ------------------------------------------------------------------------------------
-def read_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    """(spreadsheet row number, cell values) of the first sheet of an .xlsx, or of a .csv file."""
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        import openpyxl  # exact row numbers, blank rows included (calamine trims them)
-
-        try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise InvalidInput(f"{path.name} is not a readable .xlsx workbook ({exc})", field="file") from None
-        try:
-            for number, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
-                yield number, list(values)
-        finally:
-            workbook.close()
-    elif suffix in (".csv", ".txt"):
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("gb18030", errors="replace")
-        for number, values in enumerate(csv.reader(io.StringIO(text)), start=1):
-            yield number, list(values)
-    else:
-        raise InvalidInput(f"{path.name}: use an .xlsx or .csv file", field="file")
 
 
 def _blank(value: object) -> bool:
@@ -366,62 +315,3 @@ def _plan_row(
     changed = {k: v for k, v in row.values.items() if k != "credit_code" and getattr(enterprise, k) != v}
     if changed:
         updates.append((enterprise, changed))
-
-
-# ---- template and export ------------------------------------------------------------------------
-def write_import_template(dest: Path | BinaryIO) -> None:
-    """The import workbook: sheet 企业名录 with the default headers, sheet 说明 explaining each column."""
-    workbook = xlsxwriter.Workbook(dest)
-    bold = workbook.add_format({"bold": True, "bg_color": "#E8F0E0", "border": 1})
-    text = workbook.add_format({"num_format": "@"})
-    sheet = workbook.add_worksheet("企业名录")
-    for index, column in enumerate(COLUMNS):
-        sheet.write(0, index, column.zh, bold)
-        width = 22 if column.field in ("credit_code", "name", "address") else 14
-        sheet.set_column(index, index, width, text)
-        if column.field in ("above_scale", "key_energy_user"):
-            sheet.data_validation(1, index, 10000, index, {"validate": "list", "source": ["是", "否"]})
-    sheet.freeze_panes(1, 0)
-    notes = workbook.add_worksheet("说明")
-    for index, header in enumerate(("列名", "字段", "English", "说明")):
-        notes.write(0, index, header, bold)
-    for index, column in enumerate(COLUMNS, start=1):
-        notes.write_row(index, 0, [column.zh, column.field, column.en, column.note_zh])
-    notes.set_column(0, 0, 18)
-    notes.set_column(1, 2, 26)
-    notes.set_column(3, 3, 52)
-    notes.write(
-        len(COLUMNS) + 2,
-        0,
-        "按统一社会信用代码匹配：已有企业只更新有变化的字段，空白单元格不修改；有任何错误则全部不导入。",
-    )
-    workbook.close()
-
-
-def export_enterprises_xlsx(session: Session, actor: Principal, query: EnterpriseQuery | None = None) -> bytes:
-    """The enterprises the actor may read (filtered) as an .xlsx with Chinese headers; re-importable."""
-    items, _ = list_enterprises(session, actor, query, limit=None)
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    bold = workbook.add_format({"bold": True, "bg_color": "#E8F0E0", "border": 1})
-    sheet = workbook.add_worksheet("企业名录")
-    headers = [c.zh for c in COLUMNS[:3]] + [REGION_NAME_HEADER] + [c.zh for c in COLUMNS[3:]]
-    fields = [c.field for c in COLUMNS[:3]] + ["region_name"] + [c.field for c in COLUMNS[3:]]
-    sheet.write_row(0, 0, headers, bold)
-    for number, item in enumerate(items, start=1):
-        for index, name in enumerate(fields):
-            value = item[name]
-            if isinstance(value, bool):
-                value = "是" if value else "否"
-            if value is None:
-                continue
-            if isinstance(value, str):
-                sheet.write_string(number, index, value)
-            else:
-                sheet.write_number(number, index, value)
-    for index, name in enumerate(fields):
-        sheet.set_column(index, index, 22 if name in ("credit_code", "name", "address") else 14)
-    sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, max(len(items), 1), len(fields) - 1)
-    workbook.close()
-    return buffer.getvalue()

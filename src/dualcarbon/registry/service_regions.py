@@ -17,7 +17,6 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +27,7 @@ from dualcarbon.core.errors import InvalidInput
 from dualcarbon.core.vocab import RegionLevel
 from dualcarbon.domain.identifiers import region_level, validate_region_code
 from dualcarbon.registry.models import Region
+from dualcarbon.registry.schemas import RegionNode
 from dualcarbon.store.audit import append_audit
 
 SHIPPED_REGIONS = Path(reference_package.__file__).resolve().parent / "data" / "regions.csv"
@@ -181,8 +181,8 @@ def _parent_for(code: str, parent_code: str | None, known: dict[str, Region]) ->
 
 
 # ---- reading ------------------------------------------------------------------------------------
-def region_tree(session: Session, root_code: str | None = None, *, depth: int | None = None) -> list[dict[str, Any]]:
-    """Nested ``{"code", "name", "level", "children": [...]}`` for pickers.
+def region_tree(session: Session, root_code: str | None = None, *, depth: int | None = None) -> list[RegionNode]:
+    """The regions as nested :class:`RegionNode` (code, name, level, children) for pickers.
 
     The whole tree, or the subtree of ``root_code`` (a list with that one node); ``depth`` 0 keeps only
     the top nodes, 1 adds their children, and so on. Region names are public facts: no scope applies.
@@ -195,16 +195,16 @@ def region_tree(session: Session, root_code: str | None = None, *, depth: int | 
             return []
         query = query.where((Region.path == root.path) | Region.path.like(root.path + "/%"))
         top_depth = root.path.count("/")
-    nodes: dict[str, dict[str, Any]] = {}
-    roots: list[dict[str, Any]] = []
+    nodes: dict[str, RegionNode] = {}
+    roots: list[RegionNode] = []
     for row in session.execute(query):
         level_below_top = row.path.count("/") - top_depth
         if depth is not None and level_below_top > depth:
             continue
-        node: dict[str, Any] = {"code": row.code, "name": row.name, "level": row.level, "children": []}
+        node = RegionNode(code=row.code, name=row.name, level=row.level)
         nodes[row.code] = node
         parent = nodes.get(row.parent_code) if row.parent_code else None
-        (parent["children"] if parent is not None and level_below_top > 0 else roots).append(node)
+        (parent.children if parent is not None and level_below_top > 0 else roots).append(node)
     return roots
 
 

@@ -154,7 +154,7 @@ def new_report_page(ctx: WebContext, credit_code: str) -> None:
 
 @web_page("/reports/{report_id}/edit", title_key="report.edit", roles=("enterprise", "agency", "regulator"))
 def edit_report_page(ctx: WebContext, report_id: int) -> None:
-    report = ctx.call(get_report, report_id)
+    report = ctx.call(get_report, report_id, reference=ctx.reference())
     if report["state"] not in EDITABLE:
         ui.label(ctx.t("report.not_editable")).classes("text-warning")
         ui.link(ctx.t("report.back"), f"/reports/{report_id}")
@@ -202,7 +202,7 @@ def workflow_actions(ctx: WebContext, report: dict[str, Any]) -> None:
 def report_page(ctx: WebContext, report_id: int) -> None:
     from dualcarbon.reports.pages_review import review_actions
 
-    report = ctx.call(get_report, report_id)
+    report = ctx.call(get_report, report_id, reference=ctx.reference())
     report_header(ctx, report)
     workflow_actions(ctx, report)
 

@@ -132,7 +132,7 @@ def create_report(
         body.content,
         reference=reference_of(request),
     )
-    return reports.get_report(session, caller, report.id)
+    return reports.get_report(session, caller, report.id, reference=reference_of(request))
 
 
 @router.get(
@@ -204,7 +204,7 @@ def import_report(
         "created": result.created,
         "new_version": result.new_version,
         "ignored_rows": result.ignored_rows,
-        "report": reports.get_report(session, caller, result.report.id),
+        "report": reports.get_report(session, caller, result.report.id, reference=reference_of(request)),
     }
 
 
@@ -299,8 +299,8 @@ def _deadline_json(row: Any) -> dict[str, Any]:
 
 # ---- one report --------------------------------------------------------------------------------------------
 @router.get("/reports/{report_id}", summary="A report: reported and computed figures, deviations, versions, reviews")
-def get_report(report_id: int, caller: Caller, session: DbSession) -> dict[str, Any]:
-    return reports.get_report(session, caller, report_id)
+def get_report(request: Request, report_id: int, caller: Caller, session: DbSession) -> dict[str, Any]:
+    return reports.get_report(session, caller, report_id, reference=reference_of(request))
 
 
 @router.put("/reports/{report_id}", summary="Save a draft/returned report (a new version only if content changed)")
@@ -308,7 +308,7 @@ def update_report(
     report_id: int, body: ReportUpdateIn, request: Request, caller: Caller, session: DbSession
 ) -> dict[str, Any]:
     _, added = reports.update_draft(session, caller, report_id, body.content, reference=reference_of(request))
-    return {**reports.get_report(session, caller, report_id), "new_version": added}
+    return {**reports.get_report(session, caller, report_id, reference=reference_of(request)), "new_version": added}
 
 
 @router.get(
@@ -331,30 +331,40 @@ def diff_versions(report_id: int, a: int, b: int, caller: Caller, session: DbSes
 
 
 @router.post("/reports/{report_id}/submit", summary="draft | returned → submitted")
-def submit_report(report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None) -> dict[str, Any]:
+def submit_report(
+    request: Request, report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None
+) -> dict[str, Any]:
     reports.submit(session, caller, report_id, body.comment if body else None)
-    return reports.get_report(session, caller, report_id)
+    return reports.get_report(session, caller, report_id, reference=reference_of(request))
 
 
 @router.post("/reports/{report_id}/approve", summary="submitted → approved (regulator or reviewer in scope)")
-def approve_report(report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None) -> dict[str, Any]:
+def approve_report(
+    request: Request, report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None
+) -> dict[str, Any]:
     reports.approve(session, caller, report_id, body.comment if body else None)
-    return reports.get_report(session, caller, report_id)
+    return reports.get_report(session, caller, report_id, reference=reference_of(request))
 
 
 @router.post("/reports/{report_id}/return", summary="submitted → returned; requires a comment")
-def return_report(report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None) -> dict[str, Any]:
+def return_report(
+    request: Request, report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None
+) -> dict[str, Any]:
     reports.return_report(session, caller, report_id, body.comment if body else None)
-    return reports.get_report(session, caller, report_id)
+    return reports.get_report(session, caller, report_id, reference=reference_of(request))
 
 
 @router.post("/reports/{report_id}/lock", summary="approved → locked (regulator in scope)")
-def lock_report(report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None) -> dict[str, Any]:
+def lock_report(
+    request: Request, report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None
+) -> dict[str, Any]:
     reports.lock(session, caller, report_id, body.comment if body else None)
-    return reports.get_report(session, caller, report_id)
+    return reports.get_report(session, caller, report_id, reference=reference_of(request))
 
 
 @router.post("/reports/{report_id}/reopen", summary="approved | locked → returned for correction; requires a comment")
-def reopen_report(report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None) -> dict[str, Any]:
+def reopen_report(
+    request: Request, report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None
+) -> dict[str, Any]:
     reports.reopen(session, caller, report_id, body.comment if body else None)
-    return reports.get_report(session, caller, report_id)
+    return reports.get_report(session, caller, report_id, reference=reference_of(request))

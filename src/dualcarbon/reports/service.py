@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from dualcarbon.accounts.models import User
 from dualcarbon.core.access import Principal, require_role
 from dualcarbon.core.errors import InvalidInput, NotFound
-from dualcarbon.core.settings import report_settings
 from dualcarbon.core.vocab import REPORT_STATES
+from dualcarbon.reference.tables import ReferenceSet, load_reference
 from dualcarbon.registry.models import Enterprise, subtree_codes
 from dualcarbon.registry.service_access import enterprise_filter, require_enterprise
 from dualcarbon.reports.models import PeriodReport, PeriodReportVersion, ReportReview
@@ -170,15 +170,16 @@ def _usernames(session: Session, ids: set[int]) -> dict[int, str]:
     return {user_id: username for user_id, username in rows}
 
 
-def get_report(session: Session, actor: Principal, report_id: int) -> Json:
+def get_report(session: Session, actor: Principal, report_id: int, *, reference: ReferenceSet | None = None) -> Json:
     """The report as a reviewer sees it: reported content, computed figures beside it, deviations
-    (at the current tolerance), year-on-year change, versions and review history."""
+    (at the tolerance of the reference data now, table platform_rules), year-on-year change, versions and
+    review history."""
     report = load_report(session, actor, report_id)
     version = report.current_version
     assert version is not None, "a report always has a version"
     content = _version_content(version)
     computed = version.computed
-    tolerance = report_settings().deviation_tolerance_pct
+    tolerance = (reference or load_reference()).report_deviation_tolerance_pct()
     found = deviations(content, computed["energy"], computed["outputs"], tolerance)
     previous, previous_ref = _previous_year(session, report)
     enterprise = report.enterprise

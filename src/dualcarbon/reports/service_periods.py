@@ -19,22 +19,24 @@ from sqlalchemy.orm import Session
 from dualcarbon.core.access import Principal, require_role
 from dualcarbon.core.errors import InvalidInput, NotFound
 from dualcarbon.core.vocab import PERIOD_KINDS
+from dualcarbon.reference.tables import ReferenceSet, load_reference
 from dualcarbon.registry.models import Enterprise, Region, subtree_codes
 from dualcarbon.registry.service_access import enterprise_filter, region_in_scope, require_region
 from dualcarbon.reports.models import PeriodReport, ReportingPeriod
 from dualcarbon.store.audit import append_audit
 
 FILED_STATES = ("submitted", "approved", "locked")
-MIN_YEAR, MAX_YEAR = 1990, 2100
 PeriodKey = tuple[str, int, int]
 
 
-def check_period(period_kind: str, year: int, period: int) -> None:
-    """``InvalidInput`` unless the period exists: year → 0, quarter → 1-4, month → 1-12."""
+def check_period(period_kind: str, year: int, period: int, *, reference: ReferenceSet | None = None) -> None:
+    """``InvalidInput`` unless the period exists: year → 0, quarter → 1-4, month → 1-12, and the year lies in
+    the report year range of the reference data (platform_rules)."""
     if period_kind not in PERIOD_KINDS:
         raise InvalidInput(f"must be one of {', '.join(PERIOD_KINDS)}, got '{period_kind}'", field="period_kind")
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        raise InvalidInput(f"must be between {MIN_YEAR} and {MAX_YEAR}, got {year}", field="year")
+    first, last = (reference or load_reference()).report_year_range()
+    if not first <= year <= last:
+        raise InvalidInput(f"must be between {first} and {last}, got {year}", field="year")
     top = {"year": 0, "quarter": 4, "month": 12}[period_kind]
     low = 0 if period_kind == "year" else 1
     if not low <= period <= top:

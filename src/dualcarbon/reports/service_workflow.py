@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from dualcarbon.core.settings import report_settings
 from dualcarbon.core.vocab import ReportState, ReviewAction
 from dualcarbon.reference.tables import ReferenceSet, load_reference
 from dualcarbon.registry.models import Enterprise, Region
@@ -138,7 +137,7 @@ def _new_version(
         reference,
         year=report.year,
         province_name=province_name(session, report.enterprise),
-        tolerance_pct=report_settings().deviation_tolerance_pct,
+        tolerance_pct=reference.report_deviation_tolerance_pct(),
     )
     version = PeriodReportVersion(
         report=report,
@@ -178,8 +177,8 @@ def create_report(
 ) -> PeriodReport:
     """A new draft (version 1) of the enterprise's report for the period; ``Conflict`` if one exists."""
     enterprise = require_enterprise(session, actor, credit_code, write=True)
-    check_period(period_kind, year, period)
     reference = reference or load_reference()
+    check_period(period_kind, year, period, reference=reference)
     normalised = normalise_content(session, enterprise, parse_content(content), reference)
     existing = session.scalar(
         select(PeriodReport.id).where(

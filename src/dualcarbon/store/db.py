@@ -11,7 +11,6 @@ itself, so a transaction covers its SELECTs too. ``session_scope(engine)`` opens
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from typing import Any
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session
 
+# Names of the settings that locate the store (read through dualcarbon.core.settings).
 DATABASE_URL_ENV = "DUALCARBON_DATABASE_URL"
 DATA_DIR_ENV = "DUALCARBON_DATA_DIR"
 DEFAULT_DATA_DIR = Path("dualcarbon-data")
@@ -33,19 +33,23 @@ _SQLITE_BEGIN_OPTION = "dualcarbon_sqlite_begin"
 
 
 def resolve_data_dir(data_dir: Path | None = None) -> Path:
-    """The data directory: ``data_dir``, else env ``DUALCARBON_DATA_DIR``, else ``./dualcarbon-data``."""
+    """The data directory: ``data_dir``, else setting ``DUALCARBON_DATA_DIR`` (default ``./dualcarbon-data``)."""
     if data_dir is not None:
         return Path(data_dir)
-    from_env = os.environ.get(DATA_DIR_ENV)
-    return Path(from_env) if from_env else DEFAULT_DATA_DIR
+    from dualcarbon.core.settings import get_settings  # pydantic-settings only when needed (CLI start-up)
+
+    return get_settings().data_dir
 
 
 def resolve_database_url(data_dir: Path | None = None) -> str:
-    """The database URL: env ``DUALCARBON_DATABASE_URL`` wins, else the SQLite file in the data directory."""
-    from_env = os.environ.get(DATABASE_URL_ENV)
-    if from_env:
-        return from_env
-    database = resolve_data_dir(data_dir).absolute() / SQLITE_FILENAME
+    """The database URL: setting ``DUALCARBON_DATABASE_URL`` wins, else the SQLite file in the data directory."""
+    from dualcarbon.core.settings import get_settings
+
+    settings = get_settings()
+    if settings.database_url:
+        return settings.database_url
+    directory = Path(data_dir) if data_dir is not None else settings.data_dir
+    database = directory.absolute() / SQLITE_FILENAME
     return URL.create("sqlite+pysqlite", database=str(database)).render_as_string()
 
 

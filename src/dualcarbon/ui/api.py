@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query, Request, Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from dualcarbon.core.access import PUBLIC, Authenticated, Principal
@@ -94,7 +95,9 @@ MaybeCaller = Annotated[Principal, Depends(optional_principal)]
 
 
 @dataclass(frozen=True)
-class Page:
+class PageRequest:
+    """The page a list request asks for: ``limit`` rows after skipping ``offset``."""
+
     limit: int
     offset: int
 
@@ -102,15 +105,30 @@ class Page:
 def page_params(
     limit: Annotated[int, Query(ge=1, le=1000, description="page size")] = 50,
     offset: Annotated[int, Query(ge=0, description="rows to skip")] = 0,
-) -> Page:
-    return Page(limit, offset)
+) -> PageRequest:
+    return PageRequest(limit, offset)
 
 
-Paging = Annotated[Page, Depends(page_params)]
+Paging = Annotated[PageRequest, Depends(page_params)]
+
+T = TypeVar("T")
 
 
-def page_response(items: list[dict[str, object]], total: int, page: Page) -> dict[str, object]:
-    """The list envelope every list endpoint returns."""
+class Page(BaseModel, Generic[T]):
+    """The list envelope every list endpoint returns: one page of ``items`` and the ``total`` that match."""
+
+    items: list[T]
+    total: int = Field(description="rows matching the filters, over all pages")
+    limit: int = Field(description="page size asked for")
+    offset: int = Field(description="rows skipped")
+
+    @classmethod
+    def of(cls, items: Sequence[T], total: int, page: PageRequest) -> Page[T]:
+        return cls(items=list(items), total=total, limit=page.limit, offset=page.offset)
+
+
+def page_response(items: list[dict[str, object]], total: int, page: PageRequest) -> dict[str, object]:
+    """The list envelope as a plain dict, for routes whose items are not typed yet."""
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
 
 

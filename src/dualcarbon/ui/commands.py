@@ -32,7 +32,19 @@ DataDirOption = typer.Option(
 
 
 def data_dir_or_default(data_dir: Path | None) -> Path:
-    return data_dir or Path(os.environ.get("DUALCARBON_DATA_DIR", "dualcarbon-data"))
+    """``--data-dir`` when given, else the ``DUALCARBON_DATA_DIR`` setting (default ``./dualcarbon-data``)."""
+    if data_dir:
+        return data_dir
+    from dualcarbon.core.settings import get_settings  # pydantic-settings only once a command runs
+
+    return get_settings().data_dir
+
+
+def debug_enabled() -> bool:
+    """The ``DUALCARBON_DEBUG`` setting: let internal errors raise with their traceback."""
+    from dualcarbon.core.settings import get_settings
+
+    return get_settings().debug
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
@@ -55,7 +67,11 @@ def friendly_errors(func: F) -> F:
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:
-            if os.environ.get("DUALCARBON_DEBUG"):
+            try:
+                debug = debug_enabled()
+            except DualcarbonError as bad_setting:  # e.g. DUALCARBON_DEBUG=maybe
+                raise fail(str(bad_setting)) from None
+            if debug:
                 raise
             raise fail(
                 f"internal error ({type(exc).__name__}: {exc}); set DUALCARBON_DEBUG=1 for details", code=1

@@ -16,6 +16,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import polars as pl
 
@@ -78,8 +79,8 @@ def render_rows(frame: pl.DataFrame, styles: list[int | None], first_row: int = 
     return buffer.getvalue()
 
 
-def splice(source: Path, target: Path, sheets: list[BulkSheet]) -> None:
-    """Copy workbook ``source`` to ``target`` with the bulk rows streamed into their sheets."""
+def splice(source: Path | IO[bytes], target: Path | IO[bytes], sheets: list[BulkSheet]) -> None:
+    """Copy workbook ``source`` to ``target`` (paths or binary files) with the bulk rows streamed into their sheets."""
     by_part = {f"xl/worksheets/sheet{sheet.sheet_index + 1}.xml": sheet for sheet in sheets}
     with (
         zipfile.ZipFile(source) as zin,

@@ -12,6 +12,8 @@ from typing import Any
 
 import xlsxwriter
 
+from dualcarbon.workbooks.style import HouseStyle
+
 OBLIGATION_COLUMNS = (
     ("key_energy_using_unit", "重点用能单位"),
     ("energy_audit", "能源审计"),
@@ -24,10 +26,8 @@ OBLIGATION_COLUMNS = (
 def write_obligations_workbook(listing: dict[str, Any]) -> bytes:
     """The obligations list as xlsx bytes."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
-    title = book.add_format({"bold": True, "font_size": 14})
-    number = book.add_format({"num_format": "#,##0.00"})
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    style = HouseStyle(book)
     pack = listing["pack"]
     heading = (
         f"{listing['region_code']} {listing['year']}年 节能义务清单"
@@ -35,7 +35,7 @@ def write_obligations_workbook(listing: dict[str, Any]) -> bytes:
     )
 
     sheet = book.add_worksheet("义务清单")
-    sheet.write(0, 0, heading, title)
+    sheet.write(0, 0, heading, style.title)
     headers = [
         "序号",
         "统一社会信用代码",
@@ -47,10 +47,9 @@ def write_obligations_workbook(listing: dict[str, Any]) -> bytes:
         "依据规则",
         "备注",
     ]
-    sheet.write_row(2, 0, headers, header)
+    rows: list[list[Any]] = []
     rules: list[list[Any]] = []
     for index, item in enumerate(listing["items"], start=1):
-        row = 2 + index
         marks = {}
         for finding in item["obligations"]:
             marks[finding["obligation"]] = "适用" if finding["status"] == "applies" else "待定"
@@ -67,34 +66,38 @@ def write_obligations_workbook(listing: dict[str, Any]) -> bytes:
                     finding["source"]["text"],
                 ]
             )
-        sheet.write_row(
-            row, 0, [index, item["credit_code"], item["name"], item["region_code"], item.get("region_name") or ""]
+        rows.append(
+            [
+                index,
+                item["credit_code"],
+                item["name"],
+                item["region_code"],
+                item.get("region_name") or "",
+                item["annual_energy_tce"],
+                *[marks.get(kind, "") for kind, _ in OBLIGATION_COLUMNS],
+                ", ".join(f["rule_id"] for f in item["obligations"]),
+                item.get("note") or "",
+            ]
         )
-        if item["annual_energy_tce"] is None:
-            sheet.write_blank(row, 5, None)
-        else:
-            sheet.write_number(row, 5, item["annual_energy_tce"], number)
-        for offset, (kind, _) in enumerate(OBLIGATION_COLUMNS):
-            sheet.write(row, 6 + offset, marks.get(kind, ""))
-        column = 6 + len(OBLIGATION_COLUMNS)
-        sheet.write(row, column, ", ".join(f["rule_id"] for f in item["obligations"]))
-        sheet.write(row, column + 1, item.get("note") or "")
-    sheet.freeze_panes(3, 3)
-    sheet.autofilter(2, 0, 2 + len(listing["items"]), len(headers) - 1)
-    for column, width in enumerate([6, 22, 30, 12, 12, 14, 12, 10, 10, 12, 14, 40, 30]):
-        sheet.set_column(column, column, width)
+    style.write_table(
+        sheet,
+        headers,
+        rows,
+        top=2,
+        kinds={"序号": "int", "年综合能耗(tce)": "amount"},
+        widths=[6, 22, 30, 12, 12, 14, 12, 10, 10, 12, 14, 40, 30],
+        freeze_columns=3,
+    )
 
     basis = book.add_worksheet("规则依据")
-    basis.write_row(
-        0, 0, ["统一社会信用代码", "企业名称", "义务", "状态", "规则", "条件", "文件", "条款", "原文"], header
+    style.write_table(
+        basis,
+        ["统一社会信用代码", "企业名称", "义务", "状态", "规则", "条件", "文件", "条款", "原文"],
+        rules,
+        widths=[22, 30, 14, 12, 36, 40, 24, 30, 80],
     )
-    for offset, values in enumerate(rules, start=1):
-        basis.write_row(offset, 0, values)
-    for column, width in enumerate([22, 30, 14, 12, 36, 40, 24, 30, 80]):
-        basis.set_column(column, column, width)
 
     notes = book.add_worksheet("说明")
-    bold = book.add_format({"bold": True})
     for line, (label, value) in enumerate(
         [
             ("地区", listing["region_code"]),
@@ -109,7 +112,9 @@ def write_obligations_workbook(listing: dict[str, Any]) -> bytes:
             ),
         ]
     ):
-        notes.write(line, 0, label, bold)
-        notes.write(line, 1, value)
+        notes.write(line, 0, label, style.label)
+        style.write_value(notes, line, 1, value)
+    style.set_widths(notes, [14, 100])
+    style.print_setup(notes)
     book.close()
     return buffer.getvalue()

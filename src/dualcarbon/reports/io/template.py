@@ -7,7 +7,7 @@ writes a stored report in the same layout (downloads, tests), which :mod:`.reade
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from dualcarbon.reports.io.layout import (
     Column,
 )
 from dualcarbon.reports.service_content import ReportContent
+from dualcarbon.workbooks.style import HouseStyle
 
 CARRIER_LIST_SHEET = "能源品种"
 TEMPLATE_ENERGY_ROWS = 60  # rows with the carrier drop-down
@@ -50,29 +51,17 @@ class AnnualReport:
     content: ReportContent
 
 
-class _Formats:
-    def __init__(self, book: Workbook) -> None:
-        self.title = book.add_format({"bold": True, "font_size": 14})
-        self.header = book.add_format(
-            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
-        )
-        self.required = book.add_format(
-            {"bold": True, "bg_color": "#FCE4D6", "border": 1, "text_wrap": True, "valign": "vcenter"}
-        )
-        self.text = book.add_format({"num_format": "@"})
-        self.help = book.add_format({"text_wrap": True, "valign": "top"})
-        self.reference = book.add_format({"font_color": "#808080"})
-
-
-def _headers(sheet: Worksheet, columns: Iterable[Column], fmt: _Formats) -> None:
+def _headers(sheet: Worksheet, columns: Sequence[Column], style: HouseStyle) -> None:
+    widths = [column.width for column in columns]
+    headers = [column.header for column in columns]
+    style.write_header(sheet, HEADER_ROW - 1, headers, required=[c.required for c in columns], widths=widths)
     for index, column in enumerate(columns):
-        sheet.write(HEADER_ROW - 1, index, column.header, fmt.required if column.required else fmt.header)
         sheet.write_comment(HEADER_ROW - 1, index, column.help_zh)
-        sheet.set_column(index, index, column.width)
-    sheet.freeze_panes(HEADER_ROW, 0)
+    style.set_widths(sheet, widths)
+    style.finish_sheet(sheet, 0, len(columns), top=HEADER_ROW - 1, autofilter=False)
 
 
-def _instructions(book: Workbook, fmt: _Formats) -> None:
+def _instructions(book: Workbook, style: HouseStyle) -> None:
     sheet = book.add_worksheet(INSTRUCTIONS_SHEET)
     sheet.set_column(0, 0, 110)
     lines = [
@@ -88,7 +77,8 @@ def _instructions(book: Workbook, fmt: _Formats) -> None:
         "7. 红色表头为必填列。导入时逐格校验，任何一格有误则整份报告不导入，并列出表名、行号、列名和原因。",
     ]
     for row, line in enumerate(lines):
-        sheet.write(row, 0, line, fmt.title if row == 0 else fmt.help)
+        sheet.write(row, 0, line, style.title if row == 0 else style.wrap)
+    style.print_setup(sheet)
 
 
 def _listed_carriers(reference: ReferenceSet) -> list[Carrier]:
@@ -107,13 +97,12 @@ def _carrier_list(book: Workbook, reference: ReferenceSet) -> None:
     sheet.hide()
 
 
-def _basic(book: Workbook, fmt: _Formats, report: AnnualReport | None) -> None:
+def _basic(book: Workbook, style: HouseStyle, report: AnnualReport | None) -> None:
     sheet = book.add_worksheet(BASIC_SHEET)
-    sheet.write(0, 0, TITLES[BASIC_SHEET], fmt.title)
-    for index, header in enumerate(BASIC_HEADERS):
-        sheet.write(HEADER_ROW - 1, index, header, fmt.header)
-    for index, width in enumerate((24, 10, 24, 50)):
-        sheet.set_column(index, index, width)
+    sheet.write(0, 0, TITLES[BASIC_SHEET], style.title)
+    style.write_header(sheet, HEADER_ROW - 1, BASIC_HEADERS)
+    style.set_widths(sheet, (24, 10, 24, 50))
+    style.finish_sheet(sheet, len(BASIC_ITEMS), len(BASIC_HEADERS), top=HEADER_ROW - 1, autofilter=False)
     values: dict[str, Any] = {}
     if report is not None:
         values = {"credit_code": report.credit_code, "name": report.name, "year": report.year}
@@ -121,14 +110,14 @@ def _basic(book: Workbook, fmt: _Formats, report: AnnualReport | None) -> None:
             values.update(report.content.economics.model_dump())
     for offset, item in enumerate(BASIC_ITEMS):
         row = HEADER_ROW + offset
-        sheet.write(row, 0, item.label, fmt.required if item.required else None)
+        sheet.write(row, 0, item.label, style.required if item.required else None)
         sheet.write(row, 1, item.unit)
         value = values.get(item.key)
         if item.kind == "text":
-            sheet.write_string(row, 2, "" if value is None else str(value), fmt.text)
+            sheet.write_string(row, 2, "" if value is None else str(value), style.kind("code"))
         elif value is not None:
             sheet.write_number(row, 2, value)
-        sheet.write(row, 3, item.help_zh, fmt.help)
+        sheet.write(row, 3, item.help_zh, style.wrap)
 
 
 def _coefficient_text(reference: ReferenceSet, carrier_id: str) -> tuple[float | None, str]:
@@ -170,11 +159,11 @@ def energy_rows(content: ReportContent) -> list[dict[str, Any]]:
 
 
 def _energy(
-    book: Workbook, fmt: _Formats, reference: ReferenceSet, report: AnnualReport | None, carrier_count: int
+    book: Workbook, style: HouseStyle, reference: ReferenceSet, report: AnnualReport | None, carrier_count: int
 ) -> None:
     sheet = book.add_worksheet(ENERGY_SHEET)
-    sheet.write(0, 0, TITLES[ENERGY_SHEET], fmt.title)
-    _headers(sheet, ENERGY_COLUMNS, fmt)
+    sheet.write(0, 0, TITLES[ENERGY_SHEET], style.title)
+    _headers(sheet, ENERGY_COLUMNS, style)
     col = {c.key: i for i, c in enumerate(ENERGY_COLUMNS)}
     if report is None:
         rows = [{"carrier": cid, "unit": unit} for cid, unit in TEMPLATE_CARRIERS]
@@ -187,7 +176,7 @@ def _energy(
         sheet.write_string(row, col["unit"], item["unit"])
         value, unit = _coefficient_text(reference, carrier.id)
         if value is not None:
-            sheet.write_number(row, col["reference_coefficient"], value, fmt.reference)
+            sheet.write_number(row, col["reference_coefficient"], value, style.muted)
         if unit:
             sheet.write_string(row, col["coefficient_unit"], unit)
         for key in ("consumption", "feedstock", "conversion", "sold", "reported_tce"):
@@ -224,10 +213,10 @@ def _energy(
         )
 
 
-def _products(book: Workbook, fmt: _Formats, report: AnnualReport | None) -> None:
+def _products(book: Workbook, style: HouseStyle, report: AnnualReport | None) -> None:
     sheet = book.add_worksheet(PRODUCTS_SHEET)
-    sheet.write(0, 0, TITLES[PRODUCTS_SHEET], fmt.title)
-    _headers(sheet, PRODUCT_COLUMNS, fmt)
+    sheet.write(0, 0, TITLES[PRODUCTS_SHEET], style.title)
+    _headers(sheet, PRODUCT_COLUMNS, style)
     if report is None:
         return
     for offset, line in enumerate(report.content.outputs):
@@ -246,12 +235,12 @@ def _write(path: Path, reference: ReferenceSet | None, report: AnnualReport | No
     reference = reference or load_reference()
     book = xlsxwriter.Workbook(str(path))
     try:
-        fmt = _Formats(book)
-        _instructions(book, fmt)
-        _basic(book, fmt, report)
+        style = HouseStyle(book)
+        _instructions(book, style)
+        _basic(book, style, report)
         count = len(_listed_carriers(reference))
-        _energy(book, fmt, reference, report, count)
-        _products(book, fmt, report)
+        _energy(book, style, reference, report, count)
+        _products(book, style, report)
         _carrier_list(book, reference)
         book.worksheets()[1].activate()
     finally:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,6 +18,7 @@ import xlsxwriter
 from nicegui import events, ui
 
 from dualcarbon.ui.web.session import WebContext
+from dualcarbon.workbooks.style import HouseStyle
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -110,34 +110,13 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
 def xlsx_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, sheet: str = "Sheet1") -> bytes:
-    """An .xlsx workbook with one sheet: a bold header row and ``rows`` (numbers stay numbers)."""
+    """An .xlsx workbook with one sheet in the house style: the header row and ``rows`` (numbers stay numbers)."""
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
+    options = {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+    workbook = xlsxwriter.Workbook(buffer, options)
     worksheet = workbook.add_worksheet(re.sub(r"[\[\]:*?/\\]", "_", sheet)[:31] or "Sheet1")
-    bold = workbook.add_format({"bold": True, "bg_color": "#E8F1EE", "border": 1})
-    widths = [_display_width(str(h)) for h in headers]
-    for col, header in enumerate(headers):
-        worksheet.write(0, col, header, bold)
-    for row_index, row in enumerate(rows, start=1):
-        for col, value in enumerate(row):
-            if value is None or value == "":
-                continue
-            if isinstance(value, bool):
-                worksheet.write_boolean(row_index, col, value)
-            elif isinstance(value, int | float):
-                worksheet.write_number(row_index, col, value)
-            else:
-                worksheet.write_string(row_index, col, str(value))
-            if col < len(widths):
-                widths[col] = max(widths[col], _display_width(str(value)))
-    for col, width in enumerate(widths):
-        worksheet.set_column(col, col, min(max(width + 2, 8), 60))
-    worksheet.freeze_panes(1, 0)
+    HouseStyle(workbook).write_table(worksheet, headers, rows)
     workbook.close()
     return buffer.getvalue()
 

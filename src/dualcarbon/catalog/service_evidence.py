@@ -1,0 +1,346 @@
+"""From report output lines to catalog entries: the figure of a line, its classification and its evidence.
+
+Owns how one output line becomes one entry. The line's unit consumption (reported, else the figure the
+report computed) is classified with :func:`dualcarbon.domain.efficiency.classify_row` against its benchmark
+row — never guessed: a line the reference tables cannot classify becomes an entry of tier ``undetermined``
+(无法判定) carrying the error message. Every entry keeps its :class:`~dualcarbon.catalog.schemas.Evidence`:
+the report version, the input figure, the row and reference values used, the gaps in % and the warnings.
+The same classification recomputes entries for the verification of a snapshot and for corrected re-issues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dualcarbon.catalog.schemas import SkippedLine
+from dualcarbon.catalog.schemas_evidence import (
+    Evidence,
+    EvidenceInput,
+    EvidenceOutput,
+    EvidenceReference,
+    EvidenceReport,
+    EvidenceRow,
+    InputSource,
+)
+from dualcarbon.catalog.service_inputs import chunks, load_versions
+from dualcarbon.core.errors import DualcarbonError, InvalidInput
+from dualcarbon.core.vocab import UNDETERMINED
+from dualcarbon.domain.efficiency import classify_row, energy_kind, indicator_unit_parts
+from dualcarbon.reference import BenchmarkRow, ReferenceSet
+from dualcarbon.reference.model import ConversionCoefficient, Provenance
+from dualcarbon.registry.models import ProductionUnit
+from dualcarbon.reports.models import OutputLine, PeriodReportVersion
+
+
+# ---- the figure of a line ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LineValue:
+    """The unit consumption of an output line and where it came from (``reported``, ``computed`` or none)."""
+
+    value: float | None
+    unit: str | None
+    source: InputSource | None
+
+
+def line_value(line: OutputLine, version: PeriodReportVersion, index: int) -> LineValue:
+    """The reported 单位产品综合能耗 of the line, else the figure the report computed for it, else none."""
+    if line.reported_unit_consumption is not None:
+        return LineValue(line.reported_unit_consumption, line.unit_consumption_unit, "reported")
+    computed = version.computed or {}
+    outputs = computed.get("outputs")
+    if isinstance(outputs, list) and index < len(outputs) and isinstance(outputs[index], dict):
+        item = outputs[index]
+        value = item.get("unit_consumption")
+        unit = item.get("unit_consumption_unit") or item.get("unit")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return LineValue(float(value), unit, "computed")
+    return LineValue(None, None, None)
+
+
+# ---- the reference side -----------------------------------------------------------------------------------
+def resolve_row(reference: ReferenceSet, row_id: str, edition: str) -> BenchmarkRow:
+    """The benchmark row ``row_id`` in ``edition``; a row of another edition maps to the one row of
+    ``edition`` with the same field, product and indicator (UnknownReferenceRow / InvalidInput otherwise)."""
+    row = reference.benchmark_row(row_id)
+    if row.edition == edition:
+        return row
+    same = [
+        candidate
+        for candidate in reference.benchmark_rows(edition)
+        if (candidate.field, candidate.product, candidate.indicator) == (row.field, row.product, row.indicator)
+    ]
+    if len(same) != 1:
+        raise InvalidInput(
+            f"benchmark row {row.row_id} is of the {row.edition} edition and has "
+            f"{'no' if not same else 'several'} counterpart(s) in the {edition} edition "
+            f"({row.field}/{row.product}/{row.indicator})",
+            field="benchmark_row_id",
+        )
+    return same[0]
+
+
+def _provenance(provenance: Provenance) -> dict[str, Any]:
+    return {
+        "source": provenance.source,
+        "confidence": provenance.confidence,
+        "verified": provenance.verified,
+        "table": provenance.table,
+        "version": provenance.version,
+    }
+
+
+def reference_evidence(row: BenchmarkRow, basis: str) -> EvidenceReference:
+    """The reference values of ``row`` the basis uses, with their provenance and verified flag."""
+    if basis == "policy":
+        return EvidenceReference(benchmark=row.benchmark, baseline=row.baseline, **_provenance(row.policy_provenance))
+    return EvidenceReference(
+        grade_1=row.grade_1,
+        grade_2=row.grade_2,
+        grade_3=row.grade_3,
+        standard=row.limit_standard,
+        **_provenance(row.grade_provenance),
+    )
+
+
+def row_evidence(row: BenchmarkRow) -> EvidenceRow:
+    return EvidenceRow(
+        id=row.row_id, edition=row.edition, field=row.field, product=row.product, indicator=row.indicator, unit=row.unit
+    )
+
+
+def _electricity(reference: ReferenceSet, row: BenchmarkRow) -> ConversionCoefficient | None:
+    try:
+        if energy_kind(indicator_unit_parts(row.unit)[0]) != "electricity":
+            return None
+        return reference.conversion_coefficient(reference.carrier("electricity"))
+    except DualcarbonError:
+        return None
+
+
+def extend(evidence: Evidence, **changes: Any) -> Evidence:
+    """``evidence`` with ``changes`` added (or replaced); the keys given stay exactly the stored keys."""
+    given = {key: getattr(evidence, key) for key in evidence.model_fields_set}
+    return Evidence(**(given | changes))
+
+
+# ---- one entry -----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EntryDraft:
+    """The column values of one catalog entry before it is stored."""
+
+    enterprise_id: int
+    production_unit_id: int | None
+    report_version_id: int | None
+    product: str
+    benchmark_row_id: str
+    value: float
+    unit: str
+    tier: str
+    gap_to_benchmark: float | None
+    gap_to_baseline: float | None
+    saving_to_benchmark_tce: float | None
+    evidence: Evidence
+
+    def columns(self, catalog_id: int) -> dict[str, Any]:
+        """The row to insert into ``catalog_entry`` (the evidence as its stored JSON)."""
+        return {
+            "catalog_id": catalog_id,
+            "enterprise_id": self.enterprise_id,
+            "production_unit_id": self.production_unit_id,
+            "report_version_id": self.report_version_id,
+            "product": self.product,
+            "benchmark_row_id": self.benchmark_row_id,
+            "value": self.value,
+            "unit": self.unit,
+            "tier": self.tier,
+            "gap_to_benchmark": self.gap_to_benchmark,
+            "gap_to_baseline": self.gap_to_baseline,
+            "saving_to_benchmark_tce": self.saving_to_benchmark_tce,
+            "evidence": self.evidence.model_dump(),
+        }
+
+
+def classify_entry(
+    *,
+    enterprise_id: int,
+    production_unit_id: int | None,
+    report_version_id: int | None,
+    product: str,
+    row_id: str,
+    value: float,
+    unit: str | None,
+    output: float | None,
+    output_unit: str | None,
+    edition: str,
+    basis: str,
+    reference: ReferenceSet,
+    evidence: Evidence,
+) -> EntryDraft:
+    """Classify one unit consumption against its benchmark row; a failure becomes an ``undetermined`` entry.
+
+    ``evidence`` holds what the caller knows (report, line, input …); the row, reference values, gaps and
+    warnings are added. The saving needs the output in the indicator's product unit; when it does not
+    convert the entry is still classified and the evidence says why the saving is missing.
+    """
+    warnings: list[str] = []
+    try:
+        row = resolve_row(reference, row_id, edition)
+        evidence = extend(evidence, row=row_evidence(row), reference=reference_evidence(row, basis))
+        if not unit:
+            raise InvalidInput("the unit of the unit consumption is not given", field="unit_consumption_unit")
+        electricity = _electricity(reference, row)
+        try:
+            result = classify_row(
+                value,
+                unit,
+                row,
+                basis,  # type: ignore[arg-type]
+                output=output,
+                output_unit=output_unit if output is not None else None,
+                electricity_kgce_per_kwh=electricity,
+            )
+        except DualcarbonError as exc:
+            if output is None:
+                raise
+            result = classify_row(value, unit, row, basis)  # type: ignore[arg-type]
+            warnings.append(f"saving not computed: {exc}")
+    except DualcarbonError as exc:
+        failed = extend(
+            evidence,
+            error=str(exc),
+            error_kind=type(exc).__name__,
+            tier_zh="无法判定",
+            uses_unverified=False,
+            unverified=[],
+            warnings=warnings,
+        )
+        return EntryDraft(
+            enterprise_id,
+            production_unit_id,
+            report_version_id,
+            product,
+            row_id,
+            value,
+            unit or "",
+            UNDETERMINED,
+            None,
+            None,
+            None,
+            failed,
+        )
+    evidence = extend(
+        evidence,
+        tier_zh=result.tier_zh,
+        gap_to_benchmark_pct=result.gap_to_benchmark_pct,
+        gap_to_baseline_pct=result.gap_to_baseline_pct,
+        saving_to_baseline_tce=result.saving_to_baseline_tce,
+        electricity_row_id=result.electricity_row_id,
+        warnings=[*result.warnings, *warnings],
+        unverified=list(result.unverified),
+        uses_unverified=bool(result.unverified),
+    )
+    return EntryDraft(
+        enterprise_id,
+        production_unit_id,
+        report_version_id,
+        product,
+        row.row_id,
+        result.value,
+        result.unit,
+        result.tier,
+        result.gap_to_benchmark,
+        result.gap_to_baseline,
+        result.saving_to_benchmark_tce,
+        evidence,
+    )
+
+
+# ---- all entries of the inputs -------------------------------------------------------------------------------
+def entries_from_version(
+    version: PeriodReportVersion,
+    unit_rows: dict[int, str | None],
+    *,
+    edition: str,
+    basis: str,
+    reference: ReferenceSet,
+    skipped: list[SkippedLine],
+) -> list[EntryDraft]:
+    """One entry per output line with a benchmark row (its own, or its production unit's)."""
+    report = version.report
+    drafts: list[EntryDraft] = []
+    for index, line in enumerate(version.output_lines):
+        row_id = line.benchmark_row_id or (
+            unit_rows.get(line.production_unit_id) if line.production_unit_id is not None else None
+        )
+        if not row_id:
+            continue
+        found = line_value(line, version, index)
+        if found.value is None or found.source is None:
+            skipped.append(
+                SkippedLine(
+                    report_id=report.id,
+                    version=version.version,
+                    output_line_id=line.id,
+                    product=line.product,
+                    reason="no unit consumption reported or computed for this line",
+                )
+            )
+            continue
+        evidence = Evidence(
+            report=EvidenceReport(
+                id=report.id,
+                year=report.year,
+                version_id=version.id,
+                version=version.version,
+                content_hash=version.content_hash,
+            ),
+            output_line_id=line.id,
+            output=EvidenceOutput(quantity=line.quantity, unit=line.unit),
+            input=EvidenceInput(value=found.value, unit=found.unit, source=found.source),
+        )
+        drafts.append(
+            classify_entry(
+                enterprise_id=report.enterprise_id,
+                production_unit_id=line.production_unit_id,
+                report_version_id=version.id,
+                product=line.product,
+                row_id=row_id,
+                value=found.value,
+                unit=found.unit,
+                output=line.quantity,
+                output_unit=line.unit,
+                edition=edition,
+                basis=basis,
+                reference=reference,
+                evidence=evidence,
+            )
+        )
+    return drafts
+
+
+def build_entries(
+    session: Session, version_ids: Sequence[int], *, edition: str, basis: str, reference: ReferenceSet
+) -> tuple[list[EntryDraft], list[SkippedLine]]:
+    """Entries of all input versions, and the lines skipped (no value) with the reason."""
+    versions = load_versions(session, version_ids)
+    unit_ids = sorted(
+        {line.production_unit_id for v in versions for line in v.output_lines if line.production_unit_id is not None}
+    )
+    unit_rows: dict[int, str | None] = {}
+    for chunk in chunks(unit_ids):
+        query = select(ProductionUnit.id, ProductionUnit.benchmark_row_id).where(ProductionUnit.id.in_(chunk))
+        unit_rows.update({unit_id: row_id for unit_id, row_id in session.execute(query)})
+    skipped: list[SkippedLine] = []
+    drafts = [
+        draft
+        for version in versions
+        for draft in entries_from_version(
+            version, unit_rows, edition=edition, basis=basis, reference=reference, skipped=skipped
+        )
+    ]
+    return drafts, skipped
