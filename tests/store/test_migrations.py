@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, inspect
 
+import dualcarbon.app.models  # noqa: F401  (every subject's tables on Base.metadata)
 from dualcarbon.store.base import Base
 from dualcarbon.store.db import init_store, make_engine
 from dualcarbon.store.migrate import current_revision, downgrade, head_revision, upgrade
