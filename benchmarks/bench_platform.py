@@ -63,6 +63,7 @@ from dualcarbon.store.db import init_store, session_scope
 HERE = Path(__file__).resolve().parent
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PAGE = 50
+SERVER_PIDS: list[int] = []  # the uvicorn processes started by ``server`` (newest last)
 
 
 class Clock:
@@ -187,7 +188,13 @@ def run_services(url: str, baseline_url: str, args: argparse.Namespace, clock: C
             catalog_id, counts = generated.catalog.id, generated.counts
     with clock.stage("catalog: publish (snapshot hash)", sum(counts.values())):
         with session_scope(engine) as session:
-            catalog_publish.publish_catalog(session, actors["city"], catalog_id, reference=reference)
+            catalog_publish.publish_catalog(  # confirms the 无法判定 entries it generated, as the demo does
+                session,
+                actors["city"],
+                catalog_id,
+                reference=reference,
+                confirm_undetermined=counts.get("undetermined"),
+            )
     floor = catalog_floor(engine, plan.city[0], year, catalog_id)
     clock.stages["baseline: catalog inputs SELECT + entries INSERT (rolled back)"] = {
         "wall": floor["select_seconds"] + floor["insert_seconds"],
@@ -237,6 +244,7 @@ def server(
         command += ["--admit", str(admit)]
     log = tempfile.NamedTemporaryFile(prefix="dc-bench-server-", suffix=".log", delete=False)
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    SERVER_PIDS.append(process.pid)  # bench_reads reads the server's CPU time from /proc
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180

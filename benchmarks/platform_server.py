@@ -9,6 +9,10 @@ mounted by ``dualcarbon.app.web.mount_web``) and, before mounting the UI, adds:
   a constant body of the same shape and size as one page (``limit`` rows) of ``/api/v1/enterprises`` and
   ``/api/v1/catalogs/{id}/entries``, read once at start-up. No authentication, no database: what the
   framework, JSON encoding and the server cost by themselves on this machine, in the same run.
+* ``PUT /bench/json-floor/{name}`` (a JSON body) then ``GET /bench/json-floor/{name}``: an ``async def`` route
+  answering a plain ``JSONResponse`` of that body (encoded per request; no thread hop) — the floor
+  ``bench_reads.py`` sets from one real response of each endpoint it measures; ``/bench/json-floor-sync/{name}``
+  is the same as a plain ``def`` route (FastAPI runs it in a worker thread).
 
 Benchmark variants (not settings of the product), to show where the limits are (docs/benchmarks.md,
 "Platform"):
@@ -25,9 +29,13 @@ Runs uvicorn on 127.0.0.1 only, without access log (the benchmark measures reque
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
 from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
 
 BENCH_ENV = "DUALCARBON_BENCH_SETTINGS"
 
@@ -43,7 +51,8 @@ def floor_bodies(database_url: str, limit: int, catalog_id: int | None) -> dict[
     try:
         with session_scope(engine, write=False) as session:
             enterprises, total = registry.list_enterprises(session, SYSTEM, limit=limit)
-            bodies = {"enterprises": {"items": enterprises, "total": total, "limit": limit, "offset": 0}}
+            rows = [item.model_dump(mode="json") for item in enterprises]
+            bodies = {"enterprises": {"items": rows, "total": total, "limit": limit, "offset": 0}}
             if catalog_id is not None:
                 entries, count = catalog.list_entries(session, SYSTEM, catalog_id, limit=limit)
                 items = [entry.model_dump(mode="json") for entry in entries]
@@ -79,6 +88,21 @@ def make_app() -> Any:
     @app.get("/bench/floor/entries", include_in_schema=False)
     def floor_entries() -> dict[str, Any]:
         return bodies.get("entries", bodies["enterprises"])
+
+    json_floors: dict[str, Any] = {}
+
+    @app.put("/bench/json-floor/{name}", include_in_schema=False)
+    async def set_json_floor(name: str, request: Request) -> dict[str, int]:
+        json_floors[name] = json.loads(await request.body())
+        return {"bytes": len(JSONResponse(json_floors[name]).body)}
+
+    @app.get("/bench/json-floor/{name}", include_in_schema=False)
+    async def json_floor(name: str) -> JSONResponse:
+        return JSONResponse(json_floors[name])
+
+    @app.get("/bench/json-floor-sync/{name}", include_in_schema=False)
+    def json_floor_sync(name: str) -> JSONResponse:  # the same, as a plain ``def`` route (one worker-thread hop)
+        return JSONResponse(json_floors[name])
 
     mounted = mount_web(app)
     return AdmissionLimit(mounted, int(admit)) if admit else mounted

@@ -29,12 +29,17 @@ ensure_services() {
 }
 
 ensure_browser() {
-  if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  # chromium + CJK fonts for the browser tests; LibreOffice Calc + poppler for the workbook print test
+  # (tests/workbooks/test_libreoffice.py converts every workbook to PDF and reads it back)
+  if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
+      || ! command -v soffice >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1; then
     if [ "$(id -u)" = "0" ]; then
       apt-get update -qq >/dev/null 2>&1 || true
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        chromium fonts-noto-cjk libreoffice-calc poppler-utils >/dev/null
     else
-      echo "warning: chromium / fonts-noto-cjk missing and not root; browser tests will fail" >&2
+      echo "warning: chromium / fonts-noto-cjk / libreoffice-calc / poppler-utils missing and not root;" \
+        "browser and workbook print tests will fail or skip" >&2
     fi
   fi
 }

@@ -105,6 +105,20 @@ class _PgDatabases:
         self.admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _audit_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One audit key and checkpoint file per test process, outside the repository.
+
+    Without them PostgreSQL stores would put theirs in ``./dualcarbon-data``, and copies of the seeded world
+    (a file copy on SQLite) would lack the key that their rows were chained with. A test may override both.
+    """
+    folder = tmp_path_factory.mktemp("audit")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DUALCARBON_AUDIT_KEY_FILE", str(folder / "audit.key"))
+        patch.setenv("DUALCARBON_AUDIT_CHECKPOINT_FILE", str(folder / "audit-checkpoints.jsonl"))
+        yield
+
+
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
     """A migrated, empty PostgreSQL database used as a CREATE DATABASE template (cloning beats migrating)."""

@@ -71,10 +71,10 @@ def test_w3_w4_scope1() -> None:
 
 def test_everything_together() -> None:
     # combustion: W3 1,894.98 + W7 1 万Nm³ 天然气 21.622 = 1,916.60
-    # process: 10 t CaCO3 × 0.4397 = 4.397
+    # process: 10 t CaCO3 × 0.440 (reference row EF-029) = 4.40
     # electricity: W5 5,000 MWh × 0.5568 (year 2021 from the top level) − exported 1,000 × 0.5568 = 2,227.2
     # heat: W8 steam 296.37 − exported hot water 92.11 = 204.26
-    # total = 1,916.60 + 4.397 + 2,227.2 + 204.26 = 4,352.46 tCO₂
+    # total = 1,916.60 + 4.40 + 2,227.2 + 204.26 = 4,352.46 tCO₂
     payload = {
         "year": 2021,
         "fuels": [COAL_W3, {"carrier": "天然气", "quantity": 1, "unit": "万Nm³"}],
@@ -88,7 +88,7 @@ def test_everything_together() -> None:
     }
     out = run(payload, REF)
     assert out["by_source"]["combustion"] == pytest.approx(1916.60, abs=0.005)
-    assert out["by_source"]["process"] == pytest.approx(4.397, abs=0.0005)
+    assert out["by_source"]["process"] == pytest.approx(4.40, abs=1e-9)
     assert out["by_source"]["electricity"] == pytest.approx(2227.2)
     assert out["by_source"]["heat"] == pytest.approx(204.26, abs=0.005)
     assert out["total_tco2"] == pytest.approx(4352.46, abs=0.01)

@@ -59,14 +59,16 @@ def test_generate_and_read(api: Api) -> None:
     listed = api("GET", "/api/v1/catalogs", "city").json()
     assert listed["total"] == 1 and listed["items"][0]["id"] == catalog_id
     assert api("GET", f"/api/v1/catalogs/{catalog_id}", "city").json()["total"] == 5
-    page = api("GET", f"/api/v1/catalogs/{catalog_id}/entries?limit=2&offset=0", "city").json()
+    page = api("GET", f"/api/v1/catalogs/{catalog_id}/entries?limit=2&offset=0&evidence=true", "city").json()
     assert (page["total"], len(page["items"]), page["limit"], page["offset"]) == (5, 2, 2, 0)
     item = page["items"][0]
     assert {"credit_code", "enterprise_name", "region_code", "tier", "tier_zh", "value", "unit", "evidence"} <= set(
         item
     )
-    light = api("GET", f"/api/v1/catalogs/{catalog_id}/entries?evidence=false&offset=4", "city").json()
+    light = api("GET", f"/api/v1/catalogs/{catalog_id}/entries?offset=4", "city").json()  # no evidence by default
     assert light["total"] == 5 and len(light["items"]) == 1 and "evidence" not in light["items"][0]
+    explicit = api("GET", f"/api/v1/catalogs/{catalog_id}/entries?evidence=false&offset=4", "city").json()
+    assert explicit == light
     fails = api("GET", f"/api/v1/catalogs/{catalog_id}/entries?tier=fails_limit", "city").json()
     assert [i["credit_code"] for i in fails["items"]] == [api.world.code("D")]
     assert fails["items"][0]["saving_to_benchmark_tce"] == pytest.approx(9000.0)  # (118 − 100) × 500,000 t
@@ -177,3 +179,26 @@ def test_openapi_declares_the_response_models(api: Api) -> None:
     # The stored evidence is typed in the docs too, and the public list keeps its JSON key "list".
     assert {"row", "reference", "input", "uses_unverified"} <= set(schemas["Evidence"]["properties"])
     assert "list" in schemas["PublicList"]["properties"]
+
+
+def test_confirmations_over_http(api: Api) -> None:
+    # 0 entries (no approved report of 2019): 409 naming the count, then 201 with confirm_empty.
+    empty = {**GENERATE, "data_year": 2019}
+    refused = api("POST", "/api/v1/catalogs", "city", json=empty)
+    assert refused.status_code == 409 and "0 条" in refused.text
+    assert api("POST", "/api/v1/catalogs", "city", json={**empty, "confirm_empty": True}).status_code == 201
+    # Policy basis: A–D are 无法判定 (BM2023-061 has no 标杆/基准), E is classified.
+    created = api("POST", "/api/v1/catalogs", "city", json={**GENERATE, "basis": "policy"})
+    assert created.status_code == 201 and created.json()["counts"]["undetermined"] == 4
+    catalog_id = created.json()["id"]
+    entries = api("GET", f"/api/v1/catalogs/{catalog_id}/entries?tier=undetermined&evidence=false", "city").json()
+    assert entries["total"] == 4
+    reason = entries["items"][0]["undetermined"]
+    assert reason["row_id"] == "BM2023-061" and reason["missing"] == ["标杆水平", "基准水平"]
+    assert "dualcarbon reference import" in reason["hint"]
+    publish = f"/api/v1/catalogs/{catalog_id}/publish"
+    refused = api("POST", publish, "city")
+    assert refused.status_code == 409 and "4 条「无法判定」" in refused.text
+    assert api("POST", publish + "?confirm_undetermined=3", "city").status_code == 409
+    done = api("POST", publish, "city", json={"confirm_undetermined": 4})
+    assert done.status_code == 200 and done.json()["state"] == "published"

@@ -72,7 +72,12 @@ def test_generate_prints_the_id_and_counts_per_tier(store: World) -> None:
     ):
         assert f"  {line}\n" in out
     # Same key again: the draft is regenerated, not duplicated; --data-year picks another report year.
-    code, out, _ = cli("generate", "--region", "530100", "--half", "2025-H1", "--basis", "gb", "--data-year", "2019")
+    # 0 entries: refused (exit 2, the count named) unless --allow-empty confirms it.
+    code, out, err = cli("generate", "--region", "530100", "--half", "2025-H1", "--basis", "gb", "--data-year", "2019")
+    assert code == 2 and "0 条" in err and "--allow-empty" in err
+    code, out, _ = cli(
+        "generate", "--region", "530100", "--half", "2025-H1", "--basis", "gb", "--data-year", "2019", "--allow-empty"
+    )
     assert code == 0 and out.startswith("regenerated catalog #") and "total 合计: 0" in out
 
 
@@ -81,6 +86,20 @@ def test_policy_basis_is_the_default_and_lists_undetermined(store: World) -> Non
     assert code == 0 and "basis policy (标杆/基准水平（政策）)" in out
     # No 标杆/基准 for 水泥熟料 in the shipped table → A–D 无法判定; 捣固焦炉 110 < 120 ≤ 140 → between.
     assert "  between 介于标杆和基准之间: 1\n" in out and "  undetermined 无法判定: 4\n" in out
+    catalog_id = int(re.findall(r"catalog #(\d+)", out)[0])
+    assert "publishing needs --confirm-undetermined 4" in out
+    code, out, _ = cli("show", str(catalog_id))
+    assert code == 0
+    assert out.count("参考数据行 BM2023-061（efficiency_benchmarks_2023）的标杆水平、基准水平为空") == 4
+    assert "dualcarbon reference import FILE" in out
+    # Publishing 4 undetermined entries needs their number, exactly.
+    code, _, err = cli("publish", str(catalog_id))
+    assert code == 2 and "4 条「无法判定」" in err and "--confirm-undetermined N" in err
+    code, _, err = cli("publish", str(catalog_id), "--confirm-undetermined", "3")
+    assert code == 2 and "不符" in err
+    code, out, err = cli("publish", str(catalog_id), "--confirm-undetermined", "4")
+    assert code == 0, err
+    assert f"catalog #{catalog_id} published as issue 1 (第1期)" in out
 
 
 def test_list_and_show(store: World) -> None:

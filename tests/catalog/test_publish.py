@@ -149,7 +149,15 @@ def test_publish_checks_role_scope_and_content(yunnan: World) -> None:
             publish_catalog(session, yunnan["ent_a"], draft_id, reference=yunnan.reference)
     with session_scope(yunnan.engine) as session:
         empty = generate_catalog(
-            session, yunnan["city"], "530100", "2023", "2025-H1", "gb", reference=yunnan.reference, data_year=2019
+            session,
+            yunnan["city"],
+            "530100",
+            "2023",
+            "2025-H1",
+            "gb",
+            reference=yunnan.reference,
+            data_year=2019,
+            confirm_empty=True,
         ).catalog.id
         # the 2019 draft replaced the entries of the same draft key: nothing to publish
         assert empty == draft_id

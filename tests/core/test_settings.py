@@ -42,7 +42,9 @@ def test_defaults(clean_env: pytest.MonkeyPatch) -> None:
         "session_hours": 12,
         "token_days": 365,
         "secure_cookies": False,
+        "principal_cache_seconds": 5.0,
     }
+    assert settings.timezone == "Asia/Shanghai"
     server = server_settings()
     assert (server.db_pool_size, server.db_max_overflow, server.max_in_flight) == (30, 10, 30)
 

@@ -18,6 +18,7 @@ from dualcarbon.demo import summarise
 from dualcarbon.demo.plan import TIERS
 from dualcarbon.domain.identifiers import validate_credit_code
 from dualcarbon.registry import service as registry
+from dualcarbon.registry.schemas import EnterpriseItem
 from dualcarbon.reports import service as report_service
 from dualcarbon.store.audit import verify_audit_chain
 from dualcarbon.store.db import session_scope
@@ -45,7 +46,7 @@ def test_counts(demo: DemoWorld) -> None:
     assert summary["appeals"] == {"filed": 1, "under_review": 1, "upheld": 1, "rejected": 1}
 
 
-def _all_enterprises(demo: DemoWorld) -> list[dict[str, Any]]:
+def _all_enterprises(demo: DemoWorld) -> list[EnterpriseItem]:
     with session_scope(demo.engine, write=False) as session:
         return registry.list_enterprises(session, SYSTEM, limit=None)[0]
 
@@ -53,11 +54,11 @@ def _all_enterprises(demo: DemoWorld) -> list[dict[str, Any]]:
 def test_every_credit_code_is_valid_and_registered_in_its_district(demo: DemoWorld) -> None:
     items = _all_enterprises(demo)
     districts = {code for code, _ in demo.plan.districts}
-    assert len(items) == 30 and len({item["credit_code"] for item in items}) == 30
+    assert len(items) == 30 and len({item.credit_code for item in items}) == 30
     for item in items:
-        assert validate_credit_code(item["credit_code"]) == item["credit_code"]
-        assert item["credit_code"][:2] == "91"  # 工商 registered company
-        assert item["credit_code"][2:8] == item["region_code"] in districts
+        assert validate_credit_code(item.credit_code) == item.credit_code
+        assert item.credit_code[:2] == "91"  # 工商 registered company
+        assert item.credit_code[2:8] == item.region_code in districts
 
 
 def test_latest_year_reports_in_every_state(demo: DemoWorld) -> None:
@@ -65,14 +66,14 @@ def test_latest_year_reports_in_every_state(demo: DemoWorld) -> None:
         items, total = report_service.list_reports(
             session, SYSTEM, report_service.ReportFilter(year=SPEC.latest_year), limit=100
         )
-    states = Counter(item["state"] for item in items)
+    states = Counter(item.state for item in items)
     assert set(states) == {"draft", "submitted", "returned", "approved"}
     assert total == 30 - Counter(e.latest.fate for e in demo.plan.enterprises)["missing"]
     # A report planned to deviate states a unit consumption 6 % below the computed one: flagged.
     deviating = {e.credit_code for e in demo.plan.enterprises if e.latest.deviating}
     assert deviating, "the plan has deviating reports"
     for item in items:
-        assert item["has_flagged_deviation"] == (item["credit_code"] in deviating)
+        assert item.has_flagged_deviation == (item.credit_code in deviating)
 
 
 def test_corrected_report_keeps_both_versions(demo: DemoWorld) -> None:
@@ -81,11 +82,11 @@ def test_corrected_report_keeps_both_versions(demo: DemoWorld) -> None:
         items, _ = report_service.list_reports(
             session, SYSTEM, report_service.ReportFilter(credit_code=corrected.credit_code, year=SPEC.years[1])
         )
-        report = report_service.get_report(session, SYSTEM, items[0]["id"])
-        diff = report_service.compare_versions(session, SYSTEM, items[0]["id"], 1, 2)
-    assert report["state"] == "approved" and [v["version"] for v in report["versions"]] == [1, 2]
-    assert [r["action"] for r in report["reviews"]] == ["submit", "return", "submit", "approve"]
-    changed = {change["field"] for change in diff["changes"]}
+        report = report_service.get_report(session, SYSTEM, items[0].id)
+        diff = report_service.compare_versions(session, SYSTEM, items[0].id, 1, 2)
+    assert report.state == "approved" and [v.version for v in report.versions] == [1, 2]
+    assert [r.action for r in report.reviews] == ["submit", "return", "submit", "approve"]
+    changed = {change.field for change in diff.changes}
     assert "outputs[0].reported_unit_consumption" in changed
     assert not any(field.startswith("energy_lines") for field in changed)
 

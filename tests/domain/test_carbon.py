@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 
 from dualcarbon.core.errors import InvalidInput, MissingCoefficient, UnitMismatch, UnknownCarrier
 from dualcarbon.domain.carbon import (
-    CARBONATE_FACTORS_TCO2_PER_T,
     carbon_inventory,
     carbonate_process_co2,
     electricity_co2,
@@ -210,20 +209,51 @@ def test_fuel_without_defaults_needs_measured_parameters() -> None:
 
 
 def test_w9_calcium_carbonate_factor() -> None:
-    # W9: 44.0095 / 100.0869 = 0.4397 tCO₂/t.
-    assert CARBONATE_FACTORS_TCO2_PER_T["CaCO3"] == pytest.approx(0.4397, abs=0.00005)
-    assert carbonate_process_co2(1, "t", mineral="CaCO3").tco2 == pytest.approx(0.4397, abs=0.00005)
-    # MgCO3: 44.0095 / 84.3139 = 0.52197 tCO₂/t.
-    assert carbonate_process_co2(1000, "kg", mineral="碳酸镁").tco2 == pytest.approx(0.52197, abs=0.000005)
+    # W9 (recomputed for issue #7 §7): the factor is the reference row EF-029, 0.440 tCO₂/t, no longer the
+    # molar-mass ratio 0.4397: 1 t CaCO₃ × 0.440 = 0.440 tCO₂.
+    line = carbonate_process_co2(REF, 1, "t", mineral="CaCO3")
+    assert line.tco2 == pytest.approx(0.440, abs=1e-9)
+    factor = line.factors[0]
+    assert (factor.name, factor.value, factor.origin, factor.source_row) == (
+        "carbonate_factor",
+        0.44,
+        "default",
+        "EF-029",
+    )
+    # The row is "uncertain" (the guideline table itself was not seen), so the factor is not verified.
+    assert factor.verified is False
+    assert "0.4400" in factor.source
+    # MgCO₃, named in Chinese, row EF-030: 1,000 kg = 1 t × 0.522 = 0.522 tCO₂.
+    magnesium = carbonate_process_co2(REF, 1000, "kg", mineral="碳酸镁")
+    assert magnesium.tco2 == pytest.approx(0.522, abs=1e-9)
+    assert magnesium.factors[0].source_row == "EF-030" and magnesium.label == "MgCO3"
+    # Formula with a subscript and English names resolve to the same rows.
+    assert carbonate_process_co2(REF, 1, "t", mineral="CaCO₃").factors[0].source_row == "EF-029"
+    assert carbonate_process_co2(REF, 1, "t", mineral="calcium carbonate").factors[0].source_row == "EF-029"
+    assert carbonate_process_co2(REF, 1, "t", mineral="Magnesium Carbonate").factors[0].source_row == "EF-030"
+
+
+def test_carbonate_reference_rows_agree_with_molar_masses() -> None:
+    # Cross-check only (the code reads the rows): IUPAC molar masses CO₂ 44.0095, CaCO₃ 100.0869, MgCO₃ 84.3139 g/mol.
+    # 44.0095 / 100.0869 = 0.43971 → 0.440 at 3 decimals; 44.0095 / 84.3139 = 0.52197 → 0.522.
+    by_formula = {f.formula: f for f in REF.carbonate_factors()}
+    assert set(by_formula) == {"CaCO3", "MgCO3"}
+    assert by_formula["CaCO3"].value == round(44.0095 / 100.0869, 3) == 0.440
+    assert by_formula["MgCO3"].value == round(44.0095 / 84.3139, 3) == 0.522
+    assert by_formula["CaCO3"].value == pytest.approx(44.0095 / 100.0869, abs=0.0005)
+    assert by_formula["MgCO3"].value == pytest.approx(44.0095 / 84.3139, abs=0.0005)
 
 
 def test_carbonate_purity_and_explicit_factor() -> None:
-    # 100 t limestone at 90 % CaCO3: 100 × 0.9 × 0.43971 = 39.574 tCO₂.
-    assert carbonate_process_co2(100, "t", mineral="CaCO3", purity=0.9).tco2 == pytest.approx(39.574, abs=0.0005)
+    # 100 t limestone at 90 % CaCO3: 100 × 0.9 × 0.440 = 39.6 tCO₂ (was 39.574 with the molar-mass 0.43971).
+    assert carbonate_process_co2(REF, 100, "t", mineral="CaCO3", purity=0.9).tco2 == pytest.approx(39.6, abs=1e-9)
     # Dolomite with a given factor 0.477 tCO₂/t: 10 t × 0.477 = 4.77 tCO₂.
-    line = carbonate_process_co2(10, "t", mineral="白云石", factor_tco2_per_t=0.477)
+    line = carbonate_process_co2(REF, 10, "t", mineral="白云石", factor_tco2_per_t=0.477)
     assert line.tco2 == pytest.approx(4.77)
     assert line.factors[0].origin == "given"
+    # A given factor also wins over a mineral that has a row: 10 t × 0.43971 = 4.3971.
+    given = carbonate_process_co2(REF, 10, "t", mineral="CaCO3", factor_tco2_per_t=0.43971)
+    assert given.tco2 == pytest.approx(4.3971) and given.factors[0].source_row is None
 
 
 @pytest.mark.parametrize(
@@ -238,8 +268,13 @@ def test_carbonate_purity_and_explicit_factor() -> None:
 )
 def test_carbonate_errors(kwargs: dict[str, object], field: str) -> None:
     with pytest.raises((InvalidInput, UnitMismatch)) as caught:
-        carbonate_process_co2(**kwargs)  # type: ignore[arg-type]
+        carbonate_process_co2(REF, **kwargs)  # type: ignore[arg-type]
     assert caught.value.field == field
+
+
+def test_unknown_carbonate_names_the_rows_there_are() -> None:
+    with pytest.raises(InvalidInput, match=r"have: CaCO3, MgCO3"):
+        carbonate_process_co2(REF, 1, "t", mineral="BaCO3")
 
 
 # ---- electricity ------------------------------------------------------------------------------------------
@@ -367,8 +402,10 @@ def test_hot_water_heat_grows_with_temperature(mass_t: float, temperature_c: flo
 
 
 def test_inventory_nets_exports_and_groups_by_source() -> None:
-    # Combustion W3 1,894.98 + process 1 t CaCO3 0.4397 + electricity (5,000 − 1,000 exported) × 0.5568 = 2,227.2
-    # + heat 2,694.26 GJ steam × 0.11 = 296.37 − exported hot water 92.11 = 204.26 → 4,326.87 tCO₂.
+    # Combustion W3 1,894.98 + process 1 t CaCO3 × 0.440 (row EF-029) = 0.440
+    # + electricity (5,000 − 1,000 exported) × 0.5568 = 2,227.2
+    # + heat 2,694.26 GJ steam × 0.11 = 296.37 − exported hot water 92.11 = 204.26
+    # → 1,894.98 + 0.440 + 2,227.2 + 204.26 = 4,326.88 tCO₂ (4,326.87 with the former molar-mass 0.4397).
     lines = [
         fuel_combustion_co2(
             REF,
@@ -381,7 +418,7 @@ def test_inventory_nets_exports_and_groups_by_source() -> None:
             carbon_content_unit="tC/TJ",
             oxidation=0.94,
         ),
-        carbonate_process_co2(1, "t", mineral="CaCO3"),
+        carbonate_process_co2(REF, 1, "t", mineral="CaCO3"),
         electricity_co2(REF, 5000, "MWh", year=2021),
         electricity_co2(REF, 1000, "MWh", year=2021, exported=True),
         steam_co2(REF, 1000, "t", 2778),
@@ -389,10 +426,10 @@ def test_inventory_nets_exports_and_groups_by_source() -> None:
     ]
     inventory = carbon_inventory(lines)
     assert inventory.by_source["combustion"] == pytest.approx(1894.98, abs=0.005)
-    assert inventory.by_source["process"] == pytest.approx(0.4397, abs=0.00005)
+    assert inventory.by_source["process"] == pytest.approx(0.440, abs=1e-9)
     assert inventory.by_source["electricity"] == pytest.approx(2227.2)
     assert inventory.by_source["heat"] == pytest.approx(204.26, abs=0.005)
-    assert inventory.total_tco2 == pytest.approx(4326.87, abs=0.01)
+    assert inventory.total_tco2 == pytest.approx(4326.88, abs=0.01)
     assert lines[3].tco2 < 0 and lines[3].direction == "exported"
 
 

@@ -138,6 +138,45 @@ def test_unverified_reference_row_is_reported() -> None:
     assert any("CC-006" in w and w.startswith("items[0]") for w in result.warnings)
 
 
+# ---- nitrogen (issue #7 §7): GB/T 2589 by default, the alternatives by carrier or a given coefficient ----------
+
+
+def test_nitrogen_uses_the_gbt_2589_by_product_coefficient() -> None:
+    # 1,000 m³ × 0.4000 kgce/m³ (CC-050, GB/T 2589 氮气 做副产品时) = 400 kgce = 0.4 tce (was 16.9 kgce at the
+    # T/CISA 416-2024 value 0.0169 before the audit).
+    result = comprehensive_energy([EnergyLine("氮气", 1000, "m³")], REF)
+    line = result.lines[0]
+    assert result.total_tce == pytest.approx(0.4, abs=1e-12)
+    assert (line.carrier_id, line.coefficient, line.coefficient_unit) == ("nitrogen", 0.4, "kgce/m³")
+    assert (line.coefficient_basis, line.source_row, line.verified) == ("reference", "CC-050", True)
+    assert result.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("carrier", "row_id", "tce"),
+    [
+        # 1,000 m³ × 0.6714 kgce/m³ = 671.4 kgce = 0.6714 tce (nitrogen as the main product).
+        ("氮气（做主产品时）", "CC-046", 0.6714),
+        # 1,000 m³ × 0.0169 kgce/m³ = 16.9 kgce = 0.0169 tce (steel-sector group standard).
+        ("氮气（T/CISA 416-2024）", "CC-047", 0.0169),
+    ],
+)
+def test_nitrogen_alternatives_by_carrier(carrier: str, row_id: str, tce: float) -> None:
+    result = comprehensive_energy([EnergyLine(carrier, 1000, "m³")], REF)
+    assert result.total_tce == pytest.approx(tce, abs=1e-12)
+    assert result.lines[0].source_row == row_id
+    # Both alternatives are single-source rows: the result says so.
+    assert result.unverified_rows == (row_id,)
+    assert any(row_id in warning for warning in result.warnings)
+
+
+def test_given_coefficient_overrides_the_nitrogen_default() -> None:
+    # A coefficient on the line wins over the reference row: 1,000 m³ × 0.0169 kgce/m³ = 0.0169 tce.
+    line = comprehensive_energy([EnergyLine("氮气", 1000, "m³", coefficient=0.0169)], REF).lines[0]
+    assert (line.tce, line.coefficient_basis, line.source_row) == (pytest.approx(0.0169), "given", None)
+    assert line.coefficient_unit == "kgce/m³"  # the unit of the carrier's reference row
+
+
 # ---- 等价值 -----------------------------------------------------------------------------------------------
 
 

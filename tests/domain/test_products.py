@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dualcarbon.core.errors import AmbiguousProduct, InvalidInput, UnitMismatch
@@ -84,3 +86,60 @@ def test_2021_edition(reference: ReferenceSet) -> None:
 def test_normalise_name() -> None:
     assert normalise_name(" 原油加工（炼油） ") == normalise_name("原油加工(炼油)") == "原油加工(炼油)"
     assert normalise_name("ＰＴＡ") == "pta"
+
+
+# ---- names as respondents write them (reference/data/product_aliases.csv) ------------------------------------
+@pytest.mark.parametrize(
+    ("field", "product", "unit", "row_id"),
+    [
+        ("烧碱", "32%液碱", "kgce/t", "BM2023-022"),  # 32 % is in the ≥30 % class, below 45 %
+        ("烧碱", "50%液碱", "kgce/t", "BM2023-023"),
+        ("烧碱", "片碱", "kgce/t", "BM2023-024"),  # flake caustic is solid caustic, the only solid row
+        ("氯碱", "片碱", "kgce/t", "BM2023-024"),  # 氯碱 → 烧碱 and 聚氯乙烯
+        ("电解铝", "电解铝", "kgce/t", "BM2023-102"),  # 铝液 or 铝锭; only 铝锭综合能耗 is in kgce/t
+        ("有色", "电解铝", "kgce/t", "BM2023-102"),  # the sector given as the field
+        ("电解铝", "电解铝", "kWh/t", None),  # three electricity indicators remain
+    ],
+)
+def test_respondent_names(catalog: ProductCatalog, field: str, product: str, unit: str, row_id: str | None) -> None:
+    if row_id is None:
+        with pytest.raises(AmbiguousProduct):
+            catalog.match(field, product, unit)
+        return
+    assert catalog.match(field, product, unit).row_id == row_id
+
+
+@pytest.mark.parametrize(
+    ("field", "product", "candidates"),
+    [
+        ("平板玻璃", "平板玻璃", ["BM2023-066", "BM2023-067", "BM2023-068"]),
+        ("合成氨", "合成氨", ["BM2023-043", "BM2023-044", "BM2023-045", "BM2023-046", "BM2023-047"]),
+        ("烧碱", "烧碱", ["BM2023-022", "BM2023-023", "BM2023-024"]),
+        ("纯碱", "纯碱", [f"BM2023-0{n}" for n in range(31, 39)]),
+        ("纯碱", "轻质纯碱", ["BM2023-031", "BM2023-033", "BM2023-035", "BM2023-037"]),
+        ("焦化", "焦炭", ["BM2023-005", "BM2023-006"]),
+        ("钢铁", "电弧炉", ["BM2023-080", "BM2023-081", "BM2023-082"]),
+    ],
+)
+def test_ambiguous_names_list_their_rows_and_what_differs(
+    catalog: ProductCatalog, field: str, product: str, candidates: list[str]
+) -> None:
+    with pytest.raises(AmbiguousProduct) as info:
+        catalog.match(field, product, "kgce/t" if field != "平板玻璃" else None)
+    message = info.value.message
+    listed = sorted(set(re.findall(r"BM2023-\d{3}", message)))
+    assert listed == candidates
+    assert "区别在于：产品或工序" in message  # the variants differ in 产品或工序 (furnace size, feedstock …)
+    assert "请把产品或工序写成其中之一" in message and info.value.field == "product"
+
+
+def test_every_alias_names_a_real_row(reference: ReferenceSet) -> None:
+    """An alias row must point at a field (and product) some edition has: a typo would silently never match."""
+    from dualcarbon.domain.products import load_aliases
+
+    known = {(row.field, row.product) for edition in ("2021", "2023") for row in reference.benchmark_rows(edition)}
+    fields = {field for field, _ in known}
+    for alias in load_aliases():
+        assert alias.field in fields, alias
+        if alias.kind == "product":
+            assert (alias.field, alias.product) in known, alias

@@ -136,7 +136,7 @@ def test_update_rules(world: Any) -> None:
 def _codes(session: Session, username: str, **query: Any) -> list[str]:
     items, total = registry.list_enterprises(session, who(session, username), EnterpriseQuery(**query))
     assert total == len(items)
-    return sorted(item["credit_code"] for item in items)
+    return sorted(item.credit_code for item in items)
 
 
 def test_lists_follow_scope_and_filters(world: Any) -> None:
@@ -158,7 +158,7 @@ def test_lists_follow_scope_and_filters(world: Any) -> None:
         page, total = registry.list_enterprises(session, SYSTEM, None, limit=1, offset=1)
         assert total == 3 and len(page) == 1
         # ordered by region code: 330106 (c), 330302 (a), 330303 (b); the second is a
-        assert page[0]["credit_code"] == a and page[0]["region_name"] == "鹿城区"
+        assert page[0].credit_code == a and page[0].region_name == "鹿城区"
 
 
 def test_sites_and_units(world: Any) -> None:
@@ -173,10 +173,8 @@ def test_sites_and_units(world: Any) -> None:
         registry_sites.update_production_unit(session, ent_a, a, unit.id, {"capacity": 80})
         registry_sites.update_site(session, ent_a, a, site.id, {"address": "鹿城路2号"})
         detail = registry.enterprise_detail(session, ent_a, a)
-        assert [s["address"] for s in detail["sites"]] == ["鹿城路2号"]
-        assert [(u["name"], u["capacity"], u["site_id"]) for u in detail["production_units"]] == [
-            ("2号线", 80.0, site.id)
-        ]
+        assert [s.address for s in detail.sites] == ["鹿城路2号"]
+        assert [(u.name, u.capacity, u.site_id) for u in detail.production_units] == [("2号线", 80.0, site.id)]
         assert [r.after for r in audit_rows(session, "production_unit.update")] == [{"enterprise": a, "capacity": 80.0}]
     with session_scope(world.engine) as session, pytest.raises(NotFound):
         registry_sites.add_site(session, who(session, "ent_b"), a, SiteSpec("x"))

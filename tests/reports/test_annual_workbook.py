@@ -19,6 +19,7 @@ from dualcarbon.reports.io import (
     write_report_list,
 )
 from dualcarbon.reports.io.layout import BASIC_SHEET, ENERGY_COLUMNS, ENERGY_SHEET, PRODUCT_COLUMNS, PRODUCTS_SHEET
+from dualcarbon.reports.schemas import ReportSummary
 from dualcarbon.reports.service_content import parse_content
 
 CODE = "91330302MA2AA00017"
@@ -162,23 +163,28 @@ def test_not_a_workbook(tmp_path: Path) -> None:
 
 def test_report_list_export_has_chinese_headers() -> None:
     items = [
-        {
-            "credit_code": CODE,
-            "enterprise_name": "甲",
-            "region_code": "330302",
-            "period_kind": "year",
-            "period_label": "2023年",
-            "state_label": "已审核",
-            "state_label_en": "approved",
-            "version": 2,
-            "total_tce_equivalent": 2127.57,
-            "total_tce_equal": None,
-            "total_tco2": 6674.28,
-            "tce_per_10k_yuan_value_added": 0.4255,
-            "has_flagged_deviation": True,
-            "submitted_at": "2024-03-01T08:00:00+00:00",
-            "approved_at": None,
-        }
+        ReportSummary(
+            id=1,
+            credit_code=CODE,
+            enterprise_name="甲",
+            region_code="330302",
+            period_kind="year",
+            year=2023,
+            period=0,
+            period_label="2023年",
+            state="approved",
+            state_label="已审核",
+            state_label_en="approved",
+            version=2,
+            created_at="2024-02-01T08:00:00+00:00",
+            total_tce_equivalent=2127.57,
+            total_tce_equal=None,
+            total_tco2=6674.28,
+            tce_per_10k_yuan_value_added=0.4255,
+            has_flagged_deviation=True,
+            submitted_at="2024-03-01T08:00:00+00:00",
+            approved_at=None,
+        )
     ]
     sheet = openpyxl.load_workbook(io.BytesIO(write_report_list(items))).active
     assert sheet is not None

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from dualcarbon.reference import shipped_reference
+from dualcarbon.reports.schemas import PreviousReport, YearOnYear, computed_of
 from dualcarbon.reports.service_compute import choose_grid_factor, compute_figures, deviations
 from dualcarbon.reports.service_content import parse_content
 from dualcarbon.reports.service_yoy import year_on_year
@@ -175,10 +176,40 @@ def test_total_and_unit_consumption_deviations() -> None:
 def test_year_on_year() -> None:
     previous = figures(content(energy_lines=[{"carrier": "电力", "quantity": 10000, "unit": "MWh"}]), year=2022)
     current = figures(content())
-    yoy = year_on_year(current, previous, {"report_id": 1, "version": 1, "year": 2022})
-    items = {item["key"]: item for item in yoy["items"]}
+    yoy = year_on_year(current, previous, PreviousReport(report_id=1, version=1, year=2022))
+    assert isinstance(yoy, YearOnYear) and yoy.previous_report == PreviousReport(report_id=1, version=1, year=2022)
+    items = {item.key: item for item in yoy.items}
     # (2,127.57 − 1,229) / 1,229 × 100 = 73.1139 %
-    assert items["total_tce_equivalent"]["change_pct"] == pytest.approx(73.1139, abs=1e-4)
+    assert items["total_tce_equivalent"].change_pct == pytest.approx(73.1139, abs=1e-4)
     # unit consumption 2,127.57 vs 1,229 kgce/t (same benchmark row)
-    assert items["outputs[0].unit_consumption"]["previous"] == pytest.approx(1229.0)
-    assert year_on_year(current, None)["available"] is False
+    assert items["outputs[0].unit_consumption"].previous == pytest.approx(1229.0)
+    assert year_on_year(current, None).available is False
+
+
+@pytest.mark.parametrize(
+    "c, year",
+    [
+        (None, 2023),  # everything available, one output with a benchmark row
+        (None, 2021),  # 等价值 unavailable: no 供电煤耗 for 2021
+        # several outputs (no unit consumption, a reason each), a feedstock line omitted from CO₂, heat by mass
+        (
+            {
+                "energy_lines": [
+                    {"carrier": "原煤", "quantity": 30, "unit": "t", "use": "feedstock", "reported_tce": 20},
+                    {"carrier": "柴油", "quantity": 10, "unit": "t", "use": "sold"},
+                ],
+                "outputs": [
+                    {"product": "电石", "quantity": 10, "unit": "t"},
+                    {"product": "水泥熟料", "quantity": 5, "unit": "t"},
+                ],
+            },
+            2023,
+        ),
+    ],
+)
+def test_stored_figures_match_their_schema_exactly(c: Any, year: int) -> None:
+    """The typed ComputedFigures reads a stored document and writes back the same JSON, key for key."""
+    stored = figures(content() if c is None else parse_content(c), year=year)
+    typed = computed_of(stored)
+    assert typed.model_dump(mode="json", by_alias=True) == stored
+    assert list(typed.model_dump(by_alias=True)) == list(stored)  # same keys, same order

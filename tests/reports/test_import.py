@@ -66,8 +66,8 @@ def test_annual_workbook_import_and_reimport(world: Any, tmp_path: Path) -> None
     assert (result.kind, result.created, result.new_version, result.report.year) == ("annual", True, True, 2023)
     with session_scope(world.engine) as session:
         view = reports.get_report(session, who(session, "ent_a"), result.report.id)
-    assert view["computed"]["energy"]["equivalent"]["total_tce"] == pytest.approx(2127.57)
-    flagged = [d["field"] for d in view["deviations"] if d["flagged"]]
+    assert view.computed.energy.equivalent.total_tce == pytest.approx(2127.57)
+    flagged = [d.field for d in view.deviations if d.flagged]
     # only diesel (5 % over) and therefore the total ((2,142.141 − 2,127.57) / 2,127.57 = 0.68 %, not flagged)
     assert flagged == ["energy_lines[2].reported_tce"]
     again = _import(world, path)  # same file: nothing changes
@@ -188,22 +188,22 @@ def test_survey_rows_of_the_enterprise_become_its_report(world: Any, tmp_path: P
     assert (result.kind, result.created, result.ignored_rows) == ("survey", True, 1)
     with session_scope(world.engine) as session:
         view = reports.get_report(session, who(session, "ent_b"), result.report.id)
-    output = view["content"]["outputs"][0]
-    assert (output["benchmark_row_id"], output["quantity"], output["reported_unit_consumption"]) == (
+    output = view.content.outputs[0]
+    assert (output.benchmark_row_id, output.quantity, output.reported_unit_consumption) == (
         "BM2023-061",
         600000.0,
         105.0,
     )
-    assert [(e["carrier"], e["quantity"], e["unit"]) for e in view["content"]["energy_lines"]] == [
+    assert [(e.carrier, e.quantity, e.unit) for e in view.content.energy_lines] == [
         ("electricity", 1500.0, "万千瓦时"),
         ("raw_coal", 90000.0, "t"),
     ]
     # 1,500 万kWh × 1.229 tce/万kWh = 1,843.5; 90,000 t × 0.7143 = 64,287; Σ 66,130.5 tce / 600,000 t
     # = 110.2175 kgce/t; reported 105 → (105 − 110.2175) / 110.2175 = −4.73 % → flagged
-    computed = view["computed"]["outputs"][0]
-    assert computed["unit_consumption"] == pytest.approx(110.2175)
-    [dev] = view["deviations"]
-    assert dev["deviation_pct"] == pytest.approx(-4.7338, abs=1e-4) and dev["flagged"]
+    computed = view.computed.outputs[0]
+    assert computed.unit_consumption == pytest.approx(110.2175)
+    [dev] = view.deviations
+    assert dev.deviation_pct == pytest.approx(-4.7338, abs=1e-4) and dev.flagged
 
 
 def test_survey_bad_cell_is_named_and_nothing_stored(world: Any, tmp_path: Path) -> None:

@@ -55,9 +55,10 @@ def test_year_on_year_against_last_years_approved_version(world: Any) -> None:
     current = file_report(world, "a", 2023, W10)
     with session_scope(world.engine) as session:
         view = reports.get_report(session, who(session, "ent_a"), current)
-    yoy = view["year_on_year"]
-    assert yoy["available"] and yoy["previous_report"] == {"report_id": previous, "version": 1, "year": 2022}
-    change = {item["key"]: item["change_pct"] for item in yoy["items"]}
+    yoy = view.year_on_year
+    assert yoy.available and yoy.previous_report is not None
+    assert yoy.previous_report.model_dump() == {"report_id": previous, "version": 1, "year": 2022}
+    change = {item.key: item.change_pct for item in yoy.items}
     assert change["total_tce_equivalent"] == pytest.approx(73.1139, abs=1e-4)  # (2,127.57 − 1,229) / 1,229
     # 等价值 is unavailable for 2022 (供电煤耗 blank) → no change figure, not an error
     assert change["total_tce_equal"] is None
@@ -67,7 +68,7 @@ def test_year_on_year_ignores_unapproved_previous_reports(world: Any) -> None:
     file_report(world, "a", 2022, POWER, until="submitted")
     current = file_report(world, "a", 2023, W10)
     with session_scope(world.engine) as session:
-        assert reports.get_report(session, who(session, "ent_a"), current)["year_on_year"]["available"] is False
+        assert reports.get_report(session, who(session, "ent_a"), current).year_on_year.available is False
 
 
 def test_compare_versions_field_by_field(world: Any) -> None:
@@ -77,7 +78,7 @@ def test_compare_versions_field_by_field(world: Any) -> None:
         reports.update_draft(session, who(session, "ent_a"), report_id, edited)
         diff = reports.compare_versions(session, who(session, "city"), report_id, 1, 2)
         audit = session.scalars(select(AuditLog).where(AuditLog.action == "report.update")).one()
-    changes = {c["field"]: (c["a"], c["b"]) for c in diff["changes"]}
+    changes = {c.field: (c.a, c.b) for c in diff.changes}
     assert changes["energy_lines[2].carrier"] == ("diesel", None)
     assert changes["energy_lines[2].quantity"] == (200.0, None)
     assert changes["economics.employees"] == (None, 80)
@@ -98,7 +99,7 @@ def test_lists_filter_and_scope(world: Any) -> None:
         def ids(username: str, **kw: Any) -> list[int]:
             items, total = reports.list_reports(session, who(session, username), reports.ReportFilter(**kw))
             assert total == len(items)
-            return sorted(item["id"] for item in items)
+            return sorted(item.id for item in items)
 
         assert ids("province") == sorted([a, b, c])
         assert ids("city") == sorted([a, b])
@@ -117,7 +118,7 @@ def test_lists_filter_and_scope(world: Any) -> None:
         summary = reports.list_reports(
             session, who(session, "city"), reports.ReportFilter(credit_code=world.codes["a"])
         )[0][0]
-        assert summary["state_label"] == "已提交" and summary["total_tce_equivalent"] == pytest.approx(2127.57)
+        assert summary.state_label == "已提交" and summary.total_tce_equivalent == pytest.approx(2127.57)
 
 
 def test_review_queue_oldest_first(world: Any) -> None:
@@ -126,8 +127,8 @@ def test_review_queue_oldest_first(world: Any) -> None:
     file_report(world, "a", 2022, POWER)
     with session_scope(world.engine) as session:
         items, total = reports.review_queue(session, who(session, "expert"))
-        assert [item["id"] for item in items] == [first, second] and total == 2
-        assert [i["id"] for i in reports.review_queue(session, who(session, "lucheng"))[0]] == [second]
+        assert [item.id for item in items] == [first, second] and total == 2
+        assert [i.id for i in reports.review_queue(session, who(session, "lucheng"))[0]] == [second]
         with pytest.raises(PermissionDenied):
             reports.review_queue(session, who(session, "ent_a"))
 
@@ -162,7 +163,7 @@ def test_deadlines_and_overdue(world: Any) -> None:
         assert reports.effective_deadline(session, "330303", "year", 2023, 0) == date(2024, 4, 30)
         assert reports.effective_deadline(session, "330302", "year", 2023, 0) == date(2024, 3, 31)
         view = reports.get_report(session, who(session, "ent_b"), draft_b)
-        assert view["deadline"] == "2024-04-30"
+        assert view.deadline == "2024-04-30"
     assert overdue("city", "330300", date(2024, 4, 1)) == []
     assert overdue("city", "330300", date(2024, 5, 2))[0][:2] == (world.codes["b"], 2)
     with session_scope(world.engine) as session:

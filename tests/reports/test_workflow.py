@@ -73,18 +73,18 @@ def test_full_flow_keeps_versions_reviews_and_audit(world: Any) -> None:
 
     with session_scope(world.engine) as session:
         view = reports.get_report(session, who(session, "ent_a"), report_id)
-        assert [v["version"] for v in view["versions"]] == [1, 2]
-        assert [(r["action"], r["version"], r["actor"]) for r in view["reviews"]] == [
+        assert [v.version for v in view.versions] == [1, 2]
+        assert [(r.action, r.version, r.actor) for r in view.reviews] == [
             ("submit", 1, "ent_a"),
             ("return", 1, "city"),
             ("submit", 2, "ent_a"),
             ("approve", 2, "expert"),
             ("lock", 2, "city"),
         ]
-        assert view["reviews"][1]["comment"] == "柴油消费量与发票不符，请核实"
-        assert view["state_label"] == "已锁定"
+        assert view.reviews[1].comment == "柴油消费量与发票不符，请核实"
+        assert view.state_label == "已锁定"
         # version 2: diesel 180 t × 1.4571 kgce/kg = 262.278 tce; 1,229 + 607.15 + 262.278 = 2,098.428 tce
-        assert view["computed"]["energy"]["equivalent"]["total_tce"] == pytest.approx(2098.428)
+        assert view.computed.energy.equivalent.total_tce == pytest.approx(2098.428)
         actions = list(
             session.scalars(
                 select(AuditLog.action)
@@ -249,11 +249,11 @@ def test_production_unit_supplies_product_and_benchmark_row(world: Any) -> None:
             },
         )
         view = reports.get_report(session, b, report.id)
-    output = view["content"]["outputs"][0]
-    assert (output["product"], output["benchmark_row_id"]) == ("水泥熟料", "BM2023-061")
+    output = view.content.outputs[0]
+    assert (output.product, output.benchmark_row_id) == ("水泥熟料", "BM2023-061")
     # 10,000 t raw coal × 0.7143 kgce/kg = 7,143 tce over 600,000 t clinker = 11.905 kgce/t
-    assert view["computed"]["outputs"][0]["unit_consumption"] == pytest.approx(7143 / 600)
-    assert view["computed"]["outputs"][0]["unit_consumption_unit"] == "kgce/t"
+    assert view.computed.outputs[0].unit_consumption == pytest.approx(7143 / 600)
+    assert view.computed.outputs[0].unit_consumption_unit == "kgce/t"
 
 
 def test_submit_needs_energy_lines(world: Any) -> None:
@@ -279,9 +279,9 @@ def test_tolerance_comes_from_reference_data(world: Any, tmp_path: Path) -> None
     import_file(rules, tmp_path / "data", "platform_rules")
     with session_scope(world.engine) as session:
         view = reports.get_report(session, who(session, "ent_a"), report_id)
-        assert view["tolerance_pct"] == 2.0 and view["has_flagged_deviation"]
-        assert view["computed"]["tolerance_pct"] == 2.0
+        assert view.tolerance_pct == 2.0 and view.has_flagged_deviation
+        assert view.computed.tolerance_pct == 2.0
         view = reports.get_report(
             session, who(session, "ent_a"), report_id, reference=load_reference(tmp_path / "data")
         )
-        assert view["tolerance_pct"] == 6.0 and not view["has_flagged_deviation"]
+        assert view.tolerance_pct == 6.0 and not view.has_flagged_deviation

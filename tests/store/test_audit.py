@@ -1,4 +1,8 @@
-"""Audit log: hash chain append/verify, tamper detection, append-only triggers, concurrent writers."""
+"""Audit log: keyed hash chain append/verify, tamper detection, append-only triggers, concurrent writers.
+
+Attacks visible only from outside the database (truncation, re-chaining, dropped triggers) are in
+test_audit_tamper.py.
+"""
 
 from __future__ import annotations
 
@@ -131,11 +135,13 @@ def test_removed_row_breaks_the_link(engine: Engine) -> None:
         connection.execute(text("DELETE FROM audit_log WHERE id = :id"), {"id": ids[1]})
     with session_scope(engine) as session:
         problems = verify_audit_chain(session)
-    assert [(p.row_id, p.kind) for p in problems] == [(ids[2], "broken_link")]
+    # The next row's link breaks, and its position no longer follows (seq 3 after seq 1).
+    assert [(p.row_id, p.kind) for p in problems] == [(ids[2], "broken_link"), (ids[2], "sequence_gap")]
 
 
 def test_rehashed_forgery_still_breaks_the_next_link(engine: Engine) -> None:
-    # A forger who recomputes the edited row's own hash still breaks the link to the row after it.
+    # A forger who recomputes the edited row's own hash (without the key: the old plain SHA-256) is seen
+    # as re-chaining on that row, and still breaks the link to the row after it.
     _append_some(engine, 3)
     _drop_triggers(engine)
     with session_scope(engine) as session:
@@ -149,7 +155,10 @@ def test_rehashed_forgery_still_breaks_the_next_link(engine: Engine) -> None:
             {"h": forged, "id": target.id},
         )
     with session_scope(engine) as session:
-        assert [(p.row_id, p.kind) for p in verify_audit_chain(session)] == [(rows[1].id, "broken_link")]
+        assert [(p.row_id, p.kind) for p in verify_audit_chain(session)] == [
+            (rows[0].id, "rechained"),
+            (rows[1].id, "broken_link"),
+        ]
 
 
 @pytest.mark.parametrize("write", [True, False], ids=["immediate", "deferred"])

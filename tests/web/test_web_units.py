@@ -79,3 +79,11 @@ def test_default_half_is_the_next_catalog_due() -> None:
     # H1 is due by 15 January, H2 by 15 July.
     assert default_half(date(2026, 3, 1)) == "2026-H1"
     assert default_half(date(2026, 11, 22)) == "2026-H2"
+
+
+def test_page_count_of_a_server_paged_table() -> None:
+    from dualcarbon.ui.web.tables import page_count
+
+    # ceil(total / size), and an empty list still has its one (empty) page
+    assert [page_count(total, 20) for total in (0, 1, 20, 21, 5000)] == [1, 1, 1, 2, 250]
+    assert page_count(5001, 50) == 101  # 100 full pages of 50 and one row on page 101

@@ -147,7 +147,8 @@ def test_appeal_goes_from_expert_review_to_a_decision(page: Any, server: Server,
     appeal = f"/appeals/{server.world.appeal_id}"
     login(page, "wz_city")
     page.goto(appeal)
-    page.get_by_test_id("appeal-expert").fill("expert")
+    # the expert is picked from the reviewers covering the catalog's region, by name — never typed
+    choose(page, "appeal-expert", "", "评审专家王工")
     page.get_by_role("button", name="指派评审专家").click()
     page.get_by_text("专家评审中").wait_for()
 
@@ -187,7 +188,7 @@ def test_excel_export_holds_exactly_what_the_table_shows(page: Any, server: Serv
     assert rows[0][:3] == ("统一社会信用代码", "企业名称", "行政区划")
     assert len(rows) == 1 + 5
 
-    page.get_by_placeholder("快速筛选…").first.fill("龙湾")
+    page.get_by_placeholder("搜索（名称或代码）…").fill("龙湾")  # searched on the server
     page.get_by_text("龙湾钢铁戊有限公司").wait_for()
     page.wait_for_function("() => !document.body.innerText.includes('瓯海水泥丙有限公司')")
     with page.expect_download() as download_info:
@@ -202,6 +203,6 @@ def test_admin_sees_the_audit_log_with_an_intact_chain(page: Any, server: Server
     page.goto("/audit")
     status = page.get_by_test_id("audit-chain")
     status.wait_for()
-    assert "哈希链校验通过" in status.inner_text()
-    page.get_by_test_id("audit").get_by_text("catalog.publish").first.wait_for()
+    assert "审计日志校验通过" in status.inner_text()
+    page.get_by_test_id("audit").get_by_text("发布清单").first.wait_for()  # catalog.publish, in words
     shot(page, artifacts, "audit")

@@ -156,15 +156,35 @@ def token_revoke(token_id: int, data_dir: Path | None = DataDirOption) -> None:
 
 
 # ---- audit --------------------------------------------------------------------------------------
-@audit_app.command("verify", help="Recompute the hash chain; exit 1 and list the problems if it is broken.")
+@audit_app.command(
+    "verify",
+    help="Check the keyed chain, the append-only triggers and the checkpoints kept outside the database; "
+    "exit 1 and list the problems if anything is wrong.",
+)
 @friendly_errors
 def audit_verify(data_dir: Path | None = DataDirOption) -> None:
     with transaction(data_dir) as session:
         result = audit_log.verify_audit(session, cli_principal())
     if result.intact:
         typer.echo(f"chain intact: {result.rows} rows")
-        return
-    typer.echo(f"chain BROKEN: {len(result.problems)} problem(s) in {result.rows} rows", err=True)
-    for problem in result.problems:
-        typer.echo(f"row {problem.row_id}: {problem.kind}: {problem.detail}")
-    raise typer.Exit(1)
+    else:
+        typer.echo(f"audit log BROKEN: {len(result.problems)} problem(s) in {result.rows} rows", err=True)
+        for problem in result.problems:
+            where = f"row {problem.row_id}" if problem.row_id else "log"
+            typer.echo(f"{where}: {problem.kind}: {problem.detail}")
+    if result.checkpoint_at:
+        typer.echo(f"newest checkpoint: {result.checkpoint_rows} rows at {result.checkpoint_at}")
+    for warning in result.warnings:
+        typer.echo(f"note: {warning.kind}: {warning.detail}")
+    if not result.intact:
+        raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint", help="Write a signed checkpoint of the audit head now (file, and sink if set).")
+@friendly_errors
+def audit_checkpoint(data_dir: Path | None = DataDirOption) -> None:
+    with transaction(data_dir) as session:
+        record = audit_log.checkpoint_audit(session, cli_principal())
+    if record is None:
+        raise fail("no checkpoint written: the audit key file is missing (see docs/audit.md)", code=1)
+    typer.echo(f"checkpoint: {record['rows']} rows up to #{record['last_id']}")

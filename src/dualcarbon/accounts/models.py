@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dualcarbon.core.vocab import LANGUAGES, ROLES, Language, Role
@@ -30,6 +30,7 @@ class User(Base):
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     language: Mapped[Language] = mapped_column(String(2), default="zh")
+    lock_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))  # store.versioning
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="RoleAssignment.id"
@@ -89,5 +90,6 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+    lock_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))  # store.versioning
 
     user: Mapped[User] = relationship(back_populates="api_tokens")

@@ -77,7 +77,7 @@ def login_page(request: Request, next: str = "/", error: str = "", user: str = "
                     'name="password" outlined autocomplete="current-password"'
                 ).classes("w-full")
                 ui.button(t("login.submit")).props('type="submit" unelevated color="primary"').classes("w-full")
-            ui.link(t("public.title"), "/public").classes("text-sm")
+            ui.link(t("public.title"), "/published").classes("text-sm")
     return None
 
 

@@ -1,5 +1,6 @@
-"""The audit log viewer (审计日志, admin): the hash-chain verification status and the newest rows, filtered
-by entity, id, actor or action, with before/after of each change.
+"""The audit log viewer (审计日志, admin): the tamper check (keyed chain, triggers, checkpoints outside the
+database) with its problems and notes, and the newest rows, filtered by entity, id, actor or action, with
+before/after of each change.
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from nicegui import ui
 
 from dualcarbon.accounts.schemas import AuditEntry
 from dualcarbon.accounts.service_audit import AuditQuery, list_audit, verify_audit
-from dualcarbon.ui.web.formatting import when
+from dualcarbon.ui.web.formatting import label, when
 from dualcarbon.ui.web.layout import run_action, section, web_page
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.ui.web.tables import Column, data_table
 
 AUDIT_COLUMNS = (
     Column("id", "audit.id", numeric=True, width=90),
-    Column("at", "audit.at", width=160),
+    Column("at", "audit.at", width=230),
     Column("actor", "audit.actor", width=120),
     Column("action", "audit.action", width=170),
     Column("entity", "audit.entity", width=130),
@@ -36,13 +37,14 @@ def _compact(value: Any) -> str:
     return text if len(text) <= 500 else text[:497] + "…"
 
 
-def audit_row(item: AuditEntry) -> dict[str, Any]:
+def audit_row(item: AuditEntry, ctx: WebContext | None = None) -> dict[str, Any]:
+    """One row of the viewer: time in the display zone, action and entity in words (the code when unknown)."""
     return {
         "id": item.id,
-        "at": when(item.at),
+        "at": when(item.at, ctx),
         "actor": item.actor,
-        "action": item.action,
-        "entity": item.entity,
+        "action": label(ctx, "audit_action", item.action) if ctx else item.action,
+        "entity": label(ctx, "audit_entity", item.entity) if ctx else item.entity,
         "entity_id": item.entity_id,
         "before": _compact(item.before),
         "after": _compact(item.after),
@@ -60,10 +62,17 @@ def _chain_status(ctx: WebContext) -> None:
             ui.label(ctx.t("audit.broken", problems=len(result.problems), rows=result.rows)).classes(
                 "text-negative font-semibold"
             )
-    if not intact:
-        with section(ctx.t("audit.problems")):
-            for problem in result.problems[:50]:
-                ui.label(f"#{problem.row_id} {problem.kind}: {problem.detail}").classes("font-mono text-sm")
+        if result.checkpoint_at:
+            ui.label(ctx.t("audit.checkpoint", rows=result.checkpoint_rows, at=when(result.checkpoint_at, ctx)))
+        else:
+            ui.label(ctx.t("audit.no_checkpoint_yet")).classes("text-gray-600")
+    for key, listed in (("audit.problems", result.problems[:50]), ("audit.warnings", result.warnings)):
+        if not listed:
+            continue
+        with section(ctx.t(key)):
+            for problem in listed:
+                where = f"#{problem.row_id} " if problem.row_id else ""
+                ui.label(f"{ctx.t('audit.kind.' + problem.kind)} — {where}{problem.detail}").classes("text-sm")
 
 
 @web_page("/audit", title_key="nav.audit", roles=("admin",))
@@ -96,7 +105,7 @@ def audit_page(ctx: WebContext) -> None:
                 data_table(
                     ctx,
                     AUDIT_COLUMNS,
-                    [audit_row(i) for i in items],
+                    [audit_row(i, ctx) for i in items],
                     export_name=ctx.t("nav.audit"),
                     testid="audit",
                     height="36rem",

@@ -34,6 +34,7 @@ from dualcarbon.ui.api import (
     SESSION_COOKIE,
     Caller,
     DbSession,
+    Id,
     new_transaction,
     resolve_principal,
     set_session_cookies,
@@ -211,7 +212,9 @@ def create_my_token(body: NewToken, caller: Caller, session: DbSession) -> NewTo
     return NewTokenItem(**accounts.token_item(token).model_dump(), token=secret)
 
 
-@router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke one of my tokens")
-def revoke_my_token(token_id: int, caller: Caller, session: DbSession) -> Response:
+@router.delete(
+    "/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke one of my tokens (an admin: anyone's)"
+)
+def revoke_my_token(token_id: Id, caller: Caller, session: DbSession) -> Response:
     accounts.revoke(session, caller, token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

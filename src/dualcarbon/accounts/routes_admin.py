@@ -62,7 +62,7 @@ class UserIn(BaseModel):
     password: str = Field(min_length=auth.MIN_PASSWORD_LENGTH, max_length=1024)
     role: Role
     display_name: str | None = Field(default=None, max_length=100)
-    region_code: str | None = None
+    region_code: str | None = Field(default=None, pattern=r"^\d{6}$", description="6-digit region code")
     enterprise_credit_code: str | None = None
     language: Literal["zh", "en"] = "zh"
 

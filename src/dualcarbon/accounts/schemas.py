@@ -127,8 +127,13 @@ class AuditProblem(Schema):
 
 
 class AuditCheck(Schema):
-    """Whether the audit hash chain is intact, over how many rows, and what is wrong where."""
+    """Whether the audit log is intact (keyed chain, triggers, checkpoints), over how many rows, what is
+    wrong where (``problems``), what a reader should know (``warnings``), and the newest checkpoint compared.
+    """
 
     intact: bool
     rows: int
     problems: list[AuditProblem]
+    warnings: list[AuditProblem] = []
+    checkpoint_at: str | None = None
+    checkpoint_rows: int | None = None

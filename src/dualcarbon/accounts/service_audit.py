@@ -1,4 +1,4 @@
-"""Reading the audit log: filtered pages for the audit viewer, and the hash-chain check.
+"""Reading the audit log: filtered pages for the audit viewer, the tamper check, and checkpoints on demand.
 
 Who sees what: an admin sees every row. A regulator sees the rows about enterprises in its subtree
 (entity ``enterprise``, id = credit code) — a cheap filter; rows of other entities (reports, catalogs,
@@ -18,7 +18,7 @@ from dualcarbon.accounts.schemas import AuditCheck, AuditEntry, AuditProblem
 from dualcarbon.core.access import Principal, require_role
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import enterprise_filter
-from dualcarbon.store.audit import verify_audit_chain
+from dualcarbon.store.audit_check import check_audit_log, checkpoint_now
 from dualcarbon.store.models import AuditLog
 
 
@@ -83,12 +83,22 @@ def list_audit(
 
 
 def verify_audit(session: Session, actor: Principal) -> AuditCheck:
-    """Recompute the chain (admin only): whether it is intact, over how many rows, and the problems found."""
+    """Check the audit log (admin only): the keyed chain, the append-only triggers and the checkpoints kept
+    outside the database; whether it is intact, over how many rows, the problems and warnings found.
+    """
     require_role(actor, "admin")
-    problems = verify_audit_chain(session)
-    rows = session.scalar(select(func.count(AuditLog.id))) or 0
+    report = check_audit_log(session)
     return AuditCheck(
-        intact=not problems,
-        rows=rows,
-        problems=[AuditProblem(row_id=p.row_id, kind=p.kind, detail=p.detail) for p in problems],
+        intact=report.intact,
+        rows=report.rows,
+        problems=[AuditProblem(row_id=p.row_id, kind=p.kind, detail=p.detail) for p in report.problems],
+        warnings=[AuditProblem(row_id=p.row_id, kind=p.kind, detail=p.detail) for p in report.warnings],
+        checkpoint_at=report.checkpoint.at if report.checkpoint else None,
+        checkpoint_rows=report.checkpoint.rows if report.checkpoint else None,
     )
+
+
+def checkpoint_audit(session: Session, actor: Principal) -> dict[str, object] | None:
+    """Write a signed checkpoint of the current head now (admin only), e.g. from cron so the sink sees it."""
+    require_role(actor, "admin")
+    return checkpoint_now(session)

@@ -3,7 +3,8 @@
 ``create_app(database_url)`` builds one app; the web UI (NiceGUI) mounts onto the same app in
 ``dualcarbon.app.web``. Errors are JSON ``{"error": <kind>, "message": ..., "field": ...}`` with
 401 (no/invalid credentials), 403 (role does not allow), 404 (absent or out of scope), 409 (state
-conflict), 422 (invalid input).
+conflict), 422 (invalid input), 503 with ``Retry-After`` (the store was busy: a lock not had within the lock
+budget, a deadlock, a serialization failure — nothing changed, send it again).
 
 Every response carries ``X-Request-ID``: the caller's own when it sent a sane one (at most 64 characters
 of ``A-Z a-z 0-9 . _ -``), else a new one. Each request under ``/api/`` and ``/public/`` is logged as one
@@ -20,16 +21,19 @@ import uuid
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.orm import sessionmaker
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dualcarbon.accounts import routes as accounts_routes
 from dualcarbon.accounts import routes_admin as accounts_admin_routes
-from dualcarbon.accounts.service_auth import authenticate_secret
+from dualcarbon.accounts.service_auth import authenticate_secret, cached_caller
 from dualcarbon.app.admission import AdmissionLimit
 from dualcarbon.calc import routes as calc_routes
 from dualcarbon.catalog import routes as catalog_routes
@@ -40,12 +44,15 @@ from dualcarbon.core.errors import (
     DualcarbonError,
     NotFound,
     PermissionDenied,
+    StoreBusy,
 )
 from dualcarbon.core.logging import configure_logging, request_id_var
 from dualcarbon.core.settings import get_settings, server_settings
+from dualcarbon.monitoring import routes as monitoring_routes
 from dualcarbon.registry import routes as registry_routes
 from dualcarbon.reports import routes as reports_routes
-from dualcarbon.store.db import init_store, make_engine, resolve_database_url
+from dualcarbon.store.audit_files import AuditKeyError
+from dualcarbon.store.db import init_store, is_transient_lock_error, make_engine, resolve_database_url, writing
 from dualcarbon.ui.api import API_PREFIX
 
 log = logging.getLogger(__name__)
@@ -59,6 +66,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     accounts_admin_routes.router,
     catalog_public_routes.router,
     calc_routes.router,
+    monitoring_routes.router,
 )
 
 _STATUS: list[tuple[type[DualcarbonError], int]] = [
@@ -66,6 +74,8 @@ _STATUS: list[tuple[type[DualcarbonError], int]] = [
     (PermissionDenied, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (StoreBusy, 503),
+    (AuditKeyError, 500),  # the server's audit key file is missing: an operator must act, not the caller
 ]
 
 
@@ -145,7 +155,7 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
     if migrate:
         init_store(url).dispose()
     server = server_settings(settings)
-    engine = make_engine(url, pool_size=server.db_pool_size, max_overflow=server.db_max_overflow)
+    engine = make_engine(url, lock_budget=True, pool_size=server.db_pool_size, max_overflow=server.db_max_overflow)
     app = FastAPI(
         title="dualcarbon 双碳 API",
         version="1",
@@ -154,8 +164,12 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
     )
     app.state.engine = engine
     app.state.session_factory = sessionmaker(engine, expire_on_commit=False)
+    # requests that change things take SQLite's write lock at BEGIN (waiting within the lock budget), so a
+    # read-then-write never fails half way with "database is locked" (ui.api.get_session); no-op elsewhere
+    app.state.write_session_factory = sessionmaker(writing(engine), expire_on_commit=False)
     app.state.data_dir = data_dir
     app.state.resolve_caller = authenticate_secret
+    app.state.cached_caller = cached_caller  # the same callers, from the principal cache only (no database)
     app.add_middleware(AdmissionLimit, max_in_flight=server.max_in_flight)
     app.add_middleware(RequestId)  # added last, so outermost: the id exists before the admission wait
 
@@ -163,8 +177,40 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
     async def _domain_error(_: Request, exc: DualcarbonError) -> JSONResponse:
         status = status_for(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, StoreBusy):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         body = {"error": type(exc).__name__, "message": exc.message, "field": exc.field}
         return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.exception_handler(DBAPIError)
+    async def _store_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        # A lock not had within the budget, a deadlock or a serialization failure: the transaction was rolled
+        # back and the request may simply be sent again. Anything else stays a server error.
+        if not is_transient_lock_error(exc):
+            raise exc
+        log.warning("store busy on %s %s: %s", request.method, request.url.path, exc.orig)
+        return await _domain_error(request, StoreBusy())
+
+    @app.exception_handler(DataError)
+    async def _unstorable_value(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the request brought (a NUL character in PostgreSQL text, a number
+        # beyond its column): invalid input, not a server error. The transaction is rolled back.
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "value refused"
+        log.info("value refused by the store on %s %s: %s", request.method, request.url.path, reason)
+        body = {"error": "InvalidInput", "message": f"a value cannot be stored: {reason}", "field": None}
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(UnicodeDecodeError)
+    async def _not_utf8(_: Request, exc: UnicodeDecodeError) -> JSONResponse:
+        return _unreadable_body(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # FastAPI answers a body it cannot parse (not UTF-8, nested too deeply) with a bare 400 {"detail"};
+        # it is invalid input like any other, in the same JSON shape
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError | RecursionError):
+            return _unreadable_body(exc.__cause__)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -182,6 +228,15 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
         app.include_router(router)
     _json_for_unknown_api_paths(app)
     return app
+
+
+def _unreadable_body(cause: BaseException) -> JSONResponse:
+    """422 for a request body that cannot be read: not UTF-8 text, or JSON nested too deeply."""
+    if isinstance(cause, UnicodeDecodeError):
+        message = "the request body is not UTF-8 text"
+    else:
+        message = "the request body is nested too deeply"
+    return JSONResponse({"error": "InvalidInput", "message": message, "field": "body"}, status_code=422)
 
 
 def _json_for_unknown_api_paths(app: FastAPI) -> None:

@@ -16,6 +16,7 @@ from dualcarbon.app import cli_reference, cli_serve, cli_store
 from dualcarbon.assess import cli as assess_cli
 from dualcarbon.calc import cli as calc_cli
 from dualcarbon.catalog import cli as catalog_cli
+from dualcarbon.monitoring import cli as monitoring_cli
 from dualcarbon.registry import cli as registry_cli
 from dualcarbon.ui.commands import friendly_errors
 
@@ -51,6 +52,7 @@ import_app = typer.Typer(help="Bulk imports from Excel/CSV (all or nothing).", n
 registry_cli.register_imports(import_app)
 app.add_typer(import_app, name="import")
 app.add_typer(catalog_cli.app, name="catalog")
+monitoring_cli.register(app)
 demo_cli.register(app)
 
 

@@ -1,5 +1,8 @@
 """`dualcarbon demo`: build a synthetic city into a fresh workspace, print the logins, serve UI and API.
 
+The data go into the workspace's own SQLite file, or into the database ``DUALCARBON_DATABASE_URL`` names
+when it is set (it must be empty; see :mod:`dualcarbon.demo.workspace`).
+
 The city (示范市, its districts, its enterprises and every figure) is invented; see
 :mod:`dualcarbon.demo`. The build goes through the services, so it is computed and audit-logged like real
 data. With the same ``--seed`` (and the same date, which fixes the report years) the data are the same;
@@ -69,7 +72,10 @@ def _print_summary(console: Console, summary: dict[str, Any], seconds: float) ->
 def register(app: typer.Typer) -> None:
     """Add the ``demo`` command to the top-level ``dualcarbon`` command."""
 
-    @app.command(help="Build a synthetic demo city into a fresh workspace and serve the UI and API.")
+    @app.command(
+        help="Build a synthetic demo city into a fresh workspace (its own SQLite file, or the empty database "
+        "DUALCARBON_DATABASE_URL names, e.g. PostgreSQL) and serve the UI and API."
+    )
     @friendly_errors
     def demo(
         data_dir: Path = typer.Option(DEFAULT_DIR, "--data-dir", help="New workspace directory (must be empty)"),
@@ -99,9 +105,9 @@ def register(app: typer.Typer) -> None:
         spec = DemoSpec(
             enterprises=enterprises, districts=districts, seed=seed, latest_year=latest_complete_year(date.today())
         )
-        workspace = prepare_workspace(data_dir, force=force)
-        if settings.database_url:
-            console.print(f"note: {DATABASE_URL_ENV} is set; the demo ignores it and uses its own SQLite workspace")
+        workspace = prepare_workspace(data_dir, force=force, database_url=settings.database_url)
+        if workspace.external_url:
+            console.print(f"{DATABASE_URL_ENV} is set: building into {workspace.shown_database} (must be empty)")
         console.print(
             f"dualcarbon demo: {workspace.directory} (seed {seed}, report years "
             f"{spec.years[0]}–{spec.years[-1]}) — {SYNTHETIC_NOTE_ZH}"

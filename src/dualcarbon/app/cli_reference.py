@@ -1,11 +1,14 @@
 """`dualcarbon reference …`: browse the reference tables, validate and import official tables as versions.
 
-list [TABLE] · show ID · validate FILE · import FILE · versions TABLE · activate TABLE VERSION · policies [PACK]
-(docs/reference-import.md).
+list [TABLE] · show ID · template TABLE -o FILE · validate FILE · import FILE · versions TABLE ·
+activate TABLE VERSION · policies [PACK] (docs/reference-import.md). FILE is a CSV or a filled-in template (.xlsx).
 """
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,16 +21,19 @@ from dualcarbon.ui.commands import DataDirOption, data_dir_or_default, fail, fri
 
 if TYPE_CHECKING:
     from dualcarbon.reference import catalogue, imports, policy, tables
+    from dualcarbon.workbooks import reference_template
 else:  # pint and the tables load on first use: `dualcarbon --help` must not pay for them
     catalogue = lazy_import("dualcarbon.reference.catalogue")
     imports = lazy_import("dualcarbon.reference.imports")
     policy = lazy_import("dualcarbon.reference.policy")
     tables = lazy_import("dualcarbon.reference.tables")
+    reference_template = lazy_import("dualcarbon.workbooks.reference_template")
 
 app = typer.Typer(
     name="reference", help="Reference tables: browse, validate and import official tables.", no_args_is_help=True
 )
 
+FILE_HELP = "CSV (UTF-8, the table's column names, row_id first) or a filled-in template (.xlsx)"
 TableOption = typer.Option(None, "--table", help="Target table (recognised from the header when omitted)")
 
 
@@ -132,15 +138,44 @@ def _problems_table(problems: list[tuple[int, str, str, str]]) -> Table:
     return grid
 
 
+@contextmanager
+def _import_file(file: Path) -> Iterator[Path]:
+    """The CSV to validate or import: ``file`` itself, or the rows of a filled-in template (.xlsx)."""
+    with tempfile.TemporaryDirectory(prefix="dualcarbon-template-") as directory:
+        yield reference_template.as_import_file(file, Path(directory))
+
+
+@app.command("template")
+@friendly_errors
+def template(
+    table: str = typer.Argument(..., help="Table name, e.g. efficiency_benchmarks_2023"),
+    output: Path = typer.Option(..., "-o", "--output", help="The .xlsx to write"),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Write the fill-in workbook of TABLE: every row with its id, field, product, indicator and unit, and the
+    value, source and confidence columns to fill; import it back as is with `dualcarbon reference import`."""
+    if output.suffix.lower() != ".xlsx":
+        raise fail(f"{output.name}: the template is an Excel workbook; give a name ending in .xlsx")
+    reference = _reference(data_dir)
+    content = reference_template.write_template(reference, table)
+    output.write_bytes(content)
+    blank = len(catalogue.blank_rows(reference, table))
+    rows = len(reference.tables[table].rows)
+    print(f"wrote {output} ({rows} rows of {table}; {blank} with blank values to fill)")
+
+
 @app.command("validate")
 @friendly_errors
 def validate(
-    file: Path = typer.Argument(..., help="CSV (UTF-8) with the table's column names, row_id first"),
+    file: Path = typer.Argument(
+        ..., help="CSV (UTF-8, the table's column names, row_id first) or a filled-in template (.xlsx)"
+    ),
     table: str | None = TableOption,
     data_dir: Path | None = DataDirOption,
 ) -> None:
     """Check an official table before import; list every problem (row, column, reason); exit 2 if any."""
-    report = imports.validate_file(file, tables.ReferenceSet(data_dir), table)
+    with _import_file(file) as csv_file:
+        report = imports.validate_file(csv_file, tables.ReferenceSet(data_dir), table)
     console = _console()
     console.print(
         f"table: {report.table}; rows: {report.rows}; fills existing rows: {len(report.updates)}; "
@@ -157,18 +192,21 @@ def validate(
 @app.command("import")
 @friendly_errors
 def import_(
-    file: Path = typer.Argument(..., help="CSV (UTF-8) with the table's column names, row_id first"),
+    file: Path = typer.Argument(
+        ..., help="CSV (UTF-8, the table's column names, row_id first) or a filled-in template (.xlsx)"
+    ),
     table: str | None = TableOption,
     note: str = typer.Option("", "--note", help="Why / from which official document (kept in the manifest)"),
     data_dir: Path | None = DataDirOption,
 ) -> None:
     """Validate FILE and store it as a new version of its table in the data directory (all or nothing)."""
     target = data_dir_or_default(data_dir)
-    report = imports.validate_file(file, tables.ReferenceSet(target), table)
-    if report.problems:
-        _console().print(_problems_table([(p.row, p.row_id, p.column, p.reason) for p in report.problems]))
-        raise fail(f"{file.name}: {len(report.problems)} problem(s); nothing imported")
-    result = imports.import_file(file, target, table, note)
+    with _import_file(file) as csv_file:
+        report = imports.validate_file(csv_file, tables.ReferenceSet(target), table)
+        if report.problems:
+            _console().print(_problems_table([(p.row, p.row_id, p.column, p.reason) for p in report.problems]))
+            raise fail(f"{file.name}: {len(report.problems)} problem(s); nothing imported")
+        result = imports.import_file(csv_file, target, table, note)
     if result.created:
         print(
             f"imported {file.name} into {result.table} as version {result.version} "

@@ -42,6 +42,11 @@ def init(data_dir: Path | None = DataDirOption) -> None:
     typer.echo(f"data directory: {directory}")
     typer.echo(f"database: {_describe(resolve_database_url(directory))}")
     typer.echo(f"regions: {seeded.created} provinces added, {seeded.unchanged} already there")
+    from dualcarbon.store.audit_files import audit_files_for
+
+    audit = audit_files_for(resolve_database_url(directory))
+    typer.echo(f"audit key: {audit.key_file} (back it up, away from the database; docs/audit.md)")
+    typer.echo(f"audit checkpoints: {audit.checkpoint_file}")
 
 
 @friendly_errors

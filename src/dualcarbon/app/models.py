@@ -7,6 +7,7 @@ import this module so that the metadata holds the whole schema; add a new subjec
 
 from dualcarbon.accounts.models import AgencyAssignment, ApiToken, RoleAssignment, User
 from dualcarbon.catalog.models import Appeal, Catalog, CatalogEntry
+from dualcarbon.monitoring.models import Meter, MeterReading, ReadingConflict
 from dualcarbon.registry.models import (
     Enterprise,
     ProductionUnit,
@@ -43,10 +44,13 @@ __all__ = [
     "Enterprise",
     "ImmutableVersionError",
     "Job",
+    "Meter",
+    "MeterReading",
     "OutputLine",
     "PeriodReport",
     "PeriodReportVersion",
     "ProductionUnit",
+    "ReadingConflict",
     "Region",
     "ReportReview",
     "ReportingPeriod",

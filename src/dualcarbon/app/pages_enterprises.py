@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 from dualcarbon.catalog.service import EntryFilter, list_catalogs, list_entries
 from dualcarbon.core.access import Principal
 from dualcarbon.core.vocab import TIERS_BY_BASIS
-from dualcarbon.registry.service import enterprise_detail, list_enterprises
+from dualcarbon.registry.schemas import EnterpriseDetail, EnterpriseItem
+from dualcarbon.registry.service import EnterpriseQuery, enterprise_detail, list_enterprises
 from dualcarbon.reports.pages_view import REPORT_COLUMNS, report_row
 from dualcarbon.reports.service import ReportFilter, list_reports
-from dualcarbon.ui.web.formatting import TIER_COLOURS, label, rounded, tier_sort_key, yes_no
+from dualcarbon.ui.web.formatting import TIER_COLOURS, data_label, label, rounded, tier_sort_key, yes_no
 from dualcarbon.ui.web.layout import section, web_page
 from dualcarbon.ui.web.session import WebContext
-from dualcarbon.ui.web.tables import Column, data_table, simple_table
+from dualcarbon.ui.web.tables import Column, data_table, paged_table, simple_table
 
 ENTERPRISE_COLUMNS = (
     Column("credit_code", "enterprise.credit_code", width=200),
@@ -43,28 +44,32 @@ UNIT_COLUMNS = (
 )
 
 
-def enterprise_row(ctx: WebContext, item: dict[str, Any]) -> dict[str, Any]:
+def enterprise_row(ctx: WebContext, item: EnterpriseItem) -> dict[str, Any]:
     return {
-        "credit_code": item["credit_code"],
-        "name": item["name"],
-        "region": f"{item.get('region_name') or ''}（{item['region_code']}）",
-        "industry_code": item.get("industry_code"),
-        "above_scale": yes_no(ctx, item.get("above_scale")),
-        "key_energy_user": yes_no(ctx, item.get("key_energy_user")),
-        "land_area_mu": rounded(item.get("land_area_mu"), 2),
+        "credit_code": item.credit_code,
+        "name": item.name,
+        "region": f"{item.region_name or ''}（{item.region_code}）",
+        "industry_code": item.industry_code,
+        "above_scale": yes_no(ctx, item.above_scale),
+        "key_energy_user": yes_no(ctx, item.key_energy_user),
+        "land_area_mu": rounded(item.land_area_mu, 2),
     }
 
 
 @web_page("/enterprises", title_key="nav.enterprises")
 def enterprises_page(ctx: WebContext) -> None:
-    items, _total = ctx.call(list_enterprises, None, limit=None)
-    rows = [enterprise_row(ctx, item) for item in items]
+    def fetch(limit: int, offset: int, search: str) -> tuple[list[dict[str, Any]], int]:
+        query = EnterpriseQuery(q=search or None)
+        items, total = ctx.call(list_enterprises, query, limit=limit, offset=offset)
+        return [enterprise_row(ctx, item) for item in items], total
+
     with section(ctx.t("enterprise.list")):
-        data_table(
+        paged_table(  # paged on the server: the page carries one page of rows at any number of enterprises
             ctx,
             ENTERPRISE_COLUMNS,
-            rows,
+            fetch,
             export_name=ctx.t("nav.enterprises"),
+            searchable=True,
             testid="enterprises",
             on_row_click=lambda row: ui.navigate.to(f"/enterprises/{row['credit_code']}"),
         )
@@ -132,16 +137,16 @@ def tier_history_chart(ctx: WebContext, history: list[dict[str, Any]]) -> None:
     ).classes("w-full h-64").props('data-testid="tier-history"')
 
 
-def _info_grid(ctx: WebContext, detail: dict[str, Any]) -> None:
+def _info_grid(ctx: WebContext, detail: EnterpriseDetail) -> None:
     fields = [
-        ("enterprise.credit_code", detail["credit_code"]),
-        ("enterprise.region", f"{detail.get('region_name') or ''}（{detail['region_code']}）"),
-        ("enterprise.industry_code", detail.get("industry_code") or ""),
-        ("enterprise.above_scale", yes_no(ctx, detail.get("above_scale"))),
-        ("enterprise.key_energy_user", yes_no(ctx, detail.get("key_energy_user"))),
-        ("enterprise.land_area_mu", "" if detail.get("land_area_mu") is None else f"{detail['land_area_mu']:g}"),
-        ("enterprise.address", detail.get("address") or ""),
-        ("enterprise.contact", detail.get("contact") or ""),
+        ("enterprise.credit_code", detail.credit_code),
+        ("enterprise.region", f"{detail.region_name or ''}（{detail.region_code}）"),
+        ("enterprise.industry_code", detail.industry_code),
+        ("enterprise.above_scale", yes_no(ctx, detail.above_scale)),
+        ("enterprise.key_energy_user", yes_no(ctx, detail.key_energy_user)),
+        ("enterprise.land_area_mu", "" if detail.land_area_mu is None else f"{detail.land_area_mu:g}"),
+        ("enterprise.address", detail.address or ""),
+        ("enterprise.contact", detail.contact or ""),
     ]
     with ui.grid(columns="9rem 1fr").classes("w-full gap-x-6 gap-y-1"):
         for key, value in fields:
@@ -154,7 +159,7 @@ def enterprise_detail_page(ctx: WebContext, credit_code: str) -> None:
     detail = ctx.call(enterprise_detail, credit_code)
     reports, _ = ctx.call(list_reports, ReportFilter(credit_code=credit_code), limit=500)
     history = ctx.call(tier_history, credit_code)
-    ui.label(detail["name"]).classes("text-2xl font-semibold").props('data-testid="enterprise-name"')
+    ui.label(detail.name).classes("text-2xl font-semibold").props('data-testid="enterprise-name"')
     with ui.row().classes("w-full gap-4 no-wrap items-stretch"):
         with section(ctx.t("enterprise.basic")).classes("w-1/2"):
             _info_grid(ctx, detail)
@@ -164,8 +169,15 @@ def enterprise_detail_page(ctx: WebContext, credit_code: str) -> None:
         simple_table(
             ctx,
             UNIT_COLUMNS,
-            detail.get("production_units", []),
-            export_name=f"{detail['name']}-{ctx.t('enterprise.units')}",
+            [
+                {
+                    **unit.model_dump(),
+                    "field": data_label(ctx, unit.field, "field"),
+                    "product": data_label(ctx, unit.product, "product"),
+                }
+                for unit in detail.production_units
+            ],
+            export_name=f"{detail.name}-{ctx.t('enterprise.units')}",
             testid="units",
         )
     with section(ctx.t("enterprise.reports")):
@@ -180,7 +192,7 @@ def enterprise_detail_page(ctx: WebContext, credit_code: str) -> None:
             REPORT_COLUMNS,
             [report_row(ctx, r) for r in reports],
             testid="enterprise-reports",
-            export_name=f"{detail['name']}-{ctx.t('enterprise.reports')}",
+            export_name=f"{detail.name}-{ctx.t('enterprise.reports')}",
             height="20rem",
             on_row_click=lambda row: ui.navigate.to(f"/reports/{row['id']}"),
         )

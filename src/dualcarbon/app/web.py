@@ -69,6 +69,7 @@ def _register_pages() -> None:
     from dualcarbon.accounts import pages_audit as _audit  # noqa: F401
     from dualcarbon.app import pages_dashboard as _dashboard  # noqa: F401
     from dualcarbon.app import pages_enterprises as _enterprises  # noqa: F401
+    from dualcarbon.app import pages_reference as _reference  # noqa: F401
     from dualcarbon.catalog import pages as _catalogs  # noqa: F401
     from dualcarbon.catalog import pages_appeals as _appeals  # noqa: F401
     from dualcarbon.catalog import pages_public as _public  # noqa: F401

@@ -22,6 +22,9 @@ from dualcarbon.core.errors import InvalidInput
 from dualcarbon.core.vocab import CatalogBasis as Basis
 from dualcarbon.domain.products import ProductCatalog
 from dualcarbon.reference import ConversionCoefficient, ReferenceSet
+from dualcarbon.reference.citation import row_citation
+
+COEFFICIENT_TABLE = "conversion_coefficients_gbt2589"
 
 Progress = Callable[[str, int, int], None]
 STAGES = ("read", "validate", "classify", "write")
@@ -44,6 +47,8 @@ class Assessment:
     versions: dict[str, str]
     ignored_headers: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: coefficient row id → how a person cites it (``GB/T 2589 附录A``), for the 参考数据说明 sheet
+    citations: dict[str, str] = field(default_factory=dict)
 
     @property
     def blocked(self) -> bool:
@@ -88,6 +93,10 @@ def assess_frame(
     timings["classify"] = time.perf_counter() - started
     if progress:
         progress("classify", 1, 1)
+    coefficient_ids = {use.row_id for use in validated.coefficients} | (
+        {electricity.row_id} if isinstance(electricity, ConversionCoefficient) else set()
+    )
+    citations = {row_id: row_citation(reference, COEFFICIENT_TABLE, row_id) for row_id in coefficient_ids}
     return Assessment(
         source=survey.source,
         edition=edition,
@@ -102,6 +111,7 @@ def assess_frame(
         versions=reference.versions(),
         ignored_headers=survey.ignored_headers,
         timings=timings,
+        citations=citations,
     )
 
 

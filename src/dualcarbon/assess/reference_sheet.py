@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from dualcarbon.reference.citation import benchmark_citations
 from dualcarbon.workbooks.catalog import REFERENCE_SHEET, InfoSheet, Table
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ def reference_rows_frame(assessment: Assessment) -> pl.DataFrame:
     records = []
     for use in sorted(assessment.uses.values(), key=lambda u: u.row.row_id):
         row = use.row
+        policy_citation, grade_citation = benchmark_citations(row)
         records.append(
             {
                 "参考行": row.row_id,
@@ -27,6 +29,7 @@ def reference_rows_frame(assessment: Assessment) -> pl.DataFrame:
                 "单位": row.unit,
                 "标杆水平": row.benchmark,
                 "基准水平": row.baseline,
+                "政策值依据": policy_citation,
                 "政策值来源": row.policy_provenance.source,
                 "政策值可信度": row.policy_provenance.confidence,
                 "政策值已核实": "是" if row.policy_provenance.verified else "否",
@@ -34,6 +37,7 @@ def reference_rows_frame(assessment: Assessment) -> pl.DataFrame:
                 "1级": row.grade_1,
                 "2级": row.grade_2,
                 "3级限定值": row.grade_3,
+                "等级值依据": grade_citation,
                 "等级值来源": row.grade_provenance.source,
                 "等级值可信度": row.grade_provenance.confidence,
                 "等级值已核实": "是" if row.grade_provenance.verified else "否",
@@ -57,6 +61,7 @@ def coefficient_frame(assessment: Assessment) -> pl.DataFrame:
                 "名称": e.row_name,
                 "系数": e.value,
                 "单位": e.unit,
+                "依据": assessment.citations.get(e.row_id, ""),
                 "来源": e.provenance.source,
                 "可信度": e.provenance.confidence,
                 "已核实": "是" if e.provenance.verified else "否",
@@ -71,6 +76,7 @@ def coefficient_frame(assessment: Assessment) -> pl.DataFrame:
                 "名称": use.name,
                 "系数": use.value,
                 "单位": use.unit,
+                "依据": assessment.citations.get(use.row_id, ""),
                 "来源": use.source,
                 "可信度": use.confidence,
                 "已核实": "是" if use.verified else "否",
@@ -92,7 +98,7 @@ def reference_sheet(assessment: Assessment) -> InfoSheet:
     basis = "政策标杆/基准水平" if assessment.basis == "policy" else "GB 限额标准等级"
     lines = [
         f"评估依据：{basis}（{assessment.edition}年版产品表）。",
-        "所有数值取自参考数据表，每行注明来源与可信度；空白数值不推算，"
+        "所有数值取自参考数据表，每行注明依据（文件或标准、附录、表）、取得来源与可信度；空白数值不推算，"
         "导入官方表格：dualcarbon reference import FILE。",
     ]
     if assessment.basis == "gb":

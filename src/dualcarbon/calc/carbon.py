@@ -184,7 +184,7 @@ def compute(request: CarbonInput, reference: ReferenceSet) -> tuple[CarbonInvent
         )
     for index, item in enumerate(request.carbonates):
         extra = {"mineral": item.mineral, "factor_tco2_per_t": item.factor, "purity": item.purity}
-        calls.append((f"carbonates[{index}]", carbonate_process_co2, (item.quantity, item.unit), extra))
+        calls.append((f"carbonates[{index}]", carbonate_process_co2, (reference, item.quantity, item.unit), extra))
     if request.electricity is not None:
         calls.append(("electricity", _electricity_line, (request.electricity, request, reference), {"exported": False}))
     if request.heat is not None:

@@ -10,17 +10,28 @@ from pathlib import Path
 import typer
 
 from dualcarbon.calc import KINDS
+from dualcarbon.core.errors import InvalidInput
 from dualcarbon.ui.commands import DataDirOption, fail, friendly_errors
 
 app = typer.Typer(help="Computations as JSON contracts (docs/contracts.md).", no_args_is_help=True)
 
 
 def _read_payload(file: Path | None) -> object:
-    text = file.read_text(encoding="utf-8") if file and str(file) != "-" else sys.stdin.read()
     try:
-        return json.loads(text)
+        raw = file.read_bytes() if file and str(file) != "-" else sys.stdin.buffer.read()
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"not UTF-8 text (byte {exc.start})", field="input") from None
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise fail(f"input is not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise InvalidInput("nested too deeply to be a contract's JSON", field="input") from None
+
+
+def _refuse_constant(name: str) -> object:
+    raise InvalidInput(f"{name} is not JSON; numbers must be finite", field="input")
 
 
 def _make(kind: str) -> None:
@@ -33,10 +44,11 @@ def _make(kind: str) -> None:
     ) -> None:
         payload = _read_payload(file)
         module = importlib.import_module(f"dualcarbon.calc.{kind}")
-        from dualcarbon.reference.tables import load_reference  # here, not at the top: keeps --help fast
+        from dualcarbon.calc.contract import check_finite  # here, not at the top: keeps --help fast
+        from dualcarbon.reference.tables import load_reference
 
-        result = module.run(payload, load_reference(data_dir))
-        print(json.dumps(result, ensure_ascii=False, indent=indent or None))
+        result = check_finite(module.run(payload, load_reference(data_dir)))
+        print(json.dumps(result, ensure_ascii=False, indent=indent or None, allow_nan=False))
 
 
 for _kind in KINDS:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -40,3 +42,31 @@ def parse(model: type[M], payload: Any) -> M:
         elif first["type"] == "extra_forbidden":
             message = "unknown field"
         raise InvalidInput(message, field=_path(location)) from None
+
+
+def _first_not_finite(value: Any, path: str) -> str | None:
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _first_not_finite(item, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _first_not_finite(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
+def check_finite(result: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``result`` unchanged when every number in it is finite; else ``InvalidInput``: inputs so large that a
+    figure overflows (1e308 MWh …) must not come out as ``Infinity``/``NaN``, which JSON does not allow."""
+    where = _first_not_finite(result, "")
+    if where:
+        raise InvalidInput(
+            f"the result {where} is not a finite number: the quantities given are too large to compute with",
+            field="input",
+        )
+    return result

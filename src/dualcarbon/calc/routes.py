@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Request
 
+from dualcarbon.calc.contract import check_finite
 from dualcarbon.ui.api import API_PREFIX, Caller, reference_of
 
 router = APIRouter(prefix=API_PREFIX + "/calc", tags=["calc 计算"])
@@ -21,4 +22,5 @@ CalcKind = Literal["energy", "carbon", "classify", "savings"]
 def run_contract(kind: CalcKind, request: Request, _caller: Caller, payload: Any = Body(...)) -> dict[str, Any]:
     module = importlib.import_module(f"dualcarbon.calc.{kind}")
     result: dict[str, Any] = module.run(payload, reference_of(request))
+    check_finite(result)
     return result

@@ -15,6 +15,8 @@ and exit with code 2. ``--json`` prints what the service returned, for scripts.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,6 +101,15 @@ def _headline(data: schemas.CatalogOut, region_name: str = "") -> str:
     )
 
 
+@contextmanager
+def _confirmation_flag(flag: str) -> Iterator[None]:
+    """A refusal for want of a confirmation names the command-line flag that gives it."""
+    try:
+        yield
+    except catalog_generate.ConfirmationRequired as exc:
+        raise fail(f"{exc.message} (command line: {flag})") from None
+
+
 def _check_out(out: Path, force: bool) -> None:
     """Refuse an output name that is not .xlsx, or an existing file without ``--force`` (before any work)."""
     if out.suffix.lower() != ".xlsx":
@@ -118,13 +129,24 @@ def generate(
     ),
     basis: str = typer.Option("policy", "--basis", help="policy (标杆/基准) or gb (GB grades 1-3级)"),
     data_year: int | None = typer.Option(None, "--data-year", help="report year instead of the half's rule"),
+    allow_empty: bool = typer.Option(
+        False, "--allow-empty", help="confirm a catalog with 0 entries (refused otherwise)"
+    ),
     as_json: bool = JsonOption,
     data_dir: Path | None = DataDirOption,
 ) -> None:
     reference = _reference(data_dir)
-    with transaction(data_dir) as session:
+    with _confirmation_flag("--allow-empty"), transaction(data_dir) as session:
         result = catalog_generate.generate_catalog(
-            session, cli_principal(), region, edition, half, basis, reference=reference, data_year=data_year
+            session,
+            cli_principal(),
+            region,
+            edition,
+            half,
+            basis,
+            reference=reference,
+            data_year=data_year,
+            confirm_empty=allow_empty,
         )
         data = result.summary()
         name = _region_name(session, region)
@@ -135,6 +157,18 @@ def generate(
     typer.echo(f"{verb} {_headline(data, name)}")
     typer.echo(f"inputs: {result.input_versions} approved annual report(s) of {result.data_year}")
     _echo_counts(result.counts)
+    if result.decisions_carried:
+        typer.echo(f"upheld appeal(s) carried 沿用申辩决定 (inputs unchanged): {result.decisions_carried}")
+    if result.decisions_needing_review:
+        typer.echo(
+            f"decision(s) needing review 决定需复核 (the inputs they judged changed): {result.decisions_needing_review}"
+        )
+    undetermined = result.counts.get("undetermined", 0)
+    if undetermined:
+        typer.echo(
+            f"{undetermined} entr(ies) 无法判定: see `dualcarbon catalog show {result.catalog.id}`; publishing needs "
+            f"--confirm-undetermined {undetermined}"
+        )
     if result.skipped:
         typer.echo(f"skipped {len(result.skipped)} output line(s) without a unit consumption:")
         for line in result.skipped:
@@ -177,6 +211,16 @@ def show(
     with transaction(data_dir) as session:
         data = catalog.get_catalog(session, cli_principal(), catalog_id)
         name = _region_name(session, data.region_code)
+        undetermined: list[schemas.CatalogEntryOut] = []
+        if data.counts.get("undetermined") and not as_json:
+            undetermined, _ = catalog.list_entries(
+                session,
+                cli_principal(),
+                catalog_id,
+                catalog.EntryFilter(tier="undetermined"),
+                limit=1000,
+                with_evidence=False,
+            )
     if as_json:
         _echo_json(data)
         return
@@ -190,15 +234,36 @@ def show(
     typer.echo(f"reference versions: {versions or '-'}")
     typer.echo("entries per tier:")
     _echo_counts(data.counts)
+    if undetermined:
+        typer.echo("无法判定 undetermined entries, and why:")
+        for item in undetermined:
+            reason = item.undetermined
+            typer.echo(
+                f"  {item.credit_code} {item.enterprise_name}  {item.product}: {reason.reason_zh if reason else ''}"
+            )
+        hints = sorted({item.undetermined.hint for item in undetermined if item.undetermined})
+        for hint in hints:
+            typer.echo(f"  → {hint}")
 
 
 # ---- publish, verify, diff ----------------------------------------------------------------------
 @app.command("publish", help="Publish a draft catalog: issue number, frozen snapshot hash.")
 @friendly_errors
-def publish(catalog_id: int = typer.Argument(..., help="catalog id"), data_dir: Path | None = DataDirOption) -> None:
+def publish(
+    catalog_id: int = typer.Argument(..., help="catalog id"),
+    confirm_undetermined: int | None = typer.Option(
+        None,
+        "--confirm-undetermined",
+        metavar="N",
+        help="confirm publishing N entries that are 无法判定 (N must be their number; refused otherwise)",
+    ),
+    data_dir: Path | None = DataDirOption,
+) -> None:
     reference = _reference(data_dir)
-    with transaction(data_dir) as session:
-        published = catalog_publish.publish_catalog(session, cli_principal(), catalog_id, reference=reference)
+    with _confirmation_flag("--confirm-undetermined N"), transaction(data_dir) as session:
+        published = catalog_publish.publish_catalog(
+            session, cli_principal(), catalog_id, reference=reference, confirm_undetermined=confirm_undetermined
+        )
         issue, digest, supersedes = published.issue_no, published.snapshot_hash, published.supersedes_id
     typer.echo(f"catalog #{catalog_id} published as issue {issue} (第{issue}期)")
     typer.echo(f"snapshot hash: {digest}")

@@ -3,7 +3,8 @@
 A ``Catalog`` is one region's list for one half-year, built under one benchmark edition and basis. It
 records a ``snapshot_hash`` of its inputs and the reference versions used, so a published catalog can be
 reproduced. A correction is a new catalog with ``supersedes_id`` pointing at the old one and the next
-``issue_no``; the old one becomes ``superseded``.
+``issue_no``; the old one becomes ``superseded``. One catalog is in force (``published``) per region ×
+half-year × basis: a partial unique index (``uq_catalog_in_force``) refuses a second one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dualcarbon.core.vocab import APPEAL_STATES, CATALOG_BASES, CATALOG_STATES, AppealState, CatalogBasis, CatalogState
@@ -27,6 +28,15 @@ class Catalog(Base):
         CheckConstraint("length(half) = 7 AND substr(half, 5, 3) IN ('-H1', '-H2')", name="half_format"),
         CheckConstraint(one_of_sql("basis", CATALOG_BASES), name="basis_known"),
         CheckConstraint(one_of_sql("state", CATALOG_STATES), name="state_known"),
+        Index(
+            "uq_catalog_in_force",
+            "region_code",
+            "half",
+            "basis",
+            unique=True,
+            sqlite_where=text("state = 'published'"),
+            postgresql_where=text("state = 'published'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -41,6 +51,7 @@ class Catalog(Base):
     reference_versions: Mapped[dict[str, Any]] = mapped_column(default=dict)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("catalog.id"))
     issue_no: Mapped[int] = mapped_column(Integer, default=1)
+    lock_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))  # store.versioning
 
     entries: Mapped[list[CatalogEntry]] = relationship(
         back_populates="catalog", cascade="all, delete-orphan", order_by="CatalogEntry.id"
@@ -98,5 +109,6 @@ class Appeal(Base):
     filed_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
     corrected_catalog_id: Mapped[int | None] = mapped_column(ForeignKey("catalog.id"))
+    lock_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))  # store.versioning
 
     catalog_entry: Mapped[CatalogEntry] = relationship(back_populates="appeals")

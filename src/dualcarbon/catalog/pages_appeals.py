@@ -11,6 +11,7 @@ from nicegui import ui
 
 from dualcarbon.catalog.schemas import AppealOut
 from dualcarbon.catalog.service_appeals import assign_expert, decide_appeal, get_appeal, list_appeals, record_opinion
+from dualcarbon.catalog.service_experts import assignable_experts
 from dualcarbon.ui.web.formatting import label, rounded, when
 from dualcarbon.ui.web.layout import run_action, section, web_page
 from dualcarbon.ui.web.session import WebContext
@@ -39,8 +40,8 @@ def appeal_row(ctx: WebContext, item: AppealOut) -> dict[str, Any]:
         "value": rounded(item.value),
         "state": label(ctx, "appeal_state", item.state),
         "expert": item.expert or "",
-        "filed_at": when(item.filed_at),
-        "decided_at": when(item.decided_at),
+        "filed_at": when(item.filed_at, ctx),
+        "decided_at": when(item.decided_at, ctx),
     }
 
 
@@ -73,8 +74,8 @@ def _facts(ctx: WebContext, appeal: AppealOut) -> None:
         ("appeal.expert", appeal.expert or ""),
         ("appeal.opinion", appeal.expert_opinion or ""),
         ("appeal.decision", appeal.decision or ""),
-        ("appeal.filed_at", when(appeal.filed_at)),
-        ("appeal.decided_at", when(appeal.decided_at)),
+        ("appeal.filed_at", when(appeal.filed_at, ctx)),
+        ("appeal.decided_at", when(appeal.decided_at, ctx)),
     ]
     with ui.grid(columns="12rem 1fr").classes("w-full gap-x-6 gap-y-1"):
         for key, value in facts:
@@ -97,8 +98,20 @@ def _step(ctx: WebContext, appeal: AppealOut) -> None:
 
     state = appeal.state
     if state == "filed" and ctx.has_role("regulator"):
+        experts = ctx.call(assignable_experts, appeal_id)
+        shown = [e.display_name for e in experts]
+        options = {
+            e.username: e.display_name if shown.count(e.display_name) == 1 else f"{e.display_name}（{e.username}）"
+            for e in experts
+        }
         with section(ctx.t("appeal.assign")), ui.row().classes("items-end gap-3"):
-            expert = ui.input(ctx.t("appeal.expert_username")).classes("w-64").props('data-testid="appeal-expert"')
+            if not options:
+                ui.label(ctx.t("appeal.no_experts")).classes("text-warning").props('data-testid="appeal-no-experts"')
+            expert = (
+                ui.select(options, label=ctx.t("appeal.expert_choose"), with_input=True)
+                .classes("w-64")
+                .props('data-testid="appeal-expert"')
+            )
             ui.button(
                 ctx.t("appeal.assign"),
                 on_click=lambda: (

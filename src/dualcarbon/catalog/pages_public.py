@@ -83,7 +83,7 @@ def _catalog_row(ctx: WebContext, item: PublicCatalog) -> dict[str, Any]:
         "edition": item.edition,
         "basis": label(ctx, "basis", item.basis),
         "issue_no": item.issue_no,
-        "published_at": when(item.published_at),
+        "published_at": when(item.published_at, ctx),
         "advanced": sum(counts.get(t, 0) for t in ADVANCED),
         "backward": sum(counts.get(t, 0) for t in BACKWARD),
     }

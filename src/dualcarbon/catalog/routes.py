@@ -38,7 +38,7 @@ from dualcarbon.catalog.schemas import (
     SnapshotCheck,
 )
 from dualcarbon.catalog.schemas_evidence import AppealEvidence
-from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Page, Paging, reference_of
+from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Id, IdFilter, Page, Paging, Year, reference_of
 
 router = APIRouter(prefix=API_PREFIX)
 
@@ -62,7 +62,20 @@ class CatalogIn(_Body):
         "catalog_schedule of the policy pack national (reference/policies/national.yaml)"
     )
     basis: Literal["policy", "gb"] = Field(default="policy", description="policy 标杆/基准, or gb grades 1-3级")
-    data_year: int | None = Field(default=None, description="report year to use instead of the half's rule")
+    data_year: int | None = Field(
+        default=None, ge=1, le=9999, description="report year to use instead of the half's rule"
+    )
+    confirm_empty: bool = Field(
+        default=False, description="confirm a catalog with 0 entries (without it such a generation is a 409)"
+    )
+
+
+class PublishIn(_Body):
+    confirm_undetermined: int | None = Field(
+        default=None,
+        ge=0,
+        description="the number of 无法判定 entries being published; required (and must match) when there are any",
+    )
 
 
 class AppealIn(_Body):
@@ -106,6 +119,7 @@ def generate(body: CatalogIn, caller: Caller, session: DbSession, request: Reque
         body.basis,
         reference=reference_of(request),
         data_year=body.data_year,
+        confirm_empty=body.confirm_empty,
     )
     return result.summary()
 
@@ -133,7 +147,7 @@ def list_catalogs(
     response_model=CatalogView,
     summary="One catalog with its counts per tier",
 )
-def get_catalog(catalog_id: int, caller: Caller, session: DbSession) -> CatalogView:
+def get_catalog(catalog_id: Id, caller: Caller, session: DbSession) -> CatalogView:
     return catalog.get_catalog(session, caller, catalog_id)
 
 
@@ -144,7 +158,7 @@ def _filters(
 
 
 class EntryPage(Page[CatalogEntryDetail | CatalogEntryOut]):
-    """A page of entries, each with its evidence (``evidence=true``, the default) or without."""
+    """A page of entries, without their evidence by default (``evidence=true`` adds it to each)."""
 
 
 @router.get(
@@ -154,7 +168,7 @@ class EntryPage(Page[CatalogEntryDetail | CatalogEntryOut]):
     summary="Entries (paginated, filterable)",
 )
 def list_entries(
-    catalog_id: int,
+    catalog_id: Id,
     caller: Caller,
     session: DbSession,
     page: Paging,
@@ -164,7 +178,9 @@ def list_entries(
     region_code: Annotated[str | None, Query(description="enterprises in this region subtree")] = None,
     credit_code: str | None = None,
     unverified: Annotated[bool | None, Query(description="only entries resting on unverified values")] = None,
-    evidence: Annotated[bool, Query(description="include each entry's evidence (inputs, reference values)")] = True,
+    evidence: Annotated[
+        bool, Query(description="include each entry's evidence (inputs, reference values); ~5× the bytes")
+    ] = False,
 ) -> Response:
     items, total = catalog.list_entries(
         session,
@@ -188,7 +204,7 @@ def list_entries(
     summary="Review screen: filtered entries, counts per tier and district, unverified count",
 )
 def review(
-    catalog_id: int,
+    catalog_id: Id,
     caller: Caller,
     session: DbSession,
     page: Paging,
@@ -214,10 +230,24 @@ def review(
     "/catalogs/{catalog_id}/publish",
     tags=["catalogs"],
     response_model=CatalogOut,
-    summary="Publish a draft: freeze its snapshot",
+    summary="Publish a draft: freeze its snapshot (409 naming the count when 无法判定 entries are not confirmed)",
 )
-def publish(catalog_id: int, caller: Caller, session: DbSession, request: Request) -> CatalogOut:
-    published = catalog_publish.publish_catalog(session, caller, catalog_id, reference=reference_of(request))
+def publish(
+    catalog_id: Id,
+    caller: Caller,
+    session: DbSession,
+    request: Request,
+    body: PublishIn | None = None,
+    confirm_undetermined: Annotated[
+        int | None, Query(ge=0, description="the number of 无法判定 entries being published (or in the JSON body)")
+    ] = None,
+) -> CatalogOut:
+    confirmed = (
+        confirm_undetermined if confirm_undetermined is not None else body.confirm_undetermined if body else None
+    )
+    published = catalog_publish.publish_catalog(
+        session, caller, catalog_id, reference=reference_of(request), confirm_undetermined=confirmed
+    )
     return catalog.catalog_out(published, catalog.tier_counts(session, published.id))
 
 
@@ -227,7 +257,7 @@ def publish(catalog_id: int, caller: Caller, session: DbSession, request: Reques
     response_model=CatalogDiff,
     summary="Entries added, removed and changed against another catalog (default: the previous issue)",
 )
-def diff(catalog_id: int, caller: Caller, session: DbSession, against: int | None = None) -> CatalogDiff:
+def diff(catalog_id: Id, caller: Caller, session: DbSession, against: IdFilter = None) -> CatalogDiff:
     return catalog_diff.diff_catalogs(session, caller, catalog_id, against)
 
 
@@ -237,7 +267,7 @@ def diff(catalog_id: int, caller: Caller, session: DbSession, against: int | Non
     response_model=SnapshotCheck,
     summary="Recompute the snapshot hash and re-classify the entries",
 )
-def verify(catalog_id: int, caller: Caller, session: DbSession, request: Request) -> SnapshotCheck:
+def verify(catalog_id: Id, caller: Caller, session: DbSession, request: Request) -> SnapshotCheck:
     return catalog_verify.verify_snapshot(session, caller, catalog_id, reference=reference_of(request))
 
 
@@ -248,7 +278,7 @@ def verify(catalog_id: int, caller: Caller, session: DbSession, request: Request
     responses={200: {"content": {XLSX: {}}}},
     summary="The catalog as an Excel workbook",
 )
-def export(catalog_id: int, caller: Caller, session: DbSession) -> Response:
+def export(catalog_id: Id, caller: Caller, session: DbSession) -> Response:
     content = catalog_export.export_catalog_xlsx(session, caller, catalog_id)
     return _xlsx(content, f"能效清单目录-{catalog_id}.xlsx")
 
@@ -261,7 +291,7 @@ def export(catalog_id: int, caller: Caller, session: DbSession) -> Response:
     response_model=AppealOut,
     summary="File an appeal (申辩) against your own entry",
 )
-def file_appeal(catalog_id: int, entry_id: int, body: AppealIn, caller: Caller, session: DbSession) -> AppealOut:
+def file_appeal(catalog_id: Id, entry_id: Id, body: AppealIn, caller: Caller, session: DbSession) -> AppealOut:
     appeal = appeals.file_appeal(session, caller, catalog_id, entry_id, body.reason, body.evidence)
     return appeals.get_appeal(session, caller, appeal.id)
 
@@ -272,7 +302,7 @@ def list_appeals(
     session: DbSession,
     page: Paging,
     state: Literal["filed", "under_review", "upheld", "rejected"] | None = None,
-    catalog_id: int | None = None,
+    catalog_id: IdFilter = None,
 ) -> Page[AppealOut]:
     items, total = appeals.list_appeals(
         session, caller, state=state, catalog_id=catalog_id, limit=page.limit, offset=page.offset
@@ -281,7 +311,7 @@ def list_appeals(
 
 
 @router.get("/appeals/{appeal_id}", tags=["appeals"], response_model=AppealOut, summary="One appeal")
-def get_appeal(appeal_id: int, caller: Caller, session: DbSession) -> AppealOut:
+def get_appeal(appeal_id: Id, caller: Caller, session: DbSession) -> AppealOut:
     return appeals.get_appeal(session, caller, appeal_id)
 
 
@@ -291,7 +321,7 @@ def get_appeal(appeal_id: int, caller: Caller, session: DbSession) -> AppealOut:
     response_model=AppealOut,
     summary="Assign an expert (filed → under_review)",
 )
-def assign(appeal_id: int, body: AssignIn, caller: Caller, session: DbSession) -> AppealOut:
+def assign(appeal_id: Id, body: AssignIn, caller: Caller, session: DbSession) -> AppealOut:
     appeals.assign_expert(session, caller, appeal_id, body.expert)
     return appeals.get_appeal(session, caller, appeal_id)
 
@@ -302,7 +332,7 @@ def assign(appeal_id: int, body: AssignIn, caller: Caller, session: DbSession) -
     response_model=AppealOut,
     summary="The assigned expert's opinion",
 )
-def opinion(appeal_id: int, body: OpinionIn, caller: Caller, session: DbSession) -> AppealOut:
+def opinion(appeal_id: Id, body: OpinionIn, caller: Caller, session: DbSession) -> AppealOut:
     appeals.record_opinion(session, caller, appeal_id, body.opinion)
     return appeals.get_appeal(session, caller, appeal_id)
 
@@ -313,7 +343,7 @@ def opinion(appeal_id: int, body: OpinionIn, caller: Caller, session: DbSession)
     response_model=AppealOut,
     summary="Uphold (→ corrected re-issue of the catalog) or reject an appeal",
 )
-def decide(appeal_id: int, body: DecideIn, caller: Caller, session: DbSession, request: Request) -> AppealOut:
+def decide(appeal_id: Id, body: DecideIn, caller: Caller, session: DbSession, request: Request) -> AppealOut:
     appeals.decide_appeal(
         session, caller, appeal_id, body.decision, body.text, body.corrected_value, reference=reference_of(request)
     )
@@ -335,7 +365,7 @@ def list_obligations(
     caller: Caller,
     session: DbSession,
     region_code: str,
-    year: int,
+    year: Year,
     pack: str = "national",
     basis: ObligationBasis = "equivalent",
 ) -> ObligationsList:
@@ -355,7 +385,7 @@ def export_obligations(
     caller: Caller,
     session: DbSession,
     region_code: str,
-    year: int,
+    year: Year,
     pack: str = "national",
     basis: ObligationBasis = "equivalent",
 ) -> Response:

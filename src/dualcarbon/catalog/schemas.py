@@ -74,6 +74,23 @@ class GeneratedCatalog(CatalogOut):
     input_versions: int
     regenerated: bool
     skipped: list[SkippedLine]
+    decisions_carried: int = Field(
+        default=0, description="entries holding an upheld appeal's figures (the inputs it judged are unchanged)"
+    )
+    decisions_needing_review: int = Field(
+        default=0, description="entries whose earlier decision met changed inputs: shown for review, not applied"
+    )
+
+
+class UndeterminedReason(Schema):
+    """Why an entry is 无法判定, and what fixes it (which reference row is blank, how to import it)."""
+
+    reason_zh: str = Field(description="the reason in one sentence, Chinese first")
+    message: str | None = Field(description="the error recorded when the entry was classified")
+    row_id: str | None = Field(description="the benchmark row the entry was classified against")
+    table: str | None = Field(description="the reference table holding that row")
+    missing: list[str] = Field(description="the blank values of that row the basis needs (标杆水平, 3级限定值 …)")
+    hint: str = Field(description="what fixes it, e.g. the reference import command")
 
 
 class CatalogEntryOut(Schema):
@@ -93,11 +110,28 @@ class CatalogEntryOut(Schema):
     unit: str
     tier: str
     tier_zh: str
-    gap_to_benchmark: float | None
-    gap_to_baseline: float | None
-    saving_to_benchmark_tce: float | None
+    gap_to_benchmark: float | None = Field(
+        description="gap to the upper reference of the basis: 与标杆水平差距 (policy) or 与1级差距 (gb)"
+    )
+    gap_to_baseline: float | None = Field(
+        description="gap to the lower reference of the basis: 与基准水平差距 (policy) or 与3级限定值差距 (gb)"
+    )
+    saving_to_benchmark_tce: float | None = Field(
+        description="saving (tce/a) to reach the upper reference: 标杆水平 (policy) or 1级 (gb)"
+    )
     uses_unverified: bool
     message: str | None = Field(description="why the entry could not be classified (tier undetermined)")
+    undetermined: UndeterminedReason | None = Field(
+        default=None, description="for a 无法判定 entry: the blank reference row and how to import it"
+    )
+    decision_state: Literal["carried", "needs_review", "reviewed"] | None = Field(
+        default=None,
+        description="an earlier upheld appeal on this line: carried (inputs unchanged) or needs_review "
+        "(inputs changed; the decided figures are in decision_note and evidence.decision) or reviewed (those "
+        "changed inputs were published once with the decision shown)",
+    )
+    decision_state_zh: str | None = None
+    decision_note: str | None = Field(default=None, description="the earlier decision in one sentence")
 
 
 class CatalogEntryDetail(CatalogEntryOut):
@@ -120,6 +154,9 @@ class CatalogReview(Schema):
     counts_by_tier: dict[str, int]
     counts_by_district: list[DistrictCounts]
     unverified_entries: int = Field(description="entries resting on unverified reference values")
+    decisions_needing_review: int = Field(
+        default=0, description="entries whose earlier decision (upheld appeal) met changed inputs"
+    )
     items: list[CatalogEntryDetail]
     total: int
     limit: int

@@ -18,6 +18,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SerializerFu
 from pydantic_core import PydanticCustomError
 
 InputSource = Literal["reported", "computed", "appeal"]
+#: How a decision (an upheld appeal) reached a generated entry: applied as decided, shown for review, or
+#: met inputs that were already published once with it shown for review.
+DecisionState = Literal["carried", "needs_review", "reviewed"]
 
 
 def _finite_number(value: object) -> object:
@@ -122,10 +125,33 @@ class EvidenceAppeal(StoredJson):
     original: OriginalFigure | None = None
 
 
+class EvidenceDecision(StoredJson):
+    """An earlier decision (upheld appeal) on this entry's line, met again by a later generation.
+
+    ``carried``: the inputs the decision judged are unchanged (same ``fingerprint``), so the entry holds the
+    decided figures. ``needs_review``: they changed (``changed`` names what: ``report``, ``reference``), so the
+    entry holds what the new inputs give and the decided figures are kept here for the reviewer.
+    ``reviewed``: the same changed inputs were already published once with the decision shown for review,
+    so the entry holds what they give and is not flagged again.
+    """
+
+    state: DecisionState
+    appeal_id: int
+    corrected_catalog_id: int | None = None
+    decided_entry_id: int
+    decided_value: float
+    decided_unit: str
+    decided_tier: str
+    fingerprint: str
+    current_fingerprint: str | None = None
+    changed: list[str] = Field(default_factory=list)
+
+
 class Evidence(StoredJson):
     """Inputs and rule trace behind one catalog entry (``CatalogEntry.evidence``).
 
-    An entry that could not be classified carries ``error`` and ``error_kind`` instead of the gaps.
+    An entry that could not be classified carries ``error`` and ``error_kind`` instead of the gaps. An
+    entry a decision reached carries ``decision`` (see :class:`EvidenceDecision`).
     """
 
     report: EvidenceReport | None = None
@@ -145,6 +171,7 @@ class Evidence(StoredJson):
     uses_unverified: bool = False
     error: str | None = None
     error_kind: str | None = None
+    decision: EvidenceDecision | None = None
 
 
 class AppealEvidence(StoredJson):

@@ -32,6 +32,8 @@ from dualcarbon.catalog import service_guard as _guard  # noqa: F401 - installs 
 from dualcarbon.catalog.models import Catalog, CatalogEntry
 from dualcarbon.catalog.schemas import CatalogEntryDetail, CatalogEntryOut, CatalogOut, CatalogView
 from dualcarbon.catalog.schemas_evidence import Evidence
+from dualcarbon.catalog.service_decisions import DECISION_STATE_ZH, decision_note
+from dualcarbon.catalog.service_evidence import undetermined_reason
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import InvalidInput, NotFound, PermissionDenied
 from dualcarbon.core.vocab import (
@@ -159,6 +161,10 @@ def _entry(kind: type[_Entry], entry: CatalogEntry, enterprise: Enterprise, trac
         saving_to_benchmark_tce=entry.saving_to_benchmark_tce,
         uses_unverified=trace.uses_unverified,
         message=trace.error,
+        undetermined=undetermined_reason(entry.tier, entry.benchmark_row_id, trace),
+        decision_state=trace.decision.state if trace.decision else None,
+        decision_state_zh=DECISION_STATE_ZH[trace.decision.state] if trace.decision else None,
+        decision_note=decision_note(trace),
         **more,
     )
 

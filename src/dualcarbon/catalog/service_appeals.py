@@ -43,6 +43,7 @@ from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import enterprise_filter, region_in_scope
 from dualcarbon.store.audit import append_audit
 from dualcarbon.store.base import utcnow
+from dualcarbon.store.versioning import claim_row
 
 APPEAL_STATE_ZH = {
     "filed": "已提交申辩",
@@ -266,6 +267,7 @@ def assign_expert(session: Session, actor: Principal, appeal_id: int, expert: st
         )
     if appeal.state != "filed":
         raise Conflict(f"appeal {appeal_id} is {appeal.state}; an expert is assigned to a filed appeal")
+    claim_row(session, appeal, what=f"appeal {appeal_id}")  # one winner per step (store.versioning)
     before = _snapshot(appeal)
     appeal.expert_user_id = user.id
     appeal.state = "under_review"
@@ -290,6 +292,7 @@ def record_opinion(session: Session, actor: Principal, appeal_id: int, opinion: 
     if appeal.state != "under_review":
         raise Conflict(f"appeal {appeal_id} is {appeal.state}; an opinion is recorded while under review")
     text = _text(opinion, "opinion")
+    claim_row(session, appeal, what=f"appeal {appeal_id}")
     before = _snapshot(appeal)
     appeal.expert_opinion = text
     session.flush()
@@ -318,6 +321,7 @@ def decide_appeal(
             f"{'' if appeal.expert_opinion else ' without an expert opinion'}; "
             "it is decided after the expert review"
         )
+    claim_row(session, appeal, what=f"appeal {appeal_id}")  # before the re-issue: a loser issues nothing
     before = _snapshot(appeal)
     if decision == "upheld":
         evidence = AppealEvidence.model_validate(appeal.evidence or {})

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dualcarbon.catalog.schemas import SkippedLine
+from dualcarbon.catalog.schemas import SkippedLine, UndeterminedReason
 from dualcarbon.catalog.schemas_evidence import (
     Evidence,
     EvidenceInput,
@@ -32,7 +32,7 @@ from dualcarbon.core.errors import DualcarbonError, InvalidInput
 from dualcarbon.core.vocab import UNDETERMINED
 from dualcarbon.domain.efficiency import classify_row, energy_kind, indicator_unit_parts
 from dualcarbon.reference import BenchmarkRow, ReferenceSet
-from dualcarbon.reference.model import ConversionCoefficient, Provenance
+from dualcarbon.reference.model import IMPORT_HINT, ConversionCoefficient, Provenance
 from dualcarbon.registry.models import ProductionUnit
 from dualcarbon.reports.models import OutputLine, PeriodReportVersion
 
@@ -257,6 +257,58 @@ def classify_entry(
         result.gap_to_baseline,
         result.saving_to_benchmark_tce,
         evidence,
+    )
+
+
+# ---- why an entry is undetermined -------------------------------------------------------------------------
+_BLANK_LABELS = {"benchmark": "标杆水平", "baseline": "基准水平", "grade_3": "3级限定值"}
+IMPORT_HINT_ZH = "用 `dualcarbon reference import FILE` 导入官方表后重新生成目录（见 docs/reference-import.md）"
+CHECK_HINT_ZH = (
+    "核对该年报产品行的单位产品能耗、单位和对标行后重新生成目录 / check the report line's unit consumption, "
+    "unit and benchmark row, then generate the catalog again"
+)
+
+
+def blank_reference_values(evidence: Evidence) -> list[str]:
+    """The blank values of the entry's benchmark row that its basis needs (标杆水平, 基准水平, 3级限定值)."""
+    reference = evidence.reference
+    if reference is None:
+        return []
+    given = reference.model_fields_set
+    if "benchmark" in given or "baseline" in given:  # policy basis
+        needed: tuple[str, ...] = ("benchmark", "baseline")
+    elif "grade_3" in given:  # GB basis: the 3级 limit decides
+        needed = ("grade_3",)
+    else:
+        return []
+    return [_BLANK_LABELS[key] for key in needed if getattr(reference, key) is None]
+
+
+def undetermined_reason(tier: str, row_id: str, evidence: Evidence) -> UndeterminedReason | None:
+    """Why an entry of tier 无法判定 is so: the blank reference row and how to import it, or the error."""
+    if tier != UNDETERMINED:
+        return None
+    missing = blank_reference_values(evidence)
+    row = evidence.row.id if evidence.row else row_id
+    table = evidence.reference.table if evidence.reference else None
+    if missing:
+        where = f"{row}（{table}）" if table else f"{row} "
+        return UndeterminedReason(
+            reason_zh=f"参考数据行 {where}的{'、'.join(missing)}为空，无法判定 / reference row {row} has no "
+            f"{', '.join(missing)}",
+            message=evidence.error,
+            row_id=row,
+            table=table,
+            missing=missing,
+            hint=f"{IMPORT_HINT_ZH} / {IMPORT_HINT}",
+        )
+    return UndeterminedReason(
+        reason_zh=f"无法判定：{evidence.error or '未记录原因'}",
+        message=evidence.error,
+        row_id=row,
+        table=table,
+        missing=[],
+        hint=IMPORT_HINT if evidence.error_kind == "MissingCoefficient" else CHECK_HINT_ZH,
     )
 
 

@@ -2,10 +2,13 @@
 
 Owns:
 
-* ``publish_catalog`` — draft → published: an issue number per (region, half), ``published_at``, the
-  reference versions, and the ``snapshot_hash`` of :mod:`dualcarbon.catalog.service_snapshot`. A
-  previously published catalog of the same region, edition, half and basis becomes ``superseded``. After
-  that nothing in the catalog changes (:mod:`dualcarbon.catalog.service_guard`).
+* ``publish_catalog`` — draft → published: an issue number per (region, half, basis), ``published_at``,
+  the reference versions, and the ``snapshot_hash`` of :mod:`dualcarbon.catalog.service_snapshot`. **One
+  catalog is in force per region × half-year × basis**: whatever was published for that key (any benchmark
+  edition) becomes ``superseded`` in the same transaction, before the new one is published (a partial unique
+  index, migration 0004, refuses a second one). After that nothing in the catalog changes
+  (:mod:`dualcarbon.catalog.service_guard`). A draft with 无法判定 entries is published only when the caller
+  confirms their number (``confirm_undetermined``).
 * ``reissue_with_correction`` — a new issue of the catalog in force with one entry re-classified from a
   corrected value (never a silent edit); the others are carried over as stored.
 
@@ -18,66 +21,98 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dualcarbon.catalog.models import Catalog, CatalogEntry
 from dualcarbon.catalog.schemas_evidence import Evidence, EvidenceAppeal, EvidenceInput, EvidenceOutput, OriginalFigure
 from dualcarbon.catalog.service import require_catalog
 from dualcarbon.catalog.service_evidence import classify_entry
-from dualcarbon.catalog.service_generate import reference_versions_for
+from dualcarbon.catalog.service_generate import ConfirmationRequired, reference_versions_for
 from dualcarbon.catalog.service_snapshot import catalog_entries, entry_record, snapshot_hash, snapshot_payload
 from dualcarbon.core.access import Principal, require_role
 from dualcarbon.core.errors import Conflict
+from dualcarbon.core.vocab import UNDETERMINED
 from dualcarbon.reference import ReferenceSet
 from dualcarbon.store.audit import append_audit
 from dualcarbon.store.base import utcnow
+from dualcarbon.store.versioning import claim_row
 
 
 # ---- publishing -------------------------------------------------------------------------------------------
-def next_issue_no(session: Session, region_code: str, half: str) -> int:
-    """1 + the highest issue number given in ``region_code`` for ``half`` (drafts hold 0)."""
+def next_issue_no(session: Session, region_code: str, half: str, basis: str) -> int:
+    """1 + the highest issue number given in ``region_code`` for ``half`` on ``basis`` (drafts hold 0)."""
     current = session.scalar(
-        select(func.max(Catalog.issue_no)).where(Catalog.region_code == region_code, Catalog.half == half)
+        select(func.max(Catalog.issue_no)).where(
+            Catalog.region_code == region_code, Catalog.half == half, Catalog.basis == basis
+        )
     )
     return (current or 0) + 1
 
 
-def _current_published(session: Session, catalog: Catalog) -> Catalog | None:
-    return session.scalar(
-        select(Catalog).where(
-            Catalog.region_code == catalog.region_code,
-            Catalog.edition == catalog.edition,
-            Catalog.half == catalog.half,
-            Catalog.basis == catalog.basis,
-            Catalog.state == "published",
-            Catalog.id != catalog.id,
+def in_force(session: Session, region_code: str, half: str, basis: str) -> list[Catalog]:
+    """The published catalogs of the key (one, or none; older stores may hold one per edition), newest first."""
+    return list(
+        session.scalars(
+            select(Catalog)
+            .where(
+                Catalog.region_code == region_code,
+                Catalog.half == half,
+                Catalog.basis == basis,
+                Catalog.state == "published",
+            )
+            .order_by(Catalog.id.desc())
         )
     )
 
 
-def _freeze(session: Session, actor: Principal, catalog: Catalog, action: str) -> None:
-    """Turn a draft into the published issue (superseding the current one of its key); audit both."""
-    previous = _current_published(session, catalog)
+def undetermined_count(session: Session, catalog_id: int) -> int:
+    """How many entries of the catalog are 无法判定."""
+    query = select(func.count(CatalogEntry.id)).where(
+        CatalogEntry.catalog_id == catalog_id, CatalogEntry.tier == UNDETERMINED
+    )
+    return session.scalar(query) or 0
+
+
+def _flush_or_conflict(session: Session, catalog: Catalog) -> None:
+    """Flush; a unique index refusing it (issue number, ``uq_catalog_in_force``) means another issue of the
+    same key was published by a concurrent transaction: a Conflict (409), not a database error."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"目录 {catalog.id} 未发布：同一地区、半年度、依据的另一期目录刚刚发布，请刷新后重试 / another catalog of "
+            f"{catalog.region_code} {catalog.half} ({catalog.basis}) was published at the same time; reload and retry"
+        ) from exc
+
+
+def _freeze(
+    session: Session, actor: Principal, catalog: Catalog, action: str, extra: dict[str, Any] | None = None
+) -> None:
+    """Turn a draft into the published issue, superseding what is in force for its key; audit both."""
+    previous = [c for c in in_force(session, catalog.region_code, catalog.half, catalog.basis) if c.id != catalog.id]
+    for changed in (catalog, *previous):  # one winner when two publications of the same key run at once
+        claim_row(session, changed, what=f"catalog {changed.id}")
     if catalog.issue_no == 0:
-        catalog.issue_no = next_issue_no(session, catalog.region_code, catalog.half)
-    if previous is not None:
-        catalog.supersedes_id = previous.id
-    session.flush()
-    catalog.snapshot_hash = snapshot_hash(snapshot_payload(session, catalog))
-    catalog.published_at = utcnow()
-    catalog.state = "published"
-    if previous is not None:
-        previous.state = "superseded"
+        catalog.issue_no = next_issue_no(session, catalog.region_code, catalog.half, catalog.basis)
+    if previous:
+        catalog.supersedes_id = previous[0].id
+    for old in previous:
+        old.state = "superseded"
         append_audit(
             session,
             actor.username,
             "catalog.supersede",
             "catalog",
-            previous.id,
+            old.id,
             {"state": "published"},
             {"state": "superseded", "superseded_by": catalog.id},
         )
-    session.flush()
+    _flush_or_conflict(session, catalog)  # the old issue leaves force before the new one enters it
+    catalog.snapshot_hash = snapshot_hash(snapshot_payload(session, catalog))
+    catalog.published_at = utcnow()
+    catalog.state = "published"
+    _flush_or_conflict(session, catalog)
     after = {
         "state": "published",
         "issue_no": catalog.issue_no,
@@ -85,15 +120,25 @@ def _freeze(session: Session, actor: Principal, catalog: Catalog, action: str) -
         "published_at": catalog.published_at,
         "supersedes_id": catalog.supersedes_id,
         "reference_versions": catalog.reference_versions,
+        **(extra or {}),
     }
     append_audit(session, actor.username, action, "catalog", catalog.id, {"state": "draft"}, after)
 
 
 def publish_catalog(
-    session: Session, actor: Principal, catalog_id: int, *, reference: ReferenceSet | None = None
+    session: Session,
+    actor: Principal,
+    catalog_id: int,
+    *,
+    reference: ReferenceSet | None = None,
+    confirm_undetermined: int | None = None,
 ) -> Catalog:
     """Publish a draft catalog (regulator in scope). Conflict when it is not a draft, has no entries, or the
-    reference tables changed since it was generated (then regenerate first)."""
+    reference tables changed since it was generated (then regenerate first).
+
+    When entries are 无法判定, ``confirm_undetermined`` must be their number (the count the caller was shown;
+    a stale count is refused too): :class:`ConfirmationRequired` otherwise.
+    """
     require_role(actor, "regulator")
     catalog = require_catalog(session, actor, catalog_id, write=True).catalog
     if catalog.state != "draft":
@@ -107,7 +152,20 @@ def publish_catalog(
                 f"the reference tables changed since catalog {catalog_id} was generated "
                 f"({catalog.reference_versions} → {current}); regenerate it before publishing"
             )
-    _freeze(session, actor, catalog, "catalog.publish")
+    undetermined = undetermined_count(session, catalog.id)
+    if undetermined and confirm_undetermined != undetermined:
+        raise ConfirmationRequired(
+            f"目录中有 {undetermined} 条「无法判定」条目（参考数据行缺值或数据有误，见各条目原因）；"
+            f"确认后才能发布：confirm_undetermined={undetermined}"
+            + (f"（收到的确认数 {confirm_undetermined} 不符）" if confirm_undetermined is not None else "")
+            + f" / {undetermined} entries are undetermined (无法判定); publish them only by confirming that "
+            f"count (confirm_undetermined={undetermined})",
+            count=undetermined,
+            confirm="confirm_undetermined",
+        )
+    _freeze(
+        session, actor, catalog, "catalog.publish", {"undetermined_confirmed": undetermined} if undetermined else None
+    )
     return catalog
 
 
@@ -197,7 +255,7 @@ def reissue_with_correction(
         basis=head.basis,
         state="draft",
         reference_versions=dict(head.reference_versions),
-        issue_no=next_issue_no(session, head.region_code, head.half),
+        issue_no=next_issue_no(session, head.region_code, head.half, head.basis),
     )
     session.add(corrected_catalog)
     session.flush()

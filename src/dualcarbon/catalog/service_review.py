@@ -1,8 +1,9 @@
 """The review screen of an efficiency catalog: one page of filtered entries with the counts around it.
 
 Owns what a reviewer sees at once: the catalog (the caller's view of it), a page of entries with their
-evidence, the counts per tier and per district (region of the enterprise), and how many entries rest on
-unverified reference values (those entries carry ``uses_unverified``).
+evidence, the counts per tier and per district (region of the enterprise), how many entries rest on
+unverified reference values (those entries carry ``uses_unverified``) and how many carry an earlier decision
+(upheld appeal) that met changed inputs (``evidence.decision.state == "needs_review"``).
 """
 
 from __future__ import annotations
@@ -61,12 +62,25 @@ def review_catalog(
         )
         or 0
     )
+    needs_review = (
+        session.scalar(
+            select(func.count(CatalogEntry.id))
+            .join(Enterprise, Enterprise.id == CatalogEntry.enterprise_id)
+            .where(
+                CatalogEntry.catalog_id == catalog_id,
+                seen,
+                CatalogEntry.evidence["decision"]["state"].as_string() == "needs_review",
+            )
+        )
+        or 0
+    )
     counts = tier_counts(session, catalog_id, None if access.full_view else seen)
     return CatalogReview(
         catalog=catalog_view(access.catalog, counts, access.full_view),
         counts_by_tier=counts,
         counts_by_district=[districts[code] for code in sorted(districts)],
         unverified_entries=unverified,
+        decisions_needing_review=needs_review,
         items=[entry_detail(entry, enterprise) for entry, enterprise in rows],
         total=total,
         limit=limit,

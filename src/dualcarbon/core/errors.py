@@ -65,3 +65,17 @@ class AuthenticationFailed(DualcarbonError):
 
 class Conflict(DualcarbonError):
     """The action does not fit the current state (submit an approved report, publish twice, duplicate)."""
+
+
+class StoreBusy(DualcarbonError):
+    """The store could not take a lock within the transaction's budget (another writer held it, or the
+    database broke a deadlock): nothing was changed, and the same request may be sent again shortly."""
+
+    retry_after_s = 1
+    DEFAULT_MESSAGE = (
+        "数据库正忙于其他修改，本次未作任何更改，请稍后重试 / "
+        "the database is busy with other changes; nothing was changed, try again shortly"
+    )
+
+    def __init__(self, message: str = DEFAULT_MESSAGE, *, field: str | None = None) -> None:
+        super().__init__(message, field=field)

@@ -14,6 +14,15 @@ variable                               default              meaning
 ``DUALCARBON_SESSION_HOURS``           12                   lifetime of a browser session
 ``DUALCARBON_TOKEN_DAYS``              365                  default lifetime of an API token
 ``DUALCARBON_SECURE_COOKIES``          false                mark cookies ``Secure`` (behind HTTPS)
+``DUALCARBON_PRINCIPAL_CACHE_SECONDS`` 5                    how long a process may reuse a resolved token
+                                                            (0: never; bounds staleness across processes)
+``DUALCARBON_AUDIT_KEY_FILE``          see meaning          secret key of the audit chain; default
+                                                            ``audit.key`` beside the SQLite file, else in
+                                                            the data directory (docs/audit.md)
+``DUALCARBON_AUDIT_CHECKPOINT_FILE``   see meaning          signed checkpoints of the audit head; default
+                                                            ``audit-checkpoints.jsonl`` beside the key's
+                                                            default place
+``DUALCARBON_AUDIT_SINK_URL``          (none)               also POST each checkpoint to this URL
 ``DUALCARBON_DB_POOL_SIZE``            30                   connections the served app keeps
 ``DUALCARBON_DB_MAX_OVERFLOW``         10                   extra connections beyond the pool
 ``DUALCARBON_MAX_IN_FLIGHT``           the pool size        API requests inside the app at once (capped
@@ -22,6 +31,8 @@ variable                               default              meaning
 ``DUALCARBON_LOG_LEVEL``               ``INFO``             DEBUG, INFO, WARNING, ERROR or CRITICAL
 ``DUALCARBON_LOG_FORMAT``              ``auto``             ``json``, ``text``, or ``auto`` (text on a
                                                             terminal, JSON lines otherwise)
+``DUALCARBON_TIMEZONE``                ``Asia/Shanghai``    zone of the times pages and workbooks show
+                                                            (an IANA name; labelled, e.g. 北京时间)
 =====================================  ===================  ===========================================
 
 An empty variable counts as unset. A value that does not parse is an error naming the variable
@@ -73,6 +84,11 @@ class Settings(BaseSettings):
     session_hours: PositiveInt = 12
     token_days: PositiveInt = 365
     secure_cookies: bool = False
+    principal_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+
+    audit_key_file: Path | None = None
+    audit_checkpoint_file: Path | None = None
+    audit_sink_url: str | None = None
 
     db_pool_size: PositiveInt = 30
     db_max_overflow: NonNegativeInt = 10
@@ -81,6 +97,7 @@ class Settings(BaseSettings):
     debug: bool = False
     log_level: LogLevel = "INFO"
     log_format: LogFormat = "auto"
+    timezone: str = "Asia/Shanghai"
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -91,6 +108,14 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from dualcarbon.core.localtime import zone_for
+
+        zone_for(value.strip())  # ValueError for an unknown zone
+        return value.strip()
 
     @property
     def in_flight_limit(self) -> int:
@@ -109,12 +134,17 @@ _EXPECTED: dict[str, str] = {
     "session_hours": _POSITIVE,
     "token_days": _POSITIVE,
     "secure_cookies": _BOOLEAN,
+    "principal_cache_seconds": "a number of seconds from 0 to 300",
+    "audit_key_file": "a file path",
+    "audit_checkpoint_file": "a file path",
+    "audit_sink_url": "an http(s) URL",
     "db_pool_size": _POSITIVE,
     "db_max_overflow": "an integer ≥ 0",
     "max_in_flight": _POSITIVE,
     "debug": _BOOLEAN,
     "log_level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
     "log_format": "one of json, text, auto",
+    "timezone": "an IANA time zone name such as Asia/Shanghai",
 }
 
 
@@ -154,6 +184,7 @@ class SecuritySettings:
     session_hours: int = 12
     token_days: int = 365
     secure_cookies: bool = False  # set DUALCARBON_SECURE_COOKIES=1 behind HTTPS
+    principal_cache_seconds: float = 5.0  # reuse of a resolved token per process (accounts/service_auth.py)
 
 
 def security_settings(settings: Settings | None = None) -> SecuritySettings:
@@ -165,6 +196,7 @@ def security_settings(settings: Settings | None = None) -> SecuritySettings:
         session_hours=current.session_hours,
         token_days=current.token_days,
         secure_cookies=current.secure_cookies,
+        principal_cache_seconds=current.principal_cache_seconds,
     )
 
 

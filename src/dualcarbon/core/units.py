@@ -12,7 +12,9 @@ Definitions used (all are definitions, not measured coefficients):
 
 from __future__ import annotations
 
+import math
 import re
+import tokenize
 from functools import lru_cache
 
 import pint
@@ -112,20 +114,26 @@ def parse_unit(text: str) -> pint.Unit:
     try:
         quantity = ureg.parse_expression(_normalise(text))
     except (
-        pint.errors.UndefinedUnitError,
-        pint.errors.DefinitionSyntaxError,
+        pint.errors.PintError,
         SyntaxError,
+        tokenize.TokenError,  # an unclosed "("
         TypeError,
         AttributeError,
         ValueError,
-        AssertionError,
-    ) as exc:  # pint asserts on "kg//"
+        AssertionError,  # pint asserts on "kg//"
+        ArithmeticError,  # "kWh/0"
+        LookupError,
+        RecursionError,
+    ) as exc:
         raise UnitMismatch(f"unknown unit '{text}'") from exc
     if not isinstance(quantity, pint.Quantity):
         raise UnitMismatch(f"'{text}' is a number, not a unit")
-    # Keep a multiplier (万 …) by folding it into a scaled unit.
-    if quantity.magnitude != 1:
-        return _scaled_unit(float(quantity.magnitude), str(quantity.units))
+    # Keep a multiplier (万 …) by folding it into a scaled unit; "inf", "nan", "0 kWh" or "-1 t" are no units.
+    magnitude = float(quantity.magnitude)
+    if not math.isfinite(magnitude) or magnitude <= 0:
+        raise UnitMismatch(f"unknown unit '{text}': its factor {magnitude:g} is not a finite positive number")
+    if magnitude != 1:
+        return _scaled_unit(magnitude, str(quantity.units))
     unit: pint.Unit = quantity.units  # type: ignore[assignment]
     return unit
 

@@ -1,9 +1,11 @@
-"""The demo workspace on disk: a fresh data directory, its SQLite store, the printed logins, serving it.
+"""The demo workspace on disk: a fresh data directory, its store, the printed logins, serving it.
 
-A demo always gets its own embedded workspace (``dualcarbon.sqlite3`` in the data directory), whatever
-``DUALCARBON_DATABASE_URL`` says, so a demo can never write synthetic data into a production database.
-The directory must be new or empty. ``force`` replaces an earlier *demo* workspace only — one holding the
-marker file the demo writes — never another directory, so a mistyped ``--data-dir`` cannot delete data.
+The store is the workspace's own SQLite file (``dualcarbon.sqlite3`` in the data directory), or — when
+``DUALCARBON_DATABASE_URL`` is set — that database (e.g. PostgreSQL), which must then be *empty*: no user,
+enterprise or audit row (:func:`open_store` refuses anything else, and ``--force`` never clears a database),
+so a demo can never mix synthetic data into a database in use. The directory must be new or empty.
+``force`` replaces an earlier *demo* workspace only — one holding the marker file the demo writes — never
+another directory, so a mistyped ``--data-dir`` cannot delete data.
 
 The generated passwords are printed once and also written to ``DEMO-LOGINS.txt`` (mode 0600) in the
 workspace, because the server's log scrolls them away.
@@ -16,11 +18,12 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import URL, Engine
+from sqlalchemy import URL, Engine, func, inspect, make_url, select
+from sqlalchemy import table as table_clause
 
 from dualcarbon.core.errors import Conflict, InvalidInput
 from dualcarbon.demo.build import DemoLogin
-from dualcarbon.store.db import SQLITE_FILENAME, init_store
+from dualcarbon.store.db import DATABASE_URL_ENV, SQLITE_FILENAME, init_store, make_engine
 
 MARKER = ".dualcarbon-demo"
 LOGINS_FILE = "DEMO-LOGINS.txt"
@@ -35,14 +38,24 @@ ROLE_ZH = {
 
 @dataclass(frozen=True)
 class Workspace:
+    """The demo's data directory and, when not its own SQLite file, the database it builds into."""
+
     directory: Path
+    external_url: str | None = None
 
     @property
     def database_url(self) -> str:
+        if self.external_url:
+            return self.external_url
         return URL.create("sqlite+pysqlite", database=str(self.directory / SQLITE_FILENAME)).render_as_string()
 
+    @property
+    def shown_database(self) -> str:
+        """Where the data go, for messages (a URL without its password)."""
+        return make_url(self.database_url).render_as_string(hide_password=True)
 
-def prepare_workspace(directory: Path, *, force: bool = False) -> Workspace:
+
+def prepare_workspace(directory: Path, *, force: bool = False, database_url: str | None = None) -> Workspace:
     """A new, empty demo workspace at ``directory`` (created). Conflict when it holds anything, unless
     ``force`` and it is an earlier demo workspace (then its contents are removed)."""
     directory = directory.absolute()
@@ -67,12 +80,40 @@ def prepare_workspace(directory: Path, *, force: bool = False) -> Workspace:
                 entry.unlink()
     directory.mkdir(parents=True, exist_ok=True)
     (directory / MARKER).write_text("dualcarbon demo workspace: synthetic data, safe to delete\n", encoding="utf-8")
-    return Workspace(directory)
+    return Workspace(directory, database_url or None)
+
+
+# Tables whose rows show a database is in use (checked before the demo migrates or writes anything).
+_IN_USE_TABLES = ("user_account", "enterprise", "audit_log")
 
 
 def open_store(workspace: Workspace) -> Engine:
-    """The migrated, empty SQLite store of the workspace."""
+    """The migrated, empty store of the workspace. Conflict when an external database already holds data."""
+    if workspace.external_url:
+        _require_empty(workspace)
     return init_store(workspace.database_url)
+
+
+def _require_empty(workspace: Workspace) -> None:
+    engine = make_engine(workspace.database_url)
+    try:
+        with engine.connect() as connection:
+            present = set(inspect(connection).get_table_names())
+            counts = {
+                table: connection.execute(select(func.count()).select_from(table_clause(table))).scalar_one()
+                for table in _IN_USE_TABLES
+                if table in present
+            }
+    finally:
+        engine.dispose()
+    used = {table: count for table, count in counts.items() if count}
+    if used:
+        rows = ", ".join(f"{count} {table}" for table, count in used.items())
+        raise Conflict(
+            f"{workspace.shown_database} already holds data ({rows} rows); the demo builds only into an empty "
+            f"database — create a new one for it, or unset {DATABASE_URL_ENV} to use the workspace's own SQLite",
+            field=DATABASE_URL_ENV,
+        )
 
 
 def check_port_free(host: str, port: int) -> None:

@@ -8,6 +8,7 @@ Owns the emission line of each source and their sum. Every line keeps the factor
   FC in any unit of the NCV's quantity (t, kg, 万Nm³ …), NCV in GJ per that unit, CC in tC/GJ, OF a fraction.
   Defaults: the GB/T 32151 附录C 表C.1 parameters of ``emission_factors``; each measured value wins alone.
 * Carbonate process (碳酸盐分解): E = Q × purity × EF             [tCO₂]
+  EF from the carbonate rows of ``emission_factors`` (CaCO₃, MgCO₃) or given.
 * Purchased / exported electricity (购入/输出电力): E = ± AD × EF_grid, AD in MWh, EF in tCO₂/MWh by data
   year, region and 口径; green power with evidence (非化石能源电力证明) counts at zero.
 * Purchased / exported heat (购入/输出热力): E = ± AD × EF_heat, AD in GJ (steam and hot water converted by
@@ -25,28 +26,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from dualcarbon.core.errors import DualcarbonError, InvalidInput, UnitMismatch
+from dualcarbon.core.errors import DualcarbonError, InvalidInput, MissingCoefficient, UnitMismatch
 from dualcarbon.core.units import conversion_factor, convert, parse_unit, same_dimension
 from dualcarbon.reference.tables import ReferenceSet
 
 #: Mass ratio CO₂ : C as the guidelines' formula writes it (44/12), GB/T 32150 / GB/T 32151 formula constant.
 CO2_PER_CARBON: Final[float] = 44 / 12
 
-# Carbonate factors from molar masses (g/mol, IUPAC standard atomic weights): physical constants, not
-# reference coefficients. CO₂ 44.0095, CaCO₃ 100.0869, MgCO₃ 84.3139.
-_MOLAR_MASS_CO2: Final[float] = 44.0095
-CARBONATE_FACTORS_TCO2_PER_T: Final[dict[str, float]] = {
-    "CaCO3": _MOLAR_MASS_CO2 / 100.0869,
-    "MgCO3": _MOLAR_MASS_CO2 / 84.3139,
-}
+# English names of the carbonates with a reference row; formulas (CaCO3, CaCO₃) and Chinese names (碳酸钙) are
+# matched by the reference set itself (ReferenceSet.carbonate_factor).
 _CARBONATE_NAMES: Final[dict[str, str]] = {
-    "caco3": "CaCO3",
-    "caco₃": "CaCO3",
-    "碳酸钙": "CaCO3",
     "calcium carbonate": "CaCO3",
-    "mgco3": "MgCO3",
-    "mgco₃": "MgCO3",
-    "碳酸镁": "MgCO3",
     "magnesium carbonate": "MgCO3",
 }
 SOURCES: Final[tuple[str, ...]] = ("combustion", "process", "electricity", "heat")
@@ -270,6 +260,7 @@ def fuel_combustion_co2(
 
 
 def carbonate_process_co2(
+    reference: ReferenceSet,
     quantity: float,
     unit: str,
     *,
@@ -279,9 +270,10 @@ def carbonate_process_co2(
 ) -> EmissionLine:
     """CO₂ of carbonate decomposition: E = Q × purity × EF (tCO₂), GB/T 32150 过程排放.
 
-    ``mineral`` CaCO3 (碳酸钙) or MgCO3 (碳酸镁) uses the molar-mass factor (44.0095/100.0869,
-    44.0095/84.3139); any other carbonate needs ``factor_tco2_per_t``, which also wins when given.
-    ``purity`` is the carbonate mass fraction of the material (default 1).
+    ``mineral`` (formula ``CaCO3``/``CaCO₃``, Chinese ``碳酸钙`` or English name) takes EF from the carbonate
+    rows of ``emission_factors`` (EF-029 CaCO₃, EF-030 MgCO₃, in tCO₂/t, each with its source); any other
+    carbonate needs ``factor_tco2_per_t``, which also wins when given. ``purity`` is the carbonate mass
+    fraction of the material (default 1).
     """
     check_amount(quantity, "quantity")
     quantity_t = convert_at(quantity, unit, "t", "unit")
@@ -291,17 +283,19 @@ def carbonate_process_co2(
         label = mineral or "carbonate"
     else:
         if not mineral:
-            raise InvalidInput("give 'mineral' (CaCO3, MgCO3) or an explicit 'factor' (tCO2/t)", field="mineral")
-        key = _CARBONATE_NAMES.get(mineral.strip().lower())
-        if key is None:
+            raise InvalidInput("give 'mineral' (e.g. CaCO3, MgCO3) or an explicit 'factor' (tCO2/t)", field="mineral")
+        name = mineral.strip()
+        try:
+            row = reference.carbonate_factor(_CARBONATE_NAMES.get(name.lower(), name))
+        except MissingCoefficient:
+            have = ", ".join(f.formula for f in reference.carbonate_factors()) or "none"
             raise InvalidInput(
-                f"no built-in factor for '{mineral}' (only CaCO3, MgCO3); give 'factor' in tCO2/t",
-                field="mineral",
-            )
-        factor = FactorUsed(
-            "carbonate_factor", CARBONATE_FACTORS_TCO2_PER_T[key], "tCO2/t", "constant", f"molar masses CO2/{key}"
-        )
-        label = key
+                f"no reference factor for '{mineral}' (have: {have}); give 'factor' in tCO2/t", field="mineral"
+            ) from None
+        value = species_intensity(row.value, row.unit, "CO2", "t", "mineral")
+        prov = row.provenance
+        factor = FactorUsed("carbonate_factor", value, "tCO2/t", "default", prov.source, row.row_id, prov.verified)
+        label = row.formula
     fraction = 1.0 if purity is None else purity
     check_amount(fraction, "purity", positive=True, at_most=1.0)
     factors = (factor, FactorUsed("purity", fraction, "fraction", "given" if purity is not None else "constant"))

@@ -5,8 +5,9 @@ Order of matching, within the 重点领域 the respondent gave:
 1. 重点领域: the field's exact name, its normalised form, every field whose name without its bracketed
    qualifier is the given name (``轮胎`` → 轮胎 and 轮胎（子午线轮胎）), and field aliases from
    ``reference/data/product_aliases.csv`` (``钢铁`` → 炼铁, 炼钢, 烧结/球团, 铁合金).
-2. 产品或工序: exact product name; else an alias of that field from the CSV (``高炉`` → 高炉工序); else
-   normalised equality (full-width/half-width, spaces, brackets, letter case).
+2. 产品或工序: exact product name; else an alias of that field from the CSV (``高炉`` → 高炉工序; an alias
+   may name several products of its field when the name people write does not say which: ``平板玻璃`` →
+   the three 熔窑规模 rows); else normalised equality (full-width/half-width, spaces, brackets, letter case).
 3. Several rows (电石: 单位产品综合能耗 kgce/t and 电炉电耗 kWh/t) → keep those whose unit the
    respondent's 能耗单位 converts to; still several → the 能效指标 column (exact, normalised, then
    contained); still several → ``AmbiguousProduct`` listing the candidates.
@@ -80,14 +81,14 @@ class ProductCatalog:
             base = _QUALIFIER.sub("", normalised)
             if base != normalised:
                 self._field_index.setdefault(base, set()).add(name)
-        self._product_aliases: dict[tuple[str, str], str] = {}
+        self._product_aliases: dict[tuple[str, str], set[str]] = {}
         for alias in aliases:
             if alias.field not in self._fields:
                 continue  # alias of a field this edition does not have
             if alias.kind == "field":
                 self._field_index.setdefault(normalise_name(alias.alias), set()).add(alias.field)
             elif alias.kind == "product":
-                self._product_aliases[(alias.field, normalise_name(alias.alias))] = alias.product
+                self._product_aliases.setdefault((alias.field, normalise_name(alias.alias)), set()).add(alias.product)
         self._cache: dict[tuple[str, str, str | None, str | None], BenchmarkRow] = {}
 
     @classmethod
@@ -103,9 +104,10 @@ class ProductCatalog:
     def product_aliases(self, field: str) -> dict[str, list[str]]:
         """Aliases of the field's products: product name → aliases (for the 产品名称对照 sheet)."""
         out: dict[str, list[str]] = {}
-        for (alias_field, alias), product in self._product_aliases.items():
+        for (alias_field, alias), products in self._product_aliases.items():
             if alias_field == field:
-                out.setdefault(product, []).append(alias)
+                for product in sorted(products):
+                    out.setdefault(product, []).append(alias)
         return out
 
     # ---- matching ------------------------------------------------------------------------------------
@@ -131,7 +133,7 @@ class ProductCatalog:
         if exact:
             return exact
         key = normalise_name(text)
-        aliased = [row for row in rows if self._product_aliases.get((row.field, key)) == row.product]
+        aliased = [row for row in rows if row.product in self._product_aliases.get((row.field, key), ())]
         if aliased:
             return aliased
         return [row for row in rows if normalise_name(row.product) == key]
@@ -164,6 +166,11 @@ class ProductCatalog:
         if len(rows) > 1 and indicator:
             rows = _by_indicator(rows, indicator)
         if len(rows) > 1:
+            if len({row.product for row in rows}) > 1:  # the name does not say which variant: ask for it
+                raise AmbiguousProduct(
+                    f"'{field}/{product}' 对应多个参考行，请把产品或工序写成其中之一：{_describe(rows)}",
+                    field="product",
+                )
             what = "能效指标" if indicator else "能耗单位或能效指标"
             raise AmbiguousProduct(
                 f"'{field}/{product}' 对应多个指标，请用{what}区分：{_describe(rows)}",
@@ -188,7 +195,14 @@ def _unit_fits(value_unit: str, row_unit: str) -> bool:
 
 
 def _describe(rows: list[BenchmarkRow]) -> str:
-    return "；".join(f"{row.row_id} {row.product} {row.indicator} ({row.unit})" for row in rows)
+    """The candidate rows, and what tells them apart (the columns whose values differ between them)."""
+    listed = "；".join(f"{row.row_id} {row.product} {row.indicator} ({row.unit})" for row in rows)
+    differing = [
+        name
+        for name, attribute in (("产品或工序", "product"), ("能效指标", "indicator"), ("单位", "unit"))
+        if len({getattr(row, attribute) for row in rows}) > 1
+    ]
+    return listed + (f"（区别在于：{'、'.join(differing)}）" if len(rows) > 1 and differing else "")
 
 
 def _by_indicator(rows: list[BenchmarkRow], indicator: str) -> list[BenchmarkRow]:

@@ -7,6 +7,7 @@ to get the active :class:`ReferenceSet` (shipped tables overlaid by imported ver
 
 from dualcarbon.reference.model import (
     BenchmarkRow,
+    CarbonateFactor,
     Carrier,
     ConversionCoefficient,
     EmissionDefaults,
@@ -19,6 +20,7 @@ from dualcarbon.reference.tables import ReferenceSet, load_reference, shipped_re
 
 __all__ = [
     "BenchmarkRow",
+    "CarbonateFactor",
     "Carrier",
     "ConversionCoefficient",
     "EmissionDefaults",

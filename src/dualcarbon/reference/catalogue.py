@@ -209,3 +209,23 @@ def find_row(reference: ReferenceSet, row_id: str) -> tuple[str, Row]:
             f"no reference row '{row_id}' in any table (see `dualcarbon reference list`)", field="id"
         ) from None
     return "carriers", next(row for row in reference.tables["carriers"].rows if row["id"] == carrier.id)
+
+
+def blank_rows(reference: ReferenceSet, table: str) -> list[Row]:
+    """The rows of ``table`` whose primary value columns are all blank (e.g. the 2023 标杆/基准 values not yet
+    imported from the official text), in table order."""
+    primary = spec_for(table, reference).primary
+    if primary is None:
+        return []
+    return [row for row in reference.tables[table].rows if not any((row.get(c) or "").strip() for c in primary.values)]
+
+
+def template_columns(table: str, reference: ReferenceSet | None = None) -> tuple[str, ...]:
+    """The columns of the fill-in template of an importable table, all named as the import expects: the id,
+    the columns that describe a row (field, product, indicator, unit …), then the primary values with their
+    source and confidence (the columns an administrator fills)."""
+    spec = spec_for(table, reference)
+    if not spec.importable or spec.primary is None:
+        raise InvalidInput(f"table '{table}' has no fill-in template (not importable by row id)", field="table")
+    describing = tuple(c for c in spec.required_for_new_rows if c not in spec.primary.values)
+    return (spec.id_column, *describing, *spec.primary.values, spec.primary.source, spec.primary.confidence)

@@ -71,6 +71,18 @@ class EmissionDefaults:
 
 
 @dataclass(frozen=True)
+class CarbonateFactor:
+    """CO₂ released per tonne of one carbonate decomposed (碳酸盐分解排放因子), in ``unit`` (tCO₂/t)."""
+
+    row_id: str
+    mineral: str  # Chinese name, e.g. 碳酸钙
+    formula: str  # e.g. CaCO3
+    value: float
+    unit: str
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
 class GridFactor:
     """Electricity CO₂ emission factor (tCO₂/MWh = kgCO₂/kWh) for a data year, region and 口径."""
 

@@ -1,30 +1,23 @@
-"""Loading the reference tables: shipped CSVs overlaid by administrator-imported versions.
+"""The reference tables as one :class:`ReferenceSet`: typed look-ups by carrier, year, region and row id.
 
-Layout of imports in a data directory (written by :mod:`dualcarbon.reference.imports`)::
-
-    <data_dir>/reference/manifest.json              {"tables": {name: [{"version", "file", ...}, ...]}}
-    <data_dir>/reference/<table>/<version>.csv      same columns as the shipped table, ``row_id`` first
-
-The last entry per table in the manifest is active. Overlay rows replace the shipped cells they fill (a
-blank overlay cell keeps the shipped value) and may add rows with new ids. Every row remembers which
-version it came from, so outputs can cite it.
+The rows come from :mod:`dualcarbon.reference.table_files` (shipped CSVs overlaid by administrator imports;
+the loading names ``TABLES``, ``Row``, ``manifest_path``, ``parse_number`` … are re-exported here for the
+callers that import them from this module). This module turns rows into the typed values of
+:mod:`dualcarbon.reference.model` and raises ``MissingCoefficient`` naming the table and the row when a
+value the caller needs is blank or absent. Use :func:`load_reference` to get the active set.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from dualcarbon.core.errors import MissingCoefficient, UnknownCarrier, UnknownReferenceRow
 from dualcarbon.reference.model import (
     IMPORT_HINT,
     BenchmarkRow,
+    CarbonateFactor,
     Carrier,
     ConversionCoefficient,
     EmissionDefaults,
@@ -33,127 +26,49 @@ from dualcarbon.reference.model import (
     Provenance,
     SupplyCoalRate,
 )
-
-Row = dict[str, str]
-
-TABLES: tuple[str, ...] = (
-    "carriers",
-    "conversion_coefficients_gbt2589",
-    "emission_factors",
-    "grid_emission_factors",
-    "power_supply_coal_rate",
-    "efficiency_benchmarks_2021",
-    "efficiency_benchmarks_2023",
-    "motor_efficiency_gb18613",
-    "pue_grades",
-    "platform_rules",
+from dualcarbon.reference.table_files import (
+    BENCHMARK_TABLE,
+    TABLES,
+    Row,
+    TableVersion,
+    imported_table_names,
+    imported_versions,
+    load_table,
+    manifest_path,
+    parse_number,
+    parse_range,
+    read_csv_rows,
 )
+from dualcarbon.reference.table_files import provenance as _provenance
+
+__all__ = [
+    "BENCHMARK_TABLE",
+    "CARBONATE_CATEGORY",
+    "REPORT_DEVIATION_TOLERANCE_PCT",
+    "REPORT_YEAR_MAX",
+    "REPORT_YEAR_MIN",
+    "TABLES",
+    "ReferenceSet",
+    "Row",
+    "TableVersion",
+    "imported_versions",
+    "load_reference",
+    "manifest_path",
+    "parse_number",
+    "parse_range",
+    "read_csv_rows",
+    "shipped_reference",
+]
+
 # Keys of the platform_rules table read by the code.
 REPORT_DEVIATION_TOLERANCE_PCT = "report_deviation_tolerance_pct"
 REPORT_YEAR_MIN = "report_year_min"
 REPORT_YEAR_MAX = "report_year_max"
-BENCHMARK_TABLE = re.compile(r"^efficiency_benchmarks_(\d{4})$")
-_NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:-\s*(-?\d+(?:\.\d+)?))?")
-
-
-def parse_number(cell: str | None) -> float | None:
-    """A single number from a cell (``'12000 (derived)'`` → 12000.0); None when blank or a range."""
-    if cell is None or not cell.strip():
-        return None
-    match = _NUMBER.match(cell)
-    if match is None or match.group(2) is not None:
-        return None
-    return float(match.group(1))
-
-
-def parse_range(cell: str | None) -> tuple[float, float] | None:
-    """``'0.5714-0.6143'`` → (0.5714, 0.6143); None when not a range."""
-    if cell is None:
-        return None
-    match = _NUMBER.match(cell)
-    if match is None or match.group(2) is None:
-        return None
-    return float(match.group(1)), float(match.group(2))
-
-
-def read_csv_rows(path: Path) -> list[Row]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return [dict(row) for row in csv.DictReader(handle)]
-
-
-def _shipped_path(table: str) -> Path:
-    return Path(str(resources.files("dualcarbon.reference") / "data" / f"{table}.csv"))
-
-
-@dataclass(frozen=True)
-class TableVersion:
-    """The rows of one table as used, with the version of each row (``shipped`` or an import id)."""
-
-    name: str
-    rows: tuple[Row, ...]
-    versions: tuple[str, ...]  # all versions applied, shipped first
-
-    @property
-    def active_version(self) -> str:
-        return self.versions[-1]
-
-
-def _overlay(base: list[Row], overlay: Iterable[Row], version: str) -> list[Row]:
-    by_id = {row["row_id"]: dict(row) for row in base}
-    order = [row["row_id"] for row in base]
-    for row in overlay:
-        row_id = row.get("row_id", "").strip()
-        target = by_id.get(row_id)
-        if target is None:
-            target = {key: "" for key in (base[0] if base else row)}
-            target["row_id"] = row_id
-            by_id[row_id] = target
-            order.append(row_id)
-        for key, value in row.items():
-            if key and value is not None and value.strip() != "":
-                target[key] = value.strip()
-        target["_version"] = version
-    return [by_id[row_id] for row_id in order]
-
-
-def _load_table(name: str, data_dir: Path | None) -> TableVersion:
-    shipped = _shipped_path(name)
-    rows = read_csv_rows(shipped) if shipped.exists() else []
-    for row in rows:
-        row["_version"] = "shipped"
-    versions = ["shipped"]
-    for entry in imported_versions(data_dir, name):
-        rows = _overlay(rows, read_csv_rows(Path(entry["path"])), entry["version"])
-        versions.append(entry["version"])
-    return TableVersion(name, tuple(rows), tuple(versions))
-
-
-def manifest_path(data_dir: Path) -> Path:
-    return data_dir / "reference" / "manifest.json"
-
-
-def imported_versions(data_dir: Path | None, table: str) -> list[dict[str, str]]:
-    """Imported versions of ``table`` in import order, each with ``version`` and absolute ``path``."""
-    if data_dir is None:
-        return []
-    path = manifest_path(data_dir)
-    if not path.exists():
-        return []
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    entries: list[dict[str, str]] = []
-    for entry in manifest.get("tables", {}).get(table, []):
-        if entry.get("active", True):
-            entries.append({**entry, "path": str(data_dir / "reference" / entry["file"])})
-    return entries
-
-
-def _provenance(row: Row, table: str, source_key: str = "source", confidence_key: str = "confidence") -> Provenance:
-    return Provenance(
-        source=row.get(source_key, ""),
-        confidence=row.get(confidence_key, ""),
-        table=table,
-        version=row.get("_version", "shipped"),
-    )
+#: ``fuel_category`` of the carbonate rows of ``emission_factors`` (their factor sits in the
+#: ``carbon_content_per_heat`` column with its unit, like the heat factor row).
+CARBONATE_CATEGORY = "碳酸盐"
+# "碳酸钙（CaCO3）" → name 碳酸钙, formula CaCO3 (the formula may hold brackets itself: CaMg(CO3)2).
+_MINERAL = re.compile(r"^(?P<name>[^（(]+?)\s*[（(](?P<formula>.+)[)）]\s*$")
 
 
 class ReferenceSet:
@@ -162,10 +77,8 @@ class ReferenceSet:
     def __init__(self, data_dir: Path | None = None) -> None:
         self.data_dir = data_dir
         names = list(TABLES)
-        if data_dir is not None and manifest_path(data_dir).exists():
-            manifest = json.loads(manifest_path(data_dir).read_text(encoding="utf-8"))
-            names += [name for name in manifest.get("tables", {}) if name not in names]
-        self.tables: dict[str, TableVersion] = {name: _load_table(name, data_dir) for name in names}
+        names += [name for name in imported_table_names(data_dir) if name not in names]
+        self.tables: dict[str, TableVersion] = {name: load_table(name, data_dir) for name in names}
         self._carriers = [self._carrier(row) for row in self.tables["carriers"].rows]
         self._carrier_index: dict[str, Carrier] = {}
         for carrier in self._carriers:
@@ -263,6 +176,43 @@ class ReferenceSet:
                 if value is not None:
                     return value, _provenance(row, table.name)
         raise MissingCoefficient(f"no heat emission factor row (热力) in emission_factors; {IMPORT_HINT}")
+
+    # ---- carbonates ------------------------------------------------------------------------------
+    def carbonate_factors(self) -> list[CarbonateFactor]:
+        """The carbonate decomposition factors of ``emission_factors`` (rows of category 碳酸盐) with a value."""
+        table = self.tables["emission_factors"]
+        out: list[CarbonateFactor] = []
+        for row in table.rows:
+            if row.get("fuel_category", "").strip() != CARBONATE_CATEGORY:
+                continue
+            match = _MINERAL.match(row["fuel"].strip())
+            value = parse_number(row.get("carbon_content_per_heat"))
+            if match is None or value is None:
+                continue
+            out.append(
+                CarbonateFactor(
+                    row["row_id"],
+                    match["name"],
+                    match["formula"],
+                    value,
+                    row.get("carbon_content_unit", ""),
+                    _provenance(row, table.name),
+                )
+            )
+        return out
+
+    def carbonate_factor(self, mineral: str) -> CarbonateFactor:
+        """The factor of one carbonate by formula (``CaCO3``, ``CaCO₃``, any case) or Chinese name (``碳酸钙``)."""
+        wanted = _formula_key(mineral)
+        factors = self.carbonate_factors()
+        for factor in factors:
+            if wanted in (_formula_key(factor.formula), _formula_key(factor.mineral)):
+                return factor
+        have = ", ".join(f"{f.mineral} {f.formula}" for f in factors) or "none"
+        raise MissingCoefficient(
+            f"no carbonate factor for '{mineral}' in emission_factors (have: {have}); give 'factor' in tCO2/t, "
+            f"or {IMPORT_HINT}"
+        )
 
     # ---- electricity ------------------------------------------------------------------------------
     def grid_factors(self) -> list[GridFactor]:
@@ -398,6 +348,11 @@ class ReferenceSet:
 
 def _key(text: str) -> str:
     return text.strip().lower().replace("（", "(").replace("）", ")").replace(" ", "")
+
+
+def _formula_key(text: str) -> str:
+    """``'CaCO₃'`` and ``' caco3 '`` → ``'caco3'`` (subscript digits as digits, no spaces, lower case)."""
+    return _key(text.translate(str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")))
 
 
 @lru_cache(maxsize=1)

@@ -49,7 +49,7 @@ def import_enterprises(
     with transaction(data_dir) as session:
         report = registry_import.import_enterprises(session, cli_principal(), file, columns or None, dry_run)
     if as_json:
-        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(report.out().model_dump(), ensure_ascii=False, indent=2))
     else:
         for problem in report.problems:
             typer.echo(f"row {problem.row}, column {problem.column}: {problem.reason}", err=True)

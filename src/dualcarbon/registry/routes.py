@@ -24,9 +24,10 @@ from dualcarbon.registry import service_export as registry_export
 from dualcarbon.registry import service_import as registry_import
 from dualcarbon.registry import service_import_template as registry_template
 from dualcarbon.registry import service_sites as registry_sites
+from dualcarbon.registry.schemas import EnterpriseDetail, EnterpriseImportReport, EnterpriseItem, SiteOut, UnitOut
 from dualcarbon.registry.service import EnterpriseQuery, EnterpriseSpec
 from dualcarbon.registry.service_sites import SiteSpec, UnitSpec
-from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Paging, page_response
+from dualcarbon.ui.api import API_PREFIX, MAX_ID, Caller, DbSession, Id, Page, Paging
 
 router = APIRouter(prefix=f"{API_PREFIX}/enterprises", tags=["enterprises"])
 
@@ -59,7 +60,7 @@ class EnterprisePatch(BaseModel):
     key_energy_user: bool | None = None
     address: str | None = None
     contact: str | None = None
-    version: int | None = None
+    version: int | None = Field(default=None, ge=0, le=MAX_ID)
 
 
 class SiteIn(BaseModel):
@@ -82,7 +83,7 @@ class UnitIn(BaseModel):
     benchmark_row_id: str | None = Field(default=None, description="reference benchmark row, e.g. BM2023-061")
     field: str | None = Field(default=None, description="key field (重点领域); taken from the benchmark row if omitted")
     product: str | None = None
-    site_id: int | None = None
+    site_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class UnitPatch(BaseModel):
@@ -93,10 +94,10 @@ class UnitPatch(BaseModel):
     benchmark_row_id: str | None = None
     field: str | None = None
     product: str | None = None
-    site_id: int | None = None
+    site_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
-def enterprise_query(
+async def enterprise_query(  # async: it only parses the query, so no worker thread
     region_code: Annotated[str | None, Query(description="region code; its whole subtree")] = None,
     q: Annotated[str | None, Query(description="part of the name, or the start of the credit code")] = None,
     key_energy_user: bool | None = None,
@@ -123,14 +124,14 @@ def _changes(body: BaseModel, non_null: tuple[str, ...]) -> dict[str, Any]:
 
 
 # ---- collection ---------------------------------------------------------------------------------
-@router.get("", summary="Enterprises in your scope (filtered, paginated)")
-def list_enterprises(caller: Caller, session: DbSession, page: Paging, filters: Filters) -> dict[str, object]:
+@router.get("", response_model=Page[EnterpriseItem], summary="Enterprises in your scope (filtered, paginated)")
+def list_enterprises(caller: Caller, session: DbSession, page: Paging, filters: Filters) -> Page[EnterpriseItem]:
     items, total = registry.list_enterprises(session, caller, filters, limit=page.limit, offset=page.offset)
-    return page_response(items, total, page)
+    return Page.of(items, total, page)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Register an enterprise")
-def create_enterprise(body: EnterpriseIn, caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=EnterpriseDetail, summary="Register an enterprise")
+def create_enterprise(body: EnterpriseIn, caller: Caller, session: DbSession) -> EnterpriseDetail:
     enterprise = registry.create_enterprise(session, caller, EnterpriseSpec(**body.model_dump()))
     return registry.enterprise_detail(session, caller, enterprise.credit_code)
 
@@ -159,7 +160,12 @@ def import_template(caller: Caller) -> Response:
         return _xlsx(path.read_bytes(), "企业导入模板.xlsx")
 
 
-@router.post("/import", summary="Bulk import from .xlsx/.csv: all or nothing; dry_run=true only validates")
+@router.post(
+    "/import",
+    response_model=EnterpriseImportReport,
+    summary="Bulk import from .xlsx/.csv: all or nothing; dry_run=true only validates",
+    responses={422: {"description": "problems found: nothing imported; the report is under ``report``"}},
+)
 def import_enterprises(
     caller: Caller,
     session: DbSession,
@@ -191,7 +197,7 @@ def import_enterprises(
                     raise InvalidInput(f"file larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", field="file")
                 out.write(chunk)
         report = registry_import.import_enterprises(session, caller, path, columns or None, dry_run, display_name=name)
-    body = report.as_dict()
+    body = report.out()
     if report.problems and not dry_run:
         session.rollback()
         return JSONResponse(
@@ -199,7 +205,7 @@ def import_enterprises(
             content={
                 "error": "InvalidInput",
                 "field": "file",
-                "report": body,
+                "report": body.model_dump(),
                 "message": f"{len(report.problems)} problem(s) in {name}; nothing was imported",
             },
         )
@@ -212,43 +218,52 @@ def _xlsx(content: bytes, filename: str) -> Response:
 
 
 # ---- one enterprise -----------------------------------------------------------------------------
-@router.get("/{credit_code}", summary="One enterprise with its sites and production units")
-def get_enterprise(credit_code: str, caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.get(
+    "/{credit_code}", response_model=EnterpriseDetail, summary="One enterprise with its sites and production units"
+)
+def get_enterprise(credit_code: str, caller: Caller, session: DbSession) -> EnterpriseDetail:
     return registry.enterprise_detail(session, caller, credit_code)
 
 
-@router.patch("/{credit_code}", summary="Change some fields of an enterprise")
-def update_enterprise(credit_code: str, body: EnterprisePatch, caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.patch("/{credit_code}", response_model=EnterpriseDetail, summary="Change some fields of an enterprise")
+def update_enterprise(credit_code: str, body: EnterprisePatch, caller: Caller, session: DbSession) -> EnterpriseDetail:
     changes = _changes(body, ("name", "region_code", "industry_code", "above_scale", "key_energy_user"))
     version = changes.pop("version", None)
     registry.update_enterprise(session, caller, credit_code, changes, expected_version=version)
     return registry.enterprise_detail(session, caller, credit_code)
 
 
-@router.post("/{credit_code}/sites", status_code=status.HTTP_201_CREATED, summary="Add a site (厂区)")
-def add_site(credit_code: str, body: SiteIn, caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.post(
+    "/{credit_code}/sites", status_code=status.HTTP_201_CREATED, response_model=SiteOut, summary="Add a site (厂区)"
+)
+def add_site(credit_code: str, body: SiteIn, caller: Caller, session: DbSession) -> SiteOut:
     site = registry_sites.add_site(session, caller, credit_code, SiteSpec(**body.model_dump()))
     return registry.site_item(site)
 
 
-@router.patch("/{credit_code}/sites/{site_id}", summary="Change a site")
-def update_site(credit_code: str, site_id: int, body: SitePatch, caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.patch("/{credit_code}/sites/{site_id}", response_model=SiteOut, summary="Change a site")
+def update_site(credit_code: str, site_id: Id, body: SitePatch, caller: Caller, session: DbSession) -> SiteOut:
     site = registry_sites.update_site(session, caller, credit_code, site_id, _changes(body, ("name",)))
     return registry.site_item(site)
 
 
-@router.post("/{credit_code}/units", status_code=status.HTTP_201_CREATED, summary="Add a production unit")
-def add_unit(credit_code: str, body: UnitIn, request: Request, caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.post(
+    "/{credit_code}/units",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UnitOut,
+    summary="Add a production unit",
+)
+def add_unit(credit_code: str, body: UnitIn, request: Request, caller: Caller, session: DbSession) -> UnitOut:
     unit = registry_sites.add_production_unit(
         session, caller, credit_code, UnitSpec(**body.model_dump()), _reference(request)
     )
     return registry.unit_item(unit)
 
 
-@router.patch("/{credit_code}/units/{unit_id}", summary="Change a production unit")
+@router.patch("/{credit_code}/units/{unit_id}", response_model=UnitOut, summary="Change a production unit")
 def update_unit(
-    credit_code: str, unit_id: int, body: UnitPatch, request: Request, caller: Caller, session: DbSession
-) -> dict[str, Any]:
+    credit_code: str, unit_id: Id, body: UnitPatch, request: Request, caller: Caller, session: DbSession
+) -> UnitOut:
     changes = _changes(body, ("name", "capacity", "capacity_unit"))
     unit = registry_sites.update_production_unit(session, caller, credit_code, unit_id, changes, _reference(request))
     return registry.unit_item(unit)

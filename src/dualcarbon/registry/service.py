@@ -27,6 +27,7 @@ from dualcarbon.core.access import Principal, require_role
 from dualcarbon.core.errors import Conflict, DualcarbonError, InvalidInput, PermissionDenied
 from dualcarbon.domain.identifiers import validate_credit_code, validate_region_code
 from dualcarbon.registry.models import Enterprise, ProductionUnit, Region, Site, in_region_subtree
+from dualcarbon.registry.schemas import EnterpriseDetail, EnterpriseItem, SiteOut, UnitOut
 from dualcarbon.registry.service_access import enterprise_filter, region_in_scope, require_enterprise
 from dualcarbon.store.audit import append_audit
 
@@ -268,7 +269,7 @@ def get_enterprise(session: Session, actor: Principal, credit_code: str) -> Ente
     return require_enterprise(session, actor, credit_code)
 
 
-def enterprise_detail(session: Session, actor: Principal, credit_code: str) -> dict[str, Any]:
+def enterprise_detail(session: Session, actor: Principal, credit_code: str) -> EnterpriseDetail:
     """Registry fields, region name, version, sites and production units of one enterprise."""
     enterprise = session.scalar(
         select(Enterprise)
@@ -278,35 +279,31 @@ def enterprise_detail(session: Session, actor: Principal, credit_code: str) -> d
         )
     )
     assert enterprise is not None
-    detail = enterprise_item(enterprise, enterprise.region.name)
-    detail["version"] = enterprise.version
-    detail["updated_at"] = enterprise.updated_at.isoformat() if enterprise.updated_at else None
-    detail["sites"] = [site_item(site) for site in enterprise.sites]
-    detail["production_units"] = [unit_item(unit) for unit in enterprise.production_units]
-    return detail
+    return EnterpriseDetail(
+        **enterprise_snapshot(enterprise),
+        region_name=enterprise.region.name,
+        version=enterprise.version,
+        updated_at=enterprise.updated_at.isoformat() if enterprise.updated_at else None,
+        sites=[site_item(site) for site in enterprise.sites],
+        production_units=[unit_item(unit) for unit in enterprise.production_units],
+    )
 
 
-def enterprise_item(enterprise: Enterprise, region_name: str | None) -> dict[str, Any]:
-    item = enterprise_snapshot(enterprise)
-    item["region_name"] = region_name
-    return item
+def site_item(site: Site) -> SiteOut:
+    return SiteOut(id=site.id, name=site.name, address=site.address)
 
 
-def site_item(site: Site) -> dict[str, Any]:
-    return {"id": site.id, "name": site.name, "address": site.address}
-
-
-def unit_item(unit: ProductionUnit) -> dict[str, Any]:
-    return {
-        "id": unit.id,
-        "site_id": unit.site_id,
-        "name": unit.name,
-        "field": unit.field,
-        "product": unit.product,
-        "benchmark_row_id": unit.benchmark_row_id,
-        "capacity": unit.capacity,
-        "capacity_unit": unit.capacity_unit,
-    }
+def unit_item(unit: ProductionUnit) -> UnitOut:
+    return UnitOut(
+        id=unit.id,
+        site_id=unit.site_id,
+        name=unit.name,
+        field=unit.field,
+        product=unit.product,
+        benchmark_row_id=unit.benchmark_row_id,
+        capacity=unit.capacity,
+        capacity_unit=unit.capacity_unit,
+    )
 
 
 def _list_conditions(actor: Principal, query: EnterpriseQuery) -> list[ColumnElement[bool]]:
@@ -336,7 +333,7 @@ def _list_conditions(actor: Principal, query: EnterpriseQuery) -> list[ColumnEle
 
 def list_enterprises(
     session: Session, actor: Principal, query: EnterpriseQuery | None = None, *, limit: int | None = 50, offset: int = 0
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[EnterpriseItem], int]:
     """One page of the enterprises the actor may read, and the total: one count and one page query.
 
     Ordered by region code, then name, then id (stable across pages). ``limit=None`` returns all rows.
@@ -354,4 +351,4 @@ def list_enterprises(
     )
     if limit is not None:
         page = page.limit(limit)
-    return [dict(row) for row in session.execute(page).mappings()], total
+    return [EnterpriseItem.model_validate(dict(row)) for row in session.execute(page).mappings()], total

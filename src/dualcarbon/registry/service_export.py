@@ -27,7 +27,7 @@ def export_enterprises_xlsx(session: Session, actor: Principal, query: Enterpris
     sheet.write_row(0, 0, headers, bold)
     for number, item in enumerate(items, start=1):
         for index, name in enumerate(fields):
-            value = item[name]
+            value = getattr(item, name)
             if isinstance(value, bool):
                 value = "是" if value else "否"
             if value is None:

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from dualcarbon.core.access import Principal, require_role
 from dualcarbon.core.errors import DualcarbonError, InvalidInput
 from dualcarbon.registry.models import Enterprise, Region
+from dualcarbon.registry.schemas import EnterpriseImportReport
 from dualcarbon.registry.service import (
     apply_enterprise_changes,
     clean_field,
@@ -70,8 +71,9 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.problems
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"ok": self.ok}
+    def out(self) -> EnterpriseImportReport:
+        """The report as the API and the command line show it."""
+        return EnterpriseImportReport.model_validate(asdict(self) | {"ok": self.ok})
 
 
 def _header_key(text: object) -> str:

@@ -61,7 +61,7 @@ def add_site(session: Session, actor: Principal, credit_code: str, spec: SiteSpe
         "site",
         site.id,
         None,
-        {"enterprise": enterprise.credit_code, **site_item(site)},
+        {"enterprise": enterprise.credit_code, **site_item(site).model_dump()},
     )
     return site
 
@@ -97,7 +97,7 @@ def add_production_unit(
         "production_unit",
         unit.id,
         None,
-        {"enterprise": enterprise.credit_code, **unit_item(unit)},
+        {"enterprise": enterprise.credit_code, **unit_item(unit).model_dump()},
     )
     return unit
 
@@ -112,7 +112,7 @@ def update_production_unit(
 ) -> ProductionUnit:
     enterprise = require_enterprise(session, actor, credit_code, write=True)
     unit = _owned(session, ProductionUnit, unit_id, enterprise)
-    merged = {**unit_item(unit), **changes}
+    merged = {**unit_item(unit).model_dump(), **changes}
     merged.pop("id")
     if "benchmark_row_id" in changes and changes["benchmark_row_id"] and not {"field", "product"} & set(changes):
         merged["field"] = merged["product"] = None  # take them from the new benchmark row

@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     inspect,
+    text,
 )
 from sqlalchemy.orm import InstanceState, Mapped, Session, UOWTransaction, mapped_column, relationship
 
@@ -77,6 +78,7 @@ class PeriodReport(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
+    lock_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))  # store.versioning
 
     enterprise: Mapped[Enterprise] = relationship()  # one-way: the registry knows nothing of reports
     versions: Mapped[list[PeriodReportVersion]] = relationship(

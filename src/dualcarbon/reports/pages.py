@@ -17,6 +17,7 @@ from dualcarbon.registry.service import enterprise_detail, list_enterprises
 from dualcarbon.reports.pages_form import ReportForm, check_content
 from dualcarbon.reports.pages_import import import_panel
 from dualcarbon.reports.pages_view import REPORT_COLUMNS, report_body, report_header, report_row
+from dualcarbon.reports.schemas import ReportDetail
 from dualcarbon.reports.service import (
     create_report,
     get_report,
@@ -28,7 +29,7 @@ from dualcarbon.reports.service import (
 )
 from dualcarbon.ui.web.layout import notify_error, run_action, section, web_page
 from dualcarbon.ui.web.session import WebContext
-from dualcarbon.ui.web.tables import Column, data_table
+from dualcarbon.ui.web.tables import Column, paged_table
 
 EDITABLE = ("draft", "returned")
 LIST_COLUMNS = (
@@ -41,21 +42,25 @@ LIST_COLUMNS = (
 
 @web_page("/reports", title_key="nav.reports", roles=("enterprise", "agency", "regulator"))
 def reports_page(ctx: WebContext) -> None:
-    reports, _ = ctx.call(list_reports, None, limit=5000)
     if ctx.has_role("enterprise", "agency"):
         own, _ = ctx.call(list_enterprises, None, limit=20)
         with ui.row().classes("gap-2"):
             for enterprise in own:
                 ui.button(
-                    ctx.t("report.new_for", name=enterprise["name"]),
+                    ctx.t("report.new_for", name=enterprise.name),
                     icon="add",
-                    on_click=lambda e=enterprise: ui.navigate.to(f"/enterprises/{e['credit_code']}/reports/new"),
+                    on_click=lambda e=enterprise: ui.navigate.to(f"/enterprises/{e.credit_code}/reports/new"),
                 ).props('unelevated data-testid="new-report"')
+
+    def fetch(limit: int, offset: int, _search: str) -> tuple[list[dict[str, Any]], int]:
+        reports, total = ctx.call(list_reports, None, limit=limit, offset=offset)
+        return [report_row(ctx, r) for r in reports], total
+
     with section(ctx.t("report.list")):
-        data_table(
+        paged_table(  # paged on the server: the page weight does not grow with the number of reports
             ctx,
             LIST_COLUMNS,
-            [report_row(ctx, r) for r in reports],
+            fetch,
             export_name=ctx.t("report.list"),
             testid="reports",
             on_row_click=lambda row: ui.navigate.to(f"/reports/{row['id']}"),
@@ -64,7 +69,7 @@ def reports_page(ctx: WebContext) -> None:
 
 def _save(ctx: WebContext, form: ReportForm, credit_code: str, report_id: int | None, *, then_submit: bool) -> None:
     content = form.content()
-    problems = _problems(ctx, form, credit_code)
+    problems = _problems(ctx, form, credit_code, new=report_id is None)
     if problems is None:
         return
     if problems:
@@ -101,18 +106,18 @@ def _save(ctx: WebContext, form: ReportForm, credit_code: str, report_id: int | 
     ui.navigate.to(f"/reports/{saved['id']}")
 
 
-def _form_page(ctx: WebContext, credit_code: str, report: dict[str, Any] | None) -> None:
+def _form_page(ctx: WebContext, credit_code: str, report: ReportDetail | None) -> None:
     detail = ctx.call(enterprise_detail, credit_code)
-    ui.link(detail["name"], f"/enterprises/{credit_code}").classes("text-xl font-semibold")
-    form = ReportForm(ctx, ctx.reference(), detail.get("production_units", []))
-    period = (report["period_kind"], report["year"], report["period"]) if report else None
-    report_id = report["id"] if report else None
+    ui.link(detail.name, f"/enterprises/{credit_code}").classes("text-xl font-semibold")
+    form = ReportForm(ctx, ctx.reference(), detail.production_units)
+    period = (report.period_kind, report.year, report.period) if report else None
+    report_id = report.id if report else None
     import_panel(ctx, credit_code)
-    form.build(report.get("content") if report else None, period, period_editable=report is None)
+    form.build(report.content.model_dump() if report else None, period, period_editable=report is None)
     with ui.row().classes("gap-3"):
-        ui.button(ctx.t("report.check"), icon="rule", on_click=lambda: _check(ctx, form, credit_code)).props(
-            'outline data-testid="check-report"'
-        )
+        ui.button(
+            ctx.t("report.check"), icon="rule", on_click=lambda: _check(ctx, form, credit_code, new=report_id is None)
+        ).props('outline data-testid="check-report"')
         ui.button(
             ctx.t("report.save"),
             icon="save",
@@ -125,18 +130,22 @@ def _form_page(ctx: WebContext, credit_code: str, report: dict[str, Any] | None)
         ).props('unelevated color=secondary data-testid="submit-report"')
 
 
-def _problems(ctx: WebContext, form: ReportForm, credit_code: str) -> list[tuple[str, str, str | None]] | None:
-    """The form's problems by the services' rules; None when the check itself failed (already shown)."""
+def _problems(
+    ctx: WebContext, form: ReportForm, credit_code: str, *, new: bool
+) -> list[tuple[str, str, str | None]] | None:
+    """The form's problems by the services' rules — for a new report also a report of the same period that
+    exists already; None when the check itself failed (already shown)."""
     found: dict[str, list[tuple[str, str, str | None]]] = {}
 
     def check() -> None:
-        found["problems"] = ctx.call(check_content, credit_code, form.content(), ctx.reference())
+        period = form.period() if new else None
+        found["problems"] = ctx.call(check_content, credit_code, form.content(), ctx.reference(), period)
 
     return found["problems"] if run_action(ctx, check) else None
 
 
-def _check(ctx: WebContext, form: ReportForm, credit_code: str) -> None:
-    problems = _problems(ctx, form, credit_code)
+def _check(ctx: WebContext, form: ReportForm, credit_code: str, *, new: bool) -> None:
+    problems = _problems(ctx, form, credit_code, new=new)
     if problems is None:
         return
     for message in form.show(problems):
@@ -155,17 +164,17 @@ def new_report_page(ctx: WebContext, credit_code: str) -> None:
 @web_page("/reports/{report_id}/edit", title_key="report.edit", roles=("enterprise", "agency", "regulator"))
 def edit_report_page(ctx: WebContext, report_id: int) -> None:
     report = ctx.call(get_report, report_id, reference=ctx.reference())
-    if report["state"] not in EDITABLE:
+    if report.state not in EDITABLE:
         ui.label(ctx.t("report.not_editable")).classes("text-warning")
         ui.link(ctx.t("report.back"), f"/reports/{report_id}")
         return
-    _form_page(ctx, report["credit_code"], report)
+    _form_page(ctx, report.credit_code, report)
 
 
-def workflow_actions(ctx: WebContext, report: dict[str, Any]) -> None:
+def workflow_actions(ctx: WebContext, report: ReportDetail) -> None:
     """The buttons the report's state offers to this user (the services decide whether it may)."""
-    report_id = report["id"]
-    state = report["state"]
+    report_id = report.id
+    state = report.state
 
     def done_then_reload(action: Any, key: str) -> None:
         if run_action(ctx, action, success_key=key):
@@ -207,7 +216,7 @@ def report_page(ctx: WebContext, report_id: int) -> None:
     workflow_actions(ctx, report)
 
     def review() -> None:
-        if report["state"] == "submitted" and ctx.has_role("regulator", "reviewer"):
+        if report.state == "submitted" and ctx.has_role("regulator", "reviewer"):
             review_actions(ctx, report, lambda: ui.navigate.to(f"/reports/{report_id}"))
 
     report_body(ctx, report, after_figures=review)

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import DualcarbonError
 from dualcarbon.reference import ReferenceSet
+from dualcarbon.registry.schemas import UnitOut
 from dualcarbon.registry.service_access import require_enterprise
+from dualcarbon.reports.service import ReportFilter, list_reports
 from dualcarbon.reports.service_content import ReportContent, field_path, normalise_content
 from dualcarbon.ui.web.session import WebContext
 
@@ -48,18 +50,41 @@ _PYDANTIC_MESSAGES = {
     "extra_forbidden": "validation.unknown_field",
 }
 _INDEXED = re.compile(r"^(energy_lines|outputs)\[0\]")
+#: The problem kind of "a report for this period exists already" (message: "period label|state label").
+DUPLICATE = "duplicate_report"
 
 
 def check_content(
-    session: Session, principal: Principal, credit_code: str, raw: dict[str, Any], reference: ReferenceSet
+    session: Session,
+    principal: Principal,
+    credit_code: str,
+    raw: dict[str, Any],
+    reference: ReferenceSet,
+    period: tuple[str, int, int] | None = None,
 ) -> list[tuple[str, str, str | None]]:
-    """Every problem of ``raw`` as (field path, message, pydantic error type or None); empty when valid."""
+    """Every problem of ``raw`` as (field path, message, pydantic error type or None); empty when valid.
+
+    ``period`` (kind, year, number) is given for a new report: a report of the enterprise for that period
+    already existing is a problem at the period (kind :data:`DUPLICATE`, message: its period and state), so
+    the 检查 step says so before anything is saved.
+    """
     enterprise = require_enterprise(session, principal, credit_code, write=True)
+    duplicate: list[tuple[str, str, str | None]] = []
+    if period is not None:
+        kind, year, number = period
+        found, total = list_reports(
+            session,
+            principal,
+            ReportFilter(credit_code=credit_code, period_kind=kind, year=year, period=number),
+            limit=1,
+        )
+        if total and found:
+            duplicate = [("period", f"{found[0].period_label}|{found[0].state_label}", DUPLICATE)]
     try:
         content = ReportContent.model_validate(raw)
     except ValidationError as exc:
-        return [(field_path(e["loc"]), str(e["msg"]), str(e["type"])) for e in exc.errors()]
-    problems: list[tuple[str, str, str | None]] = []
+        return duplicate + [(field_path(e["loc"]), str(e["msg"]), str(e["type"])) for e in exc.errors()]
+    problems: list[tuple[str, str, str | None]] = list(duplicate)
     for kind in ("energy_lines", "outputs"):
         for index, line in enumerate(getattr(content, kind)):
             try:
@@ -104,7 +129,7 @@ class ReportForm:
 
     ctx: WebContext
     reference: ReferenceSet
-    units: list[dict[str, Any]]
+    units: list[UnitOut]
     energy: list[_EnergyRow] = field(default_factory=list)
     outputs: list[_OutputRow] = field(default_factory=list)
     economics: dict[str, ui.number] = field(default_factory=dict)
@@ -225,7 +250,7 @@ class ReportForm:
     def add_output(self, line: dict[str, Any]) -> None:
         t = self.ctx.t
         index = len(self.outputs)
-        units = {u["id"]: f"{u['name']}（{u['product']}）" for u in self.units}
+        units = {u.id: f"{u.name}（{u.product}）" for u in self.units}
         with self.output_box, ui.row().classes("items-start gap-3 w-full") as container:
             unit_id = (
                 ui.select(
@@ -255,12 +280,12 @@ class ReportForm:
             ui.button(icon="delete", on_click=lambda: self._remove(self.outputs, row)).props(
                 "flat round dense color=grey"
             ).tooltip(t("common.remove"))
-        by_id = {u["id"]: u for u in self.units}
+        by_id = {u.id: u for u in self.units}
 
         def fill_from_unit() -> None:
             chosen = by_id.get(unit_id.value)
             if chosen and not product.value:
-                product.value = chosen["product"]
+                product.value = chosen.product
 
         unit_id.on_value_change(fill_from_unit)
         self.outputs.append(row)
@@ -337,6 +362,8 @@ class ReportForm:
         match = re.match(r"^economics\.(\w+)", path)
         if match:
             return self.economics.get(match.group(1))
+        if path == "period" and self.period_inputs:
+            return self.period_inputs.get("year")
         return None
 
     def _filled(self, kind: str) -> list[Any]:
@@ -355,13 +382,19 @@ class ReportForm:
                 element.error = None
         for element in self.economics.values():
             element.error = None
+        if "year" in self.period_inputs:
+            self.period_inputs["year"].error = None
 
     def show(self, problems: list[tuple[str, str, str | None]]) -> list[str]:
         """Mark each problem at its field; returns the messages that have no field on the form."""
         self.clear()
         unplaced = []
         for path, message, kind in problems:
-            text = self.ctx.t(_PYDANTIC_MESSAGES[kind]) if kind in _PYDANTIC_MESSAGES else message
+            if kind == DUPLICATE:
+                period_label, _, state_label = message.partition("|")
+                text = self.ctx.t("report.duplicate", period=period_label, state=state_label)
+            else:
+                text = self.ctx.t(_PYDANTIC_MESSAGES[kind]) if kind in _PYDANTIC_MESSAGES else message
             element = self._element(path)
             if element is None:
                 unplaced.append(f"{path}: {text}" if path else text)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from nicegui import ui
 
 from dualcarbon.reports.pages_view import report_row
+from dualcarbon.reports.schemas import ReportDetail
 from dualcarbon.reports.service import approve, return_report, review_queue
 from dualcarbon.ui.web.formatting import when
 from dualcarbon.ui.web.layout import run_action, section, web_page
@@ -28,9 +29,9 @@ QUEUE_COLUMNS = (
 )
 
 
-def review_actions(ctx: WebContext, report: dict[str, object], on_done: Callable[[], None]) -> None:
+def review_actions(ctx: WebContext, report: ReportDetail, on_done: Callable[[], None]) -> None:
     """Comment box with 审核通过 (approve) and 退回 (return; needs a comment)."""
-    report_id = int(str(report["id"]))
+    report_id = report.id
     with ui.column().classes("dc-card gap-2 w-full").props('data-testid="review-actions"'):
         ui.label(ctx.t("review.decide")).classes("font-semibold")
         comment = ui.textarea(ctx.t("review.comment")).classes("w-full").props('data-testid="review-comment"')
@@ -64,7 +65,7 @@ def review_page(ctx: WebContext) -> None:
     for item in items:
         row = report_row(ctx, item)
         row["flag"] = ctx.t("figure.flagged") if row["flagged"] else ""
-        row["submitted_at"] = when(item.get("submitted_at"))
+        row["submitted_at"] = when(item.submitted_at, ctx)
         rows.append(row)
     with section(ctx.t("review.queue", count=total)):
         ui.label(ctx.t("review.hint")).classes("text-sm text-gray-600")

@@ -1,8 +1,9 @@
 """One period report as people read it: reported figures beside the computed ones (deviations marked),
 the energy lines with their coefficients, outputs, economics, year on year, versions and review history.
 
-Used by the report page (enterprise and regulator) and the review page. The data is the dict of
-``dualcarbon.reports.service.get_report``; nothing here touches the store.
+Used by the report page (enterprise and regulator) and the review page. The data is the
+:class:`~dualcarbon.reports.schemas.ReportDetail` of ``dualcarbon.reports.service.get_report``; nothing here
+touches the store.
 """
 
 from __future__ import annotations
@@ -12,8 +13,18 @@ from typing import Any
 
 from nicegui import ui
 
+from dualcarbon.reports.schemas import (
+    EnergyFigures,
+    FigureRow,
+    ReportDetail,
+    ReportSummary,
+    Unavailable,
+    VersionDiff,
+    YearOnYear,
+    YoyItem,
+)
 from dualcarbon.reports.service import compare_versions
-from dualcarbon.ui.web.formatting import label, number, period_text, rounded, when
+from dualcarbon.ui.web.formatting import data_label, label, number, period_text, rounded, when
 from dualcarbon.ui.web.layout import run_action, section
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.ui.web.tables import Column, simple_table
@@ -60,7 +71,7 @@ YOY_COLUMNS = (
     Column("change_pct", "yoy.change_pct", numeric=True, digits=2),
 )
 HISTORY_COLUMNS = (
-    Column("at", "history.at", width=160),
+    Column("at", "history.at", width=230),
     Column("action", "history.action", width=120),
     Column("version", "report.version", numeric=True, width=90),
     Column("actor", "history.actor", width=130),
@@ -86,28 +97,27 @@ REPORT_COLUMNS = (
 )
 
 
-def report_row(ctx: WebContext, item: dict[str, Any]) -> dict[str, Any]:
-    from dualcarbon.ui.web.formatting import period_text, when
-
+def report_row(ctx: WebContext, item: ReportSummary) -> dict[str, Any]:
+    """A table row of a report summary (labels translated, figures rounded)."""
     return {
-        "id": item["id"],
-        "credit_code": item.get("credit_code"),
-        "enterprise_name": item.get("enterprise_name"),
-        "period": period_text(ctx, item["period_kind"], item["year"], item["period"]),
-        "state": label(ctx, "state", item["state"]),
-        "version": item.get("version"),
-        "total_tce": rounded(item.get("total_tce_equivalent"), 3),
-        "total_tco2": rounded(item.get("total_tco2"), 3),
-        "submitted_at": when(item.get("submitted_at")),
-        "approved_at": when(item.get("approved_at")),
-        "flagged": bool(item.get("has_flagged_deviation")),
+        "id": item.id,
+        "credit_code": item.credit_code,
+        "enterprise_name": item.enterprise_name,
+        "period": period_text(ctx, item.period_kind, item.year, item.period),
+        "state": label(ctx, "state", item.state),
+        "version": item.version,
+        "total_tce": rounded(item.total_tce_equivalent, 3),
+        "total_tco2": rounded(item.total_tco2, 3),
+        "submitted_at": when(item.submitted_at, ctx),
+        "approved_at": when(item.approved_at, ctx),
+        "flagged": item.has_flagged_deviation,
     }
 
 
-def figure_label(ctx: WebContext, row: dict[str, Any]) -> str:
-    key = f"figure.{row.get('key')}"
+def figure_label(ctx: WebContext, row: FigureRow | YoyItem) -> str:
+    key = f"figure.{row.key}"
     text = ctx.t(key)
-    return row.get("label", "") if text == key else text
+    return row.label if text == key else text
 
 
 def state_badge(ctx: WebContext, state: str) -> None:
@@ -116,101 +126,125 @@ def state_badge(ctx: WebContext, state: str) -> None:
     )
 
 
-def report_header(ctx: WebContext, report: dict[str, Any]) -> None:
+def report_header(ctx: WebContext, report: ReportDetail) -> None:
     with ui.row().classes("items-center gap-4"):
-        ui.link(report["enterprise_name"], f"/enterprises/{report['credit_code']}").classes("text-xl font-semibold")
-        ui.label(period_text(ctx, report["period_kind"], report["year"], report["period"])).classes("text-lg")
-        state_badge(ctx, report["state"])
-        ui.label(ctx.t("report.version_n", version=report["version"])).classes("text-gray-600")
-        if report.get("deadline"):
-            ui.label(ctx.t("report.deadline", date=report["deadline"])).classes("text-gray-600")
-    computed = report.get("computed", {})
-    eq = computed.get("energy", {}).get("equivalent", {})
-    equal = computed.get("energy", {}).get("equal", {})
-    carbon = computed.get("carbon", {})
+        ui.link(report.enterprise_name, f"/enterprises/{report.credit_code}").classes("text-xl font-semibold")
+        ui.label(period_text(ctx, report.period_kind, report.year, report.period)).classes("text-lg")
+        state_badge(ctx, report.state)
+        ui.label(ctx.t("report.version_n", version=report.version)).classes("text-gray-600")
+        if report.deadline:
+            ui.label(ctx.t("report.deadline", date=report.deadline)).classes("text-gray-600")
     with ui.row().classes("gap-4"):
         for key, value, unit in (
-            ("figure.total_tce_equivalent", eq.get("total_tce"), ctx.t("unit.tce")),
-            ("figure.total_tce_equal", equal.get("total_tce"), ctx.t("unit.tce")),
-            ("figure.total_tco2", carbon.get("total_tco2"), ctx.t("unit.tco2")),
+            ("figure.total_tce_equivalent", report.total_tce_equivalent, ctx.t("unit.tce")),
+            ("figure.total_tce_equal", report.total_tce_equal, ctx.t("unit.tce")),
+            ("figure.total_tco2", report.total_tco2, ctx.t("unit.tco2")),
         ):
             with ui.column().classes("dc-card gap-0 min-w-56"):
                 ui.label(ctx.t(key)).classes("text-sm text-gray-600")
                 ui.label(f"{number(value, 2)} {unit}" if value is not None else ctx.t("figure.unavailable")).classes(
                     "dc-figure"
                 )
+    unavailable_notes(ctx, report)
 
 
-def figures_rows(ctx: WebContext, report: dict[str, Any]) -> list[dict[str, Any]]:
+def _why(ctx: WebContext, figure: Unavailable, year: int) -> tuple[str, str]:
+    """(why the figure cannot be computed, what fixes it), in the page's language."""
+    if figure.error == "MissingCoefficient" and "供电标准煤耗" in figure.reason:
+        return ctx.t("figure.why_no_coal_rate", year=year), ctx.t("figure.fix_coal_rate", year=year)
+    if figure.error == "MissingCoefficient":
+        return ctx.t("figure.why_missing_reference", detail=figure.reason), ctx.t("figure.fix_reference")
+    kind = ctx.t(f"error.{figure.error}") if ctx.t(f"error.{figure.error}") != f"error.{figure.error}" else ""
+    return f"{kind or ctx.t('figure.unavailable')}：{figure.reason}", ctx.t("figure.fix_content")
+
+
+def unavailable_notes(ctx: WebContext, report: ReportDetail) -> None:
+    """Under the headline figures: for each figure that could not be computed, why, and what fixes it."""
+    energy, carbon = report.computed.energy, report.computed.carbon
+    missing = [
+        (key, figure)
+        for key, figure in (
+            ("figure.total_tce_equivalent", energy.equivalent),
+            ("figure.total_tce_equal", energy.equal),
+            ("figure.total_tco2", carbon),
+        )
+        if isinstance(figure, Unavailable)
+    ]
+    for key, figure in missing:
+        why, fix = _why(ctx, figure, report.year)
+        with (
+            ui.column()
+            .classes("dc-card w-full gap-1")
+            .style("border-left: 4px solid #f9a825")
+            .props('data-testid="figure-unavailable"')
+        ):
+            ui.label(f"{ctx.t(key)} {ctx.t('figure.unavailable')}").classes("font-semibold")
+            ui.label(why).classes("text-sm")
+            ui.label(fix).classes("text-sm text-gray-700")
+
+
+def figures_rows(ctx: WebContext, report: ReportDetail) -> list[dict[str, Any]]:
+    return [
+        {
+            "label": figure_label(ctx, row),
+            "unit": row.unit,
+            "reported": rounded(row.reported),
+            "computed": rounded(row.computed),
+            "deviation_pct": rounded(row.deviation_pct, 2),
+            "flag": ctx.t("figure.flagged") if row.flagged else "",
+            "flagged": row.flagged,
+        }
+        for row in report.figures
+    ]
+
+
+def _energy_rows(ctx: WebContext, report: ReportDetail) -> list[dict[str, Any]]:
+    equivalent = report.computed.energy.equivalent
+    computed_lines = equivalent.lines if isinstance(equivalent, EnergyFigures) else []
     rows = []
-    for row in report.get("figures", []):
-        flagged = bool(row.get("flagged"))
+    for index, line in enumerate(report.content.energy_lines):
+        info = computed_lines[index] if index < len(computed_lines) else None
         rows.append(
             {
-                "label": figure_label(ctx, row),
-                "unit": row.get("unit"),
-                "reported": rounded(row.get("reported")),
-                "computed": rounded(row.get("computed")),
-                "deviation_pct": rounded(row.get("deviation_pct"), 2),
-                "flag": ctx.t("figure.flagged") if flagged else "",
-                "flagged": flagged,
+                "carrier": data_label(ctx, info.carrier_name if info else line.carrier, "carrier"),
+                "quantity": line.quantity,
+                "unit": line.unit,
+                "use": label(ctx, "energy_use", line.use),
+                "reported_tce": line.reported_tce,
+                "computed_tce": rounded(info.tce) if info else None,
+                "coefficient": f"{info.coefficient:g} {info.coefficient_unit or ''}" if info else "",
             }
         )
     return rows
 
 
-def _energy_rows(ctx: WebContext, report: dict[str, Any]) -> list[dict[str, Any]]:
-    lines = report.get("content", {}).get("energy_lines", [])
-    computed = report.get("computed", {}).get("energy", {}).get("equivalent", {})
-    computed_lines = computed.get("lines", []) if computed.get("available") else []
+def _output_rows(ctx: WebContext, report: ReportDetail) -> list[dict[str, Any]]:
+    computed = report.computed.outputs
     rows = []
-    for index, line in enumerate(lines):
-        info = computed_lines[index] if index < len(computed_lines) else {}
-        coefficient = ""
-        if info.get("coefficient") is not None:
-            coefficient = f"{info['coefficient']:g} {info.get('coefficient_unit') or ''}"
+    for index, line in enumerate(report.content.outputs):
+        info = computed[index] if index < len(computed) else None
         rows.append(
             {
-                "carrier": info.get("carrier_name") or line.get("carrier"),
-                "quantity": line.get("quantity"),
-                "unit": line.get("unit"),
-                "use": label(ctx, "energy_use", line.get("use")),
-                "reported_tce": line.get("reported_tce"),
-                "computed_tce": rounded(info.get("tce")),
-                "coefficient": coefficient,
+                "product": data_label(ctx, line.product, "product"),
+                "benchmark_row_id": line.benchmark_row_id,
+                "quantity": line.quantity,
+                "unit": line.unit,
+                "reported": line.reported_unit_consumption,
+                "computed": rounded(info.unit_consumption) if info else None,
+                "consumption_unit": (info.unit_consumption_unit if info else None) or line.unit_consumption_unit,
             }
         )
     return rows
 
 
-def _output_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
-    outputs = report.get("content", {}).get("outputs", [])
-    computed = report.get("computed", {}).get("outputs", [])
-    rows = []
-    for index, line in enumerate(outputs):
-        info = computed[index] if index < len(computed) else {}
-        rows.append(
-            {
-                "product": line.get("product"),
-                "benchmark_row_id": line.get("benchmark_row_id"),
-                "quantity": line.get("quantity"),
-                "unit": line.get("unit"),
-                "reported": line.get("reported_unit_consumption"),
-                "computed": rounded(info.get("unit_consumption")),
-                "consumption_unit": info.get("unit_consumption_unit") or line.get("unit_consumption_unit"),
-            }
-        )
-    return rows
-
-
-def report_body(ctx: WebContext, report: dict[str, Any], *, after_figures: Callable[[], None] | None = None) -> None:
+def report_body(ctx: WebContext, report: ReportDetail, *, after_figures: Callable[[], None] | None = None) -> None:
     """Everything below the header: figures, lines, outputs, economics, year on year, versions, history.
 
     ``after_figures`` draws what belongs right under the reported-vs-computed table (the review box).
     """
-    name = f"{report['enterprise_name']}-{report['year']}"
+    name = f"{report.enterprise_name}-{report.year}"
     with section(ctx.t("report.figures")):
-        ui.label(ctx.t("report.tolerance", pct=f"{report.get('tolerance_pct', 0):g}")).classes("text-sm text-gray-600")
+        ui.label(ctx.t("report.tolerance", pct=f"{report.tolerance_pct:g}")).classes("text-sm text-gray-600")
         simple_table(
             ctx,
             FIGURE_COLUMNS,
@@ -228,16 +262,16 @@ def report_body(ctx: WebContext, report: dict[str, Any], *, after_figures: Calla
             export_name=f"{name}-{ctx.t('report.energy_section')}",
             testid="energy-lines",
         )
-    if report.get("content", {}).get("outputs"):
+    if report.content.outputs:
         with section(ctx.t("report.output_section")):
             simple_table(
                 ctx,
                 OUTPUT_COLUMNS,
-                _output_rows(report),
+                _output_rows(ctx, report),
                 export_name=f"{name}-{ctx.t('report.output_section')}",
                 testid="outputs",
             )
-    economics = report.get("content", {}).get("economics") or {}
+    economics = report.content.economics.model_dump() if report.content.economics else {}
     if economics:
         with section(ctx.t("report.economics_section")), ui.row().classes("gap-6"):
             for key, value in economics.items():
@@ -245,18 +279,18 @@ def report_body(ctx: WebContext, report: dict[str, Any], *, after_figures: Calla
                     with ui.column().classes("gap-0"):
                         ui.label(ctx.t(f"economics.{key}")).classes("text-sm text-gray-600")
                         ui.label(number(value, 0 if key == "employees" else 2))
-    yoy = report.get("year_on_year", {})
+    yoy = report.year_on_year
     with section(ctx.t("report.yoy")):
-        if yoy.get("available"):
+        if isinstance(yoy, YearOnYear):
             rows = [
                 {
                     "label": figure_label(ctx, item),
-                    "unit": item.get("unit"),
-                    "current": rounded(item.get("current")),
-                    "previous": rounded(item.get("previous")),
-                    "change_pct": rounded(item.get("change_pct"), 2),
+                    "unit": item.unit,
+                    "current": rounded(item.current),
+                    "previous": rounded(item.previous),
+                    "change_pct": rounded(item.change_pct, 2),
                 }
-                for item in yoy.get("items", [])
+                for item in yoy.items
             ]
             simple_table(ctx, YOY_COLUMNS, rows, export_name=f"{name}-{ctx.t('report.yoy')}")
         else:
@@ -264,30 +298,30 @@ def report_body(ctx: WebContext, report: dict[str, Any], *, after_figures: Calla
     with section(ctx.t("report.history")):
         history = [
             {
-                "at": when(r.get("at")),
-                "action": label(ctx, "action", r.get("action")),
-                "version": r.get("version"),
-                "actor": r.get("actor"),
-                "comment": r.get("comment") or "",
+                "at": when(r.at, ctx),
+                "action": label(ctx, "action", r.action),
+                "version": r.version,
+                "actor": r.actor,
+                "comment": r.comment or "",
             }
-            for r in report.get("reviews", [])
+            for r in report.reviews
         ]
         simple_table(ctx, HISTORY_COLUMNS, history, export_name=f"{name}-{ctx.t('report.history')}", testid="history")
     versions_section(ctx, report, name)
 
 
-def versions_section(ctx: WebContext, report: dict[str, Any], name: str) -> None:
-    versions = report.get("versions", [])
+def versions_section(ctx: WebContext, report: ReportDetail, name: str) -> None:
+    versions = report.versions
     with section(ctx.t("report.versions")):
         simple_table(
             ctx,
             VERSION_COLUMNS,
-            [{**v, "created_at": when(v.get("created_at"))} for v in versions],
+            [{**v.model_dump(), "created_at": when(v.created_at, ctx)} for v in versions],
             export_name=f"{name}-{ctx.t('report.versions')}",
         )
         if len(versions) < 2:
             return
-        numbers = [v["version"] for v in versions]
+        numbers = [v.version for v in versions]
         with ui.row().classes("items-end gap-3"):
             first = ui.select(numbers, value=numbers[-2], label=ctx.t("diff.a")).classes("w-28")
             second = ui.select(numbers, value=numbers[-1], label=ctx.t("diff.b")).classes("w-28")
@@ -295,10 +329,10 @@ def versions_section(ctx: WebContext, report: dict[str, Any], name: str) -> None
         result = ui.column().classes("w-full")
 
         def compare() -> None:
-            found: dict[str, Any] = {}
+            found: list[VersionDiff] = []
 
             def load() -> None:
-                found.update(ctx.call(compare_versions, report["id"], int(first.value), int(second.value)))
+                found.append(ctx.call(compare_versions, report.id, int(first.value), int(second.value)))
 
             if not run_action(ctx, load):
                 return
@@ -306,11 +340,11 @@ def versions_section(ctx: WebContext, report: dict[str, Any], name: str) -> None
             with result:
                 rows = [
                     {
-                        "field": c["field"],
-                        "a": "" if c["a"] is None else str(c["a"]),
-                        "b": "" if c["b"] is None else str(c["b"]),
+                        "field": c.field,
+                        "a": "" if c.a is None else str(c.a),
+                        "b": "" if c.b is None else str(c.b),
                     }
-                    for c in found.get("changes", [])
+                    for c in found[0].changes
                 ]
                 if not rows:
                     ui.label(ctx.t("diff.identical"))

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,9 +29,19 @@ from dualcarbon.reports.io import (
     write_annual_report_template,
     write_report_list,
 )
+from dualcarbon.reports.schemas import (
+    DeadlineList,
+    DeadlineOut,
+    OverdueOut,
+    ReportDetail,
+    ReportImportReceipt,
+    ReportSummary,
+    SavedReport,
+    VersionDiff,
+)
 from dualcarbon.reports.service_content import ReportContent
 from dualcarbon.reports.service_workflow import current_content
-from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Paging, page_response, reference_of
+from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Id, Page, Paging, YearFilter, reference_of
 
 router = APIRouter(prefix=API_PREFIX, tags=["reports"])
 
@@ -38,6 +49,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 PeriodKindName = Literal["year", "quarter", "month"]
 StateName = Literal["draft", "submitted", "returned", "approved", "locked"]
+#: Filter by period: bounded like every number of a query, so that none reaches the database it cannot hold.
+PeriodFilter = Annotated[int | None, Query(ge=0, le=12, description="0 for a year, quarter 1-4, month 1-12")]
 
 
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:
@@ -99,29 +112,34 @@ def _xlsx(content: bytes, filename: str) -> Response:
 
 
 # ---- one enterprise's reports ------------------------------------------------------------------------
-@router.get("/enterprises/{credit_code}/reports", summary="The enterprise's reports, newest period first")
+@router.get(
+    "/enterprises/{credit_code}/reports",
+    response_model=Page[ReportSummary],
+    summary="The enterprise's reports, newest period first",
+)
 def list_enterprise_reports(
     credit_code: str,
     caller: Caller,
     session: DbSession,
     page: Paging,
     state: StateName | None = None,
-    year: int | None = None,
+    year: YearFilter = None,
     period_kind: PeriodKindName | None = None,
-) -> dict[str, object]:
+) -> Page[ReportSummary]:
     flt = reports.ReportFilter(credit_code=credit_code, state=state, year=year, period_kind=period_kind)
     items, total = reports.list_reports(session, caller, flt, limit=page.limit, offset=page.offset)
-    return page_response(items, total, page)
+    return Page.of(items, total, page)
 
 
 @router.post(
     "/enterprises/{credit_code}/reports",
     status_code=status.HTTP_201_CREATED,
+    response_model=ReportDetail,
     summary="Create a draft report (version 1) for a period",
 )
 def create_report(
     credit_code: str, body: ReportCreateIn, request: Request, caller: Caller, session: DbSession
-) -> dict[str, Any]:
+) -> ReportDetail:
     report = reports.create_report(
         session,
         caller,
@@ -141,7 +159,11 @@ def create_report(
     response_class=Response,
     responses={200: {"content": {XLSX: {}}}},
 )
-def annual_template(request: Request, caller: Caller) -> Response:
+def annual_template(
+    credit_code: Annotated[str, PathParam(description="the enterprise; the template is the same for every one")],
+    request: Request,
+    caller: Caller,
+) -> Response:
     with tempfile.TemporaryDirectory() as folder:
         path = write_annual_report_template(Path(folder) / "template.xlsx", reference=reference_of(request))
         return _xlsx(path.read_bytes(), "能源利用状况报告模板.xlsx")
@@ -149,7 +171,9 @@ def annual_template(request: Request, caller: Caller) -> Response:
 
 @router.post(
     "/enterprises/{credit_code}/reports/import",
+    response_model=ReportImportReceipt,
     summary="Import an annual-report workbook or the survey form (all or nothing)",
+    responses={422: {"description": "the workbook's problems, each with sheet, row and column"}},
 )
 def import_report(
     credit_code: str,
@@ -199,13 +223,13 @@ def import_report(
                     "problems": [p.as_dict() for p in exc.problems],
                 },
             )
-    return {
-        "kind": result.kind,
-        "created": result.created,
-        "new_version": result.new_version,
-        "ignored_rows": result.ignored_rows,
-        "report": reports.get_report(session, caller, result.report.id, reference=reference_of(request)),
-    }
+    return ReportImportReceipt(
+        kind=result.kind,  # type: ignore[arg-type]  # "annual" | "survey", checked by the model
+        created=result.created,
+        new_version=result.new_version,
+        ignored_rows=result.ignored_rows,
+        report=reports.get_report(session, caller, result.report.id, reference=reference_of(request)),
+    )
 
 
 # ---- across enterprises ---------------------------------------------------------------------------------
@@ -220,7 +244,11 @@ def _filter(
     return reports.ReportFilter(credit_code, region_code, state, year, period_kind, period)
 
 
-@router.get("/reports", summary="Reports in your scope; state=submitted gives the review queue (oldest first)")
+@router.get(
+    "/reports",
+    response_model=Page[ReportSummary],
+    summary="Reports in your scope; state=submitted gives the review queue (oldest first)",
+)
 def list_reports(
     caller: Caller,
     session: DbSession,
@@ -228,14 +256,14 @@ def list_reports(
     state: StateName | None = None,
     region_code: str | None = None,
     credit_code: str | None = None,
-    year: int | None = None,
+    year: YearFilter = None,
     period_kind: PeriodKindName | None = None,
-    period: int | None = None,
-) -> dict[str, object]:
+    period: PeriodFilter = None,
+) -> Page[ReportSummary]:
     flt = _filter(credit_code, region_code, state, year, period_kind, period)
     order = "queue" if state == "submitted" else "recent"
     items, total = reports.list_reports(session, caller, flt, order=order, limit=page.limit, offset=page.offset)
-    return page_response(items, total, page)
+    return Page.of(items, total, page)
 
 
 @router.get(
@@ -250,65 +278,82 @@ def export_reports(
     state: StateName | None = None,
     region_code: str | None = None,
     credit_code: str | None = None,
-    year: int | None = None,
+    year: YearFilter = None,
     period_kind: PeriodKindName | None = None,
-    period: int | None = None,
+    period: PeriodFilter = None,
     lang: Literal["zh", "en"] = "zh",
 ) -> Response:
     items = reports.export_rows(session, caller, _filter(credit_code, region_code, state, year, period_kind, period))
     return _xlsx(write_report_list(items, language=lang), "能源利用状况报告列表.xlsx")
 
 
-@router.get("/reports/overdue", summary="Enterprises with no filed report for a period past its deadline")
+@router.get(
+    "/reports/overdue",
+    response_model=Page[OverdueOut],
+    summary="Enterprises with no filed report for a period past its deadline",
+)
 def overdue_reports(
     caller: Caller,
     session: DbSession,
     page: Paging,
     region_code: str,
     as_of: date | None = None,
-) -> dict[str, object]:
+) -> Page[OverdueOut]:
     items = reports.overdue(session, caller, region_code, as_of or date.today())
     window = items[page.offset : page.offset + page.limit]
-    return page_response([item.as_dict() for item in window], len(items), page)
+    return Page.of([item.out() for item in window], len(items), page)
 
 
-@router.put("/periods", summary="Set the deadline of a reporting period for a region")
-def put_deadline(body: DeadlineIn, caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.put("/periods", response_model=DeadlineOut, summary="Set the deadline of a reporting period for a region")
+def put_deadline(body: DeadlineIn, caller: Caller, session: DbSession) -> DeadlineOut:
     row = reports.set_deadline(
         session, caller, body.region_code, body.period_kind, body.year, body.period, body.deadline
     )
     return _deadline_json(row)
 
 
-@router.get("/periods", summary="Deadlines that concern a region (its own, its ancestors', below it)")
-def get_deadlines(caller: Caller, session: DbSession, region_code: str, year: int | None = None) -> dict[str, Any]:
+@router.get(
+    "/periods",
+    response_model=DeadlineList,
+    summary="Deadlines that concern a region (its own, its ancestors', below it)",
+)
+def get_deadlines(caller: Caller, session: DbSession, region_code: str, year: YearFilter = None) -> DeadlineList:
     rows = reports.list_deadlines(session, region_code, year)
-    return {"items": [_deadline_json(row) for row in rows], "total": len(rows)}
+    return DeadlineList(items=[_deadline_json(row) for row in rows], total=len(rows))
 
 
-def _deadline_json(row: Any) -> dict[str, Any]:
-    return {
-        "region_code": row.region_code,
-        "period_kind": row.period_kind,
-        "year": row.year,
-        "period": row.period,
-        "period_label": reports.period_label(row.period_kind, row.year, row.period),
-        "deadline": row.deadline.isoformat(),
-    }
+def _deadline_json(row: Any) -> DeadlineOut:
+    return DeadlineOut(
+        region_code=row.region_code,
+        period_kind=row.period_kind,
+        year=row.year,
+        period=row.period,
+        period_label=reports.period_label(row.period_kind, row.year, row.period),
+        deadline=row.deadline.isoformat(),
+    )
 
 
 # ---- one report --------------------------------------------------------------------------------------------
-@router.get("/reports/{report_id}", summary="A report: reported and computed figures, deviations, versions, reviews")
-def get_report(request: Request, report_id: int, caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.get(
+    "/reports/{report_id}",
+    response_model=ReportDetail,
+    summary="A report: reported and computed figures, deviations, versions, reviews",
+)
+def get_report(request: Request, report_id: Id, caller: Caller, session: DbSession) -> ReportDetail:
     return reports.get_report(session, caller, report_id, reference=reference_of(request))
 
 
-@router.put("/reports/{report_id}", summary="Save a draft/returned report (a new version only if content changed)")
+@router.put(
+    "/reports/{report_id}",
+    response_model=SavedReport,
+    summary="Save a draft/returned report (a new version only if content changed)",
+)
 def update_report(
-    report_id: int, body: ReportUpdateIn, request: Request, caller: Caller, session: DbSession
-) -> dict[str, Any]:
+    report_id: Id, body: ReportUpdateIn, request: Request, caller: Caller, session: DbSession
+) -> SavedReport:
     _, added = reports.update_draft(session, caller, report_id, body.content, reference=reference_of(request))
-    return {**reports.get_report(session, caller, report_id, reference=reference_of(request)), "new_version": added}
+    detail = reports.get_report(session, caller, report_id, reference=reference_of(request))
+    return SavedReport(**dict(detail), new_version=added)
 
 
 @router.get(
@@ -317,7 +362,7 @@ def update_report(
     response_class=Response,
     responses={200: {"content": {XLSX: {}}}},
 )
-def report_workbook(report_id: int, request: Request, caller: Caller, session: DbSession) -> Response:
+def report_workbook(report_id: Id, request: Request, caller: Caller, session: DbSession) -> Response:
     report = reports.load_report(session, caller, report_id)
     annual = AnnualReport(report.enterprise.credit_code, report.enterprise.name, report.year, current_content(report))
     with tempfile.TemporaryDirectory() as folder:
@@ -325,46 +370,60 @@ def report_workbook(report_id: int, request: Request, caller: Caller, session: D
         return _xlsx(path.read_bytes(), f"能源利用状况报告_{report.enterprise.credit_code}_{report.year}.xlsx")
 
 
-@router.get("/reports/{report_id}/versions/{a}/diff/{b}", summary="Field-by-field differences of two versions")
-def diff_versions(report_id: int, a: int, b: int, caller: Caller, session: DbSession) -> dict[str, Any]:
+@router.get(
+    "/reports/{report_id}/versions/{a}/diff/{b}",
+    response_model=VersionDiff,
+    summary="Field-by-field differences of two versions",
+)
+def diff_versions(report_id: Id, a: Id, b: Id, caller: Caller, session: DbSession) -> VersionDiff:
     return reports.compare_versions(session, caller, report_id, a, b)
 
 
-@router.post("/reports/{report_id}/submit", summary="draft | returned → submitted")
+@router.post("/reports/{report_id}/submit", response_model=ReportDetail, summary="draft | returned → submitted")
 def submit_report(
-    request: Request, report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None
-) -> dict[str, Any]:
+    request: Request, report_id: Id, caller: Caller, session: DbSession, body: ReviewIn | None = None
+) -> ReportDetail:
     reports.submit(session, caller, report_id, body.comment if body else None)
     return reports.get_report(session, caller, report_id, reference=reference_of(request))
 
 
-@router.post("/reports/{report_id}/approve", summary="submitted → approved (regulator or reviewer in scope)")
+@router.post(
+    "/reports/{report_id}/approve",
+    response_model=ReportDetail,
+    summary="submitted → approved (regulator or reviewer in scope)",
+)
 def approve_report(
-    request: Request, report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None
-) -> dict[str, Any]:
+    request: Request, report_id: Id, caller: Caller, session: DbSession, body: ReviewIn | None = None
+) -> ReportDetail:
     reports.approve(session, caller, report_id, body.comment if body else None)
     return reports.get_report(session, caller, report_id, reference=reference_of(request))
 
 
-@router.post("/reports/{report_id}/return", summary="submitted → returned; requires a comment")
+@router.post(
+    "/reports/{report_id}/return", response_model=ReportDetail, summary="submitted → returned; requires a comment"
+)
 def return_report(
-    request: Request, report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None
-) -> dict[str, Any]:
+    request: Request, report_id: Id, caller: Caller, session: DbSession, body: ReviewIn | None = None
+) -> ReportDetail:
     reports.return_report(session, caller, report_id, body.comment if body else None)
     return reports.get_report(session, caller, report_id, reference=reference_of(request))
 
 
-@router.post("/reports/{report_id}/lock", summary="approved → locked (regulator in scope)")
+@router.post("/reports/{report_id}/lock", response_model=ReportDetail, summary="approved → locked (regulator in scope)")
 def lock_report(
-    request: Request, report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None
-) -> dict[str, Any]:
+    request: Request, report_id: Id, caller: Caller, session: DbSession, body: ReviewIn | None = None
+) -> ReportDetail:
     reports.lock(session, caller, report_id, body.comment if body else None)
     return reports.get_report(session, caller, report_id, reference=reference_of(request))
 
 
-@router.post("/reports/{report_id}/reopen", summary="approved | locked → returned for correction; requires a comment")
+@router.post(
+    "/reports/{report_id}/reopen",
+    response_model=ReportDetail,
+    summary="approved | locked → returned for correction; requires a comment",
+)
 def reopen_report(
-    request: Request, report_id: int, caller: Caller, session: DbSession, body: ReviewIn | None = None
-) -> dict[str, Any]:
+    request: Request, report_id: Id, caller: Caller, session: DbSession, body: ReviewIn | None = None
+) -> ReportDetail:
     reports.reopen(session, caller, report_id, body.comment if body else None)
     return reports.get_report(session, caller, report_id, reference=reference_of(request))

@@ -24,6 +24,20 @@ from dualcarbon.reference.tables import ReferenceSet, load_reference
 from dualcarbon.registry.models import Enterprise, subtree_codes
 from dualcarbon.registry.service_access import enterprise_filter, require_enterprise
 from dualcarbon.reports.models import PeriodReport, PeriodReportVersion, ReportReview
+from dualcarbon.reports.schemas import (
+    Deviation,
+    FieldChange,
+    FigureRow,
+    OutputFigureRow,
+    PreviousReport,
+    ReportDetail,
+    ReportSummary,
+    ReviewItem,
+    VersionDiff,
+    VersionItem,
+    VersionRef,
+    computed_of,
+)
 from dualcarbon.reports.service_compute import deviations
 from dualcarbon.reports.service_content import ReportContent, flatten, from_rows
 from dualcarbon.reports.service_periods import (
@@ -102,7 +116,7 @@ def _last_approved_version(session: Session, report: PeriodReport) -> PeriodRepo
     return None if number is None else _version(report, number)
 
 
-def _previous_year(session: Session, report: PeriodReport) -> tuple[Json | None, Json | None]:
+def _previous_year(session: Session, report: PeriodReport) -> tuple[Json | None, PreviousReport | None]:
     """(computed, reference) of the same period a year earlier: its latest approved version."""
     previous = session.scalar(
         select(PeriodReport).where(
@@ -117,48 +131,48 @@ def _previous_year(session: Session, report: PeriodReport) -> tuple[Json | None,
     version = _last_approved_version(session, previous)
     if version is None:
         return None, None
-    return version.computed, {"report_id": previous.id, "version": version.version, "year": previous.year}
+    return version.computed, PreviousReport(report_id=previous.id, version=version.version, year=previous.year)
 
 
-def _figures_table(content: ReportContent, computed: Json, found: list[Json]) -> list[Json]:
+def _figures_table(content: ReportContent, computed: Json, found: list[Json]) -> list[FigureRow]:
     """Rows of reported | computed for the review screen (label, unit, both values, deviation)."""
     by_field = {d["field"]: d for d in found}
-    rows: list[Json] = []
+    rows: list[FigureRow] = []
     for key, label, unit, get in YOY_FIGURES:
         reported_dev = by_field.get("total_tce") if key == "total_tce_equivalent" else None
         rows.append(
-            {
-                "key": key,
-                "label": label,
-                "unit": unit,
-                "reported": reported_dev["reported"] if reported_dev else None,
-                "computed": get(computed),
-                "deviation_pct": reported_dev["deviation_pct"] if reported_dev else None,
-                "flagged": bool(reported_dev and reported_dev["flagged"]),
-            }
+            FigureRow(
+                key=key,
+                label=label,
+                unit=unit,
+                reported=reported_dev["reported"] if reported_dev else None,
+                computed=get(computed),
+                deviation_pct=reported_dev["deviation_pct"] if reported_dev else None,
+                flagged=bool(reported_dev and reported_dev["flagged"]),
+            )
         )
     for item in computed.get("outputs", []):
         dev = by_field.get(f"outputs[{item['index']}].reported_unit_consumption")
         line = content.outputs[item["index"]] if item["index"] < len(content.outputs) else None
         rows.append(
-            {
-                "key": f"outputs[{item['index']}].unit_consumption",
-                "label": f"{item['product']}单位产品综合能耗",
-                "unit": item["unit_consumption_unit"],
-                "reported": dev["reported"] if dev else (line.reported_unit_consumption if line else None),
-                "computed": item["unit_consumption"],
-                "deviation_pct": dev["deviation_pct"] if dev else None,
-                "flagged": bool(dev and dev["flagged"]),
-                "note": item["reason"],
-            }
+            OutputFigureRow(
+                key=f"outputs[{item['index']}].unit_consumption",
+                label=f"{item['product']}单位产品综合能耗",
+                unit=item["unit_consumption_unit"],
+                reported=dev["reported"] if dev else (line.reported_unit_consumption if line else None),
+                computed=item["unit_consumption"],
+                deviation_pct=dev["deviation_pct"] if dev else None,
+                flagged=bool(dev and dev["flagged"]),
+                note=item["reason"],
+            )
         )
     for dev in found:
         if dev["field"].startswith("energy_lines["):
             rows.append(
-                {
-                    "key": dev["field"],
+                FigureRow(
+                    key=dev["field"],
                     **{k: dev[k] for k in ("label", "unit", "reported", "computed", "deviation_pct", "flagged")},
-                }
+                )
             )
     return rows
 
@@ -170,7 +184,9 @@ def _usernames(session: Session, ids: set[int]) -> dict[int, str]:
     return {user_id: username for user_id, username in rows}
 
 
-def get_report(session: Session, actor: Principal, report_id: int, *, reference: ReferenceSet | None = None) -> Json:
+def get_report(
+    session: Session, actor: Principal, report_id: int, *, reference: ReferenceSet | None = None
+) -> ReportDetail:
     """The report as a reviewer sees it: reported content, computed figures beside it, deviations
     (at the tolerance of the reference data now, table platform_rules), year-on-year change, versions and
     review history."""
@@ -188,43 +204,45 @@ def get_report(session: Session, actor: Principal, report_id: int, *, reference:
         {v.created_by for v in report.versions if v.created_by}
         | {r.actor_user_id for r in report.reviews if r.actor_user_id},
     )
-    return {
-        **report_summary(report, version),
+    fields = {
+        **_summary_fields(report, version),
+        "has_flagged_deviation": any(d["flagged"] for d in found),
         "deadline": _iso(
             effective_deadline(session, enterprise.region_code, report.period_kind, report.year, report.period)
         ),
-        "content": content.model_dump(),
-        "computed": computed,
+        "computed": computed_of(computed),
         "tolerance_pct": tolerance,
-        "deviations": found,
-        "has_flagged_deviation": any(d["flagged"] for d in found),
+        "deviations": [Deviation.model_validate(d) for d in found],
         "figures": _figures_table(content, computed, found),
         "year_on_year": year_on_year(computed, previous, previous_ref),
-        "versions": [
-            {
-                "version": v.version,
-                "created_at": _iso(v.created_at),
-                "created_by": names.get(v.created_by) if v.created_by else None,
-                "content_hash": v.content_hash,
-            }
+    }
+    return ReportDetail(
+        **fields,
+        content=content,
+        versions=[
+            VersionItem(
+                version=v.version,
+                created_at=_iso(v.created_at),
+                created_by=names.get(v.created_by) if v.created_by else None,
+                content_hash=v.content_hash,
+            )
             for v in report.versions
         ],
-        "reviews": [
-            {
-                "action": r.action,
-                "action_label": ACTION_LABELS.get(r.action, (r.action, r.action))[0],
-                "version": r.version,
-                "comment": r.comment,
-                "actor": names.get(r.actor_user_id) if r.actor_user_id else None,
-                "at": _iso(r.at),
-            }
+        reviews=[
+            ReviewItem(
+                action=r.action,
+                action_label=ACTION_LABELS.get(r.action, (r.action, r.action))[0],
+                version=r.version,
+                comment=r.comment,
+                actor=names.get(r.actor_user_id) if r.actor_user_id else None,
+                at=_iso(r.at),
+            )
             for r in report.reviews
         ],
-    }
+    )
 
 
-def report_summary(report: PeriodReport, version: PeriodReportVersion | None) -> Json:
-    """One list row: identity, period, state, and the headline computed figures of the current version."""
+def _summary_fields(report: PeriodReport, version: PeriodReportVersion | None) -> dict[str, Any]:
     computed = version.computed if version is not None else {}
     energy = computed.get("energy", {})
     carbon = computed.get("carbon", {})
@@ -252,6 +270,11 @@ def report_summary(report: PeriodReport, version: PeriodReportVersion | None) ->
         "tce_per_10k_yuan_value_added": intensity.get("tce_per_10k_yuan_value_added"),
         "has_flagged_deviation": bool(computed.get("has_flagged_deviation")),
     }
+
+
+def report_summary(report: PeriodReport, version: PeriodReportVersion | None) -> ReportSummary:
+    """One list row: identity, period, state, and the headline computed figures of the current version."""
+    return ReportSummary(**_summary_fields(report, version))
 
 
 @dataclass(frozen=True)
@@ -294,7 +317,7 @@ def list_reports(
     order: str = "recent",
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[Json], int]:
+) -> tuple[list[ReportSummary], int]:
     """Reports in the actor's scope matching ``flt``: (page of summaries, total).
 
     ``order``: ``recent`` (newest period first) or ``queue`` (oldest submission first, for reviewers).
@@ -329,7 +352,7 @@ def list_reports(
 
 def review_queue(
     session: Session, actor: Principal, *, region_code: str | None = None, limit: int = 50, offset: int = 0
-) -> tuple[list[Json], int]:
+) -> tuple[list[ReportSummary], int]:
     """Submitted reports in the reviewer's scope, oldest submission first."""
     require_role(actor, "regulator", "reviewer")
     return list_reports(
@@ -351,24 +374,24 @@ def _key_figures(computed: Json) -> dict[str, Any]:
     return figures
 
 
-def compare_versions(session: Session, actor: Principal, report_id: int, a: int, b: int) -> Json:
+def compare_versions(session: Session, actor: Principal, report_id: int, a: int, b: int) -> VersionDiff:
     """Field-by-field differences between versions ``a`` and ``b`` of a report (content and key figures)."""
     report = load_report(session, actor, report_id)
     version_a, version_b = _version(report, a), _version(report, b)
     flat_a = {**flatten(_version_content(version_a)), **_key_figures(version_a.computed)}
     flat_b = {**flatten(_version_content(version_b)), **_key_figures(version_b.computed)}
     changes = [
-        {"field": key, "a": flat_a.get(key), "b": flat_b.get(key)}
+        FieldChange(field=key, a=flat_a.get(key), b=flat_b.get(key))
         for key in sorted(flat_a.keys() | flat_b.keys(), key=_natural)
         if flat_a.get(key) != flat_b.get(key)
     ]
-    return {
-        "report_id": report.id,
-        "a": {"version": a, "content_hash": version_a.content_hash, "created_at": _iso(version_a.created_at)},
-        "b": {"version": b, "content_hash": version_b.content_hash, "created_at": _iso(version_b.created_at)},
-        "identical": version_a.content_hash == version_b.content_hash,
-        "changes": changes,
-    }
+    return VersionDiff(
+        report_id=report.id,
+        a=VersionRef(version=a, content_hash=version_a.content_hash, created_at=_iso(version_a.created_at)),
+        b=VersionRef(version=b, content_hash=version_b.content_hash, created_at=_iso(version_b.created_at)),
+        identical=version_a.content_hash == version_b.content_hash,
+        changes=changes,
+    )
 
 
 def _natural(key: str) -> tuple[Any, ...]:
@@ -384,7 +407,7 @@ def _natural(key: str) -> tuple[Any, ...]:
 
 def export_rows(
     session: Session, actor: Principal, flt: ReportFilter | None = None, *, max_rows: int = 100_000
-) -> list[Json]:
+) -> list[ReportSummary]:
     """All summaries matching ``flt`` (for the Excel export), newest period first."""
     items, _ = list_reports(session, actor, flt, limit=max_rows, offset=0)
     return items

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +22,7 @@ from dualcarbon.reference.tables import ReferenceSet, load_reference
 from dualcarbon.registry.models import Enterprise, Region, subtree_codes
 from dualcarbon.registry.service_access import enterprise_filter, region_in_scope, require_region
 from dualcarbon.reports.models import PeriodReport, ReportingPeriod
+from dualcarbon.reports.schemas import OverdueOut
 from dualcarbon.store.audit import append_audit
 
 FILED_STATES = ("submitted", "approved", "locked")
@@ -153,20 +153,21 @@ class OverdueItem:
     report_id: int | None
     state: str | None
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "credit_code": self.credit_code,
-            "name": self.name,
-            "region_code": self.region_code,
-            "period_kind": self.period_kind,
-            "year": self.year,
-            "period": self.period,
-            "period_label": period_label(self.period_kind, self.year, self.period),
-            "deadline": self.deadline.isoformat(),
-            "days_overdue": self.days_overdue,
-            "report_id": self.report_id,
-            "state": self.state,
-        }
+    def out(self) -> OverdueOut:
+        """The item as the API and the pages show it (period label, ISO date)."""
+        return OverdueOut(
+            credit_code=self.credit_code,
+            name=self.name,
+            region_code=self.region_code,
+            period_kind=self.period_kind,
+            year=self.year,
+            period=self.period,
+            period_label=period_label(self.period_kind, self.year, self.period),
+            deadline=self.deadline.isoformat(),
+            days_overdue=self.days_overdue,
+            report_id=self.report_id,
+            state=self.state,
+        )
 
 
 def _require_overview(session: Session, actor: Principal, region_code: str) -> None:

@@ -9,7 +9,9 @@ States (``PeriodReport.state``)::
 Who may do what (scope from :mod:`dualcarbon.services.access`; a report outside the caller's read scope
 is *not found*): create/edit/submit — the enterprise's own users, its assigned agencies, a regulator whose
 region covers it (and admins); return/approve — a regulator or reviewer whose region covers it; lock and
-reopen — a regulator whose region covers it. A transition from the wrong state is a ``Conflict``. Every
+reopen — a regulator whose region covers it. A transition from the wrong state is a ``Conflict``, and so is
+one that lost a race: each transition and edit first claims the report's ``lock_version``
+(:func:`dualcarbon.store.versioning.claim_row`), so of simultaneous reviewers exactly one wins. Every
 transition writes a ``ReportReview`` row and an audit row; saving content writes a new immutable
 ``PeriodReportVersion`` only when the content hash changes, with its computed figures.
 """
@@ -52,6 +54,7 @@ from dualcarbon.reports.service_content import (
 from dualcarbon.reports.service_periods import check_period
 from dualcarbon.store.audit import append_audit
 from dualcarbon.store.base import utcnow
+from dualcarbon.store.versioning import claim_row
 
 STATE_LABELS: dict[str, tuple[str, str]] = {
     "draft": ("草稿", "draft"),
@@ -243,6 +246,7 @@ def update_draft(
     new = flatten(normalised)
     changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
     before = {"version": report.version, "content_hash": current.content_hash if current else None}
+    claim_row(session, report, what=f"report {report.id}")  # no edit slips in beside a submit or another edit
     version = _new_version(session, actor, report, normalised, report.version + 1, reference)
     after = {"version": version.version, "content_hash": version.content_hash, "changed": changed[:50]}
     append_audit(session, actor.username, "report.update", "period_report", report.id, before, after)
@@ -261,6 +265,7 @@ def _transition(
     comment: str | None,
 ) -> PeriodReport:
     old_state = report.state
+    claim_row(session, report, what=f"report {report.id}")  # one winner when two reviewers act at once
     report.state = new_state
     now = utcnow()
     if action == "submit":

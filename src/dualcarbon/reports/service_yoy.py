@@ -12,6 +12,7 @@ from typing import Any
 
 from dualcarbon.core.errors import DualcarbonError
 from dualcarbon.core.units import convert
+from dualcarbon.reports.schemas import PreviousReport, YearOnYear, YearOnYearUnavailable, YoyItem
 
 Json = dict[str, Any]
 
@@ -47,26 +48,21 @@ def _change(current: float | None, previous: float | None) -> float | None:
     return (current - previous) / abs(previous) * 100.0
 
 
-def year_on_year(current: Json, previous: Json | None, previous_ref: Json | None = None) -> Json:
+def year_on_year(
+    current: Json, previous: Json | None, previous_ref: PreviousReport | None = None
+) -> YearOnYear | YearOnYearUnavailable:
     """Change against the same period of the previous year in % ((current − previous) / previous × 100).
 
     ``previous`` is the ``computed`` of that year's latest approved report (None when there is none);
     unit consumption is matched by benchmark row, else by product name.
     """
     if previous is None:
-        return {"available": False, "reason": "no approved report for the same period of the previous year"}
-    items: list[Json] = []
+        return YearOnYearUnavailable(reason="no approved report for the same period of the previous year")
+    items: list[YoyItem] = []
     for key, label, unit, get in YOY_FIGURES:
         now, before = get(current), get(previous)
         items.append(
-            {
-                "key": key,
-                "label": label,
-                "unit": unit,
-                "current": now,
-                "previous": before,
-                "change_pct": _change(now, before),
-            }
+            YoyItem(key=key, label=label, unit=unit, current=now, previous=before, change_pct=_change(now, before))
         )
     for output in current.get("outputs", []):
         match = next(
@@ -87,13 +83,13 @@ def year_on_year(current: Json, previous: Json | None, previous_ref: Json | None
             except DualcarbonError:
                 before = None
         items.append(
-            {
-                "key": f"outputs[{output['index']}].unit_consumption",
-                "label": f"{output['product']}单位产品综合能耗",
-                "unit": output["unit_consumption_unit"],
-                "current": output["unit_consumption"],
-                "previous": before,
-                "change_pct": _change(output["unit_consumption"], before),
-            }
+            YoyItem(
+                key=f"outputs[{output['index']}].unit_consumption",
+                label=f"{output['product']}单位产品综合能耗",
+                unit=output["unit_consumption_unit"],
+                current=output["unit_consumption"],
+                previous=before,
+                change_pct=_change(output["unit_consumption"], before),
+            )
         )
-    return {"available": True, "previous_report": previous_ref, "items": items}
+    return YearOnYear(previous_report=previous_ref, items=items)

@@ -109,6 +109,19 @@ def restore(archive: Path, target: Path | str, *, force: bool = False) -> None:
             )
         if data_dir is not None:
             _restore_files(folder / FILES_DIR, data_dir, keep=_sqlite_file(url) if backend == "sqlite" else None)
+    _reset_audit_checkpoints(url, f"restore of backup {archive.name} taken {manifest.get('created_at', '?')}")
+
+
+def _reset_audit_checkpoints(url: str, note: str) -> None:
+    # The restored audit chain ends where the backup was taken; checkpoints written since would now read as
+    # truncation. A signed reset checkpoint records the restore (visible in `audit verify`, and at the sink).
+    from dualcarbon.store.audit_check import reset_checkpoints
+
+    engine = make_engine(url)
+    try:
+        reset_checkpoints(engine, note)
+    finally:
+        engine.dispose()
 
 
 def _partial(archive: Path) -> Path:

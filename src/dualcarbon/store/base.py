@@ -1,12 +1,16 @@
 """Declarative base, column types and vocabularies shared by every store model.
 
 Owns: the SQLAlchemy ``Base`` (with a constraint naming convention so Alembic migrations name things
-deterministically on SQLite and PostgreSQL), the timezone-aware ``UTCDateTime`` column type, ``utcnow``,
-and the helper that turns a vocabulary of :mod:`dualcarbon.core.vocab` into a CHECK constraint.
+deterministically on SQLite and PostgreSQL), the timezone-aware ``UTCDateTime`` column type, ``utcnow``
+(and the demo's ``simulated_clock``), and the helper that turns a vocabulary of :mod:`dualcarbon.core.vocab`
+into a CHECK constraint.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,9 +40,28 @@ def one_of_sql(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({quoted})"
 
 
+#: A moment ``utcnow`` returns instead of the clock (the demo dates its year of work in the periods it
+#: simulates); None: the real clock. Set only through :func:`simulated_clock`.
+_SIMULATED_NOW: ContextVar[datetime | None] = ContextVar("dualcarbon_simulated_now", default=None)
+
+
 def utcnow() -> datetime:
-    """The current instant as a timezone-aware UTC datetime."""
-    return datetime.now(UTC)
+    """The current instant as a timezone-aware UTC datetime (the simulated one inside :func:`simulated_clock`)."""
+    return _SIMULATED_NOW.get() or datetime.now(UTC)
+
+
+@contextmanager
+def simulated_clock(moment: datetime) -> Iterator[datetime]:
+    """Inside, :func:`utcnow` — every timestamp the services and row defaults write, audit rows included — is
+    ``moment``; never later than the real time (a moment in the future is replaced by now). For the demo
+    only, which builds a city's past years of work in seconds; yields the moment used."""
+    real = datetime.now(UTC)
+    used = min(moment if moment.tzinfo else moment.replace(tzinfo=UTC), real)
+    token = _SIMULATED_NOW.set(used)
+    try:
+        yield used
+    finally:
+        _SIMULATED_NOW.reset(token)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -7,6 +7,12 @@ SQLite transactions: the stdlib driver's own BEGIN handling is switched off and 
 itself, so a transaction covers its SELECTs too. ``session_scope(engine)`` opens with ``BEGIN IMMEDIATE``
 (the write lock is taken up front, so read-then-write cannot fail half way with "database is locked");
 ``session_scope(engine, write=False)`` opens a deferred transaction that never waits for writers.
+
+Lock budget: a transaction waits at most ``LOCK_WAIT_BUDGET_MS`` for a lock — SQLite's busy handler retries
+taking the write lock for that long (``busy_timeout``); an engine made with ``lock_budget=True`` (the
+served app's) sets PostgreSQL's ``lock_timeout`` to the same. What is still locked after that, or a
+deadlock or serialization failure, is a *transient* error (:func:`is_transient_lock_error`): the API answers
+it with 503 and ``Retry-After``, never 500.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 # Names of the settings that locate the store (read through dualcarbon.core.settings).
@@ -27,6 +34,12 @@ DATA_DIR_ENV = "DUALCARBON_DATA_DIR"
 DEFAULT_DATA_DIR = Path("dualcarbon-data")
 SQLITE_FILENAME = "dualcarbon.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+#: How long a transaction waits for a lock before giving up (SQLite busy_timeout, PostgreSQL lock_timeout).
+LOCK_WAIT_BUDGET_MS = SQLITE_BUSY_TIMEOUT_MS
+# SQLite result codes of a lock not had (SQLITE_BUSY, SQLITE_LOCKED), and the PostgreSQL SQLSTATEs of a
+# transaction that lost to another one: serialization_failure, deadlock_detected, lock_not_available.
+_SQLITE_LOCK_CODES = frozenset({5, 6})
+_PG_TRANSIENT_STATES = frozenset({"40001", "40P01", "55P03"})
 
 # Execution option read by the SQLite "begin" hook: "DEFERRED" or "IMMEDIATE".
 _SQLITE_BEGIN_OPTION = "dualcarbon_sqlite_begin"
@@ -66,11 +79,17 @@ def sqlite_path(url: str | URL) -> Path | None:
     return Path(parsed.database)
 
 
-def make_engine(url: str | URL, **engine_kwargs: Any) -> Engine:
-    """An engine for ``url``: SQLite gets WAL, foreign keys, a busy timeout; PostgreSQL gets pre-ping."""
+def make_engine(url: str | URL, *, lock_budget: bool = False, **engine_kwargs: Any) -> Engine:
+    """An engine for ``url``: SQLite gets WAL, foreign keys, a busy timeout; PostgreSQL gets pre-ping, and with
+    ``lock_budget`` a ``lock_timeout`` of ``LOCK_WAIT_BUDGET_MS`` (a request never queues on a lock for long)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         engine_kwargs.setdefault("pool_pre_ping", True)
+        if lock_budget and parsed.get_backend_name() == "postgresql":
+            connect_args = dict(engine_kwargs.pop("connect_args", {}))
+            options = connect_args.get("options", "")
+            connect_args["options"] = f"{options} -c lock_timeout={LOCK_WAIT_BUDGET_MS}".strip()
+            engine_kwargs["connect_args"] = connect_args
         return create_engine(parsed, **engine_kwargs)
     engine = create_engine(parsed, **engine_kwargs)
     event.listen(engine, "connect", _configure_sqlite_connection)
@@ -106,6 +125,21 @@ def _ensure_wal(cursor: sqlite3.Cursor) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
+
+
+def is_transient_lock_error(exc: BaseException) -> bool:
+    """True for a database error that trying again later can cure: SQLite "database is locked" (busy or
+    locked), PostgreSQL serialization failure, deadlock, or a lock not had within ``lock_timeout``."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    original = exc.orig
+    if isinstance(original, sqlite3.OperationalError):
+        code = getattr(original, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF in _SQLITE_LOCK_CODES  # extended codes (e.g. SQLITE_BUSY_SNAPSHOT) keep the base
+        message = str(original).lower()
+        return "database is locked" in message or "database table is locked" in message
+    return getattr(original, "sqlstate", None) in _PG_TRANSIENT_STATES
 
 
 def _begin_sqlite_transaction(connection: Connection) -> None:

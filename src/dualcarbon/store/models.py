@@ -1,4 +1,4 @@
-"""Operational tables: the append-only, hash-chained audit log and background jobs.
+"""Operational tables: the append-only, keyed hash-chained audit log and background jobs.
 
 Rows of ``audit_log`` are written only through ``dualcarbon.store.audit.append_audit``; database
 triggers (created by the migrations) refuse UPDATE and DELETE on the table.
@@ -37,6 +37,9 @@ class AuditLog(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)  # unique: the chain cannot fork
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Position in the chain (1 = first row), inside the keyed hash; NULL on rows written before the chain
+    # was keyed (migration 0005), whose row_hash is the legacy unkeyed SHA-256.
+    seq: Mapped[int | None] = mapped_column(Integer)
 
 
 class Job(Base):

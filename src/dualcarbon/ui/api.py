@@ -4,48 +4,104 @@ Authentication: ``Authorization: Bearer <token>`` for machine clients, or the ``
 by the browser login (HttpOnly, SameSite=Strict, so other sites cannot ride on it — the CSRF defence;
 state-changing browser requests must also carry the ``X-CSRF-Token`` header equal to the ``dc_csrf``
 cookie when they come with the session cookie).
+
+Thread hops: a read served by a plain ``def`` route costs one worker-thread hop, the route's own. The
+session is made in the event loop (it connects on first use, inside the route's thread) and a read-only
+transaction is ended there too; the caller comes from ``app.state.cached_caller`` (the accounts subject's
+principal cache, no database) and only on a miss from ``app.state.resolve_caller`` in a worker thread.
+Dependencies that only parse the request (``page_params``) are ``async def`` for the same reason:
+FastAPI runs every plain ``def`` dependency in a worker thread of its own.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Generic, TypeVar
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from dualcarbon.core.access import PUBLIC, Authenticated, Principal
 from dualcarbon.core.errors import AuthenticationFailed, PermissionDenied
 from dualcarbon.core.settings import security_settings
 from dualcarbon.reference import ReferenceSet, load_reference
+from dualcarbon.store.db import writing
 
 API_PREFIX = "/api/v1"
 
 #: ``app.state.resolve_caller(session, secret, session_only)``: installed by the app from the accounts subject.
 CallerResolver = Callable[[Session, str, bool], Authenticated]
+#: ``app.state.cached_caller(session, secret, session_only)``: the caller when cached, else None; never
+#: touches the database (the session only names the store).
+CachedCaller = Callable[[Session, str, bool], Authenticated | None]
 SESSION_COOKIE = "dc_session"
 CSRF_COOKIE = "dc_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back when it raises."""
-    factory = request.app.state.session_factory
-    session: Session = factory()
+#: ``session.info`` flag: this transaction wrote (or will write after it commits), so ending it may block —
+#: it is then ended in a worker thread. Set by the events below, and by code writing in ways they cannot see.
+WRITES_KEY = "dualcarbon.writes"
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: object) -> None:
+    session.info[WRITES_KEY] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    locking = state.is_select and getattr(state.statement, "_for_update_arg", None) is not None
+    if state.is_insert or state.is_update or state.is_delete or locking:
+        state.session.info[WRITES_KEY] = True
+
+
+def _end(session: Session, commit: bool) -> None:
     try:
-        yield session
-        session.commit()
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back when it raises.
+
+    Made and, after a read, ended in the event loop (a read transaction's COMMIT is quick and never waits
+    for a lock); a transaction that wrote, locked rows or has unflushed changes, or any request with an
+    unsafe method, is ended in a worker thread.
+    """
+    factory = request.app.state.session_factory
+    if request.method not in SAFE_METHODS:  # a change: SQLite's write lock at BEGIN (app.api, store.db.writing)
+        factory = getattr(request.app.state, "write_session_factory", factory)
+    session: Session = factory()
+    try:
+        yield session
+    except BaseException:
+        await _finish(request, session, commit=False)
+        raise
+    await _finish(request, session, commit=True)
+
+
+async def _finish(request: Request, session: Session, *, commit: bool) -> None:
+    quiet = not (session.info.get(WRITES_KEY) or session.new or session.dirty or session.deleted)
+    if request.method in SAFE_METHODS and quiet:
+        _end(session, commit)
+    else:
+        await run_in_threadpool(_end, session, commit)
 
 
 DbSession = Annotated[Session, Depends(get_session)]
@@ -58,40 +114,77 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
-def resolve_principal(request: Request, session: Session) -> Principal | None:
-    """The caller from a bearer token or session cookie; None when anonymous."""
-    resolve: CallerResolver = request.app.state.resolve_caller
+def _presented(request: Request) -> tuple[str, bool] | None:
+    """(secret, session_only) the caller presents: a bearer token first, else the session cookie."""
     secret = _bearer(request)
     if secret:
-        found = resolve(session, secret, False)
+        return secret, False
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return (cookie, True) if cookie else None
+
+
+def _checked(request: Request, found: Authenticated, session_only: bool) -> Principal:
+    if not session_only:
         if request.method not in SAFE_METHODS and not found.may_write:
             raise PermissionDenied("this token is read-only")
         return found.principal
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        found = resolve(session, cookie, True)
-        if request.method not in SAFE_METHODS:
-            sent = request.headers.get(CSRF_HEADER, "")
-            expected = request.cookies.get(CSRF_COOKIE, "")
-            if not expected or not hmac.compare_digest(sent, expected):
-                raise PermissionDenied("missing or wrong CSRF token")
-        return found.principal
-    return None
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        expected = request.cookies.get(CSRF_COOKIE, "")
+        if not expected or not hmac.compare_digest(sent, expected):
+            raise PermissionDenied("missing or wrong CSRF token")
+    return found.principal
 
 
-def current_principal(request: Request, session: DbSession) -> Principal:
-    principal = resolve_principal(request, session)
+def resolve_principal(request: Request, session: Session) -> Principal | None:
+    """The caller from a bearer token or session cookie; None when anonymous (blocking: use in a route)."""
+    presented = _presented(request)
+    if presented is None:
+        return None
+    secret, session_only = presented
+    resolve: CallerResolver = request.app.state.resolve_caller
+    return _checked(request, resolve(session, secret, session_only), session_only)
+
+
+async def _principal(request: Request, session: Session) -> Principal | None:
+    """:func:`resolve_principal` for dependencies: from the cache in the event loop, else in a worker thread."""
+    presented = _presented(request)
+    if presented is None:
+        return None
+    secret, session_only = presented
+    cached: CachedCaller | None = getattr(request.app.state, "cached_caller", None)
+    found = cached(session, secret, session_only) if cached is not None else None
+    if found is None:
+        resolve: CallerResolver = request.app.state.resolve_caller
+        found = await run_in_threadpool(resolve, session, secret, session_only)
+    return _checked(request, found, session_only)
+
+
+async def current_principal(request: Request, session: DbSession) -> Principal:
+    principal = await _principal(request, session)
     if principal is None:
         raise AuthenticationFailed("login required: send 'Authorization: Bearer <token>'")
     return principal
 
 
-def optional_principal(request: Request, session: DbSession) -> Principal:
-    return resolve_principal(request, session) or PUBLIC
+async def optional_principal(request: Request, session: DbSession) -> Principal:
+    return await _principal(request, session) or PUBLIC
 
 
 Caller = Annotated[Principal, Depends(current_principal)]
 MaybeCaller = Annotated[Principal, Depends(optional_principal)]
+
+
+#: The largest row id and offset a request may name: the store's ids are 32-bit integers (PostgreSQL
+#: ``integer``), and a bigger number could only fail in the database (or overflow SQLite's 64 bits).
+MAX_ID = 2**31 - 1
+#: A row id in a path (``/reports/{report_id}``): 1 … MAX_ID, else 422 before any query runs.
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="row id")]
+#: An optional row id in the query string (a filter such as ``?catalog_id=``).
+IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="row id")]
+#: A calendar year in the query string (required, or an optional filter).
+Year = Annotated[int, Query(ge=1, le=9999, description="year, e.g. 2024")]
+YearFilter = Annotated[int | None, Query(ge=1, le=9999, description="year, e.g. 2024")]
 
 
 @dataclass(frozen=True)
@@ -102,9 +195,9 @@ class PageRequest:
     offset: int
 
 
-def page_params(
+async def page_params(  # async: it only parses the query, so no worker thread
     limit: Annotated[int, Query(ge=1, le=1000, description="page size")] = 50,
-    offset: Annotated[int, Query(ge=0, description="rows to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID, description="rows to skip")] = 0,
 ) -> PageRequest:
     return PageRequest(limit, offset)
 
@@ -149,8 +242,13 @@ def reference_of(request: Request) -> ReferenceSet:
 @contextmanager
 def new_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A transaction of its own, outside the request's (e.g. a failed login's counter must commit
-    although the request answers 401): committed on leaving, rolled back on an exception."""
-    session = factory()
+    although the request answers 401): committed on leaving, rolled back on an exception.
+
+    It writes, so on SQLite it takes the write lock at BEGIN (waiting within the lock budget): a login that
+    read the user before another login committed could otherwise not write at all ("database is locked").
+    """
+    bind = factory.kw.get("bind")
+    session = factory(bind=writing(bind)) if isinstance(bind, Engine) else factory()
     try:
         yield session
         session.commit()

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_BAD_INPUT = 2
+#: Exit status when the reader of stdout closed the pipe: 128 + SIGPIPE, what a shell reports for such a tool.
+EXIT_CLOSED_PIPE = 141
 
 DataDirOption = typer.Option(
     None, "--data-dir", envvar="DUALCARBON_DATA_DIR", help="Data directory (default ./dualcarbon-data)"
@@ -59,7 +61,14 @@ def friendly_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+            sys.stdout.flush()  # a closed pipe shows here, not as a traceback at interpreter exit
+            return result
+        except BrokenPipeError:
+            # The reader went away (``dualcarbon calc energy < x | head -c 10``): not an error of ours. Point
+            # stdout at /dev/null so that the final flush at exit stays quiet, and stop like a piped Unix tool.
+            _silence_stdout()
+            raise typer.Exit(EXIT_CLOSED_PIPE) from None
         except DualcarbonError as exc:
             raise fail(str(exc)) from None
         except FileNotFoundError as exc:
@@ -78,6 +87,16 @@ def friendly_errors(func: F) -> F:
             ) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (a test runner's buffer)
+        pass
+    finally:
+        os.close(devnull)
 
 
 def lazy_import(name: str) -> ModuleType:

@@ -31,8 +31,9 @@ import xlsxwriter
 
 from dualcarbon.core.vocab import TIER_ZH, TIERS_BY_BASIS, UNDETERMINED
 from dualcarbon.domain.efficiency import REFERENCE_ZH
+from dualcarbon.reference.citation import document_citation, standard_citation
 from dualcarbon.workbooks.bulk import BulkSheet, splice
-from dualcarbon.workbooks.style import HouseStyle, display_width, fit_widths, local_time
+from dualcarbon.workbooks.style import HouseStyle, display_width, fit_widths, local_time, time_header
 
 Layout = Literal["published", "survey"]
 SUMMARY_SHEET, REFERENCE_SHEET, PROBLEMS_SHEET = "汇总", "参考数据说明", "校验问题"
@@ -344,14 +345,21 @@ def _summary(entries: Sequence[dict[str, Any]], basis: str, title: str) -> InfoS
     return InfoSheet(SUMMARY_SHEET, title=f"{title} — {SUMMARY_SHEET}", tables=[Table(headers, rows, kinds)])
 
 
+def _citation(row: dict[str, Any], basis: str) -> str:
+    """The document (policy) or limit standard (gb) the values come from, as a reader would cite it."""
+    if basis == "policy":
+        return document_citation(row.get("source") or "")
+    return standard_citation(row.get("standard") or "") or (row.get("standard") or "")
+
+
 def _reference(catalog: dict[str, Any], rows: Sequence[dict[str, Any]], basis: str, title: str) -> InfoSheet:
     value_keys = ["benchmark", "baseline"] if basis == "policy" else ["grade_1", "grade_2", "grade_3"]
     value_headers = list(REFERENCE_ZH["policy"]) if basis == "policy" else ["1级", "2级", "3级限定值"]
-    headers = ["参考数据行", "版本年份", "重点领域", "产品或工序", "指标", "单位", *value_headers, "限额标准", "来源",
+    headers = ["参考数据行", "版本年份", "重点领域", "产品或工序", "指标", "单位", *value_headers, "依据", "来源",
                "可信度", "已核实", "数据表", "表版本", "使用条目数"]  # fmt: skip
     table = [
         [row["row_id"], row.get("edition"), row.get("field"), row.get("product"), row.get("indicator"),
-         row.get("unit"), *[row.get(key) for key in value_keys], row.get("standard", ""), row.get("source"),
+         row.get("unit"), *[row.get(key) for key in value_keys], _citation(row, basis), row.get("source"),
          row.get("confidence"), "是" if row.get("verified") else "否", row.get("table"), row.get("version"),
          row.get("entries", 0)]
         for row in rows
@@ -361,7 +369,7 @@ def _reference(catalog: dict[str, Any], rows: Sequence[dict[str, Any]], basis: s
     facts = [
         ("清单", title),
         ("状态", catalog.get("state_zh", catalog.get("state"))),
-        ("发布时间（北京时间）", local_time(published) if published else "（未发布）"),
+        (time_header("发布时间"), local_time(published) if published else "（未发布）"),
         ("快照哈希 (sha256)", catalog.get("snapshot_hash") or "（未发布）"),
         ("参考数据表版本", versions),
         ("说明", "参考值为空的条目列为“无法判定”，不作推测；“已核实=否”的参考值来自二手资料，使用时请核对官方文本。"),

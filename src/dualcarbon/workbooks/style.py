@@ -5,7 +5,8 @@ This module owns how a sheet looks and prints, never what it holds:
 * the cell formats: the header row (bold, light-blue fill, border, wrapped, centred; a required column of a
   form gets a light-orange fill), the sheet title, labels and notes;
 * number formats by kind (:data:`NUMBER_FORMATS`): integers, measured figures, fixed decimals, amounts,
-  percentages, and dates and times shown in China time (Asia/Shanghai);
+  percentages, and dates and times shown in the display zone (settings ``timezone``, default Asia/Shanghai;
+  :func:`time_header` labels a time column with it: 提交时间（北京时间）);
 * column widths that count a CJK character as two (:func:`display_width`, :func:`fit_widths`);
 * the finish of a table sheet: panes frozen under the header, an autofilter over the data, and the print
   setup — A4 landscape, one page wide, the header row repeated on every page, the sheet name in the page
@@ -28,8 +29,10 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from dualcarbon.core.localtime import parse_moment, to_local, zone_label
+
 #: China time. Asia/Shanghai has been UTC+8 without daylight saving since 1991; a fixed offset needs no tz data.
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")  # kept for callers; the display zone is a setting
 
 #: Excel number format per kind of value (None: General).
 NUMBER_FORMATS: dict[str, str | None] = {
@@ -73,12 +76,18 @@ def fit_widths(
 
 
 def local_time(value: datetime | date | str) -> datetime | date:
-    """A date or time as shown in China: aware datetimes (or ISO texts) move to Asia/Shanghai, naive ones stay."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value) if "T" in value or ":" in value else date.fromisoformat(value)
+    """A date or time as shown to the reader: aware datetimes (or ISO texts) move to the display zone (settings
+    ``timezone``, default Asia/Shanghai), naive ones stay."""
+    value = parse_moment(value)
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(SHANGHAI).replace(tzinfo=None)
+        return to_local(value)
     return value
+
+
+def time_header(header: str, language: str = "zh") -> str:
+    """A time column's header with its zone: ``提交时间（北京时间）`` / ``submitted at (Beijing time)``."""
+    label = zone_label(language)
+    return f"{header}（{label}）" if language == "zh" else f"{header} ({label})"
 
 
 def _shown(value: Any) -> str:

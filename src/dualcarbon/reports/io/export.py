@@ -12,7 +12,8 @@ from typing import Any
 
 import xlsxwriter
 
-from dualcarbon.workbooks.style import HouseStyle
+from dualcarbon.reports.schemas import ReportSummary
+from dualcarbon.workbooks.style import HouseStyle, time_header
 
 SHEET_ZH, SHEET_EN = "报告列表", "reports"
 KIND_LABELS = {"year": ("年报", "annual"), "quarter": ("季报", "quarterly"), "month": ("月报", "monthly")}
@@ -42,27 +43,33 @@ COLUMNS: tuple[tuple[str, str, str, int, str], ...] = (
 )
 
 
-def _cell(key: str, item: dict[str, Any], english: bool) -> Any:
-    value = item.get(key)
+def _cell(key: str, item: ReportSummary, english: bool) -> Any:
+    value = getattr(item, key)
     if key == "period_kind":
         zh, en = KIND_LABELS.get(str(value), (value, value))
         return en if english else zh
     if key == "state_label" and english:
-        return item.get("state_label_en", value)
+        return item.state_label_en
     if key == "has_flagged_deviation":
         return ("yes" if value else "no") if english else ("是" if value else "否")
     return value
 
 
-def write_report_list(items: Sequence[dict[str, Any]], *, language: str = "zh") -> bytes:
-    """The summaries as .xlsx bytes: one header row, one row per report, numbers as numbers, times in China time."""
+def _header(zh: str, en: str, kind: str, english: bool) -> str:
+    text = en if english else zh
+    return time_header(text, "en" if english else "zh") if kind == "datetime" else text
+
+
+def write_report_list(items: Sequence[ReportSummary], *, language: str = "zh") -> bytes:
+    """The summaries as .xlsx bytes: one header row, one row per report, numbers as numbers, times in the display zone
+    (labelled in the header)."""
     english = language == "en"
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     sheet = book.add_worksheet(SHEET_EN if english else SHEET_ZH)
     HouseStyle(book).write_table(
         sheet,
-        [en if english else zh for _, zh, en, _, _ in COLUMNS],
+        [_header(zh, en, kind, english) for _, zh, en, _, kind in COLUMNS],
         [[_cell(key, item, english) for key, *_rest in COLUMNS] for item in items],
         kinds=[kind for *_rest, kind in COLUMNS],
         widths=[width for _, _, _, width, _ in COLUMNS],

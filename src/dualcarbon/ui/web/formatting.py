@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from dualcarbon.core.localtime import local_text
 from dualcarbon.core.vocab import TIER_ORDER
+from dualcarbon.reference.glossary import in_language
 from dualcarbon.ui.web.session import WebContext
 
 #: Chart colours per tier: green (good) → red (bad), grey for undetermined.
@@ -45,19 +47,11 @@ def rounded(value: Any, digits: int = 4) -> float | None:
         return None
 
 
-def when(value: Any) -> str:
-    """``2026-01-15 09:30`` from an ISO string or datetime (local display of UTC times is not attempted)."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return str(value)
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
+def when(value: Any, ctx: WebContext | None = None) -> str:
+    """``2026-01-15 17:30（北京时间）`` from an ISO string or datetime: UTC moved to the configured display zone
+    (settings ``timezone``) and labelled, in the page's language when ``ctx`` is given; a date stays a date."""
+    if isinstance(value, datetime | date | str) or value is None:
+        return local_text(value, ctx.language if ctx is not None else "zh")
     return str(value)
 
 
@@ -136,3 +130,9 @@ def stacked_bar_options(
             for tier in tiers
         ],
     }
+
+
+def data_label(ctx: WebContext, text: str | None, kind: str = "") -> str:
+    """A data label (sector, field, product, indicator, unit, carrier) in the page's language: English names
+    from the one glossary table (``reference/data/glossary_en.csv``) in English mode, as written otherwise."""
+    return in_language(text, ctx.language, kind)

@@ -10,6 +10,7 @@ instead of any data.
 from __future__ import annotations
 
 import inspect
+import re
 import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     ("/catalogs", "nav.catalogs", None),
     ("/appeals", "nav.appeals", ("enterprise", "regulator", "reviewer")),
     ("/audit", "nav.audit", ("admin",)),
+    ("/reference-import", "nav.reference_import", ("admin",)),
 )
 
 _ROLE_ORDER = ("admin", "regulator", "reviewer", "agency", "enterprise", "public")
@@ -122,8 +124,32 @@ def error_message(ctx: WebContext, exc: DualcarbonError) -> str:
     """A translated one-line message for a service error, naming the field when there is one."""
     kind = type(exc).__name__
     prefix = ctx.t(f"error.{kind}") if kind in _ERROR_KINDS else ctx.t("error.DualcarbonError")
-    where = f"（{ctx.t('error.field')}: {exc.field}）" if exc.field else ""
-    return f"{prefix}：{exc.message}{where}"
+    where = field_text(ctx, exc.field)
+    return f"{prefix}：{exc.message}" + (f"（{ctx.t('error.field')}：{where}）" if where else "")
+
+
+_INDEXED = re.compile(r"^(?P<list>\w+)\[(?P<index>\d+)\](?:\.(?P<leaf>\w+))?$")
+
+
+def field_text(ctx: WebContext, field: str | None) -> str:
+    """The form field an error points at, as the user reads it (``energy_lines[2].quantity`` → 能源消费 第3行
+    消费量); "" when the field has no label — an internal name is never shown."""
+    if not field:
+        return ""
+
+    def named(name: str) -> str:
+        text = ctx.t(f"field.{name}")
+        return "" if text == f"field.{name}" else text
+
+    match = _INDEXED.match(field)
+    if match is None:
+        return named(field)
+    section = named(match["list"])
+    if not section:
+        return ""
+    row = ctx.t("field.row", n=int(match["index"]) + 1)
+    leaf = named(match["leaf"]) if match["leaf"] else ""
+    return " ".join(part for part in (section, row, leaf) if part)
 
 
 _ERROR_KINDS = {

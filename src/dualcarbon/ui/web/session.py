@@ -21,12 +21,14 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import AuthenticationFailed
+from dualcarbon.core.errors import AuthenticationFailed, StoreBusy
 from dualcarbon.reference import ReferenceSet, load_reference
 from dualcarbon.reference.tables import manifest_path
+from dualcarbon.store.db import is_transient_lock_error
 from dualcarbon.ui.api import CSRF_COOKIE, SESSION_COOKIE, CallerResolver
 from dualcarbon.ui.web.i18n import normalise_language, translate
 
@@ -115,6 +117,8 @@ class WebContext:
     data_dir: Path | None = None
     #: Resolves the session secret again on every call; None for anonymous pages (public lists).
     resolve: CallerResolver | None = None
+    #: Sessions that take SQLite's write lock at BEGIN (``app.state.write_session_factory``), for a retry.
+    write_factory: sessionmaker[Session] | None = None
 
     def t(self, key: str, **values: Any) -> str:
         """The label ``key`` in the page's language."""
@@ -124,8 +128,30 @@ class WebContext:
         """Run ``service(session, principal, *args, **kwargs)`` in one transaction as the logged-in user.
 
         The session cookie's token is checked again first: AuthenticationFailed when it was ended or expired.
+        A call that lost a lock (on SQLite: it read, another writer committed, so it may no longer write) was
+        rolled back; it runs once more in a transaction that takes the write lock at BEGIN, waiting within the
+        lock budget, and ``StoreBusy`` when that fails too.
         """
-        with self.factory() as session:
+        try:
+            return self._call_in(self.factory, service, *args, **kwargs)
+        except DBAPIError as exc:
+            if not is_transient_lock_error(exc):
+                raise
+        try:
+            return self._call_in(self.write_factory or self.factory, service, *args, **kwargs)
+        except DBAPIError as exc:
+            if not is_transient_lock_error(exc):
+                raise
+            raise StoreBusy() from exc
+
+    def _call_in(
+        self,
+        factory: sessionmaker[Session],
+        service: Callable[Concatenate[Session, Principal, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        with factory() as session:
             try:
                 if self.resolve is None or not self.secret:
                     raise AuthenticationFailed("login required")
@@ -182,6 +208,7 @@ def context_for(request: Request) -> WebContext | None:
         path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         resolve=_resolver(app_state(request)),
         data_dir=getattr(app_state(request), "data_dir", None),
+        write_factory=getattr(app_state(request), "write_session_factory", None),
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import xlsxwriter
 from nicegui import events, ui
 
+from dualcarbon.core.localtime import local_text
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.workbooks.style import HouseStyle
 
@@ -102,11 +103,21 @@ def _column_def(ctx: WebContext, column: Column) -> dict[str, Any]:
     return definition
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat(sep=" ", timespec="minutes") if isinstance(value, datetime) else value.isoformat()
-    if isinstance(value, bool):
-        return value
+#: Page sizes offered under a paged grid; a table's own page size is added to them (AG Grid warns, and shows
+#: a blank choice, when ``paginationPageSize`` is not one of the offered sizes).
+PAGE_SIZES = (10, 20, 50, 100)
+
+
+def page_size_choices(page_size: int) -> list[int]:
+    """The sizes the grid's page-size selector offers: the standard ones and ``page_size``, ascending."""
+    return sorted({*PAGE_SIZES, page_size})
+
+
+def _cell(value: Any, language: str = "zh") -> Any:
+    if isinstance(value, datetime):
+        return local_text(value, language)  # the display zone, labelled
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 
@@ -140,14 +151,14 @@ def data_table(
     auto_height: bool = False,
 ) -> ui.aggrid:
     """An AG Grid over ``rows`` with a quick filter, column filters, paging and an 导出Excel button."""
-    prepared = [{key: _cell(value) for key, value in row.items()} for row in rows]
+    prepared = [{key: _cell(value, ctx.language) for key, value in row.items()} for row in rows]
     auto_height = auto_height or len(prepared) <= 8  # short tables take only the room their rows need
     options: dict[str, Any] = {
         "columnDefs": [_column_def(ctx, column) for column in columns],
         "rowData": prepared,
         "pagination": True,
         "paginationPageSize": page_size,
-        "paginationPageSizeSelector": [10, 20, 50, 100],
+        "paginationPageSizeSelector": page_size_choices(page_size),
         "defaultColDef": {"floatingFilter": False},
         "animateRows": False,
         "suppressCellFocus": True,
@@ -219,3 +230,135 @@ def simple_table(
         auto_height=short,
         on_row_click=on_row_click,
     )
+
+
+#: ``fetch(limit, offset, search)`` of a :func:`paged_table`: one page of rows (already shaped for the
+#: columns) and how many rows match in all; ``search`` is the text typed into the search box ("" for none).
+PageFetch = Callable[[int, int, str], tuple[Sequence[dict[str, Any]], int]]
+#: The most rows one export writes (the export asks the service for every matching row, up to this).
+EXPORT_LIMIT = 100_000
+
+
+@dataclass
+class PagedTable:
+    """What :func:`paged_table` made: the grid, and ``reload()`` to fetch page 1 again (after a filter the
+    page owns changed)."""
+
+    grid: ui.aggrid
+    reload: Callable[[], None]
+
+
+def page_count(total: int, page_size: int) -> int:
+    """Pages needed for ``total`` rows, at least 1 (an empty list still shows page 1 of 1)."""
+    return max(1, -(-total // page_size))
+
+
+def paged_table(
+    ctx: WebContext,
+    columns: Sequence[Column],
+    fetch: PageFetch,
+    *,
+    export_name: str,
+    page_size: int = 20,
+    searchable: bool = False,
+    on_row_click: Callable[[dict[str, Any]], None] | None = None,
+    height: str = "32rem",
+    testid: str | None = None,
+) -> PagedTable:
+    """An AG Grid paged on the server: the page holds one page of rows, whatever the list's length.
+
+    Each page (and each search, when ``searchable``) is fetched from the service as the user moves; the
+    page weight does not grow with the number of rows. Sorting and column filters act within the page
+    shown; the 导出Excel button writes every matching row (up to ``EXPORT_LIMIT``), fetched on click.
+    """
+    state: dict[str, Any] = {"page": 0, "size": page_size, "search": "", "total": 0}
+    options: dict[str, Any] = {
+        "columnDefs": [_column_def(ctx, column) for column in columns],
+        "rowData": [],
+        "pagination": False,
+        "defaultColDef": {"floatingFilter": False},
+        "animateRows": False,
+        "suppressCellFocus": True,
+    }
+    if ctx.language == "zh":
+        options["localeText"] = _AGGRID_ZH
+    with ui.row().classes("w-full items-center gap-2"):
+        search = None
+        if searchable:
+            search = ui.input(placeholder=ctx.t("table.search_server")).props("dense outlined clearable debounce=400")
+            search.classes("w-64")
+            if testid:
+                search.props(f'data-testid="{testid}-search"')
+        count = ui.label().classes("text-sm text-gray-600")
+        ui.space()
+        export_button = ui.button(ctx.t("table.export"), icon="download").props("outline dense")
+        if testid:
+            export_button.props(f'data-testid="{testid}-export"')
+    grid = ui.aggrid(options, theme="quartz").classes("w-full").style(f"height: {height}")
+    with ui.row().classes("w-full items-center gap-2 justify-end text-sm"):
+        ui.label(ctx.t("table.page_size"))
+        sizes = ui.select(page_size_choices(page_size), value=page_size).props("dense outlined").classes("w-20")
+        previous = ui.button(icon="chevron_left").props(f'flat dense aria-label="{ctx.t("table.previous")}"')
+        where = ui.label()
+        following = ui.button(icon="chevron_right").props(f'flat dense aria-label="{ctx.t("table.next")}"')
+    if testid:
+        grid.props(f'data-testid="{testid}"')
+        where.props(f'data-testid="{testid}-page"')
+        sizes.props(f'data-testid="{testid}-page-size"')
+        previous.props(f'data-testid="{testid}-previous"')
+        following.props(f'data-testid="{testid}-next"')
+
+    def show() -> None:
+        size = int(state["size"])
+        rows, total = fetch(size, int(state["page"]) * size, str(state["search"]))
+        pages = page_count(total, size)
+        if state["page"] >= pages:  # the list shrank (or the page size grew) under the user
+            state["page"] = pages - 1
+            rows, total = fetch(size, int(state["page"]) * size, str(state["search"]))
+        state["total"] = total
+        grid.options["rowData"] = [{key: _cell(value, ctx.language) for key, value in r.items()} for r in rows]
+        grid.update()
+        count.set_text(ctx.t("table.count", count=total))
+        where.set_text(ctx.t("table.page", page=int(state["page"]) + 1, pages=pages))
+        previous.set_enabled(state["page"] > 0)
+        following.set_enabled(state["page"] < pages - 1)
+
+    def move(step: int) -> None:
+        state["page"] = max(0, int(state["page"]) + step)
+        show()
+
+    def resize(event: events.ValueChangeEventArguments[Any]) -> None:
+        first_row = int(state["page"]) * int(state["size"])
+        state["size"] = int(event.value or page_size)
+        state["page"] = first_row // int(state["size"])  # keep the first row shown in view
+        show()
+
+    def searched(event: events.ValueChangeEventArguments[Any]) -> None:
+        state["search"], state["page"] = (event.value or "").strip(), 0
+        show()
+
+    previous.on_click(lambda: move(-1))
+    following.on_click(lambda: move(1))
+    sizes.on_value_change(resize)
+    if search is not None:
+        search.on_value_change(searched)
+
+    def export() -> None:
+        rows, _ = fetch(EXPORT_LIMIT, 0, str(state["search"]))
+        headers = [ctx.t(column.label_key) for column in columns]
+        body = [[_cell(row.get(column.field), ctx.language) for column in columns] for row in rows]
+        ui.download.content(xlsx_bytes(headers, body, sheet=export_name), export_filename(export_name), XLSX_MEDIA_TYPE)
+
+    export_button.on_click(export)
+    if on_row_click is not None:
+        handler = on_row_click
+
+        def clicked(event: events.GenericEventArguments) -> None:
+            data = event.args.get("data") if isinstance(event.args, dict) else None
+            if isinstance(data, dict):
+                handler(data)
+
+        grid.on("cellClicked", clicked, ["data"])
+        grid.classes("cursor-pointer")
+    show()
+    return PagedTable(grid, lambda: move(-int(state["page"])))

@@ -1,0 +1,279 @@
+"""Benchmark of online monitoring: 100 meters × 1 year of 15-minute cumulative readings (≈3.5 M rows).
+
+    uv run python benchmarks/bench_monitoring.py [--meters 100] [--days 365] [--repeat 3] [--keep DIR]
+
+1. Sets up a SQLite store in a temporary data directory with one enterprise (浙江) and ``--meters``
+   cumulative electricity meters (imported with ``service_meters.import_meters``), and writes a Parquet
+   file of readings ``credit_code, meter_code, ts, value`` for 2023 (naive Asia/Shanghai times; each
+   counter grows by a random 0–50 kWh per 15 minutes, multiplier 1; not timed).
+2. **Ingest** (child process): ``read_readings_file`` + ``service_ingest.ingest_table`` — the path of
+   ``dualcarbon ingest FILE``: parse, validate, classify against the store, write the Parquet dataset.
+   Then the same file again (everything a duplicate).
+3. **Rollups** (child process, best of ``--repeat``): ``service_rollups.enterprise_rollups`` for hour, day
+   and month over the whole year — counter differences, flags, completeness, the full period grid, tce
+   (当量值, 等价值) and tCO₂ — against a **hand-written DuckDB query** over the same Parquet files that does
+   only lag-difference × multiplier, ``date_trunc`` + ``GROUP BY`` and × constant factors (the floor).
+   The totals of both are compared.
+4. Peak RSS of each child process (``ru_maxrss``). Prints a Markdown table for docs/benchmarks.md.
+
+MyEMS figures for the same data shape (100 meters × 365 days) are in ../shared/research/myems.md §6:
+cleaning 31.8 s + normalisation 25.3 s = 57 s to hourly (peak RSS 1.7 GB), ≈90 s with carbon and billing.
+They were measured on another run of the same machine type, not in this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing as mp
+import os
+import platform
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+YEAR = 2023
+
+
+def _setup(data_dir: Path, meters: int) -> str:
+    from dualcarbon.core.access import SYSTEM
+    from dualcarbon.domain.identifiers import make_credit_code
+    from dualcarbon.monitoring import service_meters
+    from dualcarbon.reference import shipped_reference
+    from dualcarbon.registry import service as registry
+    from dualcarbon.registry.models import Region
+    from dualcarbon.store.db import init_store, session_scope
+
+    code = make_credit_code("91330302MA2AA0001")
+    engine = init_store(data_dir)
+    with session_scope(engine) as session:
+        zj = Region.create("330000", "浙江省", "province")
+        wz = Region.create("330300", "温州市", "city", zj)
+        session.add_all([zj, wz, Region.create("330302", "鹿城区", "district", wz)])
+        session.flush()
+        registry.create_enterprise(
+            session, SYSTEM, registry.EnterpriseSpec(code, "基准测试企业", "330302", "C3443", above_scale=True)
+        )
+    register = data_dir / "meters.csv"
+    lines = ["credit_code,meter_code,carrier,unit,kind,multiplier"]
+    lines += [f"{code},M{i:03d},electricity,kWh,cumulative,1" for i in range(meters)]
+    register.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with session_scope(engine) as session:
+        service_meters.import_meters(session, SYSTEM, register, shipped_reference())
+    engine.dispose()
+    return code
+
+
+def _readings_file(path: Path, code: str, meters: int, days: int) -> int:
+    """Counters for ``days`` days of 15-min readings plus the reading that closes the last interval."""
+    rng = np.random.default_rng(7)
+    steps = days * 96 + 1
+    start = np.datetime64(f"{YEAR}-01-01T00:00", "us")
+    times = start + np.arange(steps) * np.timedelta64(15, "m")
+    writer = None
+    for i in range(meters):
+        values = np.cumsum(rng.uniform(0, 50, steps)) + 1000.0
+        table = pa.table(
+            {
+                "credit_code": pa.array([code] * steps, pa.string()),
+                "meter_code": pa.array([f"M{i:03d}"] * steps, pa.string()),
+                "ts": pa.array(times, pa.timestamp("us")),
+                "value": pa.array(values, pa.float64()),
+            }
+        )
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+    assert writer is not None
+    writer.close()
+    return meters * steps
+
+
+def _cpu_s() -> float:
+    """CPU time of this process so far, all threads (DuckDB's included), user + system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _ingest_child(data_dir: str, file: str, out: Any) -> None:
+    from dualcarbon.core.access import SYSTEM
+    from dualcarbon.monitoring import service_ingest
+    from dualcarbon.monitoring.io.readings_file import read_readings_file
+    from dualcarbon.store.db import init_store, session_scope
+
+    engine = init_store(Path(data_dir))
+    results = []
+    for _ in range(2):
+        started, cpu = time.perf_counter(), _cpu_s()
+        table = read_readings_file(Path(file))
+        with session_scope(engine) as session:
+            receipt = service_ingest.ingest_table(session, SYSTEM, table, source="file")
+        wall = time.perf_counter() - started
+        results.append((wall, _cpu_s() - cpu, receipt.model_dump(exclude={"problems"})))
+    engine.dispose()
+    out.put({"runs": results, "peak_mb": _peak_mb()})
+
+
+HAND_SQL = """
+WITH d AS (
+  SELECT meter_id, ts + INTERVAL 8 HOUR - INTERVAL 15 MINUTE AS slot,
+         (value - lag(value) OVER (PARTITION BY meter_id ORDER BY ts)) * 1.0 AS energy
+  FROM read_parquet({files})
+)
+SELECT meter_id, date_trunc('{interval}', slot) AS start, sum(energy) AS energy,
+       sum(energy) * {tce} AS tce, sum(energy) * {tce_equal} AS tce_equal, sum(energy) * {tco2} AS tco2,
+       count(energy) AS n
+FROM d WHERE energy IS NOT NULL AND slot >= TIMESTAMP '{year}-01-01' AND slot < TIMESTAMP '{next}-01-01'
+GROUP BY ALL ORDER BY meter_id, start
+"""
+
+
+def _rollup_child(data_dir: str, code: str, repeat: int, out: Any) -> None:
+    """Ours and the hand-written query alternate within each repetition (a shared machine's load drifts);
+    the best time of each is kept."""
+    from dualcarbon.core.access import SYSTEM
+    from dualcarbon.monitoring import service_rollups
+    from dualcarbon.monitoring.service_factors import factors_for
+    from dualcarbon.reference import shipped_reference
+    from dualcarbon.store.db import init_store, session_scope
+
+    reference = shipped_reference()
+    engine = init_store(Path(data_dir))
+    factors = factors_for(reference, "electricity", "kWh", YEAR, "浙江省")
+    files = sorted(str(p) for p in (Path(data_dir) / "monitoring" / "readings").rglob("*.parquet"))
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    ours: dict[str, float] = {}
+    hand: dict[str, float] = {}
+    ours_cpu: dict[str, float] = {}
+    hand_cpu: dict[str, float] = {}
+    totals: dict[str, tuple[float, int]] = {}
+    hand_totals: dict[str, tuple[float, int]] = {}
+    for interval in ("hour", "day", "month"):
+        sql = HAND_SQL.format(
+            files=files,
+            interval=interval,
+            tce=factors.tce_per_unit,
+            tce_equal=factors.tce_equal_per_unit,
+            tco2=factors.tco2_per_unit,
+            year=YEAR,
+            next=YEAR + 1,
+        )
+        ours[interval] = hand[interval] = ours_cpu[interval] = hand_cpu[interval] = float("inf")
+        for _ in range(repeat):
+            started, cpu = time.perf_counter(), _cpu_s()
+            with session_scope(engine, write=False) as session:
+                table = service_rollups.enterprise_rollups(
+                    session, SYSTEM, code, interval, dt.date(YEAR, 1, 1), dt.date(YEAR, 12, 31), reference
+                )
+            ours[interval] = min(ours[interval], time.perf_counter() - started)
+            ours_cpu[interval] = min(ours_cpu[interval], _cpu_s() - cpu)
+            started, cpu = time.perf_counter(), _cpu_s()
+            floor = con.sql(sql).to_arrow_table()
+            hand[interval] = min(hand[interval], time.perf_counter() - started)
+            hand_cpu[interval] = min(hand_cpu[interval], _cpu_s() - cpu)
+        energy = table.column("energy").to_numpy(zero_copy_only=False)
+        tco2 = table.column("tco2").to_numpy(zero_copy_only=False)
+        totals[interval] = (float(np.nansum(energy)), table.num_rows)
+        totals[interval + "_tco2"] = (float(np.nansum(tco2)), 0)
+        hand_totals[interval] = (float(np.nansum(floor.column("energy").to_numpy())), floor.num_rows)
+    con.close()
+    engine.dispose()
+    out.put(
+        {
+            "ours": ours,
+            "hand": hand,
+            "ours_cpu": ours_cpu,
+            "hand_cpu": hand_cpu,
+            "totals": totals,
+            "hand_totals": hand_totals,
+            "peak_mb": _peak_mb(),
+        }
+    )
+
+
+def _run(target: Any, *args: Any) -> dict[str, Any]:
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=target, args=(*args, queue))
+    process.start()
+    result: dict[str, Any] = queue.get()
+    process.join()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--meters", type=int, default=100)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", type=Path, default=None, help="keep the data directory here")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="bench-monitoring-"))
+    data_dir = args.keep if args.keep is not None else root / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        code = _setup(data_dir, args.meters)
+        readings = root / "readings.parquet"
+        rows = _readings_file(readings, code, args.meters, args.days)
+        print(f"# {rows:,} readings, {args.meters} meters × {args.days} days; {readings.stat().st_size / 1e6:.1f} MB")
+        print(f"# {platform.node()} {platform.machine()} cpus={os.cpu_count()} load before={os.getloadavg()}")
+        print(f"# python {sys.version.split()[0]} duckdb {duckdb.__version__} pyarrow {pa.__version__}")
+        ingest = _run(_ingest_child, str(data_dir), str(readings))
+        rollups = _run(_rollup_child, str(data_dir), code, args.repeat)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)  # the readings file; --keep keeps the data directory
+    print(f"# load after={os.getloadavg()}")
+    (first_s, first_cpu, first), (again_s, again_cpu, again) = ingest["runs"]
+    print()
+    print("| step | ours: wall / CPU (s) | hand-written DuckDB: wall / CPU (s) | ratio wall / CPU | rows out |")
+    print("|---|---:|---:|---:|---:|")
+    print(
+        f"| ingest {rows:,} readings (file → store) | {first_s:.2f} / {first_cpu:.2f} | – | – "
+        f"| {first['accepted']:,} accepted |"
+    )
+    print(
+        f"| ingest the same file again | {again_s:.2f} / {again_cpu:.2f} | – | – | {again['duplicate']:,} duplicate |"
+    )
+    sums = [0.0, 0.0, 0.0, 0.0]
+    for interval in ("hour", "day", "month"):
+        row = (
+            rollups["ours"][interval],
+            rollups["ours_cpu"][interval],
+            rollups["hand"][interval],
+            rollups["hand_cpu"][interval],
+        )
+        sums = [a + b for a, b in zip(sums, row, strict=True)]
+        out_rows = rollups["totals"][interval][1]
+        print(
+            f"| rollup {interval} + tce/CO₂ | {row[0]:.3f} / {row[1]:.3f} | {row[2]:.3f} / {row[3]:.3f} "
+            f"| {row[0] / row[2]:.2f} / {row[1] / row[3]:.2f} | {out_rows:,} |"
+        )
+    print(
+        f"| **hour + day + month** | **{sums[0]:.3f} / {sums[1]:.3f}** | **{sums[2]:.3f} / {sums[3]:.3f}** "
+        f"| **{sums[0] / sums[2]:.2f} / {sums[1] / sums[3]:.2f}** | |"
+    )
+    print()
+    print(f"peak RSS: ingest child {ingest['peak_mb']:.0f} MB, rollup child {rollups['peak_mb']:.0f} MB")
+    for interval in ("hour", "day", "month"):
+        ours_total = rollups["totals"][interval][0]
+        hand_total = rollups["hand_totals"][interval][0]
+        print(f"energy total {interval}: ours {ours_total:,.1f} kWh, hand-written {hand_total:,.1f} kWh")
+    print(f"tCO₂ total (hour): {rollups['totals']['hour_tco2'][0]:,.1f}")
+
+
+if __name__ == "__main__":
+    main()

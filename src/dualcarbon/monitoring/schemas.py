@@ -1,0 +1,112 @@
+"""Shapes that cross the monitoring subject's boundary: meters, receipts, rollups (JSON contracts)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+
+class MeterOut(BaseModel):
+    """One meter of the register, as listed by ``dualcarbon meters list`` and the API."""
+
+    id: int
+    credit_code: str
+    code: str
+    carrier: str
+    unit: str
+    kind: str
+    multiplier: float
+    interval_minutes: int
+    counter_max: float | None
+    max_rate: float | None
+    parent_code: str | None
+    counted: bool
+    data_item_code: str | None
+    process_stage: str | None
+    statistic_type: str
+    input_type: str
+    calibrated_until: date | None
+    site_id: int | None
+    production_unit_id: int | None
+
+
+class MeterImportReceipt(BaseModel):
+    """Result of ``dualcarbon meters import``: counts of meters created, updated and unchanged."""
+
+    file: str
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+
+
+class Problem(BaseModel):
+    """A rejected reading: its row (1-based position in the batch or file, header not counted) and why."""
+
+    row: int
+    reason: str
+
+
+class IngestReceipt(BaseModel):
+    """The receipt of every ingestion path (HTTP JSON or CSV, files, MQTT): the same keys everywhere.
+
+    ``problems`` lists at most :data:`~dualcarbon.monitoring.service_ingest.MAX_PROBLEMS` rejected rows;
+    ``rejected`` is always the full count.
+    """
+
+    accepted: int = 0
+    duplicate: int = 0
+    conflict: int = 0
+    rejected: int = 0
+    problems: list[Problem] = Field(default_factory=list)
+
+
+class RollupPeriod(BaseModel):
+    """One period of a meter's rollup, labelled by its start in Asia/Shanghai time.
+
+    ``energy`` in ``unit`` (after the multiplier) over the intervals that could be counted; ``tce`` by
+    当量值, ``tce_equal`` by 等价值 (null when the period's year has no rate; see ``factors``), ``tco2``;
+    ``completeness`` = counted intervals / expected intervals (0–1).
+    """
+
+    start: datetime
+    energy: float | None
+    unit: str
+    tce: float | None
+    tce_equal: float | None
+    tco2: float | None
+    completeness: float
+    flags: list[str]
+
+
+class FactorsUsed(BaseModel):
+    """The conversion and emission factors of one year, per unit of the meter, with their reference rows."""
+
+    year: int
+    tce_per_unit: float | None
+    tce_source_row: str | None
+    tce_reason: str | None = None
+    tce_equal_per_unit: float | None
+    tce_equal_source_row: str | None
+    tce_equal_reason: str | None = None
+    tco2_per_unit: float | None
+    tco2_source_rows: list[str] = Field(default_factory=list)
+    tco2_note: str | None = None
+    tco2_reason: str | None = None
+
+
+class RollupResult(BaseModel):
+    """``dualcarbon rollups show`` / ``GET /api/v1/meters/{id}/rollups``."""
+
+    meter_id: int
+    meter: str
+    credit_code: str
+    carrier: str
+    interval: str
+    start: date = Field(serialization_alias="from")
+    to: date
+    timezone: str = "Asia/Shanghai"
+    periods: list[RollupPeriod]
+    factors: list[FactorsUsed]
+    reference_versions: dict[str, str]
