@@ -14,13 +14,12 @@ from dualcarbon.accounts import service as accounts
 from dualcarbon.accounts.models import AgencyAssignment, ApiToken, RoleAssignment, User
 from dualcarbon.accounts.service_auth import (
     authenticate_secret,
-    cached_caller,
     hash_password,
     hash_secret,
-    principal_cache,
     principal_for,
     set_disabled,
 )
+from dualcarbon.accounts.service_principal_cache import cached_caller, principal_cache
 from dualcarbon.core.access import SYSTEM
 from dualcarbon.core.errors import AuthenticationFailed
 from dualcarbon.store.db import session_scope

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from dualcarbon.accounts.service_auth import principal_cache
+from dualcarbon.accounts.service_principal_cache import principal_cache
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.ui.api import Caller, DbSession, Paging
 

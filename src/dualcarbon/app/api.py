@@ -33,7 +33,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dualcarbon.accounts import routes as accounts_routes
 from dualcarbon.accounts import routes_admin as accounts_admin_routes
-from dualcarbon.accounts.service_auth import authenticate_secret, cached_caller
+from dualcarbon.accounts.service_auth import authenticate_secret
+from dualcarbon.accounts.service_principal_cache import cached_caller
 from dualcarbon.app.admission import AdmissionLimit
 from dualcarbon.calc import routes as calc_routes
 from dualcarbon.catalog import routes as catalog_routes

@@ -11,8 +11,8 @@
   ``kind`` is ``head`` or ``reset`` (written after a restore: the checkpoints before it describe a chain
   that no longer exists).
 * **Sink** — when ``DUALCARBON_AUDIT_SINK_URL`` is set, each checkpoint is also POSTed there as JSON by a
-  background thread (:mod:`dualcarbon.store.audit_sink`). A failing sink or checkpoint file is logged and never breaks the write that caused it
-  (the database commit has already happened when checkpoints are written).
+  background thread (:mod:`dualcarbon.store.audit_sink`). A failing sink or checkpoint file is logged and
+  never breaks the write that caused it (the database commit has already happened by then).
 
 docs/audit.md says what these prove and what they cannot.
 """
