@@ -72,6 +72,7 @@ def _register_pages() -> None:
     from dualcarbon.app import pages_reference as _reference  # noqa: F401
     from dualcarbon.catalog import pages as _catalogs  # noqa: F401
     from dualcarbon.catalog import pages_appeals as _appeals  # noqa: F401
+    from dualcarbon.catalog import pages_detail as _catalog  # noqa: F401
     from dualcarbon.catalog import pages_public as _public  # noqa: F401
     from dualcarbon.reports import pages as _reports  # noqa: F401
     from dualcarbon.reports import pages_review as _review  # noqa: F401
