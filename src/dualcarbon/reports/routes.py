@@ -9,6 +9,7 @@ request schemas below.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -379,51 +380,33 @@ def diff_versions(report_id: Id, a: Id, b: Id, caller: Caller, session: DbSessio
     return reports.compare_versions(session, caller, report_id, a, b)
 
 
-@router.post("/reports/{report_id}/submit", response_model=ReportDetail, summary="draft | returned → submitted")
-def submit_report(
-    request: Request, report_id: Id, caller: Caller, session: DbSession, body: ReviewIn | None = None
-) -> ReportDetail:
-    reports.submit(session, caller, report_id, body.comment if body else None)
-    return reports.get_report(session, caller, report_id, reference=reference_of(request))
-
-
-@router.post(
-    "/reports/{report_id}/approve",
-    response_model=ReportDetail,
-    summary="submitted → approved (regulator or reviewer in scope)",
+# The review workflow's transitions (service_workflow.py): one route each, same body (an optional comment) and the
+# same answer (the report as a reviewer sees it).
+_TRANSITIONS: tuple[tuple[str, Callable[..., Any], str], ...] = (
+    ("submit", reports.submit, "draft | returned → submitted"),
+    ("approve", reports.approve, "submitted → approved (regulator or reviewer in scope)"),
+    ("return", reports.return_report, "submitted → returned; requires a comment"),
+    ("lock", reports.lock, "approved → locked (regulator in scope)"),
+    ("reopen", reports.reopen, "approved | locked → returned for correction; requires a comment"),
 )
-def approve_report(
-    request: Request, report_id: Id, caller: Caller, session: DbSession, body: ReviewIn | None = None
-) -> ReportDetail:
-    reports.approve(session, caller, report_id, body.comment if body else None)
-    return reports.get_report(session, caller, report_id, reference=reference_of(request))
 
 
-@router.post(
-    "/reports/{report_id}/return", response_model=ReportDetail, summary="submitted → returned; requires a comment"
-)
-def return_report(
-    request: Request, report_id: Id, caller: Caller, session: DbSession, body: ReviewIn | None = None
-) -> ReportDetail:
-    reports.return_report(session, caller, report_id, body.comment if body else None)
-    return reports.get_report(session, caller, report_id, reference=reference_of(request))
+def _transition_route(action: str, change: Callable[..., Any], summary: str) -> None:
+    def transition(
+        request: Request, report_id: Id, caller: Caller, session: DbSession, body: ReviewIn | None = None
+    ) -> ReportDetail:
+        change(session, caller, report_id, body.comment if body else None)
+        return reports.get_report(session, caller, report_id, reference=reference_of(request))
+
+    router.add_api_route(
+        f"/reports/{{report_id}}/{action}",
+        transition,
+        methods=["POST"],
+        response_model=ReportDetail,
+        summary=summary,
+        name=f"{action}_report",
+    )
 
 
-@router.post("/reports/{report_id}/lock", response_model=ReportDetail, summary="approved → locked (regulator in scope)")
-def lock_report(
-    request: Request, report_id: Id, caller: Caller, session: DbSession, body: ReviewIn | None = None
-) -> ReportDetail:
-    reports.lock(session, caller, report_id, body.comment if body else None)
-    return reports.get_report(session, caller, report_id, reference=reference_of(request))
-
-
-@router.post(
-    "/reports/{report_id}/reopen",
-    response_model=ReportDetail,
-    summary="approved | locked → returned for correction; requires a comment",
-)
-def reopen_report(
-    request: Request, report_id: Id, caller: Caller, session: DbSession, body: ReviewIn | None = None
-) -> ReportDetail:
-    reports.reopen(session, caller, report_id, body.comment if body else None)
-    return reports.get_report(session, caller, report_id, reference=reference_of(request))
+for _action, _change, _summary in _TRANSITIONS:
+    _transition_route(_action, _change, _summary)
