@@ -1,0 +1,1 @@
+"""Alerts from budgets, targets, anomalies, stale meters and quality failures, with their lifecycle and channels."""

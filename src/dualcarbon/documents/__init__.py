@@ -1,0 +1,1 @@
+"""The print-ready documents officials use (PDF and Excel annexes)."""

@@ -1,0 +1,1 @@
+"""Targets per region, group or enterprise, progress, required rates and warning levels."""
