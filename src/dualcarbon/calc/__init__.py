@@ -1,4 +1,5 @@
-"""The JSON contracts of `dualcarbon calc energy|carbon|classify|savings` (also used by the API).
+"""The JSON contracts of `dualcarbon calc …` (energy, carbon, classify, savings, mv, subsidy, datacentre, target,
+warning), also served by the API.
 
 Each submodule has pydantic input models and ``run(payload: dict, reference: ReferenceSet) -> dict``.
 Input problems become ``InvalidInput`` naming the field path (``items[2].quantity``) and the reason.
@@ -6,4 +7,4 @@ Field-by-field documentation with examples: ``docs/contracts.md``.
 """
 
 #: The contracts, one module each (``dualcarbon.calc.<kind>`` with ``run(payload, reference)``).
-KINDS = ("energy", "carbon", "classify", "savings")
+KINDS = ("energy", "carbon", "classify", "savings", "mv", "subsidy", "datacentre", "target", "warning")

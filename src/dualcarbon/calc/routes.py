@@ -15,10 +15,10 @@ from dualcarbon.ui.api import API_PREFIX, Caller, reference_of
 
 router = APIRouter(prefix=API_PREFIX + "/calc", tags=["calc 计算"])
 
-CalcKind = Literal["energy", "carbon", "classify", "savings"]
+CalcKind = Literal["energy", "carbon", "classify", "savings", "mv", "subsidy", "datacentre", "target", "warning"]
 
 
-@router.post("/{kind}", summary="Run a calc contract (energy, carbon, classify, savings)")
+@router.post("/{kind}", summary="Run a calc contract (docs/contracts.md)")
 def run_contract(kind: CalcKind, request: Request, _caller: Caller, payload: Any = Body(...)) -> dict[str, Any]:
     module = importlib.import_module(f"dualcarbon.calc.{kind}")
     result: dict[str, Any] = module.run(payload, reference_of(request))

@@ -34,6 +34,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from dualcarbon.core.errors import InvalidInput
+from dualcarbon.reference.policy_incentives import IncentiveRule, WarningScheme
 from dualcarbon.reference.policy_rules import (
     FACTS,
     Comparison,
@@ -44,6 +45,7 @@ from dualcarbon.reference.policy_rules import (
     ObligationKind,
     ObligationRule,
     PackModel,
+    Parameter,
     Requirement,
     Schedule,
     Source,
@@ -66,9 +68,11 @@ __all__ = [
     "FactSpec",
     "HalfYear",
     "HalfYearDue",
+    "IncentiveRule",
     "ObligationKind",
     "ObligationRule",
     "PackModel",
+    "Parameter",
     "PolicyPack",
     "Requirement",
     "Schedule",
@@ -76,10 +80,12 @@ __all__ = [
     "Subject",
     "Target",
     "Validity",
+    "WarningScheme",
     "list_packs",
     "load_pack",
     "packs_dir",
     "parse_pack",
+    "resolve_pack",
     "threshold_unit_ok",
 ]
 
@@ -119,6 +125,8 @@ class PolicyPack(_Model):
     id: str
     title_zh: str = Field(min_length=1)
     jurisdiction: str = Field(min_length=1)
+    aliases: tuple[str, ...] = ()  # short names callers may use ("longgang")
+    status: Literal["draft", "in_force", "expired"] | None = None  # as declared; see status_on()
     scope_zh: str = ""
     document: Document
     valid: Validity = Validity()
@@ -127,17 +135,45 @@ class PolicyPack(_Model):
     targets: tuple[Target, ...] = ()
     schedules: tuple[Schedule, ...] = ()
     catalog_schedule: CatalogSchedule | None = None
+    parameters: tuple[Parameter, ...] = ()
+    rules: tuple[IncentiveRule, ...] = ()
+    warning_schemes: tuple[WarningScheme, ...] = ()
     omitted: tuple[str, ...] = ()  # what the document asks that this pack does not (yet) encode, and why
 
     @model_validator(mode="after")
     def _unique_ids(self) -> PolicyPack:
         if not _PACK_ID.match(self.id):
             raise ValueError(f"pack id '{self.id}' must be lower-case letters, digits and '-'")
-        ids = [item.id for group in (self.obligations, self.targets, self.schedules) for item in group]
+        groups = (self.obligations, self.targets, self.schedules, self.parameters, self.rules, self.warning_schemes)
+        ids = [item.id for group in groups for item in group]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"duplicate rule id(s): {', '.join(duplicates)}")
+        keys = [item.key for item in self.rules]
+        if len(keys) != len(set(keys)):
+            raise ValueError("two money rules share a 'key'")
+        for alias in self.aliases:
+            if not _PACK_ID.match(alias):
+                raise ValueError(f"alias '{alias}' must be lower-case letters, digits and '-'")
         return self
+
+    def status_on(self, day: date) -> Literal["draft", "in_force", "expired", "not_yet"]:
+        """A declared draft stays a draft; otherwise the validity period decides."""
+        if self.status == "draft":
+            return "draft"
+        if self.valid.valid_to and day > self.valid.valid_to:
+            return "expired"
+        if self.valid.valid_from and day < self.valid.valid_from:
+            return "not_yet"
+        return "in_force"
+
+    def incentive(self, key: str) -> IncentiveRule:
+        """The money rule with ``key`` (retrofit, pv …) or id; ``InvalidInput`` listing the keys when absent."""
+        for item in self.rules:
+            if key in (item.key, item.id):
+                return item
+        known = ", ".join(item.key for item in self.rules) or "none"
+        raise InvalidInput(f"policy pack {self.id} has no money rule '{key}' (it has: {known})", field="rule")
 
     def rule(self, rule_id: str) -> ObligationRule | Target | Schedule:
         for group in (self.obligations, self.targets, self.schedules):
@@ -145,6 +181,20 @@ class PolicyPack(_Model):
                 if item.id == rule_id:
                     return item
         raise InvalidInput(f"no rule '{rule_id}' in policy pack {self.id}", field="rule_id")
+
+    def parameter(self, parameter_id: str) -> int | float | str | bool:
+        """The value of the parameter ``parameter_id``; ``InvalidInput`` naming the pack and id if absent."""
+        return self.parameter_entry(parameter_id).value
+
+    def parameter_entry(self, parameter_id: str) -> Parameter:
+        """The whole parameter (value, unit, title and clause) ``parameter_id``."""
+        for item in self.parameters:
+            if item.id == parameter_id:
+                return item
+        known = ", ".join(item.id for item in self.parameters) or "none"
+        raise InvalidInput(
+            f"policy pack {self.id} has no parameter '{parameter_id}' (it has: {known})", field="parameter"
+        )
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -200,3 +250,18 @@ def load_pack(name_or_path: str | Path) -> PolicyPack:
     if pack.id != path.stem:
         raise InvalidInput(f"pack id '{pack.id}' differs from the file name '{path.stem}'", field=f"{path.name}: id")
     return pack
+
+
+def resolve_pack(name: str, directory: Path | None = None) -> PolicyPack:
+    """A shipped pack by id or by one of its ``aliases`` ("longgang" → longgang-2022)."""
+    ids = list_packs(directory)
+    if name in ids:
+        return load_pack((directory or packs_dir()) / f"{name}.yaml")
+    matches = [
+        pack for pack in (load_pack((directory or packs_dir()) / f"{i}.yaml") for i in ids) if name in pack.aliases
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise InvalidInput(f"'{name}' is an alias of several packs: {', '.join(p.id for p in matches)}", field="pack")
+    raise InvalidInput(f"no policy pack '{name}' (shipped: {', '.join(ids)})", field="pack")

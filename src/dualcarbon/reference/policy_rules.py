@@ -233,3 +233,27 @@ class Schedule(_Model):
             if self.unit == "%" and value > 100:
                 raise ValueError(f"value for {year} is over 100 %")
         return self
+
+
+class Parameter(_Model):
+    """A single named value a document gives (a deadline in years, a PUE limit …), with its clause.
+
+    Other subjects read it with :meth:`dualcarbon.reference.policy.PolicyPack.parameter`, so the number
+    stays in the pack and never becomes a literal in code.
+    """
+
+    id: str = Field(min_length=1)
+    value: int | float | str | bool
+    unit: str = ""
+    title_zh: str = Field(min_length=1)
+    source: Source
+
+    @model_validator(mode="after")
+    def _finite(self) -> Parameter:
+        if isinstance(self.value, float) and not math.isfinite(self.value):
+            raise ValueError("'value' must be a finite number")
+        if isinstance(self.value, int | float) and not isinstance(self.value, bool) and not self.unit:
+            raise ValueError("a numeric value needs its 'unit'")
+        if self.unit:
+            threshold_unit_ok(self.unit)
+        return self
