@@ -14,19 +14,29 @@ statistics of ASHRAE Guideline 14 (p = number of model parameters, intercept inc
     CV(RMSE)  = √(SSE / (n − p)) / ȳ × 100 %
     NMBE      = Σ (y − ŷ) / ((n − p) × ȳ) × 100 %
 
-Acceptance thresholds (e.g. monthly CV(RMSE) ≤ 15 %) are policy, not code: the caller compares. Full M&V
-(options, non-routine adjustments, data sufficiency) comes later; this module is deliberately small.
+:func:`verify_savings` is the full baseline-model method on daily or monthly periods: the model chosen by
+criteria among production/weather candidates (:mod:`dualcarbon.domain.mv_models`), its statistics and the
+fractional savings uncertainty (:mod:`dualcarbon.domain.mv_stats`), data-sufficiency and fit checks as
+structured warnings (:mod:`dualcarbon.domain.mv_checks`), and the avoided energy of the reporting period
+(IPMVP avoided energy = 校准能耗 − 统计报告期能耗, positive = saving; the GB/T 28750 / GB/T 13234 signed
+节能量 is its negation). Thresholds come from the ``mv_criteria`` reference table through ``MvCriteria``.
+Not here yet: non-routine adjustments (recorded with reason and approval by the projects subject).
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
 from dualcarbon.core.errors import InvalidInput
+from dualcarbon.domain.mv_checks import MvCriteria, MvWarning, fit_warnings, period_days, range_warnings, sufficiency
+from dualcarbon.domain.mv_models import BaselineModel, Interval, Observations, select_baseline
+from dualcarbon.domain.mv_stats import fractional_savings_uncertainty
 
 STANDARD = "GB/T 28750-2012"
 
@@ -149,4 +159,194 @@ def fit_baseline(
         r_squared=1.0 - sse / sst if sst > 0 else None,
         cv_rmse_pct=math.sqrt(sse / (n - p)) / mean * 100.0 if mean != 0 else None,
         nmbe_pct=float(residuals.sum()) / ((n - p) * mean) * 100.0 if mean != 0 else None,
+    )
+
+
+# ---- the baseline-model method on daily or monthly periods ------------------------------------------
+
+
+@dataclass(frozen=True)
+class MvPeriod:
+    """One period (a day, or a calendar month starting on the 1st): energy in the caller's unit, optional
+    production per product and mean outdoor temperature in °C."""
+
+    start: date
+    energy: float
+    production: Mapping[str, float] | None = None
+    temperature_c: float | None = None
+
+
+@dataclass(frozen=True)
+class MvResult:
+    """Avoided energy over the reporting period with its model, uncertainty and warnings."""
+
+    model: BaselineModel
+    adjusted_baseline: float  # 校准能耗, Σ model at reporting conditions
+    reporting_energy: float  # 统计报告期能耗
+    reporting_periods: int
+    fsu_pct: float | None  # at criteria.fsu_confidence; None without a saving
+    fsu_confidence: float
+    warnings: tuple[MvWarning, ...]
+
+    @property
+    def avoided_energy(self) -> float:
+        """校准能耗 − 统计报告期能耗 (positive = saving)."""
+        return self.adjusted_baseline - self.reporting_energy
+
+    @property
+    def signed_saving(self) -> float:
+        """节能量 as GB/T 28750 / GB/T 13234 sign it: 统计报告期能耗 − 校准能耗 (negative = saving)."""
+        return -self.avoided_energy
+
+    @property
+    def savings_pct(self) -> float | None:
+        return self.avoided_energy / self.adjusted_baseline * 100.0 if self.adjusted_baseline > 0 else None
+
+
+#: Largest energy or production accepted: sums of squares of larger numbers overflow double precision.
+_LARGEST = 1e100
+
+
+def _ordered(periods: Sequence[MvPeriod], label: str, interval: Interval) -> list[int]:
+    """Indexes of ``periods`` in time order; duplicates and months not starting on the 1st are refused."""
+    if not periods:
+        raise InvalidInput("at least one period is needed", field=label)
+    seen: dict[date, int] = {}
+    for i, period in enumerate(periods):
+        for name, value in [
+            ("energy", period.energy),
+            *((f"production.{k}", v) for k, v in (period.production or {}).items()),
+        ]:
+            if not abs(value) <= _LARGEST:
+                field_name = name if name == "energy" else "production"
+                raise InvalidInput(
+                    f"{name} = {value:g} is too large to fit a model with (squares overflow beyond {_LARGEST:g})",
+                    field=f"{label}[{i}].{field_name}",
+                )
+        if interval == "month" and period.start.day != 1:
+            raise InvalidInput("a monthly period must start on the 1st of a month", field=f"{label}[{i}].period_start")
+        if period.start in seen:
+            raise InvalidInput(
+                f"period {period.start} appears twice (also {label}[{seen[period.start]}])",
+                field=f"{label}[{i}].period_start",
+            )
+        seen[period.start] = i
+    return sorted(range(len(periods)), key=lambda i: periods[i].start)
+
+
+def _usable_factors(periods: Sequence[MvPeriod]) -> tuple[list[str], bool, list[MvWarning]]:
+    """Products and temperature given on every baseline period; a factor given on some only is dropped."""
+    warnings: list[MvWarning] = []
+    n = len(periods)
+    counts: Counter[str] = Counter(name for p in periods for name in (p.production or {}))
+    products = sorted(name for name, count in counts.items() if count == n)
+    for name in sorted(set(counts) - set(products)):
+        warnings.append(_incomplete(f"production.{name}", counts[name], n))
+    with_temperature = sum(p.temperature_c is not None for p in periods)
+    if 0 < with_temperature < n:
+        warnings.append(_incomplete("temperature", with_temperature, n))
+    return products, with_temperature == n, warnings
+
+
+def _incomplete(name: str, given: int, n: int) -> MvWarning:
+    return MvWarning(
+        "factor_incomplete",
+        f"{name} is given on {given} of {n} baseline periods; it is not used as a factor",
+        {"factor": name, "given": given, "periods": n},
+    )
+
+
+def _observations(
+    periods: Sequence[MvPeriod], order: list[int], products: list[str], temperature: bool, interval: Interval
+) -> Observations:
+    ordered = [periods[i] for i in order]
+    return Observations(
+        energy=np.array([p.energy for p in ordered], dtype=float),
+        days=np.array(period_days([p.start for p in ordered], interval), dtype=float),
+        production={name: np.array([(p.production or {})[name] for p in ordered], dtype=float) for name in products},
+        temperature_c=np.array([p.temperature_c for p in ordered], dtype=float) if temperature else None,
+    )
+
+
+def _require_factors(reporting: Sequence[MvPeriod], model: BaselineModel) -> None:
+    for i, period in enumerate(reporting):
+        for term in model.terms:
+            if term.kind == "production" and term.name not in (period.production or {}):
+                raise InvalidInput(
+                    f"production of '{term.name}' is needed: the chosen model has a production term",
+                    field=f"reporting[{i}].production",
+                )
+            if term.kind in ("hdd", "cdd") and period.temperature_c is None:
+                raise InvalidInput(
+                    f"temperature is needed: the chosen model has a {term.kind.upper()} term",
+                    field=f"reporting[{i}].temperature",
+                )
+
+
+def verify_savings(
+    baseline: Sequence[MvPeriod], reporting: Sequence[MvPeriod], interval: Interval, criteria: MvCriteria
+) -> MvResult:
+    """Fit the baseline model by the criteria, apply it to the reporting period, and check everything
+    the criteria name (warnings, not exceptions). Bad input (duplicates, a factor the model needs missing in
+    the reporting period, fewer than 3 baseline periods) raises ``InvalidInput`` with its field path."""
+    base_order = _ordered(baseline, "baseline", interval)
+    report_order = _ordered(reporting, "reporting", interval)
+    if len(baseline) < 3:
+        raise InvalidInput(f"{len(baseline)} baseline periods cannot fit a model; need at least 3", field="baseline")
+    products, temperature, warnings = _usable_factors(baseline)
+    base_obs = _observations(baseline, base_order, products, temperature, interval)
+    model = select_baseline(base_obs, interval, criteria.heating, criteria.cooling, criteria.coefficient_p_max)
+    _require_factors(reporting, model)
+    used = [t.name for t in model.terms if t.kind == "production"]
+    uses_weather = any(t.kind in ("hdd", "cdd") for t in model.terms)
+    report_obs = _observations(reporting, report_order, used, uses_weather, interval)
+    adjusted = float(model.predict(report_obs).sum())
+    measured = float(report_obs.energy.sum())
+    fraction = (adjusted - measured) / adjusted if adjusted > 0 else 0.0
+
+    def fsu(confidence: float) -> float | None:
+        if model.cvrmse_pct is None:
+            return None
+        return fractional_savings_uncertainty(
+            model.cvrmse_pct,
+            model.n,
+            model.p,
+            model.autocorrelation,
+            report_obs.n,
+            fraction,
+            confidence,
+            criteria.fsu_empirical_factor,
+        )
+
+    warnings += sufficiency("baseline", [baseline[i].start for i in base_order], base_obs.energy, interval, criteria)
+    warnings += sufficiency(
+        "reporting", [reporting[i].start for i in report_order], report_obs.energy, interval, criteria
+    )
+    warnings += fit_warnings(interval, model.r2, model.cvrmse_pct, model.nmbe_pct, criteria)
+    warnings += range_warnings(base_obs, report_obs, used + (["temperature"] if uses_weather else []))
+    if criteria.fsu_max_pct is not None and criteria.fsu_max_confidence is not None:
+        at_limit = fsu(criteria.fsu_max_confidence)
+        if at_limit is None or at_limit > criteria.fsu_max_pct:
+            warnings.append(
+                MvWarning(
+                    "fsu_above_threshold",
+                    f"savings uncertainty at {criteria.fsu_max_confidence * 100:g} % confidence is "
+                    + ("undefined (no saving)" if at_limit is None else f"{at_limit:.1f} %")
+                    + f", above the limit {criteria.fsu_max_pct:g} % of the savings",
+                    {
+                        "fsu_pct": at_limit,
+                        "confidence": criteria.fsu_max_confidence,
+                        "limit_pct": criteria.fsu_max_pct,
+                        "row_id": criteria.row_ids.get("fsu_max_pct"),
+                    },
+                )
+            )
+    return MvResult(
+        model=model,
+        adjusted_baseline=adjusted,
+        reporting_energy=measured,
+        reporting_periods=report_obs.n,
+        fsu_pct=fsu(criteria.fsu_confidence),
+        fsu_confidence=criteria.fsu_confidence,
+        warnings=tuple(warnings),
     )

@@ -1,0 +1,250 @@
+"""M&V vs OpenDSM: the same daily samples through our baseline models and OpenDSM's daily model, side by side.
+
+    uv sync --group bench          # opendsm (Apache-2.0) is a benchmark-only dependency
+    uv run python benchmarks/bench_mv.py --repeat 3
+
+For each daily sample OpenDSM ships (simulated Illinois meters, °F): baseline = the 365 days before the
+sample's blackout start, reporting = the 365 days after its blackout end, all in UTC days. Both sides get
+the same daily data — OpenDSM's own ``DailyBaselineData``/``DailyReportingData`` aggregation (daily mean
+temperature, daily energy); we take its ``observed`` and ``temperature`` columns, °F → °C.
+
+* ours: :func:`dualcarbon.domain.mv.verify_savings` with the shipped ``mv_criteria`` (1 °C balance-point
+  grid), and once more with a 0.25 °C grid (OpenDSM optimises its balance points continuously);
+* OpenDSM ``DailyModel(model="legacy")`` (HDD/TIDD/CDD change-point, least squares, no season or weekday
+  splits — the same kind as our HDD+CDD model) and ``model="current"`` (smoothed change points, adaptive
+  robust loss, season × weekday/weekend splits — another kind).
+
+Printed per sample: the models chosen, the reporting-period predicted total and the mean absolute daily
+difference against OpenDSM legacy, both savings fractions, and the time of fit + predict per meter-year
+(warm: OpenDSM's numba functions are compiled once before timing; its cold first fit is printed apart).
+Data-class construction is left out on both sides. BLAS runs single-threaded for both (``OPENBLAS_NUM_THREADS=1``
+unless set): on a shared 2-core machine OpenBLAS threads made a 118 × 365 Gram product 20× slower.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported
+
+import argparse
+import dataclasses
+import logging
+import platform
+import time
+import warnings
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from dualcarbon.domain.mv import MvPeriod, MvResult, verify_savings
+from dualcarbon.domain.mv_checks import MvCriteria, criteria_from_reference
+from dualcarbon.domain.mv_models import Grid
+from dualcarbon.reference import shipped_reference
+
+SAMPLES = (
+    "il-electricity-cdd-hdd-daily",
+    "il-electricity-cdd-only-daily",
+    "il-gas-hdd-only-daily",
+    "il-gas-intercept-only-daily",
+)
+
+
+def f_to_c(value: float) -> float:
+    return (value - 32.0) / 1.8
+
+
+def load(em: Any, name: str) -> tuple[Any, Any, dict[str, Any]]:
+    import pandas as pd
+
+    meter, temperature, meta = em.load_sample(name)
+    start = pd.Timestamp(meta["blackout_start_date"]).tz_convert("UTC")
+    end = pd.Timestamp(meta["blackout_end_date"]).tz_convert("UTC")
+    day = pd.Timedelta(days=365)
+    electricity = meta["interpretation"] == "electricity"
+    baseline = em.DailyBaselineData.from_series(
+        meter[(meter.index >= start - day) & (meter.index < start)], temperature, is_electricity_data=electricity
+    )
+    reporting = em.DailyReportingData.from_series(
+        meter[(meter.index >= end) & (meter.index < end + day)], temperature, is_electricity_data=electricity
+    )
+    return baseline, reporting, meta
+
+
+def periods(frame: Any) -> list[MvPeriod]:
+    out = []
+    for stamp, row in frame.iterrows():
+        if np.isfinite(row["observed"]) and np.isfinite(row["temperature"]):
+            out.append(
+                MvPeriod(
+                    date(stamp.year, stamp.month, stamp.day), float(row["observed"]), None, f_to_c(row["temperature"])
+                )
+            )
+    return out
+
+
+def ours(
+    base: list[MvPeriod], report: list[MvPeriod], rules: MvCriteria, repeat: int
+) -> tuple[MvResult, float, np.ndarray]:
+    from dualcarbon.domain.mv_models import Observations
+
+    best = float("inf")
+    result = verify_savings(base, report, "day", rules)
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = verify_savings(base, report, "day", rules)
+        best = min(best, time.perf_counter() - started)
+    obs = Observations(
+        energy=np.array([p.energy for p in report]),
+        days=np.ones(len(report)),
+        temperature_c=np.array([p.temperature_c for p in report], dtype=float),
+    )
+    return result, best, result.model.predict(obs)
+
+
+def opendsm(em: Any, kind: str, baseline: Any, reporting: Any, repeat: int) -> tuple[Any, Any, float]:
+    best = float("inf")
+    model = predicted = None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        model = em.DailyModel(model=kind).fit(baseline, ignore_disqualification=True)
+        predicted = model.predict(reporting, ignore_disqualification=True)
+        best = min(best, time.perf_counter() - started)
+    return model, predicted, best
+
+
+def describe_ours(result: MvResult) -> str:
+    terms = ", ".join(f"{t.kind}@{t.balance_point_c:g}°C" for t in result.model.terms if t.balance_point_c is not None)
+    return f"{result.model.kind}" + (f" ({terms})" if terms else "")
+
+
+def describe_opendsm(model: Any) -> str:
+    parts = []
+    for split, sub in model.params.submodels.items():
+        c = sub.coefficients
+        bps = []
+        if c.hdd_bp is not None and c.hdd_beta:
+            bps.append(f"hdd@{f_to_c(c.hdd_bp):.2f}°C")
+        if c.cdd_bp is not None and c.cdd_beta:
+            bps.append(f"cdd@{f_to_c(c.cdd_bp):.2f}°C")
+        parts.append(f"{split}: {c.model_type.value}" + (f" ({', '.join(bps)})" if bps else ""))
+    return "; ".join(parts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per model and sample (the best is kept)")
+    parser.add_argument("--samples", nargs="*", default=list(SAMPLES))
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    logging.disable(logging.WARNING)
+
+    started = time.perf_counter()
+    from opendsm import eemeter as em
+
+    print(
+        f"opendsm import: {time.perf_counter() - started:.1f} s; python {platform.python_version()}, "
+        f"{platform.machine()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}, "
+        f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}"
+    )
+    rules = criteria_from_reference(shipped_reference(), "day")[0]
+    fine = dataclasses.replace(
+        rules,
+        heating=dataclasses.replace(rules.heating, step_c=0.25),
+        cooling=dataclasses.replace(rules.cooling, step_c=0.25),
+    )
+    assert isinstance(fine.heating, Grid)
+    baseline, reporting, _ = load(em, args.samples[0])
+    for kind in ("legacy", "current"):
+        started = time.perf_counter()
+        em.DailyModel(model=kind).fit(baseline, ignore_disqualification=True).predict(
+            reporting, ignore_disqualification=True
+        )
+        print(f"opendsm {kind}: first fit + predict (numba compilation) {time.perf_counter() - started:.1f} s")
+
+    rows = []
+    for name in args.samples:
+        baseline, reporting, meta = load(em, name)
+        base, report = periods(baseline.df), periods(reporting.df)
+        result, t_ours, predicted = ours(base, report, rules, max(args.repeat, 20))
+        result_fine, t_fine, predicted_fine = ours(base, report, fine, max(args.repeat, 5))
+        observed = np.array([p.energy for p in report])
+        theirs = {}
+        for kind in ("legacy", "current"):
+            model, frame, seconds = opendsm(em, kind, baseline, reporting, args.repeat)
+            keep = frame["observed"].notna() & frame["temperature"].notna()
+            theirs[kind] = (model, frame.loc[keep, "predicted"].to_numpy(), seconds)
+        legacy = theirs["legacy"][1]
+        assert len(legacy) == len(predicted), (len(legacy), len(predicted))
+
+        def compare(mine: np.ndarray, other: np.ndarray) -> tuple[float, float]:
+            total = (mine.sum() - other.sum()) / other.sum() * 100
+            daily = np.abs(mine - other).mean() / other.mean() * 100
+            return total, daily
+
+        def saved(pred: np.ndarray, observed: np.ndarray = observed) -> float:
+            return (pred.sum() - observed.sum()) / pred.sum() * 100
+
+        rows.append(
+            {
+                "sample": name,
+                "designed": f"{(1 - meta['annual_reporting_total_load'] / meta['annual_baseline_total_load']):.0%}",
+                "ours": describe_ours(result),
+                "ours_fine": describe_ours(result_fine),
+                "legacy": describe_opendsm(theirs["legacy"][0]),
+                "current": describe_opendsm(theirs["current"][0]),
+                "vs_legacy": compare(predicted, legacy),
+                "fine_vs_legacy": compare(predicted_fine, legacy),
+                "vs_current": compare(predicted, theirs["current"][1]),
+                "saved": (saved(predicted), saved(predicted_fine), saved(legacy), saved(theirs["current"][1])),
+                "fsu": result.fsu_pct,
+                "cvrmse": result.model.cvrmse_pct,
+                "legacy_cvrmse": theirs["legacy"][0].params.info["metrics"]["cvrmse_adj"] * 100,
+                "times": (t_ours, t_fine, theirs["legacy"][2], theirs["current"][2]),
+            }
+        )
+
+    print("\n| sample | ours (1 °C grid) | ours (0.25 °C grid) | OpenDSM legacy | OpenDSM current |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['sample']} | {r['ours']} | {r['ours_fine']} | {r['legacy']} | {r['current']} |")
+    print("\nReporting year, predictions against OpenDSM legacy (Σ = total, daily = mean |Δ| / mean):")
+    print("| sample | Σ ours vs legacy | daily | Σ ours 0.25 °C vs legacy | daily | Σ ours vs current | daily |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        a, b, c = r["vs_legacy"], r["fine_vs_legacy"], r["vs_current"]
+        cells = (
+            f"{a[0]:+.2f} %",
+            f"{a[1]:.2f} %",
+            f"{b[0]:+.2f} %",
+            f"{b[1]:.2f} %",
+            f"{c[0]:+.2f} %",
+            f"{c[1]:.2f} %",
+        )
+        print(f"| {r['sample']} | " + " | ".join(cells) + " |")
+    print("\nSavings (Σpredicted − Σobserved) / Σpredicted, designed saving, our FSU (90 %) and CV(RMSE):")
+    print(
+        "| sample | designed | ours | ours 0.25 °C | legacy | current | our FSU | our CV(RMSE) | legacy CV(RMSE) adj |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        s = r["saved"]
+        fsu = "—" if r["fsu"] is None else f"{r['fsu']:.0f} %"
+        print(
+            f"| {r['sample']} | {r['designed']} | {s[0]:.2f} % | {s[1]:.2f} % | {s[2]:.2f} % | {s[3]:.2f} % | {fsu} "
+            f"| {r['cvrmse']:.1f} % | {r['legacy_cvrmse']:.1f} % |"
+        )
+    print("\nFit + predict per meter-year (best of the runs; warm):")
+    print("| sample | ours 1 °C | ours 0.25 °C | OpenDSM legacy | OpenDSM current | legacy / ours | current / ours |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        t = r["times"]
+        print(
+            f"| {r['sample']} | {t[0] * 1000:.1f} ms | {t[1] * 1000:.1f} ms | {t[2] * 1000:.0f} ms "
+            f"| {t[3] * 1000:.0f} ms | {t[2] / t[0]:.0f}× | {t[3] / t[0]:.0f}× |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,283 @@
+"""M&V criteria and the checks that turn them into structured warnings (never exceptions).
+
+The values — balance-point grids, significance level, ASHRAE Guideline 14 fit thresholds, data-sufficiency
+rules (coverage, baseline length, extreme values), FSU confidence and limits — come from the reference table
+``mv_criteria`` (source and clause per row); the caller builds :class:`MvCriteria` from it. A threshold the
+table leaves blank (no checked source gives it) is not applied, and a ``criterion_missing`` warning says so.
+
+Checks (each a :class:`MvWarning` with a stable ``code`` and its figures in ``data``):
+    baseline_too_short           span of the baseline < ``baseline_min_days``
+    baseline_coverage_low        periods present / periods spanned < ``coverage_min_pct`` (also reporting_…)
+    baseline_month_coverage_low  daily data: a calendar month with fewer days present than ``month_coverage_min_pct``
+    extreme_values               baseline energy above median + k × IQR (flag for manual review)
+    cvrmse_above_threshold, nmbe_above_threshold, r2_below_threshold     fit against the thresholds
+    fsu_above_threshold          FSU at the criterion's confidence above ``fsu_max_pct``
+    reporting_outside_baseline_range   a factor's reporting mean outside the baseline [min, max]
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+
+from dualcarbon.core.errors import MissingCoefficient
+from dualcarbon.domain.mv_models import Grid, Interval, Observations
+from dualcarbon.reference.tables import ReferenceSet, parse_number
+
+#: The reference table of the M&V rules (src/dualcarbon/reference/data/mv_criteria.csv).
+CRITERIA_TABLE = "mv_criteria"
+
+
+@dataclass(frozen=True)
+class MvWarning:
+    """A structured warning: stable ``code``, an English ``message`` and the figures behind it."""
+
+    code: str
+    message: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "data": dict(self.data)}
+
+
+@dataclass(frozen=True)
+class MvCriteria:
+    """The rules applied to one interval; ``None`` = no value in the reference table (not applied)."""
+
+    heating: Grid
+    cooling: Grid
+    coefficient_p_max: float
+    fsu_confidence: float  # two-sided, e.g. 0.90
+    fsu_empirical_factor: float
+    cvrmse_max_pct: float | None = None
+    nmbe_abs_max_pct: float | None = None
+    r2_min: float | None = None
+    coverage_min_pct: float | None = None
+    month_coverage_min_pct: float | None = None
+    baseline_min_days: float | None = None
+    extreme_iqr_factor: float | None = None
+    fsu_max_pct: float | None = None
+    fsu_max_confidence: float | None = None
+    row_ids: Mapping[str, str] = field(default_factory=dict)  # criterion key → reference row id
+
+
+def criteria_from_reference(reference: ReferenceSet, interval: Interval) -> tuple[MvCriteria, list[dict[str, str]]]:
+    """The ``mv_criteria`` rows of ``interval`` and of "all" as :class:`MvCriteria`, and those rows (row_id, key,
+    confidence). A blank optional threshold stays None (not applied); a blank rule the fit cannot do without
+    (grids, p_max, FSU confidence and factor) raises ``MissingCoefficient`` naming the row."""
+    values: dict[str, float | None] = {}
+    row_ids: dict[str, str] = {}
+    used: list[dict[str, str]] = []
+    for row in reference.tables[CRITERIA_TABLE].rows:
+        if row.get("interval", "").strip() not in ("all", interval):
+            continue
+        key = row["key"].strip()
+        values[key] = parse_number(row.get("value"))
+        row_ids[key] = row["row_id"]
+        used.append({"row_id": row["row_id"], "key": key, "confidence": row.get("confidence", "")})
+
+    def need(key: str) -> float:
+        value = values.get(key)
+        if value is None:
+            raise MissingCoefficient(
+                f"M&V criterion '{key}' is missing or blank in {CRITERIA_TABLE} (row {row_ids.get(key, '—')}); "
+                "import the table with `dualcarbon reference import`"
+            )
+        return value
+
+    def percent(key: str) -> float | None:
+        value = values.get(key)
+        return None if value is None else value / 100.0
+
+    step = need("balance_step_c")
+    criteria = MvCriteria(
+        heating=Grid(need("heating_balance_min_c"), need("heating_balance_max_c"), step),
+        cooling=Grid(need("cooling_balance_min_c"), need("cooling_balance_max_c"), step),
+        coefficient_p_max=need("coefficient_p_max"),
+        fsu_confidence=need("fsu_confidence_pct") / 100.0,
+        fsu_empirical_factor=need("fsu_empirical_factor"),
+        cvrmse_max_pct=values.get("cvrmse_max_pct"),
+        nmbe_abs_max_pct=values.get("nmbe_abs_max_pct"),
+        r2_min=values.get("r2_min"),
+        coverage_min_pct=values.get("coverage_min_pct"),
+        month_coverage_min_pct=values.get("month_coverage_min_pct"),
+        baseline_min_days=values.get("baseline_min_days"),
+        extreme_iqr_factor=values.get("extreme_iqr_factor"),
+        fsu_max_pct=values.get("fsu_max_pct"),
+        fsu_max_confidence=percent("fsu_max_confidence_pct"),
+        row_ids=row_ids,
+    )
+    return criteria, used
+
+
+def period_end(start: date, interval: Interval) -> date:
+    """The day after the period starting at ``start`` (a day, or a calendar month)."""
+    if interval == "day":
+        return start + timedelta(days=1)
+    return date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+
+
+def period_days(starts: Sequence[date], interval: Interval) -> list[float]:
+    """Days per period: 1 for daily data, the calendar month's length for monthly data."""
+    return [float((period_end(s, interval) - s).days) for s in starts]
+
+
+def _spanned(starts: Sequence[date], interval: Interval) -> int:
+    first, last = starts[0], starts[-1]
+    if interval == "day":
+        return (last - first).days + 1
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def _missing(key: str, interval: Interval, criteria: MvCriteria) -> MvWarning:
+    return MvWarning(
+        "criterion_missing",
+        f"no {key} for {'daily' if interval == 'day' else 'monthly'} data in mv_criteria "
+        "(no checked source gives one); not checked",
+        {"criterion": key, "interval": interval, "row_id": criteria.row_ids.get(key)},
+    )
+
+
+def sufficiency(
+    label: str, starts: Sequence[date], energy: np.ndarray, interval: Interval, criteria: MvCriteria
+) -> list[MvWarning]:
+    """Data-sufficiency warnings of one period (``label`` "baseline" or "reporting"); ``starts`` sorted."""
+    out: list[MvWarning] = []
+    spanned = _spanned(starts, interval)
+    if criteria.coverage_min_pct is not None:
+        coverage = len(starts) / spanned * 100.0
+        if coverage < criteria.coverage_min_pct:
+            out.append(
+                MvWarning(
+                    f"{label}_coverage_low",
+                    f"{label}: {len(starts)} of {spanned} {interval}s present ({coverage:.1f} %), "
+                    f"below {criteria.coverage_min_pct:g} %",
+                    {
+                        "present": len(starts),
+                        "spanned": spanned,
+                        "coverage_pct": coverage,
+                        "limit_pct": criteria.coverage_min_pct,
+                        "row_id": criteria.row_ids.get("coverage_min_pct"),
+                    },
+                )
+            )
+    if label == "baseline":
+        span_days = (period_end(starts[-1], interval) - starts[0]).days
+        if criteria.baseline_min_days is not None and span_days < criteria.baseline_min_days:
+            out.append(
+                MvWarning(
+                    "baseline_too_short",
+                    f"baseline spans {span_days} days, fewer than {criteria.baseline_min_days:g}",
+                    {
+                        "days": span_days,
+                        "limit_days": criteria.baseline_min_days,
+                        "row_id": criteria.row_ids.get("baseline_min_days"),
+                    },
+                )
+            )
+        out += _extremes(starts, energy, criteria)
+    if interval == "day" and criteria.month_coverage_min_pct is not None:
+        out += _month_coverage(label, starts, criteria.month_coverage_min_pct, criteria)
+    return out
+
+
+def _month_coverage(label: str, starts: Sequence[date], limit: float, criteria: MvCriteria) -> list[MvWarning]:
+    present = Counter((s.year, s.month) for s in starts)
+    first, last = starts[0], starts[-1]
+    low: list[str] = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        begin = max(date(year, month, 1), first)
+        end = min(period_end(date(year, month, 1), "month") - timedelta(days=1), last)
+        expected = (end - begin).days + 1
+        if present[(year, month)] / expected * 100.0 < limit:
+            low.append(f"{year:04d}-{month:02d}")
+        year, month = year + (month == 12), month % 12 + 1
+    if not low:
+        return []
+    return [
+        MvWarning(
+            f"{label}_month_coverage_low",
+            f"{label}: {len(low)} month(s) with less than {limit:g} % of days present ({', '.join(low[:6])}"
+            + (" …)" if len(low) > 6 else ")"),
+            {"months": low, "limit_pct": limit, "row_id": criteria.row_ids.get("month_coverage_min_pct")},
+        )
+    ]
+
+
+def _extremes(starts: Sequence[date], energy: np.ndarray, criteria: MvCriteria) -> list[MvWarning]:
+    if criteria.extreme_iqr_factor is None or len(energy) < 4:
+        return []
+    q1, median, q3 = np.percentile(energy, [25, 50, 75])
+    limit = float(median + criteria.extreme_iqr_factor * (q3 - q1))
+    high = [starts[int(i)].isoformat() for i in np.flatnonzero(energy > limit)]
+    if not high:
+        return []
+    return [
+        MvWarning(
+            "extreme_values",
+            f"baseline: {len(high)} period(s) above median + {criteria.extreme_iqr_factor:g} × IQR = {limit:.6g}; "
+            "review them",
+            {"periods": high, "limit": limit, "row_id": criteria.row_ids.get("extreme_iqr_factor")},
+        )
+    ]
+
+
+def fit_warnings(
+    interval: Interval, r2: float | None, cvrmse_pct: float | None, nmbe_pct: float | None, criteria: MvCriteria
+) -> list[MvWarning]:
+    """Goodness of fit against the thresholds of the interval (blank thresholds → ``criterion_missing``)."""
+    out: list[MvWarning] = []
+    checks: list[tuple[str, float | None, float | None, bool, str]] = [
+        ("cvrmse_max_pct", cvrmse_pct, criteria.cvrmse_max_pct, True, "cvrmse_above_threshold"),
+        (
+            "nmbe_abs_max_pct",
+            None if nmbe_pct is None else abs(nmbe_pct),
+            criteria.nmbe_abs_max_pct,
+            True,
+            "nmbe_above_threshold",
+        ),
+        ("r2_min", r2, criteria.r2_min, False, "r2_below_threshold"),
+    ]
+    for key, value, limit, is_max, code in checks:
+        if limit is None:
+            out.append(_missing(key, interval, criteria))
+        elif value is not None and (value > limit if is_max else value < limit):
+            out.append(
+                MvWarning(
+                    code,
+                    f"{key.removesuffix('_pct').removesuffix('_max').removesuffix('_min')} = {value:.4g} is "
+                    f"{'above' if is_max else 'below'} the limit {limit:g}",
+                    {"value": value, "limit": limit, "row_id": criteria.row_ids.get(key)},
+                )
+            )
+    return out
+
+
+def range_warnings(baseline: Observations, reporting: Observations, used: Sequence[str]) -> list[MvWarning]:
+    """SEP-style data validation: each factor used whose reporting mean lies outside the baseline range."""
+    out: list[MvWarning] = []
+    for name in used:
+        if name == "temperature":
+            if baseline.temperature_c is None or reporting.temperature_c is None:
+                continue
+            before, after = baseline.temperature_c, reporting.temperature_c
+        else:
+            before, after = baseline.production[name], reporting.production[name]
+        mean = float(after.mean())
+        low, high = float(before.min()), float(before.max())
+        if not low <= mean <= high:
+            out.append(
+                MvWarning(
+                    "reporting_outside_baseline_range",
+                    f"reporting mean of {name} ({mean:.6g}) lies outside the baseline range [{low:.6g}, {high:.6g}]: "
+                    "the adjusted baseline extrapolates",
+                    {"factor": name, "reporting_mean": mean, "baseline_min": low, "baseline_max": high},
+                )
+            )
+    return out
