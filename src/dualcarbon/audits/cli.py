@@ -1,0 +1,76 @@
+"""``dualcarbon audits …``: energy audit and diagnosis reports (节能诊断/能源审计) from a shell.
+
+Commands: ``list`` (reports, newest first) and ``obligations`` (who owes an audit or a diagnosis in a year,
+with the filing status). They find the store like the other commands (``--data-dir`` /
+``DUALCARBON_DATA_DIR`` or ``DUALCARBON_DATABASE_URL``) and act as the CLI administrator. Errors print one
+line on stderr and exit 2; ``--json`` prints what the service returned.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from dualcarbon.ui.commands import DataDirOption, cli_principal, friendly_errors, lazy_import, transaction
+
+if TYPE_CHECKING:
+    from dualcarbon.audits import service_obligations as obligations
+    from dualcarbon.audits import service_reports as reports
+else:  # loaded on first use, so that `dualcarbon --help` imports no SQLAlchemy or services
+    obligations = lazy_import("dualcarbon.audits.service_obligations")
+    reports = lazy_import("dualcarbon.audits.service_reports")
+
+app = typer.Typer(help="Energy audits and diagnoses (能源审计/节能诊断): list, obligations.", no_args_is_help=True)
+
+JsonOption = typer.Option(False, "--json", help="print the result as JSON")
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command("list", help="Audit and diagnosis reports, newest first.")
+@friendly_errors
+def list_(
+    year: int | None = typer.Option(None, "--year", help="only this year"),
+    kind: str | None = typer.Option(None, "--kind", help="audit or diagnosis"),
+    state: str | None = typer.Option(None, "--state", help="draft, submitted, returned or accepted"),
+    limit: int = typer.Option(50, "--limit", min=1, max=1000),
+    as_json: bool = JsonOption,
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    with transaction(data_dir) as session:
+        items, total = reports.list_reports(session, cli_principal(), year=year, kind=kind, state=state, limit=limit)
+    if as_json:
+        _echo_json({"items": [item.model_dump(mode="json") for item in items], "total": total})
+        return
+    for item in items:
+        potential = "-" if item.potential_pct is None else f"{item.potential_pct:.2f}%"
+        typer.echo(
+            f"#{item.id}\t{item.year}\t{item.kind_zh}\t{item.credit_code}\t{item.enterprise_name}\t"
+            f"{item.state_zh}\t{len(item.measures)} measure(s)\tpotential {potential}\t{item.agency_name or '-'}"
+        )
+    typer.echo(f"{total} report(s)", err=True)
+
+
+@app.command("obligations", help="Who owes an audit or a diagnosis in a year, with the filing status.")
+@friendly_errors
+def obligations_(
+    region: str = typer.Option(..., "--region", help="6-digit region code"),
+    year: int = typer.Option(..., "--year", help="the year"),
+    pack: str = typer.Option("national", "--pack", help="policy pack id (e.g. shanghai-baiyi-2022)"),
+    as_json: bool = JsonOption,
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    with transaction(data_dir) as session:
+        listing = obligations.obligations_status(session, cli_principal(), year, region_code=region, pack=pack)
+    if as_json:
+        _echo_json(listing.model_dump(mode="json"))
+        return
+    for item in listing.items:
+        report = f"report #{item.report_id}" if item.report_id else ""
+        typer.echo(f"{item.credit_code}\t{item.name}\t{item.obligation_zh}\t{item.finding}\t{item.status_zh}\t{report}")
+    typer.echo(f"{listing.total} obligation(s), pack {listing.pack}", err=True)

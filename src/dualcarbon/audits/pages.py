@@ -1,0 +1,217 @@
+"""诊断/审计报告 pages: the list in the user's scope, the filing form (agencies, enterprises, regulators), and a
+report's page with its energy balance, measures, the submit button and the regulator's acceptance checklist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import ui
+
+from dualcarbon.audits.schemas import AcceptanceIn, AuditReportIn, AuditReportOut
+from dualcarbon.audits.service_reports import accept_report, create_report, get_report, list_reports
+from dualcarbon.audits.service_reports import submit_report as submit_service
+from dualcarbon.ui.web.formatting import rounded, when
+from dualcarbon.ui.web.layout import run_action, section, web_page
+from dualcarbon.ui.web.session import WebContext
+from dualcarbon.ui.web.tables import Column, data_table, simple_table
+
+WRITERS = ("agency", "enterprise", "regulator")
+REPORT_COLUMNS = (
+    Column("id", "audits.id", numeric=True, width=80),
+    Column("kind", "audits.kind", width=110),
+    Column("year", "audits.year", numeric=True, width=90),
+    Column("enterprise_name", "enterprise.name"),
+    Column("agency", "audits.agency"),
+    Column("measures", "audits.measure_count", numeric=True, width=110),
+    Column("potential", "audits.potential_pct", numeric=True, digits=2, width=120),
+    Column("state", "audits.state", width=110),
+    Column("submitted_at", "audits.submitted_at"),
+)
+MEASURE_COLUMNS = (
+    Column("position", "audits.id", numeric=True, width=70),
+    Column("description", "audits.measure", tooltip=True),
+    Column("type", "projects.type", width=120),
+    Column("investment", "audits.investment_yuan", numeric=True, digits=0),
+    Column("tce", "audits.saving_tce", numeric=True, digits=2),
+    Column("tco2", "audits.saving_tco2", numeric=True, digits=2),
+    Column("payback", "audits.payback_years", numeric=True, digits=2),
+)
+BALANCE_COLUMNS = (
+    Column("carrier", "audits.carrier"),
+    Column("stage", "audits.stage"),
+    Column("tce", "audits.tce", numeric=True, digits=2),
+)
+CHECKLIST_ITEMS = ("audits.check.balance", "audits.check.measures", "audits.check.data")
+
+
+def report_row(ctx: WebContext, item: AuditReportOut) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "kind": ctx.t(f"audits.kind.{item.kind}"),
+        "year": item.year,
+        "enterprise_name": item.enterprise_name,
+        "agency": item.agency_name or "",
+        "measures": len(item.measures),
+        "potential": rounded(item.potential_pct),
+        "state": ctx.t(f"audits.state.{item.state}"),
+        "submitted_at": when(item.submitted_at, ctx),
+    }
+
+
+@web_page("/audits", title_key="audits.title", roles=("agency", "enterprise", "regulator", "reviewer"))
+def audits_page(ctx: WebContext) -> None:
+    items, total = ctx.call(list_reports, limit=1000)
+    with section(ctx.t("audits.list", count=total)):
+        if ctx.has_role(*WRITERS):
+            ui.button(ctx.t("audits.new"), icon="add", on_click=lambda: ui.navigate.to("/audits/new")).props(
+                'unelevated data-testid="new-audit"'
+            )
+        data_table(
+            ctx,
+            REPORT_COLUMNS,
+            [report_row(ctx, i) for i in items],
+            export_name=ctx.t("audits.title"),
+            testid="audits",
+            on_row_click=lambda row: ui.navigate.to(f"/audits/{row['id']}"),
+        )
+
+
+def _measure_inputs(ctx: WebContext, holder: ui.column, rows: list[dict[str, Any]]) -> None:
+    with holder, ui.row().classes("w-full gap-2 items-end"):
+        row = {
+            "description": ui.input(ctx.t("audits.measure")).classes("w-72"),
+            "investment_yuan": ui.number(ctx.t("audits.investment_yuan"), min=0),
+            "saving_tce_per_year": ui.number(ctx.t("audits.saving_tce"), min=0),
+            "saving_tco2_per_year": ui.number(ctx.t("audits.saving_tco2"), min=0),
+            "energy_price_yuan_per_tce": ui.number(ctx.t("audits.energy_price"), min=0),
+        }
+        rows.append(row)
+
+
+@web_page("/audits/new", title_key="audits.new", roles=WRITERS)
+def new_audit_page(ctx: WebContext) -> None:
+    measures: list[dict[str, Any]] = []
+    with section(ctx.t("audits.form")):
+        kind = ui.select(
+            {"diagnosis": ctx.t("audits.kind.diagnosis"), "audit": ctx.t("audits.kind.audit")},
+            value="diagnosis",
+            label=ctx.t("audits.kind"),
+        )
+        code = ui.input(ctx.t("enterprise.credit_code")).props('data-testid="audit-credit-code"')
+        year = ui.number(ctx.t("audits.year"), value=2024, min=2000, max=2100, precision=0)
+        title = ui.input(ctx.t("audits.report_title"))
+        baseline = ui.number(ctx.t("audits.baseline_tce"), min=0)
+        holder = ui.column().classes("w-full gap-1")
+        for _ in range(2):
+            _measure_inputs(ctx, holder, measures)
+        ui.button(ctx.t("audits.add_measure"), icon="add", on_click=lambda: _measure_inputs(ctx, holder, measures))
+
+        def save() -> None:
+            payload = {
+                "kind": kind.value,
+                "credit_code": (code.value or "").strip(),
+                "year": int(year.value or 0),
+                "title": (title.value or "").strip(),
+                "baseline_energy_tce": baseline.value or None,
+                "measures": [
+                    {key: widget.value for key, widget in m.items() if widget.value not in (None, "")}
+                    for m in measures
+                    if (m["description"].value or "").strip()
+                ],
+            }
+            created: list[int] = []
+
+            def call() -> None:
+                created.append(ctx.call(create_report, AuditReportIn.model_validate(payload)).id)
+
+            if run_action(ctx, call, success_key="audits.saved"):
+                ui.navigate.to(f"/audits/{created[0]}")
+
+        ui.button(ctx.t("audits.save"), icon="save", on_click=save).props('unelevated data-testid="save-audit"')
+
+
+def _facts(ctx: WebContext, report: AuditReportOut) -> None:
+    facts = [
+        ("audits.kind", ctx.t(f"audits.kind.{report.kind}")),
+        ("enterprise.name", report.enterprise_name),
+        ("enterprise.credit_code", report.credit_code),
+        ("audits.agency", report.agency_name or ""),
+        ("audits.year", str(report.year)),
+        ("audits.state", ctx.t(f"audits.state.{report.state}")),
+        ("audits.baseline_tce", "" if report.baseline_energy_tce is None else f"{report.baseline_energy_tce:g}"),
+        ("audits.potential_pct", "" if report.potential_pct is None else f"{report.potential_pct:.2f}"),
+        ("audits.submitted_at", when(report.submitted_at, ctx)),
+        ("audits.return_reason", report.return_reason or ""),
+    ]
+    with ui.grid(columns="12rem 1fr").classes("w-full gap-x-6 gap-y-1"):
+        for key, value in facts:
+            ui.label(ctx.t(key)).classes("text-gray-600")
+            ui.label(value)
+
+
+def _acceptance(ctx: WebContext, report: AuditReportOut) -> None:
+    with section(ctx.t("audits.acceptance")).props('data-testid="acceptance"'):
+        checks = []
+        for key in CHECKLIST_ITEMS:
+            with ui.row().classes("items-center gap-4"):
+                box = ui.checkbox(ctx.t(key), value=True)
+                note = ui.input(ctx.t("audits.note")).classes("w-96")
+                checks.append((key, box, note))
+
+        def decide() -> None:
+            body = AcceptanceIn.model_validate(
+                {
+                    "checklist": [
+                        {"item": ctx.t(key), "passed": bool(box.value), "note": (note.value or "").strip() or None}
+                        for key, box, note in checks
+                    ],
+                    "lock_version": report.lock_version,
+                }
+            )
+            if run_action(ctx, lambda: ctx.call(accept_report, report.id, body), success_key="audits.decided"):
+                ui.navigate.reload()
+
+        ui.button(ctx.t("audits.accept"), icon="fact_check", on_click=decide).props(
+            'unelevated color=positive data-testid="accept-audit"'
+        )
+
+
+@web_page("/audits/{report_id}", title_key="audits.report", roles=("agency", "enterprise", "regulator", "reviewer"))
+def audit_page(ctx: WebContext, report_id: int) -> None:
+    report = ctx.call(get_report, report_id)
+    with section(report.title):
+        _facts(ctx, report)
+        if report.state in ("draft", "returned") and ctx.has_role(*WRITERS):
+
+            def submit() -> None:
+                if run_action(ctx, lambda: ctx.call(submit_service, report.id), success_key="audits.submitted"):
+                    ui.navigate.reload()
+
+            ui.button(ctx.t("audits.submit"), icon="send", on_click=submit).props(
+                'unelevated data-testid="submit-audit"'
+            )
+    with section(ctx.t("audits.balance")):
+        rows = [{"carrier": b.carrier, "stage": ctx.t(f"audits.stage.{b.stage}"), "tce": b.tce} for b in report.balance]
+        simple_table(ctx, BALANCE_COLUMNS, rows, export_name=ctx.t("audits.balance"))
+    with section(ctx.t("audits.measures")):
+        rows = [
+            {
+                "position": m.position,
+                "description": m.description,
+                "type": m.project_type_zh,
+                "investment": m.investment_yuan,
+                "tce": m.saving_tce_per_year,
+                "tco2": m.saving_tco2_per_year,
+                "payback": rounded(m.payback_years),
+            }
+            for m in report.measures
+        ]
+        simple_table(ctx, MEASURE_COLUMNS, rows, export_name=ctx.t("audits.measures"), testid="audit-measures")
+    if report.checklist:
+        with section(ctx.t("audits.checklist")):
+            for item in report.checklist:
+                mark = "✔" if item.passed else "✘"
+                ui.label(f"{mark} {item.item} {item.note or ''}（{item.checked_by}，{when(item.checked_at, ctx)}）")
+    if report.state == "submitted" and ctx.has_role("regulator"):
+        _acceptance(ctx, report)

@@ -1,0 +1,396 @@
+"""Energy audit (能源审计, GB/T 17166) and diagnosis (节能诊断) reports: filing, submission, acceptance (验收).
+
+States (``AuditReport.state``)::
+
+    draft ──submit──▶ submitted ──acceptance, every item passed──▶ accepted
+      ▲                   │
+      └──(edit)── returned ◀──acceptance with a failed item, or return with a reason
+
+* Filing (create, edit, submit): the enterprise's assigned agency members, the enterprise's own users, a
+  regulator over it. A report filed by an agency member records the agency (for its evaluation).
+* Acceptance and return: a regulator whose region covers the enterprise. The checklist items are stored,
+  each passed or failed with a note.
+* Submission checks the filing rules of a policy pack (default :data:`FILING_RULES_PACK`): a diagnosis needs
+  at least the pack's number of implementable proposals (Shanghai: ≥ 2), an audit at least the pack's
+  potential % (Shanghai: ≥ 5 %), potential = Σ measures' tce/a ÷ the audit period's consumption × 100.
+  Nothing here knows those numbers: they are the pack's ``requirements``.
+* A measure's payback (静态投资回收期, years) = investment ÷ (tce/a × energy price 元/tce) when the price is
+  given; otherwise the entered payback is kept.
+
+Every change claims the report's ``lock_version`` (two simultaneous decisions: one wins, the other gets a
+409) and is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dualcarbon.audits.models import AcceptanceItem, Agency, AuditMeasure, AuditReport
+from dualcarbon.audits.schemas import (
+    AcceptanceIn,
+    AuditReportIn,
+    AuditReportOut,
+    BalanceLine,
+    ChecklistItemOut,
+    MeasureIn,
+    MeasureOut,
+)
+from dualcarbon.audits.service_agencies import agency_of_user
+from dualcarbon.core.access import Principal
+from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from dualcarbon.core.vocab import AUDIT_KIND_ZH, AUDIT_STATE_ZH, PROJECT_TYPE_ZH
+from dualcarbon.reference.policy import PolicyPack, load_pack
+from dualcarbon.registry.models import Enterprise
+from dualcarbon.registry.service_access import (
+    can_access_enterprise,
+    can_write_enterprise_data,
+    enterprise_filter,
+    region_in_scope,
+    require_enterprise,
+)
+from dualcarbon.store.audit import append_audit
+from dualcarbon.store.base import utcnow
+from dualcarbon.store.versioning import claim_row
+
+#: The pack whose filing requirements apply when the caller names none (Shanghai's 百一 plan is the one
+#: among the shipped packs that states them).
+FILING_RULES_PACK = "shanghai-baiyi-2022"
+OBLIGATION_OF_KIND = {"audit": "energy_audit", "diagnosis": "energy_saving_diagnosis"}
+EDITABLE = ("draft", "returned")
+
+
+def filing_minimum(pack: PolicyPack, kind: str) -> tuple[float, str, str] | None:
+    """(value, unit, requirement text) of the pack's ``at_least`` requirement for ``kind``, if any.
+
+    Audits: the requirement in %; diagnoses: the one counted in 项 (proposals).
+    """
+    unit = "%" if kind == "audit" else "项"
+    for rule in pack.obligations:
+        if rule.obligation != OBLIGATION_OF_KIND[kind]:
+            continue
+        for requirement in rule.requirements:
+            if requirement.comparison == "at_least" and requirement.unit == unit and requirement.value is not None:
+                return requirement.value, unit, requirement.text_zh
+    return None
+
+
+def payback_years(measure: MeasureIn) -> float | None:
+    """Investment ÷ (tce/a × 元/tce) when the price is given, else the entered payback."""
+    if measure.energy_price_yuan_per_tce is not None:
+        return measure.investment_yuan / (measure.saving_tce_per_year * measure.energy_price_yuan_per_tce)
+    return measure.payback_years
+
+
+def potential_pct(baseline_tce: float | None, measures: list[AuditMeasure]) -> float | None:
+    if not baseline_tce:
+        return None
+    return math.fsum(m.saving_tce_per_year for m in measures) / baseline_tce * 100.0
+
+
+# ---- reading -------------------------------------------------------------------------------------------
+def report_out(session: Session, report: AuditReport) -> AuditReportOut:
+    enterprise = session.get(Enterprise, report.enterprise_id)
+    agency = session.get(Agency, report.agency_id) if report.agency_id else None
+    assert enterprise is not None
+    return AuditReportOut(
+        id=report.id,
+        kind=report.kind,
+        kind_zh=AUDIT_KIND_ZH[report.kind],
+        credit_code=enterprise.credit_code,
+        enterprise_name=enterprise.name,
+        agency_id=report.agency_id,
+        agency_name=agency.name if agency else None,
+        year=report.year,
+        title=report.title,
+        state=report.state,
+        state_zh=AUDIT_STATE_ZH[report.state],
+        baseline_energy_tce=report.baseline_energy_tce,
+        potential_pct=report.potential_pct,
+        balance=[BalanceLine.model_validate(line) for line in report.balance or []],
+        measures=[
+            MeasureOut(
+                id=m.id,
+                position=m.position,
+                description=m.description,
+                project_type=m.project_type,
+                project_type_zh=PROJECT_TYPE_ZH.get(m.project_type, m.project_type),
+                investment_yuan=m.investment_yuan,
+                saving_tce_per_year=m.saving_tce_per_year,
+                saving_tco2_per_year=m.saving_tco2_per_year,
+                energy_price_yuan_per_tce=m.energy_price_yuan_per_tce,
+                payback_years=m.payback_years,
+                implementable=m.implementable,
+            )
+            for m in report.measures
+        ],
+        checklist=[
+            ChecklistItemOut(
+                item=c.item, passed=c.passed, note=c.note, checked_by=c.checked_by, checked_at=c.checked_at.isoformat()
+            )
+            for c in report.checklist
+        ],
+        due_date=report.due_date,
+        submitted_at=report.submitted_at.isoformat() if report.submitted_at else None,
+        decided_at=report.decided_at.isoformat() if report.decided_at else None,
+        return_reason=report.return_reason,
+        feedback_score=report.feedback_score,
+        lock_version=report.lock_version,
+    )
+
+
+def load_report(session: Session, actor: Principal, report_id: int) -> AuditReport:
+    """The report if the actor may read its enterprise; NotFound otherwise (existence not revealed)."""
+    report = session.get(AuditReport, report_id)
+    if report is None:
+        raise NotFound(f"audit report {report_id} not found")
+    enterprise = session.get(Enterprise, report.enterprise_id)
+    if enterprise is None or not can_access_enterprise(session, actor, enterprise):
+        raise NotFound(f"audit report {report_id} not found")
+    return report
+
+
+def get_report(session: Session, actor: Principal, report_id: int) -> AuditReportOut:
+    return report_out(session, load_report(session, actor, report_id))
+
+
+def list_reports(
+    session: Session,
+    actor: Principal,
+    *,
+    year: int | None = None,
+    kind: str | None = None,
+    state: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[AuditReportOut], int]:
+    query = select(AuditReport).join(Enterprise, Enterprise.id == AuditReport.enterprise_id)
+    query = query.where(enterprise_filter(actor))
+    if year is not None:
+        query = query.where(AuditReport.year == year)
+    if kind is not None:
+        query = query.where(AuditReport.kind == kind)
+    if state is not None:
+        query = query.where(AuditReport.state == state)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(AuditReport.id.desc()).limit(limit).offset(offset))
+    return [report_out(session, r) for r in rows], total
+
+
+# ---- filing --------------------------------------------------------------------------------------------
+def _set_content(report: AuditReport, spec: AuditReportIn) -> None:
+    report.title = spec.title
+    report.baseline_energy_tce = spec.baseline_energy_tce
+    report.balance = [line.model_dump(mode="json") for line in spec.balance]
+    report.due_date = spec.due_date
+    report.measures = [
+        AuditMeasure(
+            position=index + 1,
+            description=m.description,
+            project_type=m.project_type,
+            investment_yuan=m.investment_yuan,
+            saving_tce_per_year=m.saving_tce_per_year,
+            saving_tco2_per_year=m.saving_tco2_per_year,
+            energy_price_yuan_per_tce=m.energy_price_yuan_per_tce,
+            payback_years=payback_years(m),
+            implementable=m.implementable,
+        )
+        for index, m in enumerate(spec.measures)
+    ]
+    report.potential_pct = potential_pct(report.baseline_energy_tce, report.measures)
+
+
+def create_report(session: Session, actor: Principal, spec: AuditReportIn) -> AuditReportOut:
+    """A new draft report for an enterprise the actor may write (agency, enterprise or regulator)."""
+    enterprise = require_enterprise(session, actor, spec.credit_code, write=True)
+    agency = agency_of_user(session, actor)
+    report = AuditReport(
+        kind=spec.kind,
+        enterprise_id=enterprise.id,
+        agency_id=agency.id if agency else None,
+        year=spec.year,
+        state="draft",
+        created_by=actor.user_id,
+    )
+    _set_content(report, spec)
+    session.add(report)
+    session.flush()
+    out = report_out(session, report)
+    append_audit(session, actor.username, "audit_report.create", "audit_report", report.id, None, _summary(report))
+    return out
+
+
+def update_report(
+    session: Session, actor: Principal, report_id: int, spec: AuditReportIn, *, lock_version: int | None = None
+) -> AuditReportOut:
+    """Replace the content of a draft or returned report (kind, enterprise and year stay)."""
+    report = load_report(session, actor, report_id)
+    _require_writer(session, actor, report)
+    _check_state(report, "edit", EDITABLE)
+    _check_seen(report, lock_version)
+    if spec.kind != report.kind or spec.year != report.year:
+        raise InvalidInput("kind and year of a filed report cannot change; file a new report", field="kind")
+    before = _summary(report)
+    claim_row(session, report, what=f"audit report {report.id}")
+    _set_content(report, spec)
+    session.flush()
+    append_audit(session, actor.username, "audit_report.update", "audit_report", report.id, before, _summary(report))
+    return report_out(session, report)
+
+
+def submit_report(
+    session: Session,
+    actor: Principal,
+    report_id: int,
+    *,
+    pack: str | PolicyPack = FILING_RULES_PACK,
+    lock_version: int | None = None,
+) -> AuditReportOut:
+    """Submit for acceptance after checking the pack's filing minimum (Chinese message naming the rule)."""
+    report = load_report(session, actor, report_id)
+    _require_writer(session, actor, report)
+    _check_state(report, "submit", EDITABLE)
+    _check_seen(report, lock_version)
+    policy = pack if isinstance(pack, PolicyPack) else load_pack(pack)
+    _check_minimum(report, policy)
+    claim_row(session, report, what=f"audit report {report.id}")
+    before = {"state": report.state}
+    report.state = "submitted"
+    if report.submitted_at is None:  # timeliness counts the first submission
+        report.submitted_at = utcnow()
+    report.return_reason = None
+    append_audit(session, actor.username, "audit_report.submit", "audit_report", report.id, before, _summary(report))
+    return report_out(session, report)
+
+
+def _check_minimum(report: AuditReport, policy: PolicyPack) -> None:
+    minimum = filing_minimum(policy, report.kind)
+    if minimum is None:
+        return
+    value, unit, text = minimum
+    if report.kind == "diagnosis":
+        count = sum(1 for m in report.measures if m.implementable)
+        if count < value:
+            raise InvalidInput(
+                f"节能诊断报告须至少提出 {value:g} 项可实施的节能改造方案，本报告只有 {count} 项"
+                f"（{policy.document.number or policy.id}：{text}）",
+                field="measures",
+            )
+        return
+    if report.potential_pct is None:
+        raise InvalidInput("能源审计报告须填写审计期综合能耗（tce），以计算节能潜力", field="baseline_energy_tce")
+    if report.potential_pct < value:
+        raise InvalidInput(
+            f"能源审计报告的节能潜力须不少于 {value:g}{unit}，本报告为 {report.potential_pct:.2f}{unit}"
+            f"（{policy.document.number or policy.id}：{text}）",
+            field="measures",
+        )
+
+
+# ---- the regulator's decision --------------------------------------------------------------------------
+def accept_report(session: Session, actor: Principal, report_id: int, spec: AcceptanceIn) -> AuditReportOut:
+    """验收: store the checklist; every item passed → accepted, any failed → returned with those items."""
+    report = load_report(session, actor, report_id)
+    _require_regulator(session, actor, report)
+    _check_state(report, "acceptance", ("submitted",))
+    _check_seen(report, spec.lock_version)
+    claim_row(session, report, what=f"audit report {report.id}")
+    now = utcnow()
+    for item in spec.checklist:
+        report.checklist.append(
+            AcceptanceItem(
+                item=item.item, passed=item.passed, note=item.note, checked_by=actor.username, checked_at=now
+            )
+        )
+    failed = [item for item in spec.checklist if not item.passed]
+    before = {"state": report.state}
+    report.decided_at = now
+    if failed:
+        report.state = "returned"
+        report.return_reason = "；".join(f"{i.item}：{i.note or '未通过'}" for i in failed)
+    else:
+        report.state = "accepted"
+        report.return_reason = None
+    session.flush()
+    after = _summary(report) | {"checklist": [i.model_dump() for i in spec.checklist]}
+    append_audit(session, actor.username, "audit_report.acceptance", "audit_report", report.id, before, after)
+    return report_out(session, report)
+
+
+def return_report(
+    session: Session, actor: Principal, report_id: int, reason: str, *, lock_version: int | None = None
+) -> AuditReportOut:
+    report = load_report(session, actor, report_id)
+    _require_regulator(session, actor, report)
+    _check_state(report, "return", ("submitted",))
+    _check_seen(report, lock_version)
+    claim_row(session, report, what=f"audit report {report.id}")
+    before = {"state": report.state}
+    report.state = "returned"
+    report.return_reason = reason
+    report.decided_at = utcnow()
+    append_audit(session, actor.username, "audit_report.return", "audit_report", report.id, before, _summary(report))
+    return report_out(session, report)
+
+
+def record_feedback(session: Session, actor: Principal, report_id: int, score: int) -> AuditReportOut:
+    """The enterprise's score (1-5) of the agency's service on an accepted or returned report."""
+    report = load_report(session, actor, report_id)
+    if not actor.is_admin and report.enterprise_id not in {
+        g.enterprise_id for g in actor.grants if g.role == "enterprise"
+    }:
+        raise PermissionDenied("only the enterprise's own users score the agency's service")
+    _check_state(report, "feedback", ("accepted", "returned"))
+    if isinstance(score, bool) or not 1 <= score <= 5:
+        raise InvalidInput("评分须为 1-5 的整数 / score must be 1-5", field="score")
+    claim_row(session, report, what=f"audit report {report.id}")
+    before = {"feedback_score": report.feedback_score}
+    report.feedback_score = score
+    append_audit(session, actor.username, "audit_report.feedback", "audit_report", report.id, before, {"score": score})
+    return report_out(session, report)
+
+
+# ---- helpers -------------------------------------------------------------------------------------------
+def _summary(report: AuditReport) -> dict[str, object]:
+    return {
+        "kind": report.kind,
+        "enterprise_id": report.enterprise_id,
+        "agency_id": report.agency_id,
+        "year": report.year,
+        "state": report.state,
+        "measures": len(report.measures),
+        "potential_pct": report.potential_pct,
+    }
+
+
+def _require_writer(session: Session, actor: Principal, report: AuditReport) -> None:
+    enterprise = session.get(Enterprise, report.enterprise_id)
+    if enterprise is None or not can_write_enterprise_data(session, actor, enterprise):
+        raise PermissionDenied("only the enterprise, its agency or its regulator may change this report")
+
+
+def _require_regulator(session: Session, actor: Principal, report: AuditReport) -> None:
+    enterprise = session.get(Enterprise, report.enterprise_id)
+    if actor.is_admin or (enterprise is not None and region_in_scope(session, actor, enterprise.region_code)):
+        return
+    raise PermissionDenied("验收须由企业所在地区的监管部门进行 / acceptance needs the regulator of the region")
+
+
+def _check_state(report: AuditReport, action: str, allowed: tuple[str, ...]) -> None:
+    if report.state not in allowed:
+        wanted = "/".join(allowed)
+        raise Conflict(
+            f"报告当前状态为{AUDIT_STATE_ZH[report.state]}，不能{action} / report {report.id} is {report.state}; "
+            f"{action} needs {wanted}",
+            field="state",
+        )
+
+
+def _check_seen(report: AuditReport, lock_version: int | None) -> None:
+    if lock_version is not None and lock_version != report.lock_version:
+        raise Conflict(
+            f"audit report {report.id} was changed by someone else meanwhile (version {report.lock_version}, "
+            f"you loaded {lock_version}); reload it and try again"
+        )

@@ -1,0 +1,203 @@
+"""项目库 pages: the library with filters and totals, a project's page (milestones, documents with hashes, the
+lifecycle buttons, the verified saving), an enterprise's plan (一企一策) and the completion-shares table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import ui
+
+from dualcarbon.core.vocab import PROJECT_STATES, PROJECT_TYPES
+from dualcarbon.projects.schemas import ProjectOut, TransitionIn
+from dualcarbon.projects.service_lifecycle import transition
+from dualcarbon.projects.service_projects import get_plan, get_project, list_projects
+from dualcarbon.projects.service_shares import completion_shares, library_totals
+from dualcarbon.ui.web.formatting import number, rounded, when
+from dualcarbon.ui.web.layout import figure, run_action, section, web_page
+from dualcarbon.ui.web.session import WebContext
+from dualcarbon.ui.web.tables import Column, data_table, simple_table
+
+READERS = ("agency", "enterprise", "regulator", "reviewer")
+PROJECT_COLUMNS = (
+    Column("id", "projects.id", numeric=True, width=80),
+    Column("enterprise_name", "enterprise.name"),
+    Column("name", "projects.name", tooltip=True),
+    Column("type", "projects.type", width=120),
+    Column("state", "projects.state", width=120),
+    Column("tce", "projects.saving_tce", numeric=True, digits=2),
+    Column("verified", "projects.verified_tce", numeric=True, digits=2),
+    Column("deadline", "projects.deadline", width=120),
+    Column("demonstration", "projects.demonstration", width=100),
+)
+SHARE_COLUMNS = (
+    Column("year", "projects.year", numeric=True, width=90),
+    Column("required", "projects.required_pct", numeric=True, digits=1),
+    Column("required_cum", "projects.required_cumulative_pct", numeric=True, digits=1),
+    Column("planned", "projects.planned", numeric=True),
+    Column("done", "projects.done", numeric=True),
+    Column("done_cum", "projects.done_cumulative_pct", numeric=True, digits=1),
+    Column("status", "projects.share_status", width=120, highlight_field="behind"),
+)
+#: action → roles that see its button (the service checks again)
+ACTIONS = {
+    "approve": ("regulator",),
+    "start": ("agency", "enterprise", "regulator"),
+    "complete": ("agency", "enterprise", "regulator"),
+    "exit": ("regulator",),
+}
+ACTION_FROM = {
+    "approve": ("proposed",),
+    "start": ("approved",),
+    "complete": ("in_progress", "overdue"),
+    "exit": ("proposed", "approved", "in_progress", "overdue"),
+}
+
+
+def project_row(ctx: WebContext, item: ProjectOut) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "enterprise_name": item.enterprise_name,
+        "name": item.name,
+        "type": item.project_type_zh if ctx.language == "zh" else item.project_type,
+        "state": ctx.t(f"projects.state.{item.state}"),
+        "tce": rounded(item.saving_tce_per_year),
+        "verified": rounded(item.verified_tce_per_year),
+        "deadline": str(item.deadline or ""),
+        "demonstration": ctx.t("projects.yes") if item.demonstration else "",
+    }
+
+
+@web_page("/projects", title_key="projects.title", roles=READERS)
+def projects_page(ctx: WebContext, state: str = "", project_type: str = "") -> None:
+    totals = ctx.call(library_totals)
+    with ui.row().classes("gap-4"):
+        figure(ctx.t("projects.count"), str(totals.projects), testid="projects-count")
+        figure(ctx.t("projects.expected_total"), number(totals.expected_tce_per_year), testid="projects-expected")
+        figure(ctx.t("projects.verified_total"), number(totals.verified_tce_per_year), testid="projects-verified")
+    with section(ctx.t("projects.library")):
+        with ui.row().classes("gap-4 items-end"):
+            states = {"": ctx.t("projects.all")} | {s: ctx.t(f"projects.state.{s}") for s in PROJECT_STATES}
+            types = {"": ctx.t("projects.all")} | {t: ctx.t(f"projects.type.{t}") for t in PROJECT_TYPES}
+            state_pick = ui.select(states, value=state if state in states else "", label=ctx.t("projects.state"))
+            type_pick = ui.select(
+                types, value=project_type if project_type in types else "", label=ctx.t("projects.type")
+            )
+            ui.button(
+                ctx.t("projects.filter"),
+                on_click=lambda: ui.navigate.to(
+                    f"/projects?state={state_pick.value or ''}&project_type={type_pick.value or ''}"
+                ),
+            )
+        items, _ = ctx.call(list_projects, state=state or None, project_type=project_type or None, limit=1000)
+        data_table(
+            ctx,
+            PROJECT_COLUMNS,
+            [project_row(ctx, i) for i in items],
+            export_name=ctx.t("projects.title"),
+            testid="projects",
+            on_row_click=lambda row: ui.navigate.to(f"/projects/{row['id']}"),
+        )
+
+
+def _facts(ctx: WebContext, project: ProjectOut) -> None:
+    facts = [
+        ("enterprise.name", project.enterprise_name),
+        ("enterprise.credit_code", project.credit_code),
+        ("projects.type", project.project_type_zh),
+        ("projects.origin", project.origin_zh),
+        ("projects.state", ctx.t(f"projects.state.{project.state}")),
+        ("projects.investment", number(project.investment_yuan, 0)),
+        ("projects.saving_tce", number(project.saving_tce_per_year)),
+        ("projects.saving_tco2", number(project.saving_tco2_per_year)),
+        ("projects.start", str(project.start_date or "")),
+        ("projects.deadline", str(project.deadline or "") + (" ⚠" if project.deadline_beyond_policy else "")),
+        ("projects.completed_on", str(project.completed_on or "")),
+        ("projects.verified_tce", number(project.verified_tce_per_year)),
+    ]
+    with ui.grid(columns="12rem 1fr").classes("w-full gap-x-6 gap-y-1"):
+        for key, value in facts:
+            ui.label(ctx.t(key)).classes("text-gray-600")
+            ui.label(value)
+
+
+@web_page("/projects/{project_id}", title_key="projects.project", roles=READERS)
+def project_page(ctx: WebContext, project_id: int) -> None:
+    project = ctx.call(get_project, project_id)
+    with section(project.name):
+        _facts(ctx, project)
+        with ui.row().classes("gap-2"):
+            for action, roles in ACTIONS.items():
+                if project.state in ACTION_FROM[action] and ctx.has_role(*roles):
+                    spec = TransitionIn(action=action, lock_version=project.lock_version)  # type: ignore[arg-type]
+
+                    def act(spec: TransitionIn = spec) -> None:
+                        if run_action(
+                            ctx, lambda: ctx.call(transition, project_id, spec), success_key="projects.done_ok"
+                        ):
+                            ui.navigate.reload()
+
+                    ui.button(ctx.t(f"projects.action.{action}"), on_click=act).props(
+                        f'unelevated data-testid="project-{action}"'
+                    )
+        ui.link(ctx.t("projects.plan"), f"/plans/{project.credit_code}")
+    with section(ctx.t("projects.milestones")):
+        for milestone in project.milestones:
+            mark = "✔" if milestone.done else "○"
+            ui.label(f"{mark} {milestone.name}  {milestone.due or ''}")
+    with section(ctx.t("projects.documents")):
+        for document in project.documents:
+            ui.label(f"{document.filename}  sha256 {document.sha256}  {when(document.uploaded_at, ctx)}").classes(
+                "font-mono text-sm"
+            )
+
+
+@web_page("/plans/{credit_code}", title_key="projects.plan", roles=READERS)
+def plan_page(ctx: WebContext, credit_code: str) -> None:
+    plan = ctx.call(get_plan, credit_code)
+    with section(plan.title):
+        ui.label(f"{plan.enterprise_name}（{plan.credit_code}）")
+        if plan.note:
+            ui.label(plan.note).classes("text-sm text-gray-600")
+        with ui.row().classes("gap-4"):
+            figure(ctx.t("projects.expected_total"), number(plan.expected_tce_per_year))
+            figure(ctx.t("projects.verified_total"), number(plan.verified_tce_per_year))
+        simple_table(
+            ctx,
+            PROJECT_COLUMNS,
+            [project_row(ctx, p) for p in plan.projects],
+            export_name=plan.title,
+            testid="plan-projects",
+            on_row_click=lambda row: ui.navigate.to(f"/projects/{row['id']}"),
+        )
+
+
+@web_page("/projects-shares", title_key="projects.shares", roles=("regulator", "reviewer"))
+def shares_page(ctx: WebContext, region_code: str = "") -> None:
+    region = region_code or next(iter(ctx.principal.region_roots("regulator", "reviewer")), "")
+    with section(ctx.t("projects.shares")):
+        with ui.row().classes("items-end gap-2"):
+            box = ui.input(ctx.t("projects.region"), value=region)
+            ui.button(
+                ctx.t("projects.filter"), on_click=lambda: ui.navigate.to(f"/projects-shares?region_code={box.value}")
+            )
+        if not region:
+            return
+        result = ctx.call(completion_shares, region)
+        ui.label(ctx.t("projects.shares_hint", count=result.projects, as_of=str(result.as_of))).classes(
+            "text-sm text-gray-600"
+        )
+        rows = [
+            {
+                "year": y.year,
+                "required": y.required_pct,
+                "required_cum": y.required_cumulative_pct,
+                "planned": y.planned,
+                "done": y.done,
+                "done_cum": rounded(y.done_cumulative_pct),
+                "status": ctx.t(f"projects.share.{y.status}"),
+                "behind": y.status == "behind",
+            }
+            for y in result.years
+        ]
+        simple_table(ctx, SHARE_COLUMNS, rows, export_name=ctx.t("projects.shares"), testid="project-shares")

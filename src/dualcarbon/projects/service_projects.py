@@ -1,0 +1,321 @@
+"""The project library (节能改造项目库): creating projects, reading them with scope, plans (一企一策).
+
+A project comes from
+
+* an accepted report's measure (``measure_id``): enterprise, type, investment and savings are the measure's;
+* a below-baseline entry (基准以下) of a published catalog (``catalog_entry_id``), the entry it must lift;
+  its deadline is at most N years after the listing (the catalog's publication, Asia/Shanghai date), N the
+  policy pack parameter :data:`DEADLINE_PARAMETER` of :data:`DEADLINE_PACK` (Yunnan: 3 years). The pack says
+  "一般不超过" (as a rule): a later deadline is kept but flagged (``deadline_beyond_policy``), not refused;
+* or direct entry (``credit_code``).
+
+Every project joins its enterprise's plan (一企一策), created on the first project. Reading: the caller's
+enterprises (own, assigned as agency, region as regulator); anything else is not found. Writing: those who
+may write the enterprise's data (its users, its agency, its regulator). Every change is audited.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from dualcarbon.audits.models import AuditMeasure, AuditReport
+from dualcarbon.catalog.models import Catalog, CatalogEntry
+from dualcarbon.core.access import Principal
+from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from dualcarbon.core.localtime import to_local
+from dualcarbon.core.vocab import PROJECT_ORIGIN_ZH, PROJECT_STATE_ZH, PROJECT_TYPE_ZH
+from dualcarbon.projects.models import ProjectMilestone, RetrofitPlan, RetrofitProject
+from dualcarbon.projects.schemas import DocumentOut, MilestoneOut, PlanIn, PlanOut, ProjectIn, ProjectOut
+from dualcarbon.reference.policy import PolicyPack, load_pack
+from dualcarbon.registry.models import Enterprise, in_region_subtree
+from dualcarbon.registry.service_access import (
+    can_access_enterprise,
+    can_write_enterprise_data,
+    enterprise_filter,
+    require_enterprise,
+)
+from dualcarbon.store.audit import append_audit
+
+DEADLINE_PACK = "yunnan-2022"
+DEADLINE_PARAMETER = "yunnan.retrofit.deadline_years_max"
+
+
+def deadline_years_max(pack: str | PolicyPack = DEADLINE_PACK) -> int:
+    """The most years between listing and deadline for a below-baseline unit (the pack's parameter)."""
+    policy = pack if isinstance(pack, PolicyPack) else load_pack(pack)
+    value = policy.parameter(DEADLINE_PARAMETER)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0 or value != math.floor(value):
+        raise InvalidInput(f"{DEADLINE_PARAMETER} must be a whole number of years", field="parameter")
+    return int(value)
+
+
+def add_years(start: date, years: int) -> date:
+    """``start`` moved ``years`` calendar years on (29 February → 28 February)."""
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:
+        return start.replace(year=start.year + years, day=28)
+
+
+# ---- reading -------------------------------------------------------------------------------------------
+def project_out(session: Session, project: RetrofitProject, warnings: list[str] | None = None) -> ProjectOut:
+    enterprise = session.get(Enterprise, project.enterprise_id)
+    assert enterprise is not None
+    return ProjectOut(
+        id=project.id,
+        credit_code=enterprise.credit_code,
+        enterprise_name=enterprise.name,
+        region_code=enterprise.region_code,
+        plan_id=project.plan_id,
+        name=project.name,
+        project_type=project.project_type,
+        project_type_zh=PROJECT_TYPE_ZH.get(project.project_type, project.project_type),
+        origin=project.origin,  # type: ignore[arg-type]
+        origin_zh=PROJECT_ORIGIN_ZH.get(project.origin, project.origin),
+        measure_id=project.measure_id,
+        catalog_entry_id=project.catalog_entry_id,
+        listed_on=project.listed_on,
+        investment_yuan=project.investment_yuan,
+        saving_tce_per_year=project.saving_tce_per_year,
+        saving_tco2_per_year=project.saving_tco2_per_year,
+        start_date=project.start_date,
+        deadline=project.deadline,
+        deadline_beyond_policy=project.deadline_beyond_policy,
+        completed_on=project.completed_on,
+        state=project.state,
+        state_zh=PROJECT_STATE_ZH[project.state],
+        demonstration=project.demonstration,
+        verified_tce_per_year=project.verified_tce_per_year,
+        milestones=[
+            MilestoneOut(id=m.id, name=m.name, due=m.due, done=m.done, done_on=m.done_on) for m in project.milestones
+        ],
+        documents=[
+            DocumentOut(
+                id=d.id,
+                filename=d.filename,
+                sha256=d.sha256,
+                size_bytes=d.size_bytes,
+                uploaded_by=d.uploaded_by,
+                uploaded_at=d.uploaded_at.isoformat(),
+            )
+            for d in project.documents
+        ],
+        warnings=warnings or [],
+        lock_version=project.lock_version,
+    )
+
+
+def load_project(session: Session, actor: Principal, project_id: int, *, write: bool = False) -> RetrofitProject:
+    """The project if the actor may read (write) its enterprise; NotFound when out of read scope."""
+    project = session.get(RetrofitProject, project_id)
+    enterprise = session.get(Enterprise, project.enterprise_id) if project else None
+    if project is None or enterprise is None or not can_access_enterprise(session, actor, enterprise):
+        raise NotFound(f"project {project_id} not found")
+    if write and not can_write_enterprise_data(session, actor, enterprise):
+        raise PermissionDenied("only the enterprise, its agency or its regulator may change this project")
+    return project
+
+
+def get_project(session: Session, actor: Principal, project_id: int) -> ProjectOut:
+    return project_out(session, load_project(session, actor, project_id))
+
+
+def list_projects(
+    session: Session,
+    actor: Principal,
+    *,
+    state: str | None = None,
+    project_type: str | None = None,
+    region_code: str | None = None,
+    credit_code: str | None = None,
+    demonstration: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[ProjectOut], int]:
+    query = select(RetrofitProject).join(Enterprise, Enterprise.id == RetrofitProject.enterprise_id)
+    conditions: list[ColumnElement[bool]] = [enterprise_filter(actor)]
+    if state:
+        conditions.append(RetrofitProject.state == state)
+    if project_type:
+        conditions.append(RetrofitProject.project_type == project_type)
+    if region_code:
+        conditions.append(in_region_subtree(Enterprise.region_code.expression, region_code))
+    if credit_code:
+        conditions.append(Enterprise.credit_code == credit_code.strip().upper())
+    if demonstration is not None:
+        conditions.append(RetrofitProject.demonstration.is_(demonstration))
+    query = query.where(*conditions)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(RetrofitProject.id).limit(limit).offset(offset))
+    return [project_out(session, p) for p in rows], total
+
+
+# ---- creating ------------------------------------------------------------------------------------------
+def _measure(session: Session, actor: Principal, measure_id: int) -> tuple[AuditMeasure, Enterprise]:
+    measure = session.get(AuditMeasure, measure_id)
+    report = session.get(AuditReport, measure.report_id) if measure else None
+    enterprise = session.get(Enterprise, report.enterprise_id) if report else None
+    if measure is None or report is None or enterprise is None or not can_access_enterprise(session, actor, enterprise):
+        raise NotFound(f"measure {measure_id} not found", field="measure_id")
+    if report.state != "accepted":
+        raise Conflict(f"措施所在报告尚未验收 / the report of measure {measure_id} is not accepted", field="measure_id")
+    if session.scalar(select(RetrofitProject.id).where(RetrofitProject.measure_id == measure_id)) is not None:
+        raise Conflict(f"measure {measure_id} already has a project", field="measure_id")
+    return measure, enterprise
+
+
+def _entry(session: Session, actor: Principal, entry_id: int) -> tuple[CatalogEntry, Enterprise, date]:
+    entry = session.get(CatalogEntry, entry_id)
+    enterprise = session.get(Enterprise, entry.enterprise_id) if entry else None
+    if entry is None or enterprise is None or not can_access_enterprise(session, actor, enterprise):
+        raise NotFound(f"catalog entry {entry_id} not found", field="catalog_entry_id")
+    catalog = session.get(Catalog, entry.catalog_id)
+    if catalog is None or catalog.published_at is None:
+        raise Conflict(f"catalog entry {entry_id} is not in a published catalog", field="catalog_entry_id")
+    if entry.tier != "below_baseline":
+        raise InvalidInput(f"清单条目 {entry_id} 不在基准水平以下 (tier {entry.tier})", field="catalog_entry_id")
+    return entry, enterprise, to_local(catalog.published_at).date()
+
+
+def plan_for(session: Session, enterprise: Enterprise) -> RetrofitPlan:
+    plan = session.scalar(select(RetrofitPlan).where(RetrofitPlan.enterprise_id == enterprise.id))
+    if plan is None:
+        plan = RetrofitPlan(enterprise_id=enterprise.id, title=f"{enterprise.name} 一企一策节能改造方案")
+        session.add(plan)
+        session.flush()
+    return plan
+
+
+def create_project(
+    session: Session, actor: Principal, spec: ProjectIn, *, deadline_pack: str | PolicyPack = DEADLINE_PACK
+) -> ProjectOut:
+    """Create a project from a measure, a below-baseline entry or directly (see the module docstring)."""
+    warnings: list[str] = []
+    measure: AuditMeasure | None = None
+    listed_on: date | None = None
+    enterprise: Enterprise | None = None
+    if spec.measure_id is not None:
+        measure, enterprise = _measure(session, actor, spec.measure_id)
+    if spec.catalog_entry_id is not None:
+        entry, entry_enterprise, listed_on = _entry(session, actor, spec.catalog_entry_id)
+        if enterprise is not None and entry_enterprise.id != enterprise.id:
+            raise InvalidInput("the catalog entry is of another enterprise than the measure", field="catalog_entry_id")
+        enterprise = entry_enterprise
+        spec_name = spec.name or f"{entry.product} 能效提升改造"
+    else:
+        spec_name = spec.name or (measure.description[:200] if measure else "")
+    if enterprise is None:
+        if not spec.credit_code:
+            raise InvalidInput("give credit_code, measure_id or catalog_entry_id", field="credit_code")
+        enterprise = require_enterprise(session, actor, spec.credit_code, write=True)
+    elif spec.credit_code and spec.credit_code.strip().upper() != enterprise.credit_code:
+        raise InvalidInput("credit_code differs from the measure's or entry's enterprise", field="credit_code")
+    if not can_write_enterprise_data(session, actor, enterprise):
+        raise PermissionDenied("only the enterprise, its agency or its regulator may add its projects")
+    if not spec_name:
+        raise InvalidInput("项目名称不能为空 / name is required", field="name")
+    deadline = spec.deadline
+    beyond = False
+    if listed_on is not None:
+        years = deadline_years_max(deadline_pack)
+        latest = add_years(listed_on, years)
+        if deadline is None:
+            deadline = latest
+        elif deadline > latest:
+            beyond = True
+            warnings.append(
+                f"改造期限 {deadline} 超过列入基准以下清单（{listed_on}）后 {years} 年的一般期限 {latest}，须说明理由"
+            )
+    if spec.start_date and deadline and deadline < spec.start_date:
+        raise InvalidInput("完成期限不能早于开工日期 / deadline is before the start date", field="deadline")
+    plan = plan_for(session, enterprise)
+    project = RetrofitProject(
+        enterprise_id=enterprise.id,
+        plan_id=plan.id,
+        name=spec_name,
+        project_type=spec.project_type or (measure.project_type if measure else "other"),
+        origin="measure" if measure else ("catalog_entry" if listed_on else "direct"),
+        measure_id=measure.id if measure else None,
+        catalog_entry_id=spec.catalog_entry_id,
+        listed_on=listed_on,
+        investment_yuan=_first(spec.investment_yuan, measure.investment_yuan if measure else None),
+        saving_tce_per_year=_first(spec.saving_tce_per_year, measure.saving_tce_per_year if measure else None),
+        saving_tco2_per_year=_first(spec.saving_tco2_per_year, measure.saving_tco2_per_year if measure else None),
+        start_date=spec.start_date,
+        deadline=deadline,
+        deadline_beyond_policy=beyond,
+        state="proposed",
+        demonstration=spec.demonstration,
+        milestones=[ProjectMilestone(name=m.name, due=m.due, done=m.done, done_on=None) for m in spec.milestones],
+    )
+    session.add(project)
+    session.flush()
+    out = project_out(session, project, warnings)
+    after = out.model_dump(mode="json", exclude={"milestones", "documents"})
+    append_audit(session, actor.username, "project.create", "retrofit_project", project.id, None, after)
+    return out
+
+
+def _first(given: float | None, fallback: float | None) -> float | None:
+    return given if given is not None else fallback
+
+
+# ---- plans ---------------------------------------------------------------------------------------------
+def plan_out(session: Session, actor: Principal, plan: RetrofitPlan) -> PlanOut:
+    enterprise = session.get(Enterprise, plan.enterprise_id)
+    assert enterprise is not None
+    projects = session.scalars(
+        select(RetrofitProject).where(RetrofitProject.plan_id == plan.id).order_by(RetrofitProject.id)
+    )
+    outs = [project_out(session, p) for p in projects]
+    live = [p for p in outs if p.state != "exited"]
+    return PlanOut(
+        id=plan.id,
+        credit_code=enterprise.credit_code,
+        enterprise_name=enterprise.name,
+        title=plan.title,
+        note=plan.note,
+        projects=outs,
+        expected_tce_per_year=math.fsum(p.saving_tce_per_year or 0.0 for p in live),
+        verified_tce_per_year=math.fsum(p.verified_tce_per_year or 0.0 for p in live),
+    )
+
+
+def list_plans(session: Session, actor: Principal, *, region_code: str | None = None) -> list[PlanOut]:
+    """The plans (一企一策) of the enterprises the actor may read, optionally in one region subtree."""
+    query = (
+        select(RetrofitPlan)
+        .join(Enterprise, Enterprise.id == RetrofitPlan.enterprise_id)
+        .where(enterprise_filter(actor))
+    )
+    if region_code:
+        query = query.where(in_region_subtree(Enterprise.region_code.expression, region_code))
+    return [plan_out(session, actor, plan) for plan in session.scalars(query.order_by(Enterprise.credit_code))]
+
+
+def get_plan(session: Session, actor: Principal, credit_code: str) -> PlanOut:
+    enterprise = require_enterprise(session, actor, credit_code)
+    plan = session.scalar(select(RetrofitPlan).where(RetrofitPlan.enterprise_id == enterprise.id))
+    if plan is None:
+        raise NotFound(f"no plan for {enterprise.credit_code} yet")
+    return plan_out(session, actor, plan)
+
+
+def save_plan(session: Session, actor: Principal, spec: PlanIn) -> PlanOut:
+    """Create the enterprise's plan or change its title and note (one plan per enterprise)."""
+    enterprise = require_enterprise(session, actor, spec.credit_code, write=True)
+    plan = plan_for(session, enterprise)
+    before = {"title": plan.title, "note": plan.note}
+    if spec.title:
+        plan.title = spec.title
+    if spec.note is not None:
+        plan.note = spec.note
+    session.flush()
+    append_audit(
+        session, actor.username, "plan.save", "retrofit_plan", plan.id, before, {"title": plan.title, "note": plan.note}
+    )
+    return plan_out(session, actor, plan)

@@ -1,0 +1,224 @@
+"""Verified saving of a completed project (节能量审核, GB/T 28750 baseline-model method; GB/T 13234 sign).
+
+Data: uploaded periods (``baseline`` and ``reporting``: period start, energy in tce, optional production and
+mean temperature), or the rollups (tce, 当量值) of meters of the project's enterprise between the dates given
+(:func:`dualcarbon.monitoring.service_rollups.meter_rollups`, summed per period over the meters; a period in
+which a meter has no tce is left out, with a warning). The model is chosen and checked by
+:func:`dualcarbon.domain.mv.verify_savings` under the ``mv_criteria`` reference rules; its result is stored
+with the project in the shape of the ``calc mv`` contract (``model``, ``r2``, ``cvrmse_pct``, ``nmbe_pct``,
+``avoided_energy``, ``savings_pct``, ``fsu_pct``, ``warnings``).
+
+Non-routine adjustments (非常规调整): each with its reason and who approved it, added to the adjusted
+baseline (tce over the reporting period) and kept as rows. The verified saving is
+
+    verified energy  = avoided energy + Σ adjustments            (tce over the reporting period, saved > 0)
+    verified tce/a   = verified energy × 365 ÷ days of the reporting periods
+
+GB/T 13234 counts a saving positive; ``signed_saving`` in the stored result keeps the GB/T 28750 sign
+(negative = saved). Only a regulator of the enterprise's region verifies; the project must be completed and
+moves to verified (``lock_version``: of two simultaneous verifications one wins, the other gets 409).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dualcarbon.core.access import Principal
+from dualcarbon.core.errors import Conflict, InvalidInput
+from dualcarbon.core.vocab import PROJECT_STATE_ZH
+from dualcarbon.domain import mv
+from dualcarbon.domain.mv_checks import MvCriteria, criteria_from_reference, period_days
+from dualcarbon.domain.mv_models import Interval
+from dualcarbon.monitoring.service_rollups import meter_rollups
+from dualcarbon.projects.models import MvAdjustment, RetrofitProject
+from dualcarbon.projects.schemas import PeriodIn, VerificationIn, VerificationOut
+from dualcarbon.projects.service_lifecycle import check_seen, require_regulator
+from dualcarbon.projects.service_projects import load_project
+from dualcarbon.reference.tables import ReferenceSet
+from dualcarbon.registry.models import Enterprise
+from dualcarbon.store.audit import append_audit
+from dualcarbon.store.base import utcnow
+from dualcarbon.store.versioning import claim_row
+
+DAYS_PER_YEAR = 365
+DIGITS = 6
+
+
+def mv_criteria(reference: ReferenceSet, interval: Interval) -> MvCriteria:
+    """The ``mv_criteria`` rules for ``interval`` — the same reading as the ``calc mv`` contract (one function in
+    :mod:`dualcarbon.domain.mv_checks`)."""
+    return criteria_from_reference(reference, interval)[0]
+
+
+def _periods(items: list[PeriodIn]) -> list[mv.MvPeriod]:
+    return [
+        mv.MvPeriod(
+            start=item.period_start,
+            energy=item.energy,
+            production=None if item.production is None else {"production": item.production},
+            temperature_c=item.temperature,
+        )
+        for item in items
+    ]
+
+
+def _metered(
+    session: Session,
+    actor: Principal,
+    project: RetrofitProject,
+    spec: VerificationIn,
+    label: str,
+    start: date | None,
+    end: date | None,
+    reference: ReferenceSet,
+) -> tuple[list[mv.MvPeriod], list[dict[str, Any]]]:
+    """Periods of tce summed over the project's meters between ``start`` and ``end`` (inclusive)."""
+    if start is None or end is None:
+        raise InvalidInput(f"give {label}_from and {label}_to with meter_ids", field=f"{label}_from")
+    totals: dict[date, float] = defaultdict(float)
+    missing: set[date] = set()
+    for index, meter_id in enumerate(spec.meter_ids):
+        rollup = meter_rollups(session, actor, spec.interval, start, end, reference, meter_id=meter_id)
+        if rollup.credit_code != _credit_code(session, project):
+            raise InvalidInput(
+                f"meter {meter_id} is not a meter of the project's enterprise", field=f"meter_ids[{index}]"
+            )
+        for period in rollup.periods:
+            day = period.start.date()
+            if period.tce is None or not math.isfinite(period.tce):
+                missing.add(day)
+            else:
+                totals[day] += period.tce
+    warnings: list[dict[str, Any]] = []
+    if missing:
+        warnings.append(
+            {
+                "code": "metered_period_incomplete",
+                "message": f"{len(missing)} {label} period(s) left out: a meter has no tce for them",
+                "data": {"periods": sorted(d.isoformat() for d in missing)[:50]},
+            }
+        )
+    periods = [mv.MvPeriod(start=day, energy=tce) for day, tce in sorted(totals.items()) if day not in missing]
+    if not periods:
+        raise InvalidInput(f"the meters have no {label} data with tce between {start} and {end}", field="meter_ids")
+    return periods, warnings
+
+
+def _credit_code(session: Session, project: RetrofitProject) -> str:
+    enterprise = session.get(Enterprise, project.enterprise_id)
+    assert enterprise is not None
+    return enterprise.credit_code
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(value, DIGITS) + 0.0
+
+
+def verify_project(
+    session: Session, actor: Principal, project_id: int, spec: VerificationIn, reference: ReferenceSet
+) -> VerificationOut:
+    """Run M&V on the project's data, record adjustments, store the result and move the project to verified."""
+    project = load_project(session, actor, project_id)
+    require_regulator(session, actor, project)
+    if project.state != "completed":
+        raise Conflict(
+            f"项目当前状态为{PROJECT_STATE_ZH[project.state]}，须完成后才能核定节能量 / project {project.id} is "
+            f"{project.state}; verification needs completed",
+            field="state",
+        )
+    check_seen(project, spec.lock_version)
+    extra: list[dict[str, Any]] = []
+    if spec.meter_ids:
+        if spec.baseline or spec.reporting:
+            raise InvalidInput("give either periods or meter_ids, not both", field="meter_ids")
+        baseline, w1 = _metered(
+            session, actor, project, spec, "baseline", spec.baseline_from, spec.baseline_to, reference
+        )
+        reporting, w2 = _metered(
+            session, actor, project, spec, "reporting", spec.reporting_from, spec.reporting_to, reference
+        )
+        extra = w1 + w2
+        source = "meters"
+    else:
+        if not spec.baseline:
+            raise InvalidInput("基期数据为空 / no baseline periods", field="baseline")
+        if not spec.reporting:
+            raise InvalidInput("报告期数据为空 / no reporting periods", field="reporting")
+        baseline, reporting = _periods(spec.baseline), _periods(spec.reporting)
+        source = "periods"
+    result = mv.verify_savings(baseline, reporting, spec.interval, mv_criteria(reference, spec.interval))
+    days = math.fsum(period_days([p.start for p in reporting], spec.interval))
+    adjustments = math.fsum(a.energy for a in spec.adjustments)
+    verified_energy = result.avoided_energy + adjustments
+    per_year = verified_energy * DAYS_PER_YEAR / days
+    contract = {
+        "model": result.model.to_dict(),
+        "r2": _number(result.model.r2),
+        "cvrmse_pct": _number(result.model.cvrmse_pct),
+        "nmbe_pct": _number(result.model.nmbe_pct),
+        "adjusted_baseline": _number(result.adjusted_baseline),
+        "reporting_energy": _number(result.reporting_energy),
+        "avoided_energy": _number(result.avoided_energy),
+        "signed_saving": _number(result.signed_saving),
+        "savings_pct": _number(result.savings_pct),
+        "fsu_pct": _number(result.fsu_pct),
+        "fsu_confidence_pct": _number(result.fsu_confidence * 100.0),
+        "reporting_periods": result.reporting_periods,
+        "energy_unit": spec.energy_unit,
+        "interval": spec.interval,
+        "source": source,
+        "warnings": [w.to_dict() for w in result.warnings] + extra,
+    }
+    claim_row(session, project, what=f"project {project.id}")
+    now = utcnow()
+    for item in spec.adjustments:
+        project.adjustments.append(
+            MvAdjustment(
+                reason=item.reason,
+                energy=item.energy,
+                approved_by=item.approved_by,
+                recorded_by=actor.username,
+                recorded_at=now,
+            )
+        )
+    before = {"state": project.state, "verified_tce_per_year": project.verified_tce_per_year}
+    project.state = "verified"
+    project.verified_tce_per_year = _number(per_year)
+    project.verification = {
+        "result": contract,
+        "adjustments": [a.model_dump() for a in spec.adjustments],
+        "adjustments_energy": _number(adjustments),
+        "reporting_days": int(days),
+        "verified_energy": _number(verified_energy),
+        "verified_tce_per_year": project.verified_tce_per_year,
+        "verified_by": actor.username,
+        "verified_at": now.isoformat(),
+    }
+    session.flush()
+    after = {
+        "state": "verified",
+        "verified_tce_per_year": project.verified_tce_per_year,
+        "adjustments": [a.model_dump() for a in spec.adjustments],
+        "model_kind": result.model.kind,
+    }
+    append_audit(session, actor.username, "project.verify", "retrofit_project", project.id, before, after)
+    return VerificationOut(
+        project_id=project.id,
+        state=project.state,
+        result=contract,
+        adjustments_energy=adjustments,
+        reporting_days=int(days),
+        verified_energy=verified_energy,
+        verified_tce_per_year=per_year,
+    )
+
+
+def stored_verification(session: Session, actor: Principal, project_id: int) -> dict[str, Any] | None:
+    """The stored M&V record of the project (None before verification)."""
+    project = load_project(session, actor, project_id)
+    return project.verification
