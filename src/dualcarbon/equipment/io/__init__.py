@@ -1,0 +1,1 @@
+"""Files of the equipment subject: reading import sheets, writing the 设备对标 workbook."""
