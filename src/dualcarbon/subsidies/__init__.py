@@ -1,1 +1,2 @@
-"""Subsidy and award applications against policy-pack rules, with the computed amount, its trace, review, payment and budget pools."""
+"""Subsidy and award applications against policy-pack rules: the computed amount and its trace, review,
+payment, budget pools; differentiated electricity surcharges."""

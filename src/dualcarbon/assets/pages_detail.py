@@ -1,0 +1,120 @@
+"""A PV system's page (generation by month and CO₂ avoided over a chosen period) and a data centre's page (PUE
+over a chosen period with the GB 40879 grade and the Yunnan/Shanghai checks, each step in a table)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from nicegui import ui
+
+from dualcarbon.assets.schemas import EnergyOfPeriod
+from dualcarbon.assets.service_datacentres import get_datacentre, pue
+from dualcarbon.assets.service_pv import get_pv, pv_performance
+from dualcarbon.ui.web.formatting import number, yes_no
+from dualcarbon.ui.web.layout import figure, run_action, section, web_page
+from dualcarbon.ui.web.session import WebContext
+from dualcarbon.ui.web.tables import Column, simple_table
+
+READERS = ("agency", "enterprise", "regulator", "reviewer")
+MONTH_COLUMNS = (
+    Column("month", "assets.month", width=110),
+    Column("kwh", "assets.kwh", numeric=True, digits=1),
+    Column("source", "assets.source", width=100),
+    Column("completeness", "assets.completeness", numeric=True, digits=3),
+)
+CHECK_COLUMNS = (
+    Column("rule", "subsidies.trace_rule", tooltip=True),
+    Column("clause", "subsidies.clause", tooltip=True),
+    Column("condition", "subsidies.condition", tooltip=True),
+    Column("passed", "subsidies.passed", width=90),
+)
+
+
+def _default_period() -> tuple[str, str]:
+    today = date.today()
+    last = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{last[0] - 1:04d}-{last[1]:02d}", f"{last[0]:04d}-{last[1]:02d}"
+
+
+def _month_rows(ctx: WebContext, energy: EnergyOfPeriod) -> list[dict[str, Any]]:
+    return [
+        {
+            "month": m.month,
+            "kwh": m.kwh,
+            "source": ctx.t(f"assets.source.{m.source}"),
+            "completeness": m.completeness,
+        }
+        for m in energy.months
+    ]
+
+
+def _period_inputs(ctx: WebContext) -> tuple[ui.input, ui.input]:
+    first, last = _default_period()
+    with ui.row().classes("gap-2 items-end"):
+        period_from = ui.input(ctx.t("assets.period_from"), value=first).props('data-testid="period-from"')
+        period_to = ui.input(ctx.t("assets.period_to"), value=last).props('data-testid="period-to"')
+    return period_from, period_to
+
+
+@web_page("/assets/pv/{pv_id}", title_key="assets.pv", roles=READERS)
+def pv_detail_page(ctx: WebContext, pv_id: int) -> None:
+    item = ctx.call(get_pv, pv_id)
+    with section(f"{item.name} — {item.enterprise_name}"):
+        compliant = item.height_compliant
+        shown = ctx.t("assets.not_assessed") if compliant is None else yes_no(ctx, compliant)
+        ui.label(
+            f"{item.roof_type_zh} · {number(item.module_height_m, 2)} m · {ctx.t('assets.height_compliant')}：{shown}"
+        )
+        if item.height_clause:
+            ui.label(item.height_clause).classes("text-sm text-gray-600")
+        period_from, period_to = _period_inputs(ctx)
+        result = ui.column().classes("w-full gap-2")
+
+        def compute() -> None:
+            def call() -> None:
+                out = ctx.call(pv_performance, pv_id, period_from.value, period_to.value, ctx.reference())
+                result.clear()
+                with result:
+                    with ui.row().classes("gap-4"):
+                        figure(ctx.t("assets.generation_kwh"), number(out.generation.total_kwh, 1), testid="pv-kwh")
+                        figure(ctx.t("assets.co2_avoided_t"), number(out.co2_avoided_t, 3), testid="pv-co2")
+                    simple_table(ctx, MONTH_COLUMNS, _month_rows(ctx, out.generation), export_name=item.name)
+
+            run_action(ctx, call)
+
+        ui.button(ctx.t("assets.compute"), icon="calculate", on_click=compute).props('unelevated data-testid="compute"')
+
+
+@web_page("/assets/datacentres/{datacentre_id}", title_key="assets.datacentres", roles=READERS)
+def datacentre_detail_page(ctx: WebContext, datacentre_id: int) -> None:
+    item = ctx.call(get_datacentre, datacentre_id)
+    with section(f"{item.name} — {item.enterprise_name}"):
+        period_from, period_to = _period_inputs(ctx)
+        result = ui.column().classes("w-full gap-2")
+
+        def compute() -> None:
+            def call() -> None:
+                out = ctx.call(pue, datacentre_id, period_from.value, period_to.value, ctx.reference())
+                result.clear()
+                with result:
+                    with ui.row().classes("gap-4"):
+                        figure("PUE", number(out.pue, 3), testid="pue")
+                        grade = (out.checks or {}).get("gb40879_grade")
+                        figure(ctx.t("assets.grade"), str(grade) if grade else "—")
+                    if out.note:
+                        ui.label(out.note).classes("text-sm text-orange-700")
+                    rows = [
+                        {
+                            "rule": line["rule"],
+                            "clause": line["clause"],
+                            "condition": line["condition"],
+                            "passed": "" if line["passed"] is None else yes_no(ctx, line["passed"]),
+                        }
+                        for line in (out.checks or {}).get("trace", [])
+                    ]
+                    simple_table(ctx, CHECK_COLUMNS, rows, export_name=item.name)
+
+            run_action(ctx, call)
+
+        ui.button(ctx.t("assets.compute"), icon="calculate", on_click=compute).props('unelevated data-testid="compute"')
