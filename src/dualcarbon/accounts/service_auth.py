@@ -33,6 +33,7 @@ from dualcarbon.core.vocab import ROLES
 from dualcarbon.registry.models import Enterprise, Region
 from dualcarbon.store.audit import append_audit
 from dualcarbon.store.base import utcnow
+from dualcarbon.store.db import reading
 from dualcarbon.store.versioning import claim_row
 
 _hasher = PasswordHasher()
@@ -188,24 +189,76 @@ def _user(session: Session, username: str) -> User:
 
 
 # ---- login ---------------------------------------------------------------------------------------
-def authenticate(session: Session, username: str, password: str, *, now: datetime | None = None) -> User:
-    """Check a password; count failures and lock the account after too many. Commit-safe: the caller's
-    transaction must be committed even when this raises, so the failure counter persists."""
-    settings = security_settings()
-    now = now or utcnow()
-    user = session.scalar(select(User).where(User.username == username.strip()))
-    if user is None:
-        _hasher_dummy_verify(password)
-        raise AuthenticationFailed("wrong username or password")
+@dataclass(frozen=True)
+class _LoginFacts:
+    """What a login reads before the password check: the user as stored at that moment."""
+
+    user_id: int
+    password_hash: str | None
+    disabled: bool
+    locked_until: datetime | None
+
+
+def _login_facts(session: Session, username: str) -> _LoginFacts | None:
+    """The user's stored facts, read *outside* the login's write transaction when it has not begun yet.
+
+    The argon2 check that follows is slow by design; on SQLite a writing session holds the database write
+    lock from its first statement, so reading through it would keep every other writer waiting for the
+    whole hash (simultaneous logins ran past the lock budget: 503). A short deferred read takes no lock.
+    """
+    query = select(User.id, User.password_hash, User.disabled, User.locked_until).where(
+        User.username == username.strip()
+    )
+    if session.in_transaction():  # already inside a transaction (its own uncommitted rows count): read there
+        row = session.execute(query).first()
+    else:
+        bind = session.get_bind()
+        with Session(bind=reading(bind) if isinstance(bind, Engine) else bind) as reader:
+            row = reader.execute(query).first()
+    return None if row is None else _LoginFacts(row[0], row[1], bool(row[2]), row[3])
+
+
+def _refuse_if_barred(user: User | _LoginFacts, now: datetime) -> None:
     if user.disabled:
         raise AuthenticationFailed("account disabled")
     if user.locked_until is not None and user.locked_until > now:
         raise AuthenticationFailed("account locked after repeated failed logins; try again later")
+
+
+def _password_matches(password_hash: str | None, password: str) -> bool:
     try:
-        if user.password_hash is None:
-            raise VerificationError("no password set")
-        _hasher.verify(user.password_hash, password)
+        if password_hash is None:
+            return False
+        return bool(_hasher.verify(password_hash, password))
     except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(session: Session, username: str, password: str, *, now: datetime | None = None) -> User:
+    """Check a password; count failures and lock the account after too many. Commit-safe: the caller's
+    transaction must be committed even when this raises, so the failure counter persists.
+
+    The password is checked before ``session`` writes anything (see :func:`_login_facts`); then the user
+    row is locked (``FOR UPDATE`` on PostgreSQL, the write lock on SQLite) and the outcome recorded on the
+    row as it is now, so simultaneous failures are each counted and a lock set meanwhile is honoured.
+    """
+    settings = security_settings()
+    now = now or utcnow()
+    facts = _login_facts(session, username)
+    if facts is None:
+        _hasher_dummy_verify(password)
+        raise AuthenticationFailed("wrong username or password")
+    _refuse_if_barred(facts, now)
+    matches = _password_matches(facts.password_hash, password)
+    user = session.scalars(
+        select(User).where(User.id == facts.user_id).with_for_update().execution_options(populate_existing=True)
+    ).one_or_none()
+    if user is None:
+        raise AuthenticationFailed("wrong username or password")
+    if user.password_hash != facts.password_hash:  # changed while checking: check against the stored one
+        matches = _password_matches(user.password_hash, password)
+    _refuse_if_barred(user, now)
+    if not matches:
         user.failed_logins = (user.failed_logins or 0) + 1
         if user.failed_logins >= settings.max_failed_logins:
             user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
@@ -219,10 +272,11 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
                 None,
                 {"locked_until": user.locked_until.isoformat()},
             )
-        raise AuthenticationFailed("wrong username or password") from None
+        session.flush()
+        raise AuthenticationFailed("wrong username or password")
     user.failed_logins = 0
     user.locked_until = None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if user.password_hash is not None and _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user
 

@@ -74,7 +74,7 @@ def require_catalog(session: Session, principal: Principal, catalog_id: int, *, 
     """
     catalog = session.get(Catalog, catalog_id)
     if catalog is None:
-        raise NotFound(f"catalog {catalog_id} not found")
+        raise NotFound(f"catalog {catalog_id} not found", zh="未找到该目录，或您无权查看")
     if _full_reader(session, principal, catalog.region_code):
         access = CatalogAccess(catalog, True, true())
     else:
@@ -86,12 +86,14 @@ def require_catalog(session: Session, principal: Principal, catalog_id: int, *, 
             .limit(1)
         )
         if not visible:
-            raise NotFound(f"catalog {catalog_id} not found")
+            raise NotFound(f"catalog {catalog_id} not found", zh="未找到该目录，或您无权查看")
         access = CatalogAccess(catalog, False, condition)
     if write and not (
         principal.is_admin or region_in_scope(session, principal, catalog.region_code, roles=("regulator",))
     ):
-        raise PermissionDenied(f"your role may not change catalog {catalog_id}")
+        raise PermissionDenied(
+            f"your role may not change catalog {catalog_id}", zh="只有目录所在地区的监管部门可以修改该目录"
+        )
     return access
 
 
@@ -266,12 +268,16 @@ def _entry_conditions(
         known = (*TIERS_BY_BASIS.get(catalog.basis, ()), UNDETERMINED)
         if filters.tier not in known:
             raise InvalidInput(
-                f"unknown tier '{filters.tier}' for basis {catalog.basis} ({', '.join(known)})", field="tier"
+                f"unknown tier '{filters.tier}' for basis {catalog.basis} ({', '.join(known)})",
+                field="tier",
+                zh="该目录的依据下没有这一能效水平",
             )
         conditions.append(CatalogEntry.tier == filters.tier)
     if filters.field:
         if reference is None:
-            raise InvalidInput("filtering by field needs the reference tables", field="field")
+            raise InvalidInput(
+                "filtering by field needs the reference tables", field="field", zh="按行业筛选需要参考数据表，暂不可用"
+            )
         rows = [row.row_id for row in reference.benchmark_rows(catalog.edition) if row.field == filters.field]
         conditions.append(CatalogEntry.benchmark_row_id.in_(rows))
     if filters.region_code:

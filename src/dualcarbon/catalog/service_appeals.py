@@ -37,7 +37,7 @@ from dualcarbon.catalog.service import require_catalog
 from dualcarbon.catalog.service_publish import Correction, reissue_with_correction
 from dualcarbon.core.access import Principal, require_role
 from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from dualcarbon.core.vocab import TIER_ZH
+from dualcarbon.core.vocab import CATALOG_STATE_ZH, TIER_ZH
 from dualcarbon.reference import ReferenceSet
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import enterprise_filter, region_in_scope
@@ -54,20 +54,27 @@ APPEAL_STATE_ZH = {
 DECISIONS = ("upheld", "rejected")
 OPEN_STATES = ("filed", "under_review")
 _MAX_TEXT = 10_000
+_TEXT_ZH = {"reason": "申辩理由", "opinion": "评审意见", "text": "决定说明"}
 
 
 def _text(value: str | None, field: str) -> str:
     text = (value or "").strip()
     if not text:
-        raise InvalidInput("must not be empty", field=field)
+        raise InvalidInput("must not be empty", field=field, zh=f"请填写{_TEXT_ZH.get(field, '内容')}")
     if len(text) > _MAX_TEXT:
-        raise InvalidInput(f"at most {_MAX_TEXT} characters", field=field)
+        raise InvalidInput(
+            f"at most {_MAX_TEXT} characters",
+            field=field,
+            zh=f"{_TEXT_ZH.get(field, '内容')}最多 {_MAX_TEXT} 个字符",
+        )
     return text
 
 
 def _number(value: Any, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidInput(f"must be a finite number, got {value!r}", field=field)
+        raise InvalidInput(
+            f"must be a finite number, got {value!r}", field=field, zh=f"更正值须为有效数字，收到「{value}」"
+        )
     return float(value)
 
 
@@ -82,13 +89,17 @@ def check_evidence(evidence: AppealEvidence | Mapping[str, Any] | None) -> Appea
     if isinstance(evidence, AppealEvidence):
         return evidence
     if not isinstance(evidence, Mapping):
-        raise InvalidInput("must be a JSON object", field="evidence")
+        raise InvalidInput("must be a JSON object", field="evidence", zh="申辩证据格式有误")
     try:
         return AppealEvidence.model_validate(dict(evidence))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        raise InvalidInput(str(first["msg"]), field=f"evidence.{where}" if where else "evidence") from None
+        raise InvalidInput(
+            str(first["msg"]),
+            field=f"evidence.{where}" if where else "evidence",
+            zh="申辩证据中的更正数值或附件名称有误，请检查后重新提交",
+        ) from None
 
 
 # ---- reading -------------------------------------------------------------------------------------------
@@ -149,7 +160,11 @@ def list_appeals(
     conditions = [appeal_filter(principal)]
     if state:
         if state not in APPEAL_STATE_ZH:
-            raise InvalidInput(f"unknown state '{state}' ({', '.join(APPEAL_STATE_ZH)})", field="state")
+            raise InvalidInput(
+                f"unknown state '{state}' ({', '.join(APPEAL_STATE_ZH)})",
+                field="state",
+                zh="未知的申辩状态（可选：" + "、".join(APPEAL_STATE_ZH.values()) + "）",
+            )
         conditions.append(Appeal.state == state)
     if catalog_id is not None:
         conditions.append(CatalogEntry.catalog_id == catalog_id)
@@ -169,7 +184,7 @@ def list_appeals(
 def _load(session: Session, principal: Principal, appeal_id: int) -> tuple[Appeal, CatalogEntry, Enterprise]:
     row = session.execute(_row_query().where(Appeal.id == appeal_id, appeal_filter(principal))).first()
     if row is None:
-        raise NotFound(f"appeal {appeal_id} not found")
+        raise NotFound(f"appeal {appeal_id} not found", zh="未找到该申辩，或您无权查看")
     return row[0], row[1], row[2]
 
 
@@ -208,19 +223,30 @@ def file_appeal(
         and session.scalar(select(Enterprise.id).where(Enterprise.id == entry.enterprise_id, access.entry_condition))
     )
     if entry is None or not visible:
-        raise NotFound(f"entry {entry_id} not found in catalog {catalog_id}")
+        raise NotFound(f"entry {entry_id} not found in catalog {catalog_id}", zh="该目录中没有这一条目，或您无权查看")
     own = any(g.role == "enterprise" and g.enterprise_id == entry.enterprise_id for g in actor.grants)
     if not (own or actor.is_admin):
-        raise PermissionDenied("only the enterprise itself may appeal its catalog entry")
+        raise PermissionDenied(
+            "only the enterprise itself may appeal its catalog entry", zh="只有企业本身可以对其目录条目提出申辩"
+        )
     if access.catalog.state != "published":
-        raise Conflict(f"catalog {catalog_id} is {access.catalog.state}; appeal against the catalog in force")
+        raise Conflict(
+            f"catalog {catalog_id} is {access.catalog.state}; appeal against the catalog in force",
+            zh=f"该目录为「{CATALOG_STATE_ZH.get(access.catalog.state, access.catalog.state)}」，请对现行目录提出申辩",
+        )
     reason_text = _text(reason, "reason")
     checked = check_evidence(evidence).model_dump()
+    # one open appeal per entry: lock the entry row (PostgreSQL; SQLite writers are serialised already) so
+    # that of two filings at once the second waits, then sees the first one's appeal
+    session.execute(select(CatalogEntry.id).where(CatalogEntry.id == entry.id).with_for_update())
     open_appeal = session.scalar(
         select(Appeal.id).where(Appeal.catalog_entry_id == entry.id, Appeal.state.in_(OPEN_STATES))
     )
     if open_appeal is not None:
-        raise Conflict(f"entry {entry_id} already has an open appeal ({open_appeal})")
+        raise Conflict(
+            f"entry {entry_id} already has an open appeal ({open_appeal})",
+            zh="该条目已有一件尚未办结的申辩，请在其办结后再提出新的申辩",
+        )
     appeal = Appeal(
         catalog_entry_id=entry.id,
         enterprise_id=entry.enterprise_id,
@@ -256,17 +282,25 @@ def assign_expert(session: Session, actor: Principal, appeal_id: int, expert: st
     catalog = session.get(Catalog, entry.catalog_id)
     assert catalog is not None
     if user is None or user.disabled:
-        raise InvalidInput(f"no active user '{expert}'", field="expert")
+        raise InvalidInput(
+            f"no active user '{expert}'", field="expert", zh=f"没有可用的用户「{expert}」，请从列表中选择专家"
+        )
     candidate = principal_for(session, user)
     if not candidate.has_role("reviewer") or not (
         candidate.is_unscoped_reviewer()
         or region_in_scope(session, candidate, catalog.region_code, roles=("reviewer",))
     ):
         raise InvalidInput(
-            f"user '{expert}' is not a reviewer (expert) covering region {catalog.region_code}", field="expert"
+            f"user '{expert}' is not a reviewer (expert) covering region {catalog.region_code}",
+            field="expert",
+            zh=f"「{expert}」不是负责本目录所在地区的评审专家，请从列表中选择",
         )
     if appeal.state != "filed":
-        raise Conflict(f"appeal {appeal_id} is {appeal.state}; an expert is assigned to a filed appeal")
+        raise Conflict(
+            f"appeal {appeal_id} is {appeal.state}; an expert is assigned to a filed appeal",
+            field="state",
+            zh=f"该申辩当前为「{APPEAL_STATE_ZH.get(appeal.state, appeal.state)}」，只有刚提交的申辩可以指派专家",
+        )
     claim_row(session, appeal, what=f"appeal {appeal_id}")  # one winner per step (store.versioning)
     before = _snapshot(appeal)
     appeal.expert_user_id = user.id
@@ -288,9 +322,15 @@ def record_opinion(session: Session, actor: Principal, appeal_id: int, opinion: 
     """The assigned expert writes (or rewrites, until the decision) the review opinion."""
     appeal, _, _ = _load(session, actor, appeal_id)
     if not (actor.is_admin or (actor.user_id is not None and actor.user_id == appeal.expert_user_id)):
-        raise PermissionDenied("only the expert assigned to this appeal records its opinion")
+        raise PermissionDenied(
+            "only the expert assigned to this appeal records its opinion", zh="只有被指派的评审专家可以填写评审意见"
+        )
     if appeal.state != "under_review":
-        raise Conflict(f"appeal {appeal_id} is {appeal.state}; an opinion is recorded while under review")
+        raise Conflict(
+            f"appeal {appeal_id} is {appeal.state}; an opinion is recorded while under review",
+            field="state",
+            zh=f"该申辩当前为「{APPEAL_STATE_ZH.get(appeal.state, appeal.state)}」，评审意见只能在专家评审中填写",
+        )
     text = _text(opinion, "opinion")
     claim_row(session, appeal, what=f"appeal {appeal_id}")
     before = _snapshot(appeal)
@@ -313,13 +353,18 @@ def decide_appeal(
     """The regulator upholds (→ corrected re-issue) or rejects an appeal that has an expert opinion."""
     appeal, entry = _require_regulator_of(session, actor, appeal_id)
     if decision not in DECISIONS:
-        raise InvalidInput(f"decision must be one of {', '.join(DECISIONS)}", field="decision")
+        raise InvalidInput(
+            f"decision must be one of {', '.join(DECISIONS)}", field="decision", zh="决定只能是申辩成立或申辩不成立"
+        )
     decision_text = _text(text, "text")
     if appeal.state != "under_review" or not appeal.expert_opinion:
         raise Conflict(
             f"appeal {appeal_id} is {appeal.state}"
             f"{'' if appeal.expert_opinion else ' without an expert opinion'}; "
-            "it is decided after the expert review"
+            "it is decided after the expert review",
+            field="state",
+            zh=f"该申辩当前为「{APPEAL_STATE_ZH.get(appeal.state, appeal.state)}」"
+            f"{'' if appeal.expert_opinion else '，尚无专家意见'}；须在专家评审后作出决定",
         )
     claim_row(session, appeal, what=f"appeal {appeal_id}")  # before the re-issue: a loser issues nothing
     before = _snapshot(appeal)
@@ -328,7 +373,9 @@ def decide_appeal(
         value = corrected_value if corrected_value is not None else evidence.corrected_value
         if value is None:
             raise InvalidInput(
-                "an upheld appeal needs the corrected value (or evidence.corrected_value)", field="corrected_value"
+                "an upheld appeal needs the corrected value (or evidence.corrected_value)",
+                field="corrected_value",
+                zh="申辩成立时须填写更正后的单位产品能耗",
             )
         output = evidence.corrected_output
         correction = Correction(

@@ -4,9 +4,18 @@ Two entries of two issues are "the same line" when enterprise, production unit, 
 row's product and indicator agree (the row id may differ between editions). By default a catalog is
 compared with the issue it supersedes, else the latest earlier published issue of its region and basis.
 The caller sees only the entries of the newer catalog's view.
+
+Two published issues never change (``service_guard``), so their diff never does either: for a caller who
+sees every entry (``full_view``) it is computed once per pair of snapshots and kept (``_DIFFS``, a small
+LRU per store), instead of loading both catalogs' entries on every view of the catalog page (~2 s at
+5,000 enterprises). Access is still checked on every call; drafts and partial views are never kept. A kept
+diff is shared by every caller that gets it: read it, never change it.
 """
 
 from __future__ import annotations
+
+import threading
+from collections import OrderedDict
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -14,13 +23,17 @@ from sqlalchemy.orm import Session
 from dualcarbon.catalog.models import Catalog, CatalogEntry
 from dualcarbon.catalog.schemas import CatalogDiff, ChangedEntry, EntrySide, EntrySummary
 from dualcarbon.catalog.schemas_evidence import Evidence
-from dualcarbon.catalog.service import require_catalog
+from dualcarbon.catalog.service import CatalogAccess, require_catalog
 from dualcarbon.catalog.service_verify import same_value
 from dualcarbon.core.access import Principal
 from dualcarbon.core.vocab import TIER_ZH
 from dualcarbon.registry.models import Enterprise
 
 EntryKey = tuple[int, int | None, str, str, str]
+#: Diffs between two published snapshots, by (store, catalog id and hash, other id and hash); newest last.
+_DIFFS: OrderedDict[tuple[object, ...], CatalogDiff] = OrderedDict()
+_DIFFS_LOCK = threading.Lock()
+DIFF_CACHE_SIZE = 32
 
 
 def entry_key(entry: CatalogEntry) -> EntryKey:
@@ -95,6 +108,35 @@ def diff_catalogs(session: Session, actor: Principal, catalog_id: int, against_i
         other_access = None if other is None else require_catalog(session, actor, other.id)
     else:
         other_access = require_catalog(session, actor, against_id)
+    key = _cache_key(session, access.catalog, other_access.catalog if other_access else None, access.full_view)
+    if key is not None:
+        with _DIFFS_LOCK:
+            cached = _DIFFS.get(key)
+            if cached is not None:
+                _DIFFS.move_to_end(key)
+                return cached
+    result = _compute(session, catalog_id, access, other_access)
+    if key is not None:
+        with _DIFFS_LOCK:
+            _DIFFS[key] = result
+            while len(_DIFFS) > DIFF_CACHE_SIZE:
+                _DIFFS.popitem(last=False)
+    return result
+
+
+def _cache_key(session: Session, catalog: Catalog, other: Catalog | None, full_view: bool) -> tuple[object, ...] | None:
+    """The key a diff is kept under, or None when it must be computed every time (a draft on either side,
+    or a caller who sees only some entries)."""
+    if not full_view or catalog.snapshot_hash is None or (other is not None and other.snapshot_hash is None):
+        return None
+    bind = session.get_bind()
+    store = str(getattr(bind, "url", id(bind)))
+    return (store, catalog.id, catalog.snapshot_hash, *((other.id, other.snapshot_hash) if other else (None, None)))
+
+
+def _compute(
+    session: Session, catalog_id: int, access: CatalogAccess, other_access: CatalogAccess | None
+) -> CatalogDiff:
     now = _load(session, catalog_id, access.entry_condition)
     before = {} if other_access is None else _load(session, other_access.catalog.id, access.entry_condition)
     changed: list[ChangedEntry] = []

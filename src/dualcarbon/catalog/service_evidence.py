@@ -35,6 +35,7 @@ from dualcarbon.reference import BenchmarkRow, ReferenceSet
 from dualcarbon.reference.model import IMPORT_HINT, ConversionCoefficient, Provenance
 from dualcarbon.registry.models import ProductionUnit
 from dualcarbon.reports.models import OutputLine, PeriodReportVersion
+from dualcarbon.reports.schemas import computed_of
 
 
 # ---- the figure of a line ----------------------------------------------------------------------------------
@@ -45,21 +46,22 @@ class LineValue:
     value: float | None
     unit: str | None
     source: InputSource | None
+    reason: str | None = None  # why there is none (the report's own reason when it computed none)
 
 
 def line_value(line: OutputLine, version: PeriodReportVersion, index: int) -> LineValue:
-    """The reported 单位产品综合能耗 of the line, else the figure the report computed for it, else none."""
+    """The reported 单位产品综合能耗 of the line, else the figure the report computed for it (the typed
+    ``computed`` document of :func:`dualcarbon.reports.schemas.computed_of`), else none with the reason."""
     if line.reported_unit_consumption is not None:
         return LineValue(line.reported_unit_consumption, line.unit_consumption_unit, "reported")
-    computed = version.computed or {}
-    outputs = computed.get("outputs")
-    if isinstance(outputs, list) and index < len(outputs) and isinstance(outputs[index], dict):
-        item = outputs[index]
-        value = item.get("unit_consumption")
-        unit = item.get("unit_consumption_unit") or item.get("unit")
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return LineValue(float(value), unit, "computed")
-    return LineValue(None, None, None)
+    if not version.computed:
+        return LineValue(None, None, None, "the report version has no computed figures")
+    figure = next((f for f in computed_of(version.computed).outputs if f.index == index), None)
+    if figure is None:
+        return LineValue(None, None, None, "the report computed no figure for this line")
+    if figure.unit_consumption is None:
+        return LineValue(None, None, None, figure.reason)
+    return LineValue(figure.unit_consumption, figure.unit_consumption_unit, "computed")
 
 
 # ---- the reference side -----------------------------------------------------------------------------------
@@ -339,7 +341,8 @@ def entries_from_version(
                     version=version.version,
                     output_line_id=line.id,
                     product=line.product,
-                    reason="no unit consumption reported or computed for this line",
+                    reason="no unit consumption reported or computed for this line"
+                    + (f": {found.reason}" if found.reason else ""),
                 )
             )
             continue

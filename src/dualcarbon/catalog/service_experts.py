@@ -36,11 +36,11 @@ def assignable_experts(session: Session, actor: Principal, appeal_id: int) -> li
     require_role(actor, "regulator")
     entry = session.get(CatalogEntry, appeal.entry_id)
     if entry is None:
-        raise NotFound(f"appeal {appeal_id} not found")
+        raise NotFound(f"appeal {appeal_id} not found", zh="未找到该申辩，或您无权查看")
     require_catalog(session, actor, entry.catalog_id, write=True)
     catalog = session.get(Catalog, entry.catalog_id)
     if catalog is None:
-        raise NotFound(f"appeal {appeal_id} not found")
+        raise NotFound(f"appeal {appeal_id} not found", zh="未找到该申辩，或您无权查看")
     users = session.scalars(
         select(User)
         .join(RoleAssignment, RoleAssignment.user_id == User.id)

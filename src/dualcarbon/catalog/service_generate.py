@@ -55,8 +55,8 @@ class ConfirmationRequired(Conflict):
     ``confirm`` names the service argument that confirms it (``confirm_empty``, ``confirm_undetermined``).
     """
 
-    def __init__(self, message: str, *, count: int, confirm: str) -> None:
-        super().__init__(message, field=confirm)
+    def __init__(self, message: str, *, count: int, confirm: str, zh: str | None = None) -> None:
+        super().__init__(message, field=confirm, zh=zh)
         self.count = count
         self.confirm = confirm
 
@@ -90,10 +90,16 @@ class GenerationResult:
 def check_catalog_key(reference: ReferenceSet, edition: str, half: str, basis: str) -> None:
     parse_half(half)
     if basis not in CATALOG_BASES:
-        raise InvalidInput(f"unknown basis '{basis}': 'policy' (标杆/基准) or 'gb' (GB grades)", field="basis")
+        raise InvalidInput(
+            f"unknown basis '{basis}': 'policy' (标杆/基准) or 'gb' (GB grades)",
+            field="basis",
+            zh="目录依据只能是标杆/基准水平（政策）或能耗限额标准等级（GB）",
+        )
     if edition not in reference.editions():
         raise InvalidInput(
-            f"unknown benchmark edition '{edition}' (have {', '.join(reference.editions())})", field="edition"
+            f"unknown benchmark edition '{edition}' (have {', '.join(reference.editions())})",
+            field="edition",
+            zh=f"没有 {edition} 版能效水平表（现有：{'、'.join(reference.editions())}）",
         )
 
 
@@ -140,6 +146,8 @@ def generate_catalog(
             "confirm to generate an empty catalog (confirm_empty)",
             count=0,
             confirm="confirm_empty",
+            zh=f"没有可列入目录的条目（0 条）：该地区没有 {year} 年度已审核、带能效对标行的年报"
+            f"（{len(version_ids)} 份已审核年报，{len(skipped)} 行缺单位产品能耗）；确需生成空目录时请勾选确认后再生成",
         )
     drafts, decided = apply_decisions(session, drafts, region_code=region_code, basis=basis)
     regenerated = catalog is not None
@@ -162,6 +170,18 @@ def generate_catalog(
     if drafts:
         session.execute(insert(CatalogEntry), [draft.columns(catalog.id) for draft in drafts])
     catalog.reference_versions = reference_versions_for(reference, edition)
+    # the issue this draft would replace: publishing it later refuses if another one entered force meanwhile
+    catalog.supersedes_id = session.scalar(
+        select(Catalog.id)
+        .where(
+            Catalog.region_code == region_code,
+            Catalog.half == half,
+            Catalog.basis == basis,
+            Catalog.state == "published",
+        )
+        .order_by(Catalog.id.desc())
+        .limit(1)
+    )
     session.flush()
     session.expire(catalog, ["entries"])
     counts = tier_counts(session, catalog.id)

@@ -46,18 +46,26 @@ def _refuse_changes_to_published(session: Session, _context: UOWTransaction, _in
             if changed:
                 raise Conflict(
                     f"catalog entry {obj.id} belongs to a published catalog, which cannot change; "
-                    "an upheld appeal leads to a corrected re-issue"
+                    "an upheld appeal leads to a corrected re-issue",
+                    zh="已发布目录的条目不能修改；申辩成立后会发布更正后的新一期目录",
                 )
         if isinstance(obj, Catalog) and inspect(obj).persistent and _original(obj, "state") != "draft":
             if obj in session.deleted:
-                raise Conflict(f"catalog {obj.id} is published and cannot be deleted")
+                raise Conflict(f"catalog {obj.id} is published and cannot be deleted", zh="已发布的目录不能删除")
             for key in inspect(obj).mapper.column_attrs.keys():
                 if key != "state" and inspect(obj).attrs[key].history.has_changes():
-                    raise Conflict(f"catalog {obj.id} is published; its '{key}' cannot change")
+                    raise Conflict(
+                        f"catalog {obj.id} is published; its '{key}' cannot change", zh="已发布的目录不能修改"
+                    )
             if obj.state not in ("published", "superseded") or (
                 _original(obj, "state") == "superseded" and obj.state != "superseded"
             ):
-                raise Conflict(f"catalog {obj.id} cannot go from {_original(obj, 'state')} to {obj.state}")
+                raise Conflict(
+                    f"catalog {obj.id} cannot go from {_original(obj, 'state')} to {obj.state}",
+                    zh="已发布的目录只能被更正版替代，不能改为其他状态",
+                )
     for obj in session.new:
         if isinstance(obj, CatalogEntry) and _catalog_frozen(session, obj.catalog_id):
-            raise Conflict(f"catalog {obj.catalog_id} is published; entries cannot be added")
+            raise Conflict(
+                f"catalog {obj.catalog_id} is published; entries cannot be added", zh="已发布的目录不能添加条目"
+            )

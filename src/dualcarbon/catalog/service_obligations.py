@@ -43,6 +43,7 @@ from dualcarbon.reference.tables import ReferenceSet, load_reference
 from dualcarbon.registry.models import Enterprise, Region, in_region_subtree
 from dualcarbon.registry.service_access import enterprise_filter, require_region
 from dualcarbon.reports.models import PeriodReport, PeriodReportVersion
+from dualcarbon.reports.schemas import Unavailable, computed_of
 
 OBLIGATION_ZH = {
     "key_energy_using_unit": "重点用能单位",
@@ -76,13 +77,12 @@ def finding_out(finding: ObligationFinding) -> FindingOut:
 
 
 def _total_tce(computed: dict[str, Any] | None, basis: str) -> tuple[float | None, str | None]:
-    energy = ((computed or {}).get("energy") or {}).get(basis) or {}
-    if not energy.get("available"):
-        return None, energy.get("reason") or f"综合能耗（{BASIS_ZH[basis]}）not computed for this report version"
-    value = energy.get("total_tce")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None, "the report version has no total tce"
-    return float(value), None
+    if not computed:
+        return None, f"综合能耗（{BASIS_ZH[basis]}）not computed for this report version"
+    energy = getattr(computed_of(computed).energy, basis)
+    if isinstance(energy, Unavailable):
+        return None, energy.reason
+    return energy.total_tce, None
 
 
 def facts_of(enterprise: Enterprise, tce: float | None) -> dict[str, FactValue]:
@@ -114,7 +114,7 @@ def list_obligations(
     """
     require_region(session, actor, region_code, roles=("regulator", "reviewer"))
     if basis not in BASES:
-        raise InvalidInput(f"basis must be one of {', '.join(BASES)}", field="basis")
+        raise InvalidInput(f"basis must be one of {', '.join(BASES)}", field="basis", zh="未知的义务判定依据")
     check_report_year(year, reference or load_reference())
     policy = pack if isinstance(pack, PolicyPack) else load_pack(pack)
     enterprises = list(

@@ -73,14 +73,14 @@ def list_public_catalogs(
 def public_list(session: Session, catalog_id: int, kind: ListKind, *, limit: int = 50, offset: int = 0) -> PublicList:
     """The advanced (标杆 / 1级) or backward (基准以下 / 未达3级) list of a catalog in force."""
     if kind not in LIST_TIERS:
-        raise InvalidInput("list must be 'advanced' or 'backward'", field="kind")
+        raise InvalidInput("list must be 'advanced' or 'backward'", field="kind", zh="名单只能是先进名单或落后名单")
     row = session.execute(
         select(Catalog, Region.name)
         .join(Region, Region.code == Catalog.region_code)
         .where(Catalog.id == catalog_id, Catalog.state == "published")
     ).first()
     if row is None:
-        raise NotFound(f"published catalog {catalog_id} not found")
+        raise NotFound(f"published catalog {catalog_id} not found", zh="未找到该已发布目录")
     catalog, region_name = row
     conditions = [CatalogEntry.catalog_id == catalog_id, CatalogEntry.tier.in_(LIST_TIERS[kind])]
     total = session.scalar(select(func.count(CatalogEntry.id)).where(*conditions)) or 0

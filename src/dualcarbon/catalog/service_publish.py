@@ -32,10 +32,11 @@ from dualcarbon.catalog.service_generate import ConfirmationRequired, reference_
 from dualcarbon.catalog.service_snapshot import catalog_entries, entry_record, snapshot_hash, snapshot_payload
 from dualcarbon.core.access import Principal, require_role
 from dualcarbon.core.errors import Conflict
-from dualcarbon.core.vocab import UNDETERMINED
+from dualcarbon.core.vocab import CATALOG_STATE_ZH, UNDETERMINED
 from dualcarbon.reference import ReferenceSet
 from dualcarbon.store.audit import append_audit
 from dualcarbon.store.base import utcnow
+from dualcarbon.store.db import lock_key
 from dualcarbon.store.versioning import claim_row
 
 
@@ -66,6 +67,36 @@ def in_force(session: Session, region_code: str, half: str, basis: str) -> list[
     )
 
 
+def lock_catalog_key(session: Session, region_code: str, half: str, basis: str) -> None:
+    """Serialise every publish and re-issue of one catalog key until the transaction ends: the next one
+    reads what the first put in force (PostgreSQL advisory lock; SQLite's write lock does the same)."""
+    lock_key(session, "catalog", region_code, half, basis)
+
+
+def _check_what_it_supersedes(session: Session, catalog: Catalog) -> None:
+    """A draft replaces only the issue that was in force when it was generated (``supersedes_id``, set by
+    generation): when another issue of the key was published since — by a concurrent publish of another
+    draft, or a corrected re-issue after an upheld appeal — publishing it would silently replace an issue
+    its publisher never saw, so it is a Conflict (regenerate the draft, then publish)."""
+    current = [c for c in in_force(session, catalog.region_code, catalog.half, catalog.basis) if c.id != catalog.id]
+    current_id = current[0].id if current else None
+    if current_id != catalog.supersedes_id:
+        issue = current[0].issue_no if current else None
+        raise Conflict(
+            f"catalog {catalog.id} was generated when "
+            f"{'catalog ' + str(catalog.supersedes_id) if catalog.supersedes_id else 'no catalog'} was in force for "
+            f"{catalog.region_code} {catalog.half} ({catalog.basis}); "
+            f"{'catalog ' + str(current_id) + ' is now' if current_id else 'none is now'}: regenerate it, then publish",
+            field="state",
+            zh=(
+                f"此草稿生成后，同一地区、半年度、依据的第 {issue} 期目录已经发布"
+                "（可能是他人刚刚发布，或申辩成立后的更正发布）；为免覆盖未见过的决定，请重新生成草稿并核对后再发布"
+                if issue is not None
+                else "此草稿生成时依据的现行目录已不再有效，请重新生成草稿并核对后再发布"
+            ),
+        )
+
+
 def undetermined_count(session: Session, catalog_id: int) -> int:
     """How many entries of the catalog are 无法判定."""
     query = select(func.count(CatalogEntry.id)).where(
@@ -81,8 +112,9 @@ def _flush_or_conflict(session: Session, catalog: Catalog) -> None:
         session.flush()
     except IntegrityError as exc:
         raise Conflict(
-            f"目录 {catalog.id} 未发布：同一地区、半年度、依据的另一期目录刚刚发布，请刷新后重试 / another catalog of "
-            f"{catalog.region_code} {catalog.half} ({catalog.basis}) was published at the same time; reload and retry"
+            f"another catalog of {catalog.region_code} {catalog.half} ({catalog.basis}) was published at the same "
+            "time; reload and retry",
+            zh="目录未发布：同一地区、半年度、依据的另一期目录刚刚发布，请刷新后重试",
         ) from exc
 
 
@@ -141,16 +173,23 @@ def publish_catalog(
     """
     require_role(actor, "regulator")
     catalog = require_catalog(session, actor, catalog_id, write=True).catalog
+    lock_catalog_key(session, catalog.region_code, catalog.half, catalog.basis)
     if catalog.state != "draft":
-        raise Conflict(f"catalog {catalog_id} is {catalog.state}; only a draft can be published")
+        raise Conflict(
+            f"catalog {catalog_id} is {catalog.state}; only a draft can be published",
+            field="state",
+            zh=f"该目录已是「{CATALOG_STATE_ZH.get(catalog.state, catalog.state)}」状态，只有草稿可以发布",
+        )
+    _check_what_it_supersedes(session, catalog)
     if not session.scalar(select(CatalogEntry.id).where(CatalogEntry.catalog_id == catalog.id).limit(1)):
-        raise Conflict(f"catalog {catalog_id} has no entries; nothing to publish")
+        raise Conflict(f"catalog {catalog_id} has no entries; nothing to publish", zh="该目录没有任何条目，无可发布")
     if reference is not None:
         current = reference_versions_for(reference, catalog.edition)
         if current != catalog.reference_versions:
             raise Conflict(
                 f"the reference tables changed since catalog {catalog_id} was generated "
-                f"({catalog.reference_versions} → {current}); regenerate it before publishing"
+                f"({catalog.reference_versions} → {current}); regenerate it before publishing",
+                zh="生成此草稿后参考数据表已更新，请重新生成草稿后再发布",
             )
     undetermined = undetermined_count(session, catalog.id)
     if undetermined and confirm_undetermined != undetermined:
@@ -162,6 +201,9 @@ def publish_catalog(
             f"count (confirm_undetermined={undetermined})",
             count=undetermined,
             confirm="confirm_undetermined",
+            zh=f"目录中有 {undetermined} 条「无法判定」条目（参考数据行缺值或数据有误，见各条目原因）；"
+            f"请确认这 {undetermined} 条后再发布"
+            + ("（您确认的条数与当前不符，请刷新后重新确认）" if confirm_undetermined is not None else ""),
         )
     _freeze(
         session, actor, catalog, "catalog.publish", {"undetermined_confirmed": undetermined} if undetermined else None
@@ -236,18 +278,26 @@ def reissue_with_correction(
     Conflict when the catalog in force has no matching entry or the reference tables changed since it was
     published (a corrected entry must be judged with the same tables as the entries carried over).
     """
+    lock_catalog_key(session, entry.catalog.region_code, entry.catalog.half, entry.catalog.basis)
     head = head_of_chain(session, entry.catalog)
     if head.state != "published":
-        raise Conflict(f"catalog {head.id} is {head.state}; a correction needs the published catalog in force")
+        raise Conflict(
+            f"catalog {head.id} is {head.state}; a correction needs the published catalog in force",
+            zh="更正须基于已发布的现行目录",
+        )
     if reference_versions_for(reference, head.edition) != head.reference_versions:
         raise Conflict(
             f"the reference tables changed since catalog {head.id} was published; generate and "
-            "publish a new catalog instead of a correction"
+            "publish a new catalog instead of a correction",
+            zh="现行目录发布后参考数据表已更新，不能再作更正发布；请重新生成并发布新一期目录",
         )
     old_entries = catalog_entries(session, head.id)
     target = next((e for e in old_entries if _identity(e) == _identity(entry)), None)
     if target is None:
-        raise Conflict(f"catalog {head.id} in force has no entry matching entry {entry.id}")
+        raise Conflict(
+            f"catalog {head.id} in force has no entry matching entry {entry.id}",
+            zh="现行目录中已没有与申辩条目对应的条目，无法更正",
+        )
     corrected_catalog = Catalog(
         region_code=head.region_code,
         edition=head.edition,

@@ -48,7 +48,11 @@ def parse_half(half: str) -> tuple[int, int]:
     """``'2025-H1'`` → (2025, 1); InvalidInput naming ``half`` otherwise."""
     match = HALF_PATTERN.match(half.strip() if isinstance(half, str) else "")
     if match is None:
-        raise InvalidInput(f"'{half}' is not a half-year: write {half_names()}", field="half")
+        raise InvalidInput(
+            f"'{half}' is not a half-year: write {half_names()}",
+            field="half",
+            zh=f"「{half}」不是有效的半年度，应写作 {half_names()}",
+        )
     return int(match.group(1)), int(match.group(2))
 
 
@@ -80,5 +84,9 @@ def check_report_year(year: object, reference: ReferenceSet, field: str = "year"
     bound the period reports use); InvalidInput naming ``field`` otherwise."""
     first, last = reference.report_year_range()
     if not isinstance(year, int) or isinstance(year, bool) or not first <= year <= last:
-        raise InvalidInput(f"'{year}' is not a report year ({first}–{last})", field=field)
+        raise InvalidInput(
+            f"'{year}' is not a report year ({first}–{last})",
+            field=field,
+            zh=f"「{year}」不是有效的报告年份（{first}–{last}）",
+        )
     return year

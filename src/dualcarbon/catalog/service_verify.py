@@ -122,7 +122,10 @@ def verify_snapshot(session: Session, actor: Principal, catalog_id: int, *, refe
     """Recompute the snapshot hash and re-classify the entries; say whether everything matches."""
     catalog = require_catalog(session, actor, catalog_id).catalog
     if catalog.state == "draft":
-        raise Conflict(f"catalog {catalog_id} is a draft; only a published catalog has a snapshot")
+        raise Conflict(
+            f"catalog {catalog_id} is a draft; only a published catalog has a snapshot",
+            zh="草稿目录尚无发布快照，发布后才能核验",
+        )
     recomputed = snapshot_hash(snapshot_payload(session, catalog))
     entries = catalog_entries(session, catalog.id)
     versions = _versions(session, sorted({e.report_version_id for e in entries if e.report_version_id is not None}))

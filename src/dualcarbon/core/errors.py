@@ -8,12 +8,23 @@ from __future__ import annotations
 
 
 class DualcarbonError(Exception):
-    """Base class. ``field`` is a dotted path to the offending input (``items[2].unit``) when known."""
+    """Base class. ``field`` is a dotted path to the offending input (``items[2].unit``) when known.
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    ``message`` is for logs, the CLI and API clients (English, or "中文 / English"); ``zh`` is the same
+    message for a person reading Chinese, with no internal ids or field names — the API and the web UI
+    show it by default (the API picks by ``Accept-Language``, Chinese first).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, zh: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.zh = zh
+
+    def message_in(self, language: str) -> str:
+        """The message for a reader of ``language`` ("zh" or "en"): the Chinese text when the error has one
+        and the reader reads Chinese, else ``message`` (which may itself be bilingual "中文 / English")."""
+        return self.zh if language == "zh" and self.zh else self.message
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message
@@ -77,5 +88,5 @@ class StoreBusy(DualcarbonError):
         "the database is busy with other changes; nothing was changed, try again shortly"
     )
 
-    def __init__(self, message: str = DEFAULT_MESSAGE, *, field: str | None = None) -> None:
-        super().__init__(message, field=field)
+    def __init__(self, message: str = DEFAULT_MESSAGE, *, field: str | None = None, zh: str | None = None) -> None:
+        super().__init__(message, field=field, zh=zh or "数据库正忙于其他修改，本次未作任何更改，请稍后重试")

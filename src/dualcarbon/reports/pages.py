@@ -95,7 +95,7 @@ def _save(ctx: WebContext, form: ReportForm, credit_code: str, report_id: int | 
     try:
         save()
     except DualcarbonError as exc:
-        if exc.field and form.show([(exc.field, exc.message, None)]) == []:
+        if exc.field and form.show([(exc.field, exc.message_in(ctx.language), None)]) == []:
             ui.notify(ctx.t("report.fix_problems", count=1), type="warning")
         else:
             notify_error(ctx, exc)
@@ -139,7 +139,7 @@ def _problems(
 
     def check() -> None:
         period = form.period() if new else None
-        found["problems"] = ctx.call(check_content, credit_code, form.content(), ctx.reference(), period)
+        found["problems"] = ctx.call(check_content, credit_code, form.content(), ctx.reference(), period, ctx.language)
 
     return found["problems"] if run_action(ctx, check) else None
 

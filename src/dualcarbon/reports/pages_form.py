@@ -61,6 +61,7 @@ def check_content(
     raw: dict[str, Any],
     reference: ReferenceSet,
     period: tuple[str, int, int] | None = None,
+    language: str = "zh",
 ) -> list[tuple[str, str, str | None]]:
     """Every problem of ``raw`` as (field path, message, pydantic error type or None); empty when valid.
 
@@ -92,7 +93,7 @@ def check_content(
                 normalise_content(session, enterprise, single, reference)
             except DualcarbonError as exc:
                 path = _INDEXED.sub(f"{kind}[{index}]", exc.field or f"{kind}[0]")
-                problems.append((path, exc.message, None))
+                problems.append((path, exc.message_in(language), None))
     return problems
 
 

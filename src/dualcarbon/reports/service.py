@@ -103,7 +103,7 @@ def _version(report: PeriodReport, number: int) -> PeriodReportVersion:
     for version in report.versions:
         if version.version == number:
             return version
-    raise NotFound(f"report {report.id} has no version {number}")
+    raise NotFound(f"report {report.id} has no version {number}", zh=f"该报告没有第 {number} 版")
 
 
 def _last_approved_version(session: Session, report: PeriodReport) -> PeriodReportVersion | None:
@@ -298,7 +298,9 @@ def _conditions(session: Session, actor: Principal, flt: ReportFilter) -> list[C
         conditions.append(Enterprise.region_code.in_(subtree_codes(flt.region_code)))
     if flt.state:
         if flt.state not in REPORT_STATES:
-            raise InvalidInput(f"must be one of {', '.join(REPORT_STATES)}, got '{flt.state}'", field="state")
+            raise InvalidInput(
+                f"must be one of {', '.join(REPORT_STATES)}, got '{flt.state}'", field="state", zh="未知的报告状态"
+            )
         conditions.append(PeriodReport.state == flt.state)
     if flt.year is not None:
         conditions.append(PeriodReport.year == flt.year)
@@ -336,7 +338,7 @@ def list_reports(
             PeriodReport.id.desc(),
         )
     else:
-        raise InvalidInput(f"must be 'recent' or 'queue', got '{order}'", field="order")
+        raise InvalidInput(f"must be 'recent' or 'queue', got '{order}'", field="order", zh="未知的排序方式")
     query = (
         select(PeriodReport, Enterprise, PeriodReportVersion)
         .join(Enterprise, Enterprise.id == PeriodReport.enterprise_id)

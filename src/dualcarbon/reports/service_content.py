@@ -109,7 +109,10 @@ def parse_content(raw: ReportContent | dict[str, Any] | Any) -> ReportContent:
     if isinstance(raw, ReportContent):
         return raw
     if not isinstance(raw, dict):
-        raise InvalidInput("report content must be a JSON object with energy_lines, outputs, economics")
+        raise InvalidInput(
+            "report content must be a JSON object with energy_lines, outputs, economics",
+            zh="报告内容格式有误：应包含能源消费、产品产量和经济指标",
+        )
     try:
         return ReportContent.model_validate(raw)
     except ValidationError as exc:
@@ -125,9 +128,13 @@ def parse_content(raw: ReportContent | dict[str, Any] | Any) -> ReportContent:
 def _check_energy_line(line: EnergyLineIn, reference: ReferenceSet) -> EnergyLineIn:
     """The line with its carrier id resolved; raises with a field relative to the line."""
     if line.ncv is not None and not line.ncv_unit:
-        raise InvalidInput("required with ncv (e.g. MJ/kg, kcal/kg, GJ/万Nm³, kgce/kg)", field="ncv_unit")
+        raise InvalidInput(
+            "required with ncv (e.g. MJ/kg, kcal/kg, GJ/万Nm³, kgce/kg)",
+            field="ncv_unit",
+            zh="填写了低位发热量时须同时填写其单位（如 MJ/kg、kcal/kg、GJ/万Nm³、kgce/kg）",
+        )
     if line.ncv is None and line.ncv_unit:
-        raise InvalidInput("given without ncv", field="ncv_unit")
+        raise InvalidInput("given without ncv", field="ncv_unit", zh="填写了发热量单位，但没有填写低位发热量")
     domain_line = DomainEnergyLine(
         line.carrier, line.quantity, line.unit, line.use, ncv=line.ncv, ncv_unit=line.ncv_unit
     )
@@ -230,12 +237,15 @@ def _check_output_line(
             raise InvalidInput(
                 f"production unit {line.production_unit_id} is not a unit of this enterprise",
                 field="production_unit_id",
+                zh="所选生产单元不属于本企业",
             )
         update["product"] = line.product or unit_row.product
         if line.benchmark_row_id is None and unit_row.benchmark_row_id:
             update["benchmark_row_id"] = unit_row.benchmark_row_id
     elif not line.product:
-        raise InvalidInput("give the product name or production_unit_id", field="product")
+        raise InvalidInput(
+            "give the product name or production_unit_id", field="product", zh="请填写产品名称或选择生产单元"
+        )
     benchmark_row_id = update.get("benchmark_row_id", line.benchmark_row_id)
     if benchmark_row_id:
         try:
@@ -252,7 +262,11 @@ def _check_output_line(
         update["benchmark_row_id"] = row.row_id if row else None
     _check_unit(line.unit, "unit")
     if line.reported_unit_consumption is not None and not line.unit_consumption_unit:
-        raise InvalidInput("required with reported_unit_consumption (e.g. kgce/t)", field="unit_consumption_unit")
+        raise InvalidInput(
+            "required with reported_unit_consumption (e.g. kgce/t)",
+            field="unit_consumption_unit",
+            zh="填写了单位产品能耗时须同时填写其单位（如 kgce/t）",
+        )
     _check_unit(line.unit_consumption_unit, "unit_consumption_unit")
     return line.model_copy(update=update)
 

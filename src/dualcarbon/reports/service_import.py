@@ -37,7 +37,7 @@ from dualcarbon.reports.io.layout import BASIC_SHEET, BASIC_VALUE_COLUMN
 from dualcarbon.reports.io.reader import Origin, read_annual_report
 from dualcarbon.reports.models import PeriodReport
 from dualcarbon.reports.service_content import EnergyLineIn, OutputLineIn, ReportContent, normalise_content
-from dualcarbon.reports.service_periods import check_period
+from dualcarbon.reports.service_periods import check_period, period_label
 from dualcarbon.reports.service_workflow import EDITABLE_STATES, create_report, state_label, update_draft
 from dualcarbon.store.audit import append_audit
 from dualcarbon.workbooks.problems import WorkbookInvalid, WorkbookProblem
@@ -85,7 +85,11 @@ def _annual(
     path: Path, credit_code: str, period_kind: str, year: int | None, reference: ReferenceSet
 ) -> tuple[ReportContent, dict[str, Origin], int, int]:
     if period_kind != "year":
-        raise InvalidInput("the annual-report workbook is for a year report (period_kind=year)", field="period_kind")
+        raise InvalidInput(
+            "the annual-report workbook is for a year report (period_kind=year)",
+            field="period_kind",
+            zh="年报工作簿只能导入年度报告",
+        )
     read = read_annual_report(path, reference=reference)
     problems: list[WorkbookProblem] = []
     code_row = read.origins.get("basic.credit_code", (BASIC_SHEET, 0, None))[1] or None
@@ -114,7 +118,9 @@ def _survey(
     path: Path, credit_code: str, year: int | None, reference: ReferenceSet
 ) -> tuple[ReportContent, dict[str, Origin], int, int]:
     if year is None:
-        raise InvalidInput("the survey form has no period: give the report year", field="year")
+        raise InvalidInput(
+            "the survey form has no period: give the report year", field="year", zh="调查表未写明报告期，请填写报告年份"
+        )
     survey = read_survey(path)
     sheet = survey.sheet or path.name
     codes = [normalise_code(c) if c else None for c in survey.frame["credit_code"].to_list()]
@@ -194,7 +200,9 @@ def import_report(
         content, origins, year, ignored = _survey(path, enterprise.credit_code, year, reference)
         sheet = filename or path.name
     else:
-        raise InvalidInput(f"must be auto, annual or survey, got '{kind}'", field="kind")
+        raise InvalidInput(
+            f"must be auto, annual or survey, got '{kind}'", field="kind", zh="文件类型只能是自动识别、年报或调查表"
+        )
     check_period(period_kind, year, period)
     try:
         normalise_content(session, enterprise, content, reference)
@@ -219,7 +227,9 @@ def import_report(
     else:
         raise Conflict(
             f"the {period_kind} report {year}/{period} is {state_label(existing.state)} ({existing.state}); "
-            "only a draft or returned report can be replaced by an import"
+            "only a draft or returned report can be replaced by an import",
+            zh=f"{period_label(period_kind, year, period)}的报告当前为「{state_label(existing.state)}」，"
+            "只有草稿或已退回的报告可以被导入覆盖",
         )
     append_audit(
         session,

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dualcarbon.core.access import ROLE_LABELS_ZH as ROLE_ZH
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dualcarbon.core.vocab import ReportState, ReviewAction
@@ -51,7 +52,7 @@ from dualcarbon.reports.service_content import (
     parse_content,
     to_rows,
 )
-from dualcarbon.reports.service_periods import check_period
+from dualcarbon.reports.service_periods import check_period, period_label
 from dualcarbon.store.audit import append_audit
 from dualcarbon.store.base import utcnow
 from dualcarbon.store.versioning import claim_row
@@ -73,6 +74,8 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "reopen": ("重新打开", "reopened"),
 }
 EDITABLE_STATES: tuple[ReportState, ...] = ("draft", "returned")
+#: The review actions as a person reads them in a refusal ("提交需要报告处于…").
+ACTION_ZH: dict[str, str] = {key: zh for key, (zh, _) in ACTION_LABELS.items()} | {"editing": "修改"}
 
 
 def state_label(state: str, language: str = "zh") -> str:
@@ -87,13 +90,16 @@ def load_report(session: Session, actor: Principal, report_id: int) -> PeriodRep
     """The report if the actor may read its enterprise; ``NotFound`` otherwise (existence not revealed)."""
     report = session.get(PeriodReport, report_id)
     if report is None or not can_access_enterprise(session, actor, report.enterprise):
-        raise NotFound(f"report {report_id} not found")
+        raise NotFound(f"report {report_id} not found", zh="未找到该报告，或您无权查看")
     return report
 
 
 def _require_writer(session: Session, actor: Principal, report: PeriodReport) -> None:
     if not can_write_enterprise_data(session, actor, report.enterprise):
-        raise PermissionDenied("only the enterprise, its agency or its regulator may change this report")
+        raise PermissionDenied(
+            "only the enterprise, its agency or its regulator may change this report",
+            zh="只有报告企业本身、其代理机构或主管部门可以修改此报告",
+        )
 
 
 def _require_reviewer(session: Session, actor: Principal, report: PeriodReport, roles: tuple[str, ...]) -> None:
@@ -101,7 +107,10 @@ def _require_reviewer(session: Session, actor: Principal, report: PeriodReport, 
         return
     if "reviewer" in roles and actor.is_unscoped_reviewer():
         return
-    raise PermissionDenied(f"this action needs the role {'/'.join(roles)} for the enterprise's region")
+    raise PermissionDenied(
+        f"this action needs the role {'/'.join(roles)} for the enterprise's region",
+        zh="此操作需要企业所在地区的" + "或".join(ROLE_ZH.get(r, r) for r in roles) + "权限",
+    )
 
 
 def _check_state(report: PeriodReport, action: str, allowed: Iterable[str]) -> None:
@@ -111,6 +120,9 @@ def _check_state(report: PeriodReport, action: str, allowed: Iterable[str]) -> N
         raise Conflict(
             f"report {report.id} is {state_label(report.state)} ({report.state}); {action} needs {wanted}",
             field="state",
+            zh=f"该报告当前为「{state_label(report.state)}」，{ACTION_ZH.get(action, action)}需要报告处于"
+            + "或".join(f"「{state_label(s)}」" for s in allowed)
+            + "状态，请刷新后查看",
         )
 
 
@@ -192,7 +204,10 @@ def create_report(
         )
     )
     if existing is not None:
-        raise Conflict(f"a {period_kind} report {year}/{period} already exists (id {existing}); edit that one")
+        raise Conflict(
+            f"a {period_kind} report {year}/{period} already exists (id {existing}); edit that one",
+            zh=f"{period_label(period_kind, year, period)}的报告已经存在，请打开并修改该报告",
+        )
     report = PeriodReport(
         enterprise_id=enterprise.id,
         enterprise=enterprise,
@@ -206,7 +221,10 @@ def create_report(
     try:
         session.flush()
     except IntegrityError:  # another writer created the same period's report meanwhile
-        raise Conflict(f"a {period_kind} report {year}/{period} already exists; edit that one") from None
+        raise Conflict(
+            f"a {period_kind} report {year}/{period} already exists; edit that one",
+            zh=f"{period_label(period_kind, year, period)}的报告已经存在，请打开并修改该报告",
+        ) from None
     version = _new_version(session, actor, report, normalised, 1, reference)
     after = {
         "enterprise": enterprise.credit_code,
@@ -298,7 +316,7 @@ def _transition(
 def _required_comment(comment: str | None, action: str) -> str:
     text = (comment or "").strip()
     if not text:
-        raise InvalidInput(f"{action} needs a comment saying why", field="comment")
+        raise InvalidInput(f"{action} needs a comment saying why", field="comment", zh="请填写意见，说明原因")
     return text
 
 
@@ -312,7 +330,11 @@ def submit(session: Session, actor: Principal, report_id: int, comment: str | No
     _require_writer(session, actor, report)
     _check_state(report, "submit", EDITABLE_STATES)
     if report.current_version is None or not report.current_version.energy_lines:
-        raise InvalidInput("a report needs at least one energy line before it is submitted", field="energy_lines")
+        raise InvalidInput(
+            "a report needs at least one energy line before it is submitted",
+            field="energy_lines",
+            zh="报告至少需要一行能源消费数据才能提交",
+        )
     return _transition(session, actor, report, "submit", "submitted", _optional_comment(comment))
 
 

@@ -17,6 +17,7 @@ it with 503 and ``Retry-After``, never 500.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,9 @@ LOCK_WAIT_BUDGET_MS = SQLITE_BUSY_TIMEOUT_MS
 # transaction that lost to another one: serialization_failure, deadlock_detected, lock_not_available.
 _SQLITE_LOCK_CODES = frozenset({5, 6})
 _PG_TRANSIENT_STATES = frozenset({"40001", "40P01", "55P03"})
+_PG_RETRYABLE_STATES = frozenset({"40001", "40P01"})
+#: How many times a request whose transaction lost a deadlock or serialization failure is run again.
+TRANSACTION_RETRIES = 2
 
 # Execution option read by the SQLite "begin" hook: "DEFERRED" or "IMMEDIATE".
 _SQLITE_BEGIN_OPTION = "dualcarbon_sqlite_begin"
@@ -142,6 +146,30 @@ def is_transient_lock_error(exc: BaseException) -> bool:
     return getattr(original, "sqlstate", None) in _PG_TRANSIENT_STATES
 
 
+def lock_key(session: Session, *parts: str) -> None:
+    """Serialise this transaction with every other one that locks the same key (e.g. a catalog's
+    region × half-year × basis) until it ends: one decides what the key holds, the next sees its result.
+
+    PostgreSQL: a transaction-scoped advisory lock on a 64-bit hash of the parts. SQLite: a write takes the
+    database write lock (at BEGIN in a writing session), which already serialises every writer.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest[:8], "big", signed=True)}
+        )
+
+
+def is_retryable_transaction_error(exc: BaseException) -> bool:
+    """True for a PostgreSQL deadlock (40P01) or serialization failure (40001): the database rolled the
+    transaction back at once, so running it again straight away may well succeed (unlike a lock not had
+    within the budget, which has already waited that long)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    return getattr(exc.orig, "sqlstate", None) in _PG_RETRYABLE_STATES
+
+
 def _begin_sqlite_transaction(connection: Connection) -> None:
     mode = connection.get_execution_options().get(_SQLITE_BEGIN_OPTION, "DEFERRED")
     connection.exec_driver_sql(f"BEGIN {mode}")
@@ -152,6 +180,14 @@ def writing(engine: Engine) -> Engine:
     if engine.dialect.name != "sqlite":
         return engine
     return engine.execution_options(**{_SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+
+
+def reading(engine: Engine) -> Engine:
+    """``engine`` set up so each transaction opens deferred on SQLite (never waits for a writer), even when
+    ``engine`` came from :func:`writing`; a no-op elsewhere."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{_SQLITE_BEGIN_OPTION: "DEFERRED"})
 
 
 def init_store(target: Path | str | None = None) -> Engine:

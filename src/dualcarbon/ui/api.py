@@ -17,22 +17,26 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Generic, TypeVar
 
+import anyio
 from fastapi import Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dualcarbon.core.access import PUBLIC, Authenticated, Principal
 from dualcarbon.core.errors import AuthenticationFailed, PermissionDenied
 from dualcarbon.core.settings import security_settings
 from dualcarbon.reference import ReferenceSet, load_reference
-from dualcarbon.store.db import writing
+from dualcarbon.store.db import LOCK_WAIT_BUDGET_MS, TRANSACTION_RETRIES, writing
 
 API_PREFIX = "/api/v1"
 
@@ -64,21 +68,26 @@ def _executed(state: ORMExecuteState) -> None:
         state.session.info[WRITES_KEY] = True
 
 
-def _end(session: Session, commit: bool) -> None:
+def _end(session: Session, commit: bool, close: bool = True) -> None:
     try:
         if commit:
             session.commit()
+            session.info.pop(WRITES_KEY, None)  # committed: what it wrote is done
         else:
             session.rollback()
     except BaseException:
         session.rollback()
         raise
     finally:
-        session.close()
+        if close:
+            session.close()
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back when it raises.
+    """The request's session, shared by the route and its dependencies (the caller's lookup); closed when the
+    request ends. The route's transaction is committed by :func:`committed_session` before the response goes
+    out; what is left here after that (reads made while the response was built, or the caller's lookup in a
+    route that takes no session) is committed or, after an error, rolled back.
 
     Made and, after a read, ended in the event loop (a read transaction's COMMIT is quick and never waits
     for a lock); a transaction that wrote, locked rows or has unflushed changes, or any request with an
@@ -93,18 +102,35 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     except BaseException:
         await _finish(request, session, commit=False)
         raise
-    await _finish(request, session, commit=True)
+    if session.in_transaction():  # reads after the route's commit, or a route that only resolved its caller
+        await _finish(request, session, commit=True)
+    else:  # committed already (or never used): nothing to wait for
+        session.close()
 
 
-async def _finish(request: Request, session: Session, *, commit: bool) -> None:
+async def committed_session(
+    request: Request, session: Annotated[Session, Depends(get_session)]
+) -> AsyncIterator[Session]:
+    """One transaction per route: committed when the route returns and *before* its response is sent
+    (``scope="function"``), so a failed COMMIT is the request's answer (an error, or 503 when the store was
+    busy), never a 200 for a write that was lost; rolled back when the route raises."""
+    try:
+        yield session
+    except BaseException:
+        await _finish(request, session, commit=False)
+        raise
+    await _finish(request, session, commit=True, close=False)
+
+
+async def _finish(request: Request, session: Session, *, commit: bool, close: bool = True) -> None:
     quiet = not (session.info.get(WRITES_KEY) or session.new or session.dirty or session.deleted)
     if request.method in SAFE_METHODS and quiet:
-        _end(session, commit)
+        _end(session, commit, close)
     else:
-        await run_in_threadpool(_end, session, commit)
+        await run_in_threadpool(_end, session, commit, close)
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(committed_session, scope="function")]
 
 
 def _bearer(request: Request) -> str | None:
@@ -160,14 +186,17 @@ async def _principal(request: Request, session: Session) -> Principal | None:
     return _checked(request, found, session_only)
 
 
-async def current_principal(request: Request, session: DbSession) -> Principal:
+RequestSession = Annotated[Session, Depends(get_session)]
+
+
+async def current_principal(request: Request, session: RequestSession) -> Principal:
     principal = await _principal(request, session)
     if principal is None:
         raise AuthenticationFailed("login required: send 'Authorization: Bearer <token>'")
     return principal
 
 
-async def optional_principal(request: Request, session: DbSession) -> Principal:
+async def optional_principal(request: Request, session: RequestSession) -> Principal:
     return await _principal(request, session) or PUBLIC
 
 
@@ -257,3 +286,64 @@ def new_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+#: Response header by which the app's error handler marks a 503 whose transaction lost a deadlock or a
+#: serialization failure: :class:`RetryTransaction` runs such a request again; never sent to the client.
+RETRY_MARK_HEADER = "x-dualcarbon-retry"
+
+
+class RetryTransaction:
+    """ASGI middleware: run a request again when its transaction lost a PostgreSQL deadlock or serialization
+    failure (the error handler answered 503 with :data:`RETRY_MARK_HEADER`): at most
+    ``TRANSACTION_RETRIES`` more times and within the lock budget, else the 503 (with Retry-After) goes out.
+
+    The transaction was rolled back, so a second run starts from nothing; the request body read by the first
+    run is replayed. Nothing of a marked response is sent before the decision, so the client sees one answer.
+    """
+
+    def __init__(self, app: ASGIApp, *, retries: int = TRANSACTION_RETRIES) -> None:
+        self.app = app
+        self.retries = retries
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        deadline = time.monotonic() + LOCK_WAIT_BUDGET_MS / 1000
+        received: list[Message] = []
+
+        async def recording() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                received.append(message)
+            return message
+
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries or time.monotonic() >= deadline
+            replay = list(received) if attempt else None
+            if not await self._attempt(scope, recording, send, replay=replay, last=last):
+                return
+            await anyio.sleep(0.02 * (attempt + 1) * (1 + secrets.randbelow(100) / 100))  # apart from the winner
+
+    async def _attempt(
+        self, scope: Scope, receive: Receive, send: Send, *, replay: list[Message] | None, last: bool
+    ) -> bool:
+        """Run the request once (the body replayed when ``replay`` is given); True when it must run again."""
+        retry = False
+
+        async def receive_again() -> Message:
+            return replay.pop(0) if replay else await receive()
+
+        async def send_or_hold(message: Message) -> None:
+            nonlocal retry
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if RETRY_MARK_HEADER in headers:
+                    del headers[RETRY_MARK_HEADER]
+                    retry = not last
+            if not retry:
+                await send(message)
+
+        await self.app(scope, receive_again if replay is not None else receive, send_or_hold)
+        return retry
