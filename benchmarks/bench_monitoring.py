@@ -8,13 +8,19 @@
    counter grows by a random 0–50 kWh per 15 minutes, multiplier 1; not timed).
 2. **Ingest** (child process): ``read_readings_file`` + ``service_ingest.ingest_table`` — the path of
    ``dualcarbon ingest FILE``: parse, validate, classify against the store, write the Parquet dataset.
-   Then the same file again (everything a duplicate).
-3. **Rollups** (child process, best of ``--repeat``): ``service_rollups.enterprise_rollups`` for hour, day
-   and month over the whole year — counter differences, flags, completeness, the full period grid, tce
+   Then the same file again (everything a duplicate). Both with ``refresh=False``: the rollup refresh that an
+   ingest runs by default is what step 3 times.
+3. **Stored rollups** (child process): ``service_refresh.refresh_rollups`` computing and storing hour, day and
+   month for the whole year from scratch (best of ``--repeat``, the rollup folder removed before each), then
+   **incremental**: for each of ``--repeat`` late days (meter M000's readings inside one day, held out of the
+   main file), ingest them and refresh (only that day and its month are recomputed); ratio full / incremental.
+4. **Rollups read** (child process, best of ``--repeat``): ``service_rollups.enterprise_rollups`` (now read from
+   the stored rollups) and ``service_rollups.compute_rollups`` (computed on request from the readings) for hour,
+   day and month over the whole year — counter differences, flags, completeness, the full period grid, tce
    (当量值, 等价值) and tCO₂ — against a **hand-written DuckDB query** over the same Parquet files that does
    only lag-difference × multiplier, ``date_trunc`` + ``GROUP BY`` and × constant factors (the floor).
    The totals of both are compared.
-4. Peak RSS of each child process (``ru_maxrss``). Prints a Markdown table for docs/benchmarks.md.
+5. Peak RSS of each child process (``ru_maxrss``). Prints a Markdown table for docs/benchmarks.md.
 
 MyEMS figures for the same data shape (100 meters × 365 days) are in ../shared/research/myems.md §6:
 cleaning 31.8 s + normalisation 25.3 s = 57 s to hourly (peak RSS 1.7 GB), ≈90 s with carbon and billing.
@@ -73,8 +79,14 @@ def _setup(data_dir: Path, meters: int) -> str:
     return code
 
 
-def _readings_file(path: Path, code: str, meters: int, days: int) -> int:
-    """Counters for ``days`` days of 15-min readings plus the reading that closes the last interval."""
+def _late_rows(day: int) -> range:
+    """Row numbers (of meter M000) of the readings inside local day ``day`` (00:15 … 23:45): the late data."""
+    return range(day * 96 + 1, day * 96 + 96)
+
+
+def _readings_file(path: Path, code: str, meters: int, days: int, late_days: list[int] | None = None) -> int:
+    """Counters for ``days`` days of 15-min readings plus the reading that closes the last interval. The readings
+    of M000 inside each of ``late_days`` go to ``late-<day>.parquet`` beside ``path`` instead."""
     rng = np.random.default_rng(7)
     steps = days * 96 + 1
     start = np.datetime64(f"{YEAR}-01-01T00:00", "us")
@@ -90,6 +102,13 @@ def _readings_file(path: Path, code: str, meters: int, days: int) -> int:
                 "value": pa.array(values, pa.float64()),
             }
         )
+        if i == 0 and late_days:
+            held = np.zeros(steps, dtype=bool)
+            for day in late_days:
+                rows = np.array(_late_rows(day))
+                held[rows] = True
+                pq.write_table(table.take(pa.array(rows)), path.parent / f"late-{day}.parquet")
+            table = table.filter(pa.array(~held))
         if writer is None:
             writer = pq.ParquetWriter(path, table.schema)
         writer.write_table(table)
@@ -120,11 +139,55 @@ def _ingest_child(data_dir: str, file: str, out: Any) -> None:
         started, cpu = time.perf_counter(), _cpu_s()
         table = read_readings_file(Path(file))
         with session_scope(engine) as session:
-            receipt = service_ingest.ingest_table(session, SYSTEM, table, source="file")
+            # Without the rollup refresh that follows an ingest by default: that is timed in _refresh_child.
+            receipt = service_ingest.ingest_table(session, SYSTEM, table, source="file", refresh=False)
         wall = time.perf_counter() - started
         results.append((wall, _cpu_s() - cpu, receipt.model_dump(exclude={"problems"})))
     engine.dispose()
     out.put({"runs": results, "peak_mb": _peak_mb()})
+
+
+def _refresh_child(data_dir: str, code: str, late_files: list[str], repeat: int, out: Any) -> None:
+    """Full refresh (best of ``repeat``, from scratch each time), then one late day per file: ingest + refresh."""
+    from dualcarbon.core.access import SYSTEM
+    from dualcarbon.monitoring import service_ingest, service_refresh
+    from dualcarbon.monitoring.io.readings_file import read_readings_file
+    from dualcarbon.reference import shipped_reference
+    from dualcarbon.store.db import init_store, session_scope
+
+    reference = shipped_reference()
+    engine = init_store(Path(data_dir))
+    full = full_cpu = float("inf")
+    full_periods: dict[str, int] = {}
+    for _ in range(repeat):
+        shutil.rmtree(Path(data_dir) / "monitoring" / "rollups", ignore_errors=True)
+        started, cpu = time.perf_counter(), _cpu_s()
+        with session_scope(engine) as session:
+            stats = service_refresh.refresh_rollups(session, reference, credit_code=code)
+        full, full_cpu = min(full, time.perf_counter() - started), min(full_cpu, _cpu_s() - cpu)
+        full_periods = stats.periods
+    late = late_cpu = ingest_late = float("inf")
+    late_periods: dict[str, int] = {}
+    for file in late_files:
+        started = time.perf_counter()
+        with session_scope(engine) as session:
+            table = read_readings_file(Path(file))
+            service_ingest.ingest_table(session, SYSTEM, table, source="file", refresh=False)
+        ingest_late = min(ingest_late, time.perf_counter() - started)
+        started, cpu = time.perf_counter(), _cpu_s()
+        with session_scope(engine) as session:
+            stats = service_refresh.refresh_rollups(session, reference, credit_code=code)
+        late, late_cpu = min(late, time.perf_counter() - started), min(late_cpu, _cpu_s() - cpu)
+        late_periods = stats.periods
+    engine.dispose()
+    out.put(
+        {
+            "full": (full, full_cpu, full_periods),
+            "late": (late, late_cpu, late_periods),
+            "ingest_late": ingest_late,
+            "peak_mb": _peak_mb(),
+        }
+    )
 
 
 HAND_SQL = """
@@ -144,10 +207,14 @@ GROUP BY ALL ORDER BY meter_id, start
 def _rollup_child(data_dir: str, code: str, repeat: int, out: Any) -> None:
     """Ours and the hand-written query alternate within each repetition (a shared machine's load drifts);
     the best time of each is kept."""
+    from sqlalchemy import select
+
     from dualcarbon.core.access import SYSTEM
     from dualcarbon.monitoring import service_rollups
+    from dualcarbon.monitoring.models import Meter
     from dualcarbon.monitoring.service_factors import factors_for
     from dualcarbon.reference import shipped_reference
+    from dualcarbon.registry.models import Enterprise
     from dualcarbon.store.db import init_store, session_scope
 
     reference = shipped_reference()
@@ -157,6 +224,7 @@ def _rollup_child(data_dir: str, code: str, repeat: int, out: Any) -> None:
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     ours: dict[str, float] = {}
+    computed: dict[str, float] = {}
     hand: dict[str, float] = {}
     ours_cpu: dict[str, float] = {}
     hand_cpu: dict[str, float] = {}
@@ -172,7 +240,7 @@ def _rollup_child(data_dir: str, code: str, repeat: int, out: Any) -> None:
             year=YEAR,
             next=YEAR + 1,
         )
-        ours[interval] = hand[interval] = ours_cpu[interval] = hand_cpu[interval] = float("inf")
+        ours[interval] = hand[interval] = ours_cpu[interval] = hand_cpu[interval] = computed[interval] = float("inf")
         for _ in range(repeat):
             started, cpu = time.perf_counter(), _cpu_s()
             with session_scope(engine, write=False) as session:
@@ -181,6 +249,14 @@ def _rollup_child(data_dir: str, code: str, repeat: int, out: Any) -> None:
                 )
             ours[interval] = min(ours[interval], time.perf_counter() - started)
             ours_cpu[interval] = min(ours_cpu[interval], _cpu_s() - cpu)
+            started = time.perf_counter()
+            with session_scope(engine, write=False) as session:
+                enterprise = session.scalars(select(Enterprise).where(Enterprise.credit_code == code)).one()
+                meters = list(session.scalars(select(Meter).where(Meter.enterprise_id == enterprise.id)))
+                service_rollups.compute_rollups(
+                    session, enterprise, meters, interval, dt.date(YEAR, 1, 1), dt.date(YEAR, 12, 31), reference
+                )
+            computed[interval] = min(computed[interval], time.perf_counter() - started)
             started, cpu = time.perf_counter(), _cpu_s()
             floor = con.sql(sql).to_arrow_table()
             hand[interval] = min(hand[interval], time.perf_counter() - started)
@@ -195,6 +271,7 @@ def _rollup_child(data_dir: str, code: str, repeat: int, out: Any) -> None:
     out.put(
         {
             "ours": ours,
+            "computed": computed,
             "hand": hand,
             "ours_cpu": ours_cpu,
             "hand_cpu": hand_cpu,
@@ -221,6 +298,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, default=None, help="keep the data directory here")
+    parser.add_argument("--late-days", type=str, default="100,150,200", help="days of M000 that arrive late")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-monitoring-"))
     data_dir = args.keep if args.keep is not None else root / "data"
@@ -228,11 +306,14 @@ def main() -> None:
     try:
         code = _setup(data_dir, args.meters)
         readings = root / "readings.parquet"
-        rows = _readings_file(readings, code, args.meters, args.days)
+        late_days = [int(d) for d in args.late_days.split(",") if d.strip()]
+        rows = _readings_file(readings, code, args.meters, args.days, late_days)
         print(f"# {rows:,} readings, {args.meters} meters × {args.days} days; {readings.stat().st_size / 1e6:.1f} MB")
         print(f"# {platform.node()} {platform.machine()} cpus={os.cpu_count()} load before={os.getloadavg()}")
         print(f"# python {sys.version.split()[0]} duckdb {duckdb.__version__} pyarrow {pa.__version__}")
         ingest = _run(_ingest_child, str(data_dir), str(readings))
+        late_files = [str(root / f"late-{d}.parquet") for d in late_days]
+        refresh = _run(_refresh_child, str(data_dir), code, late_files, args.repeat)
         rollups = _run(_rollup_child, str(data_dir), code, args.repeat)
     finally:
         shutil.rmtree(root, ignore_errors=True)  # the readings file; --keep keeps the data directory
@@ -259,15 +340,34 @@ def main() -> None:
         sums = [a + b for a, b in zip(sums, row, strict=True)]
         out_rows = rollups["totals"][interval][1]
         print(
-            f"| rollup {interval} + tce/CO₂ | {row[0]:.3f} / {row[1]:.3f} | {row[2]:.3f} / {row[3]:.3f} "
+            f"| rollup {interval} + tce/CO₂, read from stored | {row[0]:.3f} / {row[1]:.3f} "
+            f"| {row[2]:.3f} / {row[3]:.3f} "
             f"| {row[0] / row[2]:.2f} / {row[1] / row[3]:.2f} | {out_rows:,} |"
         )
     print(
         f"| **hour + day + month** | **{sums[0]:.3f} / {sums[1]:.3f}** | **{sums[2]:.3f} / {sums[3]:.3f}** "
         f"| **{sums[0] / sums[2]:.2f} / {sums[1] / sums[3]:.2f}** | |"
     )
+    full_s, full_cpu, full_periods = refresh["full"]
+    late_s, late_cpu, late_periods = refresh["late"]
+    print(
+        f"| **stored rollups, full refresh (hour + day + month written)** | **{full_s:.3f} / {full_cpu:.3f}** "
+        f"| {sums[2]:.3f} / {sums[3]:.3f} | {full_s / sums[2]:.2f} / {full_cpu / sums[3]:.2f} "
+        f"| {sum(full_periods.values()):,} |"
+    )
+    print(
+        f"| incremental refresh, one late day of one meter | {late_s:.3f} / {late_cpu:.3f} | – "
+        f"| full ÷ incremental {full_s / late_s:.0f}× | {sum(late_periods.values()):,} |"
+    )
     print()
-    print(f"peak RSS: ingest child {ingest['peak_mb']:.0f} MB, rollup child {rollups['peak_mb']:.0f} MB")
+    print(f"periods recomputed: full {full_periods}, late day {late_periods}")
+    print(f"ingest of one late day (95 readings): {refresh['ingest_late']:.3f} s")
+    computed = " / ".join(f"{rollups['computed'][i]:.3f}" for i in ("hour", "day", "month"))
+    print(f"compute on request (no stored rollups), hour / day / month: {computed} s")
+    print(
+        f"peak RSS: ingest child {ingest['peak_mb']:.0f} MB, refresh child {refresh['peak_mb']:.0f} MB, "
+        f"rollup child {rollups['peak_mb']:.0f} MB"
+    )
     for interval in ("hour", "day", "month"):
         ours_total = rollups["totals"][interval][0]
         hand_total = rollups["hand_totals"][interval][0]

@@ -11,7 +11,19 @@ need_uv() {
 }
 
 sync_env() {
-  uv sync --frozen --quiet
+  uv sync --frozen --quiet "$@"
+}
+
+ensure_java() {
+  # A Java runtime for the PySpark rollup job (extra `scale`; tests/monitoring/test_spark.py)
+  if ! command -v java >/dev/null 2>&1; then
+    if [ "$(id -u)" = "0" ]; then
+      apt-get update -qq >/dev/null 2>&1 || true
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null
+    else
+      echo "warning: java missing and not root; the Spark tests will skip" >&2
+    fi
+  fi
 }
 
 ensure_services() {
@@ -30,13 +42,15 @@ ensure_services() {
 
 ensure_browser() {
   # chromium + CJK fonts for the browser tests; LibreOffice Calc + poppler for the workbook print test
-  # (tests/workbooks/test_libreoffice.py converts every workbook to PDF and reads it back)
+  # (tests/workbooks/test_libreoffice.py converts every workbook to PDF and reads it back); Pango for WeasyPrint
+  # (the PDF documents, src/dualcarbon/documents/)
   if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
-      || ! command -v soffice >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1; then
+      || ! command -v soffice >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1 \
+      || ! ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0"; then
     if [ "$(id -u)" = "0" ]; then
       apt-get update -qq >/dev/null 2>&1 || true
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        chromium fonts-noto-cjk libreoffice-calc poppler-utils >/dev/null
+        chromium fonts-noto-cjk libreoffice-calc poppler-utils libpango-1.0-0 libpangoft2-1.0-0 >/dev/null
     else
       echo "warning: chromium / fonts-noto-cjk / libreoffice-calc / poppler-utils missing and not root;" \
         "browser and workbook print tests will fail or skip" >&2
@@ -46,5 +60,5 @@ ensure_browser() {
 
 case "${1:-run}" in
   run) need_uv; sync_env ;;
-  test) need_uv; sync_env; ensure_services; ensure_browser ;;
+  test) need_uv; sync_env --extra scale; ensure_java; ensure_services; ensure_browser ;;
 esac

@@ -32,7 +32,9 @@ def test_json_readings_with_an_enterprise_token(client: TestClient, world: Any, 
     assert rollups.status_code == 200, rollups.text
     data = rollups.json()
     first = data["periods"][0]
-    assert set(first) == {"start", "energy", "unit", "tce", "tce_equal", "tco2", "completeness", "flags"}
+    contract = {"start", "energy", "unit", "tce", "tce_equal", "tco2", "completeness", "flags"}  # issue #8 §4
+    assert set(first) == contract | {"cost_yuan", "cost_reason"}  # cost beside tce and CO₂ (issue #10 §4)
+    assert first["cost_yuan"] is None and first["cost_reason"]  # no tariff for this region: null with a reason
     assert first["energy"] == 20.0 and first["completeness"] == 0.25  # (110 − 100) × 2 over 1 of 4 intervals
     assert data["from"] == "2024-03-01" and data["to"] == "2024-03-01" and len(data["periods"]) == 24
 

@@ -1,4 +1,5 @@
-"""``dualcarbon meters …``, ``dualcarbon ingest FILE|mqtt``, ``dualcarbon mqtt acl`` and ``dualcarbon rollups show``.
+"""``dualcarbon meters …``, ``dualcarbon ingest FILE|mqtt``, ``dualcarbon mqtt acl`` and ``dualcarbon rollups
+show|refresh|balance``.
 
 Like the other subjects' commands they find the store by ``--data-dir`` / ``DUALCARBON_DATA_DIR`` (SQLite and
 the Parquet readings beside it) or ``DUALCARBON_DATABASE_URL`` (PostgreSQL), act as an administrator
@@ -16,10 +17,26 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from dualcarbon.ui.commands import DataDirOption, cli_principal, fail, friendly_errors, lazy_import, transaction
+from dualcarbon.ui.commands import (
+    DataDirOption,
+    cli_principal,
+    fail,
+    friendly_errors,
+    lazy_import,
+    session_factory,
+    transaction,
+)
 
 if TYPE_CHECKING:
-    from dualcarbon.monitoring import service_ingest, service_meters, service_mqtt, service_rollups
+    from dualcarbon.monitoring import (
+        service_balance,
+        service_ingest,
+        service_meters,
+        service_mqtt,
+        service_refresh,
+        service_rollups,
+        service_tree,
+    )
     from dualcarbon.monitoring.io import readings_file
     from dualcarbon.reference import tables as reference_tables
 else:  # loaded on first use, so that `dualcarbon --help` imports no SQLAlchemy, DuckDB or services
@@ -27,6 +44,9 @@ else:  # loaded on first use, so that `dualcarbon --help` imports no SQLAlchemy,
     service_meters = lazy_import("dualcarbon.monitoring.service_meters")
     service_mqtt = lazy_import("dualcarbon.monitoring.service_mqtt")
     service_rollups = lazy_import("dualcarbon.monitoring.service_rollups")
+    service_refresh = lazy_import("dualcarbon.monitoring.service_refresh")
+    service_tree = lazy_import("dualcarbon.monitoring.service_tree")
+    service_balance = lazy_import("dualcarbon.monitoring.service_balance")
     readings_file = lazy_import("dualcarbon.monitoring.io.readings_file")
     reference_tables = lazy_import("dualcarbon.reference.tables")
 
@@ -90,10 +110,13 @@ def ingest(
     password: str | None = typer.Option(None, "--password", envvar="DUALCARBON_MQTT_PASSWORD", help="mqtt: password"),
     batch_size: int = typer.Option(10_000, "--batch-size", min=1, help="mqtt: flush after this many readings"),
     flush_seconds: float = typer.Option(1.0, "--flush-seconds", min=0.05, help="mqtt: flush at least this often"),
+    max_pending: int = typer.Option(
+        20, "--max-pending", min=1, help="mqtt: flush once this many messages await acknowledgement (broker window)"
+    ),
     data_dir: Path | None = DataDirOption,
 ) -> None:
     if str(file) == "mqtt" and not file.exists():
-        _subscribe(data_dir, host, port, username, password, batch_size, flush_seconds)
+        _subscribe(data_dir, host, port, username, password, batch_size, flush_seconds, max_pending)
         return
     table = readings_file.read_readings_file(file)
     with transaction(data_dir) as session:
@@ -109,27 +132,30 @@ def _subscribe(
     password: str | None,
     batch_size: int,
     flush_seconds: float,
+    max_pending: int,
 ) -> None:
     """Run the MQTT subscriber until Ctrl-C; print the summed receipt as JSON at the end."""
     import threading
 
-    ingester = service_mqtt.MqttIngester(
-        cli_principal(),
-        lambda: transaction(data_dir),
-        host=host,
-        port=port,
-        username=username,
-        password=password,
-        batch_size=batch_size,
-        flush_seconds=flush_seconds,
-    )
-    stop = threading.Event()
-    print(f"subscribed to dualcarbon/+/+ on {host}:{port} (Ctrl-C to stop)", file=sys.stderr)
-    try:
-        ingester.run(stop)
-    except KeyboardInterrupt:
-        stop.set()
-        ingester.flush()
+    with session_factory(data_dir) as sessions:
+        ingester = service_mqtt.MqttIngester(
+            cli_principal(),
+            sessions,
+            host=host,
+            port=port,
+            username=username,
+            password=password,
+            batch_size=batch_size,
+            flush_seconds=flush_seconds,
+            max_pending=max_pending,
+        )
+        stop = threading.Event()
+        print(f"subscribed to dualcarbon/+/+ on {host}:{port} (Ctrl-C to stop)", file=sys.stderr)
+        try:
+            ingester.run(stop)
+        except KeyboardInterrupt:
+            stop.set()
+            ingester.flush()
     stats = ingester.stats
     typer.echo(json.dumps(stats.receipt.model_dump(mode="json") | {"malformed": stats.malformed}, ensure_ascii=False))
 
@@ -144,8 +170,9 @@ def mqtt_acl(
         credentials = service_mqtt.write_mosquitto_files(session, cli_principal(), out)
     typer.echo(json.dumps(credentials, ensure_ascii=False, indent=2))
     print(
-        f"wrote {out / 'passwords'} and {out / 'acl'}; point Mosquitto's password_file and acl_file at them "
-        "(readable by the mosquitto user) and reload it",
+        f"wrote {out / 'passwords'}, {out / 'acl'} and {out / 'broker.conf'}; include broker.conf from "
+        "mosquitto.conf (files readable by the mosquitto user), reload it, and run `dualcarbon ingest mqtt "
+        f"--max-pending {service_mqtt.SUBSCRIBER_WINDOW}`",
         file=sys.stderr,
     )
 
@@ -157,10 +184,19 @@ def _day(text: str, option: str) -> date:
         raise fail(f"{option}: not a date YYYY-MM-DD: {text!r}") from None
 
 
-@rollups_app.command("show", help="Hour, day or month rollups of one meter (--to inclusive).")
+ROLLUP_CSV_HEADER = ["start", "energy", "unit", "tce", "tce_equal", "tco2", "completeness", "flags"]
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else repr(value)
+
+
+@rollups_app.command(
+    "show", help="Hour, day or month rollups of one meter, or without --meter the enterprise total per carrier."
+)
 @friendly_errors
 def show(
-    meter: str = typer.Option(..., "--meter", help="meter code"),
+    meter: str | None = typer.Option(None, "--meter", help="meter code (omit for the enterprise total)"),
     enterprise: str = typer.Option(..., "--enterprise", help="credit code"),
     interval: str = typer.Option("day", "--interval", help="hour, day or month"),
     date_from: str = typer.Option(..., "--from", help="first day YYYY-MM-DD (Asia/Shanghai)"),
@@ -171,6 +207,11 @@ def show(
     if output not in ("json", "csv"):
         raise fail("--format: json or csv")
     reference = _reference(data_dir)
+    if meter is None:
+        _show_enterprise(
+            data_dir, reference, enterprise, interval, _day(date_from, "--from"), _day(date_to, "--to"), output
+        )
+        return
     with transaction(data_dir) as session:
         result = service_rollups.meter_rollups(
             session,
@@ -186,20 +227,92 @@ def show(
         typer.echo(json.dumps(result.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2))
         return
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["start", "energy", "unit", "tce", "tce_equal", "tco2", "completeness", "flags"])
+    writer.writerow(ROLLUP_CSV_HEADER)
     for p in result.periods:
         writer.writerow(
             [
                 datetime.isoformat(p.start),
-                "" if p.energy is None else repr(p.energy),
+                _num(p.energy),
                 p.unit,
-                "" if p.tce is None else repr(p.tce),
-                "" if p.tce_equal is None else repr(p.tce_equal),
-                "" if p.tco2 is None else repr(p.tco2),
+                _num(p.tce),
+                _num(p.tce_equal),
+                _num(p.tco2),
                 repr(p.completeness),
                 "|".join(p.flags),
             ]
         )
+
+
+def _show_enterprise(
+    data_dir: Path | None,
+    reference: reference_tables.ReferenceSet,
+    enterprise: str,
+    interval: str,
+    date_from: date,
+    date_to: date,
+    output: str,
+) -> None:
+    with transaction(data_dir) as session:
+        result = service_tree.tree_rollups(
+            session, cli_principal(), "enterprise", enterprise, interval, date_from, date_to, reference
+        )
+    if output == "json":
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["carrier", *ROLLUP_CSV_HEADER])
+    for group in result["carriers"]:
+        for p in group["periods"]:
+            row = [p["start"], _num(p["energy"]), p["unit"], _num(p["tce"]), _num(p["tce_equal"]), _num(p["tco2"])]
+            writer.writerow([group["carrier"], *row, repr(p["completeness"]), "|".join(p["flags"])])
+    for p in result["total"]["periods"]:
+        row = [p["start"], "", "", _num(p["tce"]), _num(p["tce_equal"]), _num(p["tco2"]), repr(p["completeness"])]
+        writer.writerow(["total", *row, "|".join(p["flags"])])
+
+
+@rollups_app.command("refresh", help="Recompute the stored rollups that new readings touched (prints counts as JSON).")
+@friendly_errors
+def refresh(
+    enterprise: str | None = typer.Option(None, "--enterprise", help="credit code (default: every enterprise)"),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    reference = _reference(data_dir)
+    with transaction(data_dir) as session:
+        stats = service_refresh.refresh_rollups(session, reference, credit_code=enterprise)
+    typer.echo(json.dumps({"enterprises": stats.enterprises, "dirty": stats.dirty, "periods": stats.periods}))
+
+
+@rollups_app.command("balance", help="Daily master/sub-meter balance (总表/分表) of a parent meter, with the loss %.")
+@friendly_errors
+def balance(
+    meter: str = typer.Option(..., "--meter", help="parent meter code"),
+    enterprise: str = typer.Option(..., "--enterprise", help="credit code"),
+    date_from: str = typer.Option(..., "--from", help="first day YYYY-MM-DD (Asia/Shanghai)"),
+    date_to: str = typer.Option(..., "--to", help="last day YYYY-MM-DD, inclusive"),
+    output: str = typer.Option("json", "--format", help="json or csv"),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    if output not in ("json", "csv"):
+        raise fail("--format: json or csv")
+    reference = _reference(data_dir)
+    with transaction(data_dir) as session:
+        result = service_balance.meter_balance(
+            session,
+            cli_principal(),
+            _day(date_from, "--from"),
+            _day(date_to, "--to"),
+            reference,
+            credit_code=enterprise,
+            meter_code=meter,
+        )
+    if output == "json":
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["date", "parent", "children", "loss", "loss_pct", "completeness", "flags"])
+    for d in result["days"]:
+        numbers = [_num(d[k]) for k in ("parent", "children", "loss", "loss_pct")]
+        writer.writerow([d["date"], *numbers, repr(d["completeness"]), "|".join(d["flags"])])
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,8 @@
 * ``meter`` — one meter (计量器具) of an enterprise, optionally at a site or production unit; ``code`` is
   unique within the enterprise. ``kind`` says what a reading is: ``cumulative`` (a counter, energy is the
   difference of two readings × ``multiplier``), ``interval`` (the quantity of the interval that starts at
-  the reading's time), ``instant`` (a power value; no energy is derived from it yet).
+  the reading's time), ``instant`` (a power value; no energy is derived from it yet), ``virtual`` (no
+  readings: its values are ``formula`` over other meters' rollups, see :mod:`.service_virtual`).
   ``counter_max`` is the counter's modulus (the value at which it wraps to 0); ``max_rate`` the highest
   plausible consumption in the meter's unit per hour (after the multiplier). ``parent_id`` builds the
   总表/分表 tree; ``counted`` says whether the meter counts in the enterprise total.
@@ -20,11 +21,13 @@ from datetime import date, datetime
 from typing import Literal
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
     Double,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -33,8 +36,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from dualcarbon.store.base import Base, one_of_sql, utcnow
 
-MeterKind = Literal["cumulative", "interval", "instant"]
-METER_KINDS: tuple[str, ...] = ("cumulative", "interval", "instant")
+MeterKind = Literal["cumulative", "interval", "instant", "virtual"]
+METER_KINDS: tuple[str, ...] = ("cumulative", "interval", "instant", "virtual")
 #: process stage of a data item: 购入贮存, 加工转换, 输送分配, 终端使用.
 PROCESS_STAGES: tuple[str, ...] = ("purchase_storage", "conversion", "distribution", "end_use")
 PROCESS_STAGE_ZH: dict[str, str] = {
@@ -47,7 +50,7 @@ PROCESS_STAGE_ZH: dict[str, str] = {
 STATISTIC_TYPES: tuple[str, ...] = ("realtime", "day", "month")
 #: how a data item arrives (采集方式): collected automatically or entered by hand.
 INPUT_TYPES: tuple[str, ...] = ("automatic", "manual")
-READING_SOURCES: tuple[str, ...] = ("http", "file", "mqtt")
+READING_SOURCES: tuple[str, ...] = ("http", "file", "mqtt", "manual")  # manual: the web form (0009)
 
 
 class Meter(Base):
@@ -67,6 +70,7 @@ class Meter(Base):
         CheckConstraint(one_of_sql("statistic_type", STATISTIC_TYPES), name="statistic_type_known"),
         CheckConstraint(one_of_sql("input_type", INPUT_TYPES), name="input_type_known"),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+        CheckConstraint("(kind = 'virtual') = (formula IS NOT NULL)", name="formula_iff_virtual"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -88,6 +92,8 @@ class Meter(Base):
     statistic_type: Mapped[str] = mapped_column(String(16))
     input_type: Mapped[str] = mapped_column(String(16))
     calibrated_until: Mapped[date | None] = mapped_column(Date)
+    #: ``virtual`` meters only: a formula over other meters of the enterprise ("M1 - M2 + 0.5*M3").
+    formula: Mapped[str | None] = mapped_column(String(400))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -116,3 +122,56 @@ class ReadingConflict(Base):
     offered_value: Mapped[float] = mapped_column(Double)
     source: Mapped[str] = mapped_column(String(8))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MeterQualityDay(Base):
+    """Data quality of one data item (meter) on one Asia/Shanghai day, persisted by ``service_quality``.
+
+    ``expected`` values (real-time: a day ÷ interval; day statistics: 1; month statistics: 1 on the month's
+    1st, no row on other days), ``received`` values counted towards them, ``value_count`` values seen,
+    ``timely`` of them within the statistic-time tolerance, ``flagged`` of them flagged (rollover, reset,
+    implausible rate, conflict). ``problems`` is a list of ``{"code", "detail"}``. ``final`` is false when
+    the row was computed before its period ended (it is recomputed when read).
+    """
+
+    __tablename__ = "meter_quality_day"
+
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    expected: Mapped[int] = mapped_column(Integer)
+    received: Mapped[int] = mapped_column(Integer)
+    value_count: Mapped[int] = mapped_column(Integer)
+    timely: Mapped[int] = mapped_column(Integer)
+    flagged: Mapped[int] = mapped_column(Integer)
+    calibrated: Mapped[bool] = mapped_column(Boolean)
+    completeness: Mapped[float] = mapped_column(Double)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    problems: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    final: Mapped[bool] = mapped_column(Boolean)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EnterpriseQualityDay(Base):
+    """The quality index of an enterprise on one day and its sub-indices (null when nothing to measure),
+    with the counts they come from, so that months and regulators' tables are sums, not recomputes."""
+
+    __tablename__ = "enterprise_quality_day"
+    __table_args__ = (Index("ix_enterprise_quality_day_day_index", "day", "quality_index"),)
+
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    meters: Mapped[int] = mapped_column(Integer)
+    calibrated_meters: Mapped[int] = mapped_column(Integer)
+    expected: Mapped[int] = mapped_column(Integer)
+    received: Mapped[int] = mapped_column(Integer)
+    value_count: Mapped[int] = mapped_column(Integer)
+    timely: Mapped[int] = mapped_column(Integer)
+    flagged: Mapped[int] = mapped_column(Integer)
+    completeness: Mapped[float | None] = mapped_column(Double)
+    accuracy: Mapped[float | None] = mapped_column(Double)
+    timeliness: Mapped[float | None] = mapped_column(Double)
+    validity: Mapped[float | None] = mapped_column(Double)
+    quality_index: Mapped[float | None] = mapped_column(Double)
+    final: Mapped[bool] = mapped_column(Boolean)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,7 +17,7 @@ from dualcarbon.core.errors import InvalidInput
 from dualcarbon.monitoring import service_ingest, service_meters, service_rollups
 from dualcarbon.monitoring.io.readings_file import read_csv_bytes
 from dualcarbon.monitoring.schemas import IngestReceipt, MeterOut, RollupResult
-from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, reference_of
+from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Id, reference_of
 
 router = APIRouter(prefix=API_PREFIX, tags=["monitoring"])
 
@@ -67,7 +67,7 @@ def meter_rollups(
     request: Request,
     session: DbSession,
     caller: Caller,
-    meter_id: int,
+    meter_id: Id,
     interval: Annotated[str, Query(description="hour, day or month")],
     from_: Annotated[date, Query(alias="from", description="first day (Asia/Shanghai)")],
     to: Annotated[date, Query(description="last day, inclusive")],

@@ -78,6 +78,10 @@ class RollupPeriod(BaseModel):
     tco2: float | None
     completeness: float
     flags: list[str]
+    #: Energy cost in yuan from the stored cost rows (:mod:`.service_cost`); null with ``cost_reason`` when no
+    #: tariff applies or a price is missing.
+    cost_yuan: float | None = None
+    cost_reason: str | None = None
 
 
 class FactorsUsed(BaseModel):
@@ -110,3 +114,46 @@ class RollupResult(BaseModel):
     periods: list[RollupPeriod]
     factors: list[FactorsUsed]
     reference_versions: dict[str, str]
+    #: Tariff rows the costs come from (``electricity_tariffs_tou`` row ids); ``tariff_demo`` when they are the
+    #: DEMO tariff (never official).
+    tariff_rows: list[str] = Field(default_factory=list)
+    tariff_demo: bool = False
+
+
+class PrefillReport(BaseModel):
+    """The enterprise's report of the period, when there is one."""
+
+    id: int
+    state: str
+    version: int
+    period: int  # the period number within the year (see reports.models.PeriodReport.period)
+
+
+class PrefillLine(BaseModel):
+    """One carrier: the monitoring total beside the report's energy line and the deviation (null + reason)."""
+
+    carrier: str
+    monitoring: float | None
+    monitoring_unit: str | None
+    monitoring_tce: float | None
+    completeness: float | None
+    flags: list[str]
+    meters: int
+    reported: float | None
+    reported_unit: str | None
+    monitoring_in_reported_unit: float | None
+    deviation: float | None
+    deviation_pct: float | None
+    deviation_reason: str | None
+
+
+class PrefillResult(BaseModel):
+    """``GET /api/v1/enterprises/{credit_code}/monitoring/prefill``: monitoring totals to prefill a report."""
+
+    credit_code: str
+    year: int
+    month: int | None
+    period_kind: str
+    timezone: str
+    report: PrefillReport | None
+    lines: list[PrefillLine]

@@ -10,20 +10,28 @@ Parquet file). Rules:
 * inside one batch a repeated (meter, ts) counts as a duplicate (same value) or a conflict (another value)
   against its first occurrence; against the store the same holds (see
   :mod:`dualcarbon.monitoring.store_readings`); conflicts are kept in ``reading_conflict``, the first value stays;
-* one audit row per enterprise and batch records the counts.
+* one audit row per enterprise and batch records the counts;
+* after the batch the stored rollups of every enterprise that gained readings are refreshed
+  (:func:`refresh_after_ingest`), so a reader after an ingest pays nothing. HTTP, files, manual entry: before
+  the call returns — on PostgreSQL inside the ingest transaction (a savepoint: readings and their rollups commit
+  together; a failed refresh is logged and left to the next read), on the Parquet store after the files are
+  committed. MQTT (source ``mqtt``): right after the commit in a worker thread, so the subscriber acknowledges its
+  messages without waiting. The receipt does not change.
 
 Parsing and classification are DuckDB SQL over Arrow, so a year of 15-minute data for 100 meters is one pass.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
@@ -34,6 +42,9 @@ from dualcarbon.monitoring.store_readings import LOCAL_OFFSET_HOURS, readings_st
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import enterprise_filter
 from dualcarbon.store.audit import append_audit
+from dualcarbon.store.db import resolve_data_dir, session_scope, sqlite_path
+
+log = logging.getLogger(__name__)
 
 MAX_PROBLEMS = 1000
 #: Rows classified and written at a time (bounds the memory of a large file).
@@ -126,26 +137,93 @@ def _prepared(table: pa.Table) -> tuple[pa.Table, str, str]:
     return pa.table(columns), ts_expr, value_expr
 
 
-def ingest_table(session: Session, principal: Principal, table: pa.Table, *, source: str) -> IngestReceipt:
+def ingest_table(
+    session: Session, principal: Principal, table: pa.Table, *, source: str, refresh: bool = True
+) -> IngestReceipt:
     """Ingest a batch (columns credit_code, meter_code, ts, value) and return the receipt.
 
     Large batches are worked in slices of :data:`CHUNK_ROWS` rows, in order, to bound memory; a key repeated
     across slices is then found in the store instead of inside the slice — same counts, same first-value rule.
+    ``refresh`` (default): refresh the stored rollups of the enterprises that gained readings afterwards.
     """
     raw, ts_expr, value_expr = _prepared(table)
     receipt = IngestReceipt()
+    touched: set[str] = set()
     for offset in range(0, max(raw.num_rows, 1), CHUNK_ROWS):
-        part = _ingest_slice(session, principal, raw.slice(offset, CHUNK_ROWS), ts_expr, value_expr, source)
+        part = _ingest_slice(session, principal, raw.slice(offset, CHUNK_ROWS), ts_expr, value_expr, source, touched)
         receipt.accepted += part.accepted
         receipt.duplicate += part.duplicate
         receipt.conflict += part.conflict
         receipt.rejected += part.rejected
         receipt.problems.extend(part.problems[: MAX_PROBLEMS - len(receipt.problems)])
+    if refresh and touched and source == "mqtt":
+        _refresh_after_commit(session, touched)
+    elif refresh and touched:
+        refresh_after_ingest(session, sorted(touched))
     return receipt
 
 
+def refresh_after_ingest(session: Session, credit_codes: list[str]) -> None:
+    """Refresh the stored rollups of ``credit_codes`` as the platform, in a savepoint: a failure is logged and
+    rolled back (the readings stay; the next rollup read refreshes), never fails the ingest."""
+    from dualcarbon.monitoring.service_refresh import refresh_enterprise
+    from dualcarbon.reference.tables import load_reference
+
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    db_file = sqlite_path(engine.url)
+    try:
+        reference = load_reference(db_file.parent if db_file is not None else resolve_data_dir())
+        with session.begin_nested():
+            for enterprise in session.scalars(select(Enterprise).where(Enterprise.credit_code.in_(credit_codes))):
+                refresh_enterprise(session, enterprise, reference)
+    except Exception:  # the ingest has its receipt; the lazy refresh on read covers what this missed
+        log.warning("rollup refresh after ingest failed for %s", ", ".join(credit_codes), exc_info=True)
+
+
+_background_lock = threading.Lock()
+_background: dict[Engine, set[str]] = {}
+_worker: threading.Thread | None = None
+
+
+def _refresh_after_commit(session: Session, credit_codes: set[str]) -> None:
+    """The subscriber's path: its flush acknowledges the messages right after the commit, so the refresh runs
+    after the commit in a worker thread (not a daemon: a stopping process finishes it first)."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+
+    def enqueue(_session: Session) -> None:
+        global _worker
+        with _background_lock:
+            _background.setdefault(engine, set()).update(credit_codes)
+            if _worker is None or not _worker.is_alive():
+                _worker = threading.Thread(target=_drain, name="rollup-refresh", daemon=False)
+                _worker.start()
+
+    event.listen(session, "after_commit", enqueue, once=True)
+
+
+def _drain() -> None:
+    while True:
+        with _background_lock:
+            if not _background:
+                return
+            engine, codes = _background.popitem()
+        try:
+            with session_scope(engine, write=engine.dialect.name == "postgresql") as session:
+                refresh_after_ingest(session, sorted(codes))
+        except Exception:  # e.g. the store went away; the next read refreshes
+            log.warning("rollup refresh after ingest failed for %s", ", ".join(sorted(codes)), exc_info=True)
+
+
 def _ingest_slice(
-    session: Session, principal: Principal, raw: pa.Table, ts_expr: str, value_expr: str, source: str
+    session: Session,
+    principal: Principal,
+    raw: pa.Table,
+    ts_expr: str,
+    value_expr: str,
+    source: str,
+    touched: set[str],
 ) -> IngestReceipt:
     con = duckdb.connect()
     try:
@@ -183,6 +261,8 @@ def _ingest_slice(
                 "SELECT meter_id, ts, value FROM firsts WHERE credit_code = ?", params=[credit_code]
             ).to_arrow_table()
             result = store.write(batch, credit_code)
+            if result.accepted:
+                touched.add(credit_code)
             receipt.accepted += result.accepted
             receipt.duplicate += result.duplicate
             conflicts.extend(result.conflicts)

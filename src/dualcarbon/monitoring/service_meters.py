@@ -3,7 +3,8 @@
 Import columns (header names exactly as written, any order): required ``credit_code, meter_code,
 carrier, unit, kind, multiplier``; optional ``parent_meter_code, counted, counter_max, max_rate,
 data_item_code, calibrated_until`` and, beyond the issue's list, ``interval_minutes, process_stage,
-statistic_type, input_type``. Any other column is an error.
+statistic_type, input_type, formula``. Any other column is an error. ``formula`` goes with kind ``virtual``
+(a meter computed from other meters, checked by :mod:`.service_virtual`).
 
 * A meter is matched on (enterprise, meter_code). A new one is created; an existing one is updated only in
   the fields that differ; a file imported twice changes nothing the second time and writes no audit row.
@@ -36,6 +37,7 @@ from dualcarbon.monitoring.models import (
     Meter,
 )
 from dualcarbon.monitoring.schemas import MeterImportReceipt, MeterOut
+from dualcarbon.monitoring.service_virtual import formula_problems, parse_formula
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import enterprise_filter, require_enterprise
@@ -44,11 +46,13 @@ from dualcarbon.store.audit import append_audit
 
 REQUIRED = ("credit_code", "meter_code", "carrier", "unit", "kind", "multiplier")
 OPTIONAL = ("parent_meter_code", "counted", "counter_max", "max_rate", "data_item_code", "calibrated_until")
-EXTENSIONS = ("interval_minutes", "process_stage", "statistic_type", "input_type")
+EXTENSIONS = ("interval_minutes", "process_stage", "statistic_type", "input_type", "formula")
 FIELDS = (
     "carrier", "unit", "kind", "multiplier", "interval_minutes", "counter_max", "max_rate", "counted",
     "data_item_code", "process_stage", "statistic_type", "input_type", "calibrated_until",
 )  # fmt: skip
+#: Stored fields: the listed ones and the virtual meter's formula.
+STORED = (*FIELDS, "formula")
 _TRUE = {"true", "1", "yes", "y", "是", "t"}
 _FALSE = {"false", "0", "no", "n", "否", "f"}
 _STAGE_BY_ZH = {zh: key for key, zh in PROCESS_STAGE_ZH.items()}
@@ -129,6 +133,9 @@ def _parse(column: str, value: object, reference: ReferenceSet) -> Any:
         if text.lower() not in allowed:
             raise ValueError(f"must be one of {', '.join(allowed)}")
         return text.lower()
+    if column == "formula":
+        parse_formula(text)  # the members are checked once the whole file is read
+        return text
     if len(text) > 64:
         raise ValueError("at most 64 characters")
     return text
@@ -143,6 +150,18 @@ def _check_unit(unit: str, carrier_id: str, reference: ReferenceSet) -> str:
     if not ok:
         raise ValueError(f"'{unit}' does not measure {carrier.name_zh} ({carrier.id}); e.g. {carrier.default_unit}")
     return unit
+
+
+def check_meter_fields(carrier: str, unit: str, reference: ReferenceSet) -> tuple[str, str]:
+    """The carrier id and unit of a meter defined outside a file (API); InvalidInput naming the field."""
+    try:
+        carrier_id = _parse("carrier", carrier, reference)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="carrier") from None
+    try:
+        return carrier_id, _check_unit(unit.strip(), carrier_id, reference)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="unit") from None
 
 
 def _header(values: list[Any]) -> dict[str, int]:
@@ -223,6 +242,7 @@ def import_meters(session: Session, principal: Principal, path: Path, reference:
 
     existing = _existing(session, {p.enterprise.id for p in planned.values()})
     problems.extend(_parent_problems(planned, existing))
+    problems.extend(_formula_problems(planned, existing))
     if problems:
         raise MeterFileInvalid(sorted(problems))
     created = updated = unchanged = 0
@@ -230,14 +250,14 @@ def import_meters(session: Session, principal: Principal, path: Path, reference:
     for key, plan in planned.items():
         meter = meters.get(key)
         if meter is None:
-            meter = Meter(enterprise_id=plan.enterprise.id, code=plan.code, **{f: plan.values.get(f) for f in FIELDS})
+            meter = Meter(enterprise_id=plan.enterprise.id, code=plan.code, **{f: plan.values.get(f) for f in STORED})
             session.add(meter)
             meters[key] = meter
             created += 1
     session.flush()
     for key, plan in planned.items():
         meter = meters[key]
-        wanted = {f: plan.values.get(f) for f in FIELDS}
+        wanted = {f: plan.values.get(f) for f in STORED}
         wanted["parent_id"] = meters[(plan.enterprise.id, plan.parent_code)].id if plan.parent_code else None
         if key not in existing:
             meter.parent_id = wanted["parent_id"]
@@ -292,9 +312,27 @@ def _parent_problems(
     return problems
 
 
+def _formula_problems(
+    planned: dict[tuple[int, str], _Planned], existing: dict[tuple[int, str], Meter]
+) -> list[tuple[int, str, str]]:
+    """Virtual meters' formulas, per enterprise, over the register as it will be after the import."""
+    by_enterprise: dict[int, dict[str, tuple[int, str, str, str, str | None]]] = {}
+    for (enterprise_id, code), m in existing.items():
+        by_enterprise.setdefault(enterprise_id, {})[code] = (0, m.kind, m.carrier, m.unit, m.formula)
+    for (enterprise_id, code), plan in planned.items():
+        v = plan.values
+        row = (plan.row, str(v.get("kind", "")), str(v.get("carrier", "")), str(v.get("unit", "")), v.get("formula"))
+        by_enterprise.setdefault(enterprise_id, {})[code] = row
+    problems: list[tuple[int, str, str]] = []
+    for rows in by_enterprise.values():
+        if any(r[4] or r[1] == "virtual" for r in rows.values()):
+            problems.extend(formula_problems(rows))
+    return problems
+
+
 def _snapshot(meter: Meter) -> dict[str, Any]:
     return {"enterprise_id": meter.enterprise_id, "code": meter.code, "parent_id": meter.parent_id} | {
-        f: getattr(meter, f) for f in FIELDS
+        f: getattr(meter, f) for f in STORED
     }
 
 

@@ -94,12 +94,17 @@ class MqttIngester:
         password: str | None = None,
         batch_size: int = 10_000,
         flush_seconds: float = 1.0,
+        max_pending: int = 20,
         client_id: str = "dualcarbon-ingest",
     ) -> None:
         self.principal = principal
         self.transaction = transaction
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
+        # Messages are acknowledged only after their commit, so the broker stops sending once its in-flight window
+        # (Mosquitto's max_inflight_messages, 20 by default) is full and queues the rest — and drops what exceeds
+        # max_queued_messages (1000 by default). Flushing as soon as the window is full keeps the queue moving.
+        self.max_pending = max(1, max_pending)
         self.stats = SubscriberStats()
         self._rows: list[dict[str, str | None]] = []
         self._pending: list[tuple[int, int]] = []  # (mid, qos) to acknowledge after the flush
@@ -132,7 +137,7 @@ class MqttIngester:
         with self._lock:
             self._rows.extend(rows)
             self._pending.append((message.mid, message.qos))
-            full = len(self._rows) >= self.batch_size
+            full = len(self._rows) >= self.batch_size or len(self._pending) >= self.max_pending
         if full:
             self.flush()
 
@@ -147,9 +152,7 @@ class MqttIngester:
         table = pa.table({name: pa.array([r[name] for r in rows], pa.string()) for name in rows[0]})
         with self.transaction() as session:
             receipt = ingest_table(session, self.principal, table, source="mqtt")
-        for mid, qos in pending:  # only now: a crash before the commit leaves them unacknowledged
-            self.client.ack(mid, qos)
-        with self._lock:
+        with self._lock:  # counted as soon as committed, whatever happens to the acknowledgements below
             total = self.stats.receipt
             total.accepted += receipt.accepted
             total.duplicate += receipt.duplicate
@@ -157,6 +160,11 @@ class MqttIngester:
             total.rejected += receipt.rejected
             total.problems = (total.problems + receipt.problems)[-100:]
             self.stats.flushes += 1
+        for mid, qos in pending:  # only now: a crash before the commit leaves them unacknowledged
+            try:
+                self.client.ack(mid, qos)
+            except Exception as exc:  # connection lost meanwhile: the broker redelivers, the store counts duplicates
+                log.warning("MQTT acknowledgement of message %s failed (%s); it will be redelivered", mid, exc)
         return receipt
 
     def run(self, stop: threading.Event) -> SubscriberStats:
@@ -183,6 +191,10 @@ def mosquitto_hash(password: str, salt: bytes | None = None) -> str:
     return f"$7${_PBKDF2_ITERATIONS}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
+#: In-flight window written into broker.conf; `ingest mqtt --max-pending` should match it.
+SUBSCRIBER_WINDOW = 1000
+
+
 def write_mosquitto_files(session: Session, principal: Principal, directory: Path) -> dict[str, str]:
     """Write ``passwords`` and ``acl`` for every enterprise the caller may write to (plus the subscriber user)
     into ``directory``; returns {username: password} — shown once, stored only as hashes."""
@@ -195,7 +207,18 @@ def write_mosquitto_files(session: Session, principal: Principal, directory: Pat
     acl = [f"user {SUBSCRIBER_USER}", f"topic read {TOPIC_ROOT}/#", ""]
     for code in codes:
         acl += [f"user {code}", f"topic write {TOPIC_ROOT}/{code}/#", ""]
-    for name, text in (("passwords", passwords), ("acl", "\n".join(acl))):
+    # The broker settings the subscriber needs (it acknowledges after each commit): include this file from
+    # mosquitto.conf and run `dualcarbon ingest mqtt --max-pending` with the same window (docs/monitoring.md).
+    broker = (
+        "# written by `dualcarbon mqtt acl`: include from mosquitto.conf (`include_dir` or copy the lines)\n"
+        f"allow_anonymous false\npassword_file {directory.resolve() / 'passwords'}\n"
+        f"acl_file {directory.resolve() / 'acl'}\n"
+        f"# QoS 1 messages in flight to one client; the subscriber's --max-pending should equal it\n"
+        f"max_inflight_messages {SUBSCRIBER_WINDOW}\n"
+        "# no queue limit: a subscriber busy committing must never make the broker drop readings\n"
+        "max_queued_messages 0\n"
+    )
+    for name, text in (("passwords", passwords), ("acl", "\n".join(acl)), ("broker.conf", broker)):
         path = directory / name
         tmp = path.with_suffix(".tmp")
         tmp.write_text(text, encoding="utf-8")

@@ -15,8 +15,24 @@ Rules (docs/monitoring.md has the contract):
 * ``completeness`` = counted intervals / expected intervals (period length ÷ meter interval), at most 1.
 * tce, tce_equal, tco2 = energy × the per-unit factors of the period's year (:mod:`.service_factors`).
 
-Rollups are computed on request by one DuckDB query (over the Parquet files directly for the embedded
-store); they are not persisted yet.
+Public functions (stable names; other subjects and the quality / Spark work call them):
+
+* :func:`meter_rollups` — one meter's :class:`RollupResult` (the CLI / API contract), from the stored rollups.
+* :func:`rollups_of` — Arrow rows (meter_id, start, energy, tce, tce_equal, tco2, completeness, flags) of some
+  meters of one enterprise, from the stored rollups after refreshing what is dirty (virtual meters from their
+  members); :func:`enterprise_rollups` — the same for every meter of an enterprise the caller may read.
+* :func:`compute_rollups` — the same rows computed now from the readings (no store involved): the reference
+  the stored rollups are checked against, and the SQL (``SLOTS_SQL`` + ``AGG_SQL``) the refresh writes with.
+* :func:`local_range`, :func:`province_name`, :func:`reference_versions` — helpers.
+* Storing and refreshing: :func:`dualcarbon.monitoring.service_refresh.refresh_rollups` (``dualcarbon rollups
+  refresh``; run by the ingest path after every batch); the stores: :mod:`.store_rollups`.
+* Above single meters: :mod:`.service_tree` (unit / site / enterprise / region totals), :mod:`.service_virtual`,
+  :mod:`.service_balance`, :mod:`.service_prefill`.
+
+A stored period reads back exactly as computed (the same SQL over the same readings), with one range effect
+that both share: the previous reading of a cumulative meter is looked for at most :data:`LOOKBACK` before the
+computed range — the refresh computes whole months, a request may start mid-month; they can differ only when a
+meter was silent for more than 31 days.
 """
 
 from __future__ import annotations
@@ -35,7 +51,7 @@ from dualcarbon.monitoring.models import Meter
 from dualcarbon.monitoring.schemas import FactorsUsed, RollupPeriod, RollupResult
 from dualcarbon.monitoring.service_factors import factors_for
 from dualcarbon.monitoring.service_meters import find_meter, get_meter
-from dualcarbon.monitoring.store_readings import LOCAL_OFFSET_HOURS, readings_store_for
+from dualcarbon.monitoring.store_readings import LOCAL_OFFSET_HOURS, duck, readings_store_for
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise, Region
 from dualcarbon.registry.service_access import require_enterprise
@@ -43,13 +59,23 @@ from dualcarbon.registry.service_access import require_enterprise
 Interval = Literal["hour", "day", "month"]
 INTERVALS: tuple[str, ...] = ("hour", "day", "month")
 LOCAL_ZONE = timezone(timedelta(hours=LOCAL_OFFSET_HOURS), "Asia/Shanghai")
+#: Reference tables whose versions the rollup figures depend on (named in answers, hashed into ``sig``).
+ROLLUP_TABLES: tuple[str, ...] = (
+    "conversion_coefficients_gbt2589",
+    "grid_emission_factors",
+    "power_supply_coal_rate",
+    "emission_factors",
+    "carriers",
+)
 #: How far before the range the previous reading of a cumulative meter is looked for.
 LOOKBACK = timedelta(days=31)
 
 #: Flag bits gathered per interval and OR-ed per period (one aggregate instead of one count per flag).
 FLAG_RESET, FLAG_ROLLOVER, FLAG_ABOVE_RATE, FLAG_SPANS_GAP = 1, 2, 4, 8
 
-ROLLUP_SQL = """
+#: The slots view ``q`` of [start, end) (a view: one streaming pass feeds the hour level; no 3.5 M-row copy).
+SLOTS_SQL = """
+CREATE OR REPLACE TEMP VIEW q AS
 WITH m AS (
   SELECT meter_id, kind = 'cumulative' AS cumulative, kind = 'instant' AS instant, multiplier, counter_max,
          max_rate, interval_minutes, to_minutes(interval_minutes) AS step
@@ -71,19 +97,39 @@ WITH m AS (
          THEN CASE WHEN m.counter_max IS NULL THEN {reset} ELSE {rollover} END ELSE 0 END
     | CASE WHEN m.cumulative AND d.lt - d.plt > m.step THEN {gap} ELSE 0 END AS bits
   FROM d JOIN m USING (meter_id)
-), q AS (
-  SELECT meter_id, slot, instant, bits, energy,
-    coalesce(max_rate IS NOT NULL AND energy / hours > max_rate, false) AS above_rate
-  FROM e WHERE slot >= $start AND slot < $end
-), agg AS (
-  SELECT meter_id, date_trunc('{interval}', slot) AS start,
-    sum(CASE WHEN NOT above_rate THEN energy END) AS energy,
-    count(CASE WHEN instant OR (energy IS NOT NULL AND NOT above_rate) THEN 1 END) AS counted,
-    bit_or(bits | CASE WHEN above_rate THEN {above} ELSE 0 END) AS bits
-  FROM q GROUP BY ALL
+)
+SELECT meter_id, slot, instant, bits, energy,
+  coalesce(max_rate IS NOT NULL AND energy / hours > max_rate, false) AS above_rate
+FROM e WHERE slot >= TIMESTAMP '{start}' AND slot < TIMESTAMP '{end}'
+"""
+
+#: The per-period sums of one pass over ``q``: hours from the slots, days from the hours, months from the days
+#: (tables ``agg_hour``, ``agg_day``, ``agg_month``: meter_id, start, energy, counted, bits). The stored rollups
+#: and the on-request computation both sum this way, so they agree to the last bit.
+LEVELS_SQL = """
+CREATE OR REPLACE TEMP TABLE agg_hour AS
+SELECT meter_id, date_trunc('hour', slot) AS start,
+  sum(CASE WHEN NOT above_rate THEN energy END) AS energy,
+  count(CASE WHEN instant OR (energy IS NOT NULL AND NOT above_rate) THEN 1 END) AS counted,
+  bit_or(bits | CASE WHEN above_rate THEN {above} ELSE 0 END) AS bits
+FROM q GROUP BY ALL;
+CREATE OR REPLACE TEMP TABLE agg_day AS
+SELECT meter_id, date_trunc('day', start) AS start, sum(energy) AS energy,
+  CAST(sum(counted) AS BIGINT) AS counted, bit_or(bits) AS bits
+FROM agg_hour GROUP BY ALL;
+CREATE OR REPLACE TEMP TABLE agg_month AS
+SELECT meter_id, date_trunc('month', start) AS start, sum(energy) AS energy,
+  CAST(sum(counted) AS BIGINT) AS counted, bit_or(bits) AS bits
+FROM agg_day GROUP BY ALL;
+"""
+
+#: One interval's periods from ``agg_<interval>``; ``{keys}`` optionally keeps only some (meter, period).
+AGG_SQL = """
+WITH agg AS (
+  SELECT * FROM agg_{interval}
 ), periods AS (
   SELECT m.meter_id, m.interval_minutes, p.start
-  FROM m, (SELECT unnest(range($start, $end, INTERVAL 1 {interval})) AS start) p
+  FROM meters m, (SELECT unnest(range($start, $end, INTERVAL 1 {interval})) AS start) p {keys}
 ), joined AS (
   SELECT p.meter_id, p.start, a.energy, a.counted, a.bits,
     epoch((p.start + INTERVAL 1 {interval}) - p.start) / 60.0 / p.interval_minutes AS expected,
@@ -167,6 +213,56 @@ def _factors(
     return table, used
 
 
+def _sql_params() -> dict[str, int]:
+    return {
+        "offset": LOCAL_OFFSET_HOURS,
+        "reset": FLAG_RESET,
+        "rollover": FLAG_ROLLOVER,
+        "above": FLAG_ABOVE_RATE,
+        "gap": FLAG_SPANS_GAP,
+    }
+
+
+def _years(start: datetime, end: datetime) -> list[int]:
+    return list(range(start.year, (end - timedelta(seconds=1)).year + 1))
+
+
+def _connect_slots(
+    session: Session,
+    enterprise: Enterprise,
+    meters: list[Meter],
+    start: datetime,
+    end: datetime,
+    factors: pa.Table,
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection holding ``meters``, ``factors``, the slots view ``q`` of [start, end) and the period
+    sums ``agg_hour``, ``agg_day``, ``agg_month`` (:data:`LEVELS_SQL`)."""
+    offset = timedelta(hours=LOCAL_OFFSET_HOURS)
+    start_utc = (start - offset - LOOKBACK).replace(tzinfo=UTC)
+    end_utc = (end - offset + timedelta(days=1)).replace(tzinfo=UTC)
+    con = duck()
+    try:
+        con.register("meters", _meters_table(meters))
+        con.register("factors", factors)
+        readings_store_for(session).register(
+            con, "readings", enterprise.credit_code, [m.id for m in meters], start_utc, end_utc
+        )
+        bounds = {"start": start.isoformat(sep=" "), "end": end.isoformat(sep=" ")}
+        con.execute(SLOTS_SQL.format(**_sql_params(), **bounds))
+        con.execute(LEVELS_SQL.format(**_sql_params()))
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _aggregate(
+    con: duckdb.DuckDBPyConnection, interval: str, start: datetime, end: datetime, keys: str = ""
+) -> pa.Table:
+    sql = AGG_SQL.format(interval=interval, keys=keys, **_sql_params())
+    return con.sql(sql, params={"start": start, "end": end}).to_arrow_table()
+
+
 def compute_rollups(
     session: Session,
     enterprise: Enterprise,
@@ -177,33 +273,44 @@ def compute_rollups(
     reference: ReferenceSet,
 ) -> tuple[pa.Table, dict[tuple[int, int], FactorsUsed]]:
     """Rollup rows (meter_id, start, energy, tce, tce_equal, tco2, completeness, flags) of ``meters``, all of
-    ``enterprise`` (scope is the caller's business), and the factors used per (meter, year)."""
+    ``enterprise`` (scope is the caller's business), computed now from the readings, and the factors used per
+    (meter, year). The stored rollups are written from this same SQL (:mod:`.service_refresh`)."""
     start, end = local_range(interval, date_from, date_to)
-    offset = timedelta(hours=LOCAL_OFFSET_HOURS)
-    start_utc = (start - offset - LOOKBACK).replace(tzinfo=UTC)
-    end_utc = (end - offset + timedelta(days=1)).replace(tzinfo=UTC)
-    years = list(range(start.year, (end - timedelta(seconds=1)).year + 1))
-    factors, used = _factors(meters, years, reference, province_name(session, enterprise))
-    con = duckdb.connect()
+    factors, used = _factors(meters, _years(start, end), reference, province_name(session, enterprise))
+    con = _connect_slots(session, enterprise, meters, start, end, factors)
     try:
-        con.execute("SET enable_progress_bar = false")
-        con.register("meters", _meters_table(meters))
-        con.register("factors", factors)
-        readings_store_for(session).register(
-            con, "readings", enterprise.credit_code, [m.id for m in meters], start_utc, end_utc
-        )
-        sql = ROLLUP_SQL.format(
-            offset=LOCAL_OFFSET_HOURS,
-            interval=interval,
-            reset=FLAG_RESET,
-            rollover=FLAG_ROLLOVER,
-            above=FLAG_ABOVE_RATE,
-            gap=FLAG_SPANS_GAP,
-        )
-        table = con.sql(sql, params={"start": start, "end": end}).to_arrow_table()
+        table = _aggregate(con, interval, start, end)
     finally:
         con.close()
     return table, used
+
+
+def rollups_of(
+    session: Session,
+    enterprise: Enterprise,
+    meters: list[Meter],
+    interval: str,
+    date_from: date,
+    date_to: date,
+    reference: ReferenceSet,
+) -> tuple[pa.Table, dict[tuple[int, int], FactorsUsed]]:
+    """Like :func:`compute_rollups`, but read from the stored rollups after refreshing what is dirty; virtual
+    meters are computed from their members (:mod:`.service_virtual`). Same rows, same values."""
+    from dualcarbon.monitoring import service_refresh, service_virtual
+
+    start, end = local_range(interval, date_from, date_to)
+    real = [m for m in meters if m.kind != "virtual"]
+    virtual = [m for m in meters if m.kind == "virtual"]
+    _, used = _factors(meters, _years(start, end), reference, province_name(session, enterprise))
+    parts = []
+    if real:
+        service_refresh.refresh_enterprise(session, enterprise, reference)
+        parts.append(service_refresh.read_stored(session, enterprise, real, interval, start, end))
+    for meter in virtual:
+        parts.append(service_virtual.virtual_rollups(session, enterprise, meter, interval, start, end, reference))
+    if not parts:
+        return compute_rollups(session, enterprise, meters, interval, date_from, date_to, reference)
+    return pa.concat_tables(parts).sort_by([("meter_id", "ascending"), ("start", "ascending")]), used
 
 
 def meter_rollups(
@@ -218,14 +325,19 @@ def meter_rollups(
     credit_code: str | None = None,
     meter_code: str | None = None,
 ) -> RollupResult:
-    """The rollups of one meter the caller may read (by id, or by enterprise and code)."""
+    """The rollups of one meter the caller may read (by id, or by enterprise and code), from the stored
+    rollups (refreshed first)."""
     if meter_id is not None:
         meter, enterprise = get_meter(session, principal, meter_id)
     elif credit_code and meter_code:
         meter, enterprise = find_meter(session, principal, credit_code, meter_code)
     else:
         raise InvalidInput("give the meter id, or the enterprise and the meter code", field="meter")
-    table, used = compute_rollups(session, enterprise, [meter], interval, date_from, date_to, reference)
+    table, used = rollups_of(session, enterprise, [meter], interval, date_from, date_to, reference)
+    start, end = local_range(interval, date_from, date_to)
+    from dualcarbon.monitoring.service_cost import cost_lookup  # the cost step runs after the rollup refresh
+
+    costs, tariff_rows, tariff_demo = cost_lookup(session, enterprise, meter, interval, start, end, reference)
     periods = [
         RollupPeriod(
             start=row["start"].replace(tzinfo=LOCAL_ZONE),
@@ -239,7 +351,8 @@ def meter_rollups(
         )
         for row in table.to_pylist()
     ]
-    start, end = local_range(interval, date_from, date_to)
+    for period in periods:
+        period.cost_yuan, period.cost_reason = costs(period.start.replace(tzinfo=None), period.energy)
     return RollupResult(
         meter_id=meter.id,
         meter=meter.code,
@@ -250,19 +363,15 @@ def meter_rollups(
         to=(end - timedelta(days=1)).date(),
         periods=periods,
         factors=[f for (_, _), f in sorted(used.items())],
-        reference_versions={
-            k: v
-            for k, v in reference.versions().items()
-            if k
-            in (
-                "conversion_coefficients_gbt2589",
-                "grid_emission_factors",
-                "power_supply_coal_rate",
-                "emission_factors",
-                "carriers",
-            )
-        },
+        reference_versions=reference_versions(reference),
+        tariff_rows=tariff_rows,
+        tariff_demo=tariff_demo,
     )
+
+
+def reference_versions(reference: ReferenceSet) -> dict[str, str]:
+    """Versions of the reference tables the rollup figures depend on."""
+    return {k: v for k, v in reference.versions().items() if k in ROLLUP_TABLES}
 
 
 def enterprise_rollups(
@@ -277,5 +386,5 @@ def enterprise_rollups(
     """Rollup rows of every meter of an enterprise the caller may read, as an Arrow table (bulk use)."""
     enterprise = require_enterprise(session, principal, credit_code)
     meters = list(session.scalars(select(Meter).where(Meter.enterprise_id == enterprise.id).order_by(Meter.id)))
-    table, _ = compute_rollups(session, enterprise, meters, interval, date_from, date_to, reference)
+    table, _ = rollups_of(session, enterprise, meters, interval, date_from, date_to, reference)
     return table

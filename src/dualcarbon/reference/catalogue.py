@@ -155,6 +155,53 @@ SPECS: dict[str, TableSpec] = {
         groups=(ValueGroup(("value",), "source", "confidence"),),
         required_for_new_rows=("key", "unit"),
     ),
+    # M&V rules (balance-point grids, G14 thresholds, data sufficiency, FSU): domain/mv_checks.py.
+    "mv_criteria": TableSpec(
+        "mv_criteria",
+        "row_id",
+        ("row_id", "key", "interval", "value", "unit", "confidence"),
+        groups=(ValueGroup(("value",), "source", "confidence"),),
+        required_for_new_rows=("key", "interval", "unit"),
+    ),
+    # Equipment benchmarking and waste-heat matching rules (load factor, ΔT_min, weights): equipment/.
+    "equipment_rules": TableSpec(
+        "equipment_rules",
+        "row_id",
+        ("row_id", "key", "value", "unit", "confidence"),
+        groups=(ValueGroup(("value",), "source", "confidence"),),
+        required_for_new_rows=("key", "unit"),
+    ),
+    # Grade tables of equipment other than GB 18613 motors; shipped empty, filled by an administrator's import.
+    "equipment_efficiency_grades": TableSpec(
+        "equipment_efficiency_grades",
+        "row_id",
+        ("row_id", "equipment_type", "rated_power_kw", "poles", "metric", "grade1_1级", "grade2_2级", "grade3_3级"),
+        groups=(ValueGroup(("grade1_1级", "grade2_2级", "grade3_3级"), "source", "confidence"),),
+        required_for_new_rows=("standard", "equipment_type", "rated_power_kw", "metric", "unit", "better_direction"),
+        unit_columns=("unit",),
+        grades=("grade1_1级", "grade2_2级", "grade3_3级"),
+        direction_column="better_direction",
+    ),
+    # Time-of-use electricity bands (峰谷分时) and other carriers' prices by region-code prefix and years:
+    # monitoring/service_cost.py. Shipped rows are a DEMO tariff of the synthetic demo city only.
+    "electricity_tariffs_tou": TableSpec(
+        "electricity_tariffs_tou",
+        "row_id",
+        ("row_id", "region_code", "year_from", "year_to", "carrier", "months", "hours", "band", "price", "unit"),
+        groups=(ValueGroup(("price",), "source", "confidence"),),
+        required_for_new_rows=("region_code", "year_from", "year_to", "carrier", "months", "hours", "band", "unit"),
+        integer_columns=("year_from", "year_to"),
+    ),
+    # Cradle-to-gate emission factors of purchased materials (kgCO₂e per unit of the material): footprint/.
+    # Shipped: one cited IPCC row and blank rows to fill by import (docs/footprint.md).
+    "material_emission_factors": TableSpec(
+        "material_emission_factors",
+        "row_id",
+        ("row_id", "material", "unit", "kgco2e_per_unit", "boundary"),
+        groups=(ValueGroup(("kgco2e_per_unit",), "source", "confidence"),),
+        required_for_new_rows=("material", "unit", "boundary"),
+        unit_columns=("unit",),
+    ),
 }
 
 

@@ -34,6 +34,7 @@ from dualcarbon.reference.import_rows import (
     recognise_table,
     same_unit,
 )
+from dualcarbon.reference.table_files import shipped_columns
 from dualcarbon.reference.tables import ReferenceSet, manifest_path
 
 CONFIDENCE_PREFIXES = ("verified", "uncertain")
@@ -83,7 +84,8 @@ def validate_file(path: Path, reference: ReferenceSet, table: str | None = None)
         )
     current = {row["row_id"]: row for row in reference.tables[name].rows}
     shipped = {row["row_id"] for row in ReferenceSet(None).tables[name].rows}
-    known = set(next(iter(current.values()), {})) - {"_version"}
+    # A table shipped without rows (a schema for an administrator to fill) knows its columns from its header.
+    known = (set(next(iter(current.values()), {})) or set(shipped_columns(name))) - {"_version"}
     for column in header:
         if column not in known:
             problems.append(Problem(1, "", column, f"unknown column for table {name}"))

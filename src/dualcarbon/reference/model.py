@@ -148,3 +148,23 @@ class PlatformRule:
     value: float
     unit: str
     provenance: Provenance
+
+
+@dataclass(frozen=True)
+class MaterialFactor:
+    """Emission factor of one purchased material (``material_emission_factors``): kgCO₂e per ``unit`` of it.
+
+    ``boundary`` says what the factor covers; only ``cradle-to-gate`` counts as a full upstream footprint.
+    """
+
+    row_id: str
+    material: str
+    aliases: tuple[str, ...]
+    unit: str
+    kgco2e_per_unit: float
+    boundary: str
+    provenance: Provenance
+
+    @property
+    def cradle_to_gate(self) -> bool:
+        return self.boundary.strip().lower() == "cradle-to-gate"

@@ -39,6 +39,11 @@ TABLES: tuple[str, ...] = (
     "motor_efficiency_gb18613",
     "pue_grades",
     "platform_rules",
+    "mv_criteria",
+    "equipment_rules",
+    "equipment_efficiency_grades",
+    "electricity_tariffs_tou",
+    "material_emission_factors",
 )
 BENCHMARK_TABLE = re.compile(r"^efficiency_benchmarks_(\d{4})$")
 _NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:-\s*(-?\d+(?:\.\d+)?))?")
@@ -73,6 +78,16 @@ def read_csv_rows(path: Path) -> list[Row]:
 def shipped_path(table: str) -> Path:
     """Path of the CSV shipped with the package for ``table`` (it may not exist for an imported-only table)."""
     return Path(str(resources.files("dualcarbon.reference") / "data" / f"{table}.csv"))
+
+
+def shipped_columns(table: str) -> list[str]:
+    """The header of the shipped CSV of ``table`` (empty when it is not shipped) — the columns of a table that
+    ships without rows."""
+    path = shipped_path(table)
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return next(csv.reader(handle), [])
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import importlib.util
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -137,6 +137,19 @@ def open_store(data_dir: Path | None) -> Engine:
     if db_file is not None and not db_file.exists():
         raise fail(f"no database at {db_file}; run `dualcarbon init --data-dir {db_file.parent}` first")
     return init_store(url)
+
+
+@contextmanager
+def session_factory(data_dir: Path | None) -> Iterator[Callable[[], AbstractContextManager[Session]]]:
+    """One opened store for a long-running command (a subscriber): each call of the factory is one transaction.
+    Opening the store checks the migrations, so it is done once here, not per transaction."""
+    from dualcarbon.store.db import session_scope
+
+    engine = open_store(data_dir)
+    try:
+        yield lambda: session_scope(engine)
+    finally:
+        engine.dispose()
 
 
 @contextmanager

@@ -1,0 +1,103 @@
+"""区域能耗监测看板 (/monitoring/region/{code}): energy (tce) and CO₂ per district and per sector, enterprises by
+data status, and the enterprises of the region one page at a time (paged on the server: the browser never gets
+every row), each opening its enterprise dashboard — all from :func:`.service_dashboard.region_dashboard`.
+
+``?start=YYYY-MM-DD&end=YYYY-MM-DD`` choose the days (default: the last 30 days up to yesterday).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from nicegui import ui
+
+from dualcarbon.monitoring.pages_enterprise import has_page
+from dualcarbon.monitoring.service_dashboard import region_dashboard
+from dualcarbon.monitoring.service_quality import local_now
+from dualcarbon.ui.web.layout import section, web_page
+from dualcarbon.ui.web.session import WebContext
+from dualcarbon.ui.web.tables import Column, paged_table
+
+#: Days shown when the address gives none (a display choice).
+DEFAULT_DAYS = 30
+STATUSES = ("no_data", "quality_failed", "ok")
+ENTERPRISE_COLUMNS = (
+    Column("name", "dash.enterprise_name", width=220),
+    Column("credit_code", "dash.credit_code", width=190),
+    Column("district", "dash.district", width=120),
+    Column("sector", "dash.sector", width=90),
+    Column("tce", "dash.tce", numeric=True, width=120, digits=3),
+    Column("tco2", "dash.tco2", numeric=True, width=120, digits=3),
+    Column("cost_yuan", "dash.cost_yuan", numeric=True, width=130, digits=2),
+    Column("status", "dash.status", width=120),
+)
+
+
+def _range(start: str, end: str) -> tuple[date, date]:
+    try:
+        last = date.fromisoformat(end.strip())
+    except ValueError:
+        last = local_now().date() - timedelta(days=1)
+    try:
+        first = date.fromisoformat(start.strip())
+    except ValueError:
+        first = last - timedelta(days=DEFAULT_DAYS - 1)
+    return first, last
+
+
+def _bars(ctx: WebContext, rows: list[Any]) -> dict[str, Any]:
+    return {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 0, "data": [ctx.t("dash.tce"), ctx.t("dash.tco2")]},
+        "grid": {"left": 20, "right": 20, "top": 36, "bottom": 10, "containLabel": True},
+        "xAxis": {"type": "category", "data": [r.name for r in rows]},
+        "yAxis": {"type": "value"},
+        "series": [
+            {"name": ctx.t("dash.tce"), "type": "bar", "data": [round(r.tce, 3) for r in rows]},
+            {"name": ctx.t("dash.tco2"), "type": "bar", "data": [round(r.tco2, 3) for r in rows]},
+        ],
+    }
+
+
+@web_page("/monitoring/region/{code}", title_key="dash.region_title", roles=("regulator", "reviewer", "admin"))
+def region_dashboard_page(ctx: WebContext, code: str, start: str = "", end: str = "") -> None:
+    first_day, last_day = _range(start, end)
+    first = ctx.call(region_dashboard, code, first_day, last_day, page=1, size=20)
+    with ui.row().classes("w-full items-center gap-4"):
+        ui.label(f"{first.name}（{first.code}）").classes("text-lg font-semibold").props('data-testid="region-name"')
+        ui.label(ctx.t("dash.range", start=first_day, end=last_day, count=first.enterprises)).classes(
+            "text-sm text-gray-600"
+        )
+        ui.space()
+        ui.link(ctx.t("monitoring.open_quality"), "/monitoring/quality")
+        if has_page("/alerts"):
+            ui.link(ctx.t("dash.alerts_link"), f"/alerts?region={first.code}")
+    with ui.row().classes("w-full gap-4 no-wrap"):
+        with section(ctx.t("dash.by_district")).classes("w-1/2"):
+            ui.echart(_bars(ctx, first.by_district)).classes("w-full h-64").props('data-testid="region-districts"')
+        with section(ctx.t("dash.by_sector")).classes("w-1/2"):
+            ui.echart(_bars(ctx, first.by_sector)).classes("w-full h-64").props('data-testid="region-sectors"')
+    with section(ctx.t("dash.by_status")):
+        with ui.row().classes("gap-6").props('data-testid="region-status"'):
+            for status in STATUSES:
+                ui.label(f"{ctx.t(f'dash.status.{status}')}：{first.status_counts.get(status, 0)}").classes("text-base")
+        ui.label(ctx.t("dash.status_note")).classes("text-xs text-gray-500")
+
+    def fetch(limit: int, offset: int, search: str) -> tuple[list[dict[str, Any]], int]:
+        page = ctx.call(region_dashboard, code, first_day, last_day, page=offset // limit + 1, size=limit)
+        rows = [r.model_dump() | {"status": ctx.t(f"dash.status.{r.status}")} for r in page.rows]
+        return rows, page.enterprises
+
+    def open_row(row: dict[str, Any]) -> None:
+        ui.navigate.to(f"/monitoring/enterprise/{row['credit_code']}?at={last_day.isoformat()}")
+
+    with section(ctx.t("dash.enterprises")):
+        paged_table(
+            ctx,
+            ENTERPRISE_COLUMNS,
+            fetch,
+            export_name=ctx.t("dash.region_title"),
+            on_row_click=open_row,
+            testid="region-enterprises",
+        )

@@ -1,0 +1,400 @@
+"""Aggregates behind the monitoring dashboards (监测看板): one enterprise, one region.
+
+Everything is summed on the server from the stored rollups and costs (never from readings, never all rows to
+the browser). Totals count the meters that count (``counted``, not virtual, not instant — the same rule as
+:mod:`.service_tree`); tce is 当量值.
+
+* :func:`enterprise_dashboard` — the last 24 h by hour (refreshed first, so the live view follows the
+  readings), daily tce over a year (calendar heatmap), daily tCO₂ over 90 days, the CO₂ intensity per value
+  added (工业增加值, from the enterprise's latest report that states it — or a note saying it is missing), the
+  energy flow (Sankey, 30 days, tce) from purchase through the meter tree and process stages to end use, and the
+  cost of the last 30 days with peak/valley shares and the saving of shifting peak load (:mod:`.service_cost`).
+* :func:`region_dashboard` — totals per district (the region's direct children) and sector (GB/T 4754 大类),
+  and one page of enterprises with their totals and data status (no data / quality failed / ok, from
+  :mod:`.service_quality` results: the alerts subject sits above monitoring and its levels are on its own
+  pages). Per-enterprise totals come from one SQL aggregate on PostgreSQL; with the Parquet store from one
+  read per enterprise (the files are per enterprise).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from dualcarbon.core.access import Principal
+from dualcarbon.core.errors import InvalidInput
+from dualcarbon.monitoring.models import PROCESS_STAGE_ZH, Meter, MeterQualityDay
+from dualcarbon.monitoring.schemas_dashboard import (
+    CostSummary,
+    EnterpriseDashboard,
+    EnterpriseRow,
+    FlowLink,
+    Intensity,
+    RegionDashboard,
+    SeriesPoint,
+    TotalRow,
+)
+from dualcarbon.monitoring.service_cost import load_shift_saving_yuan, meter_tariff, refresh_costs
+from dualcarbon.monitoring.service_tariff import Tariff
+from dualcarbon.monitoring.service_tree import counted_meters_query
+from dualcarbon.monitoring.store_cost import read_rows
+from dualcarbon.monitoring.store_rollups import rollup_store_for
+from dualcarbon.reference.tables import ReferenceSet
+from dualcarbon.registry.models import Enterprise, Region, in_region_subtree
+from dualcarbon.registry.service_access import enterprise_filter, require_enterprise, require_region
+from dualcarbon.reports.models import Economics, PeriodReport, PeriodReportVersion
+
+MAX_PAGE_SIZE = 200
+SORTS: tuple[str, ...] = ("tce", "tco2", "cost_yuan", "name")
+
+
+def _day(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day)
+
+
+def _rows(
+    session: Session, enterprise: Enterprise, meters: list[Meter], interval: str, start: datetime, end: datetime
+) -> pa.Table:
+    return rollup_store_for(session).read(enterprise.credit_code, [m.id for m in meters], interval, start, end)
+
+
+def _series(table: Any, column: str) -> list[SeriesPoint]:
+    sums: dict[datetime, float] = defaultdict(float)
+    seen: set[datetime] = set()
+    for start, value in zip(table.column("start").to_pylist(), table.column(column).to_pylist(), strict=True):
+        if value is not None:
+            sums[start] += value
+            seen.add(start)
+    return [SeriesPoint(start=s, value=sums[s]) for s in sorted(seen)]
+
+
+def enterprise_dashboard(
+    session: Session,
+    principal: Principal,
+    credit_code: str,
+    reference: ReferenceSet,
+    *,
+    now: datetime,
+    shift_pct: float = 10.0,
+) -> EnterpriseDashboard:
+    """The enterprise dashboard's figures at ``now`` (naive Asia/Shanghai time); see the module docstring."""
+    enterprise = require_enterprise(session, principal, credit_code)
+    refresh_costs(session, enterprise, reference)  # the rollup refresh and the cost step
+    meters = list(session.scalars(counted_meters_query([enterprise.id])))
+    today = now.date()
+    hour_now = now.replace(minute=0, second=0, microsecond=0)
+    live = _rows(session, enterprise, meters, "hour", hour_now - timedelta(hours=23), hour_now + timedelta(hours=1))
+    year = _rows(session, enterprise, meters, "day", _day(today - timedelta(days=364)), _day(today) + timedelta(days=1))
+    co2_from = _day(today - timedelta(days=89))
+    recent = year.filter([s >= co2_from for s in year.column("start").to_pylist()])
+    return EnterpriseDashboard(
+        credit_code=enterprise.credit_code,
+        name=enterprise.name,
+        as_of=now,
+        meters=len(meters),
+        live_tce=_series(live, "tce"),
+        live_tco2=_series(live, "tco2"),
+        latest_hour=max((p.start for p in _series(live, "energy")), default=None),
+        calendar_tce=_series(year, "tce"),
+        co2_daily=_series(recent, "tco2"),
+        intensity=_intensity(session, enterprise, meters),
+        flows=_flows(session, enterprise, reference, today),
+        cost=_cost(session, enterprise, meters, reference, today, shift_pct),
+    )
+
+
+def enterprise_live(
+    session: Session, principal: Principal, credit_code: str, reference: ReferenceSet, *, now: datetime
+) -> EnterpriseDashboard:
+    """Only the live part of :func:`enterprise_dashboard` (the last 24 h; other fields empty), for the timer."""
+    enterprise = require_enterprise(session, principal, credit_code)
+    refresh_costs(session, enterprise, reference)
+    meters = list(session.scalars(counted_meters_query([enterprise.id])))
+    hour_now = now.replace(minute=0, second=0, microsecond=0)
+    live = _rows(session, enterprise, meters, "hour", hour_now - timedelta(hours=23), hour_now + timedelta(hours=1))
+    return EnterpriseDashboard(
+        credit_code=enterprise.credit_code,
+        name=enterprise.name,
+        as_of=now,
+        meters=len(meters),
+        live_tce=_series(live, "tce"),
+        live_tco2=_series(live, "tco2"),
+        latest_hour=max((p.start for p in _series(live, "energy")), default=None),
+        calendar_tce=[],
+        co2_daily=[],
+        intensity=Intensity(status="not_loaded"),
+        flows=[],
+        cost=CostSummary(days=0),
+    )
+
+
+def _intensity(session: Session, enterprise: Enterprise, meters: list[Meter]) -> Intensity:
+    """tCO₂ of the latest report year with a value added, from the monthly rollups, per 万元 of value added."""
+    row = session.execute(
+        select(PeriodReport.year, Economics.value_added_10k_yuan)
+        .join(PeriodReportVersion, PeriodReportVersion.id == PeriodReport.current_version_id)
+        .join(Economics, Economics.version_id == PeriodReportVersion.id)
+        .where(
+            PeriodReport.enterprise_id == enterprise.id,
+            PeriodReport.period_kind == "year",
+            Economics.value_added_10k_yuan.is_not(None),
+            Economics.value_added_10k_yuan > 0,
+        )
+        .order_by(PeriodReport.year.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return Intensity(
+            status="no_value_added",
+            note="no report of the enterprise states its value added (工业增加值): intensity not shown",
+        )
+    year, value_added = int(row[0]), float(row[1] or 0.0)
+    months = _rows(session, enterprise, meters, "month", datetime(year, 1, 1), datetime(year + 1, 1, 1))
+    tco2 = [v for v in months.column("tco2").to_pylist() if v is not None]
+    complete = months.column("completeness").to_pylist()
+    # Months never refreshed have no stored row: they count as 0 (expected = meters × 12 months).
+    coverage = sum(complete) / (len(meters) * 12) if meters else 0.0
+    if not tco2:
+        return Intensity(
+            status="no_co2", year=year, value_added_10k_yuan=value_added, note=f"no monitored CO₂ in {year}"
+        )
+    total = sum(tco2)
+    note = None if coverage >= 1.0 else f"monitoring covers {coverage:.0%} of {year}: the intensity is partial"
+    return Intensity(
+        status="ok" if note is None else "partial",
+        coverage=coverage,
+        year=year,
+        value_added_10k_yuan=value_added,
+        tco2=total,
+        tco2_per_10k_yuan=total / value_added,
+        note=note,
+    )
+
+
+def _flows(session: Session, enterprise: Enterprise, reference: ReferenceSet, today: date) -> list[FlowLink]:
+    """Sankey links over the last 30 days in tce: purchase (per carrier) → root meters → sub-meters, and each
+    meter's stage (购入贮存 / 加工转换 / 输送分配 / 终端使用) in its node name; what a parent's children do not
+    account for goes to a "loss / unmetered" node (never negative)."""
+    every = list(session.scalars(select(Meter).where(Meter.enterprise_id == enterprise.id, Meter.kind != "virtual")))
+    if not every:
+        return []
+    start, end = _day(today - timedelta(days=29)), _day(today) + timedelta(days=1)
+    table = _rows(session, enterprise, every, "day", start, end)
+    tce: dict[int, float] = defaultdict(float)
+    for meter_id, value in zip(table.column("meter_id").to_pylist(), table.column("tce").to_pylist(), strict=True):
+        if value is not None:
+            tce[meter_id] += value
+    carriers = {c.id: c.name_zh for c in reference.carriers()}
+
+    def node(m: Meter) -> str:
+        stage = PROCESS_STAGE_ZH.get(m.process_stage or "", "")
+        return f"{m.code}（{stage}）" if stage else m.code
+
+    links: list[FlowLink] = []
+    children: dict[int, list[Meter]] = defaultdict(list)
+    for m in every:
+        if m.parent_id is not None:
+            children[m.parent_id].append(m)
+    for m in every:
+        if m.parent_id is None and tce.get(m.id, 0.0) > 0:
+            links.append(FlowLink(source=f"购入：{carriers.get(m.carrier, m.carrier)}", target=node(m), tce=tce[m.id]))
+        kids = [k for k in children.get(m.id, []) if tce.get(k.id, 0.0) > 0]
+        for kid in kids:
+            links.append(FlowLink(source=node(m), target=node(kid), tce=tce[kid.id]))
+        rest = tce.get(m.id, 0.0) - sum(tce[k.id] for k in kids)
+        if kids and rest > 0:
+            links.append(FlowLink(source=node(m), target="损耗及未计量", tce=rest))
+    return links
+
+
+def _cost(
+    session: Session,
+    enterprise: Enterprise,
+    meters: list[Meter],
+    reference: ReferenceSet,
+    today: date,
+    shift_pct: float,
+) -> CostSummary:
+    start, end = _day(today - timedelta(days=29)), _day(today) + timedelta(days=1)
+    days = read_rows(session, [m.id for m in meters], "day", start, end)
+    tariffs: dict[tuple[int, int], tuple[Tariff, float]] = {}
+    reasons: list[str] = []
+    for m in meters:
+        for year in {start.year, today.year}:
+            found = meter_tariff(reference, enterprise, m, year)
+            if isinstance(found, Tariff):
+                tariffs[(m.id, year)] = (found, found.price_per(m.unit))
+            else:
+                reasons.append(f"{m.code}: {found}")
+    costed = [r for r in days if r["cost_yuan"] is not None]
+    if not costed:
+        return CostSummary(days=30, reason="; ".join(sorted(set(reasons))[:3]) or "no costed energy in 30 days")
+    bands = {b: sum(r[f"energy_{b}"] or 0.0 for r in costed) for b in ("sharp", "peak", "flat", "valley")}
+    tou_total = sum(bands.values())
+    # The saving is computed from day rows the same way as from month rows (per row: its month's 谷 price).
+    saving = load_shift_saving_yuan(costed, tariffs, shift_pct)
+    return CostSummary(
+        days=30,
+        cost_yuan=sum(r["cost_yuan"] for r in costed),
+        band_shares={b: v / tou_total for b, v in bands.items()} if tou_total > 0 else {},
+        shift_pct=shift_pct,
+        shift_saving_yuan=saving,
+        demo=any(t.demo for t, _ in tariffs.values()),
+        reason="; ".join(sorted(set(reasons))[:3]) or None,
+    )
+
+
+# ---- region ------------------------------------------------------------------------------------------------
+def region_dashboard(
+    session: Session,
+    principal: Principal,
+    region_code: str,
+    date_from: date,
+    date_to: date,
+    *,
+    page: int = 1,
+    size: int = 20,
+    sort: str = "tce",
+) -> RegionDashboard:
+    """The region dashboard for the days [date_from, date_to]; see the module docstring."""
+    if date_to < date_from:
+        raise InvalidInput("must not be before 'from'", field="to")
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"must be between 1 and {MAX_PAGE_SIZE}", field="size")
+    if page < 1:
+        raise InvalidInput("must be 1 or more", field="page")
+    if sort not in SORTS:
+        raise InvalidInput(f"must be one of {', '.join(SORTS)}", field="sort")
+    region = require_region(session, principal, region_code, roles=("regulator", "reviewer"))
+    enterprises = list(
+        session.scalars(
+            select(Enterprise)
+            .where(in_region_subtree(Enterprise.region_code, region.code), enterprise_filter(principal))  # type: ignore[arg-type]
+            .order_by(Enterprise.id)
+        )
+    )
+    start, end = _day(date_from), _day(date_to) + timedelta(days=1)
+    totals = _enterprise_totals(session, enterprises, start, end)
+    status = _data_status(session, enterprises, date_from, date_to, totals)
+    children = {r.code: r for r in session.scalars(select(Region).where(Region.parent_code == region.code))}
+    paths = dict(
+        session.execute(
+            select(Region.code, Region.path).where(Region.code.in_({e.region_code for e in enterprises}))
+        ).all()
+    )
+    by_district: dict[str, TotalRow] = {}
+    by_sector: dict[str, TotalRow] = {}
+    rows: list[EnterpriseRow] = []
+    for e in enterprises:
+        tce, tco2, cost = totals.get(e.id, (None, None, None))
+        district = next((c for c in (paths.get(e.region_code) or "").split("/") if c in children), e.region_code)
+        name = children[district].name if district in children else district
+        for key, label, bucket in (
+            (district, name, by_district),
+            (e.industry_code[:3], e.industry_code[:3], by_sector),
+        ):
+            total = bucket.setdefault(key, TotalRow(key=key, name=label))
+            total.enterprises += 1
+            total.tce += tce or 0.0
+            total.tco2 += tco2 or 0.0
+        rows.append(
+            EnterpriseRow(
+                credit_code=e.credit_code, name=e.name, district=name, sector=e.industry_code,
+                tce=tce, tco2=tco2, cost_yuan=cost, status=status[e.id],
+            )
+        )  # fmt: skip
+    if sort == "name":
+        rows.sort(key=lambda r: r.name)
+    else:
+        rows.sort(key=lambda r: (getattr(r, sort) is None, -(getattr(r, sort) or 0.0), r.name))
+    counts: dict[str, int] = defaultdict(int)
+    for r in rows:
+        counts[r.status] += 1
+    first = (page - 1) * size
+    return RegionDashboard(
+        code=region.code,
+        name=region.name,
+        date_from=date_from,
+        date_to=date_to,
+        enterprises=len(rows),
+        by_district=sorted(by_district.values(), key=lambda t: -t.tce),
+        by_sector=sorted(by_sector.values(), key=lambda t: -t.tce),
+        status_counts=dict(counts),
+        page=page,
+        size=size,
+        rows=rows[first : first + size],
+    )
+
+
+_PG_TOTALS = """
+SELECT m.enterprise_id, sum(r.tce), sum(r.tco2), sum(c.cost_yuan)
+FROM monitoring_rollup r
+JOIN meter m ON m.id = r.meter_id AND m.counted AND m.kind IN ('cumulative', 'interval')
+LEFT JOIN monitoring_cost c ON c.meter_id = r.meter_id AND c.interval = 'day' AND c.start = r.start
+WHERE r.interval = 'day' AND r.start >= :start AND r.start < :end AND m.enterprise_id = ANY(:ids)
+GROUP BY m.enterprise_id
+"""
+
+
+def _enterprise_totals(
+    session: Session, enterprises: list[Enterprise], start: datetime, end: datetime
+) -> dict[int, tuple[float | None, float | None, float | None]]:
+    """enterprise id → (tce, tCO₂, cost) of its counted meters over [start, end) (local days)."""
+    if not enterprises:
+        return {}
+    ids = [e.id for e in enterprises]
+    if session.get_bind().dialect.name == "postgresql":
+        from dualcarbon.monitoring.store_cost import to_utc
+
+        result = session.execute(text(_PG_TOTALS), {"start": to_utc(start), "end": to_utc(end), "ids": ids})
+        return {row[0]: (row[1], row[2], row[3]) for row in result}
+    out: dict[int, tuple[float | None, float | None, float | None]] = {}
+    meters_of: dict[int, list[Meter]] = defaultdict(list)
+    for m in session.scalars(counted_meters_query(ids)):
+        meters_of[m.enterprise_id].append(m)
+    for e in enterprises:
+        meters = meters_of.get(e.id, [])
+        if not meters:
+            continue
+        table = _rows(session, e, meters, "day", start, end)
+        tce = [v for v in table.column("tce").to_pylist() if v is not None]
+        tco2 = [v for v in table.column("tco2").to_pylist() if v is not None]
+        costs = [r["cost_yuan"] for r in read_rows(session, [m.id for m in meters], "day", start, end)]
+        known = [c for c in costs if c is not None]
+        out[e.id] = (sum(tce) if tce else None, sum(tco2) if tco2 else None, sum(known) if known else None)
+    return out
+
+
+def _data_status(
+    session: Session,
+    enterprises: list[Enterprise],
+    date_from: date,
+    date_to: date,
+    totals: dict[int, tuple[float | None, float | None, float | None]],
+) -> dict[int, str]:
+    """``no_data`` (no energy in the range), ``quality_failed`` (a meter failed the data-quality rules on a day
+    of the range, as :mod:`.service_quality` stored it), else ``ok``."""
+    ids = [e.id for e in enterprises]
+    failed = set(
+        session.scalars(
+            select(MeterQualityDay.enterprise_id)
+            .where(
+                MeterQualityDay.enterprise_id.in_(ids),
+                MeterQualityDay.day >= date_from,
+                MeterQualityDay.day <= date_to,
+                MeterQualityDay.passed.is_(False),
+            )
+            .group_by(MeterQualityDay.enterprise_id)
+            .having(func.count() > 0)
+        )
+    ) if ids else set()  # fmt: skip
+    out = {}
+    for e in enterprises:
+        tce = totals.get(e.id, (None, None, None))[0]
+        out[e.id] = "no_data" if tce is None else ("quality_failed" if e.id in failed else "ok")
+    return out

@@ -1,0 +1,141 @@
+"""Report prefill: monitoring totals per carrier for an enterprise's month or year, beside its report energy lines.
+
+``monitoring_prefill(session, principal, credit_code, year, month=None, reference)`` sums the enterprise's
+counted meters (:mod:`.service_tree`, monthly rollups) over the month, or the 12 months of the year when
+``month`` is omitted, per (carrier, unit), and puts them beside the energy lines of the enterprise's report for
+the same period (``period_report`` of kind ``month`` / ``year``, its current version; reports is a lower layer).
+
+Per carrier: ``monitoring`` (energy in the meters' unit), ``monitoring_tce`` (当量值), ``completeness`` (mean
+over the meters and months), ``flags``; ``reported`` = the sum of the report's lines of that carrier in the
+unit of its first line; ``monitoring_in_reported_unit`` converts the monitored energy into that unit;
+``deviation`` = monitoring − reported (in the reported unit) and ``deviation_pct`` = deviation ÷ reported ×
+100 — null when either side is unknown, the report figure is 0, or the units measure different quantities
+(``deviation_reason`` says which). Carriers only reported, or only monitored, are listed too.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dualcarbon.core.access import Principal
+from dualcarbon.core.errors import DualcarbonError, InvalidInput
+from dualcarbon.core.units import convert
+from dualcarbon.monitoring.service_tree import tree_rollups
+from dualcarbon.reference.tables import ReferenceSet
+from dualcarbon.registry.service_access import require_enterprise
+from dualcarbon.reports.models import PeriodReport, PeriodReportVersion
+
+
+def _report_lines(session: Session, enterprise_id: int, year: int, month: int | None) -> tuple[Any, dict[str, Any]]:
+    kind, period = ("month", month) if month else ("year", 0)
+    report = session.scalar(
+        select(PeriodReport).where(
+            PeriodReport.enterprise_id == enterprise_id,
+            PeriodReport.period_kind == kind,
+            PeriodReport.year == year,
+            PeriodReport.period == period,
+        )
+    )
+    lines: dict[str, Any] = {}
+    if report is None or report.current_version_id is None:
+        return report, lines
+    version = session.get(PeriodReportVersion, report.current_version_id)
+    for line in version.energy_lines if version else []:
+        entry = lines.setdefault(line.carrier_id, {"unit": line.unit, "quantity": 0.0, "problem": None})
+        try:
+            entry["quantity"] += convert(line.quantity, line.unit, entry["unit"])
+        except DualcarbonError as exc:
+            entry["problem"] = f"report lines of {line.carrier_id} in units that cannot be added: {exc}"
+    return report, lines
+
+
+def monitoring_prefill(
+    session: Session,
+    principal: Principal,
+    credit_code: str,
+    year: int,
+    month: int | None,
+    reference: ReferenceSet,
+) -> dict[str, Any]:
+    """Monitoring totals beside the report's energy lines (see the module docstring); JSON-ready."""
+    if not 1990 <= year <= 2200:
+        raise InvalidInput("not a plausible year", field="year")
+    if month is not None and not 1 <= month <= 12:
+        raise InvalidInput("must be 1 to 12, or omitted for the year", field="month")
+    enterprise = require_enterprise(session, principal, credit_code)
+    first = date(year, month or 1, 1)
+    last_month = month or 12
+    last = date(year + (last_month == 12), last_month % 12 + 1, 1) - timedelta(days=1)
+    totals = tree_rollups(session, principal, "enterprise", enterprise.credit_code, "month", first, last, reference)
+    report, reported = _report_lines(session, enterprise.id, year, month)
+    monitored: dict[str, dict[str, Any]] = {}
+    for group in totals["carriers"]:
+        periods = group["periods"]
+        energies = [p["energy"] for p in periods if p["energy"] is not None]
+        flags: list[str] = []
+        for p in periods:
+            flags.extend(f for f in p["flags"] if f not in flags)
+        monitored.setdefault(group["carrier"], {})[group["unit"]] = {
+            "energy": sum(energies) if energies else None,
+            "tce": sum(p["tce"] for p in periods if p["tce"] is not None) if energies else None,
+            "completeness": sum(p["completeness"] for p in periods) / len(periods) if periods else 0.0,
+            "flags": flags,
+            "meters": group["meters"],
+        }
+    lines = []
+    for carrier in sorted(set(monitored) | set(reported)):
+        by_unit = monitored.get(carrier, {None: None})
+        for unit, m in by_unit.items():
+            lines.append(_line(carrier, unit, m, reported.get(carrier)))
+    return {
+        "credit_code": enterprise.credit_code,
+        "year": year,
+        "month": month,
+        "period_kind": "month" if month else "year",
+        "timezone": "Asia/Shanghai",
+        "report": None
+        if report is None
+        else {"id": report.id, "state": report.state, "version": report.version, "period": report.period},
+        "lines": lines,
+    }
+
+
+def _line(carrier: str, unit: str | None, m: dict[str, Any] | None, r: dict[str, Any] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "carrier": carrier,
+        "monitoring": m["energy"] if m else None,
+        "monitoring_unit": unit,
+        "monitoring_tce": m["tce"] if m else None,
+        "completeness": m["completeness"] if m else None,
+        "flags": m["flags"] if m else [],
+        "meters": m["meters"] if m else 0,
+        "reported": r["quantity"] if r else None,
+        "reported_unit": r["unit"] if r else None,
+        "monitoring_in_reported_unit": None,
+        "deviation": None,
+        "deviation_pct": None,
+        "deviation_reason": None,
+    }
+    if r is None:
+        out["deviation_reason"] = "not in the report"
+    elif r["problem"]:
+        out["deviation_reason"] = r["problem"]
+    elif m is None or m["energy"] is None or unit is None:
+        out["deviation_reason"] = "no monitoring data"
+    else:
+        try:
+            value = convert(m["energy"], unit, r["unit"])
+        except DualcarbonError as exc:
+            out["deviation_reason"] = str(exc)
+            return out
+        out["monitoring_in_reported_unit"] = value
+        out["deviation"] = value - r["quantity"]
+        if r["quantity"]:
+            out["deviation_pct"] = (value - r["quantity"]) / r["quantity"] * 100.0
+        else:
+            out["deviation_reason"] = "reported quantity is 0: no percentage"
+    return out

@@ -1,0 +1,431 @@
+"""Data quality of the monitored data items (数据质量), per meter and day, and the enterprise quality index.
+
+Rules (thresholds from the ``platform_rules`` reference table, PR-004…PR-013; docs/monitoring.md "Data quality"):
+
+* **expected** values of a meter on an Asia/Shanghai day: real-time items one per reading interval (96 at
+  15 min); day statistics one; month statistics one, on the month's 1st only (no row on other days).
+* A value belongs to the day it is labelled for: real-time by its local date; a daily value by the nearest
+  midnight within the day tolerance; a monthly value by the month of its time plus the month tolerance.
+  **completeness** = min(received, expected) / expected; the item **passes** at ≥ 90 % (PR-004).
+* **timely** values lie within the statistic-time tolerance of their label: daily 00:00 ± 1 min (PR-006), monthly
+  the 1st 00:00 ± 1 day (PR-007), real-time on the interval grid ± PR-008.
+* **flagged** values: a counter drop (rollover or reset), a rate above ``max_rate``, or a conflicting value
+  offered for the same (meter, ts). Validity = unflagged share.
+* **calibrated**: ``calibrated_until`` on or after the day. **stale**: a real-time meter whose last value is more
+  than PR-009 intervals before the end of the day (or now), looking back 31 days.
+* **consistency**: a day or month statistic (kind ``interval``) × multiplier against the day or month rollup of the
+  real-time meter with the same ``data_item_code`` (complete periods only): more than ± 5 % (PR-005) apart is
+  ``inconsistent``. Rollups come from :func:`.service_rollups.meter_rollups`.
+* Enterprise per day: completeness Σreceived/Σexpected, accuracy = calibrated meters / meters, timeliness =
+  timely / values, validity = unflagged / values; the **index** is their weighted mean (weights PR-010…PR-013)
+  over the sub-indices that exist. A month sums the daily counts (meter-days for accuracy).
+
+Results are persisted (``meter_quality_day``, ``enterprise_quality_day``); a row computed before its period
+ended is ``final = false`` and is computed again when read. Reading, the month view and the regulators' table
+are in :mod:`.service_quality_read`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
+
+from dualcarbon.core.access import Principal
+from dualcarbon.monitoring.models import EnterpriseQualityDay, Meter, MeterQualityDay, ReadingConflict
+from dualcarbon.monitoring.service_rollups import meter_rollups
+from dualcarbon.monitoring.store_readings import LOCAL_OFFSET_HOURS, readings_store_for
+from dualcarbon.reference.tables import ReferenceSet
+from dualcarbon.registry.models import Enterprise
+from dualcarbon.store.audit import append_audit
+from dualcarbon.store.base import utcnow
+
+LOOKBACK = timedelta(days=31)
+SUB_INDICES = ("completeness", "accuracy", "timeliness", "validity")
+# Arbitrary constant key of the advisory lock serialising quality writers of one enterprise on PostgreSQL.
+QUALITY_LOCK_KEY = 0x6451  # "dQ"
+_OFFSET = timedelta(hours=LOCAL_OFFSET_HOURS)
+
+
+@dataclass(frozen=True)
+class QualityRules:
+    """The thresholds of the quality rules, read from ``platform_rules``."""
+
+    completeness_min_pct: float
+    consistency_tolerance_pct: float
+    day_tolerance_min: float
+    month_tolerance_day: float
+    realtime_tolerance_min: float
+    stale_intervals: float
+    weights: dict[str, float]
+
+    @classmethod
+    def of(cls, reference: ReferenceSet) -> QualityRules:
+        def rule(key: str) -> float:
+            return reference.platform_rule(f"quality_{key}").value
+
+        return cls(
+            rule("completeness_min_pct"),
+            rule("consistency_tolerance_pct"),
+            rule("day_time_tolerance_min"),
+            rule("month_time_tolerance_day"),
+            rule("realtime_time_tolerance_min"),
+            rule("stale_intervals"),
+            {name: rule(f"weight_{name}") for name in SUB_INDICES},
+        )
+
+
+QUALITY_SQL = """
+WITH m AS (SELECT * FROM meters),
+r AS (
+  SELECT r.meter_id, r.ts + INTERVAL {offset} HOUR AS lt, r.value, c.meter_id IS NOT NULL AS conflicted
+  FROM readings r LEFT JOIN conflicts c ON c.meter_id = r.meter_id AND c.ts = r.ts
+), d AS (
+  SELECT *, lag(value) OVER w AS pv, lag(lt) OVER w AS plt FROM r WINDOW w AS (PARTITION BY meter_id ORDER BY lt)
+), v AS (
+  SELECT d.meter_id, d.lt, d.value,
+    CASE m.statistic_type
+      WHEN 'realtime' THEN CAST(d.lt AS DATE)
+      WHEN 'day' THEN CAST(d.lt + to_seconds($day_tol_s) AS DATE)
+      ELSE CAST(date_trunc('month', d.lt + to_seconds($month_tol_s)) AS DATE)
+    END AS day,
+    CASE m.statistic_type
+      WHEN 'realtime' THEN least(epoch(d.lt - date_trunc('day', d.lt)) % (m.interval_minutes * 60),
+                                 m.interval_minutes * 60
+                                   - epoch(d.lt - date_trunc('day', d.lt)) % (m.interval_minutes * 60)) <= $rt_tol_s
+      WHEN 'day' THEN abs(epoch(d.lt - date_trunc('day', d.lt + to_seconds($day_tol_s)))) <= $day_tol_s
+      ELSE abs(epoch(d.lt - date_trunc('month', d.lt + to_seconds($month_tol_s)))) <= $month_tol_s
+    END AS timely,
+    d.conflicted
+      OR (m.kind = 'cumulative' AND d.value < d.pv)
+      OR coalesce(m.max_rate < CASE
+           WHEN m.kind = 'cumulative' AND d.value >= d.pv
+             THEN (d.value - d.pv) * m.multiplier / (epoch(d.lt - d.plt) / 3600.0)
+           WHEN m.kind = 'interval' THEN d.value * m.multiplier / (m.interval_minutes / 60.0)
+         END, false) AS flagged
+  FROM d JOIN m USING (meter_id)
+), agg AS (
+  SELECT meter_id, day, count(*) AS value_count, count(*) FILTER (WHERE timely) AS timely,
+    count(*) FILTER (WHERE flagged) AS flagged, arg_min(value, abs(epoch(lt - CAST(day AS TIMESTAMP)))) AS stat_value
+  FROM v GROUP BY ALL
+), days AS (
+  SELECT CAST(unnest(range($start, $end, INTERVAL 1 DAY)) AS DATE) AS day
+), grid AS (
+  SELECT m.meter_id, days.day, m.statistic_type, m.interval_minutes,
+    CASE m.statistic_type WHEN 'realtime' THEN 1440 // m.interval_minutes ELSE 1 END AS expected,
+    least(CAST(days.day AS TIMESTAMP) + INTERVAL 1 DAY, $now) AS cutoff
+  FROM m, days WHERE (m.statistic_type <> 'month' OR dayofmonth(days.day) = 1) AND CAST(days.day AS TIMESTAMP) < $now
+), last AS (
+  SELECT g.meter_id, g.day, r.lt AS last_lt FROM grid g ASOF LEFT JOIN r ON g.meter_id = r.meter_id AND g.cutoff > r.lt
+)
+SELECT g.meter_id, g.day, g.statistic_type, g.expected,
+  coalesce(a.value_count, 0) AS value_count, coalesce(a.timely, 0) AS timely, coalesce(a.flagged, 0) AS flagged,
+  a.stat_value, l.last_lt,
+  g.statistic_type = 'realtime'
+    AND (l.last_lt IS NULL OR epoch(g.cutoff - l.last_lt) > $stale * g.interval_minutes * 60) AS stale
+FROM grid g LEFT JOIN agg a USING (meter_id, day) LEFT JOIN last l USING (meter_id, day)
+ORDER BY g.meter_id, g.day
+"""
+
+
+def local_now() -> datetime:
+    """Now as a naive Asia/Shanghai time (UTC+8, no daylight saving)."""
+    return (utcnow().astimezone(UTC) + _OFFSET).replace(tzinfo=None)
+
+
+def _month_end(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def _meter_table(meters: list[Meter]) -> pa.Table:
+    return pa.table(
+        {
+            "meter_id": pa.array([m.id for m in meters], pa.int32()),
+            "kind": pa.array([m.kind for m in meters], pa.string()),
+            "statistic_type": pa.array([m.statistic_type for m in meters], pa.string()),
+            "interval_minutes": pa.array([m.interval_minutes for m in meters], pa.int32()),
+            "multiplier": pa.array([m.multiplier for m in meters], pa.float64()),
+            "max_rate": pa.array([m.max_rate for m in meters], pa.float64()),
+        }
+    )
+
+
+def _conflict_table(session: Session, meter_ids: list[int], start_utc: datetime, end_utc: datetime) -> pa.Table:
+    rows = session.execute(
+        select(ReadingConflict.meter_id, ReadingConflict.ts)
+        .where(ReadingConflict.meter_id.in_(meter_ids), ReadingConflict.ts >= start_utc, ReadingConflict.ts < end_utc)
+        .distinct()
+    ).all()
+    return pa.table(
+        {
+            "meter_id": pa.array([r[0] for r in rows], pa.int32()),
+            "ts": pa.array([r[1].astimezone(UTC).replace(tzinfo=None) for r in rows], pa.timestamp("us")),
+        }
+    )
+
+
+def _measure(
+    session: Session, enterprise: Enterprise, meters: list[Meter], first: date, last: date, rules: QualityRules
+) -> list[dict[str, Any]]:
+    """One row per (meter, day) of [first, last] with the counts of the quality rules (one DuckDB query)."""
+    start = datetime(first.year, first.month, first.day)
+    end = datetime(last.year, last.month, last.day) + timedelta(days=1)
+    start_utc = (start - _OFFSET - LOOKBACK).replace(tzinfo=UTC)
+    end_utc = (end - _OFFSET + timedelta(days=rules.month_tolerance_day + 1)).replace(tzinfo=UTC)
+    ids = [m.id for m in meters]
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.register("meters", _meter_table(meters))
+        con.register("conflicts", _conflict_table(session, ids, start_utc, end_utc))
+        readings_store_for(session).register(con, "readings", enterprise.credit_code, ids, start_utc, end_utc)
+        params = {
+            "start": start,
+            "end": end,
+            "now": local_now(),
+            "day_tol_s": round(rules.day_tolerance_min * 60),
+            "month_tol_s": round(rules.month_tolerance_day * 86400),
+            "rt_tol_s": round(rules.realtime_tolerance_min * 60),
+            "stale": rules.stale_intervals,
+        }
+        table = con.sql(QUALITY_SQL.format(offset=LOCAL_OFFSET_HOURS), params=params).to_arrow_table()
+    finally:
+        con.close()
+    rows: list[dict[str, Any]] = table.to_pylist()
+    return rows
+
+
+def _realtime_sums(
+    session: Session,
+    principal: Principal,
+    reference: ReferenceSet,
+    meters: list[Meter],
+    first: date,
+    last: date,
+) -> dict[tuple[int, str, date], float]:
+    """Complete day and month rollup energy of the real-time meters that have a statistic partner."""
+    by_item: dict[str, list[Meter]] = defaultdict(list)
+    for meter in meters:
+        if meter.data_item_code:
+            by_item[meter.data_item_code].append(meter)
+    sums: dict[tuple[int, str, date], float] = {}
+    for group in by_item.values():
+        kinds = {m.statistic_type for m in group}
+        for meter in (m for m in group if m.statistic_type == "realtime"):
+            for interval in ("day", "month"):
+                if interval not in kinds:
+                    continue
+                result = meter_rollups(session, principal, interval, first, last, reference, meter_id=meter.id)
+                for period in result.periods:
+                    if period.energy is not None and period.completeness >= 1.0:
+                        sums[(meter.id, interval, period.start.date())] = period.energy
+    return sums
+
+
+def _problem(code: str, detail: str, detail_zh: str) -> dict[str, str]:
+    return {"code": code, "detail": detail, "detail_zh": detail_zh}
+
+
+def _consistency(
+    meter: Meter, row: dict[str, Any], partners: list[Meter], sums: dict[tuple[int, str, date], float], tol: float
+) -> dict[str, str] | None:
+    if meter.statistic_type == "realtime" or meter.kind != "interval" or row["stat_value"] is None:
+        return None
+    for partner in partners:
+        total = sums.get((partner.id, meter.statistic_type, row["day"]))
+        if not total:
+            continue
+        stated = row["stat_value"] * meter.multiplier
+        deviation = (stated - total) / total * 100
+        if abs(deviation) > tol:
+            return _problem(
+                "inconsistent",
+                f"{stated:g} {meter.unit} vs real-time {partner.code} {total:g} {meter.unit}: "
+                f"{deviation:+.1f} % (tolerance ±{tol:g} %)",
+                f"{stated:g} {meter.unit}，实时 {partner.code} 累计 {total:g} {meter.unit}，偏差 {deviation:+.1f}%"
+                f"（允许 ±{tol:g}%）",
+            )
+    return None
+
+
+def _meter_row(
+    meter: Meter, row: dict[str, Any], rules: QualityRules, inconsistent: dict[str, str] | None, now: datetime
+) -> MeterQualityDay:
+    day: date = row["day"]
+    expected, values = int(row["expected"]), int(row["value_count"])
+    received = min(values, expected)
+    passed = received * 100 >= rules.completeness_min_pct * expected
+    calibrated = meter.calibrated_until is not None and meter.calibrated_until >= day
+    problems: list[dict[str, str]] = []
+    if values == 0:
+        problems.append(_problem("no_data", f"0/{expected} values", f"应收 {expected} 条，实收 0 条"))
+    elif not passed:
+        share = received / expected * 100
+        minimum = rules.completeness_min_pct
+        problems.append(
+            _problem(
+                "incomplete",
+                f"{received}/{expected} values ({share:.1f} % < {minimum:g} %)",
+                f"应收 {expected} 条，实收 {received} 条（{share:.1f}% < {minimum:g}%）",
+            )
+        )
+    late = values - int(row["timely"])
+    if late:
+        problems.append(
+            _problem("off_schedule", f"{late} value(s) off the statistic time", f"{late} 条统计时间超出允许偏差")
+        )
+    if row["flagged"]:
+        flagged = row["flagged"]
+        problems.append(
+            _problem(
+                "flagged",
+                f"{flagged} value(s) flagged (counter drop, rate, conflict)",
+                f"{flagged} 条异常（计数回落、速率超限或冲突）",
+            )
+        )
+    if meter.calibrated_until is None:
+        problems.append(_problem("calibration_unknown", "no calibrated_until date", "未登记检定有效期"))
+    elif not calibrated:
+        until = meter.calibrated_until
+        problems.append(_problem("calibration_expired", f"calibration valid until {until}", f"检定有效期至 {until}"))
+    if row["stale"] and values:  # a day without values is already "no_data"
+        last = f"{row['last_lt']:%Y-%m-%d %H:%M}"
+        problems.append(_problem("stale", f"last value {last}", f"最后一条数据 {last}"))
+    if inconsistent:
+        problems.append(inconsistent)
+    period_end = _month_end(day) if meter.statistic_type == "month" else day + timedelta(days=1)
+    return MeterQualityDay(
+        meter_id=meter.id,
+        day=day,
+        enterprise_id=meter.enterprise_id,
+        expected=expected,
+        received=received,
+        value_count=values,
+        timely=int(row["timely"]),
+        flagged=int(row["flagged"]),
+        calibrated=calibrated,
+        completeness=received / expected,
+        passed=passed,
+        problems=problems,
+        final=now >= datetime(period_end.year, period_end.month, period_end.day),
+    )
+
+
+def sub_indices(
+    meters: int, calibrated: int, expected: int, received: int, values: int, flagged: int, timely: int
+) -> dict[str, float | None]:
+    """The four sub-indices from the counts (None where there is nothing to measure)."""
+    return {
+        "completeness": received / expected if expected else None,
+        "accuracy": calibrated / meters if meters else None,
+        "timeliness": timely / values if values else None,
+        "validity": (values - flagged) / values if values else None,
+    }
+
+
+def quality_index(subs: dict[str, float | None], weights: dict[str, float]) -> float | None:
+    """Weighted mean of the sub-indices that exist; None when none does."""
+    present = [(weights[name], value) for name, value in subs.items() if value is not None]
+    total = sum(w for w, _ in present)
+    return sum(w * v for w, v in present) / total if present and total else None
+
+
+def compute_quality(
+    session: Session,
+    principal: Principal,
+    enterprise: Enterprise,
+    first: date,
+    last: date,
+    reference: ReferenceSet,
+) -> int:
+    """Measure and store the quality of every meter of ``enterprise`` (scope is the caller's business) on the
+    days [first, last] that have begun; returns the number of meter-day rows written. Audited."""
+    rules = QualityRules.of(reference)
+    meters = list(session.scalars(select(Meter).where(Meter.enterprise_id == enterprise.id).order_by(Meter.id)))
+    if not meters or last < first:
+        return 0
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k, :e)"), {"k": QUALITY_LOCK_KEY, "e": enterprise.id})
+    now = local_now()
+    rows = _measure(session, enterprise, meters, first, last, rules)
+    sums = _realtime_sums(session, principal, reference, meters, first, last)
+    by_id = {m.id: m for m in meters}
+    partners: dict[str, list[Meter]] = defaultdict(list)
+    for meter in meters:
+        if meter.data_item_code and meter.statistic_type == "realtime":
+            partners[meter.data_item_code].append(meter)
+    results: list[MeterQualityDay] = []
+    for row in rows:
+        meter = by_id[row["meter_id"]]
+        found = partners.get(meter.data_item_code or "", [])
+        results.append(
+            _meter_row(meter, row, rules, _consistency(meter, row, found, sums, rules.consistency_tolerance_pct), now)
+        )
+    ids = list(by_id)
+    session.execute(
+        delete(MeterQualityDay).where(
+            MeterQualityDay.meter_id.in_(ids), MeterQualityDay.day >= first, MeterQualityDay.day <= last
+        )
+    )
+    session.execute(
+        delete(EnterpriseQualityDay).where(
+            EnterpriseQualityDay.enterprise_id == enterprise.id,
+            EnterpriseQualityDay.day >= first,
+            EnterpriseQualityDay.day <= last,
+        )
+    )
+    session.add_all(results)
+    session.add_all(_enterprise_rows(enterprise.id, results, rules))
+    append_audit(
+        session,
+        principal.username,
+        "quality.compute",
+        "enterprise",
+        enterprise.credit_code,
+        after={"from": first.isoformat(), "to": last.isoformat(), "meter_days": len(results)},
+    )
+    session.flush()
+    return len(results)
+
+
+def _enterprise_rows(
+    enterprise_id: int, results: list[MeterQualityDay], rules: QualityRules
+) -> list[EnterpriseQualityDay]:
+    by_day: dict[date, list[MeterQualityDay]] = defaultdict(list)
+    for row in results:
+        by_day[row.day].append(row)
+    out = []
+    for day, rows in sorted(by_day.items()):
+        counts = {
+            "meters": len(rows),
+            "calibrated": sum(r.calibrated for r in rows),
+            "expected": sum(r.expected for r in rows),
+            "received": sum(r.received for r in rows),
+            "values": sum(r.value_count for r in rows),
+            "flagged": sum(r.flagged for r in rows),
+            "timely": sum(r.timely for r in rows),
+        }
+        subs = sub_indices(**counts)
+        out.append(
+            EnterpriseQualityDay(
+                enterprise_id=enterprise_id,
+                day=day,
+                meters=counts["meters"],
+                calibrated_meters=counts["calibrated"],
+                expected=counts["expected"],
+                received=counts["received"],
+                value_count=counts["values"],
+                timely=counts["timely"],
+                flagged=counts["flagged"],
+                quality_index=quality_index(subs, rules.weights),
+                final=all(r.final for r in rows),
+                **subs,
+            )
+        )
+    return out

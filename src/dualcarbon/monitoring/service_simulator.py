@@ -1,0 +1,277 @@
+"""Live demo readings: a simulator that publishes every demo meter's next 15-min reading over MQTT, and the
+subscriber that stores them, both run beside the served app (``dualcarbon demo``; ``dualcarbon serve --live``).
+
+The simulator starts from each meter's last stored reading and, every ``step_seconds`` of wall time, publishes
+the reading one 15-min step later (QoS 1, topic ``dualcarbon/{credit_code}/{meter_code}``, payload
+``{"ts": ISO-8601 in Asia/Shanghai, "value": number}``). Time is **compressed**: one simulated 15-min step every
+few seconds, so after a while the simulated readings run ahead of the clock; the start-up log says so. A
+counter advances by its mean step of the last stored day, varied by a few per cent; an interval meter repeats
+its mean value, varied the same way. Only automatic real-time meters (``cumulative`` or ``interval``) take part.
+
+The subscriber is :class:`dualcarbon.monitoring.service_mqtt.MqttIngester` (its own client id), so the readings
+take exactly the ingestion path of ``dualcarbon ingest mqtt``. If the broker cannot be reached at start, one
+warning is logged and neither runs: the app serves as usual.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import duckdb
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from dualcarbon.core.access import SYSTEM, Principal
+from dualcarbon.monitoring.models import Meter
+from dualcarbon.monitoring.service_mqtt import TOPIC_ROOT, MqttIngester
+from dualcarbon.monitoring.store_readings import LOCAL_OFFSET_HOURS, readings_store_for
+from dualcarbon.registry.models import Enterprise
+from dualcarbon.registry.service_access import enterprise_filter
+from dualcarbon.store.db import session_scope
+
+log = logging.getLogger(__name__)
+
+LOCAL = timedelta(hours=LOCAL_OFFSET_HOURS)
+#: The live subscriber flushes this often: each flush writes one Parquet file per enterprise.
+LIVE_FLUSH_SECONDS = 15.0
+#: The simulator compacts the readings store this often (month partitions with more than
+#: ``store_readings.COMPACT_MIN_FILES`` files become one file; a no-op on PostgreSQL).
+LIVE_COMPACT_SECONDS = 300.0
+#: How far back the last stored reading of a meter is looked for, and the day its mean step is taken from.
+LOOKBACK_DAYS = 30
+
+
+@dataclass
+class SimulatedMeter:
+    """Where a meter's simulation stands: its last reading (local time) and its mean step per interval."""
+
+    credit_code: str
+    code: str
+    kind: str  # cumulative | interval
+    ts: datetime  # naive, Asia/Shanghai
+    value: float
+    step: float  # cumulative: mean counter increase per interval; interval: mean value
+    interval: timedelta
+
+
+def simulated_meters(session: Session, principal: Principal, now: datetime | None = None) -> list[SimulatedMeter]:
+    """The automatic real-time meters the caller may read that have readings, with where they stand."""
+    now_utc = (now or datetime.now(UTC)).astimezone(UTC)
+    rows = session.execute(
+        select(Meter, Enterprise.credit_code)
+        .join(Enterprise, Enterprise.id == Meter.enterprise_id)
+        .where(
+            enterprise_filter(principal),
+            Meter.kind.in_(("cumulative", "interval")),
+            Meter.input_type == "automatic",
+            Meter.statistic_type == "realtime",
+        )
+        .order_by(Enterprise.credit_code, Meter.code)
+    ).all()
+    by_enterprise: dict[str, list[Meter]] = {}
+    for meter, code in rows:
+        by_enterprise.setdefault(code, []).append(meter)
+    store = readings_store_for(session)
+    out: list[SimulatedMeter] = []
+    con = duckdb.connect()
+    try:
+        for number, (code, meters) in enumerate(by_enterprise.items()):
+            ids, view = [m.id for m in meters], f"recent_{number}"
+            # Simulated readings may already run ahead of the clock (an earlier run): look a year ahead too.
+            start, end = now_utc - timedelta(days=LOOKBACK_DAYS), now_utc + timedelta(days=366)
+            store.register(con, view, code, ids, start, end)
+            stats = con.execute(
+                f"WITH last AS (SELECT meter_id, max(ts) AS ts FROM {view} GROUP BY meter_id), "
+                f"day AS (SELECT r.meter_id, r.ts, r.value FROM {view} r JOIN last l USING (meter_id) "
+                "WHERE r.ts > l.ts - INTERVAL 1 DAY) "
+                "SELECT meter_id, max(ts), arg_max(value, ts), arg_min(value, ts), min(ts), avg(value), count(*) "
+                "FROM day GROUP BY meter_id"
+            ).fetchall()
+            found = {int(r[0]): r[1:] for r in stats}
+            for meter in meters:
+                if meter.id not in found:
+                    continue
+                last_ts, last, first, first_ts, mean, _count = found[meter.id]
+                interval = timedelta(minutes=meter.interval_minutes)
+                if meter.kind == "cumulative":
+                    steps = (last_ts - first_ts) / interval
+                    step = (last - first) / steps if steps > 0 and last >= first else 0.0
+                else:
+                    step = float(mean)
+                out.append(SimulatedMeter(code, meter.code, meter.kind, last_ts + LOCAL, float(last), step, interval))
+    finally:
+        con.close()
+    return out
+
+
+def next_reading(meter: SimulatedMeter, rng: random.Random) -> dict[str, Any]:
+    """Advance ``meter`` by one interval and return the payload of its new reading."""
+    meter.ts += meter.interval
+    amount = max(0.0, meter.step * rng.lognormvariate(0.0, 0.05))
+    meter.value = round(meter.value + amount if meter.kind == "cumulative" else amount, 2)
+    return {"ts": meter.ts.isoformat(), "value": meter.value}
+
+
+class Simulator:
+    """Publishes one step of every meter each ``step_seconds`` (QoS 1) until stopped."""
+
+    def __init__(
+        self,
+        meters: list[SimulatedMeter],
+        *,
+        host: str,
+        port: int,
+        username: str | None = None,
+        password: str | None = None,
+        step_seconds: float = 5.0,
+        seed: int = 1,
+        maintenance: Callable[[], None] | None = None,
+        maintenance_seconds: float = LIVE_COMPACT_SECONDS,
+    ) -> None:
+        self.meters = meters
+        self.step_seconds = step_seconds
+        self.maintenance, self.maintenance_seconds = maintenance, maintenance_seconds
+        self.rng = random.Random(seed)
+        self.steps = 0
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"dualcarbon-simulator-{seed}")
+        if username:
+            self.client.username_pw_set(username, password)
+        self.host, self.port = host, port
+
+    def step(self) -> None:
+        for meter in self.meters:
+            payload = json.dumps(next_reading(meter, self.rng))
+            self.client.publish(f"{TOPIC_ROOT}/{meter.credit_code}/{meter.code}", payload, qos=1)
+        self.steps += 1
+
+    def run(self, stop: threading.Event) -> None:
+        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
+        self.client.connect(self.host, self.port, keepalive=30)
+        self.client.loop_start()
+        last_maintenance = time.monotonic()
+        try:
+            while not stop.wait(self.step_seconds):
+                self.step()
+                if self.maintenance is not None and time.monotonic() - last_maintenance >= self.maintenance_seconds:
+                    last_maintenance = time.monotonic()
+                    self.maintenance()
+        finally:
+            self.client.loop_stop()
+            self.client.disconnect()
+
+
+@dataclass
+class LiveDemo:
+    """The running simulator and subscriber; ``stop`` ends both (the subscriber flushes first)."""
+
+    simulator: Simulator
+    ingester: MqttIngester
+    stop_event: threading.Event
+    threads: list[threading.Thread]
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for thread in self.threads:
+            thread.join(timeout=10)
+
+
+def broker_reachable(host: str, port: int, timeout: float = 2.0) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def start_live_demo(
+    engine: Engine,
+    principal: Principal,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 1883,
+    username: str | None = None,
+    password: str | None = None,
+    step_seconds: float = 5.0,
+    flush_seconds: float = LIVE_FLUSH_SECONDS,
+) -> LiveDemo | None:
+    """Start the subscriber and the simulator in background threads; None (and one warning) when the broker
+    is not reachable or no meter has readings."""
+    if not broker_reachable(host, port):
+        log.warning(
+            "live monitoring is off: no MQTT broker at %s:%d (start Mosquitto there to see live readings); "
+            "the app serves without it",
+            host,
+            port,
+        )
+        return None
+    with session_scope(engine, write=False) as session:
+        meters = simulated_meters(session, principal)
+    if not meters:
+        log.warning("live monitoring is off: no automatic meter with readings to simulate")
+        return None
+    stop = threading.Event()
+    ingester = MqttIngester(
+        principal,
+        lambda: session_scope(engine),
+        host=host,
+        port=port,
+        username=username,
+        password=password,
+        flush_seconds=flush_seconds,
+        client_id="dualcarbon-live-ingest",
+    )
+    simulator = Simulator(
+        meters,
+        host=host,
+        port=port,
+        username=username,
+        password=password,
+        step_seconds=step_seconds,
+        maintenance=lambda: compact_live_readings(engine),
+    )
+    threads = [
+        threading.Thread(target=_guarded, args=(ingester.run, stop, "subscriber"), daemon=True),
+        threading.Thread(target=_guarded, args=(simulator.run, stop, "simulator"), daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    log.info(
+        "live monitoring: simulating %d meters over MQTT %s:%d — time compressed, one simulated 15-min step every "
+        "%g s (readings run ahead of the clock)",
+        len(meters),
+        host,
+        port,
+        step_seconds,
+    )
+    return LiveDemo(simulator, ingester, stop, threads)
+
+
+def _guarded(run: Any, stop: threading.Event, name: str) -> None:
+    try:
+        run(stop)
+    except OSError as exc:  # the broker went away between the check and the connect
+        log.warning("live monitoring %s stopped: %s", name, exc)
+
+
+def compact_live_readings(engine: Engine) -> None:
+    """Merge the small files the live subscriber leaves (as the platform); a failure is logged, never fatal."""
+    from dualcarbon.monitoring.service_refresh import compact_readings
+
+    try:
+        with session_scope(engine) as session:
+            stats = compact_readings(session, SYSTEM)
+        if stats.partitions:
+            log.info("live monitoring: compacted %d files into %d", stats.files_before, stats.files_after)
+    except Exception:
+        log.warning("live monitoring: compaction failed", exc_info=True)

@@ -1,0 +1,421 @@
+"""The stored rollups behind one interface: Parquet files (embedded default) or PostgreSQL tables.
+
+A stored rollup row is one (meter, interval, period start) with the columns of the JSON contract:
+``energy, tce, tce_equal, tco2, completeness, flags`` (flags joined by ``|``), and ``sig``, the hash of
+what the numbers were computed from (the meter's definition, the province and the reference table versions,
+see :func:`dualcarbon.monitoring.service_refresh.meter_signature`). Every period of a recomputed range is
+stored, ``no_data`` ones included, so a stored range reads back exactly as it was computed. Period starts
+are naive Asia/Shanghai times in Arrow and Parquet, UTC ``timestamptz`` in PostgreSQL.
+
+What needs recomputing (the *dirty set*: per meter and Asia/Shanghai day with new readings, the first and
+last new reading time, UTC):
+
+* **Parquet**: readings files are immutable and are renamed into place atomically under the readings lock,
+  so a batch is visible as whole new files or not at all. The rollups keep a manifest
+  (``rollups/enterprise=<cc>/seen.txt``) of the readings files already rolled up; the dirty set is the
+  days of the rows of the files that are not in it. It is added to the manifest only after the rollups of
+  those days are written, so a crash in between recomputes them again (idempotent), never loses them.
+  Compaction merges only seen files, under this store's lock, and records the merged file as seen
+  (:meth:`ParquetRollupStore.record_compaction`): it recomputes nothing. Superseded files are never dirty.
+* **PostgreSQL**: a statement trigger on ``meter_reading`` (migration 0008) inserts the (meter, day) of the
+  inserted rows into ``monitoring_rollup_dirty`` in the ingest transaction itself. A refresh takes the
+  readings' advisory lock (so no batch commits between reading the dirty set and deleting it), recomputes,
+  and deletes the rows it handled, in one transaction.
+
+Layout of the Parquet rollups: ``monitoring/rollups/enterprise=<cc>/interval=<hour|day>/month=<YYYY-MM>.parquet``
+and ``interval=month/year=<YYYY>.parquet``; a file is rewritten whole (temporary file, fsync, atomic rename)
+when a period in it is recomputed. Refreshes are serialised by ``monitoring/rollups.lock`` (Parquet) or the
+readings' advisory lock (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+from sqlalchemy import Date, Double, Engine, ForeignKey, Integer, String, text
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from dualcarbon.core.errors import InvalidInput
+from dualcarbon.monitoring.store_readings import (
+    LOCAL_OFFSET_HOURS,
+    READINGS_LOCK_KEY,
+    Compaction,
+    ParquetReadingsStore,
+    duck,
+)
+from dualcarbon.store.base import Base
+from dualcarbon.store.db import sqlite_path
+
+ROLLUP_COLUMNS = ("meter_id", "start", "energy", "tce", "tce_equal", "tco2", "completeness", "flags", "sig")
+ROLLUP_SCHEMA = pa.schema(
+    [
+        ("meter_id", pa.int32()),
+        ("start", pa.timestamp("us")),
+        ("energy", pa.float64()),
+        ("tce", pa.float64()),
+        ("tce_equal", pa.float64()),
+        ("tco2", pa.float64()),
+        ("completeness", pa.float64()),
+        ("flags", pa.string()),
+        ("sig", pa.string()),
+    ]
+)
+DIRTY_SCHEMA = pa.schema(
+    [("meter_id", pa.int32()), ("day", pa.date32()), ("first_ts", pa.timestamp("us")), ("last_ts", pa.timestamp("us"))]
+)
+_OFFSET = timedelta(hours=LOCAL_OFFSET_HOURS)
+
+
+class MonitoringRollup(Base):
+    """A stored rollup period of a meter (PostgreSQL store; with SQLite the rollups are Parquet files)."""
+
+    __tablename__ = "monitoring_rollup"
+
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
+    interval: Mapped[str] = mapped_column(String(8), primary_key=True)
+    start: Mapped[datetime] = mapped_column(primary_key=True)
+    energy: Mapped[float | None] = mapped_column(Double)
+    tce: Mapped[float | None] = mapped_column(Double)
+    tce_equal: Mapped[float | None] = mapped_column(Double)
+    tco2: Mapped[float | None] = mapped_column(Double)
+    completeness: Mapped[float] = mapped_column(Double)
+    flags: Mapped[str] = mapped_column(String(200))
+    sig: Mapped[str] = mapped_column(String(32))
+
+
+class MonitoringRollupDirty(Base):
+    """A (meter, Asia/Shanghai day) with readings not yet rolled up, and the first and last of them; filled by a
+    trigger on ``meter_reading``."""
+
+    __tablename__ = "monitoring_rollup_dirty"
+
+    meter_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    first_ts: Mapped[datetime]
+    last_ts: Mapped[datetime]
+
+
+class RollupStore(Protocol):
+    """Where stored rollups live; see the module docstring."""
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Serialise refreshes (and, on PostgreSQL, readings writers) for the rest of the work."""
+        yield
+
+    def has_pending(self, enterprise_code: str, meter_ids: list[int]) -> bool:
+        """Whether anything is dirty (a cheap check without the lock; :meth:`pending` is the real answer)."""
+
+    def pending(self, enterprise_code: str, meter_ids: list[int]) -> tuple[pa.Table, object]:
+        """The dirty (meter_id, day) pairs, and a token to pass to :meth:`done` once they are rolled up."""
+
+    def done(self, enterprise_code: str, token: object) -> None:
+        """Forget the dirty pairs of ``token``."""
+
+    def replace(self, enterprise_code: str, interval: str, rows: pa.Table) -> None:
+        """Store ``rows`` (:data:`ROLLUP_SCHEMA`), replacing the stored rows of the same (meter, start)."""
+
+    def read(
+        self, enterprise_code: str, meter_ids: list[int], interval: str, start: datetime, end: datetime
+    ) -> pa.Table:
+        """Stored rows of ``meter_ids`` with ``start`` in [start, end) (naive Asia/Shanghai times)."""
+
+
+def rollup_store_for(session: Session) -> RollupStore:
+    """The rollup store of the session's database (Parquet beside a SQLite file, else PostgreSQL)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        return PostgresRollupStore(session)
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    db_file = sqlite_path(engine.url)
+    if db_file is None:
+        raise InvalidInput("the Parquet rollup store needs a SQLite database file (not in-memory)")
+    return ParquetRollupStore(db_file.parent / "monitoring")
+
+
+def _quote_list(files: list[str]) -> str:
+    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+
+
+def _empty_rows() -> pa.Table:
+    return pa.Table.from_batches([], schema=ROLLUP_SCHEMA)  # (Schema.empty_table imports pandas: seconds)
+
+
+# ---- Parquet ---------------------------------------------------------------------------------------------
+class ParquetRollupStore:
+    """Rollups as Parquet files per enterprise, interval and month (year for monthly rows)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.readings = root / "readings"
+        self.rollups = root / "rollups"
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / "rollups.lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _base(self, enterprise_code: str) -> Path:
+        return self.rollups / f"enterprise={enterprise_code}"
+
+    def _seen(self, enterprise_code: str) -> set[str]:
+        manifest = self._base(enterprise_code) / "seen.txt"
+        return set(manifest.read_text(encoding="utf-8").split()) if manifest.exists() else set()
+
+    def _new_files(self, enterprise_code: str) -> list[str]:
+        base = self.readings / f"enterprise={enterprise_code}"
+        if not base.exists():
+            return []
+        seen = self._seen(enterprise_code) | set(ParquetReadingsStore(self.root).superseded())
+        files = sorted(str(f.relative_to(self.readings)) for f in base.glob("month=*/*.parquet"))
+        return [f for f in files if f not in seen]
+
+    def seen(self, enterprise_code: str) -> set[str]:
+        """The readings files (relative to ``readings/``) whose rows are rolled up; call under :meth:`locked`."""
+        return self._seen(enterprise_code)
+
+    def record_compaction(self, enterprise_code: str, compactions: list[Compaction]) -> None:
+        """Under :meth:`locked`: a compacted file holds only rows of seen files, so it is seen too (no recompute);
+        names of files no longer on disk are dropped from the manifest."""
+        if not compactions:
+            return
+        seen = self._seen(enterprise_code) | {c.target for c in compactions}
+        kept = sorted(f for f in seen if (self.readings / f).exists())
+        self._atomic_write_text(self._base(enterprise_code) / "seen.txt", "\n".join(kept) + "\n")
+
+    def has_pending(self, enterprise_code: str, meter_ids: list[int]) -> bool:
+        return bool(self._new_files(enterprise_code))
+
+    def pending(self, enterprise_code: str, meter_ids: list[int]) -> tuple[pa.Table, object]:
+        new = self._new_files(enterprise_code)
+        if not new:
+            return pa.Table.from_batches([], schema=DIRTY_SCHEMA), new
+        ids = ", ".join(str(int(i)) for i in meter_ids) or "NULL"
+        con = duck()
+        try:
+            table = con.sql(
+                f"SELECT CAST(meter_id AS INTEGER) AS meter_id, "
+                f"CAST(ts + INTERVAL {LOCAL_OFFSET_HOURS} HOUR AS DATE) AS day, min(ts) AS first_ts, "
+                f"max(ts) AS last_ts FROM read_parquet({_quote_list([str(self.readings / f) for f in new])}) "
+                f"WHERE meter_id IN ({ids}) GROUP BY ALL"
+            ).to_arrow_table()
+        finally:
+            con.close()
+        return table.cast(DIRTY_SCHEMA), new
+
+    def done(self, enterprise_code: str, token: object) -> None:
+        new = list(token) if isinstance(token, list) else []
+        if not new:
+            return
+        seen = sorted(self._seen(enterprise_code) | set(new))
+        self._atomic_write_text(self._base(enterprise_code) / "seen.txt", "\n".join(seen) + "\n")
+
+    @staticmethod
+    def _atomic_write_text(path: Path, content: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+
+    def _file(self, enterprise_code: str, interval: str, start: datetime) -> Path:
+        folder = self._base(enterprise_code) / f"interval={interval}"
+        name = f"year={start.year:04d}.parquet" if interval == "month" else f"month={start:%Y-%m}.parquet"
+        return folder / name
+
+    def replace(self, enterprise_code: str, interval: str, rows: pa.Table) -> None:
+        """Files without stored rows are written in one partitioned pass; the others are merged one by one
+        (old rows of other periods kept). Each file: temporary name, fsync, atomic rename."""
+        if rows.num_rows == 0:
+            return
+        rows = rows.select(list(ROLLUP_COLUMNS)).cast(ROLLUP_SCHEMA)
+        cols = ", ".join(ROLLUP_COLUMNS)
+        part = "year(start)" if interval == "month" else "year(start) * 100 + month(start)"
+        con = duck()
+        try:
+            con.register("fresh_in", rows)  # a view over the Arrow rows: no copy
+            con.execute(f"CREATE TEMP VIEW fresh AS SELECT *, CAST({part} AS INTEGER) AS pkey FROM fresh_in")
+            targets = {
+                int(key): self._file(
+                    enterprise_code,
+                    interval,
+                    datetime(key, 1, 1) if interval == "month" else datetime(key // 100, key % 100, 1),
+                )
+                for (key,) in con.execute("SELECT DISTINCT pkey FROM fresh").fetchall()
+            }
+            new = sorted(k for k, t in targets.items() if not t.exists())
+            if new:
+                staged = self.rollups / f".staging-{uuid.uuid4().hex}"
+                staged.parent.mkdir(parents=True, exist_ok=True)
+                con.execute(
+                    f"COPY (SELECT {cols}, pkey FROM fresh WHERE pkey IN ({', '.join(map(str, new))})) "
+                    f"TO '{staged}' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (pkey))"
+                )
+                for key in new:
+                    (file,) = (staged / f"pkey={key}").glob("*.parquet")
+                    self._install(file, targets[key])
+                shutil.rmtree(staged, ignore_errors=True)
+            for key, target in targets.items():
+                if key in new:
+                    continue
+                tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+                mine = f"SELECT {cols} FROM fresh WHERE pkey = {key}"
+                query = (
+                    f"SELECT {cols} FROM read_parquet('{target}') o WHERE NOT EXISTS (SELECT 1 FROM fresh f "
+                    f"WHERE f.pkey = {key} AND f.meter_id = o.meter_id AND f.start = o.start) UNION ALL {mine}"
+                )
+                con.execute(f"COPY ({query} ORDER BY meter_id, start) TO '{tmp}' (FORMAT parquet, COMPRESSION snappy)")
+                self._install(tmp, target)
+        finally:
+            con.close()
+
+    @staticmethod
+    def _install(file: Path, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(file, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(file, target)
+
+    def read(
+        self, enterprise_code: str, meter_ids: list[int], interval: str, start: datetime, end: datetime
+    ) -> pa.Table:
+        folder = self._base(enterprise_code) / f"interval={interval}"
+        if not folder.exists() or not meter_ids:
+            return _empty_rows()
+        files = [str(f) for f in sorted(folder.glob("*.parquet")) if self._overlaps(f.name, interval, start, end)]
+        if not files:
+            return _empty_rows()
+        ids = ", ".join(str(int(i)) for i in meter_ids)
+        con = duck()
+        try:
+            table = con.sql(
+                f"SELECT {', '.join(ROLLUP_COLUMNS)} FROM read_parquet({_quote_list(files)}) "
+                f"WHERE meter_id IN ({ids}) AND start >= $start AND start < $end ORDER BY meter_id, start",
+                params={"start": start, "end": end},
+            ).to_arrow_table()
+        finally:
+            con.close()
+        return table.cast(ROLLUP_SCHEMA)
+
+    @staticmethod
+    def _overlaps(name: str, interval: str, start: datetime, end: datetime) -> bool:
+        stem = name.removesuffix(".parquet").split("=", 1)[1]
+        if interval == "month":
+            first, last = datetime(int(stem), 1, 1), datetime(int(stem) + 1, 1, 1)
+        else:
+            year, month = int(stem[:4]), int(stem[5:7])
+            first, last = datetime(year, month, 1), datetime(year + (month == 12), month % 12 + 1, 1)
+        return first < end and start < last
+
+
+# ---- PostgreSQL --------------------------------------------------------------------------------------------
+class PostgresRollupStore:
+    """Rollups in ``monitoring_rollup``; the dirty set in ``monitoring_rollup_dirty`` (see the docstring)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        # The readings writers' lock: no batch commits between reading the dirty set and deleting it.
+        self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": READINGS_LOCK_KEY})
+        yield
+
+    def has_pending(self, enterprise_code: str, meter_ids: list[int]) -> bool:
+        query = text("SELECT EXISTS (SELECT 1 FROM monitoring_rollup_dirty WHERE meter_id = ANY(:ids))")
+        return bool(self.session.execute(query, {"ids": list(meter_ids)}).scalar())
+
+    def pending(self, enterprise_code: str, meter_ids: list[int]) -> tuple[pa.Table, object]:
+        rows = self.session.execute(
+            text(
+                "SELECT meter_id, day, first_ts, last_ts FROM monitoring_rollup_dirty WHERE meter_id = ANY(:ids) "
+                "ORDER BY meter_id, day"
+            ),
+            {"ids": list(meter_ids)},
+        ).all()
+        table = pa.table(
+            {
+                "meter_id": pa.array([r[0] for r in rows], pa.int32()),
+                "day": pa.array([r[1] for r in rows], pa.date32()),
+                "first_ts": pa.array([r[2].astimezone(UTC).replace(tzinfo=None) for r in rows], pa.timestamp("us")),
+                "last_ts": pa.array([r[3].astimezone(UTC).replace(tzinfo=None) for r in rows], pa.timestamp("us")),
+            }
+        )
+        return table, table
+
+    def done(self, enterprise_code: str, token: object) -> None:
+        if not isinstance(token, pa.Table) or token.num_rows == 0:
+            return
+        self.session.execute(
+            text(
+                "DELETE FROM monitoring_rollup_dirty d USING unnest(CAST(:ids AS integer[]), CAST(:days AS date[])) "
+                "AS k(meter_id, day) WHERE d.meter_id = k.meter_id AND d.day = k.day"
+            ),
+            {"ids": token.column("meter_id").to_pylist(), "days": token.column("day").to_pylist()},
+        )
+
+    def replace(self, enterprise_code: str, interval: str, rows: pa.Table) -> None:
+        if rows.num_rows == 0:
+            return
+        session = self.session
+        session.execute(
+            text(
+                "CREATE TEMP TABLE IF NOT EXISTS rollup_batch (meter_id integer, start timestamptz, energy float8, "
+                "tce float8, tce_equal float8, tco2 float8, completeness float8, flags text, sig text) "
+                "ON COMMIT DELETE ROWS"
+            )
+        )
+        session.execute(text("DELETE FROM rollup_batch"))
+        raw = session.connection().connection.driver_connection
+        columns = [rows.column(c).to_pylist() for c in ROLLUP_COLUMNS]
+        with raw.cursor() as cursor:  # type: ignore[union-attr]
+            with cursor.copy(f"COPY rollup_batch ({', '.join(ROLLUP_COLUMNS)}) FROM STDIN") as copy:
+                for values in zip(*columns, strict=True):
+                    start = (values[1] - _OFFSET).replace(tzinfo=UTC)
+                    copy.write_row((values[0], start, *values[2:]))
+        session.execute(
+            text(
+                "INSERT INTO monitoring_rollup (meter_id, interval, start, energy, tce, tce_equal, tco2, "
+                "completeness, flags, sig) SELECT meter_id, :interval, start, energy, tce, tce_equal, tco2, "
+                "completeness, flags, sig FROM rollup_batch ON CONFLICT (meter_id, interval, start) DO UPDATE SET "
+                "energy = excluded.energy, tce = excluded.tce, tce_equal = excluded.tce_equal, tco2 = excluded.tco2, "
+                "completeness = excluded.completeness, flags = excluded.flags, sig = excluded.sig"
+            ),
+            {"interval": interval},
+        )
+
+    def read(
+        self, enterprise_code: str, meter_ids: list[int], interval: str, start: datetime, end: datetime
+    ) -> pa.Table:
+        rows = self.session.execute(
+            text(
+                "SELECT meter_id, start, energy, tce, tce_equal, tco2, completeness, flags, sig FROM monitoring_rollup "
+                "WHERE meter_id = ANY(:ids) AND interval = :interval AND start >= :start AND start < :end "
+                "ORDER BY meter_id, start"
+            ),
+            {
+                "ids": list(meter_ids),
+                "interval": interval,
+                "start": (start - _OFFSET).replace(tzinfo=UTC),
+                "end": (end - _OFFSET).replace(tzinfo=UTC),
+            },
+        ).all()
+        data = {c: [r[i] for r in rows] for i, c in enumerate(ROLLUP_COLUMNS)}
+        data["start"] = [s.astimezone(UTC).replace(tzinfo=None) + _OFFSET for s in data["start"]]
+        return pa.table(data, schema=ROLLUP_SCHEMA)
