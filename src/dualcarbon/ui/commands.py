@@ -111,6 +111,8 @@ def lazy_import(name: str) -> ModuleType:
     spec = importlib.util.find_spec(name)
     if spec is None or spec.loader is None:
         raise ModuleNotFoundError(f"no module named {name!r}", name=name)
+    if name in sys.modules:  # find_spec imports the parent package, whose __init__ may have imported ``name``:
+        return sys.modules[name]  # a second module object would give two copies of every class in it
     loader = importlib.util.LazyLoader(spec.loader)
     spec.loader = loader
     module = importlib.util.module_from_spec(spec)

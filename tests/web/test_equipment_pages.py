@@ -5,10 +5,8 @@ A 15 kW 4-pole motor at 90.0 % (GB 18613 EQ-066: 3级 92.1 %) shows 未达3级; 
 of the same enterprise make one pair.
 """
 
-# ruff: noqa: F811 - the tests take the imported browser fixtures (server, page, login) as parameters
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +17,10 @@ from dualcarbon.equipment import service_catalogues, service_register, service_w
 from dualcarbon.equipment.schemas import WasteHeatIn
 from dualcarbon.store.db import init_store, session_scope
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the web package (importlib mode)
-from web.conftest import (  # noqa: F401  (the browser fixtures of tests/web, reused here)
-    Server,
-    artifacts,
-    browser,
-    login,
-    page,
-    server,
-    web_world,
-)
+from .conftest import Server
 
-# Its own served app (the fixtures are instantiated again here), on the browser tests' worker.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+# The served app and the one chromium of tests/web (a second sync Playwright in one process cannot start).
+pytestmark = [pytest.mark.browser]
 ADMIN = Principal(user_id=None, username="test-admin", grants=(Grant("admin"),))
 
 
