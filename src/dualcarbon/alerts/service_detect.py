@@ -1,0 +1,269 @@
+"""What raises an alert: one function per source, each returning candidates for one enterprise and day.
+
+* ``stale`` / ``quality`` — the stored data quality of the day (``meter_quality_day``, computed by the nightly
+  ``dualcarbon quality compute``): a ``stale`` problem → a stale-meter alert (orange); a meter-day that did not
+  pass for other reasons → a quality alert (yellow) listing its problems.
+* ``conflict`` — readings offered with another value for a stored (meter, ts), kept aside for review
+  (``reading_conflict``) and received up to the end of the day: one alert per enterprise (yellow).
+* ``imbalance`` — a parent meter whose day |loss %| (:func:`monitoring.service_balance.meter_balance`)
+  exceeds the tolerance PR-A04 (orange).
+* ``anomaly`` — an hour of the day whose energy lies further than k·MAD (k = PR-A01) from the median of the
+  same hour-of-week over the previous PR-A02 weeks (at least PR-A03 known values). MAD as Leys et al. (2013)
+  define it: b × median |x − median| with b = 1.4826 (the constant that makes it estimate the standard
+  deviation of normal data), and by at least PR-A09 % of the median (k·MAD alone, tested 24 times a day,
+  flags most meters for a few % of noise); an hour-of-week with MAD 0 is not judged (nothing to measure a
+  deviation against). One alert per meter (yellow), listing the anomalous hours with the unscaled median |x − median|.
+* ``budget`` — the budget status of the day's year (:mod:`.service_budget`) at yellow or worse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dualcarbon.alerts.service_budget import budget_of, budget_status
+from dualcarbon.alerts.service_rules import LEVEL_ZH, AlertRules
+from dualcarbon.core.access import Principal
+from dualcarbon.core.errors import DualcarbonError
+from dualcarbon.monitoring.models import Meter, MeterQualityDay, ReadingConflict
+from dualcarbon.monitoring.service_balance import meter_balance
+from dualcarbon.monitoring.service_rollups import LOCAL_ZONE, rollups_of
+from dualcarbon.reference.tables import ReferenceSet
+from dualcarbon.registry.models import Enterprise
+
+
+@dataclass
+class Candidate:
+    source: str
+    key: str
+    enterprise_id: int
+    level: str
+    title_zh: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    meter_id: int | None = None
+
+
+def quality_candidates(session: Session, enterprise: Enterprise, day: date) -> list[Candidate]:
+    rows = session.execute(
+        select(MeterQualityDay, Meter.code)
+        .join(Meter, Meter.id == MeterQualityDay.meter_id)
+        .where(MeterQualityDay.enterprise_id == enterprise.id, MeterQualityDay.day == day)
+        .order_by(Meter.code)
+    ).all()
+    out = []
+    for row, code in rows:
+        codes = [p.get("code", "") for p in row.problems or []]
+        if "stale" in codes:
+            stale = next(p for p in row.problems if p.get("code") == "stale")
+            out.append(
+                Candidate(
+                    "stale",
+                    f"stale:meter:{row.meter_id}",
+                    enterprise.id,
+                    "orange",
+                    f"计量器具 {code} 数据中断",
+                    {"meter": code, "date": day.isoformat(), "problem": stale},
+                    row.meter_id,
+                )
+            )
+        if not row.passed and [c for c in codes if c != "stale"]:
+            out.append(
+                Candidate(
+                    "quality",
+                    f"quality:meter:{row.meter_id}",
+                    enterprise.id,
+                    "yellow",
+                    f"计量器具 {code} 数据质量不合格",
+                    {
+                        "meter": code,
+                        "date": day.isoformat(),
+                        "completeness": row.completeness,
+                        "problems": [p for p in row.problems if p.get("code") != "stale"],
+                    },
+                    row.meter_id,
+                )
+            )
+    return out
+
+
+def conflict_candidates(session: Session, enterprise: Enterprise, day: date) -> list[Candidate]:
+    end_utc = datetime.combine(day + timedelta(days=1), datetime.min.time(), LOCAL_ZONE)
+    count = session.scalar(
+        select(func.count(ReadingConflict.id))
+        .join(Meter, Meter.id == ReadingConflict.meter_id)
+        .where(Meter.enterprise_id == enterprise.id, ReadingConflict.received_at < end_utc)
+    )
+    if not count:
+        return []
+    return [
+        Candidate(
+            "conflict",
+            f"conflict:enterprise:{enterprise.id}",
+            enterprise.id,
+            "yellow",
+            f"{count} 条冲突数据待复核",
+            {"conflicts": int(count), "date": day.isoformat()},
+        )
+    ]
+
+
+def imbalance_candidates(
+    session: Session,
+    principal: Principal,
+    enterprise: Enterprise,
+    day: date,
+    reference: ReferenceSet,
+    rules: AlertRules,
+) -> list[Candidate]:
+    parents = session.scalars(
+        select(Meter)
+        .where(Meter.enterprise_id == enterprise.id, Meter.kind != "virtual")
+        .where(Meter.id.in_(select(Meter.parent_id).where(Meter.counted.is_(True), Meter.parent_id.is_not(None))))
+        .order_by(Meter.code)
+    ).all()
+    out = []
+    for parent in parents:
+        try:
+            balance = meter_balance(session, principal, day, day, reference, meter_id=parent.id)
+        except DualcarbonError:
+            continue  # e.g. no counted sub-meter of the same carrier: nothing to balance
+        for row in balance["days"]:
+            loss_pct = row["loss_pct"]
+            if loss_pct is not None and abs(loss_pct) > rules.imbalance_tolerance_pct:
+                out.append(
+                    Candidate(
+                        "imbalance",
+                        f"imbalance:meter:{parent.id}",
+                        enterprise.id,
+                        "orange",
+                        f"总表 {parent.code} 与分表不平衡 {loss_pct:.1f}%",
+                        {
+                            "meter": parent.code,
+                            "date": row["date"],
+                            "parent": row["parent"],
+                            "children": row["children"],
+                            "loss_pct": round(loss_pct, 6),
+                            "tolerance_pct": rules.imbalance_tolerance_pct,
+                        },
+                        parent.id,
+                    )
+                )
+    return out
+
+
+#: b of Leys et al. (2013): 1 / Φ⁻¹(3/4), so that b × median |x − median| estimates σ for normal data.
+MAD_NORMAL_CONSISTENCY = 1.4826
+
+
+def anomalous_hours(
+    history: np.ndarray, today: np.ndarray, k: float, min_samples: int, min_deviation_pct: float = 0.0
+) -> list[tuple[int, float, float, float]]:
+    """Hours h (0–23) of ``today`` (24 values, NaN unknown) outside median ± k·MAD of ``history[:, h]``
+    (weeks × 24, NaN unknown), MAD scaled by :data:`MAD_NORMAL_CONSISTENCY`: (hour, value, median, unscaled mad)."""
+    found = []
+    for hour in range(24):
+        value = today[hour]
+        column = history[:, hour]
+        known = column[~np.isnan(column)]
+        if np.isnan(value) or known.size < min_samples:
+            continue
+        median = float(np.median(known))
+        mad = float(np.median(np.abs(known - median)))
+        deviation = abs(value - median)
+        if (
+            mad > 0
+            and deviation > k * MAD_NORMAL_CONSISTENCY * mad
+            and deviation >= min_deviation_pct / 100 * abs(median)
+        ):
+            found.append((hour, float(value), median, mad))
+    return found
+
+
+def anomaly_candidates(
+    session: Session, enterprise: Enterprise, day: date, reference: ReferenceSet, rules: AlertRules
+) -> list[Candidate]:
+    meters = list(
+        session.scalars(
+            select(Meter)
+            .where(Meter.enterprise_id == enterprise.id, Meter.kind.in_(("cumulative", "interval")))
+            .order_by(Meter.id)
+        )
+    )
+    if not meters:
+        return []
+    weeks = rules.anomaly_history_weeks
+    first = day - timedelta(days=7 * weeks)
+    table, _ = rollups_of(session, enterprise, meters, "hour", first, day, reference)
+    by_meter: dict[int, dict[datetime, float]] = {}
+    for meter_id, start, energy in zip(
+        table.column("meter_id").to_pylist(),
+        table.column("start").to_pylist(),
+        table.column("energy").to_pylist(),
+        strict=True,
+    ):
+        if energy is not None:
+            by_meter.setdefault(meter_id, {})[start] = energy
+    out = []
+    midnight = datetime.combine(day, datetime.min.time())
+    for meter in meters:
+        values = by_meter.get(meter.id, {})
+        today = np.array([values.get(midnight + timedelta(hours=h), np.nan) for h in range(24)])
+        history = np.array(
+            [
+                [values.get(midnight - timedelta(days=7 * w) + timedelta(hours=h), np.nan) for h in range(24)]
+                for w in range(1, weeks + 1)
+            ]
+        )
+        hours = anomalous_hours(
+            history, today, rules.anomaly_k_mad, rules.anomaly_min_samples, rules.anomaly_min_deviation_pct
+        )
+        if hours:
+            out.append(
+                Candidate(
+                    "anomaly",
+                    f"anomaly:meter:{meter.id}",
+                    enterprise.id,
+                    "yellow",
+                    f"计量器具 {meter.code} 用能异常（{len(hours)} 个小时）",
+                    {
+                        "meter": meter.code,
+                        "date": day.isoformat(),
+                        "unit": meter.unit,
+                        "k": rules.anomaly_k_mad,
+                        "mad_scale": MAD_NORMAL_CONSISTENCY,
+                        "min_deviation_pct": rules.anomaly_min_deviation_pct,
+                        "hours": [
+                            {"hour": h, "energy": round(v, 6), "median": round(m, 6), "mad": round(d, 6)}
+                            for h, v, m, d in hours
+                        ],
+                    },
+                    meter.id,
+                )
+            )
+    return out
+
+
+def budget_candidates(
+    session: Session, principal: Principal, enterprise: Enterprise, day: date, reference: ReferenceSet
+) -> list[Candidate]:
+    if budget_of(session, enterprise, day.year) is None:
+        return []
+    status = budget_status(session, principal, enterprise.credit_code, day.year, day, reference)
+    if status.level in (None, "green"):
+        return []
+    level = str(status.level)
+    return [
+        Candidate(
+            "budget",
+            f"budget:enterprise:{enterprise.id}:{day.year}",
+            enterprise.id,
+            level,
+            f"{day.year} 年用能预算{LEVEL_ZH[level]}预警",
+            status.model_dump(mode="json"),
+        )
+    ]
