@@ -4,7 +4,10 @@
 ``dualcarbon.app.web``. Errors are JSON ``{"error": <kind>, "message": ..., "field": ...}`` with
 401 (no/invalid credentials), 403 (role does not allow), 404 (absent or out of scope), 409 (state
 conflict), 422 (invalid input), 503 with ``Retry-After`` (the store was busy: a lock not had within the lock
-budget, a deadlock, a serialization failure — nothing changed, send it again).
+budget, a deadlock, a serialization failure — nothing changed, send it again). A PostgreSQL deadlock or
+serialization failure is first retried here, at most twice within the lock budget (``ui.api.RetryTransaction``).
+``message`` is in Chinese unless ``Accept-Language`` prefers English (:func:`reader_language`; an error without
+a Chinese text keeps its one message).
 
 Every response carries ``X-Request-ID``: the caller's own when it sent a sane one (at most 64 characters
 of ``A-Z a-z 0-9 . _ -``), else a new one. Each request under ``/api/`` and ``/public/`` is logged as one
@@ -35,7 +38,11 @@ from dualcarbon.accounts import routes as accounts_routes
 from dualcarbon.accounts import routes_admin as accounts_admin_routes
 from dualcarbon.accounts.service_auth import authenticate_secret
 from dualcarbon.accounts.service_principal_cache import cached_caller
+from dualcarbon.alerts import routes as alerts_routes
+from dualcarbon.alerts.service_metrics import Metrics
 from dualcarbon.app.admission import AdmissionLimit
+from dualcarbon.assets import routes as assets_routes
+from dualcarbon.audits import routes as audits_routes
 from dualcarbon.calc import routes as calc_routes
 from dualcarbon.catalog import routes as catalog_routes
 from dualcarbon.catalog import routes_public as catalog_public_routes
@@ -49,12 +56,28 @@ from dualcarbon.core.errors import (
 )
 from dualcarbon.core.logging import configure_logging, request_id_var
 from dualcarbon.core.settings import get_settings, server_settings
+from dualcarbon.documents import routes as documents_routes
+from dualcarbon.equipment import routes as equipment_routes
+from dualcarbon.footprint import routes as footprint_routes
 from dualcarbon.monitoring import routes as monitoring_routes
+from dualcarbon.monitoring import routes_quality as monitoring_quality_routes
+from dualcarbon.monitoring import routes_rollups as monitoring_rollups_routes
+from dualcarbon.policy import routes as policy_routes
+from dualcarbon.projects import routes as projects_routes
 from dualcarbon.registry import routes as registry_routes
 from dualcarbon.reports import routes as reports_routes
 from dualcarbon.store.audit_files import AuditKeyError
-from dualcarbon.store.db import init_store, is_transient_lock_error, make_engine, resolve_database_url, writing
-from dualcarbon.ui.api import API_PREFIX
+from dualcarbon.store.db import (
+    init_store,
+    is_retryable_transaction_error,
+    is_transient_lock_error,
+    make_engine,
+    resolve_database_url,
+    writing,
+)
+from dualcarbon.subsidies import routes as subsidies_routes
+from dualcarbon.targets import routes as targets_routes
+from dualcarbon.ui.api import API_PREFIX, RETRY_MARK_HEADER, RetryTransaction
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +91,19 @@ ROUTERS: tuple[APIRouter, ...] = (
     catalog_public_routes.router,
     calc_routes.router,
     monitoring_routes.router,
+    monitoring_quality_routes.router,
+    monitoring_rollups_routes.router,
+    policy_routes.router,
+    audits_routes.router,
+    equipment_routes.router,
+    projects_routes.router,
+    targets_routes.router,
+    documents_routes.router,
+    alerts_routes.router,
+    alerts_routes.metrics_router,
+    assets_routes.router,
+    subsidies_routes.router,
+    footprint_routes.router,
 )
 
 _STATUS: list[tuple[type[DualcarbonError], int]] = [
@@ -149,6 +185,32 @@ class RequestId:
             request_id_var.reset(token)
 
 
+class HttpLatency:
+    """ASGI middleware: observe each HTTP request's duration in the app's Prometheus histogram (``/metrics``)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_seen(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_seen)
+        finally:
+            self.metrics.observe_request(str(scope.get("method", "")), status, time.perf_counter() - started)
+
+
 def create_app(database_url: str | None = None, *, data_dir: Path | None = None, migrate: bool = True) -> FastAPI:
     settings = get_settings()
     configure_logging(settings)
@@ -171,16 +233,20 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
     app.state.data_dir = data_dir
     app.state.resolve_caller = authenticate_secret
     app.state.cached_caller = cached_caller  # the same callers, from the principal cache only (no database)
+    app.add_middleware(RetryTransaction)  # innermost: a rerun does not queue for admission again
     app.add_middleware(AdmissionLimit, max_in_flight=server.max_in_flight)
+    app.state.metrics = Metrics(app.state.session_factory)
+    app.add_middleware(HttpLatency, metrics=app.state.metrics)
     app.add_middleware(RequestId)  # added last, so outermost: the id exists before the admission wait
 
     @app.exception_handler(DualcarbonError)
-    async def _domain_error(_: Request, exc: DualcarbonError) -> JSONResponse:
+    async def _domain_error(request: Request, exc: DualcarbonError) -> JSONResponse:
         status = status_for(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if isinstance(exc, StoreBusy):
             headers = {"Retry-After": str(exc.retry_after_s)}
-        body = {"error": type(exc).__name__, "message": exc.message, "field": exc.field}
+        message = exc.message_in(reader_language(request.headers.get("accept-language")))
+        body = {"error": type(exc).__name__, "message": message, "field": exc.field}
         return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(DBAPIError)
@@ -190,7 +256,10 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
         if not is_transient_lock_error(exc):
             raise exc
         log.warning("store busy on %s %s: %s", request.method, request.url.path, exc.orig)
-        return await _domain_error(request, StoreBusy())
+        response = await _domain_error(request, StoreBusy())
+        if is_retryable_transaction_error(exc):  # a deadlock or serialization failure: RetryTransaction reruns it
+            response.headers[RETRY_MARK_HEADER] = "1"
+        return response
 
     @app.exception_handler(DataError)
     async def _unstorable_value(request: Request, exc: DataError) -> JSONResponse:
@@ -229,6 +298,24 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
         app.include_router(router)
     _json_for_unknown_api_paths(app)
     return app
+
+
+def reader_language(accept_language: str | None) -> str:
+    """ "zh" or "en" for an ``Accept-Language`` header: the first of the two the caller prefers (by q, then
+    order); Chinese when it names neither, or sends none."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        language = tag.strip().lower()[:2]
+        if language in ("zh", "en") and quality > 0:
+            ranked.append((-quality, position, language))
+    return min(ranked)[2] if ranked else "zh"
 
 
 def _unreadable_body(cause: BaseException) -> JSONResponse:

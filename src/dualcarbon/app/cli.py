@@ -11,13 +11,26 @@ from __future__ import annotations
 import typer
 
 from dualcarbon.accounts import cli as accounts_cli
+from dualcarbon.alerts import cli as alerts_cli
 from dualcarbon.app import cli_demo as demo_cli
 from dualcarbon.app import cli_reference, cli_serve, cli_store
 from dualcarbon.assess import cli as assess_cli
+from dualcarbon.audits import cli as audits_cli
 from dualcarbon.calc import cli as calc_cli
 from dualcarbon.catalog import cli as catalog_cli
+from dualcarbon.documents import cli as documents_cli
+from dualcarbon.equipment import cli as equipment_cli
+from dualcarbon.footprint import cli as footprint_cli
 from dualcarbon.monitoring import cli as monitoring_cli
+from dualcarbon.monitoring import cli_compact as monitoring_compact_cli
+from dualcarbon.monitoring import cli_quality as monitoring_quality_cli
+from dualcarbon.monitoring import cli_scale as monitoring_scale_cli
+from dualcarbon.policy import cli as policy_cli
+from dualcarbon.projects import cli as projects_cli
+from dualcarbon.projects import cli_weather as weather_cli
 from dualcarbon.registry import cli as registry_cli
+from dualcarbon.subsidies import cli as subsidies_cli
+from dualcarbon.targets import cli as targets_cli
 from dualcarbon.ui.commands import friendly_errors
 
 app = typer.Typer(
@@ -52,7 +65,21 @@ import_app = typer.Typer(help="Bulk imports from Excel/CSV (all or nothing).", n
 registry_cli.register_imports(import_app)
 app.add_typer(import_app, name="import")
 app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(policy_cli.app, name="policy")
+app.add_typer(weather_cli.app, name="weather")
+app.add_typer(audits_cli.app, name="audits")
+app.add_typer(equipment_cli.app, name="equipment")
+app.add_typer(equipment_cli.technologies_app, name="technologies")
+app.add_typer(projects_cli.app, name="projects")
+app.add_typer(targets_cli.app, name="targets")
+app.add_typer(subsidies_cli.app, name="subsidies")
+app.add_typer(footprint_cli.app, name="footprint")
+app.add_typer(documents_cli.app, name="documents")
 monitoring_cli.register(app)
+monitoring_quality_cli.register(app)
+monitoring_scale_cli.register(app)
+app.add_typer(monitoring_compact_cli.store_app, name="store")
+alerts_cli.register(app)
 demo_cli.register(app)
 
 

@@ -3,10 +3,42 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from dualcarbon.ui.commands import DataDirOption, data_dir_or_default, friendly_errors
+from dualcarbon.ui.commands import DataDirOption, cli_principal, data_dir_or_default, friendly_errors
+
+MqttHostOption = typer.Option("127.0.0.1", "--mqtt-host", help="live monitoring: MQTT broker host")
+MqttPortOption = typer.Option(1883, "--mqtt-port", min=1, max=65535, help="live monitoring: MQTT broker port")
+StepOption = typer.Option(
+    5.0, "--live-step-seconds", min=0.5, help="live monitoring: wall seconds per simulated 15-min step"
+)
+
+
+def start_live(app: Any, host: str, port: int, step_seconds: float) -> Any:
+    """Start the live demo (MQTT simulator + subscriber) beside ``app``; None when the broker is down.
+    Credentials, if the broker needs them: DUALCARBON_MQTT_USERNAME / DUALCARBON_MQTT_PASSWORD."""
+    import os
+
+    from dualcarbon.monitoring import service_simulator
+
+    live = service_simulator.start_live_demo(
+        app.state.engine,
+        cli_principal(),
+        host=host,
+        port=port,
+        username=os.environ.get("DUALCARBON_MQTT_USERNAME"),
+        password=os.environ.get("DUALCARBON_MQTT_PASSWORD"),
+        step_seconds=step_seconds,
+    )
+    if live is not None:  # when None, the service has logged one warning saying why
+        typer.echo(
+            f"live monitoring: {len(live.simulator.meters)} meters publish over MQTT {host}:{port}; time compressed — "
+            f"one simulated 15-min step every {step_seconds:g} s (在线监测演示：时间加速)",
+            err=True,
+        )
+    return live
 
 
 def register(app: typer.Typer) -> None:
@@ -19,6 +51,10 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on"),
         port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on"),
         log_level: str = typer.Option("info", "--log-level", help="uvicorn log level"),
+        live: bool = typer.Option(False, "--live/--no-live", help="simulate live meter readings over MQTT (demo)"),
+        mqtt_host: str = MqttHostOption,
+        mqtt_port: int = MqttPortOption,
+        live_step_seconds: float = StepOption,
     ) -> None:
         import uvicorn
 
@@ -30,4 +66,9 @@ def register(app: typer.Typer) -> None:
         where = DATABASE_URL_ENV if get_settings().database_url else str(directory.absolute())
         app = create_web_app(data_dir=directory)
         typer.echo(f"dualcarbon: serving {where} on http://{host}:{port}/ (API: /api/v1, docs: /docs)")
-        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        running = start_live(app, mqtt_host, mqtt_port, live_step_seconds) if live else None
+        try:
+            uvicorn.run(app, host=host, port=port, log_level=log_level)
+        finally:
+            if running is not None:
+                running.stop()

@@ -67,12 +67,26 @@ def _register_pages() -> None:
     a moved or missing page module is an import error, never a silent skip."""
     from dualcarbon.accounts import pages as _login  # noqa: F401
     from dualcarbon.accounts import pages_audit as _audit  # noqa: F401
+    from dualcarbon.alerts import pages as _alerts  # noqa: F401
     from dualcarbon.app import pages_dashboard as _dashboard  # noqa: F401
     from dualcarbon.app import pages_enterprises as _enterprises  # noqa: F401
     from dualcarbon.app import pages_reference as _reference  # noqa: F401
+    from dualcarbon.assets import pages as _assets  # noqa: F401
+    from dualcarbon.assets import pages_detail as _asset_detail  # noqa: F401
+    from dualcarbon.audits import pages as _audits  # noqa: F401
     from dualcarbon.catalog import pages as _catalogs  # noqa: F401
     from dualcarbon.catalog import pages_appeals as _appeals  # noqa: F401
     from dualcarbon.catalog import pages_detail as _catalog  # noqa: F401
     from dualcarbon.catalog import pages_public as _public  # noqa: F401
+    from dualcarbon.equipment import pages as _equipment  # noqa: F401
+    from dualcarbon.footprint import pages as _footprint  # noqa: F401
+    from dualcarbon.monitoring import pages as _meters  # noqa: F401
+    from dualcarbon.monitoring import pages_enterprise as _monitoring_enterprise  # noqa: F401
+    from dualcarbon.monitoring import pages_meter as _meter  # noqa: F401
+    from dualcarbon.monitoring import pages_quality as _quality  # noqa: F401
+    from dualcarbon.monitoring import pages_region as _monitoring_region  # noqa: F401
+    from dualcarbon.projects import pages as _projects  # noqa: F401
     from dualcarbon.reports import pages as _reports  # noqa: F401
     from dualcarbon.reports import pages_review as _review  # noqa: F401
+    from dualcarbon.subsidies import pages as _subsidies  # noqa: F401
+    from dualcarbon.targets import pages as _targets  # noqa: F401

@@ -85,3 +85,51 @@ CATALOG_STATE_ZH: dict[str, str] = {"draft": "草稿", "published": "已发布",
 # ---- background jobs -----------------------------------------------------------------------------------
 JobState = Literal["queued", "running", "done", "failed"]
 JOB_STATES: tuple[JobState, ...] = get_args(JobState)
+
+# ---- audits, diagnoses and the project library (节能诊断/能源审计, 项目库) -------------------------------------
+#: GB/T 17166 energy audit (能源审计) or an energy-saving diagnosis (节能诊断).
+AuditKind = Literal["audit", "diagnosis"]
+AuditState = Literal["draft", "submitted", "returned", "accepted"]
+#: GB/T 17166 energy balance stage: 购入贮存 input, 加工转换 conversion, 输送分配 distribution, 终端使用 end use.
+BalanceStage = Literal["input", "conversion", "distribution", "end_use"]
+ProjectType = Literal[
+    "process", "equipment", "waste_heat", "motor_system", "photovoltaic", "storage", "energy_centre", "other"
+]
+ProjectState = Literal["proposed", "approved", "in_progress", "completed", "verified", "overdue", "exited"]
+ProjectOrigin = Literal["measure", "catalog_entry", "direct"]
+
+AUDIT_KINDS: tuple[AuditKind, ...] = get_args(AuditKind)
+AUDIT_STATES: tuple[AuditState, ...] = get_args(AuditState)
+BALANCE_STAGES: tuple[BalanceStage, ...] = get_args(BalanceStage)
+PROJECT_TYPES: tuple[ProjectType, ...] = get_args(ProjectType)
+PROJECT_STATES: tuple[ProjectState, ...] = get_args(ProjectState)
+PROJECT_ORIGINS: tuple[ProjectOrigin, ...] = get_args(ProjectOrigin)
+
+AUDIT_KIND_ZH: dict[str, str] = {"audit": "能源审计", "diagnosis": "节能诊断"}
+AUDIT_STATE_ZH: dict[str, str] = {"draft": "草稿", "submitted": "已提交", "returned": "已退回", "accepted": "已验收"}
+BALANCE_STAGE_ZH: dict[str, str] = {
+    "input": "购入贮存",
+    "conversion": "加工转换",
+    "distribution": "输送分配",
+    "end_use": "终端使用",
+}
+PROJECT_TYPE_ZH: dict[str, str] = {
+    "process": "工艺",
+    "equipment": "设备",
+    "waste_heat": "余热余压",
+    "motor_system": "电机系统",
+    "photovoltaic": "光伏",
+    "storage": "储能",
+    "energy_centre": "能源管理中心",
+    "other": "其他",
+}
+PROJECT_STATE_ZH: dict[str, str] = {
+    "proposed": "拟实施",
+    "approved": "已批准",
+    "in_progress": "实施中",
+    "completed": "已完成",
+    "verified": "已核定节能量",
+    "overdue": "已逾期",
+    "exited": "已退出",
+}
+PROJECT_ORIGIN_ZH: dict[str, str] = {"measure": "诊断/审计措施", "catalog_entry": "基准以下清单", "direct": "直接录入"}
