@@ -32,7 +32,18 @@ def test_demo_builds_into_the_postgresql_database_the_variable_names(
     url = pg_database()  # empty, not migrated
     monkeypatch.setenv(DATABASE_URL_ENV, url)
     workspace = tmp_path / "demo"
-    args = ["demo", "--data-dir", str(workspace), "--no-serve", "--enterprises", "20", "--districts", "1"]
+    args = [
+        "demo",
+        "--data-dir",
+        str(workspace),
+        "--no-serve",
+        "--enterprises",
+        "20",
+        "--districts",
+        "1",
+        "--meter-days",
+        "3",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "building into postgresql" in " ".join(result.output.split())  # rich wraps long lines

@@ -47,7 +47,9 @@ def test_force_replaces_an_earlier_demo(tmp_path: Path) -> None:
 
 def test_cli_refuses_a_non_empty_directory(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("x", encoding="utf-8")
-    result = CliRunner().invoke(app, ["demo", "--data-dir", str(tmp_path), "--no-serve", "--enterprises", "10"])
+    result = CliRunner().invoke(
+        app, ["demo", "--data-dir", str(tmp_path), "--no-serve", "--enterprises", "10", "--meter-days", "3"]
+    )
     assert result.exit_code == 2
     assert "not empty" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
@@ -60,7 +62,9 @@ def test_cli_refuses_a_busy_port_before_building(tmp_path: Path) -> None:
         port = busy.getsockname()[1]
         with pytest.raises(Conflict, match="cannot listen"):
             check_port_free("127.0.0.1", port)
-        result = CliRunner().invoke(app, ["demo", "--data-dir", str(tmp_path / "d"), "--port", str(port)])
+        result = CliRunner().invoke(
+            app, ["demo", "--data-dir", str(tmp_path / "d"), "--port", str(port), "--meter-days", "3", "--no-live"]
+        )
     assert result.exit_code == 2 and "cannot listen" in result.output
     assert not (tmp_path / "d").exists()
 

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dualcarbon.app.cli_serve import MqttHostOption, MqttPortOption, StepOption, start_live
 from dualcarbon.ui.commands import friendly_errors
 
 DEFAULT_DIR = Path("dualcarbon-demo")
@@ -87,6 +88,14 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Replace an earlier demo workspace at --data-dir"),
         no_serve: bool = typer.Option(False, "--no-serve", help="Build only; do not start the server"),
         log_level: str = typer.Option("warning", "--log-level", help="uvicorn log level"),
+        meter_enterprises: int = typer.Option(
+            30, "--meter-enterprises", min=0, help="Enterprises with meters and live readings (0: none)"
+        ),
+        meter_days: int = typer.Option(365, "--meter-days", min=1, max=731, help="Days of 15-min meter readings"),
+        live: bool = typer.Option(True, "--live/--no-live", help="simulate live meter readings over MQTT"),
+        mqtt_host: str = MqttHostOption,
+        mqtt_port: int = MqttPortOption,
+        live_step_seconds: float = StepOption,
     ) -> None:
         import time
         from datetime import date
@@ -103,7 +112,12 @@ def register(app: typer.Typer) -> None:
         if not no_serve:
             check_port_free(host, port)
         spec = DemoSpec(
-            enterprises=enterprises, districts=districts, seed=seed, latest_year=latest_complete_year(date.today())
+            enterprises=enterprises,
+            districts=districts,
+            seed=seed,
+            latest_year=latest_complete_year(date.today()),
+            meter_enterprises=meter_enterprises,
+            meter_days=meter_days,
         )
         workspace = prepare_workspace(data_dir, force=force, database_url=settings.database_url)
         if workspace.external_url:
@@ -130,6 +144,21 @@ def register(app: typer.Typer) -> None:
         shown_host = host if host not in ("0.0.0.0", "::") else "127.0.0.1"
         url = f"http://{'[' + shown_host + ']' if ':' in shown_host else shown_host}:{port}/"
         _print_summary(console, summary, time.perf_counter() - started)
+        if (mon := result.monitoring).meters:
+            console.print(
+                f"在线监测 monitoring: {mon.meters} meters of {mon.enterprises} enterprises, "
+                f"{mon.start:%Y-%m-%d %H:%M} – {mon.end:%Y-%m-%d %H:%M}: {mon.accepted} readings stored "
+                f"({mon.duplicate} duplicate, {mon.conflict} conflict) in {result.timings.get('monitoring', 0.0):.1f} s"
+            )
+        if (retro := result.retrofit).agency_id:
+            source = {"meters": "metered daily rollups", "reported": "reported months + weather sample"}
+            console.print(
+                f"节能改造 retrofit: diagnoses {', '.join(f'{s} {len(ids)}' for s, ids in retro.diagnoses.items())}; "
+                f"energy audit {1 if retro.audit_id else 0}; {len(retro.project_ids)} projects "
+                f"({len(retro.overdue_ids)} overdue); project {retro.verified_id} verified from "
+                f"{source.get(retro.mv_source, retro.mv_source)}: {retro.verified_tce_per_year or 0.0:.1f} tce/a "
+                f"in {result.timings.get('retrofit', 0.0):.1f} s"
+            )
         logins_file = write_logins(workspace, result.logins, url)
         _print_logins(console, result.logins, url)
         console.print(f"logins also in {logins_file} · API {url}api/v1 · OpenAPI {url}docs")
@@ -146,5 +175,10 @@ def register(app: typer.Typer) -> None:
         from dualcarbon.app.web import create_web_app
 
         app = create_web_app(workspace.database_url, data_dir=workspace.directory)
+        running = start_live(app, mqtt_host, mqtt_port, live_step_seconds) if live else None
         console.print(f"serving on {url} (Ctrl+C to stop)")
-        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        try:
+            uvicorn.run(app, host=host, port=port, log_level=log_level)
+        finally:
+            if running is not None:
+                running.stop()

@@ -18,11 +18,13 @@ from dualcarbon.catalog.schemas import CatalogView, DistrictCounts
 from dualcarbon.catalog.service import EntryFilter, list_catalogs
 from dualcarbon.catalog.service_review import review_catalog
 from dualcarbon.core.access import Principal
+from dualcarbon.projects.service_shares import library_totals
 from dualcarbon.registry.schemas import RegionNode
 from dualcarbon.registry.service import list_enterprises
 from dualcarbon.registry.service_regions import region_tree
 from dualcarbon.reports.pages_view import REPORT_COLUMNS, report_row
-from dualcarbon.reports.service import ReportFilter, list_reports, overdue, review_queue
+from dualcarbon.reports.service import ReportFilter, list_reports, review_queue
+from dualcarbon.reports.service_periods import overdue_page
 from dualcarbon.reports.service_totals import region_totals
 from dualcarbon.ui.web.formatting import label, number, pie_options, stacked_bar_options, tier_sort_key
 from dualcarbon.ui.web.layout import figure, run_action, section, web_page
@@ -55,6 +57,10 @@ def region_options(session: Session, principal: Principal) -> dict[str, str]:
     return options
 
 
+#: Rows of the overdue table's page (the first page comes with the dashboard's data).
+OVERDUE_PAGE = 10
+
+
 def dashboard_data(session: Session, principal: Principal, region_code: str, today: date) -> dict[str, Any]:
     """Everything the regional dashboard shows, each figure from the service that owns it."""
     data: dict[str, Any] = {"region_code": region_code}
@@ -79,8 +85,19 @@ def dashboard_data(session: Session, principal: Principal, region_code: str, tod
     totals = region_totals(session, principal, region_code)  # one SQL aggregate, not every report parsed
     data["totals"] = {"year": totals.year, "tce": totals.tce, "tco2": totals.tco2, "reports": totals.reports}
     _, data["pending"] = review_queue(session, principal, region_code=region_code, limit=1)
-    data["overdue"] = [item.out() for item in overdue(session, principal, region_code, today)]
+    # counted and paged by the database: the first page here, the others fetched as the user moves
+    first, data["overdue_total"] = overdue_page(session, principal, region_code, today, limit=OVERDUE_PAGE)
+    data["overdue"] = [item.out() for item in first]
+    data["retrofit"] = library_totals(session, principal, region_code)  # the project library (节能改造)
     return data
+
+
+def overdue_rows(
+    session: Session, principal: Principal, region_code: str, today: date, limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """One page of the overdue list as the dashboard's table shows it (items as the API gives them)."""
+    items, total = overdue_page(session, principal, region_code, today, limit=limit, offset=offset)
+    return [item.out() for item in items], total
 
 
 def _subtree_codes(nodes: list[RegionNode]) -> set[str]:
@@ -118,23 +135,30 @@ def _regional(ctx: WebContext) -> None:
         with holder:
             _figures(ctx, data)
             _charts(ctx, data)
-            overdue_items = data["overdue"]
+            _retrofit(ctx, data)
+            region_code, today, first_page = str(picker.value), date.today(), data["overdue"]
 
             def overdue_page(limit: int, offset: int, _search: str) -> tuple[list[dict[str, Any]], int]:
+                if offset == 0 and limit <= len(first_page):  # the page dashboard_data already fetched
+                    items, total = first_page[:limit], data["overdue_total"]
+                else:
+                    items, total = ctx.call(overdue_rows, region_code, today, limit, offset)
                 rows = [
                     {
                         **item.model_dump(),
                         "period": item.period_label,
                         "state": label(ctx, "state", item.state) or ctx.t("overdue.none"),
                     }
-                    for item in overdue_items[offset : offset + limit]
+                    for item in items
                 ]
-                return rows, len(overdue_items)
+                return rows, total
 
-            title = ctx.t("dashboard.overdue_list", count=len(overdue_items))
+            title = ctx.t("dashboard.overdue_list", count=data["overdue_total"])
             with section(title):
-                # Paged: a city can have thousands of overdue filings (10,000 rows were 2.6 MB of page).
-                paged_table(ctx, OVERDUE_COLUMNS, overdue_page, export_name=title, page_size=10, testid="overdue")
+                # Paged in SQL: a city can have thousands of overdue filings (10,000 rows were 2.6 MB of page).
+                paged_table(
+                    ctx, OVERDUE_COLUMNS, overdue_page, export_name=title, page_size=OVERDUE_PAGE, testid="overdue"
+                )
 
     picker.on_value_change(show)
     show()
@@ -156,7 +180,7 @@ def _figures(ctx: WebContext, data: dict[str, Any]) -> None:
             testid="fig-tco2",
         )
         figure(ctx.t("dashboard.pending"), str(data["pending"]), testid="fig-pending")
-        figure(ctx.t("dashboard.overdue"), str(len(data["overdue"])), testid="fig-overdue")
+        figure(ctx.t("dashboard.overdue"), str(data["overdue_total"]), testid="fig-overdue")
 
 
 def _charts(ctx: WebContext, data: dict[str, Any]) -> None:
@@ -188,6 +212,23 @@ def _charts(ctx: WebContext, data: dict[str, Any]) -> None:
                     ctx.t("dashboard.by_region"),
                 )
             ).classes("w-full h-80").props('data-testid="chart-region"')
+
+
+def _retrofit(ctx: WebContext, data: dict[str, Any]) -> None:
+    """The 节能改造 card: the region's project library — projects, verified tce freed, overdue projects."""
+    totals = data["retrofit"]
+    with section(ctx.t("dash.retrofit_title")).props('data-testid="retrofit-card"'):
+        with ui.row().classes("w-full gap-4"):
+            figure(ctx.t("dash.retrofit_projects"), str(totals.projects), testid="fig-retrofit-projects")
+            figure(
+                ctx.t("dash.retrofit_expected"), number(totals.expected_tce_per_year, 1), testid="fig-retrofit-expected"
+            )
+            figure(ctx.t("dash.retrofit_freed"), number(totals.verified_tce_per_year, 1), testid="fig-retrofit-freed")
+            figure(ctx.t("dash.retrofit_behind"), str(totals.by_state.get("overdue", 0)), testid="fig-retrofit-behind")
+        with ui.row().classes("gap-4"):
+            ui.link(ctx.t("dash.retrofit_library"), "/projects")
+            ui.link(ctx.t("dash.retrofit_audits"), "/audits")
+            ui.link(ctx.t("dash.retrofit_shares"), f"/projects-shares?region_code={data['region_code']}")
 
 
 def _enterprise_home(ctx: WebContext) -> None:

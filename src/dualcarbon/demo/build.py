@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from dualcarbon.catalog import service as catalog
 from dualcarbon.catalog import service_appeals as appeals
 from dualcarbon.core.access import SYSTEM
+from dualcarbon.demo.monitoring import MonitoringResult, build_monitoring
 from dualcarbon.demo.people import (
     DemoLogin,
     NoProgress,
@@ -31,6 +32,7 @@ from dualcarbon.demo.people import (
     set_deadlines,
 )
 from dualcarbon.demo.plan import CityPlan, DemoSpec, plan_city
+from dualcarbon.demo.retrofit import RetrofitResult, build_retrofit, publish_policy_catalog
 from dualcarbon.demo.workflow import approve_late, file_reports, generate_and_publish, stage_appeals
 from dualcarbon.reference import ReferenceSet
 from dualcarbon.registry import service as registry
@@ -50,6 +52,8 @@ class DemoResult:
     appeal_ids: dict[str, int] = field(default_factory=dict)  # appeal state → id
     timings: dict[str, float] = field(default_factory=dict)  # wall-clock seconds per stage
     cpu_timings: dict[str, float] = field(default_factory=dict)  # CPU seconds of this process per stage
+    monitoring: MonitoringResult = field(default_factory=MonitoringResult)  # demo meters and readings
+    retrofit: RetrofitResult = field(default_factory=RetrofitResult)  # diagnoses, audit, projects, M&V
 
 
 # ---- the whole build -----------------------------------------------------------------------------------------
@@ -105,11 +109,21 @@ def build_demo(
     progress.advance()
     approve_late(engine, plan, actors, latest_ids, NoProgress())
     third_id = generate_and_publish(engine, actors["city"], city_code, third_half, reference)[0]
+    policy_id = publish_policy_catalog(engine, actors["city"], plan, third_half, reference)  # 基准以下 → projects
     progress.advance()
     result.appeal_ids, result.catalog_ids[third_half] = stage_appeals(
         engine, plan, actors, third_id, reference, progress
     )
     lap("catalogs and appeals")
+    if spec.meter_enterprises and spec.meter_days:
+        progress.stage(f"在线监测 meters and {spec.meter_days} days of readings", 1)
+        result.monitoring = build_monitoring(engine, plan, SYSTEM, reference)
+        progress.advance()
+        lap("monitoring")
+    progress.stage("节能诊断与改造项目 diagnoses, audit and retrofit projects", 1)
+    result.retrofit = build_retrofit(engine, plan, actors, third_half, reference, policy_catalog_id=policy_id)
+    progress.advance()
+    lap("retrofit")
     return result
 
 

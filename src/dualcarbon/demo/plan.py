@@ -66,10 +66,16 @@ class DemoSpec:
     districts: int = 5
     seed: int = 2026
     latest_year: int = 2025
+    # Online monitoring (demo/monitoring.py): enterprises with meters and days of 15-min readings up to now.
+    # Off unless asked: `dualcarbon demo` asks for 30 × 365 (about 4.8 M readings).
+    meter_enterprises: int = 0
+    meter_days: int = 365
 
     def __post_init__(self) -> None:
         if not 1 <= self.districts <= len(DISTRICTS):
             raise InvalidInput(f"districts must be 1–{len(DISTRICTS)}, got {self.districts}", field="districts")
+        if self.meter_enterprises < 0 or self.meter_days < 0:
+            raise InvalidInput("meter_enterprises and meter_days must be ≥ 0", field="meter_days")
         if self.enterprises < 10:
             raise InvalidInput(f"the demo needs at least 10 enterprises, got {self.enterprises}", field="enterprises")
 

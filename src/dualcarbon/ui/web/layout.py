@@ -26,16 +26,81 @@ from dualcarbon.ui.web.session import WebContext, context_for, login_redirect
 
 PRIMARY = "#1f6f5c"  # 双碳 green
 
-#: Navigation entries: (path, label key, roles that see it; None = every logged-in user).
-NAV: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
+NavEntry = tuple[str, str, tuple[str, ...] | None]
+
+#: Top-level links: (path, label key, roles that see it; None = every logged-in user).
+NAV: tuple[NavEntry, ...] = (
     ("/", "nav.dashboard", None),
     ("/enterprises", "nav.enterprises", None),
-    ("/reports", "nav.reports", ("enterprise", "agency", "regulator")),
-    ("/review", "nav.review", ("regulator", "reviewer")),
-    ("/catalogs", "nav.catalogs", None),
-    ("/appeals", "nav.appeals", ("enterprise", "regulator", "reviewer")),
-    ("/audit", "nav.audit", ("admin",)),
-    ("/reference-import", "nav.reference_import", ("admin",)),
+)
+
+_READERS = ("agency", "enterprise", "regulator", "reviewer")
+_SUPERVISORS = ("regulator", "reviewer")
+#: Grouped menus: (group key, label key, entries). An entry's ``{region}`` is the user's first region root
+#: (hidden without one). Every page module of ``app/web.py`` is reached from here or from a list it links.
+NAV_GROUPS: tuple[tuple[str, str, tuple[NavEntry, ...]], ...] = (
+    (
+        "reports",
+        "nav.group.reports",
+        (
+            ("/reports", "nav.reports", ("enterprise", "agency", "regulator")),
+            ("/review", "nav.review", _SUPERVISORS),
+        ),
+    ),
+    (
+        "catalogs",
+        "nav.group.catalogs",
+        (
+            ("/catalogs", "nav.catalogs", None),
+            ("/appeals", "nav.appeals", ("enterprise", "regulator", "reviewer")),
+            ("/published", "public.title", None),
+        ),
+    ),
+    (
+        "monitoring",
+        "nav.group.monitoring",
+        (
+            ("/monitoring/region/{region}", "dash.region_title", ("regulator", "reviewer", "admin")),
+            ("/monitoring/meters", "monitoring.meters_title", None),
+            ("/monitoring/quality", "monitoring.quality_title", None),
+            ("/monitoring/manual", "monitoring.manual_title", None),
+            ("/alerts", "alerts.page_title", None),
+        ),
+    ),
+    (
+        "retrofit",
+        "nav.group.retrofit",
+        (
+            ("/audits", "audits.title", _READERS),
+            ("/projects", "projects.title", _READERS),
+            ("/projects-shares", "projects.shares", _SUPERVISORS),
+            ("/equipment", "equipment.title", _READERS),
+            ("/technologies", "equipment.tech_title", None),
+            ("/waste-heat", "equipment.heat_title", _READERS),
+        ),
+    ),
+    (
+        "policy",
+        "nav.group.policy",
+        (
+            ("/subsidies", "subsidies.title", _READERS),
+            ("/targets", "nav.targets", ("regulator", "reviewer", "enterprise")),
+            ("/assets/pv", "assets.pv", _READERS),
+            ("/assets/storage", "assets.storage", _READERS),
+            ("/assets/datacentres", "assets.datacentres", _READERS),
+            ("/assets/green", "assets.green", _READERS),
+            ("/footprints", "footprint.title", _READERS),
+            ("/footprint-register", "footprint.register_title", _SUPERVISORS),
+        ),
+    ),
+    (
+        "admin",
+        "nav.group.admin",
+        (
+            ("/audit", "nav.audit", ("admin",)),
+            ("/reference-import", "nav.reference_import", ("admin",)),
+        ),
+    ),
 )
 
 _ROLE_ORDER = ("admin", "regulator", "reviewer", "agency", "enterprise", "public")
@@ -76,18 +141,61 @@ def language_switch(language: str, path: str) -> None:
             link.props(f'data-testid="lang-{code}"')
 
 
+def _is_current(ctx: WebContext, path: str) -> bool:
+    return ctx.path == path or (path != "/" and ctx.path.startswith(path.split("{", 1)[0].rstrip("/") + "/"))
+
+
+def _href(ctx: WebContext, path: str) -> str | None:
+    """The entry's link for this user; None when it needs a region the user does not have."""
+    if "{region}" not in path:
+        return path
+    region = next(iter(ctx.principal.region_roots("regulator", "reviewer")), None)
+    return path.replace("{region}", region) if region else None
+
+
+def nav_groups(ctx: WebContext) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """The groups the user sees: (group key, label, [(href, label)]), groups without entries left out."""
+    out = []
+    for group, label_key, entries in NAV_GROUPS:
+        links = [
+            (href, ctx.t(key))
+            for path, key, roles in entries
+            if _visible(ctx, roles) and (href := _href(ctx, path)) is not None
+        ]
+        if links:
+            out.append((group, ctx.t(label_key), links))
+    return out
+
+
+def _nav_menus(ctx: WebContext) -> None:
+    for group, label, links in nav_groups(ctx):
+        current = any(_is_current(ctx, href) or ctx.path == href for href, _ in links)
+        button = ui.button(label).props(
+            f'flat dense no-caps color="white" icon-right="expand_more" data-testid="nav-{group}"'
+        )
+        button.classes("px-2" + (" bg-white/20 font-semibold" if current else " opacity-90"))
+        with button, ui.menu().props(f'data-testid="nav-menu-{group}"'):
+            for href, text in links:
+                link = ui.link(text, href).classes(
+                    "block px-4 py-2 no-underline text-gray-900 hover:bg-gray-100"
+                    + (" font-semibold bg-gray-100" if _is_current(ctx, href) or ctx.path == href else "")
+                )
+                link.props(f'data-testid="nav-link-{href.strip("/").replace("/", "-") or "home"}"')
+
+
 def header(ctx: WebContext) -> None:
     with ui.header().classes("items-center justify-between px-4 py-2 no-wrap").style(f"background: {PRIMARY}"):
-        with ui.row().classes("items-center gap-4 no-wrap"):
-            ui.link(ctx.t("app.title"), "/").classes("text-white text-lg font-bold no-underline")
+        with ui.row().classes("items-center gap-2 no-wrap"):
+            ui.link(ctx.t("app.title"), "/").classes("text-white text-lg font-bold no-underline mr-2")
             for path, key, roles in NAV:
                 if _visible(ctx, roles):
-                    current = ctx.path == path or (path != "/" and ctx.path.startswith(path))
+                    current = ctx.path == path or (path != "/" and _is_current(ctx, path))
                     link = ui.link(ctx.t(key), path)
                     link.classes(
                         "text-white no-underline px-2 py-1 rounded"
                         + (" bg-white/20 font-semibold" if current else " opacity-90")
                     )
+            _nav_menus(ctx)
         with ui.row().classes("items-center gap-4 no-wrap"):
             language_switch(ctx.language, ctx.path)
             ui.label(f"{ctx.display_name}（{role_summary(ctx)}）").classes("text-white text-sm")
@@ -125,7 +233,7 @@ def error_message(ctx: WebContext, exc: DualcarbonError) -> str:
     kind = type(exc).__name__
     prefix = ctx.t(f"error.{kind}") if kind in _ERROR_KINDS else ctx.t("error.DualcarbonError")
     where = field_text(ctx, exc.field)
-    return f"{prefix}：{exc.message}" + (f"（{ctx.t('error.field')}：{where}）" if where else "")
+    return f"{prefix}：{exc.message_in(ctx.language)}" + (f"（{ctx.t('error.field')}：{where}）" if where else "")
 
 
 _INDEXED = re.compile(r"^(?P<list>\w+)\[(?P<index>\d+)\](?:\.(?P<leaf>\w+))?$")
