@@ -37,13 +37,27 @@ def _compact(value: Any) -> str:
     return text if len(text) <= 500 else text[:497] + "…"
 
 
+def action_label(ctx: WebContext, action: str) -> str:
+    """The action in words: its own label, else "<entity> · <verb>" from the entity and verb labels (every
+    subject's ``x.create`` reads as words without a label per action), else the code."""
+    text = label(ctx, "audit_action", action)
+    if text != action:
+        return text
+    entity, _, verb = action.rpartition(".")
+    entity_key, verb_key = f"audit_entity.{entity}", f"audit_verb.{verb}"
+    entity_text, verb_text = ctx.t(entity_key), ctx.t(verb_key)
+    if entity and entity_text != entity_key and verb_text != verb_key:
+        return f"{entity_text} · {verb_text}"
+    return action
+
+
 def audit_row(item: AuditEntry, ctx: WebContext | None = None) -> dict[str, Any]:
     """One row of the viewer: time in the display zone, action and entity in words (the code when unknown)."""
     return {
         "id": item.id,
         "at": when(item.at, ctx),
         "actor": item.actor,
-        "action": label(ctx, "audit_action", item.action) if ctx else item.action,
+        "action": action_label(ctx, item.action) if ctx else item.action,
         "entity": label(ctx, "audit_entity", item.entity) if ctx else item.entity,
         "entity_id": item.entity_id,
         "before": _compact(item.before),
