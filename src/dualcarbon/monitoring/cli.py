@@ -150,14 +150,18 @@ def _subscribe(
             max_pending=max_pending,
         )
         stop = threading.Event()
-        print(f"subscribed to dualcarbon/+/+ on {host}:{port} (Ctrl-C to stop)", file=sys.stderr)
+
+        def ready() -> None:
+            print(f"subscribed to dualcarbon/+/+ on {host}:{port} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+
         try:
-            ingester.run(stop)
+            ingester.run(stop, on_subscribed=ready)
         except KeyboardInterrupt:
             stop.set()
             ingester.flush()
     stats = ingester.stats
-    typer.echo(json.dumps(stats.receipt.model_dump(mode="json") | {"malformed": stats.malformed}, ensure_ascii=False))
+    counts = {"malformed": stats.malformed, "failed_flushes": stats.failed_flushes}
+    typer.echo(json.dumps(stats.receipt.model_dump(mode="json") | counts, ensure_ascii=False))
 
 
 @mqtt_app.command("acl", help="Write the Mosquitto password and ACL files; prints the new credentials once (JSON).")

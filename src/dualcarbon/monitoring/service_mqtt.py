@@ -54,6 +54,7 @@ class SubscriberStats:
     receipt: IngestReceipt = field(default_factory=IngestReceipt)
     malformed: int = 0
     flushes: int = 0
+    failed_flushes: int = 0  # commits that failed and were retried with the next flush
 
 
 def readings_of_message(topic: str, payload: bytes | bytearray) -> list[dict[str, str | None]]:
@@ -109,6 +110,9 @@ class MqttIngester:
         self._rows: list[dict[str, str | None]] = []
         self._pending: list[tuple[int, int]] = []  # (mid, qos) to acknowledge after the flush
         self._lock = threading.Lock()
+        # One flush at a time: the network thread (window full) and the timer loop may both want to flush, and
+        # two concurrent transactions updating the same rollups would contend or fail.
+        self._flush_lock = threading.Lock()
         self._last_flush = time.monotonic()
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False, manual_ack=True
@@ -117,6 +121,8 @@ class MqttIngester:
             self.client.username_pw_set(username, password)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+        self.subscribed = threading.Event()  # set once the broker has acknowledged the subscription
         self.host, self.port = host, port
 
     def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
@@ -124,6 +130,12 @@ class MqttIngester:
             log.error("MQTT connection refused: %s", reason)
             return
         client.subscribe(f"{TOPIC_ROOT}/+/+", qos=1)
+
+    def _on_subscribe(self, _client: mqtt.Client, _userdata: Any, _mid: int, reasons: Any, _props: Any) -> None:
+        if all(not getattr(reason, "is_failure", False) for reason in reasons):
+            self.subscribed.set()
+        else:
+            log.error("MQTT subscription refused: %s", reasons)
 
     def _on_message(self, client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         try:
@@ -142,17 +154,36 @@ class MqttIngester:
             self.flush()
 
     def flush(self) -> IngestReceipt | None:
-        """Write the buffered readings in one transaction, then acknowledge their messages."""
-        with self._lock:
-            rows, pending = self._rows, self._pending
-            self._rows, self._pending = [], []
-            self._last_flush = time.monotonic()
-        if not rows:
-            return None
+        """Write the buffered readings in one transaction, then acknowledge their messages. A failed commit keeps
+        the readings buffered (unacknowledged) for the next flush; it never stops the subscriber."""
+        with self._flush_lock:
+            with self._lock:
+                rows, pending = self._rows, self._pending
+                self._rows, self._pending = [], []
+                self._last_flush = time.monotonic()
+            if not rows:
+                return None
+            try:
+                receipt = self._commit(rows)
+            except Exception:
+                log.exception("MQTT flush of %d readings failed; kept for the next flush", len(rows))
+                with self._lock:  # back to the front, in arrival order
+                    self._rows = rows + self._rows
+                    self._pending = pending + self._pending
+                    self.stats.failed_flushes += 1
+                return None
+            for mid, qos in pending:  # only now: a crash before the commit leaves them unacknowledged
+                try:
+                    self.client.ack(mid, qos)
+                except Exception as exc:  # connection lost: the broker redelivers, the store counts duplicates
+                    log.warning("MQTT acknowledgement of message %s failed (%s); it will be redelivered", mid, exc)
+            return receipt
+
+    def _commit(self, rows: list[dict[str, str | None]]) -> IngestReceipt:
         table = pa.table({name: pa.array([r[name] for r in rows], pa.string()) for name in rows[0]})
         with self.transaction() as session:
             receipt = ingest_table(session, self.principal, table, source="mqtt")
-        with self._lock:  # counted as soon as committed, whatever happens to the acknowledgements below
+        with self._lock:  # counted as soon as committed, whatever happens to the acknowledgements
             total = self.stats.receipt
             total.accepted += receipt.accepted
             total.duplicate += receipt.duplicate
@@ -160,20 +191,19 @@ class MqttIngester:
             total.rejected += receipt.rejected
             total.problems = (total.problems + receipt.problems)[-100:]
             self.stats.flushes += 1
-        for mid, qos in pending:  # only now: a crash before the commit leaves them unacknowledged
-            try:
-                self.client.ack(mid, qos)
-            except Exception as exc:  # connection lost meanwhile: the broker redelivers, the store counts duplicates
-                log.warning("MQTT acknowledgement of message %s failed (%s); it will be redelivered", mid, exc)
         return receipt
 
-    def run(self, stop: threading.Event) -> SubscriberStats:
-        """Connect and ingest until ``stop`` is set; reconnects on its own (paho's loop)."""
+    def run(self, stop: threading.Event, on_subscribed: Callable[[], None] | None = None) -> SubscriberStats:
+        """Connect and ingest until ``stop`` is set; reconnects on its own (paho's loop). ``on_subscribed`` is
+        called once, when the broker first acknowledges the subscription."""
         self.client.reconnect_delay_set(min_delay=1, max_delay=10)
         self.client.connect(self.host, self.port, keepalive=30)
         self.client.loop_start()
         try:
             while not stop.wait(0.1):
+                if on_subscribed is not None and self.subscribed.is_set():
+                    on_subscribed()
+                    on_subscribed = None
                 if time.monotonic() - self._last_flush >= self.flush_seconds:
                     self.flush()
             self.flush()
