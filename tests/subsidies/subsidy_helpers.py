@@ -27,7 +27,7 @@ from dualcarbon.monitoring.models import Meter
 from dualcarbon.reference import shipped_reference
 from dualcarbon.store.db import session_scope
 from dualcarbon.subsidies import service_applications, service_pools
-from dualcarbon.subsidies.schemas import ApplicationIn, PoolIn
+from dualcarbon.subsidies.schemas import ApplicationIn, ApplicationOut, PoolIn
 
 ADMIN = Principal(user_id=None, username="test-admin", grants=(Grant("admin"),))
 
@@ -74,12 +74,8 @@ def who(session: Session, username: str) -> Principal:
     return principal_for(session, session.scalars(select(User).where(User.username == username)).one())
 
 
-def storage_applications(world: Any, months: list[str], pool_yuan: float) -> list[int]:
-    """A storage system of enterprise a reporting 1 000 kWh a month; one application per month.
-
-    Each: 1 000 kWh × 0.8 元/kWh (龙港 储能放电量补贴) = 800 元.
-    """
-    ids = []
+def storage_with_pool(world: Any, months: list[str], pool_yuan: float) -> int:
+    """A storage system of enterprise a reporting 1 000 kWh in each of ``months`` and a 2023 storage pool of 温州."""
     with session_scope(world.engine) as session:
         ent_a, city = who(session, "ent_a"), who(session, "city")
         spec = StorageIn(credit_code=world.codes["a"], name="储能站", capacity_kwh=2000, power_kw=500)
@@ -93,22 +89,33 @@ def storage_applications(world: Any, months: list[str], pool_yuan: float) -> lis
             city,
             PoolIn(pack="longgang", rule="storage", year=2023, region_code="330300", total_yuan=pool_yuan),
         )
-        for month in months:
-            body = ApplicationIn.model_validate(
-                {
-                    "credit_code": world.codes["a"],
-                    "pack": "longgang",
-                    "rule": "storage",
-                    "year": 2023,
-                    "evidence": {
-                        "kind": "storage_discharge",
-                        "asset_id": storage.id,
-                        "period_from": month,
-                        "period_to": month,
-                    },
-                }
-            )
-            out = service_applications.apply(session, ent_a, body, shipped_reference())
-            assert out.amount_yuan == 800.0  # 1 000 kWh × 0.8 元/kWh
-            ids.append(out.id)
+        return storage.id
+
+
+def apply_storage(world: Any, asset_id: int, month: str) -> ApplicationOut:
+    """Enterprise a applies (龙港 storage rule, 2023) for the discharge of one month of its storage system."""
+    body = ApplicationIn.model_validate(
+        {
+            "credit_code": world.codes["a"],
+            "pack": "longgang",
+            "rule": "storage",
+            "year": 2023,
+            "evidence": {"kind": "storage_discharge", "asset_id": asset_id, "period_from": month, "period_to": month},
+        }
+    )
+    with session_scope(world.engine) as session:
+        return service_applications.apply(session, who(session, "ent_a"), body, shipped_reference())
+
+
+def storage_applications(world: Any, months: list[str], pool_yuan: float) -> list[int]:
+    """A storage system of enterprise a reporting 1 000 kWh a month; one application per month.
+
+    Each: 1 000 kWh × 0.8 元/kWh (龙港 储能放电量补贴) = 800 元.
+    """
+    asset_id = storage_with_pool(world, months, pool_yuan)
+    ids = []
+    for month in months:
+        out = apply_storage(world, asset_id, month)
+        assert out.amount_yuan == 800.0  # 1 000 kWh × 0.8 元/kWh
+        ids.append(out.id)
     return ids

@@ -2,9 +2,10 @@
 
 Commands: ``compute`` (a draft study of one product from the enterprise's approved annual report and a bill
 of materials CSV — see :mod:`dualcarbon.footprint.io_materials`), ``show ID`` (result and trace), ``list``
-and ``publish ID``. They find the store like the other commands and act as the CLI administrator; the
-reference tables are those of the data directory (shipped tables overlaid by imports). Errors print one
-line on stderr and exit 2; ``--json`` prints what the service returned.
+and ``publish ID``; ``factors …`` keeps the material factor table (:mod:`.cli_factors`). They find the
+store like the other commands and act as the CLI administrator; the reference tables are those of the data
+directory (shipped tables overlaid by imports). Errors print one line on stderr and exit 2; ``--json`` prints
+what the service returned.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from dualcarbon.footprint import cli_factors
 from dualcarbon.ui.commands import (
     DataDirOption,
     cli_principal,
@@ -36,6 +38,7 @@ else:  # loaded on first use, so that `dualcarbon --help` imports no SQLAlchemy 
     tables = lazy_import("dualcarbon.reference.tables")
 
 app = typer.Typer(help="Product carbon footprint (产品碳足迹, GB/T 24067 first step).", no_args_is_help=True)
+app.add_typer(cli_factors.app, name="factors")
 
 JsonOption = typer.Option(False, "--json", help="print the result as JSON")
 

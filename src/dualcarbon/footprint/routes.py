@@ -2,23 +2,28 @@
 
 Thin routes over :mod:`~dualcarbon.footprint.service` and ``service_register``; the services check role and
 scope (out of scope → 404, role-forbidden → 403, a stale ``lock_version`` or a published study → 409, bad
-input or a missing factor at publish → 422 naming the field).
+input or a missing factor at publish → 422 naming the field). ``/footprints/factors``: the material emission
+factors in use, their template, and the administrators' import (:mod:`~dualcarbon.footprint.service_factors`).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 
-from dualcarbon.footprint import service, service_register
-from dualcarbon.footprint.schemas import StudyIn, StudyOut, StudySummary, VersionIn
+from dualcarbon.core.errors import InvalidInput
+from dualcarbon.footprint import io_factors, service, service_factors, service_register
+from dualcarbon.footprint.schemas import FactorImportOut, FactorOut, StudyIn, StudyOut, StudySummary, VersionIn
 from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Id, Page, Paging, YearFilter, reference_of
 
 router = APIRouter(prefix=API_PREFIX, tags=["footprints 产品碳足迹"])
 
 CreditCode = Annotated[str | None, Query(min_length=18, max_length=18, description="统一社会信用代码")]
 RegionCode = Annotated[str, Query(min_length=6, max_length=6, description="region code")]
+MAX_FACTOR_FILE_BYTES = 10 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/footprints", response_model=list[StudySummary], summary="Footprint studies of an enterprise")
@@ -46,6 +51,52 @@ def footprint_register(
         session, caller, region_code, limit=page.limit, offset=page.offset, search=search, year=year
     )
     return Page[StudySummary].of(items, total, page)
+
+
+@router.get("/footprints/factors", response_model=list[FactorOut], summary="Material emission factors in use")
+def list_material_factors(request: Request, caller: Caller) -> list[FactorOut]:
+    return service_factors.list_factors(reference_of(request))
+
+
+@router.get("/footprints/factors/template", summary="The fill-in template of the material factor table")
+def material_factor_template(
+    caller: Caller, format: Annotated[Literal["csv", "xlsx"], Query(description="csv or xlsx")] = "csv"
+) -> Response:
+    if format == "xlsx":
+        return Response(io_factors.template_xlsx(), media_type=XLSX, headers=_attachment("material_factors.xlsx"))
+    return Response(io_factors.template_csv(), media_type="text/csv", headers=_attachment("material_factors.csv"))
+
+
+@router.post(
+    "/footprints/factors",
+    response_model=FactorImportOut,
+    summary="Import material factors (admin): all rows or none, a new version of the table",
+)
+def import_material_factors(
+    request: Request,
+    caller: Caller,
+    session: DbSession,
+    file: Annotated[UploadFile, File(description=".csv (UTF-8) or .xlsx with the template's columns")],
+    note: Annotated[str, Form(max_length=500, description="why / from which document")] = "",
+    dry_run: Annotated[bool, Query(description="check only, store nothing")] = False,
+) -> FactorImportOut:
+    content = file.file.read(MAX_FACTOR_FILE_BYTES + 1)
+    if len(content) > MAX_FACTOR_FILE_BYTES:
+        raise InvalidInput("the file is larger than 10 MB", field="file", zh="文件超过 10 MB")
+    return service_factors.import_factors(
+        session,
+        caller,
+        content,
+        Path(file.filename or "factors.csv").name,
+        request.app.state.data_dir,
+        reference_of(request),
+        note=note,
+        dry_run=dry_run,
+    )
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
 @router.get("/footprints/{study_id}", response_model=StudyOut, summary="One study with its trace")

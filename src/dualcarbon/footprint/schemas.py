@@ -128,3 +128,39 @@ class StudyOut(StudySummary):
     created_by: str
     created_at: str
     published_by: str | None
+
+
+class FactorOut(BaseModel):
+    """One row of ``material_emission_factors`` as used now (``version``: ``shipped`` or the import's id)."""
+
+    row_id: str
+    material: str
+    aliases: list[str]
+    unit: str
+    kgco2e_per_unit: float | None = Field(description="kgCO₂e per unit; None while the row is blank")
+    boundary: str
+    data_year: int | None
+    source: str
+    document: str
+    clause: str
+    confidence: str
+    version: str
+
+
+class FactorProblem(BaseModel):
+    """One problem of a factor file: the file row (header = row 1 of the data block), column, reason."""
+
+    row: int
+    column: str
+    column_zh: str
+    reason: str
+
+
+class FactorImportOut(BaseModel):
+    table: str
+    rows: int
+    updates: list[str] = Field(description="row ids of existing rows the file fills or replaces")
+    additions: list[str] = Field(description="row ids the file adds")
+    dry_run: bool = False
+    version: str | None = None
+    created: bool = False  # False: the identical file was imported before (no new version)

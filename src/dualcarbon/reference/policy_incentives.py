@@ -212,10 +212,15 @@ def _rate_unit_ok(unit: str) -> None:
 
 
 class Cap(_Model):
-    """At most ``max_yuan`` per project, enterprise, year or cumulatively."""
+    """At most ``max_yuan`` per project, enterprise, year or cumulatively.
+
+    ``group``: caps of several rules of the pack naming the same group count their grants together (a
+    prepayment and its settlement under one yearly cap); blank: the grants of this rule only.
+    """
 
     per: CapScope
     max_yuan: float = Field(gt=0)
+    group: str = Field(default="", pattern=r"^[a-z0-9-]*$")
     source: Source | None = None
     note: str = ""
 
@@ -244,6 +249,9 @@ class IncentiveRule(_Model):
 
     @model_validator(mode="after")
     def _facts_declared(self) -> IncentiveRule:
+        scopes = [cap.per for cap in self.caps]
+        if len(scopes) != len(set(scopes)):
+            raise ValueError("two caps with the same 'per' in one rule; keep the stricter one")
         for leaf in leaves(self.eligible):
             spec = self.facts.get(leaf.fact)
             if spec is None:

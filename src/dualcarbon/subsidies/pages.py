@@ -206,7 +206,9 @@ def application_page(ctx: WebContext, application_id: int) -> None:
             {
                 "rule": line.get("rule", ""),
                 "clause": line.get("clause", ""),
-                "condition": line.get("condition", ""),
+                "condition": f"{line.get('condition', '')}（{line['note']}）"
+                if line.get("note")
+                else line.get("condition", ""),
                 "value": _shown(ctx, line.get("value")),
                 "passed": _shown(ctx, line.get("passed")),
             }

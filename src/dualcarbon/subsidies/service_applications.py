@@ -5,8 +5,9 @@ what no evidence gives (a declared fact may not override one the evidence gives)
 ``calc subsidy`` contract does (:func:`dualcarbon.domain.rules.evaluate_incentive` — the pack's eligibility,
 amount, caps, trace).
 Two more trace lines come first: the pack is in force on the evidence's date, and where each fact came from.
-Caps ``per enterprise`` / ``per enterprise_year`` are given what the applicant was already granted under the
-rule (approved and paid applications). The evidence's claim keys are taken at once: a second application on the
+Every cap is given what was already granted in its scope (approved and paid applications under the rule or its
+cap group; :mod:`.service_caps`), each cap a trace line naming what it counted and what remains; approval counts
+again under a lock. The evidence's claim keys are taken at once: a second application on the
 same project, report, designation or kWh month is refused (unique key; a race loses with 409).
 
 Who may apply: for an enterprise, whoever may write its data; for an agency, its members (and regulators of
@@ -31,11 +32,13 @@ from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise, in_region_subtree
 from dualcarbon.registry.service_access import can_write_enterprise_data, enterprise_filter, region_in_scope
 from dualcarbon.store.audit import append_audit
+from dualcarbon.subsidies import service_caps
 from dualcarbon.subsidies.models import SubsidyApplication, SubsidyClaim, SubsidyPayment
 from dualcarbon.subsidies.schemas import EVIDENCE_ZH, STATE_ZH, ApplicationIn, ApplicationOut, PaymentOut
+from dualcarbon.subsidies.service_caps import CapHolder, annotate, granted_facts, project_cap_lines, subject_of
 from dualcarbon.subsidies.service_evidence import Applicant, evidence_facts, find_applicant
 
-GRANTED_STATES = ("approved", "paid")
+GRANTED_STATES = service_caps.GRANTED_STATES  # approved and paid: what caps count
 
 
 def _applicant_for_write(session: Session, actor: Principal, credit_code: str) -> Applicant:
@@ -90,22 +93,6 @@ def load_application(session: Session, actor: Principal, application_id: int) ->
     return row
 
 
-def _granted(session: Session, applicant: Applicant, pack_id: str, rule_key: str, year: int | None) -> float:
-    query = select(func.coalesce(func.sum(SubsidyApplication.amount_yuan), 0.0)).where(
-        SubsidyApplication.pack_id == pack_id,
-        SubsidyApplication.rule_key == rule_key,
-        SubsidyApplication.state.in_(GRANTED_STATES),
-    )
-    if applicant.enterprise is not None:
-        query = query.where(SubsidyApplication.enterprise_id == applicant.enterprise.id)
-    else:
-        assert applicant.agency is not None
-        query = query.where(SubsidyApplication.agency_id == applicant.agency.id)
-    if year is not None:
-        query = query.where(SubsidyApplication.year == year)
-    return float(session.scalar(query) or 0.0)
-
-
 def apply(session: Session, actor: Principal, spec: ApplicationIn, reference: ReferenceSet) -> ApplicationOut:
     """File an application; its amount and trace are computed now from the evidence. Audited."""
     applicant = _applicant_for_write(session, actor, spec.credit_code)
@@ -124,13 +111,14 @@ def apply(session: Session, actor: Principal, spec: ApplicationIn, reference: Re
             )
         facts[name] = value
         sources[name] = "declared by the applicant"
-    for cap in rule.caps:
-        if cap.per in ("enterprise", "enterprise_year"):
-            name = f"granted_{cap.per}_yuan"
-            facts[name] = _granted(
-                session, applicant, pack.id, rule.key, spec.year if cap.per != "enterprise" else None
-            )
-            sources[name] = "approved and paid applications under this rule"
+    holder = CapHolder(
+        applicant.enterprise.id if applicant.enterprise else None, applicant.agency.id if applicant.agency else None
+    )
+    subject = subject_of(spec.evidence.kind, found.summary)
+    granted, uses = granted_facts(session, pack, rule, holder, spec.year, subject)
+    for name, value in granted.items():
+        facts[name] = value
+        sources[name] = "approved and paid applications (cap scope)"
     if found.on is None:
         raise InvalidInput("the evidence carries no date to check the pack's validity against", field="evidence")
     status = pack.status_on(found.on)
@@ -151,6 +139,11 @@ def apply(session: Session, actor: Principal, spec: ApplicationIn, reference: Re
     # the evaluation of the ``calc subsidy`` contract (its module only adds title, clause and document)
     result = evaluate_incentive(pack, rule, facts).as_dict()
     result.update(title_zh=rule.title_zh, clause=rule.source.clause, document=pack.document.title)
+    annotate(result["trace"], uses, subject)
+    if result["eligible"]:
+        amount, lines = project_cap_lines(session, pack, rule, holder, spec.year, subject, result["amount_yuan"])
+        result["trace"].extend(lines)
+        result["amount_yuan"] = round(amount, 6)
     provenance = [
         {
             "rule": rule.id,

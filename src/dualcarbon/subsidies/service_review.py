@@ -2,7 +2,9 @@
 
 * ``review`` (take it up), ``approve`` and ``reject``: a regulator of the application's region (or admin);
   ``approve`` needs an eligible application with an amount > 0 and draws the amount from the rule's budget
-  pool for the year (:mod:`.service_pools`; refused with a message when there is no pool or it is exhausted);
+  pool for the year (:mod:`.service_pools`; refused with a message when there is no pool or it is exhausted),
+  after counting the rule's caps again under a lock (:mod:`.service_caps`: the amount is reduced to what a cap
+  leaves, with a trace line; refused when a cap is used up);
   ``reject`` needs a note and releases the evidence's claims (it may be applied for again).
 * ``pay``: records the payment (拨付) of an approved application — amount, date, voucher.
 
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import Conflict, InvalidInput, PermissionDenied
+from dualcarbon.reference.policy import resolve_pack
 from dualcarbon.registry.service_access import region_in_scope
 from dualcarbon.store.audit import append_audit
 from dualcarbon.store.base import utcnow
@@ -24,6 +27,7 @@ from dualcarbon.store.versioning import claim_row
 from dualcarbon.subsidies.models import SubsidyApplication, SubsidyClaim, SubsidyPayment
 from dualcarbon.subsidies.schemas import STATE_ZH, ApplicationOut, DecisionIn, PaymentIn
 from dualcarbon.subsidies.service_applications import application_out, load_application
+from dualcarbon.subsidies.service_caps import recheck_on_approval
 from dualcarbon.subsidies.service_pools import draw, pool_for
 
 #: action → (states it starts from, state it leads to)
@@ -73,6 +77,12 @@ def decide(session: Session, actor: Principal, application_id: int, spec: Decisi
                 field="eligible",
                 zh="申请不符合条件或金额为零，不能批准",
             )
+        requested = row.amount_yuan
+        cap_lines = recheck_on_approval(session, resolve_pack(row.pack_id), row)
+        if cap_lines:
+            after.update(caps=[line["cap"] for line in cap_lines])
+        if row.amount_yuan != requested:
+            after.update(amount_before_caps_yuan=requested)
         pool = pool_for(session, row.pack_id, row.rule_key, row.year, row.region_code)
         if pool is None:
             raise Conflict(

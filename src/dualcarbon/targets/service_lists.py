@@ -8,17 +8,24 @@
 * ``two_high`` — 两高 projects at or above the pack's annual-energy threshold (Putian: ≥ 5 万 tce).
 * ``efficiency_leaders`` — 能效领跑者: per product of the catalog in force, the lowest unit consumption in an
   advanced tier.
-* ``exemption`` — 豁免企业清单 (Shanghai): enterprises whose energy-saving target is met.
+* ``exemption`` — 豁免企业清单 (Shanghai, for production-restriction plans): enterprises whose energy-saving target
+  is met, and green factories from the designations register (assets), each with its reasons; zero-carbon
+  factories are not a designation kind yet, and the list says so.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dualcarbon.assets.models import GreenDesignation
+from dualcarbon.assets.schemas import DESIGNATION_LEVEL_ZH, LEVEL_ORDER
 from dualcarbon.catalog.models import CatalogEntry
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import Conflict, InvalidInput
+from dualcarbon.core.localtime import to_local
 from dualcarbon.core.vocab import ADVANCED_TIERS
 from dualcarbon.domain.obligations import FactValue, evaluate_rules
 from dualcarbon.reference.policy import resolve_pack
@@ -39,12 +46,14 @@ TITLE_ZH = {
     "construction_check": "在建/拟建项目能效对标",
     "two_high": "“两高”项目清单（年综合能耗达到指导门槛）",
     "efficiency_leaders": "能效领跑者（分产品）",
-    "exemption": "豁免企业清单（节能目标完成）",
+    "exemption": "豁免企业清单（节能目标完成、绿色工厂）",
 }
 DEFAULT_PACK = {"high_consumption": "longgang-2022", "two_high": "putian-2024"}
 TWO_HIGH_PARAMETER = "putian.two-high.project_energy_min"
 MANUFACTURING_SECTION = "C"  # GB/T 4754 门类 C 制造业
 SAVING_KINDS = ("annual_energy_saving_rate", "energy_saved", "energy_intensity_decline")
+#: designation kinds that put an enterprise on the exemption list (绿色工厂; 零碳工厂 once the register has it)
+EXEMPTING_DESIGNATIONS = ("green_factory",)
 
 
 def _screen(session: Session, actor: Principal, region: str, pack_name: str) -> tuple[str, list[ListItem]]:
@@ -299,6 +308,8 @@ def _leaders(session: Session, region_code: str) -> DerivedList:
 
 
 def _exemption(session: Session, actor: Principal, region_code: str, year: int | None) -> DerivedList:
+    """Enterprises whose energy-saving target is met, and those listed as green factories (any level, listed
+    in or before ``year``); one row per enterprise with every reason it qualifies."""
     targets = session.scalars(
         select(PolicyTarget)
         .where(
@@ -308,35 +319,77 @@ def _exemption(session: Session, actor: Principal, region_code: str, year: int |
         )
         .order_by(PolicyTarget.id)
     )
-    items: list[ListItem] = []
+    items: dict[str, ListItem] = {}
     for target in targets:
         result = progress(session, actor, target.id, as_of_year=year)
         if not result.met:
             continue
         out = result.target
-        items.append(
-            ListItem(
-                credit_code=out.credit_code,
-                name=out.enterprise_name or "",
-                region_code=out.region_code,
-                values={
-                    "target_id": out.id,
-                    "kind": out.kind,
-                    "achieved": result.achieved,
-                    "target": out.value,
-                    "unit": result.achieved_unit,
-                },
-                reasons=[f"节能目标已完成：{out.title_zh}"],
-            )
+        item = items.setdefault(
+            out.credit_code or f"target:{out.id}",
+            ListItem(credit_code=out.credit_code, name=out.enterprise_name or "", region_code=out.region_code),
         )
-    notes = ["绿色工厂、零碳工厂认定尚无数据来源（绿色制造认定登记未建），仅按节能目标完成情况列出"]
+        item.values.update(
+            target_met=True,
+            target_id=out.id,
+            kind=out.kind,
+            achieved=result.achieved,
+            target=out.value,
+            unit=result.achieved_unit,
+        )
+        item.reasons.append(f"节能目标已完成：{out.title_zh}")
+    for designation, enterprise in _green_factories(session, actor, region_code, year):
+        item = items.setdefault(
+            enterprise.credit_code,
+            ListItem(credit_code=enterprise.credit_code, name=enterprise.name, region_code=enterprise.region_code),
+        )
+        level = DESIGNATION_LEVEL_ZH[designation.level]
+        item.values.setdefault("green_factory", f"{level} {designation.year}")
+        item.values.setdefault("designation_id", designation.id)
+        reason = f"{level}绿色工厂（{designation.year} 年认定：{designation.name}）"
+        due = designation.reassessment_due
+        if due is not None and due < _as_of(year):
+            reason += f"；动态复核日期 {due.isoformat()} 已过，需核实复核结果"
+            item.values["reassessment_overdue"] = True
+        item.reasons.append(reason)
+    notes = [
+        "依据：节能目标完成（企业级节能目标）、绿色工厂认定（绿色制造认定登记，各级别）",
+        "零碳工厂：认定登记尚无此类型，未列入（需管理员扩展认定类型后登记）",
+    ]
+    rows = sorted(items.values(), key=lambda i: (i.region_code or "", i.credit_code or ""))
     return DerivedList(
         kind="exemption",
         title_zh=TITLE_ZH["exemption"],
         year=year,
         region_code=region_code,
-        source="policy_target",
-        items=items,
-        total=len(items),
+        source="policy_target; green_designation",
+        items=rows,
+        total=len(rows),
         notes=notes,
     )
+
+
+def _as_of(year: int | None) -> date:
+    today = to_local(datetime.now(UTC)).date()
+    return today if year is None else min(today, date(year, 12, 31))
+
+
+def _green_factories(
+    session: Session, actor: Principal, region_code: str, year: int | None
+) -> list[tuple[GreenDesignation, Enterprise]]:
+    """Green-factory listings of the region's enterprises the actor may read, highest level first, then newest."""
+    query = (
+        select(GreenDesignation, Enterprise)
+        .join(Enterprise, Enterprise.id == GreenDesignation.enterprise_id)
+        .where(
+            GreenDesignation.kind.in_(EXEMPTING_DESIGNATIONS),
+            in_region_subtree(Enterprise.region_code.expression, region_code),
+            enterprise_filter(actor),
+        )
+        .order_by(GreenDesignation.year.desc(), GreenDesignation.id)
+    )
+    if year is not None:
+        query = query.where(GreenDesignation.year <= year)
+    rows = [(d, e) for d, e in session.execute(query).tuples()]
+    rank = {level: i for i, level in enumerate(LEVEL_ORDER)}
+    return sorted(rows, key=lambda pair: (rank.get(pair[0].level, 99), -pair[0].year, pair[0].id))
