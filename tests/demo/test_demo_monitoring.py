@@ -31,7 +31,7 @@ from dualcarbon.core.access import SYSTEM
 from dualcarbon.demo import DemoSpec, build_demo, latest_complete_year, plan_city
 from dualcarbon.demo.build import DemoResult
 from dualcarbon.demo.monitoring import MISCALIBRATED_SCALE, plan_meters
-from dualcarbon.monitoring import service_meters, service_rollups, service_simulator
+from dualcarbon.monitoring import service_meters, service_quality_read, service_rollups, service_simulator
 from dualcarbon.reference import shipped_reference
 from dualcarbon.store.db import init_store, session_scope
 
@@ -145,6 +145,21 @@ def test_the_year_is_ingested_with_its_faults_and_agrees_with_the_reports(monito
     periods = _periods(monitored.engine, reset.credit_code, reset.code, "day", first, last)
     assert any("counter_reset" in p.flags for p in periods)
     assert all(p.energy is None or p.energy >= 0 for p in periods)  # never a negative consumption
+
+
+def test_the_history_counts_as_uploaded_daily_except_one_late_day(monitored: Monitored) -> None:
+    """The year is generated at build time but dated as the story's collector uploaded it (10 min after each day);
+    one day of one 分表 arrives a week late, and the timeliness check shows exactly that."""
+    mon = monitored.result.monitoring
+    assert mon.late_day is not None
+    meter_code, late = mon.late_day
+    credit_code = plan_meters(monitored.result.plan, mon.end.date())[0].credit_code
+    reference = shipped_reference()
+    with session_scope(monitored.engine) as session:
+        bad = service_quality_read.quality_show(session, SYSTEM, credit_code, reference, day=late)
+        good = service_quality_read.quality_show(session, SYSTEM, credit_code, reference, day=late - timedelta(days=1))
+    assert [(i.meter, i.late_days) for i in bad.items if i.late_days] == [(meter_code, 1)]
+    assert bad.late_items == 1 and good.late_items == 0
 
 
 def test_simulator_continues_each_meter_and_the_live_demo_stores_it(

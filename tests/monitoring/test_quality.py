@@ -19,7 +19,7 @@ validity 278 / 279 = 0.996416; index = (0.962069 + 0.6 + 0.996416 + 0.996416) / 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from dualcarbon.monitoring import service_ingest, service_meters, service_qualit
 from dualcarbon.monitoring.models import EnterpriseQualityDay, MeterQualityDay
 from dualcarbon.reference import ReferenceSet
 from dualcarbon.store.audit import AuditLog
+from dualcarbon.store.base import simulated_clock
 from dualcarbon.store.db import session_scope
 
 HEADER = [
@@ -74,7 +75,8 @@ def seed_quality_world(world: Any, tmp_path: Path, write_csv: Callable[..., Path
         {"meter": "D3", "ts": "2024-03-01T23:59:30+08:00", "value": 900},  # 2 March's, 30 s early: on time
         {"meter": "D3", "ts": "2024-03-03T00:02:00+08:00", "value": 950},  # 3 March's, 2 min late
     ]
-    with session_scope(world.engine) as session:
+    # Arrived 2 March 01:00 (Asia/Shanghai): in time for every day here (PR-014; late days: test_quality_arrival).
+    with session_scope(world.engine) as session, simulated_clock(datetime(2024, 3, 1, 17, 0, tzinfo=UTC)):
         service_meters.import_meters(session, admin, path, reference)
         receipt = service_ingest.ingest_json(session, admin, readings, enterprise=a)
         assert (receipt.accepted, receipt.rejected) == (96 + 85 + 97 + 2, 0)
@@ -217,7 +219,8 @@ def test_month_statistic_against_the_real_time_month_and_an_implausible_rate(
     readings += [
         {"meter": "R5", "ts": t, "value": 9 if n == 12 else 1} for n, t in enumerate(_times(february, 24, minutes=60))
     ]
-    with session_scope(world.engine) as session:
+    arrived = datetime(2024, 2, 1, 17, 0, tzinfo=UTC)  # dated early so that no day is late (PR-014)
+    with session_scope(world.engine) as session, simulated_clock(arrived):
         service_meters.import_meters(session, admin, path, reference)
         assert service_ingest.ingest_json(session, admin, readings, enterprise=c).accepted == 696 + 1 + 24
     result = _show(world, admin, reference, key="c", month="2024-02")

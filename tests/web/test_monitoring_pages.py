@@ -8,7 +8,7 @@ On 2 March R1 counts 88 of 96 and H1 0 of 1: completeness 88 / 97 = 0.907.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from dualcarbon.core.access import Grant, Principal
 from dualcarbon.monitoring import service_ingest, service_meters
 from dualcarbon.monitoring.models import Meter
 from dualcarbon.reference import load_reference
+from dualcarbon.store.base import simulated_clock
 from dualcarbon.store.db import init_store, session_scope
 
 from .conftest import Server, shot
@@ -48,7 +49,8 @@ def _seed_meters(server: Server, tmp_path: Path) -> int:
     try:
         with session_scope(engine) as session:
             service_meters.import_meters(session, ADMIN, register, load_reference(server.data_dir))
-            receipt = service_ingest.ingest_json(session, ADMIN, readings, enterprise=code)
+            with simulated_clock(datetime(2024, 3, 3, 0, 30, tzinfo=UTC)):  # uploaded on time (08:30 on 3 March)
+                receipt = service_ingest.ingest_json(session, ADMIN, readings, enterprise=code)
             assert receipt.accepted == 96 + 88
             meter_id = session.scalar(select(Meter.id).where(Meter.code == "R1"))
     finally:

@@ -65,6 +65,10 @@ def show(
         f"completeness {result.completeness}  accuracy {result.accuracy}  timeliness {result.timeliness}"
         f"  validity {result.validity}"
     )
+    if result.late_items:
+        typer.echo(
+            f"late: {result.late_items} item(s) arrived after the deadline ({result.arrival_deadline_hours:g} h)"
+        )
     for item in result.items:
         problems = ", ".join(p.code for p in item.problems)
         typer.echo(

@@ -13,6 +13,8 @@
   the readings live in a Parquet dataset instead and this table stays empty.
 * ``reading_conflict`` — a reading whose (meter, ts) was already stored with another value: the first
   value stays, the offered one is kept here for review. Used by both stores.
+* ``reading_arrival`` — when the data of a meter for an Asia/Shanghai day arrived (first and last batch that added
+  values, and how many values), recorded at ingest; the quality check judges timeliness from it. Both stores.
 """
 
 from __future__ import annotations
@@ -122,6 +124,22 @@ class ReadingConflict(Base):
     offered_value: Mapped[float] = mapped_column(Double)
     source: Mapped[str] = mapped_column(String(8))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReadingArrival(Base):
+    """When a meter's values for one Asia/Shanghai ``day`` (the day their time labels fall on) arrived.
+
+    ``first_arrival_at`` / ``last_arrival_at`` are the UTC instants of the first and the last ingest batch that
+    added values of that day (a batch of only duplicates adds nothing); ``arrivals`` counts the values added.
+    """
+
+    __tablename__ = "reading_arrival"
+
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    first_arrival_at: Mapped[datetime]
+    last_arrival_at: Mapped[datetime]
+    arrivals: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class MeterQualityDay(Base):

@@ -1,4 +1,5 @@
-"""``/api/v1/rollups`` (tree totals), ``/api/v1/meters/{id}/balance``, the report prefill, virtual meters.
+"""``/api/v1/rollups`` (tree totals), ``/api/v1/meters/{id}/balance``, the report prefill (read and 预填), virtual
+meters.
 
 Thin routes over :mod:`.service_tree`, :mod:`.service_balance` and :mod:`.service_prefill`; scope is checked by
 the services through ``registry.service_access`` (out of scope reads as 404). Per-meter rollups stay in
@@ -13,8 +14,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from dualcarbon.monitoring import service_balance, service_prefill, service_tree, service_virtual
+from dualcarbon.monitoring import service_balance, service_prefill, service_prefill_draft, service_tree, service_virtual
 from dualcarbon.monitoring.schemas import PrefillResult
+from dualcarbon.monitoring.service_prefill_draft import PrefillDraftResult
 from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Id, Year, reference_of
 
 router = APIRouter(prefix=API_PREFIX, tags=["monitoring"])
@@ -69,6 +71,29 @@ def monitoring_prefill(
     month: Annotated[int | None, Query(ge=1, le=12, description="1-12; omit for the year")] = None,
 ) -> dict[str, Any]:
     return service_prefill.monitoring_prefill(session, caller, credit_code, year, month, reference_of(request))
+
+
+@router.post(
+    "/reports/{report_id}/prefill",
+    description=(
+        "预填: write the monitored energy of the report's period into its draft (a new version), carrier by carrier; "
+        "lines without usable monitoring stay as entered (each with the reason). Only a draft or returned report "
+        "(else 409). `include_incomplete` also fills totals below the completeness minimum; `dry_run` only shows "
+        "the plan."
+    ),
+    response_model=PrefillDraftResult,
+)
+def prefill_report_draft(
+    request: Request,
+    session: DbSession,
+    caller: Caller,
+    report_id: Id,
+    include_incomplete: Annotated[bool, Query(description="fill totals below the completeness minimum too")] = False,
+    dry_run: Annotated[bool, Query(description="answer the plan, change nothing")] = False,
+) -> PrefillDraftResult:
+    return service_prefill_draft.prefill_report_draft(
+        session, caller, report_id, reference_of(request), include_incomplete=include_incomplete, dry_run=dry_run
+    )
 
 
 class VirtualMeterIn(BaseModel):

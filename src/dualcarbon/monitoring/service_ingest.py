@@ -10,7 +10,8 @@ Parquet file). Rules:
 * inside one batch a repeated (meter, ts) counts as a duplicate (same value) or a conflict (another value)
   against its first occurrence; against the store the same holds (see
   :mod:`dualcarbon.monitoring.store_readings`); conflicts are kept in ``reading_conflict``, the first value stays;
-* one audit row per enterprise and batch records the counts;
+* one audit row per enterprise and batch records the counts; the (meter, day) pairs that gained values record
+  their arrival time (:mod:`.service_arrivals`, for the timeliness check);
 * after the batch the stored rollups of every enterprise that gained readings are refreshed
   (:func:`refresh_after_ingest`), so a reader after an ingest pays nothing. HTTP, files, manual entry: before
   the call returns — on PostgreSQL inside the ingest transaction (a savepoint: readings and their rollups commit
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -38,6 +39,7 @@ from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import InvalidInput
 from dualcarbon.monitoring.models import Meter, ReadingConflict
 from dualcarbon.monitoring.schemas import IngestReceipt, Problem
+from dualcarbon.monitoring.service_arrivals import record_arrivals
 from dualcarbon.monitoring.store_readings import LOCAL_OFFSET_HOURS, readings_store_for
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import enterprise_filter
@@ -263,6 +265,7 @@ def _ingest_slice(
             result = store.write(batch, credit_code)
             if result.accepted:
                 touched.add(credit_code)
+                _record_arrivals(session, con, credit_code, result.conflicts)
             receipt.accepted += result.accepted
             receipt.duplicate += result.duplicate
             conflicts.extend(result.conflicts)
@@ -289,6 +292,21 @@ def _ingest_slice(
     )
     session.flush()
     return receipt
+
+
+def _record_arrivals(session: Session, con: duckdb.DuckDBPyConnection, credit_code: str, conflicts: list[Any]) -> None:
+    """Arrival of the batch's (meter, local day) pairs (:mod:`.service_arrivals`); conflicting values added none."""
+    groups = con.execute(
+        f"SELECT meter_id, CAST(ts + INTERVAL {LOCAL_OFFSET_HOURS} HOUR AS DATE) AS day, count(*) "
+        "FROM firsts WHERE credit_code = ? GROUP BY ALL",
+        [credit_code],
+    ).fetchall()
+    refused: dict[tuple[int, Any], int] = {}
+    for meter_id, ts, *_ in conflicts:
+        utc = ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
+        local = utc + timedelta(hours=LOCAL_OFFSET_HOURS)
+        refused[(int(meter_id), local.date())] = refused.get((int(meter_id), local.date()), 0) + 1
+    record_arrivals(session, [(int(m), d, int(n) - refused.get((int(m), d), 0)) for m, d, n in groups])
 
 
 def default_enterprise(principal: Principal, session: Session, given: str | None) -> str | None:

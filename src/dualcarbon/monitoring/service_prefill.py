@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import DualcarbonError, InvalidInput
 from dualcarbon.core.units import convert
-from dualcarbon.monitoring.service_tree import tree_rollups
+from dualcarbon.monitoring.service_tree import counted_meters_query, tree_rollups
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.service_access import require_enterprise
 from dualcarbon.reports.models import PeriodReport, PeriodReportVersion
@@ -53,6 +53,43 @@ def _report_lines(session: Session, enterprise_id: int, year: int, month: int | 
     return report, lines
 
 
+def period_bounds(period_kind: str, year: int, period: int) -> tuple[date, date]:
+    """First and last day (inclusive, Asia/Shanghai) of a report period: a year (0), quarter 1-4 or month 1-12."""
+    first_month, months = {"year": (1, 12), "quarter": (3 * period - 2, 3), "month": (period, 1)}[period_kind]
+    last_month = first_month + months - 1
+    last = date(year + (last_month == 12), last_month % 12 + 1, 1) - timedelta(days=1)
+    return date(year, first_month, 1), last
+
+
+def monitored_totals(
+    session: Session, principal: Principal, credit_code: str, first: date, last: date, reference: ReferenceSet
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Carrier → unit → the enterprise's counted meters summed over the months ``first`` … ``last``:
+    ``energy`` (null when no meter has any), ``tce``, ``completeness`` (mean over meters and months),
+    ``flags``, ``meters`` (how many) and ``meter_codes`` (the counted meters of that carrier and unit)."""
+    totals = tree_rollups(session, principal, "enterprise", credit_code, "month", first, last, reference)
+    codes: dict[tuple[str, str], list[str]] = {}
+    enterprise = require_enterprise(session, principal, credit_code)
+    for meter in session.scalars(counted_meters_query([enterprise.id])):
+        codes.setdefault((meter.carrier, meter.unit), []).append(meter.code)
+    monitored: dict[str, dict[str, dict[str, Any]]] = {}
+    for group in totals["carriers"]:
+        periods = group["periods"]
+        energies = [p["energy"] for p in periods if p["energy"] is not None]
+        flags: list[str] = []
+        for p in periods:
+            flags.extend(f for f in p["flags"] if f not in flags)
+        monitored.setdefault(group["carrier"], {})[group["unit"]] = {
+            "energy": sum(energies) if energies else None,
+            "tce": sum(p["tce"] for p in periods if p["tce"] is not None) if energies else None,
+            "completeness": sum(p["completeness"] for p in periods) / len(periods) if periods else 0.0,
+            "flags": flags,
+            "meters": group["meters"],
+            "meter_codes": sorted(codes.get((group["carrier"], group["unit"]), [])),
+        }
+    return monitored
+
+
 def monitoring_prefill(
     session: Session,
     principal: Principal,
@@ -67,25 +104,9 @@ def monitoring_prefill(
     if month is not None and not 1 <= month <= 12:
         raise InvalidInput("must be 1 to 12, or omitted for the year", field="month")
     enterprise = require_enterprise(session, principal, credit_code)
-    first = date(year, month or 1, 1)
-    last_month = month or 12
-    last = date(year + (last_month == 12), last_month % 12 + 1, 1) - timedelta(days=1)
-    totals = tree_rollups(session, principal, "enterprise", enterprise.credit_code, "month", first, last, reference)
+    first, last = period_bounds("month" if month else "year", year, month or 0)
+    monitored = monitored_totals(session, principal, enterprise.credit_code, first, last, reference)
     report, reported = _report_lines(session, enterprise.id, year, month)
-    monitored: dict[str, dict[str, Any]] = {}
-    for group in totals["carriers"]:
-        periods = group["periods"]
-        energies = [p["energy"] for p in periods if p["energy"] is not None]
-        flags: list[str] = []
-        for p in periods:
-            flags.extend(f for f in p["flags"] if f not in flags)
-        monitored.setdefault(group["carrier"], {})[group["unit"]] = {
-            "energy": sum(energies) if energies else None,
-            "tce": sum(p["tce"] for p in periods if p["tce"] is not None) if energies else None,
-            "completeness": sum(p["completeness"] for p in periods) / len(periods) if periods else 0.0,
-            "flags": flags,
-            "meters": group["meters"],
-        }
     lines = []
     for carrier in sorted(set(monitored) | set(reported)):
         by_unit = monitored.get(carrier, {None: None})

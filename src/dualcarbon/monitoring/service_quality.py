@@ -8,7 +8,10 @@ Rules (thresholds from the ``platform_rules`` reference table, PR-004…PR-013; 
   midnight within the day tolerance; a monthly value by the month of its time plus the month tolerance.
   **completeness** = min(received, expected) / expected; the item **passes** at ≥ 90 % (PR-004).
 * **timely** values lie within the statistic-time tolerance of their label: daily 00:00 ± 1 min (PR-006), monthly
-  the 1st 00:00 ± 1 day (PR-007), real-time on the interval grid ± PR-008.
+  the 1st 00:00 ± 1 day (PR-007), real-time on the interval grid ± PR-008 — and their day arrived in time: a
+  meter's day (a month, for monthly statistics) whose last value arrived (``reading_arrival``, recorded at
+  ingest) more than PR-014 hours after the period ended is ``late`` and counts no timely value. Days ingested
+  before arrivals were recorded are judged by the statistic time only.
 * **flagged** values: a counter drop (rollover or reset), a rate above ``max_rate``, or a conflicting value
   offered for the same (meter, ts). Validity = unflagged share.
 * **calibrated**: ``calibrated_until`` on or after the day. **stale**: a real-time meter whose last value is more
@@ -38,7 +41,14 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
-from dualcarbon.monitoring.models import EnterpriseQualityDay, Meter, MeterQualityDay, ReadingConflict
+from dualcarbon.monitoring.models import (
+    EnterpriseQualityDay,
+    Meter,
+    MeterQualityDay,
+    ReadingArrival,
+    ReadingConflict,
+)
+from dualcarbon.monitoring.service_arrivals import arrivals_of, late_arrival
 from dualcarbon.monitoring.service_rollups import meter_rollups
 from dualcarbon.monitoring.store_readings import LOCAL_OFFSET_HOURS, readings_store_for
 from dualcarbon.reference.tables import ReferenceSet
@@ -64,6 +74,7 @@ class QualityRules:
     realtime_tolerance_min: float
     stale_intervals: float
     weights: dict[str, float]
+    arrival_deadline_hours: float = 24.0
 
     @classmethod
     def of(cls, reference: ReferenceSet) -> QualityRules:
@@ -78,6 +89,7 @@ class QualityRules:
             rule("realtime_time_tolerance_min"),
             rule("stale_intervals"),
             {name: rule(f"weight_{name}") for name in SUB_INDICES},
+            rule("arrival_deadline_hours"),
         )
 
 
@@ -255,7 +267,12 @@ def _consistency(
 
 
 def _meter_row(
-    meter: Meter, row: dict[str, Any], rules: QualityRules, inconsistent: dict[str, str] | None, now: datetime
+    meter: Meter,
+    row: dict[str, Any],
+    rules: QualityRules,
+    inconsistent: dict[str, str] | None,
+    now: datetime,
+    arrival: ReadingArrival | None = None,
 ) -> MeterQualityDay:
     day: date = row["day"]
     expected, values = int(row["expected"]), int(row["value_count"])
@@ -300,6 +317,11 @@ def _meter_row(
     if inconsistent:
         problems.append(inconsistent)
     period_end = _month_end(day) if meter.statistic_type == "month" else day + timedelta(days=1)
+    arrived_late = late_arrival(
+        arrival, datetime(period_end.year, period_end.month, period_end.day), rules.arrival_deadline_hours
+    )
+    if arrived_late:
+        problems.append(arrived_late)
     return MeterQualityDay(
         meter_id=meter.id,
         day=day,
@@ -307,7 +329,7 @@ def _meter_row(
         expected=expected,
         received=received,
         value_count=values,
-        timely=int(row["timely"]),
+        timely=0 if arrived_late else int(row["timely"]),  # a day that arrived late has no timely value
         flagged=int(row["flagged"]),
         calibrated=calibrated,
         completeness=received / expected,
@@ -356,6 +378,7 @@ def compute_quality(
     rows = _measure(session, enterprise, meters, first, last, rules)
     sums = _realtime_sums(session, principal, reference, meters, first, last)
     by_id = {m.id: m for m in meters}
+    arrivals = arrivals_of(session, list(by_id), first, last)
     partners: dict[str, list[Meter]] = defaultdict(list)
     for meter in meters:
         if meter.data_item_code and meter.statistic_type == "realtime":
@@ -364,9 +387,8 @@ def compute_quality(
     for row in rows:
         meter = by_id[row["meter_id"]]
         found = partners.get(meter.data_item_code or "", [])
-        results.append(
-            _meter_row(meter, row, rules, _consistency(meter, row, found, sums, rules.consistency_tolerance_pct), now)
-        )
+        inconsistent = _consistency(meter, row, found, sums, rules.consistency_tolerance_pct)
+        results.append(_meter_row(meter, row, rules, inconsistent, now, arrivals.get((meter.id, row["day"]))))
     ids = list(by_id)
     session.execute(
         delete(MeterQualityDay).where(

@@ -36,7 +36,7 @@ DIGITS = 4
 
 
 class QualityProblem(BaseModel):
-    """A problem of a data item: its code (``incomplete``, ``no_data``, ``off_schedule``, ``flagged``,
+    """A problem of a data item: its code (``incomplete``, ``no_data``, ``off_schedule``, ``late``, ``flagged``,
     ``calibration_expired``, ``calibration_unknown``, ``stale``, ``inconsistent``), a detail in English and in
     Chinese."""
 
@@ -56,6 +56,7 @@ class QualityItem(BaseModel):
     completeness: float | None
     passed: bool
     problems: list[QualityProblem]
+    late_days: int = 0  # days whose data arrived after the deadline (``late``)
 
 
 class QualityResult(BaseModel):
@@ -72,6 +73,8 @@ class QualityResult(BaseModel):
     validity: float | None
     meters: int
     items: list[QualityItem]
+    late_items: int = 0  # items with at least one late day
+    arrival_deadline_hours: float | None = None  # PR-014: hours after the period's end the data must arrive by
 
 
 class EnterpriseQuality(BaseModel):
@@ -164,6 +167,7 @@ def _items(rows: list[tuple[MeterQualityDay, str, str]], rules: QualityRules) ->
                 completeness=_round(received / expected) if expected else None,
                 passed=received * 100 >= rules.completeness_min_pct * expected,
                 problems=problems,
+                late_days=sum(any(p["code"] == "late" for p in r.problems) for r, _, _ in group),
             )
         )
     return sorted(items, key=lambda i: i.meter)
@@ -210,6 +214,7 @@ def quality_show(
         flagged=sum(d.flagged for d in days),
         timely=sum(d.timely for d in days),
     )
+    items = _items([(r[0], r[1], r[2]) for r in rows], rules)
     return QualityResult(
         enterprise=enterprise.credit_code,
         name=enterprise.name,
@@ -217,7 +222,9 @@ def quality_show(
         period=kind,
         index=_round(quality_index(subs, rules.weights)),
         meters=len({r[0].meter_id for r in rows}),
-        items=_items([(r[0], r[1], r[2]) for r in rows], rules),
+        items=items,
+        late_items=sum(1 for item in items if item.late_days),
+        arrival_deadline_hours=rules.arrival_deadline_hours,
         **{name: _round(value) for name, value in subs.items()},
     )
 

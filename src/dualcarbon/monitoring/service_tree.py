@@ -8,7 +8,13 @@ Per (carrier, unit) and period: ``energy`` = sum of the meters' known energies (
 ``tce``, ``tce_equal``, ``tco2`` = sums of the known values; ``completeness`` = mean of the meters'
 completeness; ``flags`` = union of the meters' flags, plus ``partial`` when some meters have energy and others
 not. The ``total`` row of a period sums tce, tce_equal and tco2 over every carrier the same way (energy
-quantities of different carriers are not added). A carrier measured in several units gives one group per unit.
+quantities of different carriers are not added).
+
+``cost_yuan`` (能源费用) = the sum of the meters' stored time-of-use costs (:mod:`.service_cost`, refreshed
+first); it is known only when every meter with energy in the period has a cost — otherwise null, and
+``cost_reason`` names the first reason (no tariff for the carrier in the region and year, a blank price, a unit
+that cannot be priced, ``no data``). The total row's cost adds the carriers' costs under the same rule.
+A carrier measured in several units gives one group per unit.
 
 Scope: ``enterprise`` (id = credit code) and ``site`` / ``unit`` (id = the registry's numeric id): the caller
 must be able to read the enterprise (else 404); ``region`` (id = GB/T 2260 code): the caller's regulator or
@@ -17,7 +23,7 @@ reviewer scope must cover it, and only the enterprises the caller may read are s
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -28,7 +34,9 @@ from sqlalchemy.orm import Session
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import DualcarbonError, InvalidInput, NotFound
 from dualcarbon.monitoring.models import Meter
+from dualcarbon.monitoring.service_cost import meter_tariff, refresh_costs
 from dualcarbon.monitoring.service_rollups import LOCAL_ZONE, local_range, rollups_of
+from dualcarbon.monitoring.store_cost import read_rows
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise, ProductionUnit, Site, in_region_subtree
 from dualcarbon.registry.service_access import enterprise_filter, require_enterprise, require_region
@@ -37,21 +45,35 @@ SCOPES: tuple[str, ...] = ("enterprise", "site", "unit", "region")
 
 GROUP_SQL = """
 WITH g AS (
-  SELECT r.*, c.carrier, c.unit FROM rows r JOIN meter_carriers c USING (meter_id)
+  SELECT r.*, c.carrier, c.unit FROM costed r JOIN meter_carriers c USING (meter_id)
 )
 SELECT carrier, unit, start, count(DISTINCT meter_id) AS meters,
   sum(energy) AS energy, sum(tce) AS tce, sum(tce_equal) AS tce_equal, sum(tco2) AS tco2,
   avg(completeness) AS completeness,
   list_sort(list_distinct(flatten(list(flags)))) AS flags,
-  count(energy) > 0 AND count(energy) < count(*) AS partial
+  count(energy) > 0 AND count(energy) < count(*) AS partial, {cost}
 FROM g GROUP BY carrier, unit, start ORDER BY carrier, unit, start
 """
 TOTAL_SQL = """
 SELECT start, sum(tce) AS tce, sum(tce_equal) AS tce_equal, sum(tco2) AS tco2, avg(completeness) AS completeness,
   list_sort(list_distinct(flatten(list(flags)))) AS flags,
-  count(energy) > 0 AND count(energy) < count(*) AS partial
-FROM rows GROUP BY start ORDER BY start
+  count(energy) > 0 AND count(energy) < count(*) AS partial, {cost}
+FROM costed GROUP BY start ORDER BY start
 """
+#: A meter's period with energy gets its stored cost, or the reason it has none (the year's tariff problem first:
+#: it also hides rows costed with a tariff since removed, as the per-meter answers do).
+COSTED_SQL = """
+CREATE TEMP VIEW costed AS
+SELECT r.*, CASE WHEN t.reason IS NULL THEN k.cost_yuan END AS cost,
+  CASE WHEN r.energy IS NOT NULL AND (t.reason IS NOT NULL OR k.cost_yuan IS NULL)
+    THEN coalesce(t.reason, k.reason, 'not costed yet') END AS cost_problem
+FROM rows r
+LEFT JOIN costs k ON k.meter_id = r.meter_id AND k.start = r.start
+LEFT JOIN tariff_problems t ON t.meter_id = r.meter_id AND t.year = year(r.start)
+"""
+#: A sum of costs is known only when every member with energy has one.
+COST_SUM_SQL = """CASE WHEN count(energy) > 0 AND count(cost_problem) = 0 THEN sum(cost) END AS cost_yuan,
+  CASE WHEN count(energy) = 0 THEN 'no data' ELSE min(cost_problem) END AS cost_reason"""
 
 
 def counted_meters_query(enterprise_ids: list[int], carrier: str | None = None) -> Any:
@@ -119,6 +141,7 @@ def tree_rollups(
             raise InvalidInput(f"unknown carrier '{carrier}'", field="carrier") from None
     enterprises, extra, name = _scope(session, principal, scope, ident)
     parts: list[pa.Table] = []
+    cost_parts: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = []
     carriers: dict[int, tuple[str, str]] = {}
     for enterprise in enterprises:
         query = counted_meters_query([enterprise.id], carrier)
@@ -130,7 +153,8 @@ def tree_rollups(
         carriers |= {m.id: (m.carrier, m.unit) for m in meters}
         table, _ = rollups_of(session, enterprise, meters, interval, date_from, date_to, reference)
         parts.append(table)
-    groups, total = _group(parts, carriers)
+        cost_parts.append(_costs(session, enterprise, meters, interval, start, end, reference))
+    groups, total = _group(parts, carriers, cost_parts)
     return {
         "scope": scope,
         "id": ident,
@@ -158,16 +182,66 @@ def _period(row: dict[str, Any], unit: str | None) -> dict[str, Any]:
         "tco2": row["tco2"],
         "completeness": row["completeness"],
         "flags": flags,
+        "cost_yuan": row["cost_yuan"],
+        "cost_reason": None if row["cost_yuan"] is not None else row["cost_reason"],
     }
 
 
-def _group(parts: list[pa.Table], carriers: dict[int, tuple[str, str]]) -> tuple[list[dict[str, Any]], list[Any]]:
+def _costs(
+    session: Session,
+    enterprise: Enterprise,
+    meters: list[Meter],
+    interval: str,
+    start: datetime,
+    end: datetime,
+    reference: ReferenceSet,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The stored cost rows of ``meters`` in [start, end) (after the cost step) and, per meter and year without a
+    usable tariff, the reason (:func:`.service_cost.meter_tariff`)."""
+    refresh_costs(session, enterprise, reference)
+    rows = read_rows(session, [m.id for m in meters], interval, start, end)
+    costs = [
+        {"meter_id": r["meter_id"], "start": r["start"], "cost_yuan": r["cost_yuan"], "reason": r["reason"]}
+        for r in rows
+    ]
+    problems = []
+    for meter in meters:
+        for year in range(start.year, (end - timedelta(seconds=1)).year + 1):
+            found = meter_tariff(reference, enterprise, meter, year)
+            if isinstance(found, str):
+                problems.append({"meter_id": meter.id, "year": year, "reason": found[:200]})
+    return costs, problems
+
+
+def _group(
+    parts: list[pa.Table],
+    carriers: dict[int, tuple[str, str]],
+    cost_parts: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]],
+) -> tuple[list[dict[str, Any]], list[Any]]:
     if not parts:
         return [], []
+    costs = pa.table(
+        {
+            "meter_id": pa.array([c["meter_id"] for part, _ in cost_parts for c in part], pa.int32()),
+            "start": pa.array([c["start"] for part, _ in cost_parts for c in part], pa.timestamp("us")),
+            "cost_yuan": pa.array([c["cost_yuan"] for part, _ in cost_parts for c in part], pa.float64()),
+            "reason": pa.array([c["reason"] for part, _ in cost_parts for c in part], pa.string()),
+        }
+    )
+    problems = pa.table(
+        {
+            "meter_id": pa.array([p["meter_id"] for _, part in cost_parts for p in part], pa.int32()),
+            "year": pa.array([p["year"] for _, part in cost_parts for p in part], pa.int64()),
+            "reason": pa.array([p["reason"] for _, part in cost_parts for p in part], pa.string()),
+        }
+    )
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")
         con.register("rows", pa.concat_tables(parts))
+        con.register("costs", costs)
+        con.register("tariff_problems", problems)
+        con.execute(COSTED_SQL)
         con.register(
             "meter_carriers",
             pa.table(
@@ -178,8 +252,8 @@ def _group(parts: list[pa.Table], carriers: dict[int, tuple[str, str]]) -> tuple
                 }
             ),
         )
-        grouped = con.sql(GROUP_SQL).to_arrow_table().to_pylist()
-        total = [_period(r, None) for r in con.sql(TOTAL_SQL).to_arrow_table().to_pylist()]
+        grouped = con.sql(GROUP_SQL.format(cost=COST_SUM_SQL)).to_arrow_table().to_pylist()
+        total = [_period(r, None) for r in con.sql(TOTAL_SQL.format(cost=COST_SUM_SQL)).to_arrow_table().to_pylist()]
     finally:
         con.close()
     groups: dict[tuple[str, str], dict[str, Any]] = {}
