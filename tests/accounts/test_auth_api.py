@@ -29,15 +29,26 @@ def test_bad_credentials_and_input(client: TestClient, world: Any) -> None:
     wrong = client.post("/api/v1/auth/token", json={"username": "city", "password": "nope-nope"})
     assert wrong.status_code == 401
     assert wrong.headers["www-authenticate"] == "Bearer"
-    assert wrong.json() == {"error": "AuthenticationFailed", "message": "wrong username or password", "field": None}
+    assert wrong.json() == {"error": "AuthenticationFailed", "message": "用户名或密码错误", "field": None}
     unknown = client.post("/api/v1/auth/token", json={"username": "ghost", "password": "whatever-1"})
     assert unknown.status_code == 401 and unknown.json()["message"] == wrong.json()["message"]
+    english = client.post(
+        "/api/v1/auth/token", json={"username": "ghost", "password": "whatever-1"}, headers={"Accept-Language": "en"}
+    )
+    assert english.json()["message"] == "wrong username or password"
     missing = client.post("/api/v1/auth/token", json={"username": "city"})
-    assert missing.status_code == 422 and missing.json()["field"] == "password"
+    assert missing.status_code == 422 and missing.json() == {
+        "error": "InvalidInput",
+        "message": "请填写密码",
+        "field": "password",
+    }
+    missing_en = client.post("/api/v1/auth/token", json={"username": "city"}, headers={"Accept-Language": "en-US"})
+    assert missing_en.json()["message"] == "Field required" and missing_en.json()["field"] == "password"
     scopes = client.post("/api/v1/auth/token", json={"username": "city", "password": world.password, "scopes": "root"})
     assert scopes.status_code == 422 and scopes.json()["field"] == "scopes"
+    assert scopes.json()["message"].startswith("令牌权限范围只能是")
     broken = client.post("/api/v1/auth/token", content=b"{", headers={"content-type": "application/json"})
-    assert broken.status_code == 422
+    assert broken.status_code == 422 and broken.json()["message"] == "请求内容不是有效的 JSON"
 
 
 def test_failed_login_is_counted_although_the_request_fails(client: TestClient, world: Any) -> None:
@@ -119,4 +130,4 @@ def test_disabled_user_loses_tokens(client: TestClient, world: Any) -> None:
     assert client.post("/api/v1/users/ent_b/disable", headers=world.auth("admin")).status_code == 200
     assert client.get("/api/v1/auth/me", headers=world.auth("ent_b")).status_code == 401
     login = client.post("/api/v1/auth/token", json={"username": "ent_b", "password": world.password})
-    assert login.status_code == 401 and login.json()["message"] == "account disabled"
+    assert login.status_code == 401 and login.json()["message"] == "该账号已停用，请联系管理员"

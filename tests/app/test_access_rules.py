@@ -183,7 +183,7 @@ def test_lockout_refuses_even_the_right_password_until_it_ends(
         assert wrong.status_code == 401
     for path in ("/api/v1/auth/token", "/api/v1/auth/login"):
         locked = client.post(path, json=login)
-        assert locked.status_code == 401 and "locked" in locked.json()["message"]
+        assert locked.status_code == 401 and "锁定" in locked.json()["message"]
     with session_scope(world.engine) as session:
         user = session.scalars(select(User).where(User.username == "ent_a")).one()
         assert user.locked_until is not None and user.locked_until > utcnow()

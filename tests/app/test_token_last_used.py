@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from dualcarbon.accounts import service_auth as auth
+from dualcarbon.accounts import service_tokens
 from dualcarbon.accounts.models import ApiToken
 from dualcarbon.accounts.service_auth import hash_secret
 from dualcarbon.store.db import session_scope
@@ -22,14 +22,14 @@ def _last_used(world: Any, username: str) -> Any:
 
 
 def test_use_records_last_used_at(client: TestClient, world: Any) -> None:
-    getattr(auth, "_touched", {}).clear()
+    service_tokens._touched.clear()
     assert _last_used(world, "admin") is None
     assert client.get("/api/v1/auth/me", headers=world.auth("admin")).status_code == 200
     assert _last_used(world, "admin") is not None
 
 
 def test_a_burst_with_one_fresh_token_has_no_errors(client: TestClient, world: Any) -> None:
-    getattr(auth, "_touched", {}).clear()
+    service_tokens._touched.clear()
     headers = world.auth("admin")
 
     def call(_: int) -> int:

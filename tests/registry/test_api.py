@@ -68,7 +68,15 @@ def test_create_and_errors(client: TestClient, world: Any) -> None:
     assert again.status_code == 409 and again.json()["field"] == "credit_code"
     bad = client.post("/api/v1/enterprises", json=new_enterprise(credit_code=NEW_CODE[:-1] + "I"), headers=headers)
     assert bad.status_code == 422 and bad.json()["field"] == "credit_code"
-    assert "position 18" in bad.json()["message"]
+    assert (
+        bad.json()["message"] == "统一社会信用代码第 18 位的「I」不是可用字符（只用数字和大写字母，不用 I、O、S、V、Z）"
+    )
+    english = client.post(
+        "/api/v1/enterprises",
+        json=new_enterprise(credit_code=NEW_CODE[:-1] + "I"),
+        headers=headers | {"Accept-Language": "en"},
+    )
+    assert "position 18" in english.json()["message"]
     other = make_credit_code("91330303MA2EE0005")
     outside = client.post(
         "/api/v1/enterprises", json=new_enterprise(credit_code=other, region_code="330303"), headers=headers

@@ -172,7 +172,11 @@ def test_only_regulators_import(world: Any, tmp_path: Path) -> None:
             run(world, path, username=username)
     report = run(world, path, username="lucheng")
     # 鹿城 may not touch b (龙湾): identical or not, the row is refused
-    assert report.problems == [ImportProblem(4, "统一社会信用代码", "this enterprise is registered outside your scope")]
+    assert report.problems == [
+        ImportProblem(
+            4, "统一社会信用代码", "this enterprise is registered outside your scope", "该企业登记在您的管辖范围之外"
+        )
+    ]
 
 
 def test_template_and_export_round_trip(world: Any, tmp_path: Path) -> None:

@@ -103,17 +103,19 @@ def user_list(data_dir: Path | None = DataDirOption) -> None:
 @user_app.command("disable", help="Disable a user and revoke its tokens.")
 @friendly_errors
 def user_disable(name: str, data_dir: Path | None = DataDirOption) -> None:
-    with transaction(data_dir) as session:
-        auth.set_disabled(session, cli_principal(), name, True)
-    typer.echo(f"user {name} disabled")
+    _set_disabled(name, data_dir, disabled=True)
 
 
 @user_app.command("enable", help="Enable a disabled user.")
 @friendly_errors
 def user_enable(name: str, data_dir: Path | None = DataDirOption) -> None:
+    _set_disabled(name, data_dir, disabled=False)
+
+
+def _set_disabled(name: str, data_dir: Path | None, *, disabled: bool) -> None:
     with transaction(data_dir) as session:
-        auth.set_disabled(session, cli_principal(), name, False)
-    typer.echo(f"user {name} enabled")
+        auth.set_disabled(session, cli_principal(), name, disabled)
+    typer.echo(f"user {name} {'disabled' if disabled else 'enabled'}")
 
 
 @token_app.command("create", help="Create a bearer token for user NAME; prints the secret once.")

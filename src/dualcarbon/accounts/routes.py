@@ -26,8 +26,8 @@ from starlette.concurrency import run_in_threadpool
 
 from dualcarbon.accounts import service as accounts
 from dualcarbon.accounts.schemas import AccountSummary, BrowserLogin, NewTokenItem, TokenList
-from dualcarbon.accounts.service_auth import authenticate, end_session, principal_for
-from dualcarbon.core.errors import AuthenticationFailed, InvalidInput, PermissionDenied
+from dualcarbon.accounts.service_auth import WRONG_PASSWORD_ZH, authenticate, end_session, principal_for
+from dualcarbon.core.errors import AuthenticationFailed, InvalidInput, PermissionDenied, validation_message_zh
 from dualcarbon.ui.api import (
     API_PREFIX,
     CSRF_COOKIE,
@@ -64,6 +64,15 @@ _BODY_DOC: dict[str, Any] = {
 }
 
 
+_CREDENTIAL_FIELDS_ZH = {
+    "username": "用户名",
+    "password": "密码",
+    "scopes": "权限范围",
+    "scope": "权限范围",
+    "name": "令牌名称",
+}
+
+
 class Credentials(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
@@ -95,11 +104,12 @@ async def _credentials(request: Request) -> Credentials:
             data = dict(await request.form())
         return Credentials.model_validate(data)
     except json.JSONDecodeError:
-        raise InvalidInput("body is not valid JSON", field="body") from None
+        raise InvalidInput("body is not valid JSON", field="body", zh="请求内容不是有效的 JSON") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise InvalidInput(first["msg"], field=where or None) from None
+        zh = validation_message_zh(first, _CREDENTIAL_FIELDS_ZH.get(where))
+        raise InvalidInput(first["msg"], field=where or None, zh=zh) from None
 
 
 @dataclass(frozen=True)
@@ -129,7 +139,7 @@ def _login(factory: sessionmaker[Session], credentials: Credentials, *, browser:
                 )
             result = _Login(secret, token.expires_at, token.scopes, accounts.account_summary(session, principal))
     if result is None:
-        raise failure or AuthenticationFailed("wrong username or password")
+        raise failure or AuthenticationFailed("wrong username or password", zh=WRONG_PASSWORD_ZH)
     return result
 
 
@@ -157,7 +167,7 @@ def _same_origin(request: Request) -> bool:
 )
 async def browser_login(request: Request, response: Response) -> BrowserLogin:
     if not _same_origin(request):
-        raise PermissionDenied("login from another site refused")
+        raise PermissionDenied("login from another site refused", zh="拒绝来自其他网站的登录请求")
     credentials = await _credentials(request)
     login = await run_in_threadpool(_login, request.app.state.session_factory, credentials, browser=True)
     old = request.cookies.get(SESSION_COOKIE)

@@ -6,7 +6,7 @@ the web UI show. Passwords, lockout and token storage stay in :mod:`dualcarbon.a
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from dualcarbon.accounts.schemas import AccountSummary, AgencyEnterprise, RoleGr
 from dualcarbon.accounts.service_auth import SESSION_SCOPE, hash_secret, issue_token, revoke_token
 from dualcarbon.core.access import ROLE_LABELS_ZH, Principal, require_role
 from dualcarbon.core.errors import AuthenticationFailed, InvalidInput, NotFound
+from dualcarbon.core.localtime import iso_or_none
 from dualcarbon.registry.models import Enterprise, Region
 
 TOKEN_SCOPES = ("read", "write")
@@ -29,7 +30,9 @@ def normalise_scopes(scopes: str | list[str] | None) -> str:
     unknown = sorted(set(words) - set(TOKEN_SCOPES))
     if unknown or not words:
         raise InvalidInput(
-            f"scopes must be a subset of: {' '.join(TOKEN_SCOPES)} (got '{' '.join(words)}')", field="scopes"
+            f"scopes must be a subset of: {' '.join(TOKEN_SCOPES)} (got '{' '.join(words)}')",
+            field="scopes",
+            zh="令牌权限范围只能是 read（读取）、write（修改）或两者",
         )
     return " ".join(scope for scope in TOKEN_SCOPES if scope in words)
 
@@ -90,10 +93,10 @@ def token_item(token: ApiToken) -> TokenItem:
         name=token.name,
         prefix=token.prefix,
         scopes=token.scopes,
-        created_at=_iso(token.created_at),
-        expires_at=_iso(token.expires_at),
-        revoked_at=_iso(token.revoked_at),
-        last_used_at=_iso(token.last_used_at),
+        created_at=iso_or_none(token.created_at),
+        expires_at=iso_or_none(token.expires_at),
+        revoked_at=iso_or_none(token.revoked_at),
+        last_used_at=iso_or_none(token.last_used_at),
     )
 
 
@@ -104,7 +107,7 @@ def user_item(user: User, assignments: list[RoleAssignment]) -> UserOut:
         display_name=user.display_name,
         disabled=user.disabled,
         language=user.language,
-        locked_until=_iso(user.locked_until),
+        locked_until=iso_or_none(user.locked_until),
         roles=[
             UserRole(
                 role=a.role,
@@ -115,10 +118,6 @@ def user_item(user: User, assignments: list[RoleAssignment]) -> UserOut:
             for a in assignments
         ],
     )
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def list_tokens(session: Session, actor: Principal, *, username: str | None = None) -> list[ApiToken]:
@@ -143,12 +142,14 @@ def create_token(
     """A new bearer token for the actor (or for ``username``, admin only): (secret shown once, token)."""
     label = (name or "").strip()
     if not label or len(label) > 100:
-        raise InvalidInput("token name must have 1–100 characters", field="name")
+        raise InvalidInput("token name must have 1–100 characters", field="name", zh="令牌名称须为1–100个字符")
     if lifetime_days is not None and not 1 <= lifetime_days <= MAX_TOKEN_DAYS:
-        raise InvalidInput(f"lifetime must be 1–{MAX_TOKEN_DAYS} days", field="lifetime_days")
+        raise InvalidInput(
+            f"lifetime must be 1–{MAX_TOKEN_DAYS} days", field="lifetime_days", zh=f"有效期须为1–{MAX_TOKEN_DAYS}天"
+        )
     user = _target_user(session, actor, username)
     if user.disabled:
-        raise InvalidInput(f"user '{user.username}' is disabled", field="username")
+        raise InvalidInput(f"user '{user.username}' is disabled", field="username", zh=f"用户 {user.username} 已停用")
     lifetime = timedelta(days=lifetime_days) if lifetime_days else None
     secret = issue_token(session, user, name=label, scopes=normalise_scopes(scopes), lifetime=lifetime)
     return secret, _token_of(session, secret)
@@ -182,11 +183,13 @@ def _target_user(session: Session, actor: Principal, username: str | None) -> Us
         require_role(actor, "admin")
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            raise NotFound(f"user '{username}' not found")
+            raise NotFound(f"user '{username}' not found", zh=f"未找到用户 {username}")
         return user
     if actor.user_id is None:
-        raise AuthenticationFailed("this principal has no user account; name a user")
+        raise AuthenticationFailed(
+            "this principal has no user account; name a user", zh="当前身份没有用户账号，请指定用户"
+        )
     user = session.get(User, actor.user_id)
     if user is None:
-        raise AuthenticationFailed("user account no longer exists")
+        raise AuthenticationFailed("user account no longer exists", zh="该用户账号已不存在")
     return user

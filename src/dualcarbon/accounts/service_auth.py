@@ -1,8 +1,8 @@
-"""Users, passwords, lockout, bearer tokens and browser sessions.
+"""Users, passwords, lockout, and turning a presented secret into a principal.
 
 * Passwords are hashed with argon2id (argon2-cffi); only the hash is stored.
-* Bearer tokens and session ids are random 32-byte secrets shown once; only their SHA-256 is stored, with
-  an 8-character prefix for display. Tokens are scoped (``read``/``write``), expire, and can be revoked.
+* Bearer tokens and session ids (issue, resolve, revoke) live in :mod:`dualcarbon.accounts.service_tokens`;
+  their names are re-exported here for the callers that import them from this module.
 * After ``max_failed_logins`` consecutive failures an account is locked for ``lockout_minutes``.
 * A resolved secret is reused for ``principal_cache_seconds`` (default 5) by the process that resolved it
   (:class:`PrincipalCache`): the token, user and role lookups are a third of a cheap read's time.
@@ -11,22 +11,24 @@ Every change is audit-logged.
 
 from __future__ import annotations
 
-import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, event, or_, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from dualcarbon.accounts.models import AgencyAssignment, ApiToken, RoleAssignment, User
 from dualcarbon.accounts.service_principal_cache import database_of, principal_cache
 from dualcarbon.accounts.service_principal_cache import hash_secret as hash_secret  # tokens are stored by this hash
-from dualcarbon.core.access import Authenticated, Grant, Principal, require_role
+from dualcarbon.accounts.service_tokens import SESSION_SCOPE as SESSION_SCOPE
+from dualcarbon.accounts.service_tokens import TOUCH_INTERVAL as TOUCH_INTERVAL
+from dualcarbon.accounts.service_tokens import end_session as end_session
+from dualcarbon.accounts.service_tokens import issue_token as issue_token
+from dualcarbon.accounts.service_tokens import resolve_token as resolve_token
+from dualcarbon.accounts.service_tokens import revoke_token as revoke_token
+from dualcarbon.core.access import ROLE_LABELS_ZH, Authenticated, Grant, Principal, require_role
 from dualcarbon.core.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from dualcarbon.core.settings import security_settings
 from dualcarbon.core.vocab import ROLES
@@ -37,13 +39,17 @@ from dualcarbon.store.db import reading
 from dualcarbon.store.versioning import claim_row
 
 _hasher = PasswordHasher()
-SESSION_SCOPE = "session"
 MIN_PASSWORD_LENGTH = 8
+WRONG_PASSWORD_ZH = "用户名或密码错误"
 
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password")
+        raise InvalidInput(
+            f"password must have at least {MIN_PASSWORD_LENGTH} characters",
+            field="password",
+            zh=f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符",
+        )
     return _hasher.hash(password)
 
 
@@ -76,24 +82,40 @@ def create_user(session: Session, actor: Principal, spec: NewUser) -> User:
     require_role(actor, "admin")
     username = spec.username.strip()
     if not username or len(username) > 64:
-        raise InvalidInput("username must be 1–64 characters", field="username")
+        raise InvalidInput("username must be 1–64 characters", field="username", zh="用户名须为1–64个字符")
     if spec.role not in ROLES:
-        raise InvalidInput(f"unknown role '{spec.role}' (one of {', '.join(ROLES)})", field="role")
+        raise InvalidInput(
+            f"unknown role '{spec.role}' (one of {', '.join(ROLES)})",
+            field="role",
+            zh="角色只能是" + "、".join(ROLE_LABELS_ZH[role] for role in ROLES),
+        )
     if session.scalar(select(User).where(User.username == username)) is not None:
-        raise Conflict(f"user '{username}' already exists", field="username")
+        raise Conflict(f"user '{username}' already exists", field="username", zh=f"用户名 {username} 已被使用")
     enterprise_id = None
     if spec.role in ("regulator",) and not spec.region_code:
-        raise InvalidInput("a regulator needs --region", field="region_code")
+        raise InvalidInput("a regulator needs --region", field="region_code", zh="监管部门用户须指定所辖地区")
     if spec.region_code and session.get(Region, spec.region_code) is None:
-        raise InvalidInput(f"unknown region {spec.region_code}", field="region_code")
+        raise InvalidInput(
+            f"unknown region {spec.region_code}",
+            field="region_code",
+            zh=f"行政区划代码 {spec.region_code} 不在地区目录中",
+        )
     if spec.role == "enterprise":
         if not spec.enterprise_credit_code:
-            raise InvalidInput("an enterprise user needs --enterprise CREDIT_CODE", field="enterprise")
+            raise InvalidInput(
+                "an enterprise user needs --enterprise CREDIT_CODE",
+                field="enterprise",
+                zh="企业用户须指定所属企业的统一社会信用代码",
+            )
         enterprise = session.scalar(
             select(Enterprise).where(Enterprise.credit_code == spec.enterprise_credit_code.strip().upper())
         )
         if enterprise is None:
-            raise InvalidInput(f"unknown enterprise {spec.enterprise_credit_code}", field="enterprise")
+            raise InvalidInput(
+                f"unknown enterprise {spec.enterprise_credit_code}",
+                field="enterprise",
+                zh=f"未找到统一社会信用代码为 {spec.enterprise_credit_code} 的企业",
+            )
         enterprise_id = enterprise.id
     user = User(
         username=username,
@@ -139,12 +161,19 @@ def assign_agency(session: Session, actor: Principal, username: str, credit_code
     user = _user(session, username)
     roles = set(session.scalars(select(RoleAssignment.role).where(RoleAssignment.user_id == user.id)))
     if "agency" not in roles:
-        raise InvalidInput(f"user '{username}' is not a service agency (role agency)", field="username")
+        raise InvalidInput(
+            f"user '{username}' is not a service agency (role agency)",
+            field="username",
+            zh=f"用户 {username} 不是服务机构用户",
+        )
     taken = select(AgencyAssignment.id).where(
         AgencyAssignment.user_id == user.id, AgencyAssignment.enterprise_id == enterprise.id
     )
     if session.scalar(taken) is not None:
-        raise Conflict(f"'{username}' is already assigned to {enterprise.credit_code}")
+        raise Conflict(
+            f"'{username}' is already assigned to {enterprise.credit_code}",
+            zh=f"{username} 已经是{enterprise.name}的服务机构",
+        )
     session.add(AgencyAssignment(user_id=user.id, enterprise_id=enterprise.id))
     append_audit(session, actor.username, "agency.assign", "user", str(user.id), None, {"enterprise_id": enterprise.id})
 
@@ -161,7 +190,11 @@ def set_disabled(session: Session, actor: Principal, username: str, disabled: bo
     require_role(actor, "admin")
     user = _user(session, username)
     if user.disabled == disabled:
-        raise Conflict(f"user '{username}' is already {'disabled' if disabled else 'enabled'}", field="disabled")
+        raise Conflict(
+            f"user '{username}' is already {'disabled' if disabled else 'enabled'}",
+            field="disabled",
+            zh=f"用户 {username} 已经{'停用' if disabled else '启用'}",
+        )
     claim_row(session, user, what=f"user '{username}'")
     before = {"disabled": user.disabled}
     user.disabled = disabled
@@ -184,7 +217,7 @@ def set_disabled(session: Session, actor: Principal, username: str, disabled: bo
 def _user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"user '{username}' not found")
+        raise NotFound(f"user '{username}' not found", zh=f"未找到用户 {username}")
     return user
 
 
@@ -220,9 +253,12 @@ def _login_facts(session: Session, username: str) -> _LoginFacts | None:
 
 def _refuse_if_barred(user: User | _LoginFacts, now: datetime) -> None:
     if user.disabled:
-        raise AuthenticationFailed("account disabled")
+        raise AuthenticationFailed("account disabled", zh="该账号已停用，请联系管理员")
     if user.locked_until is not None and user.locked_until > now:
-        raise AuthenticationFailed("account locked after repeated failed logins; try again later")
+        raise AuthenticationFailed(
+            "account locked after repeated failed logins; try again later",
+            zh="多次登录失败，账号已暂时锁定，请稍后再试",
+        )
 
 
 def _password_matches(password_hash: str | None, password: str) -> bool:
@@ -247,14 +283,14 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
     facts = _login_facts(session, username)
     if facts is None:
         _hasher_dummy_verify(password)
-        raise AuthenticationFailed("wrong username or password")
+        raise AuthenticationFailed("wrong username or password", zh=WRONG_PASSWORD_ZH)
     _refuse_if_barred(facts, now)
     matches = _password_matches(facts.password_hash, password)
     user = session.scalars(
         select(User).where(User.id == facts.user_id).with_for_update().execution_options(populate_existing=True)
     ).one_or_none()
     if user is None:
-        raise AuthenticationFailed("wrong username or password")
+        raise AuthenticationFailed("wrong username or password", zh=WRONG_PASSWORD_ZH)
     if user.password_hash != facts.password_hash:  # changed while checking: check against the stored one
         matches = _password_matches(user.password_hash, password)
     _refuse_if_barred(user, now)
@@ -273,7 +309,7 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
                 {"locked_until": user.locked_until.isoformat()},
             )
         session.flush()
-        raise AuthenticationFailed("wrong username or password")
+        raise AuthenticationFailed("wrong username or password", zh=WRONG_PASSWORD_ZH)
     user.failed_logins = 0
     user.locked_until = None
     if user.password_hash is not None and _hasher.check_needs_rehash(user.password_hash):
@@ -290,121 +326,6 @@ def _hasher_dummy_verify(password: str) -> None:
 
 
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
-
-
-# ---- tokens and sessions -------------------------------------------------------------------------
-def issue_token(
-    session: Session, user: User, *, name: str, scopes: str = "read write", lifetime: timedelta | None = None
-) -> str:
-    """A new random secret for ``user``; stored hashed. Returns the secret (shown once)."""
-    secret = "dc_" + secrets.token_urlsafe(32)
-    settings = security_settings()
-    if lifetime is None:
-        lifetime = (
-            timedelta(hours=settings.session_hours) if scopes == SESSION_SCOPE else timedelta(days=settings.token_days)
-        )
-    token = ApiToken(
-        user_id=user.id,
-        name=name,
-        token_hash=hash_secret(secret),
-        prefix=secret[:8],
-        scopes=scopes,
-        expires_at=utcnow() + lifetime,
-    )
-    session.add(token)
-    session.flush()
-    if scopes != SESSION_SCOPE:
-        append_audit(
-            session,
-            user.username,
-            "token.create",
-            "api_token",
-            str(token.id),
-            None,
-            {"name": name, "scopes": scopes, "prefix": token.prefix},
-        )
-    return secret
-
-
-def resolve_token(session: Session, secret: str, *, session_only: bool = False) -> tuple[User, ApiToken]:
-    """The user and token for a presented secret; AuthenticationFailed when unknown/revoked/expired."""
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret.strip())))
-    now = utcnow()
-    if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
-        raise AuthenticationFailed("invalid or expired token")
-    if session_only and token.scopes != SESSION_SCOPE:
-        raise AuthenticationFailed("not a browser session")
-    user = session.get(User, token.user_id)
-    if user is None or user.disabled:
-        raise AuthenticationFailed("invalid or expired token")
-    if token.last_used_at is None or (now - token.last_used_at) > TOUCH_INTERVAL:
-        _touch_token(session, token.id, now)
-    return user, token
-
-
-TOUCH_INTERVAL = timedelta(minutes=5)
-_touched: dict[int, float] = {}
-_touch_lock = threading.Lock()
-
-
-def _touch_token(session: Session, token_id: int, now: datetime) -> None:
-    """Record ``last_used_at`` at most once per interval per token and process, after the request's
-    transaction commits, best effort. Writing it inside every request made a burst of requests with one token all
-    write the same row: on SQLite most failed with "database is locked", on PostgreSQL they queued on the
-    row lock while holding pool connections (docs/benchmarks.md, Platform)."""
-    with _touch_lock:
-        last = _touched.get(token_id)
-        if last is not None and time.monotonic() - last < TOUCH_INTERVAL.total_seconds():
-            return
-        _touched[token_id] = time.monotonic()
-    bind = session.get_bind()
-    statement = (
-        update(ApiToken)
-        .where(ApiToken.id == token_id)
-        .where(or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOUCH_INTERVAL))
-        .values(last_used_at=now)
-    )
-    if not isinstance(bind, Engine):  # a session bound to one connection (tests): stay in its transaction
-        session.execute(statement)
-        return
-    engine = bind
-    session.info["dualcarbon.writes"] = True  # ui.api.WRITES_KEY: end this request's transaction off the event loop
-
-    def write_after_commit(_: Session) -> None:
-        # After the request's own transaction: writing earlier would, on SQLite, stop that transaction from
-        # upgrading to a write (its snapshot would be older than this commit).
-        try:
-            with engine.begin() as connection:
-                connection.execute(statement)
-        except DBAPIError:
-            pass  # the next use retries; a missed timestamp is harmless
-
-    event.listen(session, "after_commit", write_after_commit, once=True)
-
-
-def revoke_token(session: Session, actor: Principal, token_id: int) -> None:
-    token = session.get(ApiToken, token_id)
-    if token is None or (token.user_id != actor.user_id and not actor.is_admin):
-        raise NotFound(f"token {token_id} not found")
-    if token.revoked_at is not None:
-        raise Conflict(f"token {token_id} is already revoked")
-    claim_row(session, token, what=f"token {token_id}")  # one winner when two revocations run at once
-    token.revoked_at = utcnow()
-    append_audit(
-        session,
-        actor.username,
-        "token.revoke",
-        "api_token",
-        str(token.id),
-        None,
-        {"revoked_at": token.revoked_at.isoformat()},
-    )
-
-
-def end_session(session: Session, secret: str) -> None:
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret.strip())))
-    if token is not None and token.revoked_at is None:
-        token.revoked_at = utcnow()
 
 
 def authenticate_secret(session: Session, secret: str, session_only: bool = False) -> Authenticated:

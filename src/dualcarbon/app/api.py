@@ -53,6 +53,7 @@ from dualcarbon.core.errors import (
     NotFound,
     PermissionDenied,
     StoreBusy,
+    validation_message_zh,
 )
 from dualcarbon.core.logging import configure_logging, request_id_var
 from dualcarbon.core.settings import get_settings, server_settings
@@ -78,6 +79,7 @@ from dualcarbon.store.db import (
 from dualcarbon.subsidies import routes as subsidies_routes
 from dualcarbon.targets import routes as targets_routes
 from dualcarbon.ui.api import API_PREFIX, RETRY_MARK_HEADER, RetryTransaction
+from dualcarbon.ui.web.i18n import has_key, translate
 
 log = logging.getLogger(__name__)
 
@@ -283,12 +285,14 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         location = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
-        return JSONResponse(
-            {"error": "InvalidInput", "message": first.get("msg"), "field": location or None}, status_code=422
-        )
+        english = reader_language(request.headers.get("accept-language")) == "en"
+        label_key = f"field.{location.rsplit('.', 1)[-1]}"  # the field as a form labels it (ui/web/i18n)
+        label = translate("zh", label_key) if has_key("zh", label_key) else None
+        message = first.get("msg") if english else validation_message_zh(first, label)
+        return JSONResponse({"error": "InvalidInput", "message": message, "field": location or None}, status_code=422)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -64,17 +64,20 @@ registry_cli.register(app)
 import_app = typer.Typer(help="Bulk imports from Excel/CSV (all or nothing).", no_args_is_help=True)
 registry_cli.register_imports(import_app)
 app.add_typer(import_app, name="import")
-app.add_typer(catalog_cli.app, name="catalog")
-app.add_typer(policy_cli.app, name="policy")
-app.add_typer(weather_cli.app, name="weather")
-app.add_typer(audits_cli.app, name="audits")
-app.add_typer(equipment_cli.app, name="equipment")
-app.add_typer(equipment_cli.technologies_app, name="technologies")
-app.add_typer(projects_cli.app, name="projects")
-app.add_typer(targets_cli.app, name="targets")
-app.add_typer(subsidies_cli.app, name="subsidies")
-app.add_typer(footprint_cli.app, name="footprint")
-app.add_typer(documents_cli.app, name="documents")
+for group, group_name in (
+    (catalog_cli.app, "catalog"),
+    (policy_cli.app, "policy"),
+    (weather_cli.app, "weather"),
+    (audits_cli.app, "audits"),
+    (equipment_cli.app, "equipment"),
+    (equipment_cli.technologies_app, "technologies"),
+    (projects_cli.app, "projects"),
+    (targets_cli.app, "targets"),
+    (subsidies_cli.app, "subsidies"),
+    (footprint_cli.app, "footprint"),
+    (documents_cli.app, "documents"),
+):
+    app.add_typer(group, name=group_name)
 monitoring_cli.register(app)
 monitoring_quality_cli.register(app)
 monitoring_scale_cli.register(app)

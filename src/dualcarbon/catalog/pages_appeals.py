@@ -5,6 +5,7 @@ a corrected re-issue of the catalog, never an edit). Enterprises file appeals fr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nicegui import ui
@@ -112,17 +113,13 @@ def _step(ctx: WebContext, appeal: AppealOut) -> None:
                 .classes("w-64")
                 .props('data-testid="appeal-expert"')
             )
-            ui.button(
-                ctx.t("appeal.assign"),
-                on_click=lambda: (
-                    run_action(
-                        ctx,
-                        lambda: ctx.call(assign_expert, appeal_id, expert.value or ""),
-                        success_key="appeal.assigned",
-                    )
-                    and reload()
-                ),
-            ).props("unelevated")
+            _action_button(
+                ctx,
+                "appeal.assign",
+                lambda: ctx.call(assign_expert, appeal_id, expert.value or ""),
+                "appeal.assigned",
+                reload,
+            )
     if state == "under_review" and ctx.has_role("reviewer"):
         with section(ctx.t("appeal.opinion")):
             opinion = (
@@ -130,17 +127,13 @@ def _step(ctx: WebContext, appeal: AppealOut) -> None:
                 .classes("w-full")
                 .props('data-testid="appeal-opinion"')
             )
-            ui.button(
-                ctx.t("appeal.save_opinion"),
-                on_click=lambda: (
-                    run_action(
-                        ctx,
-                        lambda: ctx.call(record_opinion, appeal_id, opinion.value or ""),
-                        success_key="common.saved",
-                    )
-                    and reload()
-                ),
-            ).props("unelevated")
+            _action_button(
+                ctx,
+                "appeal.save_opinion",
+                lambda: ctx.call(record_opinion, appeal_id, opinion.value or ""),
+                "common.saved",
+                reload,
+            )
     if state == "under_review" and appeal.expert_opinion and ctx.has_role("regulator"):
         with section(ctx.t("appeal.decide")):
             decision = ui.radio(
@@ -157,10 +150,16 @@ def _step(ctx: WebContext, appeal: AppealOut) -> None:
                     decide_appeal, appeal_id, str(decision.value), text.value or "", value, reference=ctx.reference()
                 )
 
-            ui.button(
-                ctx.t("appeal.decide"),
-                on_click=lambda: run_action(ctx, decide, success_key="appeal.decided") and reload(),
-            ).props("unelevated")
+            _action_button(ctx, "appeal.decide", decide, "appeal.decided", reload)
+
+
+def _action_button(
+    ctx: WebContext, label_key: str, action: Callable[[], object], success_key: str, reload: Callable[[], object]
+) -> None:
+    """A button that runs ``action`` (a refusal shown as a message) and reloads the page when it succeeded."""
+    ui.button(ctx.t(label_key), on_click=lambda: run_action(ctx, action, success_key=success_key) and reload()).props(
+        "unelevated"
+    )
 
 
 @web_page("/appeals/{appeal_id}", title_key="appeal.title", roles=("enterprise", "regulator", "reviewer"))

@@ -10,7 +10,6 @@ which are the response models here.
 from __future__ import annotations
 
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
@@ -39,15 +38,9 @@ from dualcarbon.catalog.schemas import (
 )
 from dualcarbon.catalog.schemas_evidence import AppealEvidence
 from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Id, IdFilter, Page, Paging, Year, reference_of
+from dualcarbon.ui.files import XLSX_RESPONSES, xlsx_response
 
 router = APIRouter(prefix=API_PREFIX)
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _xlsx(content: bytes, filename: str) -> Response:
-    disposition = f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(filename)}"
-    return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
 class _Body(BaseModel):
@@ -275,12 +268,12 @@ def verify(catalog_id: Id, caller: Caller, session: DbSession, request: Request)
     "/catalogs/{catalog_id}/export.xlsx",
     tags=["catalogs"],
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}}},
+    responses=XLSX_RESPONSES,
     summary="The catalog as an Excel workbook",
 )
 def export(catalog_id: Id, caller: Caller, session: DbSession) -> Response:
     content = catalog_export.export_catalog_xlsx(session, caller, catalog_id)
-    return _xlsx(content, f"能效清单目录-{catalog_id}.xlsx")
+    return xlsx_response(content, f"能效清单目录-{catalog_id}.xlsx")
 
 
 # ---- appeals -------------------------------------------------------------------------------------
@@ -378,7 +371,7 @@ def list_obligations(
     "/obligations/export.xlsx",
     tags=["obligations"],
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}}},
+    responses=XLSX_RESPONSES,
     summary="The obligations list as an Excel workbook",
 )
 def export_obligations(
@@ -390,4 +383,4 @@ def export_obligations(
     basis: ObligationBasis = "equivalent",
 ) -> Response:
     content = catalog_export.export_obligations_xlsx(session, caller, region_code, year, pack, basis=basis)
-    return _xlsx(content, f"节能义务清单-{region_code}-{year}.xlsx")
+    return xlsx_response(content, f"节能义务清单-{region_code}-{year}.xlsx")

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Text, and_, cast, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from dualcarbon.catalog import service_guard as _guard  # noqa: F401 - installs the immutability guard
@@ -171,14 +171,22 @@ def _entry(kind: type[_Entry], entry: CatalogEntry, enterprise: Enterprise, trac
     )
 
 
+def _evidence(stored: str | dict[str, Any] | None) -> Evidence:
+    """The entry's evidence, from the ORM's parsed JSON or straight from its JSON text (:func:`entry_rows`:
+    pydantic parses the text once, instead of ``json.loads`` and then a validation of the dicts)."""
+    if isinstance(stored, str):
+        return Evidence.model_validate_json(stored)
+    return Evidence.model_validate(stored or {})
+
+
 def entry_out(entry: CatalogEntry, enterprise: Enterprise) -> CatalogEntryOut:
     """One entry with its enterprise's identity, tier labels and gaps (without the evidence)."""
-    return _entry(CatalogEntryOut, entry, enterprise, Evidence.model_validate(entry.evidence or {}))
+    return _entry(CatalogEntryOut, entry, enterprise, _evidence(entry.evidence))
 
 
 def entry_detail(entry: CatalogEntry, enterprise: Enterprise) -> CatalogEntryDetail:
     """One entry with its enterprise's identity, tier labels, gaps and evidence."""
-    evidence = Evidence.model_validate(entry.evidence or {})
+    evidence = _evidence(entry.evidence)
     return _entry(CatalogEntryDetail, entry, enterprise, evidence, evidence=evidence)
 
 
@@ -192,6 +200,20 @@ def catalog_filter(principal: Principal) -> ColumnElement[bool]:
     return or_(*conditions) if conditions else false()
 
 
+def readable_catalogs(principal: Principal) -> ColumnElement[bool]:
+    """SQL condition on ``Catalog`` rows the caller may read: in full (:func:`catalog_filter`), or a published
+    or superseded one holding entries of the caller's own enterprises (partial view)."""
+    condition: ColumnElement[bool] = catalog_filter(principal)
+    if principal.is_admin or principal.is_unscoped_reviewer():
+        return condition
+    with_own_entries = Catalog.id.in_(
+        select(CatalogEntry.catalog_id)
+        .join(Enterprise, Enterprise.id == CatalogEntry.enterprise_id)
+        .where(enterprise_filter(principal))
+    )
+    return or_(condition, and_(Catalog.state != "draft", with_own_entries))
+
+
 def list_catalogs(
     session: Session,
     principal: Principal,
@@ -203,14 +225,7 @@ def list_catalogs(
     offset: int = 0,
 ) -> tuple[list[CatalogOut], int]:
     """Catalogs the caller may read (full view, plus published ones holding its own entries), newest first."""
-    condition: ColumnElement[bool] = catalog_filter(principal)
-    own = enterprise_filter(principal)
-    if not (principal.is_admin or principal.is_unscoped_reviewer()):
-        with_own_entries = Catalog.id.in_(
-            select(CatalogEntry.catalog_id).join(Enterprise, Enterprise.id == CatalogEntry.enterprise_id).where(own)
-        )
-        condition = or_(condition, and_(Catalog.state != "draft", with_own_entries))
-    query = select(Catalog).where(condition)
+    query = select(Catalog).where(readable_catalogs(principal))
     if region_code:
         query = query.where(Catalog.region_code == region_code)
     if half:
@@ -306,6 +321,10 @@ def entry_rows(
     One count query and one page query: both select entry ids through the ``catalog_id`` index and join the
     enterprise table only when a condition needs it (partial view, region or credit-code filter); the page
     then loads its rows (with their enterprise) by id, so a deep offset walks the index, not the wide rows.
+
+    The page's rows are plain result rows, not ORM objects (no identity map, evidence kept as its JSON text
+    for :func:`_evidence`): each row stands for both the entry and its enterprise in :func:`entry_out` and
+    :func:`entry_detail`, which read the same attribute names from either.
     """
     conditions, needs_enterprise = _entry_conditions(access, filters, reference)
     ids = select(CatalogEntry.id)
@@ -315,12 +334,28 @@ def entry_rows(
     total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
     page = ids.order_by(CatalogEntry.id).limit(limit).offset(offset).scalar_subquery()
     rows = session.execute(
-        select(CatalogEntry, Enterprise)
+        select(*_PAGE_COLUMNS)
         .join(Enterprise, Enterprise.id == CatalogEntry.enterprise_id)
         .where(CatalogEntry.id.in_(page))
         .order_by(CatalogEntry.id)
     )
-    return [(entry, enterprise) for entry, enterprise in rows], total
+    return [(row, row) for row in rows], total  # type: ignore[misc]  # a row reads as entry and enterprise
+
+
+#: What :func:`_entry` reads of an entry and its enterprise (the names do not clash), evidence as JSON text.
+_PAGE_COLUMNS = (
+    *(
+        getattr(CatalogEntry, name)
+        for name in (
+            "id", "catalog_id", "production_unit_id", "report_version_id", "product", "benchmark_row_id", "value",
+            "unit", "tier", "gap_to_benchmark", "gap_to_baseline", "saving_to_benchmark_tce",
+        )
+    ),
+    Enterprise.credit_code,
+    Enterprise.name,
+    Enterprise.region_code,
+    cast(CatalogEntry.evidence, Text).label("evidence"),
+)  # fmt: skip
 
 
 def list_entries(

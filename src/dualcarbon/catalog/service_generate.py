@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.orm import Session
 
 from dualcarbon.catalog.models import Catalog, CatalogEntry
@@ -172,15 +172,7 @@ def generate_catalog(
     catalog.reference_versions = reference_versions_for(reference, edition)
     # the issue this draft would replace: publishing it later refuses if another one entered force meanwhile
     catalog.supersedes_id = session.scalar(
-        select(Catalog.id)
-        .where(
-            Catalog.region_code == region_code,
-            Catalog.half == half,
-            Catalog.basis == basis,
-            Catalog.state == "published",
-        )
-        .order_by(Catalog.id.desc())
-        .limit(1)
+        published_of(region_code, half, basis).with_only_columns(Catalog.id).limit(1)
     )
     session.flush()
     session.expire(catalog, ["entries"])
@@ -208,4 +200,18 @@ def generate_catalog(
     )
     return GenerationResult(
         catalog, counts, year, len(version_ids), regenerated, skipped, decided["carried"], decided["needs_review"]
+    )
+
+
+def published_of(region_code: str, half: str, basis: str) -> Select[Catalog]:
+    """The query of the published catalogs of one region × half-year × basis, newest first."""
+    return (
+        select(Catalog)
+        .where(
+            Catalog.region_code == region_code,
+            Catalog.half == half,
+            Catalog.basis == basis,
+            Catalog.state == "published",
+        )
+        .order_by(Catalog.id.desc())
     )

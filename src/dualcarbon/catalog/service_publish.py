@@ -28,7 +28,7 @@ from dualcarbon.catalog.models import Catalog, CatalogEntry
 from dualcarbon.catalog.schemas_evidence import Evidence, EvidenceAppeal, EvidenceInput, EvidenceOutput, OriginalFigure
 from dualcarbon.catalog.service import require_catalog
 from dualcarbon.catalog.service_evidence import classify_entry
-from dualcarbon.catalog.service_generate import ConfirmationRequired, reference_versions_for
+from dualcarbon.catalog.service_generate import ConfirmationRequired, published_of, reference_versions_for
 from dualcarbon.catalog.service_snapshot import catalog_entries, entry_record, snapshot_hash, snapshot_payload
 from dualcarbon.core.access import Principal, require_role
 from dualcarbon.core.errors import Conflict
@@ -53,18 +53,7 @@ def next_issue_no(session: Session, region_code: str, half: str, basis: str) -> 
 
 def in_force(session: Session, region_code: str, half: str, basis: str) -> list[Catalog]:
     """The published catalogs of the key (one, or none; older stores may hold one per edition), newest first."""
-    return list(
-        session.scalars(
-            select(Catalog)
-            .where(
-                Catalog.region_code == region_code,
-                Catalog.half == half,
-                Catalog.basis == basis,
-                Catalog.state == "published",
-            )
-            .order_by(Catalog.id.desc())
-        )
-    )
+    return list(session.scalars(published_of(region_code, half, basis)))
 
 
 def lock_catalog_key(session: Session, region_code: str, half: str, basis: str) -> None:

@@ -20,11 +20,8 @@ from dualcarbon.catalog.schemas_evidence import Evidence
 from dualcarbon.reports.models import PeriodReportVersion
 from dualcarbon.store.audit import canonical_json
 
-ENTRY_FIELDS = (
-    "enterprise_id",
-    "production_unit_id",
-    "report_version_id",
-    "product",
+#: What an entry states about its product: the row it is judged against, the value, the tier and the gaps.
+JUDGED_FIELDS = (
     "benchmark_row_id",
     "value",
     "unit",
@@ -32,8 +29,8 @@ ENTRY_FIELDS = (
     "gap_to_benchmark",
     "gap_to_baseline",
     "saving_to_benchmark_tce",
-    "evidence",
 )
+ENTRY_FIELDS = ("enterprise_id", "production_unit_id", "report_version_id", "product", *JUDGED_FIELDS, "evidence")
 
 
 def entry_record(entry: CatalogEntry) -> dict[str, Any]:

@@ -19,22 +19,14 @@ from dualcarbon.catalog.schemas_evidence import Evidence
 from dualcarbon.catalog.service import require_catalog
 from dualcarbon.catalog.service_evidence import EntryDraft, classify_entry, line_value
 from dualcarbon.catalog.service_generate import reference_versions_for
-from dualcarbon.catalog.service_snapshot import catalog_entries, snapshot_hash, snapshot_payload
+from dualcarbon.catalog.service_snapshot import JUDGED_FIELDS, catalog_entries, snapshot_hash, snapshot_payload
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import Conflict
 from dualcarbon.reference import ReferenceSet
 from dualcarbon.reports.models import PeriodReportVersion, content_hash_of
 
 #: The columns compared between a stored entry and the same entry computed again.
-COMPARED = (
-    "benchmark_row_id",
-    "value",
-    "unit",
-    "tier",
-    "gap_to_benchmark",
-    "gap_to_baseline",
-    "saving_to_benchmark_tce",
-)
+COMPARED = JUDGED_FIELDS
 #: The parts of the evidence that are inputs (the rest is recomputed).
 INPUT_KEYS = ("report", "output_line_id", "output", "input", "appeal")
 

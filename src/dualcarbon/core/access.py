@@ -79,7 +79,8 @@ def require_role(principal: Principal, *roles: str) -> None:
     if principal.is_admin or principal.has_role(*roles):
         return
     names = "/".join(roles)
-    raise PermissionDenied(f"this action needs the role {names}")
+    names_zh = "或".join(ROLE_LABELS_ZH.get(role, role) for role in roles)
+    raise PermissionDenied(f"this action needs the role {names}", zh=f"此操作需要{names_zh}权限")
 
 
 @dataclass(frozen=True)

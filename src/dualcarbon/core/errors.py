@@ -6,6 +6,9 @@ Every error names *what* is wrong and *where* (a field path, a row, a reference 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class DualcarbonError(Exception):
     """Base class. ``field`` is a dotted path to the offending input (``items[2].unit``) when known.
@@ -90,3 +93,50 @@ class StoreBusy(DualcarbonError):
 
     def __init__(self, message: str = DEFAULT_MESSAGE, *, field: str | None = None, zh: str | None = None) -> None:
         super().__init__(message, field=field, zh=zh or "数据库正忙于其他修改，本次未作任何更改，请稍后重试")
+
+
+#: A Chinese sentence for each kind of pydantic validation error (its ``type``); ``{label}`` is the field's
+#: Chinese name when the caller knows it, else 此项. The English ``msg`` pydantic writes stays the ``message``.
+_VALIDATION_ZH: dict[str, str] = {
+    "missing": "请填写{label}",
+    "string_too_short": "{label}至少需要 {min_length} 个字符",
+    "string_too_long": "{label}最多 {max_length} 个字符",
+    "string_type": "{label}须为文本",
+    "string_pattern_mismatch": "{label}的格式不对",
+    "int_parsing": "{label}须为整数",
+    "int_type": "{label}须为整数",
+    "int_from_float": "{label}须为整数",
+    "float_parsing": "{label}须为数字",
+    "float_type": "{label}须为数字",
+    "finite_number": "{label}须为有限的数字",
+    "bool_parsing": "{label}须为“是”或“否”",
+    "bool_type": "{label}须为“是”或“否”",
+    "greater_than": "{label}须大于 {gt}",
+    "greater_than_equal": "{label}不能小于 {ge}",
+    "less_than": "{label}须小于 {lt}",
+    "less_than_equal": "{label}不能大于 {le}",
+    "literal_error": "{label}只能是以下之一：{expected}",
+    "enum": "{label}只能是以下之一：{expected}",
+    "list_type": "{label}须为列表",
+    "dict_type": "{label}格式有误",
+    "model_type": "{label}格式有误",
+    "model_attributes_type": "{label}格式有误",
+    "extra_forbidden": "{label}不是可填写的项",
+    "json_invalid": "请求内容不是有效的 JSON",
+    "date_from_datetime_parsing": "{label}须为日期（如 2025-01-31）",
+    "date_parsing": "{label}须为日期（如 2025-01-31）",
+    "datetime_parsing": "{label}须为日期时间（如 2025-01-31T08:00）",
+}
+
+
+def validation_message_zh(error: Mapping[str, Any], label: str | None = None) -> str:
+    """The Chinese sentence for one pydantic validation error (an item of ``ValidationError.errors()``):
+    what is wrong with the field named ``label`` (此项 when not given), with no internal names."""
+    template = _VALIDATION_ZH.get(str(error.get("type", "")), "{label}的值有误")
+    context = {key: value for key, value in (error.get("ctx") or {}).items() if isinstance(value, str | int | float)}
+    if isinstance(context.get("expected"), str):  # pydantic writes "'a', 'b' or 'c'"
+        context["expected"] = str(context["expected"]).replace(" or ", "、").replace(", ", "、").replace("'", "")
+    try:
+        return template.format(label=label or "此项", **context)
+    except (KeyError, IndexError):  # a context value the template expects is missing
+        return f"{label or '此项'}的值有误"

@@ -77,3 +77,8 @@ def local_text(value: datetime | date | str | None, language: str = "zh", *, lab
         return shown
     label = zone_label(language)
     return f"{shown}（{label}）" if language == "zh" else f"{shown} ({label})"
+
+
+def iso_or_none(value: datetime | date | None) -> str | None:
+    """A stored time as ISO 8601 text for an API body (as stored, UTC for times); None stays None."""
+    return None if value is None else value.isoformat()

@@ -11,7 +11,6 @@ import json
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import JSONResponse, Response
@@ -26,13 +25,14 @@ from dualcarbon.registry import service_import_template as registry_template
 from dualcarbon.registry import service_sites as registry_sites
 from dualcarbon.registry.schemas import EnterpriseDetail, EnterpriseImportReport, EnterpriseItem, SiteOut, UnitOut
 from dualcarbon.registry.service import EnterpriseQuery, EnterpriseSpec
+from dualcarbon.registry.service_sheet import FIELD_ZH
 from dualcarbon.registry.service_sites import SiteSpec, UnitSpec
-from dualcarbon.ui.api import API_PREFIX, MAX_ID, Caller, DbSession, Id, Page, Paging
+from dualcarbon.ui.api import API_PREFIX, MAX_ID, Caller, DbSession, Id, Page, Paging, typed_json
+from dualcarbon.ui.files import SPREADSHEET_SUFFIXES, XLSX_RESPONSES, saved_upload, xlsx_response
 
 router = APIRouter(prefix=f"{API_PREFIX}/enterprises", tags=["enterprises"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+_MAPPING_ZH = '列名对应关系须为 JSON 对象：{"文件中的列名": "模板列名"}'
 
 
 class EnterpriseIn(BaseModel):
@@ -119,15 +119,15 @@ def _changes(body: BaseModel, non_null: tuple[str, ...]) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True)
     for name in non_null:
         if name in changes and changes[name] is None:
-            raise InvalidInput("may not be null", field=name)
+            raise InvalidInput("may not be null", field=name, zh=f"{FIELD_ZH.get(name, '此项')}不能为空")
     return changes
 
 
 # ---- collection ---------------------------------------------------------------------------------
 @router.get("", response_model=Page[EnterpriseItem], summary="Enterprises in your scope (filtered, paginated)")
-def list_enterprises(caller: Caller, session: DbSession, page: Paging, filters: Filters) -> Page[EnterpriseItem]:
+def list_enterprises(caller: Caller, session: DbSession, page: Paging, filters: Filters) -> Response:
     items, total = registry.list_enterprises(session, caller, filters, limit=page.limit, offset=page.offset)
-    return Page.of(items, total, page)
+    return typed_json(Page[EnterpriseItem].of(items, total, page))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=EnterpriseDetail, summary="Register an enterprise")
@@ -140,24 +140,24 @@ def create_enterprise(body: EnterpriseIn, caller: Caller, session: DbSession) ->
     "/export.xlsx",
     summary="The filtered list as an Excel file (Chinese headers, re-importable)",
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}}},
+    responses=XLSX_RESPONSES,
 )
 def export_enterprises(caller: Caller, session: DbSession, filters: Filters) -> Response:
     content = registry_export.export_enterprises_xlsx(session, caller, filters)
-    return _xlsx(content, "企业名录.xlsx")
+    return xlsx_response(content, "企业名录.xlsx")
 
 
 @router.get(
     "/import/template.xlsx",
     summary="The empty import workbook with its instructions",
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}}},
+    responses=XLSX_RESPONSES,
 )
 def import_template(caller: Caller) -> Response:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "template.xlsx"
         registry_template.write_import_template(path)
-        return _xlsx(path.read_bytes(), "企业导入模板.xlsx")
+        return xlsx_response(path.read_bytes(), "企业导入模板.xlsx")
 
 
 @router.post(
@@ -179,23 +179,11 @@ def import_enterprises(
         try:
             given = json.loads(mapping)
         except json.JSONDecodeError:
-            raise InvalidInput("mapping is not a JSON object", field="mapping") from None
+            raise InvalidInput("mapping is not a JSON object", field="mapping", zh=_MAPPING_ZH) from None
         if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
-            raise InvalidInput("mapping must be a JSON object of header → column", field="mapping")
+            raise InvalidInput("mapping must be a JSON object of header → column", field="mapping", zh=_MAPPING_ZH)
         columns.update({str(k): v for k, v in given.items()})
-    name = Path(file.filename or "upload.xlsx").name
-    suffix = Path(name).suffix.lower()
-    if suffix not in (".xlsx", ".xlsm", ".csv", ".txt"):
-        raise InvalidInput("upload an .xlsx or .csv file", field="file")
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"upload{suffix}"
-        size = 0
-        with path.open("wb") as out:
-            while chunk := file.file.read(1024 * 1024):
-                size += len(chunk)
-                if size > MAX_UPLOAD_BYTES:
-                    raise InvalidInput(f"file larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", field="file")
-                out.write(chunk)
+    with saved_upload(file, (*SPREADSHEET_SUFFIXES, ".txt")) as (path, name):
         report = registry_import.import_enterprises(session, caller, path, columns or None, dry_run, display_name=name)
     body = report.out()
     if report.problems and not dry_run:
@@ -206,23 +194,19 @@ def import_enterprises(
                 "error": "InvalidInput",
                 "field": "file",
                 "report": body.model_dump(),
-                "message": f"{len(report.problems)} problem(s) in {name}; nothing was imported",
+                "message": f"{name} 中有 {len(report.problems)} 处问题，未导入任何数据 / "
+                f"{len(report.problems)} problem(s) in {name}; nothing was imported",
             },
         )
     return body
-
-
-def _xlsx(content: bytes, filename: str) -> Response:
-    disposition = f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(filename)}"
-    return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
 # ---- one enterprise -----------------------------------------------------------------------------
 @router.get(
     "/{credit_code}", response_model=EnterpriseDetail, summary="One enterprise with its sites and production units"
 )
-def get_enterprise(credit_code: str, caller: Caller, session: DbSession) -> EnterpriseDetail:
-    return registry.enterprise_detail(session, caller, credit_code)
+def get_enterprise(credit_code: str, caller: Caller, session: DbSession) -> Response:
+    return typed_json(registry.enterprise_detail(session, caller, credit_code))
 
 
 @router.patch("/{credit_code}", response_model=EnterpriseDetail, summary="Change some fields of an enterprise")

@@ -101,6 +101,7 @@ class ImportProblemOut(Schema):
     row: int
     column: str
     reason: str
+    reason_zh: str | None = Field(default=None, description="the same reason for a Chinese reader")
 
 
 class EnterpriseImportReport(Schema):

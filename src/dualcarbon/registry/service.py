@@ -8,46 +8,31 @@ their own enterprise's self-declared fields (address, contact, land area) and ad
 
 Every change is audit-logged (entity ``enterprise`` with the credit code as id; ``site`` and
 ``production_unit`` with their ids) with the changed fields before and after; a no-op edit writes nothing.
-Sites and production units live in ``registry_sites``, bulk import and Excel files in ``registry_import``.
+Cleaning single field values lives in ``service_fields``, sites and production units in
+``service_sites``, bulk import and Excel files in ``service_import``.
 """
 
 from __future__ import annotations
 
-import math
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal, require_role
-from dualcarbon.core.errors import Conflict, DualcarbonError, InvalidInput, PermissionDenied
-from dualcarbon.domain.identifiers import validate_credit_code, validate_region_code
+from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dualcarbon.registry.models import Enterprise, ProductionUnit, Region, Site, in_region_subtree
 from dualcarbon.registry.schemas import EnterpriseDetail, EnterpriseItem, SiteOut, UnitOut
 from dualcarbon.registry.service_access import enterprise_filter, region_in_scope, require_enterprise
-from dualcarbon.store.audit import append_audit
-
-ENTERPRISE_FIELDS = (
-    "credit_code",
-    "name",
-    "region_code",
-    "industry_code",
-    "above_scale",
-    "land_area_mu",
-    "key_energy_user",
-    "address",
-    "contact",
+from dualcarbon.registry.service_fields import (
+    ENTERPRISE_FIELDS,
+    SELF_DECLARED_FIELDS,
+    clean_enterprise_values,
 )
-#: Fields an enterprise user or agency may change on its own enterprise; the rest are the regulator's.
-SELF_DECLARED_FIELDS = frozenset({"address", "contact", "land_area_mu"})
-_INDUSTRY_CODE = re.compile(r"^[A-T]\d{2,4}$")
-_TRUE_WORDS = frozenset({"1", "y", "yes", "true", "t", "是", "√", "✓", "规上", "规模以上", "重点"})
-_FALSE_WORDS = frozenset({"0", "n", "no", "false", "f", "否", "×", "✗", "规下", "规模以下", "非重点"})
-_TEXT_LIMITS = {"name": 200, "address": 300, "contact": 200}
+from dualcarbon.registry.service_sheet import FIELD_ZH
+from dualcarbon.store.audit import append_audit
 
 
 @dataclass(frozen=True)
@@ -77,83 +62,6 @@ class EnterpriseQuery:
     industry_code: str | None = None  # GB/T 4754 prefix, e.g. "C30"
 
 
-# ---- cleaning single values ---------------------------------------------------------------------
-def parse_flag(value: object) -> bool:
-    """A yes/no cell: booleans, 1/0, 是/否, Y/N, true/false, 规上/规下, √/×."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and value in (0, 1):
-        return bool(value)
-    if value is None:
-        raise InvalidInput("a yes/no value is required (是/否)")
-    word = str(value).strip().lower()
-    if word in _TRUE_WORDS:
-        return True
-    if word in _FALSE_WORDS:
-        return False
-    raise InvalidInput(f"'{value}' is not yes/no (是/否, 1/0, Y/N)")
-
-
-def clean_field(name: str, value: object) -> Any:
-    """The stored form of one enterprise field, or InvalidInput (located at ``name``) saying why."""
-    try:
-        return _clean(name, value)
-    except DualcarbonError as exc:
-        raise exc.at(name) if exc.field != name else exc from None
-
-
-def _clean(name: str, value: object) -> Any:
-    if name == "credit_code":
-        return validate_credit_code(text_of(value))
-    if name == "region_code":
-        return validate_region_code(text_of(value))
-    if name == "industry_code":
-        code = unicodedata.normalize("NFKC", text_of(value)).strip().upper()
-        if not _INDUSTRY_CODE.match(code):
-            raise InvalidInput(f"'{code}' is not a GB/T 4754 code (section letter and 2–4 digits, e.g. C3011)")
-        return code
-    if name in ("above_scale", "key_energy_user"):
-        return parse_flag(value)
-    if name == "land_area_mu":
-        return _non_negative(value)
-    if name in _TEXT_LIMITS:
-        text = text_of(value).strip()
-        if len(text) > _TEXT_LIMITS[name]:
-            raise InvalidInput(f"at most {_TEXT_LIMITS[name]} characters, got {len(text)}")
-        if name == "name":
-            if not text:
-                raise InvalidInput("the enterprise name is empty")
-            return text
-        return text or None
-    raise InvalidInput(f"unknown field '{name}' (fields: {', '.join(ENTERPRISE_FIELDS)})")
-
-
-def text_of(value: object) -> str:
-    """A cell or field value as text (an Excel number cell 330302.0 → '330302')."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # a code typed into an Excel number cell
-    return str(value)
-
-
-def _non_negative(value: object) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        number = float(str(value).replace(",", "").strip()) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InvalidInput(f"'{value}' is not a number") from None
-    if not math.isfinite(number) or number < 0:
-        raise InvalidInput(f"must be a number ≥ 0, got {value}")
-    return number
-
-
-def clean_enterprise_values(values: Mapping[str, object]) -> dict[str, Any]:
-    """Every given field cleaned; the first bad one raises InvalidInput naming it."""
-    return {name: clean_field(name, value) for name, value in values.items()}
-
-
 def enterprise_snapshot(enterprise: Enterprise, fields: Iterable[str] = ENTERPRISE_FIELDS) -> dict[str, Any]:
     return {name: getattr(enterprise, name) for name in fields}
 
@@ -163,9 +71,17 @@ def require_writable_region(session: Session, actor: Principal, region_code: str
     """The region if it exists and the actor may register enterprises there; InvalidInput/PermissionDenied."""
     region = session.get(Region, region_code)
     if region is None:
-        raise InvalidInput(f"unknown region code {region_code} (see /api/v1/regions)", field="region_code")
+        raise InvalidInput(
+            f"unknown region code {region_code} (see /api/v1/regions)",
+            field="region_code",
+            zh=f"行政区划代码 {region_code} 不在地区目录中",
+        )
     if not region_in_scope(session, actor, region_code, roles=("regulator",)):
-        raise PermissionDenied(f"region {region_code} {region.name} is outside your scope", field="region_code")
+        raise PermissionDenied(
+            f"region {region_code} {region.name} is outside your scope",
+            field="region_code",
+            zh=f"{region.name}不在您的管辖范围内，不能在此登记企业",
+        )
     return region
 
 
@@ -196,8 +112,15 @@ def create_enterprise(session: Session, actor: Principal, spec: EnterpriseSpec) 
     require_writable_region(session, actor, values["region_code"])
     if session.scalar(select(Enterprise.id).where(Enterprise.credit_code == values["credit_code"])) is not None:
         raise Conflict(
-            f"an enterprise with credit code {values['credit_code']} is already registered", field="credit_code"
+            f"an enterprise with credit code {values['credit_code']} is already registered",
+            field="credit_code",
+            zh=f"统一社会信用代码为 {values['credit_code']} 的企业已经登记",
         )
+    return add_enterprise(session, actor, values)
+
+
+def add_enterprise(session: Session, actor: Principal, values: Mapping[str, Any]) -> Enterprise:
+    """Store an enterprise from already-cleaned values, with its audit row (registration and the import)."""
     enterprise = Enterprise(**values)
     session.add(enterprise)
     session.flush()
@@ -231,17 +154,26 @@ def update_enterprise(
             f"enterprise {enterprise.credit_code} was changed by someone else (version "
             f"{enterprise.version}, you edited {expected_version}); reload and retry",
             field="version",
+            zh="该企业信息已被他人修改，请刷新后重新编辑",
         )
     cleaned = clean_enterprise_values(changes)
     if "credit_code" in cleaned and cleaned.pop("credit_code") != enterprise.credit_code:
-        raise InvalidInput("the credit code identifies the enterprise and cannot change", field="credit_code")
+        raise InvalidInput(
+            "the credit code identifies the enterprise and cannot change",
+            field="credit_code",
+            zh="统一社会信用代码是企业的标识，不能修改",
+        )
     changed = {name: value for name, value in cleaned.items() if getattr(enterprise, name) != value}
     if not changed:
         return enterprise
     if not _is_registry_writer(session, actor, enterprise):
         for name in sorted(changed):
             if name not in SELF_DECLARED_FIELDS:
-                raise PermissionDenied(f"only the regulator changes '{name}'", field=name)
+                raise PermissionDenied(
+                    f"only the regulator changes '{name}'",
+                    field=name,
+                    zh=f"只有主管部门可以修改{FIELD_ZH.get(name, name)}",
+                )
     if "region_code" in changed:
         require_writable_region(session, actor, changed["region_code"])
     apply_enterprise_changes(session, actor, enterprise, changed)
@@ -270,22 +202,39 @@ def get_enterprise(session: Session, actor: Principal, credit_code: str) -> Ente
 
 
 def enterprise_detail(session: Session, actor: Principal, credit_code: str) -> EnterpriseDetail:
-    """Registry fields, region name, version, sites and production units of one enterprise."""
-    enterprise = session.scalar(
-        select(Enterprise)
-        .where(Enterprise.id == get_enterprise(session, actor, credit_code).id)
-        .options(
-            selectinload(Enterprise.sites), selectinload(Enterprise.production_units), selectinload(Enterprise.region)
+    """Registry fields, region name, version, sites and production units of one enterprise.
+
+    Three plain-column queries (the enterprise with its region name inside the actor's scope, its sites, its
+    units), no ORM objects; when the first finds nothing, :func:`get_enterprise` gives the refusal (NotFound).
+    """
+    columns = [getattr(Enterprise, name) for name in (*ENTERPRISE_FIELDS, "id", "version", "updated_at")]
+    found = (
+        session.execute(
+            select(*columns, Region.name.label("region_name"))
+            .join(Region, Region.code == Enterprise.region_code)
+            .where(Enterprise.credit_code == credit_code.strip().upper(), enterprise_filter(actor))
         )
+        .mappings()
+        .first()
     )
-    assert enterprise is not None
+    if found is None:
+        get_enterprise(session, actor, credit_code)  # raises NotFound, worded in one place (service_access)
+        raise NotFound(f"enterprise {credit_code} not found")  # not reached: the same scope filter
+    values = dict(found)
+    enterprise_id, updated_at = values.pop("id"), values.pop("updated_at")
+    sites = session.execute(
+        select(Site.id, Site.name, Site.address).where(Site.enterprise_id == enterprise_id).order_by(Site.id)
+    ).mappings()
+    units = session.execute(
+        select(*(getattr(ProductionUnit, name) for name in UnitOut.model_fields))
+        .where(ProductionUnit.enterprise_id == enterprise_id)
+        .order_by(ProductionUnit.id)
+    ).mappings()
     return EnterpriseDetail(
-        **enterprise_snapshot(enterprise),
-        region_name=enterprise.region.name,
-        version=enterprise.version,
-        updated_at=enterprise.updated_at.isoformat() if enterprise.updated_at else None,
-        sites=[site_item(site) for site in enterprise.sites],
-        production_units=[unit_item(unit) for unit in enterprise.production_units],
+        **values,
+        updated_at=updated_at.isoformat() if updated_at else None,
+        sites=[SiteOut.model_validate(dict(site)) for site in sites],
+        production_units=[UnitOut.model_validate(dict(unit)) for unit in units],
     )
 
 

@@ -18,17 +18,27 @@ as *not found* (404), so probing ids reveals nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from dualcarbon.core.access import Principal
+from dualcarbon.core.access import Grant, Principal
 from dualcarbon.core.errors import NotFound, PermissionDenied
 from dualcarbon.registry.models import Enterprise, Region, in_region_subtree
 
 
 def enterprise_filter(principal: Principal, *, write: bool = False) -> ColumnElement[bool]:
-    """SQL condition on ``Enterprise`` rows the principal may read (or write when ``write``)."""
+    """SQL condition on ``Enterprise`` rows the principal may read (or write when ``write``).
+
+    Built once per scope (grants and agency assignments) and reused: the condition is an immutable SQL
+    expression, and building its subqueries on every request was a measurable part of a read."""
+    return _scope_filter(tuple(principal.grants), frozenset(principal.agency_enterprise_ids), write)
+
+
+@lru_cache(maxsize=1024)
+def _scope_filter(grants: tuple[Grant, ...], agency_ids: frozenset[int], write: bool) -> ColumnElement[bool]:
+    principal = Principal(user_id=None, username="", grants=grants, agency_enterprise_ids=agency_ids)
     if principal.is_admin:
         return true()
     roles = ("regulator",) if write else ("regulator", "reviewer")
@@ -61,9 +71,11 @@ def require_enterprise(session: Session, principal: Principal, credit_code: str,
     """
     enterprise = session.scalar(select(Enterprise).where(Enterprise.credit_code == credit_code.strip().upper()))
     if enterprise is None or not can_access_enterprise(session, principal, enterprise):
-        raise NotFound(f"enterprise {credit_code} not found")
+        raise NotFound(f"enterprise {credit_code} not found", zh="未找到该企业，或不在您的管辖范围内")
     if write and not can_write_enterprise_data(session, principal, enterprise):
-        raise PermissionDenied(f"your role may not change enterprise {credit_code}")
+        raise PermissionDenied(
+            f"your role may not change enterprise {credit_code}", zh="您的角色只能查看该企业，不能修改其信息"
+        )
     return enterprise
 
 
@@ -96,5 +108,5 @@ def require_region(
     """The region if the principal's roles cover it; NotFound otherwise."""
     region = session.get(Region, region_code)
     if region is None or not region_in_scope(session, principal, region_code, roles=roles):
-        raise NotFound(f"region {region_code} not found")
+        raise NotFound(f"region {region_code} not found", zh="未找到该地区，或不在您的管辖范围内")
     return region

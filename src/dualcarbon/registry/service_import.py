@@ -33,13 +33,9 @@ from dualcarbon.core.access import Principal, require_role
 from dualcarbon.core.errors import DualcarbonError, InvalidInput
 from dualcarbon.registry.models import Enterprise, Region
 from dualcarbon.registry.schemas import EnterpriseImportReport
-from dualcarbon.registry.service import (
-    apply_enterprise_changes,
-    clean_field,
-    enterprise_snapshot,
-    registry_write_filter,
-)
+from dualcarbon.registry.service import add_enterprise, apply_enterprise_changes, registry_write_filter
 from dualcarbon.registry.service_access import region_in_scope
+from dualcarbon.registry.service_fields import clean_field
 from dualcarbon.registry.service_sheet import COLUMNS, REGION_NAME_HEADER, read_rows
 from dualcarbon.store.audit import append_audit
 
@@ -53,6 +49,7 @@ class ImportProblem:
     row: int  # spreadsheet row number (the header is the row it sits on, usually 1)
     column: str
     reason: str
+    reason_zh: str | None = None  # the same reason for a Chinese reader
 
 
 @dataclass
@@ -94,7 +91,9 @@ def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
     for pair in pairs:
         source, sep, target = pair.partition("=")
         if not sep or not source.strip() or not target.strip():
-            raise InvalidInput(f"'{pair}' is not SOURCE=TARGET", field="map")
+            raise InvalidInput(
+                f"'{pair}' is not SOURCE=TARGET", field="map", zh=f"「{pair}」应写成“文件中的列名=模板列名”"
+            )
         mapping[source.strip()] = target.strip()
     return mapping
 
@@ -138,18 +137,7 @@ def import_enterprises(
     if dry_run or not (creates or updates):
         return report
     for row in creates:
-        enterprise = Enterprise(**({"above_scale": False, "key_energy_user": False} | row.values))
-        session.add(enterprise)
-        session.flush()
-        append_audit(
-            session,
-            actor.username,
-            "enterprise.create",
-            "enterprise",
-            enterprise.credit_code,
-            None,
-            enterprise_snapshot(enterprise),
-        )
+        add_enterprise(session, actor, {"above_scale": False, "key_energy_user": False} | row.values)
     for enterprise, changed in updates:
         apply_enterprise_changes(session, actor, enterprise, changed)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -200,6 +188,7 @@ def _find_header(
                         number,
                         header,
                         f"mapping target '{user[key]}' is not a column (one of {', '.join(c.zh for c in COLUMNS)})",
+                        f"对应的「{user[key]}」不是模板中的列（可选：{'、'.join(c.zh for c in COLUMNS)}）",
                     )
                 )
             elif target is None:
@@ -207,7 +196,12 @@ def _find_header(
                     report.ignored_columns.append(header)
             elif target in seen:
                 report.problems.append(
-                    ImportProblem(number, header, f"column '{seen[target]}' already gives {_BY_FIELD[target].zh}")
+                    ImportProblem(
+                        number,
+                        header,
+                        f"column '{seen[target]}' already gives {_BY_FIELD[target].zh}",
+                        f"「{seen[target]}」列已经给出了{_BY_FIELD[target].zh}",
+                    )
                 )
             else:
                 seen[target] = header
@@ -215,13 +209,16 @@ def _find_header(
         present = set(keys)
         for source in mapping:
             if _header_key(source) not in present:
-                report.problems.append(ImportProblem(number, source, "mapped column is not in the file"))
+                report.problems.append(
+                    ImportProblem(number, source, "mapped column is not in the file", "文件中没有这一列")
+                )
         return number, columns
     report.problems.append(
         ImportProblem(
             1,
             _BY_FIELD["credit_code"].zh,
             "no header row naming 统一社会信用代码 (or a column mapped to it) in the first 10 rows",
+            "前 10 行中没有含“统一社会信用代码”（或对应到它的列）的表头行",
         )
     )
     return None, {}
@@ -246,16 +243,23 @@ def _parse_rows(
             try:
                 row.values[target] = clean_field(target, value)
             except DualcarbonError as exc:
-                report.problems.append(ImportProblem(number, header, exc.message))
+                report.problems.append(ImportProblem(number, header, exc.message, exc.zh))
                 ok = False
         code = row.values.get("credit_code")
         if code is None:
             if ok:
-                report.problems.append(ImportProblem(number, row.headers["credit_code"], "credit code is empty"))
+                report.problems.append(
+                    ImportProblem(number, row.headers["credit_code"], "credit code is empty", "统一社会信用代码为空")
+                )
             continue
         if code in first_seen:
             report.problems.append(
-                ImportProblem(number, row.headers["credit_code"], f"credit code {code} repeats row {first_seen[code]}")
+                ImportProblem(
+                    number,
+                    row.headers["credit_code"],
+                    f"credit code {code} repeats row {first_seen[code]}",
+                    f"统一社会信用代码与第 {first_seen[code]} 行重复",
+                )
             )
             continue
         first_seen[code] = number
@@ -295,22 +299,23 @@ def _plan_row(
     updates: list[tuple[Enterprise, dict[str, Any]]],
     report: ImportReport,
 ) -> None:
-    def problem(target: str, reason: str) -> None:
-        report.problems.append(ImportProblem(row.number, row.headers.get(target, _BY_FIELD[target].zh), reason))
+    def problem(target: str, reason: str, reason_zh: str) -> None:
+        column = row.headers.get(target, _BY_FIELD[target].zh)
+        report.problems.append(ImportProblem(row.number, column, reason, reason_zh))
 
     enterprise = existing.get(row.values["credit_code"])
     if enterprise is not None and enterprise.id not in writable:
-        problem("credit_code", "this enterprise is registered outside your scope")
+        problem("credit_code", "this enterprise is registered outside your scope", "该企业登记在您的管辖范围之外")
         return
     region = row.values.get("region_code")
     if region is not None and region not in regions:
-        problem("region_code", f"unknown region code {region}")
+        problem("region_code", f"unknown region code {region}", f"行政区划代码 {region} 不在地区目录中")
     elif region is not None and not regions[region]:
-        problem("region_code", f"region {region} is outside your scope")
+        problem("region_code", f"region {region} is outside your scope", f"地区 {region} 不在您的管辖范围内")
     if enterprise is None:
         missing = [name for name in REQUIRED_FOR_NEW if name not in row.values]
         for name in missing:
-            problem(name, f"{_BY_FIELD[name].zh} is required for a new enterprise")
+            problem(name, f"{_BY_FIELD[name].zh} is required for a new enterprise", f"新企业须填写{_BY_FIELD[name].zh}")
         if not missing and region in regions and regions[region]:
             creates.append(row)
         return

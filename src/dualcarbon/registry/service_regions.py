@@ -95,7 +95,11 @@ def read_region_file(path: Path) -> list[RegionSpec]:
     reader = csv.DictReader(io.StringIO(text))
     fields = {header: _HEADERS.get((header or "").strip()) for header in reader.fieldnames or []}
     if "code" not in fields.values() or "name" not in fields.values():
-        raise InvalidInput(f"{path.name}: needs the columns code (行政区划代码) and name (名称)", field="header")
+        raise InvalidInput(
+            f"{path.name}: needs the columns code (行政区划代码) and name (名称)",
+            field="header",
+            zh=f"{path.name} 缺少“行政区划代码”和“名称”列",
+        )
     specs = []
     for line, row in enumerate(reader, start=2):
         values = {fields[k]: (v or "").strip() for k, v in row.items() if fields.get(k)}
@@ -104,9 +108,10 @@ def read_region_file(path: Path) -> list[RegionSpec]:
         try:
             code = validate_region_code(values.get("code", ""))
         except InvalidInput as exc:
+            exc.zh = exc.zh or f"第 {line} 行的行政区划代码须为6位数字的 GB/T 2260 代码"
             raise exc.at(f"row {line}.code") from None
         if not values.get("name"):
-            raise InvalidInput("name is empty", field=f"row {line}.name")
+            raise InvalidInput("name is empty", field=f"row {line}.name", zh=f"第 {line} 行的地区名称为空")
         specs.append(RegionSpec(code, values["name"], values.get("parent_code") or None))
     return specs
 
@@ -125,7 +130,7 @@ def seed_regions(session: Session, actor: Principal, specs: Iterable[RegionSpec]
         code = validate_region_code(spec.code)
         name = spec.name.strip()
         if not name:
-            raise InvalidInput(f"region {code} has no name", field="name")
+            raise InvalidInput(f"region {code} has no name", field="name", zh=f"地区 {code} 没有名称")
         existing = known.get(code)
         if existing is not None:
             if existing.name == name:
@@ -168,16 +173,28 @@ def _parent_for(code: str, parent_code: str | None, known: dict[str, Region]) ->
     if parent_code:
         parent = known.get(validate_region_code(parent_code))
         if parent is None:
-            raise InvalidInput(f"parent region {parent_code} of {code} does not exist", field="parent_code")
+            raise InvalidInput(
+                f"parent region {parent_code} of {code} does not exist",
+                field="parent_code",
+                zh=f"地区 {code} 的上级地区 {parent_code} 不存在",
+            )
         if parent.code[:2] != code[:2] or _depth(parent.code) >= _depth(code):
-            raise InvalidInput(f"{parent_code} cannot be the parent of {code}", field="parent_code")
+            raise InvalidInput(
+                f"{parent_code} cannot be the parent of {code}",
+                field="parent_code",
+                zh=f"{parent_code} 不能作为 {code} 的上级地区",
+            )
         return parent
     if level == "province":
         return None
     for candidate in implied_parent_codes(code):
         if candidate in known:
             return known[candidate]
-    raise InvalidInput(f"region {code}: its province {code[:2]}0000 is not in the tree; seed it first", field="code")
+    raise InvalidInput(
+        f"region {code}: its province {code[:2]}0000 is not in the tree; seed it first",
+        field="code",
+        zh=f"地区 {code} 所属的省级地区 {code[:2]}0000 尚未导入，请先导入省级地区",
+    )
 
 
 # ---- reading ------------------------------------------------------------------------------------

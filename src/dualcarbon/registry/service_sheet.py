@@ -36,6 +36,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("address", "地址", "Address", "选填"),
     Column("contact", "联系人", "Contact", "选填"),
 )
+#: The Chinese name of each enterprise field, as messages for a Chinese reader name it.
+FIELD_ZH: dict[str, str] = {column.field: column.zh for column in COLUMNS}
 REGION_NAME_HEADER = "行政区划名称"  # written by the export, ignored by the import
 
 
@@ -48,7 +50,11 @@ def read_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
         try:
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise InvalidInput(f"{path.name} is not a readable .xlsx workbook ({exc})", field="file") from None
+            raise InvalidInput(
+                f"{path.name} is not a readable .xlsx workbook ({exc})",
+                field="file",
+                zh=f"无法读取 {path.name}：不是有效的 .xlsx 工作簿",
+            ) from None
         try:
             for number, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
                 yield number, list(values)
@@ -63,4 +69,4 @@ def read_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
         for number, values in enumerate(csv.reader(io.StringIO(text)), start=1):
             yield number, list(values)
     else:
-        raise InvalidInput(f"{path.name}: use an .xlsx or .csv file", field="file")
+        raise InvalidInput(f"{path.name}: use an .xlsx or .csv file", field="file", zh="请使用 .xlsx 或 .csv 文件")

@@ -128,6 +128,12 @@ def _form_page(ctx: WebContext, credit_code: str, report: ReportDetail | None) -
             icon="send",
             on_click=lambda: _save(ctx, form, credit_code, report_id, then_submit=True),
         ).props('unelevated color=secondary data-testid="submit-report"')
+        if report_id is not None:  # 预填 lives in monitoring (a higher layer): reached by its URL, not an import
+            ui.button(
+                ctx.t("report.prefill"),
+                icon="sensors",
+                on_click=lambda: ui.navigate.to(f"/reports/{report_id}/prefill"),
+            ).props('outline data-testid="prefill-report"')
 
 
 def _problems(

@@ -13,14 +13,11 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
 
-from dualcarbon.core.errors import InvalidInput
 from dualcarbon.reports import service as reports
 from dualcarbon.reports import service_import as reports_import
 from dualcarbon.reports.io import (
@@ -40,76 +37,16 @@ from dualcarbon.reports.schemas import (
     SavedReport,
     VersionDiff,
 )
-from dualcarbon.reports.service_content import ReportContent
+from dualcarbon.reports.schemas_requests import DeadlineIn, PeriodKindName, ReportCreateIn, ReportUpdateIn, ReviewIn
 from dualcarbon.reports.service_workflow import current_content
 from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Id, Page, Paging, YearFilter, reference_of
+from dualcarbon.ui.files import XLSX_RESPONSES, saved_upload, xlsx_response
 
 router = APIRouter(prefix=API_PREFIX, tags=["reports"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-PeriodKindName = Literal["year", "quarter", "month"]
 StateName = Literal["draft", "submitted", "returned", "approved", "locked"]
 #: Filter by period: bounded like every number of a query, so that none reaches the database it cannot hold.
 PeriodFilter = Annotated[int | None, Query(ge=0, le=12, description="0 for a year, quarter 1-4, month 1-12")]
-
-
-def _inline(schema: dict[str, Any]) -> dict[str, Any]:
-    """``schema`` with its ``$defs`` references replaced by the definitions (for an embedded schema)."""
-    defs = schema.get("$defs", {})
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return walk(defs[ref.split("/")[-1]])
-            return {k: walk(v) for k, v in node.items() if k != "$defs"}
-        if isinstance(node, list):
-            return [walk(item) for item in node]
-        return node
-
-    result: dict[str, Any] = walk(schema)
-    return result
-
-
-CONTENT_SCHEMA = _inline(ReportContent.model_json_schema())
-ContentField: Any = Field(
-    default_factory=dict,
-    description="energy_lines, outputs, economics (see docs/reports.md); errors name e.g. energy_lines[2].unit",
-    json_schema_extra=CONTENT_SCHEMA,
-)
-
-
-class ReportCreateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    period_kind: PeriodKindName = "year"
-    year: int = Field(description="report year, e.g. 2024")
-    period: int = Field(default=0, description="0 for a year, quarter 1-4, month 1-12")
-    content: dict[str, Any] = ContentField
-
-
-class ReportUpdateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    content: dict[str, Any] = ContentField
-
-
-class ReviewIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    comment: str | None = Field(default=None, max_length=4000, description="required to return or reopen")
-
-
-class DeadlineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    region_code: str = Field(description="6-digit region code inside your scope")
-    period_kind: PeriodKindName = "year"
-    year: int
-    period: int = 0
-    deadline: date
-
-
-def _xlsx(content: bytes, filename: str) -> Response:
-    disposition = f"attachment; filename=\"report.xlsx\"; filename*=UTF-8''{quote(filename)}"
-    return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
 # ---- one enterprise's reports ------------------------------------------------------------------------
@@ -158,7 +95,7 @@ def create_report(
     "/enterprises/{credit_code}/reports/template.xlsx",
     summary="The empty annual-report workbook (基本情况表, 能源消费结构表, 单位产品综合能耗表)",
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}}},
+    responses=XLSX_RESPONSES,
 )
 def annual_template(
     credit_code: Annotated[str, PathParam(description="the enterprise; the template is the same for every one")],
@@ -167,7 +104,7 @@ def annual_template(
 ) -> Response:
     with tempfile.TemporaryDirectory() as folder:
         path = write_annual_report_template(Path(folder) / "template.xlsx", reference=reference_of(request))
-        return _xlsx(path.read_bytes(), "能源利用状况报告模板.xlsx")
+        return xlsx_response(path.read_bytes(), "能源利用状况报告模板.xlsx", ascii_name="report.xlsx")
 
 
 @router.post(
@@ -187,19 +124,7 @@ def import_report(
     year: Annotated[int | None, Form(description="required for a survey; checked against the workbook")] = None,
     period: Annotated[int, Form()] = 0,
 ) -> Any:
-    name = Path(file.filename or "upload.xlsx").name
-    suffix = Path(name).suffix.lower()
-    if suffix not in (".xlsx", ".xlsm", ".csv"):
-        raise InvalidInput("upload an .xlsx or .csv file", field="file")
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"upload{suffix}"
-        size = 0
-        with path.open("wb") as out:
-            while chunk := file.file.read(1024 * 1024):
-                size += len(chunk)
-                if size > MAX_UPLOAD_BYTES:
-                    raise InvalidInput(f"file larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", field="file")
-                out.write(chunk)
+    with saved_upload(file) as (path, name):
         try:
             result = reports_import.import_report(
                 session,
@@ -271,7 +196,7 @@ def list_reports(
     "/reports/export.xlsx",
     summary="The filtered report list as Excel (Chinese headers; lang=en for English)",
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}}},
+    responses=XLSX_RESPONSES,
 )
 def export_reports(
     caller: Caller,
@@ -285,7 +210,7 @@ def export_reports(
     lang: Literal["zh", "en"] = "zh",
 ) -> Response:
     items = reports.export_rows(session, caller, _filter(credit_code, region_code, state, year, period_kind, period))
-    return _xlsx(write_report_list(items, language=lang), "能源利用状况报告列表.xlsx")
+    return xlsx_response(write_report_list(items, language=lang), "能源利用状况报告列表.xlsx", ascii_name="report.xlsx")
 
 
 @router.get(
@@ -361,14 +286,18 @@ def update_report(
     "/reports/{report_id}/workbook.xlsx",
     summary="The report's current version as an annual-report workbook",
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}}},
+    responses=XLSX_RESPONSES,
 )
 def report_workbook(report_id: Id, request: Request, caller: Caller, session: DbSession) -> Response:
     report = reports.load_report(session, caller, report_id)
     annual = AnnualReport(report.enterprise.credit_code, report.enterprise.name, report.year, current_content(report))
     with tempfile.TemporaryDirectory() as folder:
         path = write_annual_report(Path(folder) / "report.xlsx", annual, reference=reference_of(request))
-        return _xlsx(path.read_bytes(), f"能源利用状况报告_{report.enterprise.credit_code}_{report.year}.xlsx")
+        return xlsx_response(
+            path.read_bytes(),
+            f"能源利用状况报告_{report.enterprise.credit_code}_{report.year}.xlsx",
+            ascii_name="report.xlsx",
+        )
 
 
 @router.get(

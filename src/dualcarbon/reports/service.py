@@ -2,27 +2,25 @@
 
 Owns the read side: the report view with reported and computed figures side by side (deviations, year
 on year against the previous year's latest approved version, versions, review history), the filtered
-list, the review queue, version diffs and the Excel export. The write side lives in
-:mod:`dualcarbon.reports.service_workflow` (re-exported here), deadlines and the overdue list in
+list, the review queue, version diffs and the Excel export. The list side lives in
+:mod:`dualcarbon.reports.service_lists` and the write side in :mod:`dualcarbon.reports.service_workflow`
+(both re-exported here), deadlines and the overdue list in
 :mod:`dualcarbon.reports.service_periods`, imports in :mod:`dualcarbon.reports.service_import`.
 Every function takes the acting :class:`~dualcarbon.services.access.Principal` and checks its scope.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualcarbon.accounts.models import User
-from dualcarbon.core.access import Principal, require_role
-from dualcarbon.core.errors import InvalidInput, NotFound
-from dualcarbon.core.vocab import REPORT_STATES
+from dualcarbon.core.access import Principal
+from dualcarbon.core.errors import NotFound
+from dualcarbon.core.localtime import iso_or_none
 from dualcarbon.reference.tables import ReferenceSet, load_reference
-from dualcarbon.registry.models import Enterprise, subtree_codes
-from dualcarbon.registry.service_access import enterprise_filter, require_enterprise
 from dualcarbon.reports.models import PeriodReport, PeriodReportVersion, ReportReview
 from dualcarbon.reports.schemas import (
     Deviation,
@@ -31,7 +29,6 @@ from dualcarbon.reports.schemas import (
     OutputFigureRow,
     PreviousReport,
     ReportDetail,
-    ReportSummary,
     ReviewItem,
     VersionDiff,
     VersionItem,
@@ -39,7 +36,16 @@ from dualcarbon.reports.schemas import (
     computed_of,
 )
 from dualcarbon.reports.service_compute import deviations
-from dualcarbon.reports.service_content import ReportContent, flatten, from_rows
+from dualcarbon.reports.service_content import ReportContent
+from dualcarbon.reports.service_content_rows import flatten, from_rows
+from dualcarbon.reports.service_lists import (
+    ReportFilter,
+    export_rows,
+    list_reports,
+    report_summary,
+    review_queue,
+    summary_fields,
+)
 from dualcarbon.reports.service_periods import (
     check_period,
     effective_deadline,
@@ -57,7 +63,6 @@ from dualcarbon.reports.service_workflow import (
     lock,
     reopen,
     return_report,
-    state_label,
     submit,
     update_draft,
 )
@@ -81,6 +86,7 @@ __all__ = [
     "overdue",
     "period_label",
     "reopen",
+    "report_summary",
     "return_report",
     "review_queue",
     "set_deadline",
@@ -89,10 +95,6 @@ __all__ = [
 ]
 
 Json = dict[str, Any]
-
-
-def _iso(value: Any) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 def _version_content(version: PeriodReportVersion) -> ReportContent:
@@ -205,9 +207,9 @@ def get_report(
         | {r.actor_user_id for r in report.reviews if r.actor_user_id},
     )
     fields = {
-        **_summary_fields(report, version),
+        **summary_fields(report, version),
         "has_flagged_deviation": any(d["flagged"] for d in found),
-        "deadline": _iso(
+        "deadline": iso_or_none(
             effective_deadline(session, enterprise.region_code, report.period_kind, report.year, report.period)
         ),
         "computed": computed_of(computed),
@@ -222,7 +224,7 @@ def get_report(
         versions=[
             VersionItem(
                 version=v.version,
-                created_at=_iso(v.created_at),
+                created_at=iso_or_none(v.created_at),
                 created_by=names.get(v.created_by) if v.created_by else None,
                 content_hash=v.content_hash,
             )
@@ -235,135 +237,10 @@ def get_report(
                 version=r.version,
                 comment=r.comment,
                 actor=names.get(r.actor_user_id) if r.actor_user_id else None,
-                at=_iso(r.at),
+                at=iso_or_none(r.at),
             )
             for r in report.reviews
         ],
-    )
-
-
-def _summary_fields(report: PeriodReport, version: PeriodReportVersion | None) -> dict[str, Any]:
-    computed = version.computed if version is not None else {}
-    energy = computed.get("energy", {})
-    carbon = computed.get("carbon", {})
-    intensity = computed.get("intensity", {})
-    enterprise = report.enterprise
-    return {
-        "id": report.id,
-        "credit_code": enterprise.credit_code,
-        "enterprise_name": enterprise.name,
-        "region_code": enterprise.region_code,
-        "period_kind": report.period_kind,
-        "year": report.year,
-        "period": report.period,
-        "period_label": period_label(report.period_kind, report.year, report.period),
-        "state": report.state,
-        "state_label": state_label(report.state),
-        "state_label_en": state_label(report.state, "en"),
-        "version": report.version,
-        "created_at": _iso(report.created_at),
-        "submitted_at": _iso(report.submitted_at),
-        "approved_at": _iso(report.approved_at),
-        "total_tce_equivalent": energy.get("equivalent", {}).get("total_tce"),
-        "total_tce_equal": energy.get("equal", {}).get("total_tce"),
-        "total_tco2": carbon.get("total_tco2"),
-        "tce_per_10k_yuan_value_added": intensity.get("tce_per_10k_yuan_value_added"),
-        "has_flagged_deviation": bool(computed.get("has_flagged_deviation")),
-    }
-
-
-def report_summary(report: PeriodReport, version: PeriodReportVersion | None) -> ReportSummary:
-    """One list row: identity, period, state, and the headline computed figures of the current version."""
-    return ReportSummary(**_summary_fields(report, version))
-
-
-@dataclass(frozen=True)
-class ReportFilter:
-    """Filters of the report list; all optional."""
-
-    credit_code: str | None = None
-    region_code: str | None = None
-    state: str | None = None
-    year: int | None = None
-    period_kind: str | None = None
-    period: int | None = None
-
-
-def _conditions(session: Session, actor: Principal, flt: ReportFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [enterprise_filter(actor)]
-    if flt.credit_code:
-        enterprise = require_enterprise(session, actor, flt.credit_code)
-        conditions.append(PeriodReport.enterprise_id == enterprise.id)
-    if flt.region_code:
-        conditions.append(Enterprise.region_code.in_(subtree_codes(flt.region_code)))
-    if flt.state:
-        if flt.state not in REPORT_STATES:
-            raise InvalidInput(
-                f"must be one of {', '.join(REPORT_STATES)}, got '{flt.state}'", field="state", zh="未知的报告状态"
-            )
-        conditions.append(PeriodReport.state == flt.state)
-    if flt.year is not None:
-        conditions.append(PeriodReport.year == flt.year)
-    if flt.period_kind:
-        conditions.append(PeriodReport.period_kind == flt.period_kind)
-    if flt.period is not None:
-        conditions.append(PeriodReport.period == flt.period)
-    return conditions
-
-
-def list_reports(
-    session: Session,
-    actor: Principal,
-    flt: ReportFilter | None = None,
-    *,
-    order: str = "recent",
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[ReportSummary], int]:
-    """Reports in the actor's scope matching ``flt``: (page of summaries, total).
-
-    ``order``: ``recent`` (newest period first) or ``queue`` (oldest submission first, for reviewers).
-    """
-    conditions = _conditions(session, actor, flt or ReportFilter())
-    base = select(PeriodReport).join(Enterprise, Enterprise.id == PeriodReport.enterprise_id).where(*conditions)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    ordering: tuple[Any, ...]
-    if order == "queue":
-        ordering = (PeriodReport.submitted_at.asc(), PeriodReport.id.asc())
-    elif order == "recent":
-        ordering = (
-            PeriodReport.year.desc(),
-            PeriodReport.period.desc(),
-            Enterprise.credit_code,
-            PeriodReport.id.desc(),
-        )
-    else:
-        raise InvalidInput(f"must be 'recent' or 'queue', got '{order}'", field="order", zh="未知的排序方式")
-    query = (
-        select(PeriodReport, Enterprise, PeriodReportVersion)
-        .join(Enterprise, Enterprise.id == PeriodReport.enterprise_id)
-        .outerjoin(PeriodReportVersion, PeriodReportVersion.id == PeriodReport.current_version_id)
-        .where(*conditions)
-        .order_by(*ordering)
-        .limit(limit)
-        .offset(offset)
-    )
-    items = [report_summary(report, version) for report, _enterprise, version in session.execute(query).all()]
-    return items, total
-
-
-def review_queue(
-    session: Session, actor: Principal, *, region_code: str | None = None, limit: int = 50, offset: int = 0
-) -> tuple[list[ReportSummary], int]:
-    """Submitted reports in the reviewer's scope, oldest submission first."""
-    require_role(actor, "regulator", "reviewer")
-    return list_reports(
-        session,
-        actor,
-        ReportFilter(region_code=region_code, state="submitted"),
-        order="queue",
-        limit=limit,
-        offset=offset,
     )
 
 
@@ -389,8 +266,8 @@ def compare_versions(session: Session, actor: Principal, report_id: int, a: int,
     ]
     return VersionDiff(
         report_id=report.id,
-        a=VersionRef(version=a, content_hash=version_a.content_hash, created_at=_iso(version_a.created_at)),
-        b=VersionRef(version=b, content_hash=version_b.content_hash, created_at=_iso(version_b.created_at)),
+        a=VersionRef(version=a, content_hash=version_a.content_hash, created_at=iso_or_none(version_a.created_at)),
+        b=VersionRef(version=b, content_hash=version_b.content_hash, created_at=iso_or_none(version_b.created_at)),
         identical=version_a.content_hash == version_b.content_hash,
         changes=changes,
     )
@@ -405,11 +282,3 @@ def _natural(key: str) -> tuple[Any, ...]:
         if tail:
             parts.append(tail)
     return tuple((0, p) if isinstance(p, int) else (1, p) for p in parts)
-
-
-def export_rows(
-    session: Session, actor: Principal, flt: ReportFilter | None = None, *, max_rows: int = 100_000
-) -> list[ReportSummary]:
-    """All summaries matching ``flt`` (for the Excel export), newest period first."""
-    items, _ = list_reports(session, actor, flt, limit=max_rows, offset=0)
-    return items

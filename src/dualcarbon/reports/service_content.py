@@ -2,13 +2,13 @@
 
 Owns :class:`ReportContent` (energy lines, outputs, economics) as services and the API accept it, the
 check of every line against the reference tables (carrier known, unit of the right kind, a product's
-benchmark row resolved), and the conversion between content and the immutable store rows of a
-``PeriodReportVersion``. Every error names its field path, e.g. ``energy_lines[2].unit``.
+benchmark row resolved). The conversion between content and the immutable store rows of a
+``PeriodReportVersion`` is in :mod:`dualcarbon.reports.service_content_rows`. Every error names its field
+path, e.g. ``energy_lines[2].unit``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
@@ -30,7 +30,6 @@ from dualcarbon.domain.products import ProductCatalog
 from dualcarbon.reference.model import BenchmarkRow
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise, ProductionUnit
-from dualcarbon.reports.models import Economics, EnergyLine, OutputLine, content_hash_of
 
 EnergyUseName = Literal["fuel", "feedstock", "conversion", "sold"]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
@@ -294,112 +293,4 @@ def _plain(exc: DualcarbonError) -> DualcarbonError:
     # Reference-lookup failures in content are input errors of the respondent.
     if isinstance(exc, UnknownReferenceRow | AmbiguousProduct | UnitMismatch | InvalidInput):
         return exc
-    return InvalidInput(exc.message, field=exc.field)
-
-
-# ---- store rows ----------------------------------------------------------------------------------------
-
-
-def to_rows(content: ReportContent) -> tuple[list[EnergyLine], list[OutputLine], Economics | None]:
-    """New (unsaved) store rows for normalised ``content``."""
-    energy = [
-        EnergyLine(
-            carrier_id=line.carrier,
-            quantity=float(line.quantity),
-            unit=line.unit,
-            use=line.use,
-            ncv=line.ncv,
-            ncv_unit=line.ncv_unit,
-            reported_tce=line.reported_tce,
-        )
-        for line in content.energy_lines
-    ]
-    outputs = [
-        OutputLine(
-            production_unit_id=line.production_unit_id,
-            product=line.product or "",
-            benchmark_row_id=line.benchmark_row_id,
-            quantity=float(line.quantity),
-            unit=line.unit,
-            reported_unit_consumption=line.reported_unit_consumption,
-            unit_consumption_unit=line.unit_consumption_unit,
-        )
-        for line in content.outputs
-    ]
-    economics = None
-    if content.economics is not None:
-        e = content.economics
-        economics = Economics(
-            gross_output_10k_yuan=e.gross_output_10k_yuan,
-            value_added_10k_yuan=e.value_added_10k_yuan,
-            sales_revenue_10k_yuan=e.sales_revenue_10k_yuan,
-            employees=e.employees,
-            energy_cost_10k_yuan=e.energy_cost_10k_yuan,
-        )
-    return energy, outputs, economics
-
-
-def content_hash(content: ReportContent) -> str:
-    """The store's content hash (``content_hash_of``) of normalised ``content``."""
-    return content_hash_of(*to_rows(content))
-
-
-def from_rows(
-    energy_lines: Sequence[EnergyLine], output_lines: Sequence[OutputLine], economics: Economics | None
-) -> ReportContent:
-    """The content of a stored version."""
-    return ReportContent(
-        energy_lines=[
-            EnergyLineIn(
-                carrier=line.carrier_id,
-                quantity=line.quantity,
-                unit=line.unit,
-                use=line.use,
-                ncv=line.ncv,
-                ncv_unit=line.ncv_unit,
-                reported_tce=line.reported_tce,
-            )
-            for line in energy_lines
-        ],
-        outputs=[
-            OutputLineIn(
-                production_unit_id=line.production_unit_id,
-                product=line.product,
-                benchmark_row_id=line.benchmark_row_id,
-                quantity=line.quantity,
-                unit=line.unit,
-                reported_unit_consumption=line.reported_unit_consumption,
-                unit_consumption_unit=line.unit_consumption_unit,
-            )
-            for line in output_lines
-        ],
-        economics=None
-        if economics is None
-        else EconomicsIn(
-            gross_output_10k_yuan=economics.gross_output_10k_yuan,
-            value_added_10k_yuan=economics.value_added_10k_yuan,
-            sales_revenue_10k_yuan=economics.sales_revenue_10k_yuan,
-            employees=economics.employees,
-            energy_cost_10k_yuan=economics.energy_cost_10k_yuan,
-        ),
-    )
-
-
-def flatten(content: ReportContent) -> dict[str, Any]:
-    """Field path → value of every leaf (``energy_lines[0].quantity`` → 100.0), for version diffs."""
-    flat: dict[str, Any] = {}
-
-    def walk(value: Any, path: str) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                walk(item, f"{path}.{key}" if path else key)
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                walk(item, f"{path}[{index}]")
-        else:
-            if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-                value = float(value)
-            flat[path] = value
-
-    walk(content.model_dump(), "")
-    return flat
+    return InvalidInput(exc.message, field=exc.field, zh=exc.zh)

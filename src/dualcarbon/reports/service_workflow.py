@@ -44,14 +44,8 @@ from dualcarbon.reports.models import (
     content_hash_of,
 )
 from dualcarbon.reports.service_compute import compute_figures
-from dualcarbon.reports.service_content import (
-    ReportContent,
-    flatten,
-    from_rows,
-    normalise_content,
-    parse_content,
-    to_rows,
-)
+from dualcarbon.reports.service_content import ReportContent, normalise_content, parse_content
+from dualcarbon.reports.service_content_rows import flatten, from_rows, to_rows
 from dualcarbon.reports.service_periods import check_period, period_label
 from dualcarbon.store.audit import append_audit
 from dualcarbon.store.base import utcnow

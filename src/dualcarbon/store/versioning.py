@@ -54,6 +54,9 @@ def claim_row(session: Session, row: Any, *, what: str | None = None) -> int:
         if "state" in table.c:
             state = session.scalar(select(table.c.state).where(primary_key == row_id))
             now = f" (it is {state} now)" if state is not None else ""
-        raise Conflict(f"{label} was changed by someone else meanwhile{now}; reload it and try again")
+        raise Conflict(
+            f"{label} was changed by someone else meanwhile{now}; reload it and try again",
+            zh="这条记录刚被他人修改，请刷新后重试",
+        )
     set_committed_value(row, VERSION_COLUMN, seen + 1)
     return int(seen) + 1

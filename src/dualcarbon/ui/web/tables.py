@@ -137,6 +137,27 @@ def export_filename(base: str) -> str:
     return f"{safe}-{date.today().isoformat()}.xlsx"
 
 
+def _download(ctx: WebContext, columns: Sequence[Column], body: list[list[Any]], export_name: str) -> None:
+    """Send ``body`` under the columns' translated headers as the workbook ``export_name``-<date>.xlsx."""
+    headers = [ctx.t(column.label_key) for column in columns]
+    ui.download.content(xlsx_bytes(headers, body, sheet=export_name), export_filename(export_name), XLSX_MEDIA_TYPE)
+
+
+def _clickable_rows(grid: ui.aggrid, on_row_click: Callable[[dict[str, Any]], None] | None) -> None:
+    """Call ``on_row_click`` with a row's data when the row is clicked (nothing when it is None)."""
+    if on_row_click is None:
+        return
+    handler = on_row_click
+
+    def clicked(event: events.GenericEventArguments) -> None:
+        data = event.args.get("data") if isinstance(event.args, dict) else None
+        if isinstance(data, dict):
+            handler(data)
+
+    grid.on("cellClicked", clicked, ["data"])
+    grid.classes("cursor-pointer")
+
+
 def data_table(
     ctx: WebContext,
     columns: Sequence[Column],
@@ -190,21 +211,10 @@ def data_table(
 
     async def export() -> None:
         shown = await grid.get_client_data(method="filtered_sorted", timeout=10)
-        headers = [ctx.t(column.label_key) for column in columns]
-        body = [[row.get(column.field) for column in columns] for row in shown]
-        ui.download.content(xlsx_bytes(headers, body, sheet=export_name), export_filename(export_name), XLSX_MEDIA_TYPE)
+        _download(ctx, columns, [[row.get(column.field) for column in columns] for row in shown], export_name)
 
     export_button.on_click(export)
-    if on_row_click is not None:
-        handler = on_row_click
-
-        def clicked(event: events.GenericEventArguments) -> None:
-            data = event.args.get("data") if isinstance(event.args, dict) else None
-            if isinstance(data, dict):
-                handler(data)
-
-        grid.on("cellClicked", clicked, ["data"])
-        grid.classes("cursor-pointer")
+    _clickable_rows(grid, on_row_click)
     return grid
 
 
@@ -345,20 +355,10 @@ def paged_table(
 
     def export() -> None:
         rows, _ = fetch(EXPORT_LIMIT, 0, str(state["search"]))
-        headers = [ctx.t(column.label_key) for column in columns]
         body = [[_cell(row.get(column.field), ctx.language) for column in columns] for row in rows]
-        ui.download.content(xlsx_bytes(headers, body, sheet=export_name), export_filename(export_name), XLSX_MEDIA_TYPE)
+        _download(ctx, columns, body, export_name)
 
     export_button.on_click(export)
-    if on_row_click is not None:
-        handler = on_row_click
-
-        def clicked(event: events.GenericEventArguments) -> None:
-            data = event.args.get("data") if isinstance(event.args, dict) else None
-            if isinstance(data, dict):
-                handler(data)
-
-        grid.on("cellClicked", clicked, ["data"])
-        grid.classes("cursor-pointer")
+    _clickable_rows(grid, on_row_click)
     show()
     return PagedTable(grid, lambda: move(-int(state["page"])))
