@@ -32,9 +32,8 @@ from race_helpers import race
 DAY = date(2024, 3, 29)
 
 
-def plant(
-    world: Any, tmp_path: Any, admin: Principal, reference: Any, *, spike: float = 20.0, master_extra: float = 0.0
-) -> None:
+def plant_meters(world: Any, tmp_path: Any, admin: Principal, reference: Any) -> str:
+    """The plant's meters M (master, not counted), S1 and S2 (counted), hourly interval kWh; a's credit code."""
     a = world.codes["a"]
     import_meters(
         world,
@@ -47,6 +46,13 @@ def plant(
             [a, "S2", "electricity", "kWh", "interval", 1, 60, "M", "true"],
         ],
     )
+    return a
+
+
+def plant(
+    world: Any, tmp_path: Any, admin: Principal, reference: Any, *, spike: float = 20.0, master_extra: float = 0.0
+) -> None:
+    a = plant_meters(world, tmp_path, admin, reference)
     start = datetime(2024, 2, 2)
     rows = []
     for h in range(56 * 24):  # 2024-02-02 … 03-28

@@ -112,3 +112,17 @@ class UploadRun(BaseModel):
     acknowledged: int
     retried: int
     pruned: int
+
+
+class RegionLevels(BaseModel):
+    """Watched enterprises of a region per warning level (the level scheme of the packs for the region)."""
+
+    region_code: str
+    scheme: str
+    scheme_title_zh: str
+    clause: str
+    document: str
+    levels: list[str]  # mildest first
+    levels_zh: dict[str, str]
+    counts: dict[str, int]
+    enterprises: int

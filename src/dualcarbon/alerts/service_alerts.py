@@ -57,17 +57,28 @@ def _candidates(
     rules: AlertRules,
 ) -> list[detect.Candidate]:
     found = detect.quality_candidates(session, enterprise, day)
+    found += detect.silent_candidates(session, enterprise, day, reference)
     found += detect.conflict_candidates(session, enterprise, day)
     found += detect.imbalance_candidates(session, principal, enterprise, day, reference, rules)
     found += detect.anomaly_candidates(session, enterprise, day, reference, rules)
     found += detect.budget_candidates(session, principal, enterprise, day, reference)
-    return found
+    unique: dict[str, detect.Candidate] = {}
+    for candidate in found:  # a meter both stale by the quality job and silent beside its peers: one candidate
+        unique.setdefault(candidate.key, candidate)
+    return list(unique.values())
 
 
 def evaluate(
-    session: Session, principal: Principal, day: date, reference: ReferenceSet, credit_code: str | None = None
+    session: Session,
+    principal: Principal,
+    day: date,
+    reference: ReferenceSet,
+    credit_code: str | None = None,
+    *,
+    quiet: bool = False,
 ) -> EvaluationSummary:
-    """Evaluate every alert source for ``day`` (Asia/Shanghai) — see the module docstring."""
+    """Evaluate every alert source for ``day`` (Asia/Shanghai) — see the module docstring. ``quiet`` (the live
+    loop, every minute): the ``alerts.evaluate`` audit row only when an alert was opened."""
     rules = AlertRules.of(reference)
     if credit_code:
         enterprises = [require_enterprise(session, principal, credit_code)]
@@ -91,14 +102,15 @@ def evaluate(
             else:
                 seen += 1
     queued = enqueue_deliveries(session, opened)
-    append_audit(
-        session,
-        principal.username,
-        "alerts.evaluate",
-        "alert",
-        day.isoformat(),
-        after={"enterprises": len(enterprises), "opened": len(opened), "seen_again": seen, **by_source},
-    )
+    if opened or not quiet:
+        append_audit(
+            session,
+            principal.username,
+            "alerts.evaluate",
+            "alert",
+            day.isoformat(),
+            after={"enterprises": len(enterprises), "opened": len(opened), "seen_again": seen, **by_source},
+        )
     session.flush()
     return EvaluationSummary(
         date=day,

@@ -3,6 +3,12 @@
 * ``stale`` / ``quality`` — the stored data quality of the day (``meter_quality_day``, computed by the nightly
   ``dualcarbon quality compute``): a ``stale`` problem → a stale-meter alert (orange); a meter-day that did not
   pass for other reasons → a quality alert (yellow) listing its problems.
+* ``stale`` also — a meter gone **silent while its enterprise still reports**: an automatic real-time meter whose
+  last reading up to the end of the day lies more than PR-009 intervals (``quality_stale_intervals``, the stale
+  rule of the quality job) behind the newest reading of the enterprise's meters of the same reading interval, that
+  newest reading being on the day. It needs no clock: it also finds a meter the live simulator silenced in its
+  compressed time, ahead of the wall clock the quality job measures against. Same key as the quality job's stale
+  alert (one alert).
 * ``conflict`` — readings offered with another value for a stored (meter, ts), kept aside for review
   (``reading_conflict``) and received up to the end of the day: one alert per enterprise (yellow).
 * ``imbalance`` — a parent meter whose day |loss %| (:func:`monitoring.service_balance.meter_balance`)
@@ -12,20 +18,22 @@
   define it: b × median |x − median| with b = 1.4826 (the constant that makes it estimate the standard
   deviation of normal data), and by at least PR-A09 % of the median (k·MAD alone, tested 24 times a day,
   flags most meters for a few % of noise); an hour-of-week with MAD 0 is not judged (nothing to measure a
-  deviation against). One alert per meter (yellow), listing the anomalous hours with the unscaled median |x − median|.
+  deviation against); an hour not complete (a gap, or still running) is unknown. One alert per meter (yellow),
+  listing the anomalous hours with the unscaled median |x − median|.
 * ``budget`` — the budget status of the day's year (:mod:`.service_budget`) at yellow or worse.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dualcarbon.alerts.anomaly_production import MAD_NORMAL_CONSISTENCY, outside_band
 from dualcarbon.alerts.service_budget import budget_of, budget_status
 from dualcarbon.alerts.service_rules import LEVEL_ZH, AlertRules
 from dualcarbon.core.access import Principal
@@ -33,6 +41,7 @@ from dualcarbon.core.errors import DualcarbonError
 from dualcarbon.monitoring.models import Meter, MeterQualityDay, ReadingConflict
 from dualcarbon.monitoring.service_balance import meter_balance
 from dualcarbon.monitoring.service_rollups import LOCAL_ZONE, rollups_of
+from dualcarbon.monitoring.service_simulator import last_reading_times
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise
 
@@ -88,6 +97,58 @@ def quality_candidates(session: Session, enterprise: Enterprise, day: date) -> l
                     row.meter_id,
                 )
             )
+    return out
+
+
+def silent_candidates(session: Session, enterprise: Enterprise, day: date, reference: ReferenceSet) -> list[Candidate]:
+    meters = list(
+        session.scalars(
+            select(Meter)
+            .where(
+                Meter.enterprise_id == enterprise.id,
+                Meter.kind.in_(("cumulative", "interval")),
+                Meter.input_type == "automatic",
+                Meter.statistic_type == "realtime",
+            )
+            .order_by(Meter.id)
+        )
+    )
+    if len(meters) < 2:
+        return []  # nothing reports beside it: silence of the only meter is the quality job's stale rule
+    stale_intervals = reference.platform_rule("quality_stale_intervals").value
+    end_utc = datetime.combine(day + timedelta(days=1), datetime.min.time(), LOCAL_ZONE).astimezone(UTC)
+    start_utc = end_utc - timedelta(days=2)
+    last = last_reading_times(session, enterprise.credit_code, [m.id for m in meters], start_utc, end_utc)
+    newest: dict[int, datetime] = {}  # reading interval → newest reading of the meters with that interval
+    for meter in meters:
+        if meter.id in last:
+            newest[meter.interval_minutes] = max(last[meter.id], newest.get(meter.interval_minutes, last[meter.id]))
+    day_start = datetime.combine(day, datetime.min.time(), LOCAL_ZONE).astimezone(UTC).replace(tzinfo=None)
+    out = []
+    for meter in meters:
+        peers = newest.get(meter.interval_minutes)
+        if peers is None or peers < day_start:
+            continue  # no peer of its interval reported that day: the collector, not this meter, is down
+        seen = last.get(meter.id)
+        allowed = timedelta(minutes=meter.interval_minutes * stale_intervals)
+        if seen is not None and peers - seen <= allowed:
+            continue
+        shown = "—" if seen is None else f"{seen.replace(tzinfo=UTC).astimezone(LOCAL_ZONE):%Y-%m-%d %H:%M}"
+        out.append(
+            Candidate(
+                "stale",
+                f"stale:meter:{meter.id}",
+                enterprise.id,
+                "orange",
+                f"计量器具 {meter.code} 数据中断（其他计量器具仍在上报）",
+                {
+                    "meter": meter.code,
+                    "date": day.isoformat(),
+                    "problem": {"code": "silent", "last_value": shown, "stale_intervals": stale_intervals},
+                },
+                meter.id,
+            )
+        )
     return out
 
 
@@ -156,10 +217,6 @@ def imbalance_candidates(
     return out
 
 
-#: b of Leys et al. (2013): 1 / Φ⁻¹(3/4), so that b × median |x − median| estimates σ for normal data.
-MAD_NORMAL_CONSISTENCY = 1.4826
-
-
 def anomalous_hours(
     history: np.ndarray, today: np.ndarray, k: float, min_samples: int, min_deviation_pct: float = 0.0
 ) -> list[tuple[int, float, float, float]]:
@@ -172,15 +229,9 @@ def anomalous_hours(
         known = column[~np.isnan(column)]
         if np.isnan(value) or known.size < min_samples:
             continue
-        median = float(np.median(known))
-        mad = float(np.median(np.abs(known - median)))
-        deviation = abs(value - median)
-        if (
-            mad > 0
-            and deviation > k * MAD_NORMAL_CONSISTENCY * mad
-            and deviation >= min_deviation_pct / 100 * abs(median)
-        ):
-            found.append((hour, float(value), median, mad))
+        band = outside_band(float(value), known, k, min_deviation_pct)
+        if band is not None:
+            found.append((hour, float(value), *band))
     return found
 
 
@@ -200,13 +251,14 @@ def anomaly_candidates(
     first = day - timedelta(days=7 * weeks)
     table, _ = rollups_of(session, enterprise, meters, "hour", first, day, reference)
     by_meter: dict[int, dict[datetime, float]] = {}
-    for meter_id, start, energy in zip(
+    for meter_id, start, energy, completeness in zip(
         table.column("meter_id").to_pylist(),
         table.column("start").to_pylist(),
         table.column("energy").to_pylist(),
+        table.column("completeness").to_pylist(),
         strict=True,
     ):
-        if energy is not None:
+        if energy is not None and (completeness or 0.0) >= 1.0:  # a part hour (gap, or live and not over) is unknown
             by_meter.setdefault(meter_id, {})[start] = energy
     out = []
     midnight = datetime.combine(day, datetime.min.time())

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dualcarbon.app.cli_serve import MqttHostOption, MqttPortOption, StepOption, start_live
+from dualcarbon.app.cli_serve import AlertsSecondsOption, MqttHostOption, MqttPortOption, StepOption, start_live
 from dualcarbon.ui.commands import friendly_errors
 
 DEFAULT_DIR = Path("dualcarbon-demo")
@@ -96,6 +96,7 @@ def register(app: typer.Typer) -> None:
         mqtt_host: str = MqttHostOption,
         mqtt_port: int = MqttPortOption,
         live_step_seconds: float = StepOption,
+        alerts_seconds: float = AlertsSecondsOption,
     ) -> None:
         import time
         from datetime import date
@@ -150,6 +151,12 @@ def register(app: typer.Typer) -> None:
                 f"{mon.start:%Y-%m-%d %H:%M} – {mon.end:%Y-%m-%d %H:%M}: {mon.accepted} readings stored "
                 f"({mon.duplicate} duplicate, {mon.conflict} conflict) in {result.timings.get('monitoring', 0.0):.1f} s"
             )
+        if (alerts := result.alerts).days:
+            sources = ", ".join(f"{source} {count}" for source, count in sorted(alerts.by_source.items()))
+            console.print(
+                f"告警 alerts: {alerts.opened} opened evaluating the last {alerts.days} days ({sources}); "
+                f"energy budgets for {len(alerts.budgets)} enterprises in {result.timings.get('alerts', 0.0):.1f} s"
+            )
         if (retro := result.retrofit).agency_id:
             source = {"meters": "metered daily rollups", "reported": "reported months + weather sample"}
             console.print(
@@ -158,6 +165,16 @@ def register(app: typer.Typer) -> None:
                 f"({len(retro.overdue_ids)} overdue); project {retro.verified_id} verified from "
                 f"{source.get(retro.mv_source, retro.mv_source)}: {retro.verified_tce_per_year or 0.0:.1f} tce/a "
                 f"in {result.timings.get('retrofit', 0.0):.1f} s"
+            )
+        if (inst := result.instruments).pv_ids:
+            states = ", ".join(f"{state} {len(ids)}" for state, ids in inst.applications.items())
+            levels = ", ".join(f"{level} {count}" for level, count in sorted(inst.warnings.items()))
+            console.print(
+                f"政策工具 instruments: {len(inst.pv_ids)} PV ({1 if inst.metered_pv_id else 0} metered), "
+                f"{len(inst.storage_ids)} storage, {len(inst.datacentre_ids)} data centres, "
+                f"{len(inst.designation_ids)} designations, {len(inst.pool_ids)} budget pools; applications: "
+                f"{states} ({len(inst.not_applicable)} not applicable); "
+                f"{len(inst.target_ids)} targets (warnings: {levels}) in {result.timings.get('instruments', 0.0):.1f} s"
             )
         logins_file = write_logins(workspace, result.logins, url)
         _print_logins(console, result.logins, url)
@@ -175,7 +192,7 @@ def register(app: typer.Typer) -> None:
         from dualcarbon.app.web import create_web_app
 
         app = create_web_app(workspace.database_url, data_dir=workspace.directory)
-        running = start_live(app, mqtt_host, mqtt_port, live_step_seconds) if live else None
+        running = start_live(app, mqtt_host, mqtt_port, live_step_seconds, alerts_seconds) if live else None
         console.print(f"serving on {url} (Ctrl+C to stop)")
         try:
             uvicorn.run(app, host=host, port=port, log_level=log_level)

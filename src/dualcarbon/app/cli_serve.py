@@ -14,14 +14,20 @@ MqttPortOption = typer.Option(1883, "--mqtt-port", min=1, max=65535, help="live 
 StepOption = typer.Option(
     5.0, "--live-step-seconds", min=0.5, help="live monitoring: wall seconds per simulated 15-min step"
 )
+AlertsSecondsOption = typer.Option(
+    60.0, "--alerts-seconds", min=1.0, help="live monitoring: seconds between two evaluations of the alerts"
+)
 
 
-def start_live(app: Any, host: str, port: int, step_seconds: float) -> Any:
-    """Start the live demo (MQTT simulator + subscriber) beside ``app``; None when the broker is down.
+def start_live(app: Any, host: str, port: int, step_seconds: float, alerts_seconds: float = 60.0) -> Any:
+    """Start the live demo (MQTT simulator, which injects a few anomalies, + subscriber) beside ``app``, and the
+    alerts loop that evaluates the simulated days every ``alerts_seconds``; None when the broker is down.
     Credentials, if the broker needs them: DUALCARBON_MQTT_USERNAME / DUALCARBON_MQTT_PASSWORD."""
     import os
 
+    from dualcarbon.alerts.service_live import AlertLoop
     from dualcarbon.monitoring import service_simulator
+    from dualcarbon.reference import load_reference
 
     live = service_simulator.start_live_demo(
         app.state.engine,
@@ -31,11 +37,18 @@ def start_live(app: Any, host: str, port: int, step_seconds: float) -> Any:
         username=os.environ.get("DUALCARBON_MQTT_USERNAME"),
         password=os.environ.get("DUALCARBON_MQTT_PASSWORD"),
         step_seconds=step_seconds,
+        anomalies=service_simulator.AnomalyPlan(),
     )
     if live is not None:  # when None, the service has logged one warning saying why
+        reference = load_reference(getattr(app.state, "data_dir", None))
+        loop = AlertLoop(
+            app.state.engine, cli_principal(), reference, interval_s=alerts_seconds, clock=live.simulator.clock
+        )
+        live.also_stop.append(loop.start().stop)
         typer.echo(
             f"live monitoring: {len(live.simulator.meters)} meters publish over MQTT {host}:{port}; time compressed — "
-            f"one simulated 15-min step every {step_seconds:g} s (在线监测演示：时间加速)",
+            f"one simulated 15-min step every {step_seconds:g} s (在线监测演示：时间加速); alerts evaluated every "
+            f"{alerts_seconds:g} s",
             err=True,
         )
     return live
@@ -55,6 +68,7 @@ def register(app: typer.Typer) -> None:
         mqtt_host: str = MqttHostOption,
         mqtt_port: int = MqttPortOption,
         live_step_seconds: float = StepOption,
+        alerts_seconds: float = AlertsSecondsOption,
     ) -> None:
         import uvicorn
 
@@ -66,7 +80,7 @@ def register(app: typer.Typer) -> None:
         where = DATABASE_URL_ENV if get_settings().database_url else str(directory.absolute())
         app = create_web_app(data_dir=directory)
         typer.echo(f"dualcarbon: serving {where} on http://{host}:{port}/ (API: /api/v1, docs: /docs)")
-        running = start_live(app, mqtt_host, mqtt_port, live_step_seconds) if live else None
+        running = start_live(app, mqtt_host, mqtt_port, live_step_seconds, alerts_seconds) if live else None
         try:
             uvicorn.run(app, host=host, port=port, log_level=log_level)
         finally:

@@ -8,6 +8,7 @@ chart follows new readings every :data:`LIVE_SECONDS`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,9 @@ LIVE_SECONDS = 60.0
 #: Load-shift share the cost card shows (a what-if chosen by the user; this is the initial value).
 DEFAULT_SHIFT_PCT = 10.0
 BAND_KEYS = ("sharp", "peak", "flat", "valley")
+#: Sections other subjects add below the live chart — the enterprise's alerts with links to their meters. Monitoring
+#: may not import alerts, so the app appends them (app/web.py); each gets (ctx, credit code).
+ENTERPRISE_SECTIONS: list[Callable[[WebContext, str], None]] = []
 
 
 def _as_of(at: str) -> tuple[datetime, bool]:
@@ -157,6 +161,8 @@ def enterprise_dashboard_page(ctx: WebContext, credit_code: str, at: str = "") -
 
         if live:
             ui.timer(LIVE_SECONDS, refresh)
+    for render in ENTERPRISE_SECTIONS:
+        render(ctx, data.credit_code)
     with section(ctx.t("dash.calendar_title")):
         ui.echart(_calendar_options(ctx, data, as_of)).classes("w-full h-56").props('data-testid="dash-calendar"')
     with ui.row().classes("w-full gap-4 no-wrap"):

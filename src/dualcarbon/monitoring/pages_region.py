@@ -7,6 +7,7 @@ every row), each opening its enterprise dashboard — all from :func:`.service_d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -32,6 +33,9 @@ ENTERPRISE_COLUMNS = (
     Column("cost_yuan", "dash.cost_yuan", numeric=True, width=130, digits=2),
     Column("status", "dash.status", width=120),
 )
+#: Sections other subjects add below the data status — the alerts' warning levels and open alerts. Monitoring may
+#: not import those subjects, so the app appends them (app/web.py); each gets (ctx, region code, first, last day).
+REGION_SECTIONS: list[Callable[[WebContext, str, date, date], None]] = []
 
 
 def _range(start: str, end: str) -> tuple[date, date]:
@@ -83,6 +87,8 @@ def region_dashboard_page(ctx: WebContext, code: str, start: str = "", end: str 
             for status in STATUSES:
                 ui.label(f"{ctx.t(f'dash.status.{status}')}：{first.status_counts.get(status, 0)}").classes("text-base")
         ui.label(ctx.t("dash.status_note")).classes("text-xs text-gray-500")
+    for render in REGION_SECTIONS:
+        render(ctx, first.code, first_day, last_day)
 
     def fetch(limit: int, offset: int, search: str) -> tuple[list[dict[str, Any]], int]:
         page = ctx.call(region_dashboard, code, first_day, last_day, page=offset // limit + 1, size=limit)

@@ -8,6 +8,11 @@ few seconds, so after a while the simulated readings run ahead of the clock; the
 counter advances by its mean step of the last stored day, varied by a few per cent; an interval meter repeats
 its mean value, varied the same way. Only automatic real-time meters (``cumulative`` or ``interval``) take part.
 
+So that the demo's alerts have something to find, the simulator **injects anomalies** (:class:`AnomalyPlan`): after
+``first_step`` steps and then every ``every_steps`` steps, one meter (in turn) either spikes — its consumption is
+multiplied by ``spike_factor`` for ``spike_steps`` steps, which the hour-of-week anomaly model flags — or goes silent
+for ``silent_steps`` steps (its counter keeps counting, nothing is published). Each injection is logged.
+
 The subscriber is :class:`dualcarbon.monitoring.service_mqtt.MqttIngester` (its own client id), so the readings
 take exactly the ingestion path of ``dualcarbon ingest mqtt``. If the broker cannot be reached at start, one
 warning is logged and neither runs: the app serves as usual.
@@ -22,8 +27,8 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -115,10 +120,44 @@ def simulated_meters(session: Session, principal: Principal, now: datetime | Non
     return out
 
 
-def next_reading(meter: SimulatedMeter, rng: random.Random) -> dict[str, Any]:
-    """Advance ``meter`` by one interval and return the payload of its new reading."""
+@dataclass
+class AnomalyPlan:
+    """When and how the simulator injects anomalies (demo choices, not rules): see the module docstring."""
+
+    first_step: int = 12
+    every_steps: int = 36
+    spike_factor: float = 4.0
+    spike_steps: int = 8
+    silent_steps: int = 24
+
+
+@dataclass
+class Injection:
+    """An anomaly under way on one meter: ``kind`` spike or silent, until the simulator's step ``until``."""
+
+    kind: str
+    meter: SimulatedMeter
+    until: int
+
+
+def last_reading_times(
+    session: Session, credit_code: str, meter_ids: list[int], start_utc: datetime, end_utc: datetime
+) -> dict[int, datetime]:
+    """The time (UTC, naive) of each meter's newest reading in [start, end) — where the simulation of a meter
+    resumes, and what the alerts' silent-meter rule compares with its peers."""
+    con = duckdb.connect()
+    try:
+        readings_store_for(session).register(con, "recent", credit_code, meter_ids, start_utc, end_utc)
+        rows = con.execute("SELECT meter_id, max(ts) FROM recent GROUP BY meter_id").fetchall()
+    finally:
+        con.close()
+    return {int(meter_id): ts for meter_id, ts in rows}
+
+
+def next_reading(meter: SimulatedMeter, rng: random.Random, factor: float = 1.0) -> dict[str, Any]:
+    """Advance ``meter`` by one interval (its consumption × ``factor``) and return the payload of its new reading."""
     meter.ts += meter.interval
-    amount = max(0.0, meter.step * rng.lognormvariate(0.0, 0.05))
+    amount = max(0.0, meter.step * factor * rng.lognormvariate(0.0, 0.05))
     meter.value = round(meter.value + amount if meter.kind == "cumulative" else amount, 2)
     return {"ts": meter.ts.isoformat(), "value": meter.value}
 
@@ -138,8 +177,12 @@ class Simulator:
         seed: int = 1,
         maintenance: Callable[[], None] | None = None,
         maintenance_seconds: float = LIVE_COMPACT_SECONDS,
+        anomalies: AnomalyPlan | None = None,
     ) -> None:
         self.meters = meters
+        self.anomalies = anomalies
+        self.injections: list[Injection] = []
+        self.injected = 0
         self.step_seconds = step_seconds
         self.maintenance, self.maintenance_seconds = maintenance, maintenance_seconds
         self.rng = random.Random(seed)
@@ -150,10 +193,36 @@ class Simulator:
         self.host, self.port = host, port
 
     def step(self) -> None:
+        self._inject()
+        active = {id(i.meter): i for i in self.injections if i.until > self.steps}
         for meter in self.meters:
-            payload = json.dumps(next_reading(meter, self.rng))
-            self.client.publish(f"{TOPIC_ROOT}/{meter.credit_code}/{meter.code}", payload, qos=1)
+            injection = active.get(id(meter))
+            factor = self.anomalies.spike_factor if injection and injection.kind == "spike" and self.anomalies else 1.0
+            payload = json.dumps(next_reading(meter, self.rng, factor))
+            if injection is None or injection.kind != "silent":
+                self.client.publish(f"{TOPIC_ROOT}/{meter.credit_code}/{meter.code}", payload, qos=1)
         self.steps += 1
+
+    def clock(self) -> date:
+        """The simulated day (Asia/Shanghai) every meter has reached (meters of longer intervals run further ahead)."""
+        return min((m.ts for m in self.meters), default=datetime.now(UTC) + LOCAL).date()
+
+    def _inject(self) -> None:
+        plan = self.anomalies
+        if plan is None or not self.meters or self.steps < plan.first_step:
+            return
+        if (self.steps - plan.first_step) % max(plan.every_steps, 1):
+            return
+        kind = "spike" if self.injected % 2 == 0 else "silent"
+        meter = self.meters[(self.injected * 7) % len(self.meters)]
+        self.injected += 1
+        steps = plan.spike_steps if kind == "spike" else plan.silent_steps
+        self.injections = [i for i in self.injections if i.until > self.steps]
+        self.injections.append(Injection(kind, meter, self.steps + steps))
+        log.info(
+            "live monitoring: injecting a %s on %s/%s for %d steps from %s",
+            kind, meter.credit_code, meter.code, steps, meter.ts + meter.interval,
+        )  # fmt: skip
 
     def run(self, stop: threading.Event) -> None:
         self.client.reconnect_delay_set(min_delay=1, max_delay=10)
@@ -179,8 +248,12 @@ class LiveDemo:
     ingester: MqttIngester
     stop_event: threading.Event
     threads: list[threading.Thread]
+    #: Other background work of the serving process to end first (e.g. the alerts loop, added by the app).
+    also_stop: list[Callable[[], None]] = field(default_factory=list)
 
     def stop(self) -> None:
+        for stop in self.also_stop:
+            stop()
         self.stop_event.set()
         for thread in self.threads:
             thread.join(timeout=10)
@@ -204,6 +277,7 @@ def start_live_demo(
     password: str | None = None,
     step_seconds: float = 5.0,
     flush_seconds: float = LIVE_FLUSH_SECONDS,
+    anomalies: AnomalyPlan | None = None,
 ) -> LiveDemo | None:
     """Start the subscriber and the simulator in background threads; None (and one warning) when the broker
     is not reachable or no meter has readings."""
@@ -239,6 +313,7 @@ def start_live_demo(
         password=password,
         step_seconds=step_seconds,
         maintenance=lambda: compact_live_readings(engine),
+        anomalies=anomalies,
     )
     threads = [
         threading.Thread(target=_guarded, args=(ingester.run, stop, "subscriber"), daemon=True),
