@@ -98,6 +98,7 @@ def test_a_negative_saving_keeps_its_sign_in_tce() -> None:
         (lambda p: p.update(carrier="电力"), "energy_unit"),
         (lambda p: p.update(carrier="unobtainium", energy_unit="kWh"), "carrier"),
         (lambda p: p.update(carrier="电力", energy_unit="parsec"), "energy_unit"),
+        (lambda p: p.update(criteria_set="caltrack-9"), "criteria_set"),
     ],
 )
 def test_bad_input_exits_2_naming_the_field(edit: Any, field: str) -> None:
@@ -121,3 +122,22 @@ def test_the_api_gives_the_same_answer(client: TestClient, world: Any) -> None:
     assert answer.json()["avoided_energy"] == pytest.approx(288)
     bad = client.post("/api/v1/calc/mv", headers=world.auth("ent_a"), json={**exact_payload(), "interval": "year"})
     assert bad.status_code == 422 and bad.json()["field"] == "interval"
+
+
+def test_a_criteria_set_is_chosen_by_name() -> None:
+    # The exact monthly model is the same under both sets (the opendsm_legacy rows are for daily data only);
+    # on daily data the legacy set's row replaces the default's p_max row in the rows used.
+    payload = exact_payload()
+    default = strict(calc(payload).stdout)
+    legacy = strict(calc({**payload, "criteria_set": "opendsm_legacy"}).stdout)
+    assert legacy["avoided_energy"] == default["avoided_energy"] == pytest.approx(288.0)
+    days = {
+        "interval": "day",
+        "criteria_set": "opendsm_legacy",
+        "baseline": [
+            {"period_start": f"2023-01-{d:02d}", "energy": 100 + 2 * d, "production": d} for d in range(1, 29)
+        ],
+        "reporting": [{"period_start": "2023-02-01", "energy": 120.0, "production": 10}],
+    }
+    rows = strict(calc(days).stdout)["reference_rows"]
+    assert "MV-020" in rows and "MV-006" not in rows

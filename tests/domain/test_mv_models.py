@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dualcarbon.domain.mv_models import BaselineModel, Grid, Observations, degree_days, select_baseline
+from dualcarbon.domain.mv_models import BaselineModel, Grid, Observations, Selection, degree_days, select_baseline
 from dualcarbon.domain.mv_stats import ols
 
 sys.path.insert(0, str(Path(__file__).parent))  # mv_synthetic beside this file (importlib mode)
@@ -135,3 +135,71 @@ def test_monthly_production_model() -> None:
     assert model.kind == "production" and model.terms[0].name == "clinker_t"
     assert model.terms[0].coefficient == pytest.approx(0.5, abs=3 * model.terms[0].std_error)
     assert model.candidates_tried == 2  # intercept only, production
+
+
+# ---- selection options: minimum days per sloped segment, refined balance points (mv_criteria rows) ----------
+def _sse(model: BaselineModel, obs: Observations) -> float:
+    residuals = obs.energy - model.predict(obs)
+    return float(residuals @ residuals)
+
+
+def test_refined_balance_points_land_off_the_grid_and_never_fit_worse() -> None:
+    # Truth: E = 300 + 25·HDD(15.35 °C) + N(0, 5²) — between grid points of 1 °C.
+    truth = Truth(intercept=300, per_production=0, per_cdd=0, per_hdd=25, heating_c=15.35, noise=5)
+    full = observations(truth, seed=4)
+    obs = Observations(full.energy, full.days, {}, full.temperature_c)
+    coarse = select_baseline(obs, "day", HEATING, COOLING, 0.1)
+    fine = select_baseline(obs, "day", HEATING, COOLING, 0.1, Selection(refine_step_c=0.05))
+    coarse_hdd, fine_hdd = coarse.term("hdd"), fine.term("hdd")
+    assert coarse_hdd is not None and fine_hdd is not None and fine.kind == coarse.kind == "hdd"
+    assert coarse_hdd.balance_point_c in (15.0, 16.0)
+    assert fine_hdd.balance_point_c is not None and abs(fine_hdd.balance_point_c - 15.35) <= 0.1
+    assert round(fine_hdd.balance_point_c / 0.05) * 0.05 == pytest.approx(fine_hdd.balance_point_c)  # on the step
+    assert _sse(fine, obs) <= _sse(coarse, obs)
+    assert fine.candidates_tried > coarse.candidates_tried
+    # the refined model is still deterministic and serialisable
+    assert select_baseline(obs, "day", HEATING, COOLING, 0.1, Selection(refine_step_c=0.05)) == fine
+    assert BaselineModel.from_dict(json.loads(json.dumps(fine.to_dict()))) == fine
+
+
+def test_a_refined_search_stays_inside_the_grid_bounds() -> None:
+    # Truth at 9.6 °C, below the heating grid's lowest point (10 °C): refinement does not leave the grid.
+    truth = Truth(intercept=300, per_production=0, per_cdd=0, per_hdd=25, heating_c=9.6, noise=5)
+    full = observations(truth, seed=6)
+    obs = Observations(full.energy, full.days, {}, full.temperature_c)
+    model = select_baseline(obs, "day", HEATING, COOLING, 0.1, Selection(refine_step_c=0.05))
+    for term in model.terms:
+        assert term.balance_point_c is not None
+        grid = HEATING if term.kind == "hdd" else COOLING
+        assert grid.start_c <= term.balance_point_c <= grid.stop_c
+
+
+def test_segment_minimum_keeps_change_points_off_the_extreme_days() -> None:
+    # Truth CDD(27 °C): 50 of the 365 days lie above 27 °C, and the unconstrained search picks 27 °C. With at
+    # least 60 days per sloped segment that point is refused and the chosen terms all have 60 days or more.
+    truth = Truth(intercept=500, per_production=0, per_cdd=40, cooling_c=27.0, noise=25)
+    full = observations(truth, seed=9)
+    obs = Observations(full.energy, full.days, {}, full.temperature_c)
+    assert obs.temperature_c is not None
+    minimum = 60
+    free = select_baseline(obs, "day", HEATING, COOLING, 1.0).term("cdd")
+    assert free is not None and free.balance_point_c == 27.0 and int((obs.temperature_c > 27.0).sum()) == 50
+    model = select_baseline(obs, "day", HEATING, COOLING, 1.0, Selection(segment_min_periods=minimum))
+    for term in model.terms:
+        assert term.balance_point_c is not None
+        sloped = (
+            obs.temperature_c < term.balance_point_c if term.kind == "hdd" else obs.temperature_c > term.balance_point_c
+        )
+        assert int(sloped.sum()) >= minimum
+
+
+def test_p_max_one_keeps_every_positive_slope() -> None:
+    # p_max = 1: the critical t is t(0.5) = 0, so a slope qualifies when it is positive (OpenDSM legacy: slopes ≥ 0)
+    from dualcarbon.domain.mv_stats import t_quantile
+
+    assert t_quantile(0.5, 300) == pytest.approx(0.0, abs=1e-9)
+    obs = observations(Truth(per_production=0.05, noise=60), seed=2)  # a production slope too weak for p < 0.1
+    strict = select_baseline(obs, "day", HEATING, COOLING, 0.1)
+    loose = select_baseline(obs, "day", HEATING, COOLING, 1.0)
+    assert all(t.coefficient > 0 for t in loose.terms)
+    assert loose.adj_r2 is not None and strict.adj_r2 is not None and loose.adj_r2 >= strict.adj_r2

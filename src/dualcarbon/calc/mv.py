@@ -1,12 +1,13 @@
 """`mv` contract: verified savings by a baseline model (GB/T 28750-2012, ASHRAE Guideline 14) — docs/contracts.md#mv.
 
 Input ``{"baseline": [{"period_start", "energy", "production"?, "temperature"?}], "reporting": [ … ],
-"interval": "day"|"month"}`` plus, for avoided tce and CO₂, ``"carrier"`` and ``"energy_unit"`` (and
-``"year"``/``"region"`` for electricity). ``production`` is a number or ``{product: number}``; ``temperature``
-is the period's mean outdoor temperature in °C. Output ``{"model", "r2", "cvrmse_pct", "nmbe_pct",
-"avoided_energy", "savings_pct", "fsu_pct", "warnings", …}``; ``avoided_energy`` is positive for a saving,
-``signed_saving`` keeps the GB/T 28750 / GB/T 13234 sign (negative = saved). The rules come from the
-``mv_criteria`` reference table; the computation is :func:`dualcarbon.domain.mv.verify_savings`.
+"interval": "day"|"month"}``, optionally ``"criteria_set"`` (a set of the ``mv_criteria`` table: "default", or
+"opendsm_legacy" for OpenDSM's legacy daily model choice), plus, for avoided tce and CO₂, ``"carrier"`` and
+``"energy_unit"`` (and ``"year"``/``"region"`` for electricity). ``production`` is a number or
+``{product: number}``; ``temperature`` is the period's mean outdoor temperature in °C. Output ``{"model", "r2",
+"cvrmse_pct", "nmbe_pct", "avoided_energy", "savings_pct", "fsu_pct", "warnings", …}``; ``avoided_energy`` is
+positive for a saving, ``signed_saving`` keeps the GB/T 28750 / GB/T 13234 sign (negative = saved). The rules
+come from the ``mv_criteria`` reference table; the computation is :func:`dualcarbon.domain.mv.verify_savings`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class MvInput(Strict):
     baseline: list[Period] = Field(min_length=1)
     reporting: list[Period] = Field(min_length=1)
     interval: Literal["day", "month"]
+    criteria_set: str = Field(default="default", min_length=1, max_length=40)
     carrier: str | None = Field(default=None, min_length=1)
     energy_unit: str | None = Field(default=None, min_length=1)
     year: int | None = None
@@ -109,7 +111,7 @@ def run(payload: object, reference: ReferenceSet) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise InvalidInput("expected a JSON object", field="input")
     request = parse(MvInput, payload)
-    rules, rows = criteria_from_reference(reference, request.interval)
+    rules, rows = criteria_from_reference(reference, request.interval, request.criteria_set)
     result = mv.verify_savings(_periods(request.baseline), _periods(request.reporting), request.interval, rules)
     avoided_tce, avoided_tco2, notes = _converted(request, result.avoided_energy, reference)
     warnings = [w.to_dict() for w in result.warnings]

@@ -3,8 +3,9 @@
 * The city regulator registers the demo's service agency (机构, its member is the ``agency`` login) and assigns
   it to the enterprises the ``agency`` login already serves (:mod:`dualcarbon.demo.people`).
 * The gb-basis catalogs have no 基准以下 tier: when the plan has an enterprise above its row's 基准 value (only
-  some rows carry 标杆/基准 values), the city publishes the policy-basis catalog of the latest half and its
-  基准以下 entries become projects; otherwise there are none (``policy_catalog_id`` stays None).
+  some rows carry 标杆/基准 values) whose latest report is approved (so it is in the latest catalogs), the city
+  publishes the policy-basis catalog of the latest half and its 基准以下 entries become projects; otherwise
+  there are none (``policy_catalog_id`` stays None).
 * The agency files diagnoses (节能诊断) with two implementable measures each; the regulator accepts them with a
   checklist, except one whose checklist fails an item (returned). The largest user's energy audit (能源审计)
   is filed (by the agency if it serves that enterprise, else by the enterprise) and accepted.
@@ -136,11 +137,22 @@ def _choose(plan: CityPlan, actors: Actors, monitored: list[str]) -> tuple[list[
     return diagnosed, audited
 
 
+#: Fates of the latest report that put it in the catalogs of the latest year (only approved reports feed them).
+CATALOGUED_FATES = ("approved", "approved_late")
+
+
 def _below_baseline_expected(plan: CityPlan, reference: ReferenceSet) -> bool:
-    """Whether an enterprise's latest unit consumption is above its row's 基准 value (the rows that have one)."""
+    """Whether an enterprise whose latest report is approved (so it is in the latest catalogs) has a unit
+    consumption above its row's 基准 value (the rows that have one). A unit above the baseline whose report is
+    returned, a draft or missing is in no catalog of the latest year: publishing the policy-basis catalog
+    for it would give one of undetermined entries only, and no project."""
     for enterprise in plan.enterprises:
         row = reference.benchmark_row(enterprise.profile.row_id)
-        if row.baseline is not None and enterprise.latest.unit_consumption > row.baseline:
+        if (
+            row.baseline is not None
+            and enterprise.latest.fate in CATALOGUED_FATES
+            and enterprise.latest.unit_consumption > row.baseline
+        ):
             return True
     return False
 

@@ -295,7 +295,9 @@ def verify_savings(
         raise InvalidInput(f"{len(baseline)} baseline periods cannot fit a model; need at least 3", field="baseline")
     products, temperature, warnings = _usable_factors(baseline)
     base_obs = _observations(baseline, base_order, products, temperature, interval)
-    model = select_baseline(base_obs, interval, criteria.heating, criteria.cooling, criteria.coefficient_p_max)
+    model = select_baseline(
+        base_obs, interval, criteria.heating, criteria.cooling, criteria.coefficient_p_max, criteria.selection
+    )
     _require_factors(reporting, model)
     used = [t.name for t in model.terms if t.kind == "production"]
     uses_weather = any(t.kind in ("hdd", "cdd") for t in model.terms)

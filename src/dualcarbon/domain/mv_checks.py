@@ -4,6 +4,9 @@ The values — balance-point grids, significance level, ASHRAE Guideline 14 fit 
 rules (coverage, baseline length, extreme values), FSU confidence and limits — come from the reference table
 ``mv_criteria`` (source and clause per row); the caller builds :class:`MvCriteria` from it. A threshold the
 table leaves blank (no checked source gives it) is not applied, and a ``criterion_missing`` warning says so.
+The table holds criteria sets (column ``criteria_set``): ``default`` (the platform's rules, ASHRAE Guideline 14
+thresholds) and sets that override some of its rows — ``opendsm_legacy`` reproduces the model choice of
+OpenDSM's legacy daily model (no significance test, ≥ 10 days per sloped segment, continuous balance points).
 
 Checks (each a :class:`MvWarning` with a stable ``code`` and its figures in ``data``):
     baseline_too_short           span of the baseline < ``baseline_min_days``
@@ -25,12 +28,14 @@ from typing import Any
 
 import numpy as np
 
-from dualcarbon.core.errors import MissingCoefficient
-from dualcarbon.domain.mv_models import Grid, Interval, Observations
+from dualcarbon.core.errors import InvalidInput, MissingCoefficient
+from dualcarbon.domain.mv_models import Grid, Interval, Observations, Selection
 from dualcarbon.reference.tables import ReferenceSet, parse_number
 
 #: The reference table of the M&V rules (src/dualcarbon/reference/data/mv_criteria.csv).
 CRITERIA_TABLE = "mv_criteria"
+#: The criteria set every other set overrides (rows with a blank ``criteria_set`` belong to it).
+DEFAULT_SET = "default"
 
 
 @dataclass(frozen=True)
@@ -63,23 +68,53 @@ class MvCriteria:
     extreme_iqr_factor: float | None = None
     fsu_max_pct: float | None = None
     fsu_max_confidence: float | None = None
+    segment_min_periods: int | None = None
+    balance_refine_step_c: float | None = None
+    criteria_set: str = DEFAULT_SET
     row_ids: Mapping[str, str] = field(default_factory=dict)  # criterion key → reference row id
 
+    @property
+    def selection(self) -> Selection:
+        return Selection(self.segment_min_periods, self.balance_refine_step_c)
 
-def criteria_from_reference(reference: ReferenceSet, interval: Interval) -> tuple[MvCriteria, list[dict[str, str]]]:
+
+def criteria_sets(reference: ReferenceSet) -> list[str]:
+    """The criteria sets of the ``mv_criteria`` table, the default first."""
+    names = {_set_of(row) for row in reference.tables[CRITERIA_TABLE].rows} - {DEFAULT_SET}
+    return [DEFAULT_SET, *sorted(names)]
+
+
+def _set_of(row: Mapping[str, str]) -> str:
+    return (row.get("criteria_set") or "").strip() or DEFAULT_SET
+
+
+def criteria_from_reference(
+    reference: ReferenceSet, interval: Interval, criteria_set: str = DEFAULT_SET
+) -> tuple[MvCriteria, list[dict[str, str]]]:
     """The ``mv_criteria`` rows of ``interval`` and of "all" as :class:`MvCriteria`, and those rows (row_id, key,
-    confidence). A blank optional threshold stays None (not applied); a blank rule the fit cannot do without
-    (grids, p_max, FSU confidence and factor) raises ``MissingCoefficient`` naming the row."""
-    values: dict[str, float | None] = {}
-    row_ids: dict[str, str] = {}
-    used: list[dict[str, str]] = []
-    for row in reference.tables[CRITERIA_TABLE].rows:
-        if row.get("interval", "").strip() not in ("all", interval):
-            continue
-        key = row["key"].strip()
-        values[key] = parse_number(row.get("value"))
-        row_ids[key] = row["row_id"]
-        used.append({"row_id": row["row_id"], "key": key, "confidence": row.get("confidence", "")})
+    confidence): the default set's rows, overridden key by key by the rows of ``criteria_set`` (an "all" row of
+    the set also replaces the default's row for the interval). A blank optional threshold stays None (not
+    applied); a blank rule the fit cannot do without (grids, p_max, FSU confidence and factor) raises
+    ``MissingCoefficient`` naming the row; an unknown set raises ``InvalidInput``."""
+    known = criteria_sets(reference)
+    if criteria_set not in known:
+        raise InvalidInput(
+            f"unknown M&V criteria set '{criteria_set}' (the {CRITERIA_TABLE} table has {', '.join(known)})",
+            field="criteria_set",
+        )
+    chosen: dict[str, Mapping[str, str]] = {}
+    for layer in dict.fromkeys((DEFAULT_SET, criteria_set)):
+        for row in reference.tables[CRITERIA_TABLE].rows:
+            if _set_of(row) == layer and row.get("interval", "").strip() in ("all", interval):
+                key = row["key"].strip()
+                if layer == DEFAULT_SET and key in chosen and row.get("interval", "").strip() == "all":
+                    continue  # the default's interval-specific row wins over its "all" row
+                chosen[key] = row
+    values = {key: parse_number(row.get("value")) for key, row in chosen.items()}
+    row_ids = {key: row["row_id"] for key, row in chosen.items()}
+    used = [
+        {"row_id": row["row_id"], "key": key, "confidence": row.get("confidence", "")} for key, row in chosen.items()
+    ]
 
     def need(key: str) -> float:
         value = values.get(key)
@@ -110,6 +145,9 @@ def criteria_from_reference(reference: ReferenceSet, interval: Interval) -> tupl
         extreme_iqr_factor=values.get("extreme_iqr_factor"),
         fsu_max_pct=values.get("fsu_max_pct"),
         fsu_max_confidence=percent("fsu_max_confidence_pct"),
+        segment_min_periods=None if values.get("segment_min_periods") is None else int(need("segment_min_periods")),
+        balance_refine_step_c=values.get("balance_refine_step_c"),
+        criteria_set=criteria_set,
         row_ids=row_ids,
     )
     return criteria, used
@@ -124,6 +162,8 @@ def period_end(start: date, interval: Interval) -> date:
 
 def period_days(starts: Sequence[date], interval: Interval) -> list[float]:
     """Days per period: 1 for daily data, the calendar month's length for monthly data."""
+    if interval == "day":
+        return [1.0] * len(starts)
     return [float((period_end(s, interval) - s).days) for s in starts]
 
 

@@ -7,6 +7,14 @@
   else below the limit.
 * Annual energy at stake of one unit (kWh/yr) = P_rated × load factor × hours × (1/η − 1/η₁): the extra input
   energy of delivering the same output at the item's efficiency instead of grade 1's; 0 when η ≥ η₁.
+* Load factor (负载率) of a motor from measurements, β = P₂ / P_N with the output P₂ ≈ P₁ × η (GB/T 12497
+  三相异步电动机经济运行 defines β = P₂/P_N; the rated efficiency stands for the efficiency at the running load,
+  an approximation that overstates β a little at light load): from the measured input power P₁ of one unit,
+  β = P₁ × η / P_N; from metered energy E of all units over h hours, P₁ = E / (h × units).
+* Other equipment of the GB 18613 family in the shipped table (GB 20052 transformers, GB 19153 compressors,
+  GB 19761 fans, GB 19762 pumps) is graded on metrics the register does not hold (losses, specific power,
+  fan duty point, pump formula): :func:`family_rows` names the standard, metric and rows so the note says
+  what is missing instead of only "import a table".
 * Waste heat: haversine distance (mean Earth radius 6 371.0088 km, IUGG), temperature fit in kelvin,
   quantity and daily-schedule overlaps (docs/equipment.md has the formulas).
 """
@@ -108,11 +116,69 @@ def find_grade_row(
         found = _grade_row(GRADES_TABLE, row)
         if found is not None:
             return GradeLookup(found, None)
+    family = family_rows(tables, equipment_type)
+    if family is not None:
+        return GradeLookup(None, family.note(equipment_type))
     return GradeLookup(
         None,
         f"无对标等级行（请导入等级表）/ no grade row for {equipment_type} {rated_kw:g} kW in {GRADES_TABLE} "
         f"(import one: `dualcarbon reference import FILE --table {GRADES_TABLE}`)",
     )
+
+
+#: Register type → the equipment name the shipped GB-family rows of ``MOTOR_TABLE`` use for it.
+FAMILY_EQUIPMENT = {
+    "transformer": "配电变压器",
+    "air_compressor": "空气压缩机",
+    "fan": "通风机",
+    "pump": "离心泵",
+}
+#: Largest load factor accepted from measurements (the register's own bound on 负载率).
+LOAD_FACTOR_MAX = 1.2
+
+
+@dataclass(frozen=True)
+class FamilyRows:
+    """The shipped GB-family rows of one equipment type: standard, metrics with units, row ids."""
+
+    standard: str
+    metrics: tuple[str, ...]
+    row_ids: tuple[str, ...]
+
+    def note(self, equipment_type: str) -> str:
+        rows = ", ".join(self.row_ids[:3]) + (" …" if len(self.row_ids) > 3 else "")
+        metrics = "、".join(self.metrics)
+        return (
+            f"{self.standard} 按{metrics}定级，台账只有额定效率，未定级（参考表 {MOTOR_TABLE} 行 {rows}）；"
+            f"请导入官方等级表 / {self.standard} grades {equipment_type} on {metrics}, which the register does "
+            f"not hold: not graded (rows {rows}); import the official table "
+            f"(`dualcarbon reference import FILE --table {GRADES_TABLE}`)"
+        )
+
+
+def family_rows(tables: Mapping[str, Iterable[Mapping[str, str]]], equipment_type: str) -> FamilyRows | None:
+    """The non-motor GB-family rows of ``MOTOR_TABLE`` for the register type, if the table has any."""
+    name = FAMILY_EQUIPMENT.get(equipment_type)
+    if name is None:
+        return None
+    found = [row for row in tables.get(MOTOR_TABLE, ()) if name in (row.get("equipment") or "")]
+    if not found:
+        return None
+    standard = (found[0].get("standard") or "").split(" (")[0]
+    metrics = tuple(dict.fromkeys(f"{row.get('metric', '').strip()} ({row.get('unit', '').strip()})" for row in found))
+    return FamilyRows(standard, metrics, tuple(row.get("row_id", "") for row in found))
+
+
+def load_factor_from_input(rated_kw: float, efficiency_pct: float, input_kw: float) -> float:
+    """β = P₁ × η / P_N: measured input power of one unit × rated efficiency ÷ rated (output) power."""
+    return input_kw * efficiency_pct / 100.0 / rated_kw
+
+
+def load_factor_from_energy(
+    rated_kw: float, efficiency_pct: float, energy_kwh: float, hours: float, units: int
+) -> float:
+    """β from the metered input energy of all ``units`` over ``hours`` running hours: P₁ = E / (h × units)."""
+    return load_factor_from_input(rated_kw, efficiency_pct, energy_kwh / (hours * units))
 
 
 def grade_of(efficiency_pct: float, row: GradeRow) -> int | None:

@@ -33,6 +33,16 @@ class EquipmentIn(_In):
     quantity: int = Field(default=1, ge=1, le=100_000, description="台数")
     operating_hours: float | None = Field(default=None, ge=0, le=8784, description="年运行小时 (h)")
     load_factor: float | None = Field(default=None, gt=0, le=1.2, description="负载率 (0-1)")
+    measured_input_kw: float | None = Field(
+        default=None,
+        gt=0,
+        description="实测输入功率 (kW, one unit, mean while running): gives load_factor when it is not given",
+    )
+    metered_kwh: float | None = Field(
+        default=None,
+        gt=0,
+        description="年计量电量 (kWh, all units) with operating_hours: gives load_factor when it is not given",
+    )
     site: str | None = Field(default=None, max_length=200, description="厂区 name (optional)")
     unit: str | None = Field(default=None, max_length=200, description="生产单元 name (optional)")
     notes: str | None = Field(default=None, max_length=2000)

@@ -2,8 +2,10 @@
 
 Grades come from the reference tables (``grading``): GB 18613 motors as shipped, other equipment from
 ``equipment_efficiency_grades`` once an administrator imports it — never interpolated. The load factor is
-the line's own, else the ``motor_load_factor_default`` row of ``equipment_rules`` (shipped blank: no checked
-source gives one); without either, or without operating hours, the energy figure is left empty with a note.
+the line's own — given, or computed when the line was saved from its measured input power or metered energy
+(``service_register.measured_load_factor``) — else the ``motor_load_factor_default`` row of ``equipment_rules``
+(shipped blank: no checked source gives one); without either, or without operating hours, the energy figure is
+left empty with a note saying which.
 kWh become tce at the GB/T 2589 coefficient of 电力（当量值） from the reference set.
 
 Also the rule look-ups of ``equipment_rules`` shared with waste-heat matching (:func:`rule_value`).
@@ -82,8 +84,11 @@ def benchmark_item(
                 )
             elif load_factor is None:
                 notes.append(
-                    f"缺负载率，未计算节能潜力 / no load factor (line, or {RULES_TABLE} "
-                    f"{default_load_factor[1]}: blank, no source): energy at stake not computed"
+                    "缺负载率，未计算节能潜力：台账未填负载率，也没有实测输入功率或年计量电量可算，"
+                    f"{RULES_TABLE} {default_load_factor[1]} 默认值空白（无来源）/ no load factor: the line gives "
+                    "none, nor a measured input power or metered energy to compute one (register columns "
+                    f"实测输入功率(kW), 年计量电量(kWh)), and the default {RULES_TABLE} {default_load_factor[1]} is "
+                    "blank (no source): energy at stake not computed"
                 )
             else:
                 per_unit = grading.energy_at_stake_kwh(

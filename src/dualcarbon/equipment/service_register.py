@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import Conflict, DualcarbonError, InvalidInput, NotFound
+from dualcarbon.equipment import grading
 from dualcarbon.equipment.io.records import FileInvalid, Problem, read_records
 from dualcarbon.equipment.models import EQUIPMENT_TYPE_ZH, EquipmentItem
 from dualcarbon.equipment.schemas import EquipmentIn, EquipmentOut, ImportReceipt
@@ -44,6 +45,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "quantity": ("台数", "数量"),
     "operating_hours": ("年运行小时(h)", "年运行小时"),
     "load_factor": ("负载率",),
+    "measured_input_kw": ("实测输入功率(kW)", "实测输入功率"),
+    "metered_kwh": ("年计量电量(kWh)", "年计量电量"),
     "site": ("厂区",),
     "unit": ("生产单元",),
     "notes": ("备注",),
@@ -122,9 +125,52 @@ def _place(session: Session, enterprise: Enterprise, spec: EquipmentIn) -> tuple
     return site_id, unit_id
 
 
+def measured_load_factor(spec: EquipmentIn) -> tuple[float | None, str | None]:
+    """负载率 from the line's measurements when it gives none (``grading``): (value, note for the line's notes).
+    Measurements without what the formula needs, or giving a load factor above the register's bound, are
+    refused naming the field."""
+    if spec.load_factor is not None or (spec.measured_input_kw is None and spec.metered_kwh is None):
+        return None, None
+    field = "measured_input_kw" if spec.measured_input_kw is not None else "metered_kwh"
+    if spec.rated_power_kw is None or spec.efficiency_pct is None:
+        raise InvalidInput(
+            "负载率由实测值计算需要额定功率和额定效率 / a load factor from measurements needs the rated power "
+            "and the rated efficiency",
+            field="rated_power_kw" if spec.rated_power_kw is None else "efficiency_pct",
+        )
+    if spec.measured_input_kw is not None:
+        value = grading.load_factor_from_input(spec.rated_power_kw, spec.efficiency_pct, spec.measured_input_kw)
+        how = f"实测输入功率 {spec.measured_input_kw:g} kW"
+    else:
+        assert spec.metered_kwh is not None
+        if not spec.operating_hours:
+            raise InvalidInput(
+                "由年计量电量计算负载率需要年运行小时 / a load factor from metered energy needs the operating hours",
+                field="operating_hours",
+            )
+        value = grading.load_factor_from_energy(
+            spec.rated_power_kw, spec.efficiency_pct, spec.metered_kwh, spec.operating_hours, spec.quantity
+        )
+        how = f"年计量电量 {spec.metered_kwh:g} kWh ÷ ({spec.operating_hours:g} h × {spec.quantity} 台)"
+    if value > grading.LOAD_FACTOR_MAX:
+        raise InvalidInput(
+            f"由实测值算得负载率 {value:.3f}，超过 {grading.LOAD_FACTOR_MAX:g}，请核对 / the measurements give a "
+            f"load factor of {value:.3f}, above {grading.LOAD_FACTOR_MAX:g}: check them",
+            field=field,
+        )
+    value = round(value, 4)
+    return value, (
+        f"负载率 {value:g} = {how} × 额定效率 {spec.efficiency_pct:g} % ÷ 额定功率 {spec.rated_power_kw:g} kW"
+    )
+
+
 def _wanted(session: Session, enterprise: Enterprise, spec: EquipmentIn) -> dict[str, Any]:
     site_id, unit_id = _place(session, enterprise, spec)
-    values = spec.model_dump(exclude={"credit_code", "asset_code", "site", "unit"})
+    values = spec.model_dump(exclude={"credit_code", "asset_code", "site", "unit", "measured_input_kw", "metered_kwh"})
+    derived, note = measured_load_factor(spec)
+    if derived is not None:
+        values["load_factor"] = derived
+        values["notes"] = f"{values['notes']}\n{note}" if values.get("notes") else note
     return {**values, "site_id": site_id, "unit_id": unit_id}
 
 
