@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
+from functools import lru_cache
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from dualcarbon.core.errors import InvalidInput, NotFound, PermissionDenied
 from dualcarbon.core.units import convert
 from dualcarbon.monitoring.models import Meter
 from dualcarbon.monitoring.service_rollups import meter_rollups
+from dualcarbon.reference.policy import PolicyPack, packs_dir, resolve_pack
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import can_access_enterprise, can_write_enterprise_data
@@ -39,6 +41,21 @@ MODEL_OF: dict[str, type[PvAsset] | type[StorageAsset] | type[Datacentre]] = {
 }
 KIND_ZH = {"pv": "光伏", "storage": "储能", "datacentre": "数据中心"}
 MAX_MONTHS = 120
+
+
+def shipped_pack(pack_id: str) -> PolicyPack:
+    """A shipped pack by its id, parsed once per version of its file: the registers read a pack per row
+    (mounting limits) or per PUE check, and parsing the YAML each time cost seconds a page."""
+    path = packs_dir() / f"{pack_id}.yaml"
+    return _parsed_pack(pack_id, path.stat().st_mtime_ns if path.exists() else 0)
+
+
+@lru_cache(maxsize=32)
+def _parsed_pack(pack_id: str, stamp: int) -> PolicyPack:
+    try:
+        return resolve_pack(pack_id)
+    except InvalidInput as exc:
+        raise exc.at("pack") if exc.field is None else exc from None
 
 
 def load_asset(

@@ -19,9 +19,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from dualcarbon.assets.service_common import shipped_pack
 from dualcarbon.core.errors import InvalidInput
 from dualcarbon.domain.obligations import evaluate_rule
-from dualcarbon.reference.policy import load_pack
 from dualcarbon.reference.tables import ReferenceSet
 
 YUNNAN_PACK = "yunnan-2022"
@@ -67,7 +67,7 @@ def pue_checks(
         if passed and grade is None:
             grade = number
     result: dict[str, Any] = {"pue": pue, "gb40879_grade": grade}
-    yunnan = load_pack(YUNNAN_PACK)
+    yunnan = shipped_pack(YUNNAN_PACK)
     new_max = yunnan.parameter_entry("yunnan.datacentre.new_large_pue_max")
     retrofit_above = yunnan.parameter_entry("yunnan.datacentre.retrofit_pue_above")
     applies = bool(new) and size in LARGE_SIZES
@@ -92,7 +92,7 @@ def pue_checks(
             "passed": result["retrofit_required"],
         }
     )
-    shanghai = load_pack(SHANGHAI_PACK)
+    shanghai = shipped_pack(SHANGHAI_PACK)
     rule = next(r for r in shanghai.obligations if r.obligation == "data_centre_consolidation")
     facts: dict[str, float] = {"pue": pue}
     if racks is not None:

@@ -29,7 +29,7 @@ from dualcarbon.assets.schemas import (
     PvOut,
     PvPerformance,
 )
-from dualcarbon.assets.service_common import check_meter, energy_of_period, load_asset
+from dualcarbon.assets.service_common import check_meter, energy_of_period, load_asset, shipped_pack
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import InvalidInput
 from dualcarbon.core.units import convert
@@ -65,7 +65,7 @@ def _pack(pack_id: str) -> PolicyPack:
 
 
 def pv_out(pv: PvAsset, enterprise: Enterprise) -> PvOut:
-    limit = height_limit(_pack(pv.pack_id), pv.roof_type)
+    limit = height_limit(shipped_pack(pv.pack_id), pv.roof_type)
     limit_m = None if limit is None else convert(float(limit.value), limit.unit, "m")
     return PvOut(
         id=pv.id,

@@ -20,6 +20,8 @@ from sqlalchemy import Engine
 from dualcarbon.catalog import service as catalog
 from dualcarbon.catalog import service_appeals as appeals
 from dualcarbon.core.access import SYSTEM
+from dualcarbon.demo.alerts import AlertsResult, build_alerts
+from dualcarbon.demo.instruments import InstrumentsResult, build_instruments
 from dualcarbon.demo.monitoring import MonitoringResult, build_monitoring
 from dualcarbon.demo.people import (
     DemoLogin,
@@ -52,8 +54,10 @@ class DemoResult:
     appeal_ids: dict[str, int] = field(default_factory=dict)  # appeal state → id
     timings: dict[str, float] = field(default_factory=dict)  # wall-clock seconds per stage
     cpu_timings: dict[str, float] = field(default_factory=dict)  # CPU seconds of this process per stage
+    alerts: AlertsResult = field(default_factory=AlertsResult)  # budgets and the alerts the data raise
     monitoring: MonitoringResult = field(default_factory=MonitoringResult)  # demo meters and readings
     retrofit: RetrofitResult = field(default_factory=RetrofitResult)  # diagnoses, audit, projects, M&V
+    instruments: InstrumentsResult = field(default_factory=InstrumentsResult)  # PV, storage, DCs, subsidies, targets
 
 
 # ---- the whole build -----------------------------------------------------------------------------------------
@@ -124,6 +128,17 @@ def build_demo(
     result.retrofit = build_retrofit(engine, plan, actors, third_half, reference, policy_catalog_id=policy_id)
     progress.advance()
     lap("retrofit")
+    progress.stage("光伏、储能、数据中心、绿色制造、补贴与目标 policy instruments", 1)
+    mon = result.monitoring
+    window = (mon.start, mon.end) if mon.start and mon.end else None
+    result.instruments = build_instruments(engine, plan, actors, reference, result.retrofit, monitoring_window=window)
+    progress.advance()
+    lap("instruments")
+    if result.monitoring.meters:
+        progress.stage("告警 budgets and alerts", 1)
+        result.alerts = build_alerts(engine, plan, SYSTEM, reference, result.monitoring)
+        progress.advance()
+        lap("alerts")
     return result
 
 

@@ -6,7 +6,8 @@ holds the target's region. Every change is audited (``store.audit``) and claims 
 ``lock_version`` (``store.versioning.claim_row``): of two simultaneous edits one wins, the other gets 409.
 
 Seeding copies a pack's ``targets`` (value, unit, clause) into the region; the target year is read from the
-target's ``period`` ("by 2023"); a per-year target ("per year") has none. A capacity-share target is set
+target's ``period`` ("by 2023"); a per-year target ("per year") has none. A pack without ``targets`` is an
+error naming its numeric parameters (seeding it would otherwise answer an empty list). A capacity-share target is set
 from a pack ``parameter`` (value, unit, clause from the pack; the target year is given).
 """
 
@@ -131,6 +132,21 @@ def seed_from_pack(session: Session, actor: Principal, spec: SeedIn) -> list[Tar
     """A region target for each target of the pack not yet seeded there (idempotent), audited."""
     require_region(session, actor, spec.region_code)
     pack = resolve_pack(spec.pack)
+    if not pack.targets:
+        # a pack whose goals are parameters (Yunnan's capacity shares) used to answer an empty list, which read
+        # like "already seeded": say so, and name the parameters a target can be set from
+        numeric = [p.id for p in pack.parameters if isinstance(p.value, int | float) and not isinstance(p.value, bool)]
+        raise InvalidInput(
+            f"pack {pack.id} has no targets to seed"
+            + (
+                f"; set one from a parameter (POST /targets with pack and parameter: {', '.join(numeric)})"
+                if numeric
+                else ""
+            ),
+            field="pack",
+            zh=f"政策包 {pack.id} 没有可导入的目标"
+            + (f"，可按政策参数设置目标：{'、'.join(numeric)}" if numeric else ""),
+        )
     have = set(
         session.scalars(
             select(PolicyTarget.rule_id).where(

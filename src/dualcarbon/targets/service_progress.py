@@ -17,13 +17,15 @@ completion rate: it is met or not, and no level is given.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import InvalidInput
 from dualcarbon.domain.rules import warning_level
 from dualcarbon.domain.targets import cumulative_decline, required_rate
-from dualcarbon.reference.policy import PolicyPack, WarningScheme, list_packs, load_pack
+from dualcarbon.reference.policy import PolicyPack, WarningScheme, list_packs, load_pack, packs_dir
 from dualcarbon.targets.models import PolicyTarget
 from dualcarbon.targets.schemas import CapacityShare, ProgressOut, WarningOut, YearProgressOut
 from dualcarbon.targets.service import load_target, measure_of, target_out
@@ -34,6 +36,14 @@ WARNING_SCHEME = "completion_rate"
 
 
 def warning_scheme(scheme_id: str = WARNING_SCHEME) -> tuple[PolicyPack, WarningScheme]:
+    """The shipped pack holding the warning scheme, and the scheme. Parsing every pack took about a second a
+    call (one per target on the targets page), so the answer is kept while the pack files are unchanged."""
+    stamp = tuple(sorted((path.name, path.stat().st_mtime_ns) for path in packs_dir().glob("*.yaml")))
+    return _find_scheme(scheme_id, stamp)
+
+
+@lru_cache(maxsize=8)
+def _find_scheme(scheme_id: str, stamp: tuple[tuple[str, int], ...]) -> tuple[PolicyPack, WarningScheme]:
     for name in list_packs():
         pack = load_pack(name)
         for scheme in pack.warning_schemes:
