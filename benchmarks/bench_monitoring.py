@@ -11,7 +11,9 @@
    Then the same file again (everything a duplicate). Both with ``refresh=False``: the rollup refresh that an
    ingest runs by default is what step 3 times.
 3. **Stored rollups** (child process): ``service_refresh.refresh_rollups`` computing and storing hour, day and
-   month for the whole year from scratch (best of ``--repeat``, the rollup folder removed before each), then
+   month for the whole year from scratch (median of ``--repeat``, the rollup folder removed before each),
+   alternating with a **hand-written full recompute** in DuckDB as an expert would write it (one window pass to
+   hours, days from hours, months from days, × constant factors, one ``COPY`` to Parquet per level; median), then
    **incremental**: for each of ``--repeat`` late days (meter M000's readings inside one day, held out of the
    main file), ingest them and refresh (only that day and its month are recomputed); ratio full / incremental.
 4. **Rollups read** (child process, best of ``--repeat``): ``service_rollups.enterprise_rollups`` (now read from
@@ -20,7 +22,8 @@
    (当量值, 等价值) and tCO₂ — against a **hand-written DuckDB query** over the same Parquet files that does
    only lag-difference × multiplier, ``date_trunc`` + ``GROUP BY`` and × constant factors (the floor).
    The totals of both are compared.
-5. Peak RSS of each child process (``ru_maxrss``). Prints a Markdown table for docs/benchmarks.md.
+5. Peak RSS of each child process (``ru_maxrss``), and of one full refresh alone in a child; the 1-minute load
+   average before each full refresh. Prints a Markdown table for docs/benchmarks.md.
 
 MyEMS figures for the same data shape (100 meters × 365 days) are in ../shared/research/myems.md §6:
 cleaning 31.8 s + normalisation 25.3 s = 57 s to hourly (peak RSS 1.7 GB), ≈90 s with carbon and billing.
@@ -36,6 +39,7 @@ import os
 import platform
 import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -147,25 +151,56 @@ def _ingest_child(data_dir: str, file: str, out: Any) -> None:
     out.put({"runs": results, "peak_mb": _peak_mb()})
 
 
+def _hand_full(con: Any, files: list[str], factors: Any, out: Path) -> None:
+    """The hand-written full recompute, as an expert would write it in DuckDB: one window pass over the readings
+    to hours, days from hours and months from days (no re-reading), × constant factors, each written with one
+    COPY to Parquet. No flags, completeness, period grid, meter attributes or signatures."""
+    con.execute(HAND_LEVELS_SQL.format(files=files, year=YEAR, next=YEAR + 1))
+    for level in ("hour", "day", "month"):
+        con.execute(
+            f"COPY (SELECT meter_id, start, energy, energy * {factors.tce_per_unit} AS tce, "
+            f"energy * {factors.tce_equal_per_unit} AS tce_equal, energy * {factors.tco2_per_unit} AS tco2, n "
+            f"FROM hand_{level}) TO '{out / level}.parquet' (FORMAT parquet, COMPRESSION snappy)"
+        )
+
+
 def _refresh_child(data_dir: str, code: str, late_files: list[str], repeat: int, out: Any) -> None:
-    """Full refresh (best of ``repeat``, from scratch each time), then one late day per file: ingest + refresh."""
+    """Full refresh from scratch and the hand-written full recompute (:func:`_hand_full`), alternating ``repeat``
+    times (a shared machine's load drifts); then one late day per file: ingest + refresh."""
     from dualcarbon.core.access import SYSTEM
     from dualcarbon.monitoring import service_ingest, service_refresh
     from dualcarbon.monitoring.io.readings_file import read_readings_file
+    from dualcarbon.monitoring.service_factors import factors_for
     from dualcarbon.reference import shipped_reference
     from dualcarbon.store.db import init_store, session_scope
 
     reference = shipped_reference()
     engine = init_store(Path(data_dir))
-    full = full_cpu = float("inf")
+    factors = factors_for(reference, "electricity", "kWh", YEAR, "浙江省")
+    files = sorted(str(p) for p in (Path(data_dir) / "monitoring" / "readings").rglob("*.parquet"))
+    hand_out = Path(data_dir) / "hand"
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    full: list[tuple[float, float]] = []
+    hand: list[tuple[float, float]] = []
+    loads: list[float] = []
     full_periods: dict[str, int] = {}
     for _ in range(repeat):
+        loads.append(os.getloadavg()[0])
         shutil.rmtree(Path(data_dir) / "monitoring" / "rollups", ignore_errors=True)
         started, cpu = time.perf_counter(), _cpu_s()
         with session_scope(engine) as session:
             stats = service_refresh.refresh_rollups(session, reference, credit_code=code)
-        full, full_cpu = min(full, time.perf_counter() - started), min(full_cpu, _cpu_s() - cpu)
+        full.append((time.perf_counter() - started, _cpu_s() - cpu))
         full_periods = stats.periods
+        shutil.rmtree(hand_out, ignore_errors=True)
+        hand_out.mkdir()
+        started, cpu = time.perf_counter(), _cpu_s()
+        _hand_full(con, files, factors, hand_out)
+        hand.append((time.perf_counter() - started, _cpu_s() - cpu))
+    hand_energy = con.sql("SELECT sum(energy), count(*) FROM hand_hour").fetchall()[0]
+    con.close()
+    shutil.rmtree(hand_out, ignore_errors=True)
     late = late_cpu = ingest_late = float("inf")
     late_periods: dict[str, int] = {}
     for file in late_files:
@@ -182,12 +217,50 @@ def _refresh_child(data_dir: str, code: str, late_files: list[str], repeat: int,
     engine.dispose()
     out.put(
         {
-            "full": (full, full_cpu, full_periods),
+            "full": full,
+            "hand_full": hand,
+            "hand_energy": hand_energy,
+            "loads": loads,
+            "full_periods": full_periods,
             "late": (late, late_cpu, late_periods),
             "ingest_late": ingest_late,
             "peak_mb": _peak_mb(),
         }
     )
+
+
+def _peak_child(data_dir: str, code: str, out: Any) -> None:
+    """One full refresh from scratch alone in its process: its peak RSS (the other children mix in more work)."""
+    from dualcarbon.monitoring import service_refresh
+    from dualcarbon.reference import shipped_reference
+    from dualcarbon.store.db import init_store, session_scope
+
+    reference = shipped_reference()
+    engine = init_store(Path(data_dir))
+    shutil.rmtree(Path(data_dir) / "monitoring" / "rollups", ignore_errors=True)
+    with session_scope(engine) as session:
+        service_refresh.refresh_rollups(session, reference, credit_code=code)
+    engine.dispose()
+    out.put({"peak_mb": _peak_mb()})
+
+
+def _median(runs: list[tuple[float, float]], which: int) -> float:
+    return statistics.median(r[which] for r in runs)
+
+
+HAND_LEVELS_SQL = """
+CREATE OR REPLACE TEMP TABLE hand_hour AS
+SELECT meter_id, date_trunc('hour', slot) AS start, sum(energy) AS energy, count(energy) AS n
+FROM (SELECT meter_id, ts + INTERVAL 8 HOUR - INTERVAL 15 MINUTE AS slot,
+             (value - lag(value) OVER (PARTITION BY meter_id ORDER BY ts)) * 1.0 AS energy
+      FROM read_parquet({files}))
+WHERE energy IS NOT NULL AND slot >= TIMESTAMP '{year}-01-01' AND slot < TIMESTAMP '{next}-01-01'
+GROUP BY ALL;
+CREATE OR REPLACE TEMP TABLE hand_day AS
+SELECT meter_id, date_trunc('day', start) AS start, sum(energy) AS energy, sum(n) AS n FROM hand_hour GROUP BY ALL;
+CREATE OR REPLACE TEMP TABLE hand_month AS
+SELECT meter_id, date_trunc('month', start) AS start, sum(energy) AS energy, sum(n) AS n FROM hand_day GROUP BY ALL;
+"""
 
 
 HAND_SQL = """
@@ -314,6 +387,7 @@ def main() -> None:
         ingest = _run(_ingest_child, str(data_dir), str(readings))
         late_files = [str(root / f"late-{d}.parquet") for d in late_days]
         refresh = _run(_refresh_child, str(data_dir), code, late_files, args.repeat)
+        peak = _run(_peak_child, str(data_dir), code)
         rollups = _run(_rollup_child, str(data_dir), code, args.repeat)
     finally:
         shutil.rmtree(root, ignore_errors=True)  # the readings file; --keep keeps the data directory
@@ -348,16 +422,27 @@ def main() -> None:
         f"| **hour + day + month** | **{sums[0]:.3f} / {sums[1]:.3f}** | **{sums[2]:.3f} / {sums[3]:.3f}** "
         f"| **{sums[0] / sums[2]:.2f} / {sums[1] / sums[3]:.2f}** | |"
     )
-    full_s, full_cpu, full_periods = refresh["full"]
+    full_s, full_cpu = _median(refresh["full"], 0), _median(refresh["full"], 1)
+    hand_s, hand_cpu = _median(refresh["hand_full"], 0), _median(refresh["hand_full"], 1)
+    full_periods = refresh["full_periods"]
     late_s, late_cpu, late_periods = refresh["late"]
     print(
-        f"| **stored rollups, full refresh (hour + day + month written)** | **{full_s:.3f} / {full_cpu:.3f}** "
-        f"| {sums[2]:.3f} / {sums[3]:.3f} | {full_s / sums[2]:.2f} / {full_cpu / sums[3]:.2f} "
+        f"| **stored rollups, full refresh (hour + day + month written), median** | **{full_s:.3f} / {full_cpu:.3f}** "
+        f"| one pass + COPY: {hand_s:.3f} / {hand_cpu:.3f} | {full_s / hand_s:.2f} / {full_cpu / hand_cpu:.2f} "
         f"| {sum(full_periods.values()):,} |"
     )
     print(
         f"| incremental refresh, one late day of one meter | {late_s:.3f} / {late_cpu:.3f} | – "
         f"| full ÷ incremental {full_s / late_s:.0f}× | {sum(late_periods.values()):,} |"
+    )
+    runs = ", ".join(f"{w:.2f}/{c:.2f}" for w, c in refresh["full"])
+    hand_runs = ", ".join(f"{w:.2f}/{c:.2f}" for w, c in refresh["hand_full"])
+    print()
+    print(f"full refresh runs (wall/CPU s): {runs}; hand-written one pass + COPY: {hand_runs}")
+    print(f"load average (1 min) before each full refresh: {', '.join(f'{x:.1f}' for x in refresh['loads'])}")
+    print(
+        f"hand-written one pass: {refresh['hand_energy'][0]:,.1f} kWh in {refresh['hand_energy'][1]:,} hours; "
+        f"peak RSS of one full refresh alone: {peak['peak_mb']:.0f} MB"
     )
     print()
     print(f"periods recomputed: full {full_periods}, late day {late_periods}")

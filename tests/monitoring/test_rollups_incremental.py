@@ -124,6 +124,24 @@ def test_a_changed_meter_definition_recomputes_its_stored_days(world, meters, ad
     assert _day(world, admin, reference, "E1", date(2024, 3, 1)).energy == pytest.approx(60.0)  # 2 × 10 × 3
 
 
+def test_a_first_refresh_over_months_apart_keeps_the_lookback_of_each_run(world, meters, admin, reference) -> None:
+    # E1 ×2: 0 … 8 every 15 min from 2024-01-10 00:00 and 100 … 108 from 2024-04-10 00:00. Two runs of months
+    # (January; April): on the Parquet store a first refresh takes one pass over all readings, which here must not
+    # be written as is — April's first reading would take its difference from January's last, which the April run
+    # (and a request for April) never sees: it is more than LOOKBACK (31 days) back.
+    jan = [(datetime(2024, 1, 10) + timedelta(minutes=15 * i), float(i)) for i in range(9)]
+    apr = [(datetime(2024, 4, 10) + timedelta(minutes=15 * i), 100.0 + i) for i in range(9)]
+    _ingest(world, admin, "E1", jan + apr)
+    stats = _refresh(world, reference)
+    assert stats.dirty == 2  # (E1, 01-10) and (E1, 04-10)
+    # Slot days 01-09 (the 00:00 reading closes 01-09 23:45), 01-10, 04-09, 04-10: 96 hours, 4 days, 2 months.
+    assert stats.periods == {"hour": 96, "day": 4, "month": 2}
+    april = _day(world, admin, reference, "E1", date(2024, 4, 10))
+    assert april.energy == pytest.approx(8 * 2.0) and "spans_gap" not in april.flags
+    _stored_equals_computed(world, admin, reference, "E1", date(2024, 1, 1), date(2024, 1, 31))
+    _stored_equals_computed(world, admin, reference, "E1", date(2024, 4, 1), date(2024, 4, 30))
+
+
 @pytest.mark.parametrize("world", ["sqlite"], indirect=True)
 def test_rollups_refresh_command(world, meters, admin, reference) -> None:
     from dualcarbon.app.cli import app

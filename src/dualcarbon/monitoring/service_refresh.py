@@ -15,6 +15,10 @@ enterprise, under the rollup store's lock (:mod:`.store_rollups`):
 4. replace those rows in the store and forget the dirty set, in the same transaction (PostgreSQL) or after the
    files are renamed into place (Parquet).
 
+A first refresh on the Parquet store (nothing rolled up yet, every reading new) does steps 1–3 in one pass
+(:func:`_first_refresh`): the pass's slots give the touched days, no separate scan. The rows are written from
+DuckDB without an Arrow round trip (``RollupStore.replace_query``).
+
 The answer counts the periods recomputed per interval (the incremental tests and the benchmark count them).
 
 ``compact_readings(session, principal, …)`` (``dualcarbon store compact-readings``; the live simulator) merges the
@@ -29,6 +33,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+import duckdb
 import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,8 +41,15 @@ from sqlalchemy.orm import Session
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import InvalidInput, NotFound, PermissionDenied
 from dualcarbon.monitoring.models import Meter
-from dualcarbon.monitoring.service_rollups import (
+from dualcarbon.monitoring.rollup_sql import (
     AGG_SQL,
+    KEYED_KEYS,
+    KEYED_PERIODS,
+    KEYED_START,
+    READING_DAYS_SQL,
+    SLOT_BOUNDS,
+)
+from dualcarbon.monitoring.service_rollups import (
     ROLLUP_TABLES,
     _connect_slots,
     _factors,
@@ -53,7 +65,7 @@ from dualcarbon.monitoring.store_readings import (
     duck,
     readings_store_for,
 )
-from dualcarbon.monitoring.store_rollups import ParquetRollupStore, rollup_store_for
+from dualcarbon.monitoring.store_rollups import ParquetRollupStore, RollupStore, rollup_store_for
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.store.audit import append_audit
@@ -67,21 +79,18 @@ d AS (
   SELECT d.meter_id, m.cumulative, m.step,
     d.first_ts + INTERVAL {offset} HOUR AS f, d.last_ts + INTERVAL {offset} HOUR AS l
   FROM dirty d JOIN m USING (meter_id)
-){next_cte}
-SELECT DISTINCT meter_id, day FROM (
-  SELECT meter_id, CAST(CASE WHEN cumulative THEN f - step ELSE f END AS DATE) AS day FROM d
-  UNION ALL SELECT meter_id, CAST(CASE WHEN cumulative THEN l - step ELSE l END AS DATE) FROM d{next_union}
-)
-"""
-#: The slot of the first stored reading after the last new one of a cumulative meter (its difference changes).
-#: Left out when every readings file is new (a first refresh): then that reading is new itself.
-NEXT_CTE = """, r AS (
+), r AS (
   SELECT meter_id, ts + INTERVAL {offset} HOUR AS lt FROM readings
 ), nx AS (
   SELECT d.meter_id, d.step, r.lt AS nlt FROM (SELECT * FROM d WHERE cumulative) d
   ASOF JOIN r ON d.meter_id = r.meter_id AND r.lt > d.l
-)"""
-NEXT_UNION = "\n  UNION ALL SELECT meter_id, CAST(nlt - step AS DATE) FROM nx"
+)
+SELECT DISTINCT meter_id, day FROM (
+  SELECT meter_id, CAST(CASE WHEN cumulative THEN f - step ELSE f END AS DATE) AS day FROM d
+  UNION ALL SELECT meter_id, CAST(CASE WHEN cumulative THEN l - step ELSE l END AS DATE) FROM d
+  UNION ALL SELECT meter_id, CAST(nlt - step AS DATE) FROM nx
+)
+"""
 
 
 @dataclass
@@ -143,10 +152,14 @@ def refresh_enterprise(
     if not stale.num_rows and not store.has_pending(code, list(sigs)):
         return stats  # nothing to do: no lock taken (rollup reads do not queue behind one another)
     with store.locked():
-        all_new = isinstance(store, ParquetRollupStore) and not store.seen(code)  # nothing rolled up yet
+        # Nothing rolled up yet: a first refresh, in one pass.
+        if isinstance(store, ParquetRollupStore) and not store.seen(code) and (new_files := store.new_files(code)):
+            _first_refresh(session, enterprise, meters, stale, reference, sigs, stats)
+            store.done(code, new_files)
+            return stats
         dirty, token = store.pending(code, list(sigs))
         stats.dirty += dirty.num_rows
-        touched = _touched(session, enterprise, meters, dirty, all_new) if dirty.num_rows else _empty(DAYS_SCHEMA)
+        touched = _touched(session, enterprise, meters, dirty) if dirty.num_rows else _empty(DAYS_SCHEMA)
         days: dict[int, set[date]] = {}
         for table in (touched, stale):
             for meter_id, day in zip(
@@ -157,6 +170,57 @@ def refresh_enterprise(
             _recompute(session, enterprise, [m for m in meters if m.id in days], days, reference, sigs, stats)
         store.done(code, token)
     return stats
+
+
+def _first_refresh(
+    session: Session,
+    enterprise: Enterprise,
+    meters: list[Meter],
+    stale: pa.Table,
+    reference: ReferenceSet,
+    sigs: dict[int, str],
+    stats: RefreshStats,
+) -> None:
+    """A first refresh (Parquet, nothing rolled up yet; every reading is new): one pass over all readings gives
+    the hour, day and month sums, and the touched days of step 2 are the days of its slots (a reading's slot lies
+    in the reading's day or the day before, and step 2 takes the days of the first and last slot of each dirty
+    day) — no separate scan for the dirty set. When those days (and the stale ones) form one run of months, this
+    pass is that run's pass and is written at once; otherwise the runs are recomputed one by one as usual."""
+    province = province_name(session, enterprise)
+    factors, _ = _factors([], [], reference, province)
+    con = _connect_slots(session, enterprise, meters, _FAR_PAST, _FAR_FUTURE, factors, sigs, SLOT_BOUNDS)
+    try:
+        ((counted,),) = con.execute(READING_DAYS_SQL).fetchall()
+        stats.dirty += int(counted)
+        con.register("stale_in", stale)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE day_keys AS SELECT DISTINCT meter_id, day FROM ("
+            "SELECT meter_id, CAST(start AS DATE) AS day FROM agg_day UNION ALL SELECT meter_id, day FROM stale_in)"
+        )
+        months = con.execute("SELECT DISTINCT year(day), month(day) FROM day_keys").fetchall()
+        runs = _month_runs([(int(y), int(m)) for y, m in months])
+        if len(runs) == 1:
+            start, end = runs[0]
+            in_run = {int(i) for (i,) in con.execute("SELECT DISTINCT meter_id FROM day_keys").fetchall()}
+            factors, _ = _factors([m for m in meters if m.id in in_run], _years(start, end), reference, province)
+            con.register("factors", factors)
+            _write_periods(con, rollup_store_for(session), enterprise.credit_code, stats)
+            return
+        days: dict[int, set[date]] = {}
+        for meter_id, day in con.execute("SELECT meter_id, day FROM day_keys").fetchall():
+            days.setdefault(int(meter_id), set()).add(day)
+    finally:
+        con.close()
+    if days:
+        _recompute(session, enterprise, [m for m in meters if m.id in days], days, reference, sigs, stats)
+
+
+def _write_periods(con: duckdb.DuckDBPyConnection, store: RollupStore, code: str, stats: RefreshStats) -> None:
+    """Store the hour, day and month periods of ``day_keys`` from the sums on ``con``."""
+    for interval in ("hour", "day", "month"):
+        periods = KEYED_PERIODS.format(start=KEYED_START[interval], keys=KEYED_KEYS[interval])
+        sql = AGG_SQL.format(interval=interval, periods=periods, extra=", sig", **_sql_params())
+        stats.periods[interval] += store.replace_query(con, code, interval, sql)
 
 
 def _stale_days(session: Session, enterprise: Enterprise, sigs: dict[int, str]) -> pa.Table:
@@ -173,10 +237,9 @@ def _empty(schema: pa.Schema) -> pa.Table:
     return pa.Table.from_batches([], schema=schema)  # (Schema.empty_table imports pandas: seconds)
 
 
-def _touched(
-    session: Session, enterprise: Enterprise, meters: list[Meter], dirty: pa.Table, all_new: bool = False
-) -> pa.Table:
-    """The days whose periods the dirty readings change (module docstring, step 2)."""
+def _touched(session: Session, enterprise: Enterprise, meters: list[Meter], dirty: pa.Table) -> pa.Table:
+    """The days whose periods the dirty readings change (module docstring, step 2; ``nx``: the slot of the first
+    stored reading after the last new one of a cumulative meter, whose difference changes)."""
     start_utc = min(dirty.column("first_ts").to_pylist()).replace(tzinfo=UTC)
     end_utc = max(dirty.column("last_ts").to_pylist()).replace(tzinfo=UTC) + timedelta(days=33)
     ids = sorted(set(dirty.column("meter_id").to_pylist()))
@@ -184,14 +247,8 @@ def _touched(
     try:
         con.register("meters", _meters_table([m for m in meters if m.id in set(ids)]))
         con.register("dirty", dirty)
-        if not all_new:
-            readings_store_for(session).register(con, "readings", enterprise.credit_code, ids, start_utc, end_utc)
-        sql = TOUCHED_SQL.format(
-            offset=LOCAL_OFFSET_HOURS,
-            next_cte="" if all_new else NEXT_CTE.format(offset=LOCAL_OFFSET_HOURS),
-            next_union="" if all_new else NEXT_UNION,
-        )
-        return con.sql(sql).to_arrow_table().cast(DAYS_SCHEMA)
+        readings_store_for(session).register(con, "readings", enterprise.credit_code, ids, start_utc, end_utc)
+        return con.sql(TOUCHED_SQL.format(offset=LOCAL_OFFSET_HOURS)).to_arrow_table().cast(DAYS_SCHEMA)
     finally:
         con.close()
 
@@ -222,31 +279,21 @@ def _recompute(
     province = province_name(session, enterprise)
     months = {(d.year, d.month) for ds in days.values() for d in ds}
     for start, end in _month_runs(list(months)):
-        in_run = [m for m in meters if any(start.date() <= d < end.date() for d in days[m.id])]
+        keys = {m.id: sorted(d for d in days[m.id] if start.date() <= d < end.date()) for m in meters}
+        in_run = [m for m in meters if keys[m.id]]
         if not in_run:
             continue
         day_keys = pa.table(
             {
-                "meter_id": pa.array([m.id for m in in_run for d in sorted(days[m.id])], pa.int32()),
-                "day": pa.array([d for m in in_run for d in sorted(days[m.id])], pa.date32()),
+                "meter_id": pa.array([m.id for m in in_run for _ in keys[m.id]], pa.int32()),
+                "day": pa.array([d for m in in_run for d in keys[m.id]], pa.date32()),
             }
         )
         factors, _ = _factors(in_run, _years(start, end), reference, province)
-        con = _connect_slots(session, enterprise, in_run, start, end, factors)
+        con = _connect_slots(session, enterprise, in_run, start, end, factors, sigs)
         try:
             con.register("day_keys", day_keys)
-            by_day = "SEMI JOIN day_keys k ON k.meter_id = m.meter_id AND k.day = CAST(p.start AS DATE)"
-            by_month = "SEMI JOIN day_keys k ON k.meter_id = m.meter_id AND date_trunc('month', k.day) = p.start"
-            con.register("sigs", pa.table({"meter_id": pa.array(list(sigs), pa.int32()), "sig": list(sigs.values())}))
-            for interval, keys in (("hour", by_day), ("day", by_day), ("month", by_month)):
-                sql = AGG_SQL.format(interval=interval, keys=keys, **_sql_params())
-                rows = con.sql(
-                    f"SELECT a.meter_id, a.start, a.energy, a.tce, a.tce_equal, a.tco2, a.completeness, "
-                    f"array_to_string(a.flags, '|') AS flags, s.sig FROM ({sql}) a JOIN sigs s USING (meter_id)",
-                    params={"start": start, "end": end},
-                ).to_arrow_table()
-                stats.periods[interval] += rows.num_rows
-                store.replace(enterprise.credit_code, interval, rows)
+            _write_periods(con, store, enterprise.credit_code, stats)
         finally:
             con.close()
 

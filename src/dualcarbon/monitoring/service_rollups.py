@@ -22,7 +22,7 @@ Public functions (stable names; other subjects and the quality / Spark work call
   meters of one enterprise, from the stored rollups after refreshing what is dirty (virtual meters from their
   members); :func:`enterprise_rollups` — the same for every meter of an enterprise the caller may read.
 * :func:`compute_rollups` — the same rows computed now from the readings (no store involved): the reference
-  the stored rollups are checked against, and the SQL (``SLOTS_SQL`` + ``AGG_SQL``) the refresh writes with.
+  the stored rollups are checked against, and the SQL (:mod:`.rollup_sql`) the refresh writes with.
 * :func:`local_range`, :func:`province_name`, :func:`reference_versions` — helpers.
 * Storing and refreshing: :func:`dualcarbon.monitoring.service_refresh.refresh_rollups` (``dualcarbon rollups
   refresh``; run by the ingest path after every batch); the stores: :mod:`.store_rollups`.
@@ -48,6 +48,20 @@ from sqlalchemy.orm import Session
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import InvalidInput
 from dualcarbon.monitoring.models import Meter
+from dualcarbon.monitoring.rollup_sql import (
+    AGG_SQL,
+    FLAGS_LIST,
+    GRID_PERIODS,
+    LEVELS_SQL,
+    SLOTS_SQL,
+    meter_params,
+)
+
+# The flag bits, re-exported (service_spark reads them from here).
+from dualcarbon.monitoring.rollup_sql import FLAG_ABOVE_RATE as FLAG_ABOVE_RATE
+from dualcarbon.monitoring.rollup_sql import FLAG_RESET as FLAG_RESET
+from dualcarbon.monitoring.rollup_sql import FLAG_ROLLOVER as FLAG_ROLLOVER
+from dualcarbon.monitoring.rollup_sql import FLAG_SPANS_GAP as FLAG_SPANS_GAP
 from dualcarbon.monitoring.schemas import FactorsUsed, RollupPeriod, RollupResult
 from dualcarbon.monitoring.service_factors import factors_for
 from dualcarbon.monitoring.service_meters import find_meter, get_meter
@@ -69,96 +83,6 @@ ROLLUP_TABLES: tuple[str, ...] = (
 )
 #: How far before the range the previous reading of a cumulative meter is looked for.
 LOOKBACK = timedelta(days=31)
-
-#: Flag bits gathered per interval and OR-ed per period (one aggregate instead of one count per flag).
-FLAG_RESET, FLAG_ROLLOVER, FLAG_ABOVE_RATE, FLAG_SPANS_GAP = 1, 2, 4, 8
-
-#: The slots view ``q`` of [start, end) (a view: one streaming pass feeds the hour level; no 3.5 M-row copy).
-SLOTS_SQL = """
-CREATE OR REPLACE TEMP VIEW q AS
-WITH m AS (
-  SELECT meter_id, kind = 'cumulative' AS cumulative, kind = 'instant' AS instant, multiplier, counter_max,
-         max_rate, interval_minutes, to_minutes(interval_minutes) AS step
-  FROM meters
-), r AS (
-  SELECT meter_id, ts + INTERVAL {offset} HOUR AS lt, value FROM readings
-), d AS (
-  SELECT meter_id, lt, value, lag(value) OVER w AS pv, lag(lt) OVER w AS plt
-  FROM r WINDOW w AS (PARTITION BY meter_id ORDER BY lt)
-), e AS (
-  SELECT d.meter_id, m.instant, m.max_rate,
-    CASE WHEN m.cumulative THEN d.lt - m.step ELSE d.lt END AS slot,
-    CASE WHEN NOT m.cumulative THEN CASE WHEN NOT m.instant THEN d.value END
-         WHEN d.value >= d.pv THEN d.value - d.pv
-         WHEN m.counter_max IS NOT NULL THEN d.value + m.counter_max - d.pv
-    END * m.multiplier AS energy,
-    CASE WHEN m.cumulative THEN epoch(d.lt - d.plt) / 3600.0 ELSE m.interval_minutes / 60.0 END AS hours,
-    CASE WHEN m.cumulative AND d.value < d.pv
-         THEN CASE WHEN m.counter_max IS NULL THEN {reset} ELSE {rollover} END ELSE 0 END
-    | CASE WHEN m.cumulative AND d.lt - d.plt > m.step THEN {gap} ELSE 0 END AS bits
-  FROM d JOIN m USING (meter_id)
-)
-SELECT meter_id, slot, instant, bits, energy,
-  coalesce(max_rate IS NOT NULL AND energy / hours > max_rate, false) AS above_rate
-FROM e WHERE slot >= TIMESTAMP '{start}' AND slot < TIMESTAMP '{end}'
-"""
-
-#: The per-period sums of one pass over ``q``: hours from the slots, days from the hours, months from the days
-#: (tables ``agg_hour``, ``agg_day``, ``agg_month``: meter_id, start, energy, counted, bits). The stored rollups
-#: and the on-request computation both sum this way, so they agree to the last bit.
-LEVELS_SQL = """
-CREATE OR REPLACE TEMP TABLE agg_hour AS
-SELECT meter_id, date_trunc('hour', slot) AS start,
-  sum(CASE WHEN NOT above_rate THEN energy END) AS energy,
-  count(CASE WHEN instant OR (energy IS NOT NULL AND NOT above_rate) THEN 1 END) AS counted,
-  bit_or(bits | CASE WHEN above_rate THEN {above} ELSE 0 END) AS bits
-FROM q GROUP BY ALL;
-CREATE OR REPLACE TEMP TABLE agg_day AS
-SELECT meter_id, date_trunc('day', start) AS start, sum(energy) AS energy,
-  CAST(sum(counted) AS BIGINT) AS counted, bit_or(bits) AS bits
-FROM agg_hour GROUP BY ALL;
-CREATE OR REPLACE TEMP TABLE agg_month AS
-SELECT meter_id, date_trunc('month', start) AS start, sum(energy) AS energy,
-  CAST(sum(counted) AS BIGINT) AS counted, bit_or(bits) AS bits
-FROM agg_day GROUP BY ALL;
-"""
-
-#: One interval's periods from ``agg_<interval>``; ``{keys}`` optionally keeps only some (meter, period).
-AGG_SQL = """
-WITH agg AS (
-  SELECT * FROM agg_{interval}
-), periods AS (
-  SELECT m.meter_id, m.interval_minutes, p.start
-  FROM meters m, (SELECT unnest(range($start, $end, INTERVAL 1 {interval})) AS start) p {keys}
-), joined AS (
-  SELECT p.meter_id, p.start, a.energy, a.counted, a.bits,
-    epoch((p.start + INTERVAL 1 {interval}) - p.start) / 60.0 / p.interval_minutes AS expected,
-    f.tce_per_unit, f.tce_equal_per_unit, f.tco2_per_unit
-  FROM periods p
-  LEFT JOIN agg a USING (meter_id, start)
-  LEFT JOIN factors f ON f.meter_id = p.meter_id AND f.year = year(p.start)
-)
-SELECT meter_id, start, energy,
-  energy * tce_per_unit AS tce,
-  energy * tce_equal_per_unit AS tce_equal,
-  energy * tco2_per_unit AS tco2,
-  least(1.0, coalesce(counted, 0) / expected) AS completeness,
-  CASE WHEN counted >= expected AND bits = 0
-        AND (energy IS NULL OR (tce_per_unit IS NOT NULL AND tce_equal_per_unit IS NOT NULL
-                                AND tco2_per_unit IS NOT NULL))
-  THEN []::VARCHAR[] ELSE list_filter([
-    CASE WHEN counted IS NULL THEN 'no_data' END,
-    CASE WHEN counted IS NOT NULL AND counted < expected THEN 'incomplete' END,
-    CASE WHEN bits & {reset} <> 0 THEN 'counter_reset' END,
-    CASE WHEN bits & {rollover} <> 0 THEN 'rollover' END,
-    CASE WHEN bits & {above} <> 0 THEN 'rate_above_max' END,
-    CASE WHEN bits & {gap} <> 0 THEN 'spans_gap' END,
-    CASE WHEN energy IS NOT NULL AND tce_per_unit IS NULL THEN 'tce_unavailable' END,
-    CASE WHEN energy IS NOT NULL AND tce_equal_per_unit IS NULL THEN 'tce_equal_unavailable' END,
-    CASE WHEN energy IS NOT NULL AND tco2_per_unit IS NULL THEN 'tco2_unavailable' END
-  ], lambda x: x IS NOT NULL) END AS flags
-FROM joined ORDER BY meter_id, start
-"""
 
 
 def local_range(interval: str, date_from: date, date_to: date) -> tuple[datetime, datetime]:
@@ -184,7 +108,8 @@ def province_name(session: Session, enterprise: Enterprise) -> str | None:
     return session.scalar(select(Region.name).where(Region.code == path.split("/")[0]))
 
 
-def _meters_table(meters: list[Meter]) -> pa.Table:
+def _meters_table(meters: list[Meter], sigs: dict[int, str] | None = None) -> pa.Table:
+    """The meter attributes the SQL reads; ``sigs`` (the refresh) adds each meter's signature."""
     return pa.table(
         {
             "meter_id": pa.array([m.id for m in meters], pa.int32()),
@@ -193,6 +118,7 @@ def _meters_table(meters: list[Meter]) -> pa.Table:
             "interval_minutes": pa.array([m.interval_minutes for m in meters], pa.int32()),
             "counter_max": pa.array([m.counter_max for m in meters], pa.float64()),
             "max_rate": pa.array([m.max_rate for m in meters], pa.float64()),
+            "sig": pa.array([(sigs or {}).get(m.id, "") for m in meters], pa.string()),
         }
     )
 
@@ -234,6 +160,8 @@ def _connect_slots(
     start: datetime,
     end: datetime,
     factors: pa.Table,
+    sigs: dict[int, str] | None = None,
+    hour_extra: str = "",
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection holding ``meters``, ``factors``, the slots view ``q`` of [start, end) and the period
     sums ``agg_hour``, ``agg_day``, ``agg_month`` (:data:`LEVELS_SQL`)."""
@@ -242,25 +170,28 @@ def _connect_slots(
     end_utc = (end - offset + timedelta(days=1)).replace(tzinfo=UTC)
     con = duck()
     try:
-        con.register("meters", _meters_table(meters))
+        con.register("meters", _meters_table(meters, sigs))
         con.register("factors", factors)
         readings_store_for(session).register(
             con, "readings", enterprise.credit_code, [m.id for m in meters], start_utc, end_utc
         )
         bounds = {"start": start.isoformat(sep=" "), "end": end.isoformat(sep=" ")}
-        con.execute(SLOTS_SQL.format(**_sql_params(), **bounds))
-        con.execute(LEVELS_SQL.format(**_sql_params()))
+        con.execute(SLOTS_SQL.format(**_sql_params(), **bounds, **meter_params(meters)))
+        con.execute(LEVELS_SQL.format(**_sql_params(), hour_extra=hour_extra))
     except BaseException:
         con.close()
         raise
     return con
 
 
-def _aggregate(
-    con: duckdb.DuckDBPyConnection, interval: str, start: datetime, end: datetime, keys: str = ""
-) -> pa.Table:
-    sql = AGG_SQL.format(interval=interval, keys=keys, **_sql_params())
-    return con.sql(sql, params={"start": start, "end": end}).to_arrow_table()
+def _aggregate(con: duckdb.DuckDBPyConnection, interval: str, start: datetime, end: datetime) -> pa.Table:
+    periods = GRID_PERIODS.format(interval=interval)
+    sql = AGG_SQL.format(interval=interval, periods=periods, extra="", **_sql_params())
+    return con.sql(
+        f"SELECT meter_id, start, energy, tce, tce_equal, tco2, completeness, {FLAGS_LIST} AS flags "
+        f"FROM ({sql}) ORDER BY meter_id, start",
+        params={"start": start, "end": end},
+    ).to_arrow_table()
 
 
 def compute_rollups(

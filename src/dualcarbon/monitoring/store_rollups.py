@@ -17,10 +17,10 @@ last new reading time, UTC):
   those days are written, so a crash in between recomputes them again (idempotent), never loses them.
   Compaction merges only seen files, under this store's lock, and records the merged file as seen
   (:meth:`ParquetRollupStore.record_compaction`): it recomputes nothing. Superseded files are never dirty.
-* **PostgreSQL**: a statement trigger on ``meter_reading`` (migration 0008) inserts the (meter, day) of the
-  inserted rows into ``monitoring_rollup_dirty`` in the ingest transaction itself. A refresh takes the
-  readings' advisory lock (so no batch commits between reading the dirty set and deleting it), recomputes,
-  and deletes the rows it handled, in one transaction.
+* **PostgreSQL** (:mod:`.store_rollups_pg`): a statement trigger on ``meter_reading`` (migration 0008) inserts
+  the (meter, day) of the inserted rows into ``monitoring_rollup_dirty`` in the ingest transaction itself. A
+  refresh takes the readings' advisory lock (so no batch commits between reading the dirty set and deleting it),
+  recomputes, and deletes the rows it handled, in one transaction.
 
 Layout of the Parquet rollups: ``monitoring/rollups/enterprise=<cc>/interval=<hour|day>/month=<YYYY-MM>.parquet``
 and ``interval=month/year=<YYYY>.parquet``; a file is rewritten whole (temporary file, fsync, atomic rename)
@@ -32,22 +32,21 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+import duckdb
 import pyarrow as pa
-from sqlalchemy import Date, Double, Engine, ForeignKey, Integer, String, text
+from sqlalchemy import Date, Double, Engine, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dualcarbon.core.errors import InvalidInput
 from dualcarbon.monitoring.store_readings import (
     LOCAL_OFFSET_HOURS,
-    READINGS_LOCK_KEY,
     Compaction,
     ParquetReadingsStore,
     duck,
@@ -124,6 +123,10 @@ class RollupStore(Protocol):
     def replace(self, enterprise_code: str, interval: str, rows: pa.Table) -> None:
         """Store ``rows`` (:data:`ROLLUP_SCHEMA`), replacing the stored rows of the same (meter, start)."""
 
+    def replace_query(self, con: duckdb.DuckDBPyConnection, enterprise_code: str, interval: str, sql: str) -> int:
+        """Like :meth:`replace` with the rows of the query ``sql`` on ``con`` (columns of :data:`ROLLUP_COLUMNS`),
+        evaluated once; the number of rows stored."""
+
     def read(
         self, enterprise_code: str, meter_ids: list[int], interval: str, start: datetime, end: datetime
     ) -> pa.Table:
@@ -134,6 +137,8 @@ def rollup_store_for(session: Session) -> RollupStore:
     """The rollup store of the session's database (Parquet beside a SQLite file, else PostgreSQL)."""
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
+        from dualcarbon.monitoring.store_rollups_pg import PostgresRollupStore  # (it imports this module)
+
         return PostgresRollupStore(session)
     engine = bind if isinstance(bind, Engine) else bind.engine
     db_file = sqlite_path(engine.url)
@@ -144,6 +149,14 @@ def rollup_store_for(session: Session) -> RollupStore:
 
 def _quote_list(files: list[str]) -> str:
     return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+
+
+#: ``ROLLUP_COLUMNS`` cast to the stored types (a query's rows in the stored schema).
+_CAST_COLUMNS = (
+    "CAST(meter_id AS INTEGER) AS meter_id, CAST(start AS TIMESTAMP) AS start, CAST(energy AS DOUBLE) AS energy, "
+    "CAST(tce AS DOUBLE) AS tce, CAST(tce_equal AS DOUBLE) AS tce_equal, CAST(tco2 AS DOUBLE) AS tco2, "
+    "CAST(completeness AS DOUBLE) AS completeness, CAST(flags AS VARCHAR) AS flags, CAST(sig AS VARCHAR) AS sig"
+)
 
 
 def _empty_rows() -> pa.Table:
@@ -183,6 +196,10 @@ class ParquetRollupStore:
         seen = self._seen(enterprise_code) | set(ParquetReadingsStore(self.root).superseded())
         files = sorted(str(f.relative_to(self.readings)) for f in base.glob("month=*/*.parquet"))
         return [f for f in files if f not in seen]
+
+    def new_files(self, enterprise_code: str) -> list[str]:
+        """The readings files not rolled up yet (the token :meth:`pending` gives, without reading them)."""
+        return self._new_files(enterprise_code)
 
     def seen(self, enterprise_code: str) -> set[str]:
         """The readings files (relative to ``readings/``) whose rows are rolled up; call under :meth:`locked`."""
@@ -240,50 +257,62 @@ class ParquetRollupStore:
         return folder / name
 
     def replace(self, enterprise_code: str, interval: str, rows: pa.Table) -> None:
-        """Files without stored rows are written in one partitioned pass; the others are merged one by one
-        (old rows of other periods kept). Each file: temporary name, fsync, atomic rename."""
+        """Store Arrow rows; see :meth:`replace_query`."""
         if rows.num_rows == 0:
             return
         rows = rows.select(list(ROLLUP_COLUMNS)).cast(ROLLUP_SCHEMA)
-        cols = ", ".join(ROLLUP_COLUMNS)
-        part = "year(start)" if interval == "month" else "year(start) * 100 + month(start)"
         con = duck()
         try:
             con.register("fresh_in", rows)  # a view over the Arrow rows: no copy
-            con.execute(f"CREATE TEMP VIEW fresh AS SELECT *, CAST({part} AS INTEGER) AS pkey FROM fresh_in")
-            targets = {
-                int(key): self._file(
-                    enterprise_code,
-                    interval,
-                    datetime(key, 1, 1) if interval == "month" else datetime(key // 100, key % 100, 1),
-                )
-                for (key,) in con.execute("SELECT DISTINCT pkey FROM fresh").fetchall()
-            }
-            new = sorted(k for k, t in targets.items() if not t.exists())
-            if new:
-                staged = self.rollups / f".staging-{uuid.uuid4().hex}"
-                staged.parent.mkdir(parents=True, exist_ok=True)
-                con.execute(
-                    f"COPY (SELECT {cols}, pkey FROM fresh WHERE pkey IN ({', '.join(map(str, new))})) "
-                    f"TO '{staged}' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (pkey))"
-                )
-                for key in new:
-                    (file,) = (staged / f"pkey={key}").glob("*.parquet")
-                    self._install(file, targets[key])
-                shutil.rmtree(staged, ignore_errors=True)
-            for key, target in targets.items():
-                if key in new:
-                    continue
-                tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
-                mine = f"SELECT {cols} FROM fresh WHERE pkey = {key}"
-                query = (
-                    f"SELECT {cols} FROM read_parquet('{target}') o WHERE NOT EXISTS (SELECT 1 FROM fresh f "
-                    f"WHERE f.pkey = {key} AND f.meter_id = o.meter_id AND f.start = o.start) UNION ALL {mine}"
-                )
-                con.execute(f"COPY ({query} ORDER BY meter_id, start) TO '{tmp}' (FORMAT parquet, COMPRESSION snappy)")
-                self._install(tmp, target)
+            con.execute(f"CREATE TEMP VIEW fresh AS SELECT *, {self._pkey(interval)} AS pkey FROM fresh_in")
+            self._write_fresh(con, enterprise_code, interval)
         finally:
             con.close()
+
+    def replace_query(self, con: duckdb.DuckDBPyConnection, enterprise_code: str, interval: str, sql: str) -> int:
+        """The query's rows are materialised once in DuckDB (no Arrow round trip), then written like
+        :meth:`replace`; the number of rows stored."""
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT *, {self._pkey(interval)} AS pkey "
+            f"FROM (SELECT {_CAST_COLUMNS} FROM ({sql}))"
+        )
+        try:
+            ((rows,),) = con.execute("SELECT count(*) FROM fresh").fetchall()
+            if rows:
+                self._write_fresh(con, enterprise_code, interval)
+        finally:
+            con.execute("DROP TABLE IF EXISTS fresh")
+        return int(rows)
+
+    @staticmethod
+    def _pkey(interval: str) -> str:
+        return "CAST(" + ("year(start)" if interval == "month" else "year(start) * 100 + month(start)") + " AS INTEGER)"
+
+    def _write_fresh(self, con: duckdb.DuckDBPyConnection, enterprise_code: str, interval: str) -> None:
+        """Write relation ``fresh`` (:data:`ROLLUP_COLUMNS` + ``pkey``) into its files, each sorted by meter and
+        start: temporary name, fsync, atomic rename."""
+        cols = ", ".join(ROLLUP_COLUMNS)
+        targets = {
+            int(key): self._file(
+                enterprise_code,
+                interval,
+                datetime(key, 1, 1) if interval == "month" else datetime(key // 100, key % 100, 1),
+            )
+            for (key,) in con.execute("SELECT DISTINCT pkey FROM fresh").fetchall()
+        }
+        for key, target in sorted(targets.items()):
+            # One COPY per file (cheaper than one PARTITION_BY pass, which re-buffers every row per partition);
+            # a file with stored rows keeps its rows of other periods.
+            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            query = f"SELECT {cols} FROM fresh WHERE pkey = {key}"
+            if target.exists():
+                query = (
+                    f"SELECT {cols} FROM read_parquet('{target}') o WHERE NOT EXISTS (SELECT 1 FROM fresh f "
+                    f"WHERE f.pkey = {key} AND f.meter_id = o.meter_id AND f.start = o.start) UNION ALL {query}"
+                )
+            con.execute(f"COPY ({query} ORDER BY meter_id, start) TO '{tmp}' (FORMAT parquet, COMPRESSION snappy)")
+            self._install(tmp, target)
 
     @staticmethod
     def _install(file: Path, target: Path) -> None:
@@ -322,100 +351,3 @@ class ParquetRollupStore:
             year, month = int(stem[:4]), int(stem[5:7])
             first, last = datetime(year, month, 1), datetime(year + (month == 12), month % 12 + 1, 1)
         return first < end and start < last
-
-
-# ---- PostgreSQL --------------------------------------------------------------------------------------------
-class PostgresRollupStore:
-    """Rollups in ``monitoring_rollup``; the dirty set in ``monitoring_rollup_dirty`` (see the docstring)."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        # The readings writers' lock: no batch commits between reading the dirty set and deleting it.
-        self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": READINGS_LOCK_KEY})
-        yield
-
-    def has_pending(self, enterprise_code: str, meter_ids: list[int]) -> bool:
-        query = text("SELECT EXISTS (SELECT 1 FROM monitoring_rollup_dirty WHERE meter_id = ANY(:ids))")
-        return bool(self.session.execute(query, {"ids": list(meter_ids)}).scalar())
-
-    def pending(self, enterprise_code: str, meter_ids: list[int]) -> tuple[pa.Table, object]:
-        rows = self.session.execute(
-            text(
-                "SELECT meter_id, day, first_ts, last_ts FROM monitoring_rollup_dirty WHERE meter_id = ANY(:ids) "
-                "ORDER BY meter_id, day"
-            ),
-            {"ids": list(meter_ids)},
-        ).all()
-        table = pa.table(
-            {
-                "meter_id": pa.array([r[0] for r in rows], pa.int32()),
-                "day": pa.array([r[1] for r in rows], pa.date32()),
-                "first_ts": pa.array([r[2].astimezone(UTC).replace(tzinfo=None) for r in rows], pa.timestamp("us")),
-                "last_ts": pa.array([r[3].astimezone(UTC).replace(tzinfo=None) for r in rows], pa.timestamp("us")),
-            }
-        )
-        return table, table
-
-    def done(self, enterprise_code: str, token: object) -> None:
-        if not isinstance(token, pa.Table) or token.num_rows == 0:
-            return
-        self.session.execute(
-            text(
-                "DELETE FROM monitoring_rollup_dirty d USING unnest(CAST(:ids AS integer[]), CAST(:days AS date[])) "
-                "AS k(meter_id, day) WHERE d.meter_id = k.meter_id AND d.day = k.day"
-            ),
-            {"ids": token.column("meter_id").to_pylist(), "days": token.column("day").to_pylist()},
-        )
-
-    def replace(self, enterprise_code: str, interval: str, rows: pa.Table) -> None:
-        if rows.num_rows == 0:
-            return
-        session = self.session
-        session.execute(
-            text(
-                "CREATE TEMP TABLE IF NOT EXISTS rollup_batch (meter_id integer, start timestamptz, energy float8, "
-                "tce float8, tce_equal float8, tco2 float8, completeness float8, flags text, sig text) "
-                "ON COMMIT DELETE ROWS"
-            )
-        )
-        session.execute(text("DELETE FROM rollup_batch"))
-        raw = session.connection().connection.driver_connection
-        columns = [rows.column(c).to_pylist() for c in ROLLUP_COLUMNS]
-        with raw.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(f"COPY rollup_batch ({', '.join(ROLLUP_COLUMNS)}) FROM STDIN") as copy:
-                for values in zip(*columns, strict=True):
-                    start = (values[1] - _OFFSET).replace(tzinfo=UTC)
-                    copy.write_row((values[0], start, *values[2:]))
-        session.execute(
-            text(
-                "INSERT INTO monitoring_rollup (meter_id, interval, start, energy, tce, tce_equal, tco2, "
-                "completeness, flags, sig) SELECT meter_id, :interval, start, energy, tce, tce_equal, tco2, "
-                "completeness, flags, sig FROM rollup_batch ON CONFLICT (meter_id, interval, start) DO UPDATE SET "
-                "energy = excluded.energy, tce = excluded.tce, tce_equal = excluded.tce_equal, tco2 = excluded.tco2, "
-                "completeness = excluded.completeness, flags = excluded.flags, sig = excluded.sig"
-            ),
-            {"interval": interval},
-        )
-
-    def read(
-        self, enterprise_code: str, meter_ids: list[int], interval: str, start: datetime, end: datetime
-    ) -> pa.Table:
-        rows = self.session.execute(
-            text(
-                "SELECT meter_id, start, energy, tce, tce_equal, tco2, completeness, flags, sig FROM monitoring_rollup "
-                "WHERE meter_id = ANY(:ids) AND interval = :interval AND start >= :start AND start < :end "
-                "ORDER BY meter_id, start"
-            ),
-            {
-                "ids": list(meter_ids),
-                "interval": interval,
-                "start": (start - _OFFSET).replace(tzinfo=UTC),
-                "end": (end - _OFFSET).replace(tzinfo=UTC),
-            },
-        ).all()
-        data = {c: [r[i] for r in rows] for i, c in enumerate(ROLLUP_COLUMNS)}
-        data["start"] = [s.astimezone(UTC).replace(tzinfo=None) + _OFFSET for s in data["start"]]
-        return pa.table(data, schema=ROLLUP_SCHEMA)

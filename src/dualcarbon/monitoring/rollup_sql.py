@@ -1,0 +1,175 @@
+"""The DuckDB SQL of the rollups (:mod:`.service_rollups` computes with it, :mod:`.service_refresh` stores with it).
+
+One pass over the readings: ``q`` (:data:`SLOTS_SQL`, a view) turns readings into interval slots with their energy
+and flag bits; :data:`LEVELS_SQL` sums slots to hours, hours to days and days to months (``agg_hour``,
+``agg_day``, ``agg_month``); :data:`AGG_SQL` lays one interval's sums onto its periods — every period of a range
+(:data:`GRID_PERIODS`, on request) or the periods of some (meter, day) keys (:data:`KEYED_PERIODS`, the refresh) —
+with tce, tCO₂, completeness and the flags joined by ``|``. Both paths sum the same way, so a stored period equals
+the computed one to the last bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+#: Flag bits gathered per interval and OR-ed per period (one aggregate instead of one count per flag).
+FLAG_RESET, FLAG_ROLLOVER, FLAG_ABOVE_RATE, FLAG_SPANS_GAP = 1, 2, 4, 8
+
+#: The slots view ``q`` of [start, end) (a view: one streaming pass feeds the hour level; no 3.5 M-row copy).
+#: The meter attributes are ``{cumulative}``, ``{instant}``, ``{multiplier}``, ``{counter_max}``, ``{max_rate}``,
+#: ``{interval_minutes}``, ``{step}``: columns of ``m`` (joined by ``{join}``), or literals when every meter
+#: of the pass has the same value (:func:`meter_params`), which DuckDB folds away — same numbers, less work.
+SLOTS_SQL = """
+CREATE OR REPLACE TEMP VIEW q AS
+WITH m AS (
+  SELECT meter_id, kind = 'cumulative' AS cumulative, kind = 'instant' AS instant, multiplier, counter_max,
+         max_rate, interval_minutes, to_minutes(interval_minutes) AS step
+  FROM meters
+), r AS (
+  SELECT meter_id, ts + INTERVAL {offset} HOUR AS lt, value FROM readings
+), d AS (
+  SELECT meter_id, lt, value, lag(value) OVER w AS pv, lag(lt) OVER w AS plt
+  FROM r WINDOW w AS (PARTITION BY meter_id ORDER BY lt)
+), e AS (
+  SELECT d.meter_id, {instant} AS instant, {max_rate} AS max_rate,
+    CASE WHEN {cumulative} THEN d.lt - {step} ELSE d.lt END AS slot,
+    CASE WHEN NOT {cumulative} THEN CASE WHEN NOT {instant} THEN d.value END
+         WHEN d.value >= d.pv THEN d.value - d.pv
+         WHEN {counter_max} IS NOT NULL THEN d.value + {counter_max} - d.pv
+    END * {multiplier} AS energy,
+    CASE WHEN {cumulative} THEN epoch(d.lt - d.plt) / 3600.0 ELSE {interval_minutes} / 60.0 END AS hours,
+    CASE WHEN {cumulative} AND d.value < d.pv
+         THEN CASE WHEN {counter_max} IS NULL THEN {reset} ELSE {rollover} END ELSE 0 END
+    | CASE WHEN {cumulative} AND d.lt - d.plt > {step} THEN {gap} ELSE 0 END AS bits
+  FROM d{join}
+)
+SELECT meter_id, slot, instant, bits, energy,
+  coalesce(max_rate IS NOT NULL AND energy / hours > max_rate, false) AS above_rate
+FROM e WHERE slot >= TIMESTAMP '{start}' AND slot < TIMESTAMP '{end}'
+"""
+
+#: The meter attributes of :data:`SLOTS_SQL`: name → (SQL type, value of a meter).
+_ATTRIBUTES: dict[str, tuple[str, Callable[[Any], object]]] = {
+    "cumulative": ("BOOLEAN", lambda m: m.kind == "cumulative"),
+    "instant": ("BOOLEAN", lambda m: m.kind == "instant"),
+    "multiplier": ("DOUBLE", lambda m: float(m.multiplier)),
+    "counter_max": ("DOUBLE", lambda m: None if m.counter_max is None else float(m.counter_max)),
+    "max_rate": ("DOUBLE", lambda m: None if m.max_rate is None else float(m.max_rate)),
+    "interval_minutes": ("INTEGER", lambda m: int(m.interval_minutes)),
+}
+
+
+def meter_params(meters: Sequence[Any]) -> dict[str, str]:
+    """The attribute placeholders of :data:`SLOTS_SQL` for ``meters``: a literal where all share the value."""
+    params: dict[str, str] = {}
+    for name, (sql_type, value_of) in _ATTRIBUTES.items():
+        values = {value_of(m) for m in meters}
+        if len(values) == 1:
+            (value,) = values
+            if value is None or isinstance(value, bool):
+                literal = str(value).upper().replace("NONE", "NULL")
+            else:  # a double through its shortest repr as text: parsed back to the same bits
+                literal = f"'{value!r}'"
+            params[name] = f"CAST({literal} AS {sql_type})"
+        else:
+            params[name] = f"m.{name}"
+    minutes = params["interval_minutes"]
+    params["step"] = "m.step" if minutes.startswith("m.") else f"to_minutes({minutes})"
+    params["join"] = " JOIN m USING (meter_id)" if any(v.startswith("m.") for v in params.values()) else ""
+    return params
+
+
+#: The per-period sums of one pass over ``q``: hours from the slots, days from the hours, months from the days
+#: (tables ``agg_hour``, ``agg_day``, ``agg_month``: meter_id, start, energy, counted, bits; ``{hour_extra}``:
+#: more hour aggregates, :data:`SLOT_BOUNDS` for a first refresh).
+LEVELS_SQL = """
+CREATE OR REPLACE TEMP TABLE agg_hour AS
+SELECT meter_id, date_trunc('hour', slot) AS start,
+  sum(CASE WHEN NOT above_rate THEN energy END) AS energy,
+  count(CASE WHEN instant OR (energy IS NOT NULL AND NOT above_rate) THEN 1 END) AS counted,
+  bit_or(bits | CASE WHEN above_rate THEN {above} ELSE 0 END) AS bits{hour_extra}
+FROM q GROUP BY ALL;
+CREATE OR REPLACE TEMP TABLE agg_day AS
+SELECT meter_id, date_trunc('day', start) AS start, sum(energy) AS energy,
+  CAST(sum(counted) AS BIGINT) AS counted, bit_or(bits) AS bits
+FROM agg_hour GROUP BY ALL;
+CREATE OR REPLACE TEMP TABLE agg_month AS
+SELECT meter_id, date_trunc('month', start) AS start, sum(energy) AS energy,
+  CAST(sum(counted) AS BIGINT) AS counted, bit_or(bits) AS bits
+FROM agg_day GROUP BY ALL;
+"""
+
+#: The first and last slot of each hour (a first refresh counts the days of the readings from them).
+SLOT_BOUNDS = ", min(slot) AS first_slot, max(slot) AS last_slot"
+#: The (meter, Asia/Shanghai day) pairs of the readings behind ``agg_hour`` (with :data:`SLOT_BOUNDS`): a reading is
+#: its slot's end for a cumulative meter, its slot's start otherwise; an hour's readings lie in at most two days.
+READING_DAYS_SQL = """
+SELECT count(*) FROM (
+  SELECT DISTINCT meter_id, CAST(s + CASE WHEN m.kind = 'cumulative' THEN to_minutes(m.interval_minutes)
+                                       ELSE INTERVAL 0 MINUTE END AS DATE)
+  FROM (SELECT meter_id, first_slot AS s FROM agg_hour UNION ALL SELECT meter_id, last_slot FROM agg_hour)
+  JOIN meters m USING (meter_id)
+)
+"""
+
+#: Every period of [$start, $end) of every meter (the on-request computation).
+GRID_PERIODS = """
+SELECT m.meter_id, p.start, m.interval_minutes, f.tce_per_unit, f.tce_equal_per_unit, f.tco2_per_unit
+FROM meters m CROSS JOIN (SELECT unnest(range($start, $end, INTERVAL 1 {interval})) AS start) p
+LEFT JOIN factors f ON f.meter_id = m.meter_id AND f.year = year(p.start)
+"""
+
+#: The periods of the (meter_id, day) rows of ``day_keys`` (the refresh): the 24 hours or the day of each key,
+#: or the month of each; the year's factors and the meter's ``sig`` joined once per key, not once per period.
+KEYED_PERIODS = """
+SELECT k.meter_id, {start} AS start, m.interval_minutes, m.sig,
+  f.tce_per_unit, f.tce_equal_per_unit, f.tco2_per_unit
+FROM {keys} k JOIN meters m USING (meter_id)
+LEFT JOIN factors f ON f.meter_id = k.meter_id AND f.year = year(k.day)
+"""
+KEYED_START = {
+    "hour": "unnest(range(CAST(k.day AS TIMESTAMP), CAST(k.day AS TIMESTAMP) + INTERVAL 1 DAY, INTERVAL 1 HOUR))",
+    "day": "CAST(k.day AS TIMESTAMP)",
+    "month": "CAST(k.day AS TIMESTAMP)",
+}
+KEYED_KEYS = {
+    "hour": "day_keys",
+    "day": "day_keys",
+    "month": "(SELECT DISTINCT meter_id, CAST(date_trunc('month', day) AS DATE) AS day FROM day_keys)",
+}
+
+#: One interval's periods (``{periods}``: :data:`GRID_PERIODS` or :data:`KEYED_PERIODS`) with the sums of
+#: ``agg_<interval>``: energy, tce, tce_equal, tco2, completeness and the flags joined by ``|`` ('' when clean),
+#: then ``{extra}`` columns of the periods (the refresh adds ``sig``). No order: the caller orders if it needs to.
+AGG_SQL = """
+WITH periods AS ({periods}
+), joined AS (
+  SELECT p.*, a.energy, a.counted, a.bits,
+    epoch((p.start + INTERVAL 1 {interval}) - p.start) / 60.0 / p.interval_minutes AS expected
+  FROM periods p LEFT JOIN agg_{interval} a USING (meter_id, start)
+)
+SELECT meter_id, start, energy,
+  energy * tce_per_unit AS tce,
+  energy * tce_equal_per_unit AS tce_equal,
+  energy * tco2_per_unit AS tco2,
+  least(1.0, coalesce(counted, 0) / expected) AS completeness,
+  CASE WHEN counted >= expected AND bits = 0
+        AND (energy IS NULL OR (tce_per_unit IS NOT NULL AND tce_equal_per_unit IS NOT NULL
+                                AND tco2_per_unit IS NOT NULL))
+  THEN '' ELSE concat_ws('|',
+    CASE WHEN counted IS NULL THEN 'no_data' END,
+    CASE WHEN counted IS NOT NULL AND counted < expected THEN 'incomplete' END,
+    CASE WHEN bits & {reset} <> 0 THEN 'counter_reset' END,
+    CASE WHEN bits & {rollover} <> 0 THEN 'rollover' END,
+    CASE WHEN bits & {above} <> 0 THEN 'rate_above_max' END,
+    CASE WHEN bits & {gap} <> 0 THEN 'spans_gap' END,
+    CASE WHEN energy IS NOT NULL AND tce_per_unit IS NULL THEN 'tce_unavailable' END,
+    CASE WHEN energy IS NOT NULL AND tce_equal_per_unit IS NULL THEN 'tce_equal_unavailable' END,
+    CASE WHEN energy IS NOT NULL AND tco2_per_unit IS NULL THEN 'tco2_unavailable' END
+  ) END AS flags{extra}
+FROM joined
+"""
+
+#: The ``|``-joined flags of a row as the list of the JSON contract.
+FLAGS_LIST = "CASE WHEN flags = '' THEN []::VARCHAR[] ELSE string_split(flags, '|') END"
