@@ -30,7 +30,14 @@ from demo_world import pg_admin_url
 from dualcarbon.core.access import SYSTEM
 from dualcarbon.demo import DemoSpec, build_demo, latest_complete_year, plan_city
 from dualcarbon.demo.build import DemoResult
-from dualcarbon.demo.monitoring import MISCALIBRATED_SCALE, plan_meters
+from dualcarbon.demo.monitoring import (
+    JUMP_DAY_AGO,
+    JUMP_PRODUCTION_SHARE,
+    MISCALIBRATED_SCALE,
+    PRODUCTION_CODE,
+    PRODUCTION_ENTERPRISES,
+    plan_meters,
+)
 from dualcarbon.monitoring import service_meters, service_quality_read, service_rollups, service_simulator
 from dualcarbon.reference import shipped_reference
 from dualcarbon.store.db import init_store, session_scope
@@ -127,7 +134,10 @@ def test_the_year_is_ingested_with_its_faults_and_agrees_with_the_reports(monito
     assert (mon.rejected, mon.duplicate, mon.conflict) == (0, 95, 1)
     with session_scope(monitored.engine, write=False) as session:
         listed = service_meters.list_meters(session, SYSTEM)
-    assert len(listed) == mon.meters
+    planned = plan_meters(monitored.result.plan, mon.end.date())
+    # every planned meter is in the register (later stages may add their own, e.g. a PV generation meter)
+    assert len(planned) == mon.meters
+    assert {(m.credit_code, m.code) for m in planned} <= {(m.credit_code, m.code) for m in listed}
     # 40 days of 15-min readings would be 40 × 96 + 1 = 3,841 per automatic meter; outages remove some
     automatic = [m for m in listed if m.input_type == "automatic"]
     assert 0 < mon.accepted < len(automatic) * 3841
@@ -145,6 +155,32 @@ def test_the_year_is_ingested_with_its_faults_and_agrees_with_the_reports(monito
     periods = _periods(monitored.engine, reset.credit_code, reset.code, "day", first, last)
     assert any("counter_reset" in p.flags for p in periods)
     assert all(p.energy is None or p.energy >= 0 for p in periods)  # never a negative consumption
+
+
+def test_two_enterprises_meter_production_and_one_day_per_unit_jumps(monitored: Monitored) -> None:
+    """P-OUT of the first two monitored enterprises: one value a day of the report's product, never tce or CO₂; the
+    day JUMP_DAY_AGO before the end, production fell to 60 % while energy did not: the build's evaluation of the
+    last days opened a production-normalised anomaly for each of the two (energy per unit ≈ 1 / 0.6 of its median)."""
+    from dualcarbon.alerts import service_alerts
+
+    mon = monitored.result.monitoring
+    assert mon.start is not None and mon.end is not None
+    meters = plan_meters(monitored.result.plan, mon.end.date())
+    producing = [m for m in meters if m.product is not None]
+    assert [m.code for m in producing] == [PRODUCTION_CODE] * PRODUCTION_ENTERPRISES
+    assert len({m.credit_code for m in producing}) == PRODUCTION_ENTERPRISES
+    jump = mon.end.date() - timedelta(days=JUMP_DAY_AGO)
+    for meter in producing:
+        days = _periods(monitored.engine, meter.credit_code, PRODUCTION_CODE, "day", mon.start.date(), jump)
+        assert all(p.tce is None and p.tco2 is None for p in days)
+        assert sum(p.energy is not None for p in days) == 39  # every whole day (the first one starts mid-day)
+    with session_scope(monitored.engine, write=False) as session:
+        alerts, _ = service_alerts.list_alerts(session, SYSTEM, source="anomaly")
+    found = {a.credit_code: a for a in alerts if a.detail.get("model") == "production"}
+    assert set(found) == {m.credit_code for m in producing}
+    for alert in found.values():
+        assert alert.detail["date"] == jump.isoformat()
+        assert alert.detail["change_pct"] == pytest.approx(100 / JUMP_PRODUCTION_SHARE - 100, abs=15)
 
 
 def test_the_history_counts_as_uploaded_daily_except_one_late_day(monitored: Monitored) -> None:
@@ -169,8 +205,11 @@ def test_simulator_continues_each_meter_and_the_live_demo_stores_it(
     assert mon.end is not None
     with session_scope(monitored.engine, write=False) as session:
         simulated = service_simulator.simulated_meters(session, SYSTEM)
-    planned = [m for m in plan_meters(monitored.result.plan, mon.end.date()) if not m.manual_monthly]
-    assert sorted((m.credit_code, m.code) for m in simulated) == sorted((m.credit_code, m.code) for m in planned)
+    planned = [  # the daily production meters are day statistics, not live real-time values
+        m for m in plan_meters(monitored.result.plan, mon.end.date()) if not m.manual_monthly and m.product is None
+    ]
+    # every planned real-time meter is simulated (later stages may add their own, e.g. a PV generation meter)
+    assert {(m.credit_code, m.code) for m in planned} <= {(m.credit_code, m.code) for m in simulated}
     main = next(m for m in simulated if m.code == "E-MAIN")
     assert main.ts <= mon.end and main.step > 0
     before = (main.ts, main.value)

@@ -14,8 +14,8 @@ The parameters are the alert rules of the platform (``platform_rules``: k = PR-A
 days, the minimum samples PR-A03, the least deviation PR-A09) — the callers pass them from
 :class:`.service_rules.AlertRules`, never literals.
 
-Not wired to meters yet: the meter register has no production (产量) data item, so no enterprise has production
-metered; :func:`production_anomalies` is ready for the day one does (docs/alerts.md).
+Used by :func:`.service_detect.production_candidates` for every production (产量) meter of the register
+(``Meter.measures = "production"``), over daily tce per unit of product (docs/alerts.md).
 """
 
 from __future__ import annotations
@@ -62,6 +62,36 @@ def intensities(energy: Sequence[float | None], production: Sequence[float | Non
     return out
 
 
+@dataclass(frozen=True)
+class IntensityJudgement:
+    """The judgement of one period that could be judged: its intensity, the band it was judged against, and
+    whether it lies outside (``anomalous``)."""
+
+    index: int
+    intensity: float
+    median: float
+    mad: float  # unscaled
+    anomalous: bool
+
+
+def judge_period(
+    series: np.ndarray, index: int, *, k: float, window: int, min_samples: int, min_deviation_pct: float
+) -> IntensityJudgement | None:
+    """Judge the intensity ``series[index]`` against the ``window`` periods before it; None when it cannot be
+    judged (no intensity, fewer than ``min_samples`` known in the window, or MAD 0)."""
+    value = series[index]
+    history = series[max(0, index - window) : index]
+    known = history[~np.isnan(history)]
+    if np.isnan(value) or known.size < min_samples:
+        return None
+    median = float(np.median(known))
+    mad = float(np.median(np.abs(known - median)))
+    if mad == 0:
+        return None
+    band = outside_band(float(value), known, k, min_deviation_pct)
+    return IntensityJudgement(index, float(value), median, mad, band is not None)
+
+
 def production_anomalies(
     energy: Sequence[float | None],
     production: Sequence[float | None],
@@ -76,12 +106,9 @@ def production_anomalies(
     series = intensities(energy, production)
     found = []
     for index in range(max(judge_from, 0), len(series)):
-        value = series[index]
-        history = series[max(0, index - window) : index]
-        known = history[~np.isnan(history)]
-        if np.isnan(value) or known.size < min_samples:
-            continue
-        band = outside_band(float(value), known, k, min_deviation_pct)
-        if band is not None:
-            found.append(IntensityAnomaly(index, float(value), *band))
+        judged = judge_period(
+            series, index, k=k, window=window, min_samples=min_samples, min_deviation_pct=min_deviation_pct
+        )
+        if judged is not None and judged.anomalous:
+            found.append(IntensityAnomaly(index, judged.intensity, judged.median, judged.mad))
     return found

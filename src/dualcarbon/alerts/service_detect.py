@@ -19,15 +19,19 @@
   deviation of normal data), and by at least PR-A09 % of the median (k·MAD alone, tested 24 times a day,
   flags most meters for a few % of noise); an hour-of-week with MAD 0 is not judged (nothing to measure a
   deviation against); an hour not complete (a gap, or still running) is unknown. One alert per meter (yellow),
-  listing the anomalous hours with the unscaled median |x − median|.
+  listing the anomalous hours with the unscaled median |x − median|. Production (产量) meters are not judged so.
+* ``anomaly`` also — where production is metered, the day's tce per unit of production against the PR-A02 weeks
+  of days before it (:mod:`.service_detect_production`, one alert per production meter, yellow). **Precedence:**
+  when that model judges the day *within* its band, the day's energy moved with production, and the hour-of-week
+  anomalies of the energy meters it covers are not raised that day; when it finds the day anomalous, both its
+  alert and the hour-of-week alerts are raised (the latter say which hours); when it cannot judge the day (no
+  complete production or energy, too little history, MAD 0) the hour-of-week rule applies alone.
 * ``budget`` — the budget status of the day's year (:mod:`.service_budget`) at yellow or worse.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
@@ -35,6 +39,8 @@ from sqlalchemy.orm import Session
 
 from dualcarbon.alerts.anomaly_production import MAD_NORMAL_CONSISTENCY, outside_band
 from dualcarbon.alerts.service_budget import budget_of, budget_status
+from dualcarbon.alerts.service_detect_production import production_judgement
+from dualcarbon.alerts.service_detect_types import Candidate as Candidate  # re-exported: detect.Candidate
 from dualcarbon.alerts.service_rules import LEVEL_ZH, AlertRules
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import DualcarbonError
@@ -44,17 +50,6 @@ from dualcarbon.monitoring.service_rollups import LOCAL_ZONE, rollups_of
 from dualcarbon.monitoring.service_simulator import last_reading_times
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise
-
-
-@dataclass
-class Candidate:
-    source: str
-    key: str
-    enterprise_id: int
-    level: str
-    title_zh: str
-    detail: dict[str, Any] = field(default_factory=dict)
-    meter_id: int | None = None
 
 
 def quality_candidates(session: Session, enterprise: Enterprise, day: date) -> list[Candidate]:
@@ -183,7 +178,7 @@ def imbalance_candidates(
 ) -> list[Candidate]:
     parents = session.scalars(
         select(Meter)
-        .where(Meter.enterprise_id == enterprise.id, Meter.kind != "virtual")
+        .where(Meter.enterprise_id == enterprise.id, Meter.kind != "virtual", Meter.measures == "energy")
         .where(Meter.id.in_(select(Meter.parent_id).where(Meter.counted.is_(True), Meter.parent_id.is_not(None))))
         .order_by(Meter.code)
     ).all()
@@ -238,15 +233,21 @@ def anomalous_hours(
 def anomaly_candidates(
     session: Session, enterprise: Enterprise, day: date, reference: ReferenceSet, rules: AlertRules
 ) -> list[Candidate]:
+    production = production_judgement(session, enterprise, day, reference, rules)
     meters = list(
         session.scalars(
             select(Meter)
-            .where(Meter.enterprise_id == enterprise.id, Meter.kind.in_(("cumulative", "interval")))
+            .where(
+                Meter.enterprise_id == enterprise.id,
+                Meter.kind.in_(("cumulative", "interval")),
+                Meter.measures == "energy",
+            )
+            .where(Meter.id.not_in(production.explained_meter_ids))
             .order_by(Meter.id)
         )
     )
     if not meters:
-        return []
+        return production.candidates
     weeks = rules.anomaly_history_weeks
     first = day - timedelta(days=7 * weeks)
     table, _ = rollups_of(session, enterprise, meters, "hour", first, day, reference)
@@ -260,7 +261,7 @@ def anomaly_candidates(
     ):
         if energy is not None and (completeness or 0.0) >= 1.0:  # a part hour (gap, or live and not over) is unknown
             by_meter.setdefault(meter_id, {})[start] = energy
-    out = []
+    out = list(production.candidates)
     midnight = datetime.combine(day, datetime.min.time())
     for meter in meters:
         values = by_meter.get(meter.id, {})

@@ -4,6 +4,11 @@ The monthly totals come from the stored rollups through the meter tree (:func:`d
 service_tree.tree_rollups`, counted meters only); the model is :mod:`.seasonal` (last year's months scaled by
 the year-on-year ratio of the complete months). A month is complete when it ended before ``as_of`` (the
 Asia/Shanghai day the forecast is made on); the running month is forecast, not taken as it stands.
+
+Where production (产量) is metered — an enterprise whose production meters all measure one product in one unit
+(their monthly quantities are added) — production is the driver (:func:`.seasonal.forecast_year_with_production`,
+``method`` ``production_regression``, falling back to the seasonal model when the fit cannot be used). Regions and
+enterprises with several products are forecast by the seasonal model alone: products in different units do not add.
 """
 
 from __future__ import annotations
@@ -14,12 +19,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dualcarbon.alerts.schemas import ForecastResult, ForecastSeries
-from dualcarbon.alerts.seasonal import MONTHS, forecast_year
+from dualcarbon.alerts.seasonal import MONTHS, forecast_year, forecast_year_with_production
+from dualcarbon.alerts.service_detect_production import production_meters
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import InvalidInput
 from dualcarbon.monitoring.service_quality import local_now
+from dualcarbon.monitoring.service_rollups import rollups_of
 from dualcarbon.monitoring.service_tree import tree_rollups
 from dualcarbon.reference.tables import ReferenceSet
+from dualcarbon.registry.service_access import require_enterprise
 
 MEASURES = ("tce", "tco2")
 
@@ -44,6 +52,27 @@ def monthly_totals(
         for measure in MEASURES:
             target[measure][start.month - 1] = period[measure]
     return last, this, str(result["name"])
+
+
+def monthly_production(
+    session: Session, principal: Principal, credit_code: str, year: int, reference: ReferenceSet
+) -> tuple[list[float | None], list[float | None]] | None:
+    """Last year's and this year's 12 monthly production quantities of the enterprise (None where unknown), or
+    None when it has no production meter or its production meters measure different products or units."""
+    enterprise = require_enterprise(session, principal, credit_code)
+    meters = production_meters(session, enterprise.id)
+    if not meters or len({(m.product, m.unit) for m in meters}) != 1:
+        return None
+    table, _ = rollups_of(session, enterprise, meters, "month", date(year - 1, 1, 1), date(year, 12, 31), reference)
+    sums: dict[date, list[float | None]] = {}
+    for row in table.to_pylist():
+        sums.setdefault(row["start"].date(), []).append(row["energy"])
+    last: list[float | None] = [None] * MONTHS
+    this: list[float | None] = [None] * MONTHS
+    for start, values in sums.items():
+        total = None if len(values) < len(meters) or any(v is None for v in values) else float(sum(values))  # type: ignore[arg-type]
+        (last if start.year == year - 1 else this)[start.month - 1] = total
+    return last, this
 
 
 def complete_months(year: int, as_of: date) -> int:
@@ -71,9 +100,13 @@ def forecast(
         raise InvalidInput("a year between 2000 and 2100", field="year")
     last, this, name = monthly_totals(session, principal, scope, ident, year, reference)
     done = complete_months(year, as_of)
+    made = monthly_production(session, principal, ident, year, reference) if scope == "enterprise" else None
     series: dict[str, Any] = {}
     for measure in MEASURES:
-        model = forecast_year(last[measure], this[measure][:done])
+        if made is None:
+            model = forecast_year(last[measure], this[measure][:done])
+        else:
+            model = forecast_year_with_production(last[measure], this[measure][:done], made[0], made[1][:done])
         series[measure] = ForecastSeries(
             months=[None if v is None else round(v, 6) for v in model.months],
             actual=model.actual,

@@ -8,7 +8,12 @@ Which enterprises: the key energy users (重点用能单位) first, then the oth
   98–99.5 % of it (line losses, for the master/sub-meter balance);
 * ``G-MAIN`` / ``H-MAIN`` — a natural-gas (m3) or heat (GJ) counter when the enterprise's reports have them;
 * ``M-<carrier>`` — one manual monthly item (the first other carrier of the report, e.g. coal in t): one value
-  per month, entered by hand (``input_type`` manual, ``statistic_type`` month).
+  per month, entered by hand (``input_type`` manual, ``statistic_type`` month);
+* ``P-OUT`` — for the first :data:`PRODUCTION_ENTERPRISES` enterprises, a production (产量) meter of the report's
+  product in its unit: one value a day (``statistic_type`` day, stamped at the day's 00:00), following the
+  electricity load shape of the day (so energy and production move together) with 2 % noise, except
+  :data:`JUMP_DAY_AGO` day(s) before the last reading's day, when production falls to :data:`JUMP_PRODUCTION_SHARE`
+  of it while energy does not: the energy per unit jumps, and the production-normalised anomaly fires for it.
 
 The readings: every 15 min from one year before "now" up to now (Asia/Shanghai), shaped by the latest annual
 report's quantities (a day/night, weekday and seasonal swing, noise and a few maintenance stops, scaled so
@@ -55,6 +60,10 @@ _TO_METER_UNIT = {"万kWh": ("kWh", 10_000.0), "万m³": ("m3", 10_000.0), "GJ":
 _COUNTERS = (("natural_gas", "G-MAIN"), ("heat", "H-MAIN"))
 MANUAL_PREFIX = "M-"  # code prefix of the manual monthly items
 MISCALIBRATED_SCALE = 1.15  # the out-of-calibration 分表 reads this much high
+PRODUCTION_ENTERPRISES = 2  # the first monitored enterprises get a daily production (产量) meter
+PRODUCTION_CODE = "P-OUT"
+JUMP_DAY_AGO = 1  # the day (before the last reading's day) whose production falls while energy does not
+JUMP_PRODUCTION_SHARE = 0.6  # … to this share of what the load shape implies: energy per unit × 1 / 0.6
 METER_COLUMNS = [
     "credit_code",
     "meter_code",
@@ -69,6 +78,8 @@ METER_COLUMNS = [
     "process_stage",
     "statistic_type",
     "input_type",
+    "measures",
+    "product",
 ]
 
 
@@ -91,8 +102,14 @@ class DemoMeter:
     reset_at: float | None = None  # fraction of the year at which the counter is reset to 0
     manual_monthly: bool = False
     stage: str = "end_use"
+    product: str | None = None  # a production (产量) meter of this product: one value a day, no carrier
 
     def csv_row(self) -> list[Any]:
+        if self.product is not None:
+            return [
+                self.credit_code, self.code, "", self.unit, "interval", 1, "", "true", "", 1440, "",
+                "day", "automatic", "production", self.product,
+            ]  # fmt: skip
         return [
             self.credit_code,
             self.code,
@@ -107,6 +124,8 @@ class DemoMeter:
             self.stage,
             "month" if self.manual_monthly else "realtime",
             "manual" if self.manual_monthly else "automatic",
+            "energy",
+            "",
         ]
 
 
@@ -184,6 +203,14 @@ def plan_meters(plan: CityPlan, today: date) -> list[DemoMeter]:
                     manual_monthly=True, stage="purchase_storage",
                 )
             )  # fmt: skip
+        if len({m.credit_code for m in meters}) <= PRODUCTION_ENTERPRISES:
+            output = enterprise.latest.content["outputs"][0]
+            meters.append(
+                DemoMeter(
+                    code, PRODUCTION_CODE, "", str(output["unit"]), "interval", 1.0, float(output["quantity"]),
+                    product=str(output["product"]),
+                )
+            )  # fmt: skip
     subs = [m for m in meters if m.parent]
     if len(subs) >= 2:
         reset, wrong = rng.sample(subs, 2)
@@ -251,6 +278,24 @@ def _monthly(
     return rows
 
 
+def _daily_production(
+    meter: DemoMeter, start: datetime, steps: int, shape: np.ndarray, jump: date, rng: np.random.Generator
+) -> list[tuple[datetime, float]]:
+    """One value per whole Asia/Shanghai day in the readings' span, stamped at its 00:00: the annual output spread
+    by the day's mean electricity load shape, 2 % noise; the ``jump`` day at :data:`JUMP_PRODUCTION_SHARE`."""
+    rows = []
+    day = datetime.combine(start.date() + timedelta(days=1), datetime.min.time())
+    while day + timedelta(days=1) <= start + steps * STEP:
+        first = (day - start) // STEP
+        load = float(shape[first : first + STEPS_PER_DAY].mean())
+        made = meter.annual / 365.0 * load * float(rng.lognormal(0.0, 0.02))
+        if day.date() == jump:
+            made *= JUMP_PRODUCTION_SHARE
+        rows.append((day, round(made, 3)))
+        day += timedelta(days=1)
+    return rows
+
+
 def readings_of(
     meters: list[DemoMeter], credit_code: str, start: datetime, steps: int, rng: np.random.Generator
 ) -> pa.Table:
@@ -262,9 +307,19 @@ def readings_of(
     values: list[np.ndarray] = []
     names: list[str] = []
     own = [m for m in meters if m.credit_code == credit_code]
+    produces = any(m.product is not None for m in own)
+    jump = (start + steps * STEP).date() - timedelta(days=JUMP_DAY_AGO)
+    jump_slots = slice(
+        max(0, (datetime.combine(jump, datetime.min.time()) - start) // STEP - 1),
+        max(0, (datetime.combine(jump + timedelta(days=1), datetime.min.time()) - start) // STEP + 2),
+    )
     for meter in own:
         names.append(meter.code)
-        if meter.manual_monthly:
+        if meter.product is not None:
+            pairs = _daily_production(meter, start, steps, shape, jump, rng)
+            stamps.append(np.array([p[0] for p in pairs], dtype="datetime64[us]"))
+            values.append(np.array([p[1] for p in pairs], dtype=np.float64))
+        elif meter.manual_monthly:
             end = start + steps * STEP
             pairs = _monthly(meter, start, end, rng)
             stamps.append(np.array([p[0] for p in pairs], dtype="datetime64[us]"))
@@ -274,6 +329,8 @@ def readings_of(
             noise = rng.lognormal(0.0, 0.03, steps + 1) if meter.parent else 1.0
             consumption = meter.annual / (365 * STEPS_PER_DAY) * own_shape * noise
             keep = _gaps(steps + 1, rng, long_outage=rng.random() < 0.3)
+            if produces:
+                keep[jump_slots] = True  # the jump day is complete, so the production model can judge it
             stamps.append(ts_all[keep])
             values.append(_counter(meter, consumption, rng)[keep])
         codes.append(np.full(len(stamps[-1]), len(names) - 1, dtype=np.int32))

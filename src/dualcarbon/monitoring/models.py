@@ -7,7 +7,12 @@
   readings: its values are ``formula`` over other meters' rollups, see :mod:`.service_virtual`).
   ``counter_max`` is the counter's modulus (the value at which it wraps to 0); ``max_rate`` the highest
   plausible consumption in the meter's unit per hour (after the multiplier). ``parent_id`` builds the
-  总表/分表 tree; ``counted`` says whether the meter counts in the enterprise total.
+  总表/分表 tree; ``counted`` says whether the meter counts in the enterprise total. ``measures`` says what
+  the meter measures: ``energy`` (the default: ``carrier`` is a reference carrier, with coefficients) or
+  ``production`` (产量: the output of the enterprise or its production unit, ``product`` names it and ``unit`` is
+  its unit; ``carrier`` is the empty string — a product is not an energy carrier). A production meter is never
+  summed into energy, tce or CO₂ (its rollups carry the quantity with tce/CO₂ null); the alerts and forecasts
+  use it to normalise energy (docs/monitoring.md, docs/alerts.md).
 * ``meter_reading`` — the readings when the store is PostgreSQL (range-partitioned by month on ``ts``;
   the monthly partitions are created by the readings store on first use). With the embedded SQLite store
   the readings live in a Parquet dataset instead and this table stays empty.
@@ -52,6 +57,8 @@ PROCESS_STAGE_ZH: dict[str, str] = {
 STATISTIC_TYPES: tuple[str, ...] = ("realtime", "day", "month")
 #: how a data item arrives (采集方式): collected automatically or entered by hand.
 INPUT_TYPES: tuple[str, ...] = ("automatic", "manual")
+#: what a meter measures: energy of a carrier, or production output (产量) of a product.
+METER_MEASURES: tuple[str, ...] = ("energy", "production")
 READING_SOURCES: tuple[str, ...] = ("http", "file", "mqtt", "manual")  # manual: the web form (0009)
 
 
@@ -73,6 +80,10 @@ class Meter(Base):
         CheckConstraint(one_of_sql("input_type", INPUT_TYPES), name="input_type_known"),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
         CheckConstraint("(kind = 'virtual') = (formula IS NOT NULL)", name="formula_iff_virtual"),
+        CheckConstraint(one_of_sql("measures", METER_MEASURES), name="measures_known"),
+        CheckConstraint(
+            "(measures = 'production') = (product IS NOT NULL AND carrier = '')", name="product_iff_production"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -80,7 +91,7 @@ class Meter(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
     production_unit_id: Mapped[int | None] = mapped_column(ForeignKey("production_unit.id"), index=True)
     code: Mapped[str] = mapped_column(String(64))
-    carrier: Mapped[str] = mapped_column(String(64))  # reference carrier id, e.g. "electricity"
+    carrier: Mapped[str] = mapped_column(String(64))  # reference carrier id, e.g. "electricity"; "" for production
     unit: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(16))
     multiplier: Mapped[float] = mapped_column(Double)
@@ -96,6 +107,9 @@ class Meter(Base):
     calibrated_until: Mapped[date | None] = mapped_column(Date)
     #: ``virtual`` meters only: a formula over other meters of the enterprise ("M1 - M2 + 0.5*M3").
     formula: Mapped[str | None] = mapped_column(String(400))
+    measures: Mapped[str] = mapped_column(String(16), default="energy", server_default="energy")
+    #: ``production`` meters only: the product (产品) whose output they measure, e.g. "水泥熟料".
+    product: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

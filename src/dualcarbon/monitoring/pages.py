@@ -41,9 +41,13 @@ def code_label(ctx: WebContext, group: str, code: str | None) -> str:
 
 
 def meter_row(ctx: WebContext, item: dict[str, Any]) -> dict[str, Any]:
-    carrier = ctx.reference().carrier(item["carrier"])
+    if not item["carrier"]:  # a production (产量) meter has no energy carrier (models.Meter.measures)
+        label = ctx.t("monitoring.production_meter")
+    else:
+        carrier = ctx.reference().carrier(item["carrier"])
+        label = carrier.name_zh if ctx.language == "zh" else carrier.name_en
     return item | {
-        "carrier": carrier.name_zh if ctx.language == "zh" else carrier.name_en,
+        "carrier": label,
         "kind": code_label(ctx, "kind", item["kind"]),
         "statistic_type": code_label(ctx, "stat", item["statistic_type"]),
         "input_type": code_label(ctx, "input", item["input_type"]),

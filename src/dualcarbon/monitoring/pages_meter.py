@@ -51,11 +51,15 @@ def _day(text: str) -> date:
 
 
 def _info(ctx: WebContext, meter: Any) -> None:
-    carrier = ctx.reference().carrier(meter.carrier)
+    if meter.carrier:
+        carrier = ctx.reference().carrier(meter.carrier)
+        label = carrier.name_zh if ctx.language == "zh" else carrier.name_en
+    else:  # a production (产量) meter: the product it measures, not an energy carrier
+        label = f"{ctx.t('monitoring.production_meter')}: {meter.product or ''}"
     fields = [
         ("monitoring.enterprise", meter.credit_code),
         ("monitoring.code", meter.code),
-        ("monitoring.carrier", carrier.name_zh if ctx.language == "zh" else carrier.name_en),
+        ("monitoring.carrier", label),
         ("monitoring.unit", meter.unit),
         ("monitoring.kind", code_label(ctx, "kind", meter.kind)),
         ("monitoring.statistic_type", code_label(ctx, "stat", meter.statistic_type)),

@@ -29,6 +29,9 @@ class MeterOut(BaseModel):
     calibrated_until: date | None
     site_id: int | None
     production_unit_id: int | None
+    #: ``energy``, or ``production`` (产量: ``carrier`` is "" and ``product`` names what is measured in ``unit``).
+    measures: str = "energy"
+    product: str | None = None
 
 
 class MeterImportReceipt(BaseModel):

@@ -5,7 +5,8 @@ the sum of the day energies of its direct children with ``counted`` true (virtua
 counted; ``instant`` meters give no energy); ``loss`` = parent − children; ``loss_pct`` = loss ÷ parent × 100.
 Any of them is null when an input is unknown: the parent's energy is null, a child's is null (flag
 ``children_incomplete``: a sum over part of the children is not a balance), or the parent's is 0 (no %).
-Children in another carrier or unit than the parent cannot be added and are listed under ``excluded``.
+Children in another carrier or unit than the parent cannot be added and are listed under ``excluded``;
+production (产量) meters are neither a balance's parent nor among its children.
 ``completeness`` is the lowest of the parent's and children's day completeness; ``flags`` unites theirs.
 
 No loss threshold is applied: the sources give none, so the answer reports the loss and leaves judging to
@@ -52,8 +53,14 @@ def meter_balance(
     start, end = local_range("day", date_from, date_to)
     if (end - start).days > MAX_DAYS:
         raise InvalidInput(f"at most {MAX_DAYS} days at a time", field="to")
+    if parent.measures != "energy":
+        raise InvalidInput(f"meter '{parent.code}' measures production (产量), not energy: no balance", field="meter")
     children = list(
-        session.scalars(select(Meter).where(Meter.parent_id == parent.id, Meter.counted.is_(True)).order_by(Meter.code))
+        session.scalars(
+            select(Meter)
+            .where(Meter.parent_id == parent.id, Meter.counted.is_(True), Meter.measures == "energy")
+            .order_by(Meter.code)
+        )
     )
     if not children:
         raise InvalidInput(f"meter '{parent.code}' has no counted sub-meters (分表) to balance", field="meter")

@@ -30,8 +30,6 @@ def factors_for(
 
 @lru_cache(maxsize=512)
 def _cached(reference: ReferenceSet, carrier_id: str, unit: str, year: int, province_name: str | None) -> FactorsUsed:
-    line = EnergyLine(carrier_id, 1.0, unit)
-    carrier = reference.carrier(carrier_id)
     out = FactorsUsed(
         year=year,
         tce_per_unit=None,
@@ -40,6 +38,13 @@ def _cached(reference: ReferenceSet, carrier_id: str, unit: str, year: int, prov
         tce_equal_source_row=None,
         tco2_per_unit=None,
     )
+    if not carrier_id:
+        # A production (产量) meter has no carrier (monitoring/models.py Meter.measures): its rollups keep the
+        # quantity produced and never get tce or CO₂, so it cannot leak into any energy or emission sum.
+        out.tce_reason = out.tce_equal_reason = out.tco2_reason = "production meter (产量): not energy"
+        return out
+    line = EnergyLine(carrier_id, 1.0, unit)
+    carrier = reference.carrier(carrier_id)
     try:
         converted, _ = convert_line(line, reference, basis="equivalent")
         out.tce_per_unit, out.tce_source_row = converted.tce, converted.source_row

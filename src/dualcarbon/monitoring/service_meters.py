@@ -3,8 +3,10 @@
 Import columns (header names exactly as written, any order): required ``credit_code, meter_code,
 carrier, unit, kind, multiplier``; optional ``parent_meter_code, counted, counter_max, max_rate,
 data_item_code, calibrated_until`` and, beyond the issue's list, ``interval_minutes, process_stage,
-statistic_type, input_type, formula``. Any other column is an error. ``formula`` goes with kind ``virtual``
-(a meter computed from other meters, checked by :mod:`.service_virtual`).
+statistic_type, input_type, formula, measures, product``. Any other column is an error. ``formula`` goes with
+kind ``virtual`` (a meter computed from other meters, checked by :mod:`.service_virtual`). ``measures`` is
+``energy`` (default; 能耗 accepted) or ``production`` (产量): a production meter names its ``product``, leaves
+``carrier`` blank (a product is not an energy carrier) and may use any unit of its product (t, 件, m2 …).
 
 * A meter is matched on (enterprise, meter_code). A new one is created; an existing one is updated only in
   the fields that differ; a file imported twice changes nothing the second time and writes no audit row.
@@ -31,6 +33,7 @@ from dualcarbon.core.units import same_dimension
 from dualcarbon.monitoring.models import (
     INPUT_TYPES,
     METER_KINDS,
+    METER_MEASURES,
     PROCESS_STAGE_ZH,
     PROCESS_STAGES,
     STATISTIC_TYPES,
@@ -46,16 +49,17 @@ from dualcarbon.store.audit import append_audit
 
 REQUIRED = ("credit_code", "meter_code", "carrier", "unit", "kind", "multiplier")
 OPTIONAL = ("parent_meter_code", "counted", "counter_max", "max_rate", "data_item_code", "calibrated_until")
-EXTENSIONS = ("interval_minutes", "process_stage", "statistic_type", "input_type", "formula")
+EXTENSIONS = ("interval_minutes", "process_stage", "statistic_type", "input_type", "formula", "measures", "product")
 FIELDS = (
     "carrier", "unit", "kind", "multiplier", "interval_minutes", "counter_max", "max_rate", "counted",
-    "data_item_code", "process_stage", "statistic_type", "input_type", "calibrated_until",
+    "data_item_code", "process_stage", "statistic_type", "input_type", "calibrated_until", "measures", "product",
 )  # fmt: skip
 #: Stored fields: the listed ones and the virtual meter's formula.
 STORED = (*FIELDS, "formula")
 _TRUE = {"true", "1", "yes", "y", "是", "t"}
 _FALSE = {"false", "0", "no", "n", "否", "f"}
 _STAGE_BY_ZH = {zh: key for key, zh in PROCESS_STAGE_ZH.items()}
+_MEASURES_BY_ZH = {"能耗": "energy", "产量": "production"}
 
 
 class MeterFileInvalid(InvalidInput):
@@ -133,6 +137,11 @@ def _parse(column: str, value: object, reference: ReferenceSet) -> Any:
         if text.lower() not in allowed:
             raise ValueError(f"must be one of {', '.join(allowed)}")
         return text.lower()
+    if column == "measures":
+        measures = _MEASURES_BY_ZH.get(text, text.lower())
+        if measures not in METER_MEASURES:
+            raise ValueError("must be energy (能耗) or production (产量)")
+        return measures
     if column == "formula":
         parse_formula(text)  # the members are checked once the whole file is read
         return text
@@ -162,6 +171,21 @@ def check_meter_fields(carrier: str, unit: str, reference: ReferenceSet) -> tupl
         return carrier_id, _check_unit(unit.strip(), carrier_id, reference)
     except ValueError as exc:
         raise InvalidInput(str(exc), field="unit") from None
+
+
+def _production_problems(row: int, values: dict[str, Any], unit: str) -> list[tuple[int, str, str]]:
+    """Fill the stored fields of a production (产量) meter from its row; the problems of the row."""
+    problems = []
+    if values.pop("carrier", None):
+        problems.append((row, "carrier", "a production meter has no energy carrier: leave it blank"))
+    if not values.get("product"):
+        problems.append((row, "product", "required for a production meter (the product whose output it measures)"))
+    if values.get("kind") not in ("cumulative", "interval"):
+        problems.append((row, "kind", "a production meter is cumulative or interval"))
+    if len(unit) > 32:
+        problems.append((row, "unit", "at most 32 characters"))
+    values["carrier"], values["unit"] = "", unit
+    return problems
 
 
 def _header(values: list[Any]) -> dict[str, int]:
@@ -195,8 +219,9 @@ def import_meters(session: Session, principal: Principal, path: Path, reference:
             continue
         count += 1
         row_problems: list[tuple[int, str, str]] = []
+        production = str(cells.get("measures") or "").strip().lower() in ("production", "产量")
         for name in REQUIRED:
-            if _blank(cells[name]):
+            if _blank(cells[name]) and not (production and name == "carrier"):
                 row_problems.append((number, name, "required"))
         if row_problems:
             problems.extend(row_problems)
@@ -214,7 +239,7 @@ def import_meters(session: Session, principal: Principal, path: Path, reference:
             problems.append((number, "credit_code", f"enterprise {credit_code} not found or not yours to change"))
             continue
         values_out: dict[str, Any] = {"interval_minutes": 15, "counted": True}
-        values_out |= {"statistic_type": "realtime", "input_type": "automatic"}
+        values_out |= {"statistic_type": "realtime", "input_type": "automatic", "measures": "energy"}
         for name in ("carrier", "kind", "multiplier", *OPTIONAL[1:], *EXTENSIONS):
             if name not in cells or _blank(cells[name]):
                 continue
@@ -226,7 +251,11 @@ def import_meters(session: Session, principal: Principal, path: Path, reference:
         if len(code) > 64:
             problems.append((number, "meter_code", "at most 64 characters"))
             continue
-        if "carrier" in values_out:
+        if values_out["measures"] == "production":
+            problems.extend(_production_problems(number, values_out, str(cells["unit"]).strip()))
+        elif not _blank(cells.get("product")):
+            problems.append((number, "product", "only a production meter (measures = production) names a product"))
+        elif "carrier" in values_out:
             try:
                 values_out["unit"] = _check_unit(str(cells["unit"]).strip(), values_out["carrier"], reference)
             except ValueError as exc:

@@ -1,7 +1,8 @@
 """Rollups through the meter tree: per production unit, site, enterprise or region (GB/T 2260 subtree), per carrier.
 
-Only meters that count in the total are summed (``counted`` true, not ``virtual``, not ``instant``): sub-meters
-marked ``counted=false`` and virtual meters never add to a total (no double counting). The per-meter rollups
+Only meters that count in the total are summed (``counted`` true, not ``virtual``, not ``instant``, measuring
+energy): sub-meters marked ``counted=false`` and virtual meters never add to a total (no double counting), and
+production (产量) meters never add to energy, tce or CO₂. The per-meter rollups
 come from the stored rollups (:func:`.service_rollups.rollups_of`).
 
 Per (carrier, unit) and period: ``energy`` = sum of the meters' known energies (null when none is known);
@@ -77,11 +78,12 @@ COST_SUM_SQL = """CASE WHEN count(energy) > 0 AND count(cost_problem) = 0 THEN s
 
 
 def counted_meters_query(enterprise_ids: list[int], carrier: str | None = None) -> Any:
-    """Meters summed into totals: counted, not virtual, not instant."""
+    """Meters summed into totals: counted, not virtual, not instant, measuring energy (never production)."""
     query = select(Meter).where(
         Meter.enterprise_id.in_(enterprise_ids),
         Meter.counted.is_(True),
         Meter.kind.in_(("cumulative", "interval")),
+        Meter.measures == "energy",
     )
     if carrier:
         query = query.where(Meter.carrier == carrier)
