@@ -21,6 +21,9 @@ routes) and measures, at 1 and 10 concurrent clients (closed loop, ``platform_lo
   approved annual-report versions, run in this process on the same store);
 * the web list pages (``/enterprises``, ``/reports``, ``/catalogs/{id}``): bytes of the HTML the browser
   receives (rows are embedded in the page by NiceGUI), to compare across stores of different N.
+
+On a shared machine the wall-clock figures here move more than the code does; ``bench_reads_cpu.py`` measures
+the server's CPU per request of the same reads in process, against the same kind of floor, far more steadily.
 """
 
 from __future__ import annotations

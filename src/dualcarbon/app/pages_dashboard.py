@@ -1,5 +1,5 @@
 """The home page. Regulators and reviewers see the regional dashboard: enterprises by tier and by district
-(from the newest catalog in scope, draft or published; counted in SQL), total tce and CO₂ of the region
+(from the newest catalog in scope, draft or published: ``catalog.service_counts``), total tce and CO₂ of the region
 (sum of the computed figures of the approved or locked annual reports of the latest year, one SQL
 aggregate: ``reports.service_totals``), reports waiting for review, and the overdue list. Enterprise users
 and agencies see their enterprises and their latest reports.
@@ -15,11 +15,9 @@ from sqlalchemy.orm import Session
 
 from dualcarbon.catalog.pages import writable_regions
 from dualcarbon.catalog.schemas import CatalogView, DistrictCounts
-from dualcarbon.catalog.service import EntryFilter, list_catalogs
-from dualcarbon.catalog.service_review import review_catalog
+from dualcarbon.catalog.service_counts import region_catalog_counts
 from dualcarbon.core.access import Principal
 from dualcarbon.projects.service_shares import library_totals
-from dualcarbon.registry.schemas import RegionNode
 from dualcarbon.registry.service import list_enterprises
 from dualcarbon.registry.service_regions import region_tree
 from dualcarbon.reports.pages_view import REPORT_COLUMNS, report_row
@@ -65,22 +63,13 @@ def dashboard_data(session: Session, principal: Principal, region_code: str, tod
     """Everything the regional dashboard shows, each figure from the service that owns it."""
     data: dict[str, Any] = {"region_code": region_code}
     _, data["enterprises"] = list_enterprises(session, principal, _query(region_code), limit=1)
-    catalogs, _ = list_catalogs(session, principal, limit=200)
-    in_region = [c for c in catalogs if c.region_code == region_code] or catalogs
+    counted = region_catalog_counts(session, principal, region_code)  # no entry or evidence loaded
     data["catalog"] = None
-    if in_region:
-        newest = max(in_region, key=lambda c: c.id)
-        review = review_catalog(session, principal, newest.id, EntryFilter(region_code=region_code), limit=1)
-        subtree = _subtree_codes(region_tree(session, region_code))
-        districts = [d for d in review.counts_by_district if d.region_code in subtree]
-        by_tier: dict[str, int] = {}
-        for district in districts:
-            for tier, count in district.counts.items():
-                by_tier[tier] = by_tier.get(tier, 0) + count
+    if counted is not None:
         data["catalog"] = {
-            "catalog": review.catalog,
-            "counts_by_district": districts,
-            "counts_by_tier": dict(sorted(by_tier.items(), key=lambda kv: tier_sort_key(kv[0]))),
+            "catalog": counted.catalog,
+            "counts_by_district": counted.counts_by_district,
+            "counts_by_tier": dict(sorted(counted.counts_by_tier.items(), key=lambda kv: tier_sort_key(kv[0]))),
         }
     totals = region_totals(session, principal, region_code)  # one SQL aggregate, not every report parsed
     data["totals"] = {"year": totals.year, "tce": totals.tce, "tco2": totals.tco2, "reports": totals.reports}
@@ -98,14 +87,6 @@ def overdue_rows(
     """One page of the overdue list as the dashboard's table shows it (items as the API gives them)."""
     items, total = overdue_page(session, principal, region_code, today, limit=limit, offset=offset)
     return [item.out() for item in items], total
-
-
-def _subtree_codes(nodes: list[RegionNode]) -> set[str]:
-    codes: set[str] = set()
-    for node in nodes:
-        codes.add(node.code)
-        codes |= _subtree_codes(node.children)
-    return codes
 
 
 def _query(region_code: str) -> Any:

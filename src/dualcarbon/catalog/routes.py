@@ -37,7 +37,7 @@ from dualcarbon.catalog.schemas import (
     SnapshotCheck,
 )
 from dualcarbon.catalog.schemas_evidence import AppealEvidence
-from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Id, IdFilter, Page, Paging, Year, reference_of
+from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Id, IdFilter, Page, Paging, Year, reference_of, typed_json
 from dualcarbon.ui.files import XLSX_RESPONSES, xlsx_response
 
 router = APIRouter(prefix=API_PREFIX)
@@ -185,9 +185,7 @@ def list_entries(
         reference=reference_of(request) if field else None,
         with_evidence=evidence,
     )
-    # The items are typed already: serialise them once here, skipping FastAPI's generic validation and
-    # encoding — the slowest step of this hot path.
-    return Response(EntryPage.of(items, total, page).model_dump_json(), media_type="application/json")
+    return typed_json(EntryPage.of(items, total, page))  # typed already: serialised once, not re-validated
 
 
 @router.get(

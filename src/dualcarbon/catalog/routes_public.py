@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response
 
 from dualcarbon.catalog import service_public as catalog_public
 from dualcarbon.catalog.schemas import PublicCatalog, PublicList
-from dualcarbon.ui.api import DbSession, Id, Page, Paging
+from dualcarbon.ui.api import DbSession, Id, Page, Paging, typed_json
 
 router = APIRouter(prefix="/public", tags=["public"])
 
@@ -41,7 +41,7 @@ def list_catalogs(
 )
 def advanced(catalog_id: Id, session: DbSession, page: Paging) -> Response:
     found = catalog_public.public_list(session, catalog_id, "advanced", limit=page.limit, offset=page.offset)
-    return _json(found)
+    return typed_json(found)
 
 
 @router.get(
@@ -51,10 +51,4 @@ def advanced(catalog_id: Id, session: DbSession, page: Paging) -> Response:
 )
 def backward(catalog_id: Id, session: DbSession, page: Paging) -> Response:
     found = catalog_public.public_list(session, catalog_id, "backward", limit=page.limit, offset=page.offset)
-    return _json(found)
-
-
-def _json(found: PublicList) -> Response:
-    """The typed result serialised once (pydantic's own JSON): FastAPI skips validating and re-encoding a
-    returned Response, and with it a second worker-thread hop (docs/benchmarks.md, "Reads")."""
-    return Response(found.model_dump_json(), media_type="application/json")
+    return typed_json(found)
