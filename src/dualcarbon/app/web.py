@@ -68,6 +68,7 @@ def _register_pages() -> None:
     from dualcarbon.accounts import pages as _login  # noqa: F401
     from dualcarbon.accounts import pages_audit as _audit  # noqa: F401
     from dualcarbon.alerts import pages as _alerts  # noqa: F401
+    from dualcarbon.alerts import pages_sections as _alert_sections
     from dualcarbon.app import pages_dashboard as _dashboard  # noqa: F401
     from dualcarbon.app import pages_enterprises as _enterprises  # noqa: F401
     from dualcarbon.app import pages_reference as _reference  # noqa: F401
@@ -81,12 +82,18 @@ def _register_pages() -> None:
     from dualcarbon.equipment import pages as _equipment  # noqa: F401
     from dualcarbon.footprint import pages as _footprint  # noqa: F401
     from dualcarbon.monitoring import pages as _meters  # noqa: F401
-    from dualcarbon.monitoring import pages_enterprise as _monitoring_enterprise  # noqa: F401
+    from dualcarbon.monitoring import pages_enterprise as _monitoring_enterprise
     from dualcarbon.monitoring import pages_meter as _meter  # noqa: F401
+    from dualcarbon.monitoring import pages_prefill as _prefill  # noqa: F401
     from dualcarbon.monitoring import pages_quality as _quality  # noqa: F401
-    from dualcarbon.monitoring import pages_region as _monitoring_region  # noqa: F401
+    from dualcarbon.monitoring import pages_region as _monitoring_region
     from dualcarbon.projects import pages as _projects  # noqa: F401
     from dualcarbon.reports import pages as _reports  # noqa: F401
     from dualcarbon.reports import pages_review as _review  # noqa: F401
     from dualcarbon.subsidies import pages as _subsidies  # noqa: F401
     from dualcarbon.targets import pages as _targets  # noqa: F401
+
+    # The monitoring dashboards show the alerts through section lists (monitoring may not import alerts).
+    if _alert_sections.region_alerts_section not in _monitoring_region.REGION_SECTIONS:
+        _monitoring_region.REGION_SECTIONS.append(_alert_sections.region_alerts_section)
+        _monitoring_enterprise.ENTERPRISE_SECTIONS.append(_alert_sections.enterprise_alerts_section)
