@@ -61,6 +61,7 @@ TARGET_COLUMNS = (
     Column("title", "assets.target", tooltip=True),
     Column("target", "assets.target_value", numeric=True, digits=2),
     Column("achieved", "assets.achieved", numeric=True, digits=2),
+    Column("unit", "assets.unit", width=90),
     Column("met", "assets.met", width=90, highlight_field="behind"),
     Column("basis", "assets.basis", tooltip=True),
 )
@@ -88,6 +89,7 @@ def _targets_panel(ctx: WebContext, kind: str) -> None:
                                 "title": line.title_zh,
                                 "target": line.target_value,
                                 "achieved": line.achieved,
+                                "unit": line.unit,
                                 "met": "" if line.met is None else yes_no(ctx, line.met),
                                 "behind": line.met is False,
                                 "basis": line.basis,
@@ -101,6 +103,7 @@ def _targets_panel(ctx: WebContext, kind: str) -> None:
                                 "title": item.title_zh,
                                 "target": item.target_value,
                                 "achieved": item.counted,
+                                "unit": ctx.t("assets.designations_unit"),
                                 "met": yes_no(ctx, item.met),
                                 "behind": not item.met,
                                 "basis": item.note,

@@ -10,6 +10,7 @@ from nicegui import ui
 
 from dualcarbon.assets.schemas import EnergyOfPeriod
 from dualcarbon.assets.service_datacentres import get_datacentre, pue
+from dualcarbon.assets.service_months import last_reported_month
 from dualcarbon.assets.service_pv import get_pv, pv_performance
 from dualcarbon.ui.web.formatting import number, yes_no
 from dualcarbon.ui.web.layout import figure, run_action, section, web_page
@@ -31,10 +32,14 @@ CHECK_COLUMNS = (
 )
 
 
-def _default_period() -> tuple[str, str]:
-    today = date.today()
-    last = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-    return f"{last[0] - 1:04d}-{last[1]:02d}", f"{last[0]:04d}-{last[1]:02d}"
+def _default_period(last: tuple[int, int] | None = None) -> tuple[str, str]:
+    """Twelve months ending at ``last`` (the asset's latest reported month), else at last month."""
+    if last is None:
+        today = date.today()
+        last = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    year, month = last
+    start = (year, month + 1) if month < 12 else (year + 1, 1)
+    return f"{start[0] - 1:04d}-{start[1]:02d}", f"{year:04d}-{month:02d}"
 
 
 def _month_rows(ctx: WebContext, energy: EnergyOfPeriod) -> list[dict[str, Any]]:
@@ -49,8 +54,8 @@ def _month_rows(ctx: WebContext, energy: EnergyOfPeriod) -> list[dict[str, Any]]
     ]
 
 
-def _period_inputs(ctx: WebContext) -> tuple[ui.input, ui.input]:
-    first, last = _default_period()
+def _period_inputs(ctx: WebContext, kind: str, asset_id: int) -> tuple[ui.input, ui.input]:
+    first, last = _default_period(ctx.call(last_reported_month, kind, asset_id))
     with ui.row().classes("gap-2 items-end"):
         period_from = ui.input(ctx.t("assets.period_from"), value=first).props('data-testid="period-from"')
         period_to = ui.input(ctx.t("assets.period_to"), value=last).props('data-testid="period-to"')
@@ -68,7 +73,7 @@ def pv_detail_page(ctx: WebContext, pv_id: int) -> None:
         )
         if item.height_clause:
             ui.label(item.height_clause).classes("text-sm text-gray-600")
-        period_from, period_to = _period_inputs(ctx)
+        period_from, period_to = _period_inputs(ctx, "pv", pv_id)
         result = ui.column().classes("w-full gap-2")
 
         def compute() -> None:
@@ -90,7 +95,7 @@ def pv_detail_page(ctx: WebContext, pv_id: int) -> None:
 def datacentre_detail_page(ctx: WebContext, datacentre_id: int) -> None:
     item = ctx.call(get_datacentre, datacentre_id)
     with section(f"{item.name} — {item.enterprise_name}"):
-        period_from, period_to = _period_inputs(ctx)
+        period_from, period_to = _period_inputs(ctx, "datacentre", datacentre_id)
         result = ui.column().classes("w-full gap-2")
 
         def compute() -> None:
@@ -101,7 +106,7 @@ def datacentre_detail_page(ctx: WebContext, datacentre_id: int) -> None:
                     with ui.row().classes("gap-4"):
                         figure("PUE", number(out.pue, 3), testid="pue")
                         grade = (out.checks or {}).get("gb40879_grade")
-                        figure(ctx.t("assets.grade"), str(grade) if grade else "—")
+                        figure(ctx.t("assets.grade"), ctx.t("assets.grade_value", grade=grade) if grade else "—")
                     if out.note:
                         ui.label(out.note).classes("text-sm text-orange-700")
                     rows = [

@@ -24,7 +24,7 @@ REPORT_COLUMNS = (
     Column("enterprise_name", "enterprise.name"),
     Column("agency", "audits.agency"),
     Column("measures", "audits.measure_count", numeric=True, width=110),
-    Column("potential", "audits.potential_pct", numeric=True, digits=2, width=120),
+    Column("potential", "audits.potential_pct", numeric=True, digits=2, width=140),
     Column("state", "audits.state", width=110),
     Column("submitted_at", "audits.submitted_at"),
 )

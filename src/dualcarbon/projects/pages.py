@@ -13,6 +13,7 @@ from dualcarbon.projects.schemas import ProjectOut, TransitionIn
 from dualcarbon.projects.service_lifecycle import transition
 from dualcarbon.projects.service_projects import get_plan, get_project, list_projects
 from dualcarbon.projects.service_shares import completion_shares, library_totals
+from dualcarbon.projects.service_verification import stored_verification
 from dualcarbon.ui.web.formatting import number, rounded, when
 from dualcarbon.ui.web.layout import figure, run_action, section, web_page
 from dualcarbon.ui.web.session import WebContext
@@ -141,15 +142,52 @@ def project_page(ctx: WebContext, project_id: int) -> None:
                         f'unelevated data-testid="project-{action}"'
                     )
         ui.link(ctx.t("projects.plan"), f"/plans/{project.credit_code}")
+    _verification(ctx, project_id)
     with section(ctx.t("projects.milestones")):
+        if not project.milestones:
+            ui.label(ctx.t("projects.none")).classes("text-sm text-gray-600")
         for milestone in project.milestones:
             mark = "✔" if milestone.done else "○"
             ui.label(f"{mark} {milestone.name}  {milestone.due or ''}")
     with section(ctx.t("projects.documents")):
+        if not project.documents:
+            ui.label(ctx.t("projects.none")).classes("text-sm text-gray-600")
         for document in project.documents:
             ui.label(f"{document.filename}  sha256 {document.sha256}  {when(document.uploaded_at, ctx)}").classes(
                 "font-mono text-sm"
             )
+
+
+def _verification(ctx: WebContext, project_id: int) -> None:
+    """The stored M&V record (节能量核定): the baseline model's fit, the reporting period and the saving."""
+    record = ctx.call(stored_verification, project_id)
+    if not record:
+        return
+    result: dict[str, Any] = record.get("result") or {}
+    unit = result.get("energy_unit") or "tce"
+    model = result.get("model") or {}
+    terms = [t.get("kind", "") for t in model.get("terms") or []]
+    shown_model = " + ".join(ctx.t(f"projects.mv.term.{kind}") for kind in terms) or ctx.t("projects.mv.term.mean")
+    interval = ctx.t(f"projects.mv.interval.{result.get('interval', 'month')}")
+    lines = [
+        ("projects.mv.model", f"{shown_model}（n = {model.get('n', '')}）"),
+        ("projects.mv.r2", number(result.get("r2"), 4)),
+        ("projects.mv.cvrmse", number(result.get("cvrmse_pct"), 2)),
+        ("projects.mv.reporting", f"{result.get('reporting_periods', '')} {interval}"),
+        ("projects.mv.baseline", f"{number(result.get('adjusted_baseline'), 2)} {unit}"),
+        ("projects.mv.reporting_energy", f"{number(result.get('reporting_energy'), 2)} {unit}"),
+        ("projects.mv.avoided", f"{number(record.get('verified_energy'), 2)} {unit}"),
+        ("projects.mv.savings_pct", number(result.get("savings_pct"), 2)),
+        ("projects.mv.fsu", f"{number(result.get('fsu_pct'), 1)}（{number(result.get('fsu_confidence_pct'), 0)}%）"),
+        ("projects.verified_tce", number(record.get("verified_tce_per_year"), 2)),
+        ("projects.mv.by", f"{record.get('verified_by', '')}，{when(record.get('verified_at'), ctx)}"),
+    ]
+    with section(ctx.t("projects.mv.title")), ui.grid(columns="12rem 1fr").classes("w-full gap-x-6 gap-y-1"):
+        for key, value in lines:
+            ui.label(ctx.t(key)).classes("text-gray-600")
+            ui.label(value).props(f'data-testid="{key.replace(".", "-")}"')
+        for warning in result.get("warnings") or []:
+            ui.label(str(warning)).classes("text-sm text-orange-700")
 
 
 @web_page("/plans/{credit_code}", title_key="projects.plan", roles=READERS)

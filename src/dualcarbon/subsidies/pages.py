@@ -10,6 +10,7 @@ from typing import Any
 from nicegui import ui
 
 from dualcarbon.core.errors import InvalidInput
+from dualcarbon.reference.policy import IncentiveRule, resolve_pack
 from dualcarbon.subsidies.schemas import (
     EVIDENCE_KINDS,
     EVIDENCE_ZH,
@@ -59,6 +60,27 @@ TRACE_COLUMNS = (
 )
 
 
+def _money_rule(pack: str, rule: str) -> IncentiveRule | None:
+    """The pack's money rule, for its Chinese title and fact names; None when the pack no longer has it."""
+    try:
+        return resolve_pack(pack).incentive(rule)
+    except (InvalidInput, LookupError, OSError, ValueError):
+        return None
+
+
+def _rule_title(pack: str, rule: str) -> str:
+    found = _money_rule(pack, rule)
+    return found.title_zh if found else f"{pack}/{rule}"
+
+
+def _fact_label(rule: IncentiveRule | None, name: str) -> str:
+    """``实际放电量（kWh）`` for ``discharge_kwh`` from the pack's fact declaration; the name when undeclared."""
+    spec = rule.facts.get(name) if rule else None
+    if spec is None or not spec.title_zh:
+        return name
+    return f"{spec.title_zh}（{spec.unit}）" if spec.unit else spec.title_zh
+
+
 def application_row(item: ApplicationOut, ctx: WebContext) -> dict[str, Any]:
     return {
         "id": item.id,
@@ -92,7 +114,7 @@ def subsidies_page(ctx: WebContext) -> None:
         with section(ctx.t("subsidies.pools")):
             rows = [
                 {
-                    "rule": f"{p.pack}/{p.rule}",
+                    "rule": _rule_title(p.pack, p.rule),
                     "year": p.year,
                     "region_code": p.region_code,
                     "total": p.total_yuan,
@@ -196,8 +218,9 @@ def application_page(ctx: WebContext, application_id: int) -> None:
                 f"{number(item.payment.amount_yuan, 2)} 元"
             )
     with section(ctx.t("subsidies.facts")):
+        rule = _money_rule(item.pack, item.rule)
         rows = [
-            {"fact": name, "value": _shown(ctx, value), "source": item.fact_sources.get(name, "")}
+            {"fact": _fact_label(rule, name), "value": _shown(ctx, value), "source": item.fact_sources.get(name, "")}
             for name, value in item.facts.items()
         ]
         simple_table(ctx, FACT_COLUMNS, rows, export_name=ctx.t("subsidies.facts"), testid="facts")

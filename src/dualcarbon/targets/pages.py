@@ -78,6 +78,8 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 LEVEL_ZH = {"green": "绿色", "yellow": "黄色预警", "orange": "橙色预警", "red": "红色预警"}
+#: Levels whose cell is marked (as a deviation) in the list, so the red and orange rows stand out.
+ALARMING = ("orange", "red")
 
 
 def label(ctx: WebContext, key: str) -> str:
@@ -96,24 +98,26 @@ def _row(ctx: WebContext, item: ProgressOut) -> dict[str, Any]:
         "achieved": achieved,
         "completion": item.completion_pct,
         "warning": LEVEL_ZH.get(item.warning.level, item.warning.level) if item.warning else "",
+        "alarming": item.warning is not None and item.warning.level in ALARMING,
         "needed": item.required_text_zh or "",
     }
 
 
-@web_page("/targets", title_key="目标进度", roles=READERS)
+@web_page("/targets", title_key="nav.targets", roles=READERS)
 def targets_page(ctx: WebContext) -> None:
     targets = ctx.call(list_targets)
     rows = [_row(ctx, ctx.call(progress, t.id)) for t in targets]
-    columns = (
+    columns: tuple[Column, ...] = (
         Column("title", label(ctx, "target"), tooltip=True),
         Column("region", label(ctx, "region"), width=110),
         Column("value", label(ctx, "value"), width=130),
-        Column("year", label(ctx, "year"), width=100),
+        Column("year", label(ctx, "year"), width=116),
         Column("achieved", label(ctx, "achieved"), width=130),
-        Column("completion", label(ctx, "completion"), numeric=True, digits=2, width=120),
-        Column("warning", label(ctx, "warning"), width=110),
-        Column("needed", label(ctx, "needed"), tooltip=True),
+        Column("completion", label(ctx, "completion"), numeric=True, digits=2, width=140),
+        Column("warning", label(ctx, "warning"), width=110, highlight_field="alarming"),
     )
+    if any(row["needed"] for row in rows):  # only decline targets have a rate still needed
+        columns = (*columns, Column("needed", label(ctx, "needed"), tooltip=True))
     with section(f"{label(ctx, 'title')}（{len(rows)}）"):
         regions = sorted({t.region_code for t in targets})
         for code in regions:
@@ -130,7 +134,7 @@ def targets_page(ctx: WebContext) -> None:
         )
 
 
-@web_page("/targets/{target_id}", title_key="目标进度", roles=READERS)
+@web_page("/targets/{target_id}", title_key="nav.targets", roles=READERS)
 def target_page(ctx: WebContext, target_id: int) -> None:
     item = ctx.call(progress, target_id)
     target = item.target
