@@ -216,3 +216,14 @@ def test_region_and_enterprise_dashboard_aggregates(world, meters, admin, tmp_pa
     with pytest.raises(service_dashboard.InvalidInput):
         with session_scope(world.engine) as session:
             service_dashboard.region_dashboard(session, regulator, "330300", date(2024, 3, 2), date(2024, 3, 1))
+
+
+def test_the_enterprise_dashboard_of_an_enterprise_without_meters_is_empty_not_an_error(world, meters, admin) -> None:
+    from dualcarbon.monitoring import service_dashboard
+    from dualcarbon.reference import shipped_reference
+
+    with session_scope(world.engine) as session:
+        dashboard = service_dashboard.enterprise_dashboard(
+            session, admin, world.codes["c"], shipped_reference(), now=datetime(2024, 3, 1, 23, 30)
+        )
+    assert dashboard.meters == 0 and dashboard.co2_daily == []
