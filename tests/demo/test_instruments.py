@@ -144,3 +144,16 @@ def test_targets_show_progress_and_warning_levels(demo: DemoWorld) -> None:
     assert share.catalog_id is not None and share.target.years == {}
     levels = {p.warning.level for p in progress.values() if p.warning}
     assert len(levels) >= 2  # the page shows more than one warning level
+
+
+def test_the_enterprises_with_demo_logins_have_instruments_of_their_own(demo: DemoWorld) -> None:
+    # An enterprise user logging into the demo (qiye1 …) sees applications and assets, not empty lists.
+    from dualcarbon.demo.people import choose_enterprise_users
+
+    login_codes = {e.credit_code for e in choose_enterprise_users(demo.plan) if e.latest.total_tce > 0}
+    with session_scope(demo.engine, write=False) as session:
+        applicants = {a.applicant_credit_code for a in service_applications.list_applications(session, SYSTEM)[0]}
+        owners = {s.credit_code for s in service_pv.list_pv(session, SYSTEM)}
+        owners |= {c.credit_code for c in service_datacentres.list_datacentres(session, SYSTEM)}
+    assert login_codes and login_codes <= owners | applicants
+    assert login_codes & applicants

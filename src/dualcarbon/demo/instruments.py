@@ -142,7 +142,9 @@ def build_instruments(
     result = InstrumentsResult()
     with session_scope(engine) as session:
         monitored = list(dict.fromkeys(m.credit_code for m in service_meters.list_meters(session, SYSTEM)))
-        chosen = pick_enterprises(plan, len(PV_SYSTEMS) + 1 + len(DATACENTRES) + 6, monitored[:1])
+        # After the monitored one, the enterprises with a demo login (qiye1 …), so their users see instruments too.
+        logins = [e.credit_code for e in plan.enterprises if e.index in actors.enterprise_users]
+        chosen = pick_enterprises(plan, len(PV_SYSTEMS) + 1 + len(DATACENTRES) + 6, [*monitored[:1], *logins])
         pv_owners = [*chosen[1 : len(PV_SYSTEMS)], chosen[0]]  # the last system goes to a monitored enterprise
         window = monitoring_window if chosen[0].credit_code in monitored else None
         periods = build_pv(session, actors, plan, pv_owners, window, rng, reference, result)

@@ -109,9 +109,11 @@ def _pv_month_kwh(kwp: float, month: int, rng: random.Random) -> float:
 
 
 def pick_enterprises(plan: CityPlan, count: int, first: list[str]) -> list[EnterprisePlan]:
-    """Distinct enterprises with energy use: those named in ``first`` (credit codes) first, then plan order."""
+    """Distinct enterprises with energy use: those named in ``first`` (credit codes) first, in that order, then
+    plan order."""
     usable = [e for e in plan.enterprises if e.latest.total_tce > 0]
-    ordered = sorted(usable, key=lambda e: (e.credit_code not in first, e.index))
+    rank = {code: n for n, code in enumerate(dict.fromkeys(first))}
+    ordered = sorted(usable, key=lambda e: (rank.get(e.credit_code, len(rank)), e.index))
     return ordered[:count]
 
 
