@@ -77,9 +77,19 @@ LABELS: dict[str, dict[str, str]] = {
         "below_share": "Below baseline (%)",
     },
 }
-LEVEL_ZH = {"green": "绿色", "yellow": "黄色预警", "orange": "橙色预警", "red": "红色预警"}
+LEVELS = {
+    "zh": {"green": "绿色", "yellow": "黄色预警", "orange": "橙色预警", "red": "红色预警"},
+    "en": {"green": "Green", "yellow": "Yellow warning", "orange": "Orange warning", "red": "Red warning"},
+}
 #: Levels whose cell is marked (as a deviation) in the list, so the red and orange rows stand out.
 ALARMING = ("orange", "red")
+
+
+def _figure(value: float | None) -> str:
+    """A target figure: whole numbers (counts: 100 项) without decimals, others with two."""
+    if value is None:
+        return ""
+    return number(value, 0 if float(value).is_integer() else 2)
 
 
 def label(ctx: WebContext, key: str) -> str:
@@ -88,16 +98,18 @@ def label(ctx: WebContext, key: str) -> str:
 
 def _row(ctx: WebContext, item: ProgressOut) -> dict[str, Any]:
     target = item.target
-    achieved = label(ctx, "not_reported") if item.achieved is None else f"{number(item.achieved)} {item.achieved_unit}"
+    achieved = label(ctx, "not_reported") if item.achieved is None else f"{_figure(item.achieved)} {item.achieved_unit}"
     return {
         "id": target.id,
         "title": target.title_zh,
         "region": target.region_name or target.region_code,
-        "value": f"{number(target.value)} {target.unit}",
+        "value": f"{_figure(target.value)} {target.unit}",
         "year": str(target.target_year) if target.target_year else label(ctx, "every_year"),
         "achieved": achieved,
         "completion": item.completion_pct,
-        "warning": LEVEL_ZH.get(item.warning.level, item.warning.level) if item.warning else "",
+        "warning": LEVELS.get(ctx.language, LEVELS["zh"]).get(item.warning.level, item.warning.level)
+        if item.warning
+        else "",
         "alarming": item.warning is not None and item.warning.level in ALARMING,
         "needed": item.required_text_zh or "",
     }
@@ -140,8 +152,8 @@ def target_page(ctx: WebContext, target_id: int) -> None:
     target = item.target
     with section(target.title_zh):
         with ui.row().classes("gap-4"):
-            figure(label(ctx, "value"), f"{number(target.value)} {target.unit}")
-            shown = "—" if item.achieved is None else f"{number(item.achieved)} {item.achieved_unit}"
+            figure(label(ctx, "value"), f"{_figure(target.value)} {target.unit}")
+            shown = "—" if item.achieved is None else f"{_figure(item.achieved)} {item.achieved_unit}"
             figure(label(ctx, "achieved"), shown)
             figure(label(ctx, "completion"), "—" if item.completion_pct is None else number(item.completion_pct))
             if item.warning:
