@@ -121,6 +121,10 @@ def test_roof_coverage_against_longgang_targets(api: Api) -> None:
     # new capacity within the plan (to 2023-12-31): 500 + 300 = 800 kW of 40 000 kW; a3 (2024) is outside
     assert lines["new_pv_capacity"]["achieved"] == pytest.approx(800.0)
     assert lines["new_pv_capacity"]["met"] is False
+    # the basis in Chinese for the targets panel on Chinese pages, the English one kept
+    assert lines["new_pv_capacity"]["basis"].startswith("Σ capacity 800 kWp of 2 system(s)")
+    assert lines["new_pv_capacity"]["basis_zh"].endswith("并网的 2 个系统装机容量合计 800 kWp")
+    assert lines["rooftop_pv_share_existing"]["basis_zh"].startswith("已覆盖面积合计 1200 m² ÷ 可利用面积合计 2000 m²")
     assert (
         api(
             "GET", "/api/v1/assets/pv/coverage", "ent_a", params={"pack": "longgang", "region_code": "330300"}

@@ -235,3 +235,59 @@ def test_report_count_must_be_whole() -> None:
 def test_emc_needs_only_its_own_facts() -> None:
     # 60 tce, 150万 × 14 % = 21万; the productivity figures are optional for EMC (not tested by item 8)
     assert run("emc", {"investment_yuan": 1_500_000, "annual_saving_tce": 60})["amount_yuan"] == pytest.approx(210_000)
+
+
+def test_trace_lines_add_a_chinese_sentence_beside_the_english_one() -> None:
+    # the contract's keys and English texts stay as they were (see the test above); condition_zh is added
+    trace = retrofit(1_500_000, 30, 0, 20)["trace"]
+    assert all(set(line) >= {"rule", "clause", "condition", "condition_zh", "value", "passed"} for line in trace)
+    assert [(line["condition"], line["condition_zh"]) for line in trace] == [
+        ("30 tce/a ≤ annual_saving_tce", "年节能量 30 吨标准煤/年以上（含）"),
+        ("4 % ≤ intensity_drop_pct", "单位增加值能耗下降 4%以上（含）"),
+        ("any of the 2 conditions above", "以上 2 项条件至少满足一项"),
+        ("20 % ≤ productivity_rise_pct", "全员劳动生产率提高 20%以上（含）"),
+        ("1000000 元 ≤ investment_yuan", "一年内生产性设备与信息化投入 100万元以上（含）"),
+        ("all of the 3 conditions above", "以上 3 项条件全部满足"),
+        (
+            "tier of investment_yuan: 1000000 元 ≤ investment_yuan < 2000000 元; "
+            "2000000 元 ≤ investment_yuan < 5000000 元; 5000000 元 ≤ investment_yuan",
+            "按一年内生产性设备与信息化投入分档：100万元至200万元 按投资额的14%；"
+            "200万元至500万元 按投资额的17%；500万元以上 按投资额的22%",
+        ),
+        ("amount = investment_yuan × 14 %", "补助金额 = 一年内生产性设备与信息化投入 × 14%"),
+        ("amount ≤ cap 5000000 元 per project", "补助金额不超过每个项目上限 500万元"),
+    ]
+
+
+def test_chinese_sentences_of_awards_rates_shares_and_caps() -> None:
+    storage = run("storage", {"discharge_kwh": 1_000})["trace"]
+    # “实际投运”: more than 0 kWh discharged, 0 itself excluded
+    assert storage[0]["condition_zh"] == "实际放电量超过 0 kWh（不含）"
+    assert storage[-1]["condition_zh"] == "补助金额 = 实际放电量 × 0.8 元/kWh"
+    green = run("green", {"level": "national", "kind": "green_factory"})["trace"]
+    assert green[-1]["condition_zh"] == "固定奖励（类别 green_factory，级别 national）：国家级绿色工厂 100万元"
+    loan = run("loan", {"lpr_pct": 3.45})["trace"]
+    assert loan[-1]["condition_zh"] == "最低贷款利率（%） = 同期 LPR 利率 − 0.2 个百分点"
+    facts = {"in_provincial_library": True, "stable_months": 8, "annual_saving_tce": 1800}
+    prepay = run("retrofit-prepay", facts, "fujian")["trace"]
+    assert prepay[2]["condition_zh"] == "项目建成后稳定运行月数低于 12 个月（不含）"
+    assert prepay[-2]["condition_zh"] == "本次拨付：补助金额的 50%"
+    assert prepay[-1]["note_zh"] == "未提供此前已获补助金额，按全额上限核对"
+    facts = {**facts, "stable_months": 12, "granted_enterprise_year_yuan": 7_500_000}
+    capped = run("retrofit", facts, "fujian")["trace"][-1]
+    assert (
+        capped["condition"]
+        == "amount ≤ cap 8000000 元 per enterprise_year less 7500000 元 granted before (room 500000 元)"
+    )
+    assert capped["condition_zh"] == "补助金额不超过每家单位每年上限 800万元，扣除此前已获 750万元（尚余 50万元）"
+
+
+def test_cli_output_carries_condition_zh(tmp_path: Path) -> None:
+    payload = tmp_path / "in.json"
+    payload.write_text(
+        json.dumps({"pack": "longgang", "rule": "storage", "facts": {"discharge_kwh": 10}}), encoding="utf-8"
+    )
+    result = runner.invoke(app, ["calc", "subsidy", str(payload)])
+    trace = json.loads(result.stdout)["trace"]
+    assert result.exit_code == 0 and trace[0]["condition"] == "0 kWh < discharge_kwh"
+    assert trace[0]["condition_zh"] == "实际放电量超过 0 kWh（不含）"

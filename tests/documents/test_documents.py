@@ -241,8 +241,11 @@ def test_subsidy_decision_letter_with_its_trace(tmp_path: Path) -> None:
     # Longgang retrofit: 200 万元 opens the 17 % band → 2 000 000 × 17 % = 340 000 元 (cap 500 万 not reached)
     assert "关于鹿城甲阀门有限公司节能改造项目补助申请的批准决定" in text and "同意给予补助340,000元" in text
     # the trace, step by step (table cells wrap, so only short cells are compared)
-    assert "规则longgang-2022.subsidy.retrofit" in text and "30tce/a≤annual_saving_tce" in text
-    assert "4%≤intensity_drop_pct" in text and "2,000,000" in text
+    assert "规则longgang-2022.subsidy.retrofit" in text and "2,000,000" in text
+    # in Chinese (condition_zh), not the contract's English (30 tce/a ≤ annual_saving_tce); “以上” includes the number
+    assert "年节能量30吨标准煤/年以上（含）" in text and "单位增加值能耗下降4%以上（含）" in text
+    assert "补助金额=一年内生产性设备与信息化投入×17%" in text and "补助金额不超过每个项目上限500万元" in text
+    assert "annual_saving_tce" not in text
     assert "2024-06-0309:30" in text  # decided 01:30 UTC = 09:30 in Beijing
     with pytest.raises(InvalidInput, match="decided"):
         service_content.subsidy_letter(_application("in_review"))

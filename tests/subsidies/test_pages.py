@@ -85,7 +85,9 @@ def test_pages_render_with_the_trace(world: Any, tmp_path: Path) -> None:
     assert "error" not in pages["login"]
     status, html = pages[f"/subsidies/{app_id}"]
     assert status == 200
-    assert "计算过程" in html and "amount = discharge_kwh × 0.8 元/kWh" in html
+    # the trace in Chinese (condition_zh) on a Chinese page, not the contract's "amount = discharge_kwh × 0.8 元/kWh"
+    assert "计算过程" in html and "补助金额 = 实际放电量 × 0.8 元/kWh" in html
+    assert "amount = discharge_kwh" not in html and "实际放电量 来源：储能" in html
     assert "800.00" in html and "已申报" in html
     for path, title in (
         ("/subsidies", "补贴申请"),

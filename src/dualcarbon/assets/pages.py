@@ -92,7 +92,7 @@ def _targets_panel(ctx: WebContext, kind: str) -> None:
                                 "unit": line.unit,
                                 "met": "" if line.met is None else yes_no(ctx, line.met),
                                 "behind": line.met is False,
-                                "basis": line.basis,
+                                "basis": line.basis_zh if ctx.language == "zh" and line.basis_zh else line.basis,
                             }
                         )
                 else:

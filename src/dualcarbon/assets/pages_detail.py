@@ -12,6 +12,7 @@ from dualcarbon.assets.schemas import EnergyOfPeriod
 from dualcarbon.assets.service_datacentres import get_datacentre, pue
 from dualcarbon.assets.service_months import last_reported_month
 from dualcarbon.assets.service_pv import get_pv, pv_performance
+from dualcarbon.domain.rules_zh import trace_condition
 from dualcarbon.ui.web.formatting import number, yes_no
 from dualcarbon.ui.web.layout import figure, run_action, section, web_page
 from dualcarbon.ui.web.session import WebContext
@@ -113,7 +114,7 @@ def datacentre_detail_page(ctx: WebContext, datacentre_id: int) -> None:
                         {
                             "rule": line["rule"],
                             "clause": line["clause"],
-                            "condition": line["condition"],
+                            "condition": trace_condition(line, ctx.language),
                             "passed": "" if line["passed"] is None else yes_no(ctx, line["passed"]),
                         }
                         for line in (out.checks or {}).get("trace", [])

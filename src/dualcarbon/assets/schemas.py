@@ -242,6 +242,7 @@ class CoverageLine(Schema):
     met: bool | None
     basis: str
     clause: str
+    basis_zh: str = ""  # the basis in Chinese, for Chinese pages
 
 
 class CoverageReport(Schema):

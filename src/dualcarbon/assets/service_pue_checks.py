@@ -21,6 +21,7 @@ from typing import Any
 
 from dualcarbon.assets.service_common import shipped_pack
 from dualcarbon.core.errors import InvalidInput
+from dualcarbon.domain import rules_zh as zh
 from dualcarbon.domain.obligations import evaluate_rule
 from dualcarbon.reference.tables import ReferenceSet
 
@@ -60,6 +61,7 @@ def pue_checks(
                 "rule": f"pue_grades {row['row_id']}",
                 "clause": row["item"],
                 "condition": f"pue ≤ {threshold:g} (能效{number}级)",
+                "condition_zh": zh.pue_grade_zh(threshold, number),
                 "value": pue,
                 "passed": passed,
             }
@@ -78,6 +80,7 @@ def pue_checks(
             "clause": new_max.source.clause,
             "condition": f"new 大型及以上 data centre: pue ≤ {new_max.value}"
             + ("" if applies else " — not applicable"),
+            "condition_zh": zh.pue_new_large_zh(float(new_max.value), applies),
             "value": pue,
             "passed": result["new_build_allowed"],
         }
@@ -88,6 +91,7 @@ def pue_checks(
             "rule": retrofit_above.id,
             "clause": retrofit_above.source.clause,
             "condition": f"pue > {retrofit_above.value} (超过)",
+            "condition_zh": zh.pue_retrofit_zh(float(retrofit_above.value)),
             "value": pue,
             "passed": result["retrofit_required"],
         }
@@ -100,12 +104,13 @@ def pue_checks(
     if years_in_operation is not None:
         facts["years_in_operation"] = years_in_operation
     finding = evaluate_rule(shanghai, rule, facts)
-    for check in finding.checks:
+    for check, condition in zip(finding.checks, rule.when, strict=True):
         trace.append(
             {
                 "rule": rule.id,
                 "clause": rule.source.clause,
                 "condition": check.condition,
+                "condition_zh": zh.obligation_zh(condition),
                 "value": check.value,
                 "passed": check.met,
             }

@@ -193,7 +193,8 @@ def coverage(session: Session, actor: Principal, pack_id: str, region_code: str)
             covered = sum(s.covered_roof_m2 or 0.0 for s in chosen if s.usable_roof_m2)
             achieved = covered / usable * 100 if usable > 0 else None
             basis = f"Σ covered {covered:g} m² ÷ Σ usable {usable:g} m² of {len(chosen)} system(s)"
-            lines.append(_line(target, achieved, basis, "%"))
+            zh = f"已覆盖面积合计 {covered:g} m² ÷ 可利用面积合计 {usable:g} m²（{len(chosen)} 个系统）"
+            lines.append(_line(target, achieved, (basis, zh), "%"))
         elif target.kind == CAPACITY_TARGET:
             since, until = pack.valid.valid_from, pack.valid.valid_to
             chosen = [
@@ -207,11 +208,13 @@ def coverage(session: Session, actor: Principal, pack_id: str, region_code: str)
             achieved = convert(kw, "kW", target.unit)
             window = f"{since or '…'} – {until or '…'}"
             basis = f"Σ capacity {kw:g} kWp of {len(chosen)} system(s) grid-connected {window}"
-            lines.append(_line(target, achieved, basis, target.unit))
+            zh = f"{window} 并网的 {len(chosen)} 个系统装机容量合计 {kw:g} kWp"
+            lines.append(_line(target, achieved, (basis, zh), target.unit))
     return CoverageReport(pack=pack.id, region_code=region_code, assets=len(systems), lines=lines)
 
 
-def _line(target: Target, achieved: float | None, basis: str, unit: str) -> CoverageLine:
+def _line(target: Target, achieved: float | None, basis: tuple[str, str], unit: str) -> CoverageLine:
+    """One target's line; ``basis`` is the (English, Chinese) pair."""
     value = float(target.value) if unit == target.unit else convert(float(target.value), target.unit, unit)
     met = None
     if achieved is not None:
@@ -224,6 +227,7 @@ def _line(target: Target, achieved: float | None, basis: str, unit: str) -> Cove
         unit=unit,
         achieved=achieved,
         met=met,
-        basis=basis,
+        basis=basis[0],
+        basis_zh=basis[1],
         clause=target.source.clause,
     )

@@ -19,6 +19,7 @@ from pydantic import Field, FiniteFloat
 
 from dualcarbon.calc.contract import Strict, parse
 from dualcarbon.core.errors import InvalidInput
+from dualcarbon.domain import rules_zh as zh
 from dualcarbon.domain.obligations import evaluate_rule
 from dualcarbon.reference.policy import load_pack
 from dualcarbon.reference.tables import ReferenceSet
@@ -59,6 +60,7 @@ def run(payload: Any, reference: ReferenceSet) -> dict[str, Any]:
                 "rule": f"pue_grades {row['row_id']}",
                 "clause": row["item"],
                 "condition": f"pue ≤ {threshold:g} (能效{number}级)",
+                "condition_zh": zh.pue_grade_zh(threshold, number),
                 "value": data.pue,
                 "passed": passed,
             }
@@ -80,6 +82,7 @@ def run(payload: Any, reference: ReferenceSet) -> dict[str, Any]:
                 "rule": new_max.id,
                 "clause": new_max.source.clause,
                 "condition": f"pue ≤ {new_max.value} (不高于: {new_max.value} allowed)",
+                "condition_zh": zh.pue_new_large_zh(float(new_max.value), True),
                 "value": data.pue,
                 "passed": allowed,
             }
@@ -98,6 +101,7 @@ def run(payload: Any, reference: ReferenceSet) -> dict[str, Any]:
                 "rule": new_max.id,
                 "clause": new_max.source.clause,
                 "condition": f"new 大型及以上 data centre: pue ≤ {new_max.value} — not applicable ({why})",
+                "condition_zh": zh.pue_new_large_zh(float(new_max.value), False),
                 "value": data.pue,
                 "passed": None,
             }
@@ -109,6 +113,7 @@ def run(payload: Any, reference: ReferenceSet) -> dict[str, Any]:
             "rule": retrofit_above.id,
             "clause": retrofit_above.source.clause,
             "condition": f"pue > {retrofit_above.value} (超过: {retrofit_above.value} itself is not above)",
+            "condition_zh": zh.pue_retrofit_zh(float(retrofit_above.value)),
             "value": data.pue,
             "passed": required,
         }
@@ -122,12 +127,13 @@ def run(payload: Any, reference: ReferenceSet) -> dict[str, Any]:
     if data.years_in_operation is not None:
         facts["years_in_operation"] = data.years_in_operation
     finding = evaluate_rule(shanghai, rule, facts)
-    for check in finding.checks:
+    for check, condition in zip(finding.checks, rule.when, strict=True):
         trace.append(
             {
                 "rule": rule.id,
                 "clause": rule.source.clause,
                 "condition": check.condition,
+                "condition_zh": zh.obligation_zh(condition),
                 "value": check.value,
                 "passed": check.met,
             }

@@ -2,7 +2,8 @@
 
 Input ``{"pack": "longgang", "rule": "retrofit"|"emc"|"pv"|"storage"|"green"|"diagnosis"|"loan", "facts": {…}}``
 (``pack`` is a pack id or alias; the facts each rule reads are declared in the pack); output ``{"eligible",
-"amount_yuan", "trace": [{"rule", "clause", "condition", "value", "passed"}], …}``. Amounts, tiers, caps and
+"amount_yuan", "trace": [{"rule", "clause", "condition", "condition_zh", "value", "passed"}], …}`` (``condition_zh``:
+the step in Chinese, :mod:`dualcarbon.domain.rules_zh`). Amounts, tiers, caps and
 thresholds come from the pack (:mod:`dualcarbon.reference.policy_incentives`), the evaluation from
 :mod:`dualcarbon.domain.rules`.
 """

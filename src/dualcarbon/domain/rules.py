@@ -3,7 +3,8 @@
 Pure: no I/O. The rule (:class:`dualcarbon.reference.policy_incentives.IncentiveRule`) says which facts it
 reads, the eligibility tree (``all``/``any`` of fact tests with stated boundaries), the amount (rate × base,
 tiers, fixed awards, rate offset) and the caps. Every step is one trace line ``{"rule", "clause",
-"condition", "value", "passed"}``; figures are rounded at output only (:data:`DIGITS`).
+"condition", "condition_zh", "value", "passed"}`` (``condition_zh`` worded by :mod:`dualcarbon.domain.rules_zh`);
+figures are rounded at output only (:data:`DIGITS`).
 
 A cap bounds the amount of this one grant; caps other than ``project`` also take what was already granted
 in their scope when the caller gives it (fact ``granted_<per>_yuan``), and say so in the trace when not.
@@ -18,6 +19,7 @@ from typing import Any
 
 from dualcarbon.core.errors import InvalidInput
 from dualcarbon.core.units import convert
+from dualcarbon.domain import rules_zh as zh
 from dualcarbon.reference.policy import PolicyPack
 from dualcarbon.reference.policy_incentives import (
     AllOf,
@@ -125,8 +127,9 @@ def _walk(
     clause = rule.source.clause
     if isinstance(node, FactTest):
         passed = _test(rule, node, facts[node.fact])
-        line = {"rule": rule.id, "clause": clause, "condition": node.describe(), "value": facts[node.fact]}
-        trace.append({**line, "passed": passed, **({"note": node.note} if node.note else {})})
+        line: dict[str, Any] = {"rule": rule.id, "clause": clause, "condition": node.describe()}
+        line.update(condition_zh=zh.leaf_zh(rule, node), value=facts[node.fact], passed=passed)
+        trace.append({**line, **({"note": node.note} if node.note else {})})
         return passed
     children = node.all_ if isinstance(node, AllOf) else node.any_
     results = [_walk(rule, child, facts, trace, depth + 1) for child in children]  # all, for a full trace
@@ -137,6 +140,7 @@ def _walk(
             "rule": rule.id,
             "clause": clause,
             "condition": f"{word} the {len(children)} conditions above",
+            "condition_zh": zh.group_zh(isinstance(node, AllOf), len(children)),
             "value": None,
             "passed": passed,
         }
@@ -163,6 +167,7 @@ def evaluate_incentive(pack: PolicyPack, rule: IncentiveRule, raw_facts: Mapping
             {
                 **line,
                 "condition": f"{amount.output} = {amount.base} + ({fmt(amount.offset or 0)} {amount.offset_unit})",
+                "condition_zh": zh.offset_zh(rule),
                 "value": round(result, DIGITS),
                 "passed": True,
             }
@@ -170,11 +175,13 @@ def evaluate_incentive(pack: PolicyPack, rule: IncentiveRule, raw_facts: Mapping
         return outcome
     if amount.kind == "fixed":
         award = next((a for a in amount.fixed if all(facts.get(k) == v for k, v in a.when.items())), None)
-        shown = ", ".join(f"{k}={facts.get(k)}" for k in sorted({k for a in amount.fixed for k in a.when}))
+        keys = sorted({k for a in amount.fixed for k in a.when})
+        shown = ", ".join(f"{k}={facts.get(k)}" for k in keys)
         trace.append(
             {
                 **line,
                 "condition": f"fixed award for {shown}",
+                "condition_zh": zh.fixed_zh(rule, keys, dict(facts), award.label_zh if award else ""),
                 "value": None if award is None else award.amount_yuan,
                 "passed": award is not None,
             }
@@ -195,6 +202,7 @@ def evaluate_incentive(pack: PolicyPack, rule: IncentiveRule, raw_facts: Mapping
                 {
                     **line,
                     "condition": f"tier of {amount.base}: {bands}",
+                    "condition_zh": zh.tiers_zh(rule, amount.base),
                     "value": base,
                     "passed": tier is not None,
                     **({"note": tier.label_zh} if tier and tier.label_zh else {}),
@@ -209,6 +217,7 @@ def evaluate_incentive(pack: PolicyPack, rule: IncentiveRule, raw_facts: Mapping
             {
                 **line,
                 "condition": f"amount = {amount.base} × {fmt(rate)} {rate_unit}",
+                "condition_zh": zh.rate_zh(rule, amount.base, rate, rate_unit),
                 "value": round(value, DIGITS),
                 "passed": True,
             }
@@ -219,6 +228,7 @@ def evaluate_incentive(pack: PolicyPack, rule: IncentiveRule, raw_facts: Mapping
             {
                 **line,
                 "condition": f"paid now: {fmt(amount.share_pct)} % of the amount",
+                "condition_zh": zh.share_zh(amount.share_pct),
                 "value": round(value, DIGITS),
                 "passed": True,
             }
@@ -239,6 +249,7 @@ def evaluate_incentive(pack: PolicyPack, rule: IncentiveRule, raw_facts: Mapping
                 "rule": rule.id,
                 "clause": clause,
                 "condition": condition,
+                "condition_zh": zh.cap_zh(cap.max_yuan, cap.per, None if granted is None else float(granted), room),
                 "value": round(value, DIGITS),
                 "passed": not capped,
             }
@@ -247,6 +258,7 @@ def evaluate_incentive(pack: PolicyPack, rule: IncentiveRule, raw_facts: Mapping
             trace[-1]["note"] = (
                 f"earlier grants not given (facts.{GRANTED.format(cap.per)}): checked against the full cap"
             )
+            trace[-1]["note_zh"] = "未提供此前已获补助金额，按全额上限核对"
         value = min(value, room)
     outcome.amount_yuan = value
     return outcome

@@ -10,6 +10,7 @@ from typing import Any
 from nicegui import ui
 
 from dualcarbon.core.errors import InvalidInput
+from dualcarbon.domain.rules_zh import trace_condition
 from dualcarbon.reference.policy import IncentiveRule, resolve_pack
 from dualcarbon.subsidies.schemas import (
     EVIDENCE_KINDS,
@@ -229,9 +230,7 @@ def application_page(ctx: WebContext, application_id: int) -> None:
             {
                 "rule": line.get("rule", ""),
                 "clause": line.get("clause", ""),
-                "condition": f"{line.get('condition', '')}（{line['note']}）"
-                if line.get("note")
-                else line.get("condition", ""),
+                "condition": trace_condition(line, ctx.language),
                 "value": _shown(ctx, line.get("value")),
                 "passed": _shown(ctx, line.get("passed")),
             }

@@ -27,6 +27,7 @@ from dualcarbon.audits.service_agencies import agency_of_user
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dualcarbon.domain.rules import evaluate_incentive
+from dualcarbon.domain.rules_zh import fact_zh, source_zh
 from dualcarbon.reference.policy import resolve_pack
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise, in_region_subtree
@@ -127,6 +128,7 @@ def apply(session: Session, actor: Principal, spec: ApplicationIn, reference: Re
         "rule": pack.id,
         "clause": pack.valid.note or "valid",
         "condition": f"pack in force on the evidence date ({window})",
+        "condition_zh": f"证明材料日期在政策有效期内（{window}）",
         "value": found.on.isoformat(),
         "passed": status == "in_force",
     }
@@ -149,6 +151,7 @@ def apply(session: Session, actor: Principal, spec: ApplicationIn, reference: Re
             "rule": rule.id,
             "clause": "facts",
             "condition": f"{name} from {sources[name]}",
+            "condition_zh": source_zh(fact_zh(rule, name), sources[name]),
             "value": facts[name],
             "passed": True,
         }

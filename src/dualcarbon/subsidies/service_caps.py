@@ -33,6 +33,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.errors import Conflict
+from dualcarbon.domain.rules_zh import CAP_SCOPE_ZH, cap_zh, money_zh
 from dualcarbon.reference.policy import PolicyPack
 from dualcarbon.reference.policy_incentives import Cap, IncentiveRule, fmt
 from dualcarbon.subsidies.models import SubsidyApplication
@@ -42,13 +43,7 @@ GRANTED_STATES = ("approved", "paid")
 GRANTED_FACT = "granted_{}_yuan"
 #: arbitrary constant first key of the advisory locks serialising approvals under one cap ledger (PostgreSQL)
 CAPS_LOCK_KEY = 7311
-SCOPE_ZH = {
-    "project": "每个项目",
-    "enterprise": "每家单位累计",
-    "enterprise_year": "每家单位每年",
-    "year": "全部申请每年",
-    "cumulative": "全部申请累计",
-}
+SCOPE_ZH = CAP_SCOPE_ZH
 #: evidence kind → the key of the thing funded, from the evidence summary stored with the application
 SUBJECT_OF = {
     "project": ("project", "project_id"),
@@ -138,6 +133,13 @@ def _counted(use: CapUse, subject: str | None) -> str:
     return f"counted: approved and paid applications under {rules}{where}: {ids}"
 
 
+def _counted_zh(use: CapUse, subject: str | None) -> str:
+    rules = "/".join(use.rule_keys) + (f"（上限组 {use.cap.group}）" if use.cap.group else "")
+    where = f"，对象 {subject}" if use.cap.per == "project" and subject else ""
+    ids = "、".join(f"#{i}" for i in use.application_ids) or "无"
+    return f"已计入 {rules} 下已批准及已拨付的申请{where}：{ids}"
+
+
 def granted_facts(
     session: Session, pack: PolicyPack, rule: IncentiveRule, applicant: CapHolder, year: int, subject: str | None
 ) -> tuple[dict[str, float], dict[str, CapUse]]:
@@ -166,12 +168,14 @@ def _cap_info(use: CapUse) -> dict[str, Any]:
     }
 
 
-def _line(rule: IncentiveRule, use: CapUse, condition: str, value: float, passed: bool) -> dict[str, Any]:
+def _line(rule: IncentiveRule, use: CapUse, condition: tuple[str, str], value: float, passed: bool) -> dict[str, Any]:
+    """A cap's trace line; ``condition`` is the (English, Chinese) pair."""
     cap = use.cap
     return {
         "rule": rule.id,
         "clause": cap.source.clause if cap.source else rule.source.clause,
-        "condition": condition,
+        "condition": condition[0],
+        "condition_zh": condition[1],
         "value": round(value, 6),
         "passed": passed,
         "cap": _cap_info(use),
@@ -198,7 +202,9 @@ def project_cap_lines(
             f"amount ≤ cap {fmt(cap.max_yuan)} 元 per project less {fmt(use.used_yuan)} 元 granted before on "
             f"{subject} (room {fmt(use.remaining_yuan)} 元)"
         )
-        lines.append({**_line(rule, use, condition, amount_yuan, passed), "note": _counted(use, subject)})
+        zh = f"{cap_zh(cap.max_yuan, 'project', use.used_yuan, use.remaining_yuan)}（对象 {subject}）"
+        line = _line(rule, use, (condition, zh), amount_yuan, passed)
+        lines.append({**line, "note": _counted(use, subject), "note_zh": _counted_zh(use, subject)})
         amount_yuan = min(amount_yuan, use.remaining_yuan)
     return amount_yuan, lines
 
@@ -210,6 +216,7 @@ def annotate(trace: list[dict[str, Any]], uses: dict[str, CapUse], subject: str 
         for use in uses.values():
             if condition.startswith("amount ≤ cap") and condition.split(" less ")[0].endswith(f"per {use.cap.per}"):
                 line["note"] = _counted(use, subject)
+                line["note_zh"] = _counted_zh(use, subject)
                 line["cap"] = _cap_info(use)
 
 
@@ -253,8 +260,10 @@ def recheck_on_approval(session: Session, pack: PolicyPack, row: SubsidyApplicat
             f"at approval: amount ≤ cap {fmt(cap.max_yuan)} 元 per {cap.per} less {fmt(use.used_yuan)} 元 granted "
             f"(room {fmt(use.remaining_yuan)} 元)"
         )
-        line = _line(rule, use, condition, amount, passed)
+        zh = "批准时核对：" + cap_zh(cap.max_yuan, cap.per, use.used_yuan, use.remaining_yuan)
+        line = _line(rule, use, (condition, zh), amount, passed)
         line["note"] = _counted(use, subject) + ("" if passed else f"; amount reduced to {fmt(use.remaining_yuan)} 元")
+        line["note_zh"] = _counted_zh(use, subject) + ("" if passed else f"；金额核减为 {money_zh(use.remaining_yuan)}")
         lines.append(line)
         amount = min(amount, use.remaining_yuan)
     if amount != row.amount_yuan:

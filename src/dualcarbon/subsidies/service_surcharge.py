@@ -31,7 +31,8 @@ from dualcarbon.catalog.models import Catalog, CatalogEntry
 from dualcarbon.core.access import Principal, require_role
 from dualcarbon.core.errors import InvalidInput
 from dualcarbon.core.units import convert
-from dualcarbon.core.vocab import TIER_ORDER
+from dualcarbon.core.vocab import TIER_ORDER, TIER_ZH
+from dualcarbon.domain.rules_zh import range_zh
 from dualcarbon.monitoring.models import Meter
 from dualcarbon.monitoring.service_rollups import meter_rollups
 from dualcarbon.reference.policy_incentives import Bounds
@@ -314,11 +315,20 @@ def yearly_surcharge(session: Session, actor: Principal, spec: SurchargeIn, refe
                 }
             ).contains(spec.unit_consumption)
             text = row_out(row).range_text
+            zh = range_zh(
+                "单位产品能耗",
+                row.min_value,
+                row.min_inclusive,
+                row.max_value,
+                row.max_inclusive,
+                row.consumption_unit or "",
+            )
             trace.append(
                 {
                     "rule": f"{row.table_id} row {row.row_number}",
                     "clause": row.clause,
                     "condition": text,
+                    "condition_zh": zh,
                     "value": spec.unit_consumption,
                     "passed": passed,
                 }
@@ -339,6 +349,7 @@ def yearly_surcharge(session: Session, actor: Principal, spec: SurchargeIn, refe
                     "rule": f"{row.table_id} row {row.row_number}",
                     "clause": row.clause,
                     "condition": f"tier = {row.tier}",
+                    "condition_zh": f"能效等级为“{TIER_ZH.get(row.tier or '', row.tier)}”",
                     "value": f"{tier} ({where})",
                     "passed": passed,
                 }
@@ -359,6 +370,7 @@ def yearly_surcharge(session: Session, actor: Principal, spec: SurchargeIn, refe
                 "rule": f"{matched.table_id} row {matched.row_number}",
                 "clause": matched.clause,
                 "condition": f"surcharge = {kwh:g} kWh × {matched.surcharge_yuan_per_kwh:g} 元/kWh",
+                "condition_zh": f"加价电费 = 用电量 {kwh:g} kWh × {matched.surcharge_yuan_per_kwh:g} 元/kWh",
                 "value": amount,
                 "passed": True,
             }
