@@ -22,6 +22,8 @@ from dualcarbon.ui.web.tables import Column, paged_table
 
 #: Days shown when the address gives none (a display choice).
 DEFAULT_DAYS = 30
+#: Enterprises per page of the table (the first page comes with the totals: one aggregation per page load).
+PAGE_SIZE = 20
 STATUSES = ("no_data", "quality_failed", "ok")
 ENTERPRISE_COLUMNS = (
     Column("name", "dash.enterprise_name", width=220),
@@ -67,7 +69,7 @@ def _bars(ctx: WebContext, rows: list[Any]) -> dict[str, Any]:
 @web_page("/monitoring/region/{code}", title_key="dash.region_title", roles=("regulator", "reviewer", "admin"))
 def region_dashboard_page(ctx: WebContext, code: str, start: str = "", end: str = "") -> None:
     first_day, last_day = _range(start, end)
-    first = ctx.call(region_dashboard, code, first_day, last_day, page=1, size=20)
+    first = ctx.call(region_dashboard, code, first_day, last_day, page=1, size=PAGE_SIZE)
     with ui.row().classes("w-full items-center gap-4"):
         ui.label(f"{first.name}（{first.code}）").classes("text-lg font-semibold").props('data-testid="region-name"')
         ui.label(ctx.t("dash.range", start=first_day, end=last_day, count=first.enterprises)).classes(
@@ -91,7 +93,10 @@ def region_dashboard_page(ctx: WebContext, code: str, start: str = "", end: str 
         render(ctx, first.code, first_day, last_day)
 
     def fetch(limit: int, offset: int, search: str) -> tuple[list[dict[str, Any]], int]:
-        page = ctx.call(region_dashboard, code, first_day, last_day, page=offset // limit + 1, size=limit)
+        if (limit, offset) == (PAGE_SIZE, 0):
+            page = first  # the table's first page is the one computed with the totals above
+        else:
+            page = ctx.call(region_dashboard, code, first_day, last_day, page=offset // limit + 1, size=limit)
         rows = [r.model_dump() | {"status": ctx.t(f"dash.status.{r.status}")} for r in page.rows]
         return rows, page.enterprises
 
@@ -103,6 +108,7 @@ def region_dashboard_page(ctx: WebContext, code: str, start: str = "", end: str 
             ctx,
             ENTERPRISE_COLUMNS,
             fetch,
+            page_size=PAGE_SIZE,
             export_name=ctx.t("dash.region_title"),
             on_row_click=open_row,
             testid="region-enterprises",

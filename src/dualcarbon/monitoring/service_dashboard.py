@@ -13,7 +13,7 @@ the browser). Totals count the meters that count (``counted``, not virtual, not 
   and one page of enterprises with their totals and data status (no data / quality failed / ok, from
   :mod:`.service_quality` results: the alerts subject sits above monitoring and its levels are on its own
   pages). Per-enterprise totals come from one SQL aggregate on PostgreSQL; with the Parquet store from one
-  read per enterprise (the files are per enterprise).
+  DuckDB aggregate over the day files of all the region's enterprises and one SQL aggregate of the costs.
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ from dualcarbon.monitoring.schemas_dashboard import (
 from dualcarbon.monitoring.service_cost import load_shift_saving_yuan, meter_tariff, refresh_costs
 from dualcarbon.monitoring.service_tariff import Tariff
 from dualcarbon.monitoring.service_tree import counted_meters_query
-from dualcarbon.monitoring.store_cost import read_rows
-from dualcarbon.monitoring.store_rollups import rollup_store_for
+from dualcarbon.monitoring.store_cost import MonitoringCost, read_rows, to_utc
+from dualcarbon.monitoring.store_readings import duck
+from dualcarbon.monitoring.store_rollups import ParquetRollupStore, rollup_store_for
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise, Region, in_region_subtree
 from dualcarbon.registry.service_access import enterprise_filter, require_enterprise, require_region
@@ -91,7 +92,8 @@ def enterprise_dashboard(
     live = _rows(session, enterprise, meters, "hour", hour_now - timedelta(hours=23), hour_now + timedelta(hours=1))
     year = _rows(session, enterprise, meters, "day", _day(today - timedelta(days=364)), _day(today) + timedelta(days=1))
     co2_from = _day(today - timedelta(days=89))
-    recent = year.filter([s >= co2_from for s in year.column("start").to_pylist()])
+    # typed: an enterprise without meters has an empty table, and an empty list has no type to filter by
+    recent = year.filter(pa.array([s >= co2_from for s in year.column("start").to_pylist()], pa.bool_()))
     return EnterpriseDashboard(
         credit_code=enterprise.credit_code,
         name=enterprise.name,
@@ -344,30 +346,73 @@ GROUP BY m.enterprise_id
 def _enterprise_totals(
     session: Session, enterprises: list[Enterprise], start: datetime, end: datetime
 ) -> dict[int, tuple[float | None, float | None, float | None]]:
-    """enterprise id → (tce, tCO₂, cost) of its counted meters over [start, end) (local days)."""
+    """enterprise id → (tce, tCO₂, cost) of its counted meters over [start, end) (local days); a sum is None
+    when no row has a value. Aggregated in SQL: on PostgreSQL one query; with Parquet one DuckDB query over the
+    day files of every enterprise of the list, and one SQL query for the costs (never a query per enterprise)."""
     if not enterprises:
         return {}
     ids = [e.id for e in enterprises]
     if session.get_bind().dialect.name == "postgresql":
-        from dualcarbon.monitoring.store_cost import to_utc
-
         result = session.execute(text(_PG_TOTALS), {"start": to_utc(start), "end": to_utc(end), "ids": ids})
         return {row[0]: (row[1], row[2], row[3]) for row in result}
-    out: dict[int, tuple[float | None, float | None, float | None]] = {}
-    meters_of: dict[int, list[Meter]] = defaultdict(list)
-    for m in session.scalars(counted_meters_query(ids)):
-        meters_of[m.enterprise_id].append(m)
-    for e in enterprises:
-        meters = meters_of.get(e.id, [])
-        if not meters:
-            continue
-        table = _rows(session, e, meters, "day", start, end)
-        tce = [v for v in table.column("tce").to_pylist() if v is not None]
-        tco2 = [v for v in table.column("tco2").to_pylist() if v is not None]
-        costs = [r["cost_yuan"] for r in read_rows(session, [m.id for m in meters], "day", start, end)]
-        known = [c for c in costs if c is not None]
-        out[e.id] = (sum(tce) if tce else None, sum(tco2) if tco2 else None, sum(known) if known else None)
-    return out
+    store = rollup_store_for(session)
+    assert isinstance(store, ParquetRollupStore)
+    owners = session.execute(counted_meters_query(ids).with_only_columns(Meter.id, Meter.enterprise_id)).all()
+    energy = _parquet_day_totals(store, enterprises, owners, start, end)
+    counted = counted_meters_query(ids).with_only_columns(Meter.id).order_by(None)
+    costs = dict(
+        session.execute(
+            select(Meter.enterprise_id, func.sum(MonitoringCost.cost_yuan))
+            .join(Meter, Meter.id == MonitoringCost.meter_id)
+            .where(
+                MonitoringCost.meter_id.in_(counted),
+                MonitoringCost.interval == "day",
+                MonitoringCost.start >= to_utc(start),
+                MonitoringCost.start < to_utc(end),
+            )
+            .group_by(Meter.enterprise_id)
+        ).all()
+    )
+    return {
+        e: (*energy.get(e, (None, None)), costs.get(e)) for e in {m for _, m in owners} if e in energy or e in costs
+    }
+
+
+def _parquet_day_totals(
+    store: ParquetRollupStore, enterprises: list[Enterprise], owners: Any, start: datetime, end: datetime
+) -> dict[int, tuple[float | None, float | None]]:
+    """enterprise id → (tce, tCO₂) summed by DuckDB over the stored day files (one per enterprise and month,
+    see :mod:`.store_rollups`) of the months overlapping [start, end), joined to the counted meters' owners."""
+    with_meters = {enterprise_id for _, enterprise_id in owners}
+    months, cursor = [], datetime(start.year, start.month, 1)
+    while cursor < end:
+        months.append(f"month={cursor:%Y-%m}.parquet")
+        cursor = datetime(cursor.year + (cursor.month == 12), cursor.month % 12 + 1, 1)
+    files = [
+        str(path)
+        for e in enterprises
+        if e.id in with_meters
+        for name in months
+        if (path := store.rollups / f"enterprise={e.credit_code}" / "interval=day" / name).exists()
+    ]
+    if not files:
+        return {}
+    meters = pa.table(
+        {"meter_id": [m for m, _ in owners], "enterprise_id": [e for _, e in owners]},
+        schema=pa.schema([("meter_id", pa.int32()), ("enterprise_id", pa.int64())]),
+    )
+    con = duck()
+    try:
+        con.register("counted_meters", meters)
+        rows = con.execute(
+            "SELECT m.enterprise_id, sum(r.tce), sum(r.tco2) FROM read_parquet($files) r "
+            "JOIN counted_meters m ON m.meter_id = r.meter_id "
+            "WHERE r.start >= $start AND r.start < $end GROUP BY m.enterprise_id",
+            {"files": files, "start": start, "end": end},
+        ).fetchall()
+    finally:
+        con.close()
+    return {int(e): (tce, tco2) for e, tce, tco2 in rows}
 
 
 def _data_status(
