@@ -15,12 +15,14 @@ directory for the test and removed after it: 谷 00–08, 22–24 at 0.30; 平 1
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 
 from dualcarbon.core.access import Grant, Principal
@@ -135,6 +137,10 @@ def test_region_dashboard(page: Any, server: Server, login: Any, artifacts: Path
     assert "正常" in page.get_by_test_id("region-status").inner_text()
     assert "dash." not in page.locator("body").inner_text()
     shot(page, artifacts, "monitoring-region-dashboard")
+    with page.expect_download() as download_info:  # every row of the region, not refused for its size
+        page.get_by_test_id("region-enterprises-export").click()
+    book = openpyxl.load_workbook(io.BytesIO(Path(download_info.value.path()).read_bytes()))
+    assert any(code in [str(c) for c in r] for r in book.active.iter_rows(min_row=2, values_only=True))
     row.locator(".ag-cell").first.click()
     page.wait_for_url(f"**/monitoring/enterprise/{code}?at=2024-03-02")
 

@@ -14,7 +14,7 @@ from typing import Any
 from nicegui import ui
 
 from dualcarbon.monitoring.pages_enterprise import has_page
-from dualcarbon.monitoring.service_dashboard import region_dashboard
+from dualcarbon.monitoring.service_dashboard import MAX_PAGE_SIZE, region_dashboard
 from dualcarbon.monitoring.service_quality import local_now
 from dualcarbon.ui.web.layout import section, web_page
 from dualcarbon.ui.web.session import WebContext
@@ -96,7 +96,10 @@ def region_dashboard_page(ctx: WebContext, code: str, start: str = "", end: str 
         if (limit, offset) == (PAGE_SIZE, 0):
             page = first  # the table's first page is the one computed with the totals above
         else:
-            page = ctx.call(region_dashboard, code, first_day, last_day, page=offset // limit + 1, size=limit)
+            export = limit > MAX_PAGE_SIZE  # the Excel export asks for every row at once
+            page = ctx.call(
+                region_dashboard, code, first_day, last_day, page=offset // limit + 1, size=limit, export=export
+            )
         rows = [r.model_dump() | {"status": ctx.t(f"dash.status.{r.status}")} for r in page.rows]
         return rows, page.enterprises
 
