@@ -36,7 +36,14 @@ DAY = date(2024, 3, 29)
 KGCE_PER_KWH = 0.1229  # GB/T 2589 当量值 of electricity
 
 
-def _plant(world: Any, tmp_path: Path, admin: Principal, reference: Any, production_today: float | None) -> str:
+def _plant(
+    world: Any,
+    tmp_path: Path,
+    admin: Principal,
+    reference: Any,
+    production_today: float | None,
+    hourly_today: list[float] | None = None,
+) -> str:
     a = world.codes["a"]
     path = tmp_path / "meters.csv"
     with open(path, "w", newline="", encoding="utf-8") as handle:
@@ -54,7 +61,7 @@ def _plant(world: Any, tmp_path: Path, admin: Principal, reference: Any, product
         rows += [(a, "E", midnight + timedelta(hours=h), 10.0 + 0.2 * (d % 2)) for h in range(24)]
         rows.append((a, "P", midnight, 100.0))
     today = datetime.combine(DAY, datetime.min.time())
-    rows += [(a, "E", today + timedelta(hours=h), 20.0) for h in range(24)]
+    rows += [(a, "E", today + timedelta(hours=h), v) for h, v in enumerate(hourly_today or [20.0] * 24)]
     if production_today is not None:
         rows.append((a, "P", today, production_today))
     ingest(world, admin, rows)
@@ -86,6 +93,16 @@ def test_energy_per_unit_of_production_jumps(world, tmp_path, admin, reference) 
     assert found["change_pct"] == pytest.approx((4.8 - 2.424) / 2.424 * 100, rel=1e-4)
     assert found["window_days"] == 56 and found["intensity_unit"] == "tce/t"
     assert alerts["hour_of_week"].detail["meter"] == "E" and len(alerts["hour_of_week"].detail["hours"]) == 24
+
+
+def test_a_spike_on_a_day_of_ordinary_output_stays_an_hour_of_week_anomaly(world, tmp_path, admin, reference) -> None:
+    # 02:00 and 03:00 read 14 kWh (|14 − 10.1| = 3.9 ≥ 2.02: anomalous hours), the rest 10: the day's 248 kWh per
+    # 100 t = 2.48 kWh/t stays inside the production band (|2.48 − 2.424| < 0.485), but production did not rise
+    # (100 t, its median), so production explains nothing: the two hours are raised.
+    hours = [14.0 if h in (2, 3) else 10.0 for h in range(24)]
+    _plant(world, tmp_path, admin, reference, production_today=100.0, hourly_today=hours)
+    (alert,) = _alerts(world, admin, reference)
+    assert alert.detail["meter"] == "E" and [h["hour"] for h in alert.detail["hours"]] == [2, 3]
 
 
 def test_without_production_that_day_the_hour_of_week_rule_applies(world, tmp_path, admin, reference) -> None:

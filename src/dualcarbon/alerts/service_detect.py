@@ -22,10 +22,12 @@
   listing the anomalous hours with the unscaled median |x − median|. Production (产量) meters are not judged so.
 * ``anomaly`` also — where production is metered, the day's tce per unit of production against the PR-A02 weeks
   of days before it (:mod:`.service_detect_production`, one alert per production meter, yellow). **Precedence:**
-  when that model judges the day *within* its band, the day's energy moved with production, and the hour-of-week
-  anomalies of the energy meters it covers are not raised that day; when it finds the day anomalous, both its
-  alert and the hour-of-week alerts are raised (the latter say which hours); when it cannot judge the day (no
-  complete production or energy, too little history, MAD 0) the hour-of-week rule applies alone.
+  when that model judges the day *within* its band **and** the day's production is above the median of the days
+  before by at least PR-A09 %, the day's energy moved with production, and the hour-of-week anomalies of the
+  energy meters it covers are not raised that day (on a day of ordinary output a spike stays an anomaly); when
+  it finds the day anomalous, both its alert and the hour-of-week alerts are raised (the latter say which
+  hours); when it cannot judge the day (no complete production or energy, too little history, MAD 0) the
+  hour-of-week rule applies alone.
 * ``budget`` — the budget status of the day's year (:mod:`.service_budget`) at yellow or worse.
 """
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -99,6 +100,18 @@ def daily_series(
     return days, energy, made
 
 
+def _output_rose(made: list[float | None], min_rise_pct: float) -> bool:
+    """Whether the last day's production is above the median of the days before by at least ``min_rise_pct`` %
+    (PR-A09): only then does production explain a rise of its energy meters' hours. A night-time spike on a day of
+    ordinary output is not explained by production, even when the day's total per unit stays in its band."""
+    history = [p for p in made[:-1] if p is not None]
+    last = made[-1] if made else None
+    if not history or last is None:
+        return False
+    typical = float(np.median(history))
+    return typical > 0 and (last - typical) / typical * 100 >= min_rise_pct
+
+
 def production_judgement(
     session: Session, enterprise: Enterprise, day: date, reference: ReferenceSet, rules: AlertRules
 ) -> ProductionJudgement:
@@ -123,7 +136,8 @@ def production_judgement(
         if judged is None:
             continue
         if not judged.anomalous:
-            out.explained_meter_ids |= {m.id for m in covered}
+            if _output_rose(made, rules.anomaly_min_deviation_pct):  # the day's energy moved with production
+                out.explained_meter_ids |= {m.id for m in covered}
             continue
         change_pct = (judged.intensity - judged.median) / judged.median * 100 if judged.median else None
         out.candidates.append(
