@@ -68,7 +68,7 @@ def test_exemption_lists_met_targets_and_green_factories(api: Api) -> None:
     got = api("GET", "/api/v1/lists/exemption?region_code=330300&year=2023", "city")
     assert got.status_code == 200, got.text
     body = got.json()
-    assert body["title_zh"] == "豁免企业清单（节能目标完成、绿色工厂）"
+    assert body["title_zh"] == "豁免企业清单（节能目标完成、绿色工厂、零碳工厂）"
     rows = {item["credit_code"]: item for item in body["items"]}
     assert set(rows) == {codes["a"], codes["b"]} and body["total"] == 2  # c is in 杭州, not 温州
     a, b = rows[codes["a"]], rows[codes["b"]]
@@ -79,6 +79,12 @@ def test_exemption_lists_met_targets_and_green_factories(api: Api) -> None:
     assert b["reasons"] == ["国家级绿色工厂（2021 年认定：b-2021）；动态复核日期 2023-06-30 已过，需核实复核结果"]
     assert b["values"]["reassessment_overdue"] is True
     assert any("零碳工厂" in note for note in body["notes"])
+    # a 零碳工厂 (zero-carbon factory) exempts as well, beside c's green factory
+    designate(api, "c", "zero_carbon_factory", "provincial", 2023, user="province")
+    hangzhou = api("GET", "/api/v1/lists/exemption?region_code=330100&year=2023", "province").json()
+    (c,) = hangzhou["items"]
+    assert c["reasons"] == ["国家级绿色工厂（2022 年认定：c-2022）", "省级零碳工厂（2023 年认定：c-2023）"]
+    assert c["values"]["zero_carbon_factory"] == "省级 2023" and c["values"]["green_factory"] == "国家级 2022"
 
     later = api("GET", "/api/v1/lists/exemption?region_code=330300", "city").json()
     b_now = next(item for item in later["items"] if item["credit_code"] == codes["b"])

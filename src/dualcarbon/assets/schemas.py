@@ -17,7 +17,7 @@ RoofCategory = Literal["existing", "new_factory"]
 AssetKind = Literal["pv", "storage", "datacentre"]
 Quantity = Literal["generation", "discharge", "total", "it"]
 DatacentreSize = Literal["small", "medium", "large", "super_large"]
-DesignationKind = Literal["green_factory", "green_supply_chain", "green_product", "green_park"]
+DesignationKind = Literal["green_factory", "green_supply_chain", "green_product", "green_park", "zero_carbon_factory"]
 DesignationLevel = Literal["national", "provincial", "city"]
 
 ROOF_TYPES: tuple[str, ...] = get_args(RoofType)
@@ -41,6 +41,7 @@ DESIGNATION_KIND_ZH = {
     "green_supply_chain": "绿色供应链",
     "green_product": "绿色（设计）产品",
     "green_park": "绿色园区",
+    "zero_carbon_factory": "零碳工厂",
 }
 DESIGNATION_LEVEL_ZH = {"national": "国家级", "provincial": "省级", "city": "市级"}
 #: levels from the highest down; "省级以上" counts provincial and national

@@ -9,8 +9,8 @@
 * ``efficiency_leaders`` — 能效领跑者: per product of the catalog in force, the lowest unit consumption in an
   advanced tier.
 * ``exemption`` — 豁免企业清单 (Shanghai, for production-restriction plans): enterprises whose energy-saving target
-  is met, and green factories from the designations register (assets), each with its reasons; zero-carbon
-  factories are not a designation kind yet, and the list says so.
+  is met, and green or zero-carbon factories (绿色工厂 / 零碳工厂) from the designations register (assets), each with
+  its reasons.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualcarbon.assets.models import GreenDesignation
-from dualcarbon.assets.schemas import DESIGNATION_LEVEL_ZH, LEVEL_ORDER
+from dualcarbon.assets.schemas import DESIGNATION_KIND_ZH, DESIGNATION_LEVEL_ZH, LEVEL_ORDER
 from dualcarbon.catalog.models import CatalogEntry
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import Conflict, InvalidInput
@@ -46,14 +46,15 @@ TITLE_ZH = {
     "construction_check": "在建/拟建项目能效对标",
     "two_high": "“两高”项目清单（年综合能耗达到指导门槛）",
     "efficiency_leaders": "能效领跑者（分产品）",
-    "exemption": "豁免企业清单（节能目标完成、绿色工厂）",
+    "exemption": "豁免企业清单（节能目标完成、绿色工厂、零碳工厂）",
 }
 DEFAULT_PACK = {"high_consumption": "longgang-2022", "two_high": "putian-2024"}
 TWO_HIGH_PARAMETER = "putian.two-high.project_energy_min"
 MANUFACTURING_SECTION = "C"  # GB/T 4754 门类 C 制造业
 SAVING_KINDS = ("annual_energy_saving_rate", "energy_saved", "energy_intensity_decline")
 #: designation kinds that put an enterprise on the exemption list (绿色工厂; 零碳工厂 once the register has it)
-EXEMPTING_DESIGNATIONS = ("green_factory",)
+#: designations that put an enterprise on Shanghai's exemption list (豁免企业清单: 绿色工厂 or 零碳工厂)
+EXEMPTING_DESIGNATIONS = ("green_factory", "zero_carbon_factory")
 
 
 def _screen(session: Session, actor: Principal, region: str, pack_name: str) -> tuple[str, list[ListItem]]:
@@ -344,18 +345,15 @@ def _exemption(session: Session, actor: Principal, region_code: str, year: int |
             ListItem(credit_code=enterprise.credit_code, name=enterprise.name, region_code=enterprise.region_code),
         )
         level = DESIGNATION_LEVEL_ZH[designation.level]
-        item.values.setdefault("green_factory", f"{level} {designation.year}")
+        item.values.setdefault(designation.kind, f"{level} {designation.year}")
         item.values.setdefault("designation_id", designation.id)
-        reason = f"{level}绿色工厂（{designation.year} 年认定：{designation.name}）"
+        reason = f"{level}{DESIGNATION_KIND_ZH[designation.kind]}（{designation.year} 年认定：{designation.name}）"
         due = designation.reassessment_due
         if due is not None and due < _as_of(year):
             reason += f"；动态复核日期 {due.isoformat()} 已过，需核实复核结果"
             item.values["reassessment_overdue"] = True
         item.reasons.append(reason)
-    notes = [
-        "依据：节能目标完成（企业级节能目标）、绿色工厂认定（绿色制造认定登记，各级别）",
-        "零碳工厂：认定登记尚无此类型，未列入（需管理员扩展认定类型后登记）",
-    ]
+    notes = ["依据：节能目标完成（企业级节能目标）、绿色工厂或零碳工厂认定（认定登记，各级别）"]
     rows = sorted(items.values(), key=lambda i: (i.region_code or "", i.credit_code or ""))
     return DerivedList(
         kind="exemption",
@@ -377,7 +375,8 @@ def _as_of(year: int | None) -> date:
 def _green_factories(
     session: Session, actor: Principal, region_code: str, year: int | None
 ) -> list[tuple[GreenDesignation, Enterprise]]:
-    """Green-factory listings of the region's enterprises the actor may read, highest level first, then newest."""
+    """Green- and zero-carbon-factory listings of the region's enterprises the actor may read, highest level
+    first, then newest."""
     query = (
         select(GreenDesignation, Enterprise)
         .join(Enterprise, Enterprise.id == GreenDesignation.enterprise_id)
