@@ -99,7 +99,9 @@ def test_meters_meter_page_quality_table_and_manual_entry(
     page.get_by_test_id("manual-ts-0").fill("2024-03-02 00:00")
     page.get_by_test_id("manual-value-0").fill("abc")
     page.get_by_test_id("manual-submit").click()
-    assert page.get_by_test_id("manual-error").inner_text() == "第 1 行 数值：不是有效的数字"
+    error = page.get_by_test_id("manual-error")
+    error.get_by_text("第 1 行 数值：不是有效的数字").wait_for()  # shown once the check has run
+    assert error.inner_text() == "第 1 行 数值：不是有效的数字"
     page.get_by_test_id("manual-value-0").fill("35.5")
     page.get_by_test_id("manual-submit").click()
     receipt = page.get_by_test_id("manual-receipt")

@@ -76,7 +76,7 @@ DESIGNATIONS: tuple[tuple[str, str, int, str | None], ...] = (
     ("green_factory", "provincial", 2024, None),
     ("green_factory", "provincial", 2025, None),
     ("green_factory", "national", 2025, None),
-    ("green_supply_chain", "provincial", 2025, None),
+    ("zero_carbon_factory", "provincial", 2025, None),  # 零碳工厂: on Shanghai's exemption list, no pack award
 )
 PARKS = (("city", 2023), ("provincial", 2024), ("city", 2025))
 
