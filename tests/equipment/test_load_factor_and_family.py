@@ -3,36 +3,17 @@ other equipment (transformers, compressors, fans, pumps) named in the benchmark 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from dualcarbon.app.api import create_app
 from dualcarbon.equipment import grading
 from dualcarbon.reference.tables import shipped_reference
 from dualcarbon.store.db import session_scope
 from dualcarbon.store.models import AuditLog
 
-
-class Api:
-    def __init__(self, client: TestClient, world: Any) -> None:
-        self.client, self.world = client, world
-
-    def __call__(self, method: str, url: str, user: str, **kw: Any) -> httpx.Response:
-        return self.client.request(method, url, headers=self.world.auth(user), **kw)
-
-
-@pytest.fixture
-def api(world: Any, tmp_path: Path) -> Iterator[Api]:
-    app = create_app(world.url, data_dir=tmp_path)
-    with TestClient(app) as client:
-        yield Api(client, world)
-    app.state.engine.dispose()
+from .test_equipment_api import Api, api  # noqa: F401  (the same client fixture)
 
 
 def _tables() -> dict[str, tuple[dict[str, str], ...]]:
@@ -76,7 +57,7 @@ def _line(code: str, asset: str, **extra: Any) -> dict[str, Any]:
     return {"credit_code": code, "asset_code": asset, **base, **extra}
 
 
-def test_register_derives_the_load_factor_and_the_benchmark_uses_it(api: Api) -> None:
+def test_register_derives_the_load_factor_and_the_benchmark_uses_it(api: Api) -> None:  # noqa: F811
     code = api.world.codes["a"]
     lines = [
         _line(code, "M-IN", operating_hours=6000, measured_input_kw=12.5),
@@ -120,7 +101,7 @@ def test_register_derives_the_load_factor_and_the_benchmark_uses_it(api: Api) ->
         ({"measured_input_kw": -1.0}, "measured_input_kw"),
     ],
 )
-def test_bad_measurements_are_refused_naming_the_field(api: Api, extra: dict[str, Any], field: str) -> None:
+def test_bad_measurements_are_refused_naming_the_field(api: Api, extra: dict[str, Any], field: str) -> None:  # noqa: F811
     body = {**_line(api.world.codes["a"], "M-BAD"), **extra}
     response = api("POST", "/api/v1/equipment", "ent_a", json=body)
     assert response.status_code == 422, response.text
