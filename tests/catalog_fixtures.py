@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import atexit
 import functools
-import os
 import secrets
 import shutil
 import tempfile
@@ -41,8 +40,8 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from sqlalchemy import Engine, create_engine, make_url, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, create_engine, select, text
+from tests.conftest import BACKENDS, _pg_url, _require_pg
 
 from dualcarbon.accounts import service_auth as auth
 from dualcarbon.accounts.models import User
@@ -263,27 +262,8 @@ def bearer_tokens(world: World) -> dict[str, str]:
 
 
 # ---- the fixture: built once per backend and test run, copied for every test ---------------------------
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-PG_ADMIN_URLS = (
-    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-    "postgresql+psycopg://root@127.0.0.1:5432/postgres",
-)
+# The server and the skip-or-fail rule are those of the shared fixtures (tests/conftest.py).
 _TEMPLATES: dict[str, tuple[str, World]] = {}  # backend → (template file or database, the world built there)
-
-
-@functools.cache
-def _pg_admin_url() -> str | None:
-    for url in PG_ADMIN_URLS:
-        admin = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        try:
-            with admin.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            return url
-        except OperationalError:
-            continue
-        finally:
-            admin.dispose()
-    return None
 
 
 def _pg(admin_url: str, statement: str) -> None:
@@ -315,21 +295,14 @@ def _template(backend: str, admin_url: str | None) -> tuple[str, World]:
             name = f"dc_yunnan_{secrets.token_hex(6)}"
             _pg(admin_url, f'CREATE DATABASE "{name}"')
             atexit.register(_pg, admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            _TEMPLATES[backend] = (name, _built(make_url(admin_url).set(database=name).render_as_string(False)))
+            _TEMPLATES[backend] = (name, _built(_pg_url(admin_url, name)))
     return _TEMPLATES[backend]
 
 
 @pytest.fixture(name="yunnan", params=BACKENDS)
 def yunnan_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     """A private copy of the 云南 world on each backend (a file copy, or ``CREATE DATABASE … TEMPLATE``)."""
-    admin_url = None
-    if request.param == "postgresql":
-        admin_url = _pg_admin_url()
-        if admin_url is None:
-            message = "PostgreSQL is not reachable on 127.0.0.1:5432"
-            if os.environ.get("CI") or os.environ.get("DUALCARBON_REQUIRE_PG") == "1":
-                pytest.fail(message)
-            pytest.skip(message)
+    admin_url = _require_pg() if request.param == "postgresql" else None
     source, template = _template(request.param, admin_url)
     if admin_url is None:
         copy = tmp_path / "dualcarbon.sqlite3"
@@ -338,7 +311,7 @@ def yunnan_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[W
     else:
         name = f"dc_test_{secrets.token_hex(6)}"
         _pg(admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
-        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        url = _pg_url(admin_url, name)
     try:
         engine = init_store(url)
         yield replace(template, engine=engine, url=url)

@@ -9,6 +9,8 @@
   slow on purpose) and copied for every test (a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on
   PostgreSQL), so tests may change it freely.
 * ``client`` — a ``TestClient`` of the API app over the ``world`` store.
+* ``api`` — the same app with the test's own data directory, called as a ``world`` user:
+  ``api("POST", url, "city", json=…)`` (the class :class:`Api`, for annotations: ``from ..conftest import Api``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import settings
@@ -197,6 +201,16 @@ class World:
         return {"Authorization": f"Bearer {self.tokens[username]}"}
 
 
+def _zhejiang_regions(wenzhou: dict[str, str], hangzhou: dict[str, str]) -> list[Region]:
+    """浙江省 330000 → 温州市 330300 and 杭州市 330100, with the districts given (code → name) under each."""
+    zj = Region.create("330000", "浙江省", "province")
+    wz = Region.create("330300", "温州市", "city", zj)
+    hz = Region.create("330100", "杭州市", "city", zj)
+    districts = [Region.create(code, name, "district", wz) for code, name in wenzhou.items()]
+    districts += [Region.create(code, name, "district", hz) for code, name in hangzhou.items()]
+    return [zj, wz, hz, *districts]
+
+
 def _seed_world(url: str) -> tuple[dict[str, str], str]:
     from dualcarbon.accounts import service as accounts
     from dualcarbon.accounts import service_auth as auth
@@ -205,25 +219,12 @@ def _seed_world(url: str) -> tuple[dict[str, str], str]:
     from dualcarbon.core.access import SYSTEM
     from dualcarbon.registry import service as registry
     from dualcarbon.registry import service_sites as registry_sites
-    from dualcarbon.registry.models import Region
 
     store = init_store(url)
     tokens: dict[str, str] = {}
     try:
         with session_scope(store) as session:
-            zj = Region.create("330000", "浙江省", "province")
-            wz = Region.create("330300", "温州市", "city", zj)
-            hz = Region.create("330100", "杭州市", "city", zj)
-            session.add_all(
-                [
-                    zj,
-                    wz,
-                    hz,
-                    Region.create("330302", "鹿城区", "district", wz),
-                    Region.create("330303", "龙湾区", "district", wz),
-                    Region.create("330106", "西湖区", "district", hz),
-                ]
-            )
+            session.add_all(_zhejiang_regions({"330302": "鹿城区", "330303": "龙湾区"}, {"330106": "西湖区"}))
             session.flush()
             for key, (code, name, region, industry) in ENTERPRISES.items():
                 registry.create_enterprise(
@@ -318,23 +319,32 @@ def client(world: World) -> Iterator[TestClient]:
     app.state.engine.dispose()
 
 
+class Api:
+    """Requests to a ``TestClient`` with the bearer token of a ``world`` user."""
+
+    def __init__(self, client: TestClient, world: World) -> None:
+        self.client, self.world = client, world
+
+    def __call__(self, method: str, url: str, user: str, **kw: Any) -> httpx.Response:
+        return self.client.request(method, url, headers=self.world.auth(user), **kw)
+
+
+@pytest.fixture
+def api(world: World, tmp_path: Path) -> Iterator[Api]:
+    """The API app over the ``world`` store, its data directory the test's ``tmp_path``."""
+    from dualcarbon.app.api import create_app
+
+    app = create_app(world.url, data_dir=tmp_path)
+    with TestClient(app) as client:
+        yield Api(client, world)
+    app.state.engine.dispose()
+
+
 @pytest.fixture
 def zhejiang(engine: Engine) -> Engine:
     """The engine with a small region tree (浙江 → 温州 → 瑞安, 鹿城; 杭州 → 西湖) and one enterprise."""
     with session_scope(engine) as session:
-        zj = Region.create("330000", "浙江省", "province")
-        wz = Region.create("330300", "温州市", "city", zj)
-        hz = Region.create("330100", "杭州市", "city", zj)
-        session.add_all(
-            [
-                zj,
-                wz,
-                hz,
-                Region.create("330381", "瑞安市", "district", wz),
-                Region.create("330302", "鹿城区", "district", wz),
-                Region.create("330106", "西湖区", "district", hz),
-            ]
-        )
+        session.add_all(_zhejiang_regions({"330381": "瑞安市", "330302": "鹿城区"}, {"330106": "西湖区"}))
         session.flush()
         session.add(
             Enterprise(

@@ -80,41 +80,25 @@ def test_missing_required_header(write_csv: MakeCsv, survey_row: Row, reference:
 def test_derived_unit_consumption(
     write_csv: MakeCsv, survey_row: Row, credit_code: Callable[..., str], reference: ReferenceSet
 ) -> None:
+    def derived(**values: Any) -> dict[str, Any]:
+        """A row of 10,000 t output without a reported unit consumption: the assessment derives it."""
+        return survey_row(indicator=None, output=10_000, value=None, **values)
+
     rows = [
         # 综合能耗 1,000 tce / 10,000 t = 100 kgce/t → 硅铁 综合能耗 grade 1级 1700? No: 100 ≤ 1700 → 1级
-        survey_row(
-            field="铁合金",
-            product="硅铁",
-            indicator=None,
-            output=10_000,
-            value=None,
-            value_unit="kgce/t",
-            comprehensive_tce=1000,
-        ),
+        derived(field="铁合金", product="硅铁", value_unit="kgce/t", comprehensive_tce=1000),
         # 1,000 t 原煤 × 0.7143 kgce/kg = 714,300 kgce; 100 万kWh × 0.1229 kgce/kWh = 122,900 kgce;
         # (714,300 + 122,900) kgce / 10,000 t = 83.72 kgce/t
-        survey_row(
+        derived(
             credit_code=credit_code(2),
             field="铁合金",
             product="硅铁",
-            indicator=None,
-            output=10_000,
-            value=None,
             value_unit="kgce/t",
             raw_coal=1000,
             electricity=100,
         ),
         # 电石 电炉电耗: 3,100 万kWh = 31,000,000 kWh / 10,000 t = 3,100 kWh/t
-        survey_row(
-            credit_code=credit_code(3),
-            field="电石",
-            product="电石",
-            indicator=None,
-            output=10_000,
-            value=None,
-            value_unit="kWh/t",
-            electricity=3100,
-        ),
+        derived(credit_code=credit_code(3), field="电石", product="电石", value_unit="kWh/t", electricity=3100),
     ]
     result = assess_survey(write_csv(rows), reference, basis="gb")
     assert result.issues == []

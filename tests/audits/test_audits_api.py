@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from dualcarbon.app.api import create_app
 from dualcarbon.domain.identifiers import make_credit_code
 from dualcarbon.store.audit import verify_audit_chain
 from dualcarbon.store.db import session_scope
 from dualcarbon.store.models import AuditLog
 
+from ..conftest import Api
+
 AGENCY_CODE = make_credit_code("91330300MA2AG0001")
-
-
-class Api:
-    def __init__(self, client: TestClient, world: Any) -> None:
-        self.client, self.world = client, world
-
-    def __call__(self, method: str, url: str, user: str, **kw: Any) -> httpx.Response:
-        return self.client.request(method, url, headers=self.world.auth(user), **kw)
-
-
-@pytest.fixture
-def api(world: Any, tmp_path: Path) -> Iterator[Api]:
-    app = create_app(world.url, data_dir=tmp_path)
-    with TestClient(app) as client:
-        yield Api(client, world)
-    app.state.engine.dispose()
 
 
 def measure(description: str, investment: float, tce: float, **extra: Any) -> dict[str, Any]:

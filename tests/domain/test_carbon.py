@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from dualcarbon.core.errors import InvalidInput, MissingCoefficient, UnitMismatch, UnknownCarrier
 from dualcarbon.domain.carbon import (
+    EmissionLine,
     carbon_inventory,
     carbonate_process_co2,
     electricity_co2,
@@ -29,34 +30,40 @@ from dualcarbon.reference import shipped_reference
 REF = shipped_reference()
 
 
-def coal_w3() -> float:
-    # W3: 1,000 t × 20 GJ/t × 27.49×10⁻³ tC/GJ × 0.94 × 44/12 = 20,000 × 0.02749 × 0.94 × 3.6667 = 1,894.98 tCO₂.
+def measured(
+    carrier: str,
+    quantity: float,
+    unit: str,
+    *,
+    ncv: float,
+    carbon_content: float,
+    oxidation: float,
+    carbon_content_unit: str = "tC/GJ",
+    biomass: bool = False,
+) -> EmissionLine:
+    """A combustion line with all three parameters measured, the NCV in GJ/t."""
     return fuel_combustion_co2(
         REF,
-        "原煤",
-        1000,
-        "t",
-        ncv=20,
+        carrier,
+        quantity,
+        unit,
+        ncv=ncv,
         ncv_unit="GJ/t",
-        carbon_content=27.49e-3,
-        carbon_content_unit="tC/GJ",
-        oxidation=0.94,
-    ).tco2
+        carbon_content=carbon_content,
+        carbon_content_unit=carbon_content_unit,
+        oxidation=oxidation,
+        biomass=biomass,
+    )
+
+
+def coal_w3() -> float:
+    # W3: 1,000 t × 20 GJ/t × 27.49×10⁻³ tC/GJ × 0.94 × 44/12 = 20,000 × 0.02749 × 0.94 × 3.6667 = 1,894.98 tCO₂.
+    return measured("原煤", 1000, "t", ncv=20, carbon_content=27.49e-3, oxidation=0.94).tco2
 
 
 def lpg_w4() -> float:
     # W4: 5,000 kg = 5 t × 41.87 GJ/t × 17.2×10⁻³ × 0.98 × 44/12 = 209.35 × 0.0172 × 0.98 × 3.6667 = 12.94 tCO₂.
-    return fuel_combustion_co2(
-        REF,
-        "液化石油气",
-        5000,
-        "kg",
-        ncv=41.87,
-        ncv_unit="GJ/t",
-        carbon_content=17.2e-3,
-        carbon_content_unit="tC/GJ",
-        oxidation=0.98,
-    ).tco2
+    return measured("液化石油气", 5000, "kg", ncv=41.87, carbon_content=17.2e-3, oxidation=0.98).tco2
 
 
 # ---- combustion --------------------------------------------------------------------------------------
@@ -77,9 +84,7 @@ def test_w3_plus_w4_scope1_total() -> None:
 
 def test_w6_diesel() -> None:
     # W6: 2 t × 43 GJ/t × 20.2×10⁻³ × 0.98 × 44/12 = 86 × 0.0202 × 0.98 × 3.6667 = 6.24 tCO₂.
-    line = fuel_combustion_co2(
-        REF, "柴油", 2, "t", ncv=43, ncv_unit="GJ/t", carbon_content=20.2, carbon_content_unit="tC/TJ", oxidation=0.98
-    )
+    line = measured("柴油", 2, "t", ncv=43, carbon_content=20.2, carbon_content_unit="tC/TJ", oxidation=0.98)
     assert line.tco2 == pytest.approx(6.24, abs=0.005)
     assert line.activity == pytest.approx(86.0)  # GJ
 
@@ -112,27 +117,9 @@ def test_each_measured_parameter_wins_alone() -> None:
 @given(st.floats(min_value=0, max_value=1e7, allow_nan=False))
 def test_carbon_content_units_agree(quantity_t: float) -> None:
     # 27.49 tC/TJ is 0.02749 tC/GJ.
-    in_tj = fuel_combustion_co2(
-        REF,
-        "原煤",
-        quantity_t,
-        "t",
-        ncv=20,
-        ncv_unit="GJ/t",
-        carbon_content=27.49,
-        carbon_content_unit="tC/TJ",
-        oxidation=0.94,
-    )
-    in_gj = fuel_combustion_co2(
-        REF,
-        "原煤",
-        quantity_t,
-        "t",
-        ncv=20,
-        ncv_unit="GJ/t",
-        carbon_content=0.02749,
-        carbon_content_unit="tC/GJ",
-        oxidation=0.94,
+    in_tj = measured("原煤", quantity_t, "t", ncv=20, carbon_content=27.49, carbon_content_unit="tC/TJ", oxidation=0.94)
+    in_gj = measured(
+        "原煤", quantity_t, "t", ncv=20, carbon_content=0.02749, carbon_content_unit="tC/GJ", oxidation=0.94
     )
     assert in_tj.tco2 == pytest.approx(in_gj.tco2, rel=1e-12, abs=1e-12)
 
@@ -141,34 +128,15 @@ def test_carbon_content_units_agree(quantity_t: float) -> None:
 def test_giving_the_defaults_explicitly_changes_nothing(quantity_t: float) -> None:
     # 柴油 defaults (EF-013): 42.652 GJ/t, 20.2 tC/TJ, 98 %.
     default = fuel_combustion_co2(REF, "柴油", quantity_t, "t")
-    explicit = fuel_combustion_co2(
-        REF,
-        "柴油",
-        quantity_t,
-        "t",
-        ncv=42.652,
-        ncv_unit="GJ/t",
-        carbon_content=20.2,
-        carbon_content_unit="tC/TJ",
-        oxidation=0.98,
+    explicit = measured(
+        "柴油", quantity_t, "t", ncv=42.652, carbon_content=20.2, carbon_content_unit="tC/TJ", oxidation=0.98
     )
     assert explicit.tco2 == pytest.approx(default.tco2, rel=1e-12, abs=1e-12)
 
 
 def test_biomass_is_reported_apart() -> None:
     # 10 t 生物质 at 16 GJ/t × 0.03 tC/GJ × 0.9 × 44/12 = 15.84 tCO₂ — outside the total.
-    biomass = fuel_combustion_co2(
-        REF,
-        "生物质颗粒",
-        10,
-        "t",
-        ncv=16,
-        ncv_unit="GJ/t",
-        carbon_content=0.03,
-        carbon_content_unit="tC/GJ",
-        oxidation=0.9,
-        biomass=True,
-    )
+    biomass = measured("生物质颗粒", 10, "t", ncv=16, carbon_content=0.03, oxidation=0.9, biomass=True)
     inventory = carbon_inventory([biomass, fuel_combustion_co2(REF, "天然气", 1, "万Nm³")])
     assert inventory.biomass_tco2 == pytest.approx(15.84)
     assert inventory.total_tco2 == pytest.approx(21.622, abs=0.0005)

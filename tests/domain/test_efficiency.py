@@ -7,6 +7,7 @@ shared/research/cn-requirements.md §8 (cement clinker 标杆 100, 基准 117 kg
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from hypothesis import assume, given
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from dualcarbon.core.errors import InvalidInput, MissingCoefficient, UnitMismatch
 from dualcarbon.core.vocab import GRADE_TIERS, POLICY_TIERS
 from dualcarbon.domain.efficiency import (
+    Classification,
     classify_against_benchmark,
     classify_against_grades,
     classify_row,
@@ -101,8 +103,15 @@ def test_only_limit_value() -> None:
 
 
 # ---- gaps ------------------------------------------------------------------------------------------------
+def against_100_117(value: float, **output: Any) -> Classification:
+    """``value`` kgce/t on the policy basis against 标杆 100 / 基准 117 kgce/t (W18)."""
+    return classify_value(
+        value, "kgce/t", reference_unit="kgce/t", basis="policy", benchmark=100, baseline=117, **output
+    )
+
+
 def test_gaps_w18() -> None:
-    result = classify_value(120, "kgce/t", reference_unit="kgce/t", basis="policy", benchmark=100, baseline=117)
+    result = against_100_117(120)
     assert result.gap_to_benchmark == 20  # 120 − 100
     assert result.gap_to_benchmark_pct == pytest.approx(20.0)  # 20 / 100 × 100
     assert result.gap_to_baseline == 3  # 120 − 117
@@ -120,43 +129,16 @@ def test_gap_percentage_of_negative_reference() -> None:
 # ---- savings ----------------------------------------------------------------------------------------------
 def test_saving_tce_standard_coal() -> None:
     # (120 − 100) kgce/t × 50,000 t = 1,000,000 kgce = 1,000 tce; to baseline (120 − 117) × 50,000 = 150 tce
-    result = classify_value(
-        120,
-        "kgce/t",
-        reference_unit="kgce/t",
-        basis="policy",
-        benchmark=100,
-        baseline=117,
-        output=50_000,
-        output_unit="t",
-    )
+    result = against_100_117(120, output=50_000, output_unit="t")
     assert result.saving_to_benchmark_tce == pytest.approx(1_000)
     assert result.saving_to_baseline_tce == pytest.approx(150)
     # the same output in 万吨: 5 万吨 = 50,000 t
-    same = classify_value(
-        120,
-        "kgce/t",
-        reference_unit="kgce/t",
-        basis="policy",
-        benchmark=100,
-        baseline=117,
-        output=5,
-        output_unit="万吨",
-    )
+    same = against_100_117(120, output=5, output_unit="万吨")
     assert same.saving_to_benchmark_tce == pytest.approx(1_000)
 
 
 def test_saving_is_zero_when_reached() -> None:
-    result = classify_value(
-        98,
-        "kgce/t",
-        reference_unit="kgce/t",
-        basis="policy",
-        benchmark=100,
-        baseline=117,
-        output=50_000,
-        output_unit="t",
-    )
+    result = against_100_117(98, output=50_000, output_unit="t")
     assert result.saving_to_benchmark_tce == 0 and result.saving_to_baseline_tce == 0
 
 

@@ -4,19 +4,15 @@ HTTP and through the services, on both stores, with hand-worked numbers."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from dualcarbon.accounts.models import User
 from dualcarbon.accounts.service_auth import principal_for
-from dualcarbon.app.api import create_app
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import PermissionDenied
 from dualcarbon.equipment import service_catalogues as catalogues
@@ -26,25 +22,11 @@ from dualcarbon.store.db import session_scope
 from dualcarbon.store.models import AuditLog
 from dualcarbon.ui.commands import cli_principal
 
+from ..conftest import Api
+
 DATA = Path(__file__).with_name("data")
 # GB/T 2589 电力（当量值） 0.1229 kgce/kWh (reference row CC-036)
 KGCE_PER_KWH = 0.1229
-
-
-class Api:
-    def __init__(self, client: TestClient, world: Any) -> None:
-        self.client, self.world = client, world
-
-    def __call__(self, method: str, url: str, user: str, **kw: Any) -> httpx.Response:
-        return self.client.request(method, url, headers=self.world.auth(user), **kw)
-
-
-@pytest.fixture
-def api(world: Any, tmp_path: Path) -> Iterator[Api]:
-    app = create_app(world.url, data_dir=tmp_path)
-    with TestClient(app) as client:
-        yield Api(client, world)
-    app.state.engine.dispose()
 
 
 def line(code: str, asset: str, **extra: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from dualcarbon.reference.tables import shipped_reference
 from dualcarbon.store.db import session_scope
 from dualcarbon.store.models import AuditLog
 
-from .test_equipment_api import Api, api  # noqa: F401  (the same client fixture)
+from ..conftest import Api
 
 
 def _tables() -> dict[str, tuple[dict[str, str], ...]]:
@@ -57,7 +57,7 @@ def _line(code: str, asset: str, **extra: Any) -> dict[str, Any]:
     return {"credit_code": code, "asset_code": asset, **base, **extra}
 
 
-def test_register_derives_the_load_factor_and_the_benchmark_uses_it(api: Api) -> None:  # noqa: F811
+def test_register_derives_the_load_factor_and_the_benchmark_uses_it(api: Api) -> None:
     code = api.world.codes["a"]
     lines = [
         _line(code, "M-IN", operating_hours=6000, measured_input_kw=12.5),
@@ -101,7 +101,7 @@ def test_register_derives_the_load_factor_and_the_benchmark_uses_it(api: Api) ->
         ({"measured_input_kw": -1.0}, "measured_input_kw"),
     ],
 )
-def test_bad_measurements_are_refused_naming_the_field(api: Api, extra: dict[str, Any], field: str) -> None:  # noqa: F811
+def test_bad_measurements_are_refused_naming_the_field(api: Api, extra: dict[str, Any], field: str) -> None:
     body = {**_line(api.world.codes["a"], "M-BAD"), **extra}
     response = api("POST", "/api/v1/equipment", "ent_a", json=body)
     assert response.status_code == 422, response.text

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -20,19 +19,14 @@ from dualcarbon.store.models import AuditLog
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # footprint_helpers (importlib mode)
 from footprint_helpers import approved_report, import_steel_factor
 
+from ..conftest import Api
+
 URL = "/api/v1/footprints"
-
-
-class Api:
-    def __init__(self, client: TestClient, world: Any) -> None:
-        self.client, self.world = client, world
-
-    def __call__(self, method: str, url: str, user: str, **kw: Any) -> httpx.Response:
-        return self.client.request(method, url, headers=self.world.auth(user), **kw)
 
 
 @pytest.fixture
 def api(world: Any, tmp_path: Path) -> Iterator[Api]:
+    """The API client (tests/conftest.py) over an app whose data directory holds an imported steel factor."""
     data_dir = tmp_path / "data"
     import_steel_factor(data_dir)
     app = create_app(world.url, data_dir=data_dir)

@@ -6,35 +6,16 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from dualcarbon.app.api import create_app
 from dualcarbon.domain.identifiers import make_credit_code
 
-
-class Api:
-    def __init__(self, client: TestClient, world: Any) -> None:
-        self.client, self.world = client, world
-
-    def __call__(self, method: str, url: str, user: str, **kw: Any) -> httpx.Response:
-        return self.client.request(method, url, headers=self.world.auth(user), **kw)
-
-
-@pytest.fixture
-def api(world: Any, tmp_path: Path) -> Iterator[Api]:
-    app = create_app(world.url, data_dir=tmp_path)
-    with TestClient(app) as client:
-        yield Api(client, world)
-    app.state.engine.dispose()
-
+from ..conftest import Api
 
 MEASURES = [
     {

@@ -19,7 +19,7 @@ from dualcarbon.core.errors import InvalidInput, PermissionDenied
 from dualcarbon.reference import shipped_reference
 from dualcarbon.store.db import session_scope
 from dualcarbon.subsidies import service_surcharge as surcharge
-from dualcarbon.subsidies.schemas import SurchargeIn
+from dualcarbon.subsidies.schemas import SurchargeIn, SurchargeResult
 
 HEADER = ",".join(surcharge.COLUMNS)
 TABLE = "\n".join(
@@ -37,6 +37,12 @@ def who(session: Session, username: str) -> Principal:
     return principal_for(session, session.scalars(select(User).where(User.username == username)).one())
 
 
+def charge(session: Session, world: Any, **fields: Any) -> SurchargeResult:
+    """The 2024 surcharge of enterprise B under the test table, as the city regulator."""
+    spec = SurchargeIn(table_id="test-table", credit_code=world.codes["b"], year=2024, **fields)
+    return surcharge.yearly_surcharge(session, who(session, "city"), spec, shipped_reference())
+
+
 def test_import_and_yearly_surcharge(world: Any) -> None:
     with session_scope(world.engine) as session:
         with pytest.raises(PermissionDenied):
@@ -46,49 +52,14 @@ def test_import_and_yearly_surcharge(world: Any) -> None:
         again = surcharge.import_surcharges(session, who(session, "admin"), TABLE)
         assert (again.rows, again.replaced) == (4, 4)  # the whole table replaced
     with session_scope(world.engine) as session:
-        city = who(session, "city")
-        by_tier = surcharge.yearly_surcharge(
-            session,
-            city,
-            SurchargeIn(
-                table_id="test-table",
-                credit_code=world.codes["b"],
-                year=2024,
-                product="水泥熟料",
-                tier="below_baseline",
-                electricity_kwh=2_000_000,
-            ),
-            shipped_reference(),
-        )
+        by_tier = charge(session, world, product="水泥熟料", tier="below_baseline", electricity_kwh=2_000_000)
         assert by_tier.matched is not None and by_tier.matched.row == 1
         assert by_tier.surcharge_yuan == pytest.approx(600_000)  # 2 000 000 kWh × 0.3 元/kWh
         # 100 kgce/t is in row 4 (≤ 100, inclusive), not row 3 (> 100): no surcharge
-        at_boundary = surcharge.yearly_surcharge(
-            session,
-            city,
-            SurchargeIn(
-                table_id="test-table",
-                credit_code=world.codes["b"],
-                year=2024,
-                unit_consumption=100,
-                electricity_kwh=1_000_000,
-            ),
-            shipped_reference(),
-        )
+        at_boundary = charge(session, world, unit_consumption=100, electricity_kwh=1_000_000)
         assert at_boundary.matched is not None and at_boundary.matched.row == 4
         assert at_boundary.surcharge_yuan == 0.0
-        above = surcharge.yearly_surcharge(
-            session,
-            city,
-            SurchargeIn(
-                table_id="test-table",
-                credit_code=world.codes["b"],
-                year=2024,
-                unit_consumption=100.5,
-                electricity_kwh=1_000_000,
-            ),
-            shipped_reference(),
-        )
+        above = charge(session, world, unit_consumption=100.5, electricity_kwh=1_000_000)
         assert above.surcharge_yuan == pytest.approx(100_000)  # 1 000 000 kWh × 0.1 元/kWh
 
 

@@ -9,26 +9,9 @@ the region. A green factory first listed in 2024 is not on the 2023 list.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from fastapi.testclient import TestClient
-
-from dualcarbon.app.api import create_app
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "subsidies"))
-from subsidy_helpers import Api
-
-
-@pytest.fixture
-def api(world: Any, tmp_path: Path) -> Iterator[Api]:
-    app = create_app(world.url, data_dir=tmp_path)
-    with TestClient(app) as client:
-        yield Api(client, world)
-    app.state.engine.dispose()
+from ..conftest import Api
 
 
 def designate(api: Api, key: str, kind: str, level: str, year: int, user: str = "city", **extra: Any) -> None:

@@ -3,38 +3,19 @@ catalog; the derived lists (both stores)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from dualcarbon.app.api import create_app
 from dualcarbon.catalog.models import Catalog, CatalogEntry
 from dualcarbon.core.access import SYSTEM
 from dualcarbon.registry import service_sites as registry_sites
 from dualcarbon.registry.models import Enterprise, ProductionUnit
 from dualcarbon.store.db import session_scope
 
-
-class Api:
-    def __init__(self, client: TestClient, world: Any) -> None:
-        self.client, self.world = client, world
-
-    def __call__(self, method: str, url: str, user: str, **kw: Any) -> httpx.Response:
-        return self.client.request(method, url, headers=self.world.auth(user), **kw)
-
-
-@pytest.fixture
-def api(world: Any, tmp_path: Path) -> Iterator[Api]:
-    app = create_app(world.url, data_dir=tmp_path)
-    with TestClient(app) as client:
-        yield Api(client, world)
-    app.state.engine.dispose()
+from ..conftest import Api
 
 
 def seed_longgang(api: Api) -> dict[str, Any]:

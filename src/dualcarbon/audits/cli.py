@@ -8,28 +8,32 @@ line on stderr and exit 2; ``--json`` prints what the service returned.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from dualcarbon.ui.commands import DataDirOption, cli_principal, friendly_errors, lazy_import, transaction
+from dualcarbon.ui.commands import (
+    DataDirOption,
+    JsonOption,
+    cli_principal,
+    echo_json,
+    echo_listing,
+    friendly_errors,
+    lazy_import,
+    transaction,
+)
 
 if TYPE_CHECKING:
+    from dualcarbon.audits import schemas
     from dualcarbon.audits import service_obligations as obligations
     from dualcarbon.audits import service_reports as reports
 else:  # loaded on first use, so that `dualcarbon --help` imports no SQLAlchemy or services
+    schemas = lazy_import("dualcarbon.audits.schemas")
     obligations = lazy_import("dualcarbon.audits.service_obligations")
     reports = lazy_import("dualcarbon.audits.service_reports")
 
 app = typer.Typer(help="Energy audits and diagnoses (能源审计/节能诊断): list, obligations.", no_args_is_help=True)
-
-JsonOption = typer.Option(False, "--json", help="print the result as JSON")
-
-
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 @app.command("list", help="Audit and diagnosis reports, newest first.")
@@ -44,16 +48,15 @@ def list_(
 ) -> None:
     with transaction(data_dir) as session:
         items, total = reports.list_reports(session, cli_principal(), year=year, kind=kind, state=state, limit=limit)
-    if as_json:
-        _echo_json({"items": [item.model_dump(mode="json") for item in items], "total": total})
-        return
-    for item in items:
-        potential = "-" if item.potential_pct is None else f"{item.potential_pct:.2f}%"
-        typer.echo(
-            f"#{item.id}\t{item.year}\t{item.kind_zh}\t{item.credit_code}\t{item.enterprise_name}\t"
-            f"{item.state_zh}\t{len(item.measures)} measure(s)\tpotential {potential}\t{item.agency_name or '-'}"
-        )
-    typer.echo(f"{total} report(s)", err=True)
+    echo_listing(items, _report_line, f"{total} report(s)", as_json=as_json, total=total)
+
+
+def _report_line(item: schemas.AuditReportOut) -> str:
+    potential = "-" if item.potential_pct is None else f"{item.potential_pct:.2f}%"
+    return (
+        f"#{item.id}\t{item.year}\t{item.kind_zh}\t{item.credit_code}\t{item.enterprise_name}\t"
+        f"{item.state_zh}\t{len(item.measures)} measure(s)\tpotential {potential}\t{item.agency_name or '-'}"
+    )
 
 
 @app.command("obligations", help="Who owes an audit or a diagnosis in a year, with the filing status.")
@@ -68,7 +71,7 @@ def obligations_(
     with transaction(data_dir) as session:
         listing = obligations.obligations_status(session, cli_principal(), year, region_code=region, pack=pack)
     if as_json:
-        _echo_json(listing.model_dump(mode="json"))
+        echo_json(listing)
         return
     for item in listing.items:
         report = f"report #{item.report_id}" if item.report_id else ""

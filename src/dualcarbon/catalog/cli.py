@@ -14,19 +14,22 @@ and exit with code 2. ``--json`` prints what the service returned, for scripts.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from dualcarbon.core.vocab import TIER_ZH
 from dualcarbon.ui.commands import (
     DataDirOption,
+    JsonOption,
+    active_reference,
+    check_output,
     cli_principal,
-    data_dir_or_default,
+    echo_json,
+    echo_listing,
     fail,
     friendly_errors,
     lazy_import,
@@ -44,7 +47,6 @@ if TYPE_CHECKING:
     from dualcarbon.catalog import service_obligations as obligations
     from dualcarbon.catalog import service_publish as catalog_publish
     from dualcarbon.catalog import service_verify as catalog_verify
-    from dualcarbon.reference import tables as reference_tables
     from dualcarbon.registry import service_regions as regions
 else:  # loaded on first use, so that `dualcarbon --help` imports no SQLAlchemy or services
     schemas = lazy_import("dualcarbon.catalog.schemas")
@@ -55,7 +57,6 @@ else:  # loaded on first use, so that `dualcarbon --help` imports no SQLAlchemy 
     obligations = lazy_import("dualcarbon.catalog.service_obligations")
     catalog_publish = lazy_import("dualcarbon.catalog.service_publish")
     catalog_verify = lazy_import("dualcarbon.catalog.service_verify")
-    reference_tables = lazy_import("dualcarbon.reference.tables")
     regions = lazy_import("dualcarbon.registry.service_regions")
 
 app = typer.Typer(
@@ -63,21 +64,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = typer.Option(False, "--json", help="print the result as JSON")
-
 
 # ---- plumbing -----------------------------------------------------------------------------------
-def _reference(data_dir: Path | None) -> reference_tables.ReferenceSet:
-    """The reference tables active in the data directory (shipped tables when nothing was imported)."""
-    return reference_tables.load_reference(data_dir_or_default(data_dir))
-
-
-def _echo_json(data: Any) -> None:
-    """Print a service result as indented JSON (the same keys as the API)."""
-    plain = data.model_dump(mode="json", by_alias=True) if hasattr(data, "model_dump") else data
-    typer.echo(json.dumps(plain, ensure_ascii=False, indent=2, default=str))
-
-
 def _region_name(session: Session, code: str) -> str:
     return regions.region_names(session, [code]).get(code, "")
 
@@ -110,14 +98,6 @@ def _confirmation_flag(flag: str) -> Iterator[None]:
         raise fail(f"{exc.message} (command line: {flag})") from None
 
 
-def _check_out(out: Path, force: bool) -> None:
-    """Refuse an output name that is not .xlsx, or an existing file without ``--force`` (before any work)."""
-    if out.suffix.lower() != ".xlsx":
-        raise fail(f"{out}: the output file must end in .xlsx")
-    if out.exists() and not force:
-        raise fail(f"{out} already exists (use --force to replace it)")
-
-
 # ---- generate, list, show -----------------------------------------------------------------------
 @app.command("generate", help="Generate (or regenerate) the draft catalog of a region for a half-year.")
 @friendly_errors
@@ -135,7 +115,7 @@ def generate(
     as_json: bool = JsonOption,
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    reference = _reference(data_dir)
+    reference = active_reference(data_dir)
     with _confirmation_flag("--allow-empty"), transaction(data_dir) as session:
         result = catalog_generate.generate_catalog(
             session,
@@ -151,7 +131,7 @@ def generate(
         data = result.summary()
         name = _region_name(session, region)
     if as_json:
-        _echo_json(data)
+        echo_json(data)
         return
     verb = "regenerated" if result.regenerated else "generated"
     typer.echo(f"{verb} {_headline(data, name)}")
@@ -189,16 +169,15 @@ def list_(
         items, total = catalog.list_catalogs(
             session, cli_principal(), region_code=region, half=half, state=state, limit=limit
         )
-    if as_json:
-        _echo_json({"items": [item.model_dump(mode="json") for item in items], "total": total})
-        return
-    for item in items:
-        issue = str(item.issue_no) if item.issue_no else "-"
-        typer.echo(
-            f"#{item.id}\t{item.region_code}\t{item.half}\t{item.edition}\t{item.basis}\t"
-            f"{item.state} {item.state_zh}\tissue {issue}\t{item.total} entries"
-        )
-    typer.echo(f"{len(items)} of {total} catalog(s)", err=True)
+    echo_listing(items, _catalog_line, f"{len(items)} of {total} catalog(s)", as_json=as_json, total=total)
+
+
+def _catalog_line(item: schemas.CatalogOut) -> str:
+    issue = str(item.issue_no) if item.issue_no else "-"
+    return (
+        f"#{item.id}\t{item.region_code}\t{item.half}\t{item.edition}\t{item.basis}\t"
+        f"{item.state} {item.state_zh}\tissue {issue}\t{item.total} entries"
+    )
 
 
 @app.command("show", help="One catalog: summary, counts per tier, snapshot hash and state.")
@@ -222,7 +201,7 @@ def show(
                 with_evidence=False,
             )
     if as_json:
-        _echo_json(data)
+        echo_json(data)
         return
     typer.echo(_headline(data, name))
     typer.echo(f"created: {data.created_at}")
@@ -259,7 +238,7 @@ def publish(
     ),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    reference = _reference(data_dir)
+    reference = active_reference(data_dir)
     with _confirmation_flag("--confirm-undetermined N"), transaction(data_dir) as session:
         published = catalog_publish.publish_catalog(
             session, cli_principal(), catalog_id, reference=reference, confirm_undetermined=confirm_undetermined
@@ -278,11 +257,11 @@ def verify(
     as_json: bool = JsonOption,
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    reference = _reference(data_dir)
+    reference = active_reference(data_dir)
     with transaction(data_dir) as session:
         result = catalog_verify.verify_snapshot(session, cli_principal(), catalog_id, reference=reference)
     if as_json:
-        _echo_json(result)
+        echo_json(result)
     elif result.matches:
         typer.echo(
             f"catalog #{catalog_id} reproduces: hash {result.stored_hash}, {result.reclassified} entries re-classified"
@@ -330,7 +309,7 @@ def diff(
     with transaction(data_dir) as session:
         result = catalog_diff.diff_catalogs(session, cli_principal(), catalog_id, against)
     if as_json:
-        _echo_json(result)
+        echo_json(result)
         return
     other = f"#{result.against_id}" if result.against_id is not None else "nothing (no previous issue)"
     typer.echo(
@@ -359,7 +338,7 @@ def export(
     force: bool = typer.Option(False, "--force", help="replace an existing file"),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    _check_out(out, force)
+    check_output(out, force)
     with transaction(data_dir) as session:
         content = catalog_export.export_catalog_xlsx(session, cli_principal(), catalog_id)
     out.write_bytes(content)
@@ -379,7 +358,7 @@ def obligations_list(
     data_dir: Path | None = DataDirOption,
 ) -> None:
     if out is not None:
-        _check_out(out, force)
+        check_output(out, force)
         with transaction(data_dir) as session:
             content = catalog_export.export_obligations_xlsx(session, cli_principal(), region, year, pack, basis=basis)
         out.write_bytes(content)
@@ -387,10 +366,10 @@ def obligations_list(
         return
     with transaction(data_dir) as session:
         listing = obligations.list_obligations(
-            session, cli_principal(), region, year, pack, basis=basis, reference=_reference(data_dir)
+            session, cli_principal(), region, year, pack, basis=basis, reference=active_reference(data_dir)
         )
     if as_json:
-        _echo_json(listing)
+        echo_json(listing)
         return
     policy = listing.pack
     typer.echo(

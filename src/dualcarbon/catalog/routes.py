@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -145,9 +145,17 @@ def get_catalog(catalog_id: Id, caller: Caller, session: DbSession) -> CatalogVi
 
 
 def _filters(
-    tier: str | None, field: str | None, region_code: str | None, credit_code: str | None, unverified: bool | None
+    tier: Annotated[str | None, Query(description="benchmark|between|below_baseline|grade_1…|undetermined")] = None,
+    field: Annotated[str | None, Query(description="key field (重点领域), e.g. 水泥熟料")] = None,
+    region_code: Annotated[str | None, Query(description="enterprises in this region subtree")] = None,
+    credit_code: str | None = None,
+    unverified: Annotated[bool | None, Query(description="only entries resting on unverified values")] = None,
 ) -> catalog.EntryFilter:
+    """The entry filters of the query string (an empty value filters nothing)."""
     return catalog.EntryFilter(tier or None, field or None, region_code or None, credit_code or None, unverified)
+
+
+EntryFilters = Annotated[catalog.EntryFilter, Depends(_filters)]
 
 
 class EntryPage(Page[CatalogEntryDetail | CatalogEntryOut]):
@@ -164,13 +172,9 @@ def list_entries(
     catalog_id: Id,
     caller: Caller,
     session: DbSession,
+    filters: EntryFilters,
     page: Paging,
     request: Request,
-    tier: Annotated[str | None, Query(description="benchmark|between|below_baseline|grade_1…|undetermined")] = None,
-    field: Annotated[str | None, Query(description="key field (重点领域), e.g. 水泥熟料")] = None,
-    region_code: Annotated[str | None, Query(description="enterprises in this region subtree")] = None,
-    credit_code: str | None = None,
-    unverified: Annotated[bool | None, Query(description="only entries resting on unverified values")] = None,
     evidence: Annotated[
         bool, Query(description="include each entry's evidence (inputs, reference values); ~5× the bytes")
     ] = False,
@@ -179,10 +183,10 @@ def list_entries(
         session,
         caller,
         catalog_id,
-        _filters(tier, field, region_code, credit_code, unverified),
+        filters,
         limit=page.limit,
         offset=page.offset,
-        reference=reference_of(request) if field else None,
+        reference=reference_of(request) if filters.field else None,
         with_evidence=evidence,
     )
     return typed_json(EntryPage.of(items, total, page))  # typed already: serialised once, not re-validated
@@ -198,22 +202,18 @@ def review(
     catalog_id: Id,
     caller: Caller,
     session: DbSession,
+    filters: EntryFilters,
     page: Paging,
     request: Request,
-    tier: str | None = None,
-    field: str | None = None,
-    region_code: str | None = None,
-    credit_code: str | None = None,
-    unverified: bool | None = None,
 ) -> CatalogReview:
     return catalog_review.review_catalog(
         session,
         caller,
         catalog_id,
-        _filters(tier, field, region_code, credit_code, unverified),
+        filters,
         limit=page.limit,
         offset=page.offset,
-        reference=reference_of(request) if field else None,
+        reference=reference_of(request) if filters.field else None,
     )
 
 

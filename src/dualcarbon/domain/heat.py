@@ -42,6 +42,12 @@ def _mass_t(mass: float, mass_unit: str) -> float:
     return convert_at(mass, mass_unit, "t", "mass_unit")
 
 
+def _check_above(value: float, reference: float, what: str, field: str) -> None:
+    """``value`` must be a number above the formula's ``reference`` (``what`` names it with its unit)."""
+    if not math.isfinite(value) or value <= reference:
+        raise InvalidInput(f"must be above the reference {what}, got {value}", field=field)
+
+
 def steam_heat_gj(mass: float, mass_unit: str, enthalpy_kj_per_kg: float) -> float:
     """Heat of steam in GJ: Ma × (En − 83.74) × 10⁻³ (Ma converted to t, En in kJ/kg).
 
@@ -49,12 +55,8 @@ def steam_heat_gj(mass: float, mass_unit: str, enthalpy_kj_per_kg: float) -> flo
     (the formula would give zero or negative heat), on ``mass`` when negative.
     """
     mass_t = _mass_t(mass, mass_unit)
-    if not math.isfinite(enthalpy_kj_per_kg) or enthalpy_kj_per_kg <= STEAM_REFERENCE_ENTHALPY_KJ_PER_KG:
-        raise InvalidInput(
-            f"must be above the reference enthalpy {STEAM_REFERENCE_ENTHALPY_KJ_PER_KG} kJ/kg, "
-            f"got {enthalpy_kj_per_kg}",
-            field="enthalpy_kj_per_kg",
-        )
+    reference = STEAM_REFERENCE_ENTHALPY_KJ_PER_KG
+    _check_above(enthalpy_kj_per_kg, reference, f"enthalpy {reference} kJ/kg", "enthalpy_kj_per_kg")
     return mass_t * (enthalpy_kj_per_kg - STEAM_REFERENCE_ENTHALPY_KJ_PER_KG) * _GJ_PER_T_KJ_PER_KG
 
 
@@ -65,11 +67,8 @@ def hot_water_heat_gj(mass: float, mass_unit: str, temperature_c: float) -> floa
     negative.
     """
     mass_t = _mass_t(mass, mass_unit)
-    if not math.isfinite(temperature_c) or temperature_c <= HOT_WATER_REFERENCE_TEMPERATURE_C:
-        raise InvalidInput(
-            f"must be above the reference temperature {HOT_WATER_REFERENCE_TEMPERATURE_C} °C, got {temperature_c}",
-            field="temperature_c",
-        )
+    reference = HOT_WATER_REFERENCE_TEMPERATURE_C
+    _check_above(temperature_c, reference, f"temperature {reference} °C", "temperature_c")
     return (
         mass_t
         * (temperature_c - HOT_WATER_REFERENCE_TEMPERATURE_C)

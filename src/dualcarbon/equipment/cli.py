@@ -10,48 +10,46 @@ They find the store like the other commands (``--data-dir`` / ``DUALCARBON_DATA_
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from dualcarbon.ui.commands import DataDirOption, cli_principal, friendly_errors, lazy_import, transaction
+from dualcarbon.ui.commands import (
+    DataDirOption,
+    JsonOption,
+    active_reference,
+    cli_principal,
+    echo_json,
+    echo_listing,
+    fail,
+    friendly_errors,
+    lazy_import,
+    transaction,
+)
 
 if TYPE_CHECKING:
+    from dualcarbon.equipment import schemas
     from dualcarbon.equipment import service_benchmark as benchmark
     from dualcarbon.equipment import service_catalogues as catalogues
     from dualcarbon.equipment import service_register as register
     from dualcarbon.equipment.io import report as report_io
-    from dualcarbon.reference import tables as reference_tables
 else:  # loaded on first use, so that `dualcarbon --help` imports no SQLAlchemy or services
+    schemas = lazy_import("dualcarbon.equipment.schemas")
     benchmark = lazy_import("dualcarbon.equipment.service_benchmark")
     catalogues = lazy_import("dualcarbon.equipment.service_catalogues")
     register = lazy_import("dualcarbon.equipment.service_register")
     report_io = lazy_import("dualcarbon.equipment.io.report")
-    reference_tables = lazy_import("dualcarbon.reference.tables")
 
 app = typer.Typer(
     help="Equipment register and benchmarking (设备台账/设备对标), obsolete list (淘汰目录).", no_args_is_help=True
 )
 technologies_app = typer.Typer(help="Technology catalogue (节能技术推荐目录): import, search.", no_args_is_help=True)
 
-JsonOption = typer.Option(False, "--json", help="print the result as JSON")
 
-
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def _reference(data_dir: Path | None) -> reference_tables.ReferenceSet:
-    from dualcarbon.ui.commands import data_dir_or_default
-
-    return reference_tables.load_reference(data_dir_or_default(data_dir))
-
-
-def _receipt(receipt: Any, as_json: bool) -> None:
+def _receipt(receipt: schemas.ImportReceipt, as_json: bool) -> None:
     if as_json:
-        _echo_json(receipt.model_dump(mode="json"))
+        echo_json(receipt)
         return
     typer.echo(
         f"{receipt.file}: {receipt.rows} row(s), {receipt.created} created, {receipt.updated} updated, "
@@ -81,17 +79,16 @@ def list_(
 ) -> None:
     with transaction(data_dir) as session:
         items = register.list_items(session, cli_principal(), enterprise, equipment_type)
-    if as_json:
-        _echo_json([item.model_dump(mode="json") for item in items])
-        return
-    for item in items:
-        power = "-" if item.rated_power_kw is None else f"{item.rated_power_kw:g} kW"
-        eff = "-" if item.efficiency_pct is None else f"{item.efficiency_pct:g}%"
-        typer.echo(
-            f"{item.credit_code}\t{item.asset_code}\t{item.equipment_type_zh}\t{item.model or '-'}\t{power}\t{eff}"
-            f"\t×{item.quantity}"
-        )
-    typer.echo(f"{len(items)} line(s)", err=True)
+    echo_listing(items, _register_line, f"{len(items)} line(s)", as_json=as_json)
+
+
+def _register_line(item: schemas.EquipmentOut) -> str:
+    power = "-" if item.rated_power_kw is None else f"{item.rated_power_kw:g} kW"
+    eff = "-" if item.efficiency_pct is None else f"{item.efficiency_pct:g}%"
+    return (
+        f"{item.credit_code}\t{item.asset_code}\t{item.equipment_type_zh}\t{item.model or '-'}\t{power}\t{eff}"
+        f"\t×{item.quantity}"
+    )
 
 
 @app.command("report", help="Shanghai's 设备对标 workbook of one enterprise.")
@@ -101,7 +98,7 @@ def report(
     output: Path = typer.Option(..., "-o", "--output", help="the .xlsx to write"),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    reference = _reference(data_dir)
+    reference = active_reference(data_dir)
     with transaction(data_dir) as session:
         result = benchmark.benchmark_enterprise(session, cli_principal(), enterprise, reference)
     output.write_bytes(report_io.write_benchmark_workbook(result))
@@ -136,8 +133,6 @@ def template(
     from importlib import resources
 
     if kind not in TEMPLATES:
-        from dualcarbon.ui.commands import fail
-
         raise fail(f"kind: one of {', '.join(TEMPLATES)}")
     text = resources.files("dualcarbon.equipment").joinpath("templates", f"{kind}.csv").read_bytes()
     output.write_bytes(text)
@@ -167,11 +162,10 @@ def technologies_search(
 ) -> None:
     with transaction(data_dir) as session:
         found = catalogues.search_technologies(session, cli_principal(), q, field, limit)
-    if as_json:
-        _echo_json([t.model_dump(mode="json") for t in found])
-        return
-    for tech in found:
-        rate = "-" if tech.saving_rate_pct is None else f"{tech.saving_rate_pct:g}%"
-        payback = "-" if tech.payback_years is None else f"{tech.payback_years:g} a"
-        typer.echo(f"{tech.code}\t{tech.name}\t{tech.field}\t{rate}\t{payback}\t{tech.source_batch}")
-    typer.echo(f"{len(found)} technolog(ies)", err=True)
+    echo_listing(found, _technology_line, f"{len(found)} technolog(ies)", as_json=as_json)
+
+
+def _technology_line(tech: schemas.TechnologyOut) -> str:
+    rate = "-" if tech.saving_rate_pct is None else f"{tech.saving_rate_pct:g}%"
+    payback = "-" if tech.payback_years is None else f"{tech.payback_years:g} a"
+    return f"{tech.code}\t{tech.name}\t{tech.field}\t{rate}\t{payback}\t{tech.source_batch}"

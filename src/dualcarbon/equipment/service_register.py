@@ -20,11 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import Conflict, DualcarbonError, InvalidInput, NotFound
+from dualcarbon.core.errors import Conflict, DualcarbonError, InvalidInput
 from dualcarbon.equipment import grading
 from dualcarbon.equipment.io.records import FileInvalid, Problem, read_records
 from dualcarbon.equipment.models import EQUIPMENT_TYPE_ZH, EquipmentItem
 from dualcarbon.equipment.schemas import EquipmentIn, EquipmentOut, ImportReceipt
+from dualcarbon.equipment.service_rows import delete_audited, load_owned
 from dualcarbon.registry.models import Enterprise, ProductionUnit, Site
 from dualcarbon.registry.service_access import enterprise_filter, require_enterprise
 from dualcarbon.store.audit import append_audit
@@ -223,26 +224,12 @@ def save_item(
 def load_item(
     session: Session, principal: Principal, item_id: int, *, write: bool = False
 ) -> tuple[EquipmentItem, Enterprise]:
-    row = session.execute(
-        select(EquipmentItem, Enterprise)
-        .join(Enterprise, Enterprise.id == EquipmentItem.enterprise_id)
-        .where(EquipmentItem.id == item_id, enterprise_filter(principal))
-    ).first()
-    if row is None:
-        raise NotFound(f"equipment {item_id} not found")
-    item, enterprise = row
-    if write:
-        require_enterprise(session, principal, enterprise.credit_code, write=True)
-    return item, enterprise
+    return load_owned(session, principal, EquipmentItem, item_id, "equipment", write=write)
 
 
 def delete_item(session: Session, actor: Principal, item_id: int) -> None:
     item, _ = load_item(session, actor, item_id, write=True)
-    before = snapshot(item)
-    claim_row(session, item, what=f"equipment {item.asset_code}")
-    session.delete(item)
-    session.flush()
-    append_audit(session, actor.username, "equipment.delete", "equipment_item", item_id, before, None)
+    delete_audited(session, actor, item, snapshot(item), action="equipment.delete", what=f"equipment {item.asset_code}")
 
 
 def list_items(

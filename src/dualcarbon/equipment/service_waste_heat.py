@@ -16,11 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import Conflict, InvalidInput, NotFound
+from dualcarbon.core.errors import Conflict, InvalidInput
 from dualcarbon.equipment import grading
 from dualcarbon.equipment.models import WasteHeatPoint
 from dualcarbon.equipment.schemas import WasteHeatIn, WasteHeatMatch, WasteHeatMatches, WasteHeatOut
 from dualcarbon.equipment.service_benchmark import required_rule
+from dualcarbon.equipment.service_rows import delete_audited, load_owned
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise, in_region_subtree
 from dualcarbon.registry.service_access import enterprise_filter, require_enterprise, require_region
@@ -105,20 +106,10 @@ def save_point(
 
 
 def delete_point(session: Session, actor: Principal, point_id: int) -> None:
-    row = session.execute(
-        select(WasteHeatPoint, Enterprise)
-        .join(Enterprise, Enterprise.id == WasteHeatPoint.enterprise_id)
-        .where(WasteHeatPoint.id == point_id, enterprise_filter(actor))
-    ).first()
-    if row is None:
-        raise NotFound(f"waste-heat point {point_id} not found")
-    point, enterprise = row
-    require_enterprise(session, actor, enterprise.credit_code, write=True)
-    before = _snapshot(point)
-    claim_row(session, point, what=f"waste-heat point {point_id}")
-    session.delete(point)
-    session.flush()
-    append_audit(session, actor.username, "waste_heat.delete", "waste_heat_point", point_id, before, None)
+    point, _ = load_owned(session, actor, WasteHeatPoint, point_id, "waste-heat point", write=True)
+    delete_audited(
+        session, actor, point, _snapshot(point), action="waste_heat.delete", what=f"waste-heat point {point_id}"
+    )
 
 
 def list_points(

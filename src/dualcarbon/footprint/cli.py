@@ -10,17 +10,19 @@ what the service returned.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from dualcarbon.footprint import cli_factors
 from dualcarbon.ui.commands import (
     DataDirOption,
+    JsonOption,
+    active_reference,
     cli_principal,
-    data_dir_or_default,
+    echo_json,
+    echo_listing,
     fail,
     friendly_errors,
     lazy_import,
@@ -29,22 +31,14 @@ from dualcarbon.ui.commands import (
 
 if TYPE_CHECKING:
     from dualcarbon.footprint import io_materials, schemas, service, service_register
-    from dualcarbon.reference import tables
 else:  # loaded on first use, so that `dualcarbon --help` imports no SQLAlchemy or services
     io_materials = lazy_import("dualcarbon.footprint.io_materials")
     schemas = lazy_import("dualcarbon.footprint.schemas")
     service = lazy_import("dualcarbon.footprint.service")
     service_register = lazy_import("dualcarbon.footprint.service_register")
-    tables = lazy_import("dualcarbon.reference.tables")
 
 app = typer.Typer(help="Product carbon footprint (产品碳足迹, GB/T 24067 first step).", no_args_is_help=True)
 app.add_typer(cli_factors.app, name="factors")
-
-JsonOption = typer.Option(False, "--json", help="print the result as JSON")
-
-
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def _values(pairs: list[str]) -> dict[str, float] | None:
@@ -108,11 +102,11 @@ def compute(
         process_source=process_source,
         materials=io_materials.read_materials(materials),
     )
-    reference = tables.load_reference(data_dir_or_default(data_dir))
+    reference = active_reference(data_dir)
     with transaction(data_dir) as session:
         study = service.create_study(session, cli_principal(), spec, reference=reference)
     if as_json:
-        _echo_json(study.model_dump(mode="json"))
+        echo_json(study)
         return
     _print_study(study)
 
@@ -127,7 +121,7 @@ def show(
     with transaction(data_dir) as session:
         study = service_register.get_study(session, cli_principal(), study_id)
     if as_json:
-        _echo_json(study.model_dump(mode="json"))
+        echo_json(study)
         return
     _print_study(study)
 
@@ -142,13 +136,12 @@ def list_(
 ) -> None:
     with transaction(data_dir) as session:
         items = service_register.list_studies(session, cli_principal(), credit_code=enterprise, year=year)
-    if as_json:
-        _echo_json([item.model_dump(mode="json") for item in items])
-        return
-    for item in items:
-        total = "—" if item.total_tco2e is None else f"{item.total_tco2e:.4f}"
-        typer.echo(f"#{item.id}\t{item.credit_code}\t{item.product}\t{item.year}\t{total} tCO2e\t{item.state_zh}")
-    typer.echo(f"{len(items)} study(ies)", err=True)
+    echo_listing(items, _study_line, f"{len(items)} study(ies)", as_json=as_json)
+
+
+def _study_line(item: schemas.StudySummary) -> str:
+    total = "—" if item.total_tco2e is None else f"{item.total_tco2e:.4f}"
+    return f"#{item.id}\t{item.credit_code}\t{item.product}\t{item.year}\t{total} tCO2e\t{item.state_zh}"
 
 
 @app.command("publish", help="Publish a draft onto the region's register (send the version you saw).")

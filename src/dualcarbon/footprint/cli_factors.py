@@ -8,7 +8,6 @@ audited). File layout: :mod:`dualcarbon.footprint.io_factors`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,8 +15,10 @@ import typer
 
 from dualcarbon.ui.commands import (
     DataDirOption,
+    active_reference,
     cli_principal,
     data_dir_or_default,
+    echo_listing,
     fail,
     friendly_errors,
     lazy_import,
@@ -25,12 +26,11 @@ from dualcarbon.ui.commands import (
 )
 
 if TYPE_CHECKING:
-    from dualcarbon.footprint import io_factors, service_factors
-    from dualcarbon.reference import tables
+    from dualcarbon.footprint import io_factors, schemas, service_factors
 else:  # loaded on first use, so that `dualcarbon --help` stays fast
     io_factors = lazy_import("dualcarbon.footprint.io_factors")
+    schemas = lazy_import("dualcarbon.footprint.schemas")
     service_factors = lazy_import("dualcarbon.footprint.service_factors")
-    tables = lazy_import("dualcarbon.reference.tables")
 
 app = typer.Typer(help="Material emission factors (材料排放因子表) for footprints.", no_args_is_help=True)
 
@@ -49,14 +49,13 @@ def _read(file: Path) -> bytes:
 def list_(
     as_json: bool = typer.Option(False, "--json", help="print as JSON"), data_dir: Path | None = DataDirOption
 ) -> None:
-    rows = service_factors.list_factors(tables.load_reference(data_dir_or_default(data_dir)))
-    if as_json:
-        typer.echo(json.dumps([r.model_dump() for r in rows], ensure_ascii=False, indent=2))
-        return
-    for row in rows:
-        value = "（空 blank）" if row.kgco2e_per_unit is None else f"{row.kgco2e_per_unit:g}"
-        typer.echo(f"{row.row_id}\t{row.material}\t{value} kgCO2e/{row.unit}\t{row.boundary}\t{row.version}")
-    typer.echo(f"{len(rows)} row(s)", err=True)
+    rows = service_factors.list_factors(active_reference(data_dir))
+    echo_listing(rows, _factor_line, f"{len(rows)} row(s)", as_json=as_json)
+
+
+def _factor_line(row: schemas.FactorOut) -> str:
+    value = "（空 blank）" if row.kgco2e_per_unit is None else f"{row.kgco2e_per_unit:g}"
+    return f"{row.row_id}\t{row.material}\t{value} kgCO2e/{row.unit}\t{row.boundary}\t{row.version}"
 
 
 @app.command("template", help="Write the fill-in template (.csv or .xlsx, by the output's suffix).")
@@ -72,7 +71,7 @@ def template(output: Path = typer.Option(..., "-o", "--output", help="FILE.csv o
 @app.command("validate", help="Check a factor file; list every problem; exit 2 if any. Stores nothing.")
 @friendly_errors
 def validate(file: Path = FileArgument, data_dir: Path | None = DataDirOption) -> None:
-    reference = tables.load_reference(data_dir_or_default(data_dir))
+    reference = active_reference(data_dir)
     checked = service_factors.check_factors(_read(file), file.name, reference)
     for problem in checked.problems:
         typer.echo(f"row {problem.row}\t{problem.column}\t{problem.reason}", err=True)
@@ -92,7 +91,7 @@ def import_(
     content = _read(file)
     with transaction(data_dir) as session:
         result = service_factors.import_factors(
-            session, cli_principal(), content, file.name, target, tables.load_reference(target), note=note
+            session, cli_principal(), content, file.name, target, active_reference(target), note=note
         )
     if result.created:
         typer.echo(

@@ -7,31 +7,37 @@ store like the other commands and act as the CLI administrator; errors print one
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from dualcarbon.ui.commands import DataDirOption, cli_principal, fail, friendly_errors, lazy_import, transaction
+from dualcarbon.ui.commands import (
+    DataDirOption,
+    JsonOption,
+    check_output,
+    cli_principal,
+    echo_json,
+    echo_listing,
+    fail,
+    friendly_errors,
+    lazy_import,
+    transaction,
+)
 
 if TYPE_CHECKING:
+    from dualcarbon.projects import schemas
     from dualcarbon.projects import service_export as export
     from dualcarbon.projects import service_projects as projects
     from dualcarbon.projects import service_shares as shares
 else:  # loaded on first use, so that `dualcarbon --help` imports no SQLAlchemy or services
+    schemas = lazy_import("dualcarbon.projects.schemas")
     export = lazy_import("dualcarbon.projects.service_export")
     projects = lazy_import("dualcarbon.projects.service_projects")
     shares = lazy_import("dualcarbon.projects.service_shares")
 
 app = typer.Typer(help="The project library (项目库): list, shares, export.", no_args_is_help=True)
-
-JsonOption = typer.Option(False, "--json", help="print the result as JSON")
-
-
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 @app.command("list", help="Projects of the library.")
@@ -55,17 +61,16 @@ def list_(
             demonstration=True if demonstration else None,
             limit=limit,
         )
-    if as_json:
-        _echo_json({"items": [item.model_dump(mode="json") for item in items], "total": total})
-        return
-    for item in items:
-        saving = "-" if item.saving_tce_per_year is None else f"{item.saving_tce_per_year:g} tce/a"
-        verified = "" if item.verified_tce_per_year is None else f"\tverified {item.verified_tce_per_year:.2f} tce/a"
-        typer.echo(
-            f"#{item.id}\t{item.credit_code}\t{item.name}\t{item.project_type_zh}\t{item.state_zh}\t{saving}\t"
-            f"deadline {item.deadline or '-'}{verified}"
-        )
-    typer.echo(f"{total} project(s)", err=True)
+    echo_listing(items, _project_line, f"{total} project(s)", as_json=as_json, total=total)
+
+
+def _project_line(item: schemas.ProjectOut) -> str:
+    saving = "-" if item.saving_tce_per_year is None else f"{item.saving_tce_per_year:g} tce/a"
+    verified = "" if item.verified_tce_per_year is None else f"\tverified {item.verified_tce_per_year:.2f} tce/a"
+    return (
+        f"#{item.id}\t{item.credit_code}\t{item.name}\t{item.project_type_zh}\t{item.state_zh}\t{saving}\t"
+        f"deadline {item.deadline or '-'}{verified}"
+    )
 
 
 @app.command("shares", help="Yearly completion shares of a region against the policy schedule.")
@@ -84,7 +89,7 @@ def shares_(
     with transaction(data_dir) as session:
         result = shares.completion_shares(session, cli_principal(), region, pack=pack, as_of=day)
     if as_json:
-        _echo_json(result.model_dump(mode="json"))
+        echo_json(result)
         return
     typer.echo(f"{result.region_code}  {result.projects} project(s)  {result.schedule_id}  as of {result.as_of}")
     for year in result.years:
@@ -103,10 +108,7 @@ def export_(
     force: bool = typer.Option(False, "--force", help="replace an existing file"),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    if out.suffix.lower() != ".xlsx":
-        raise fail(f"{out}: the output file must end in .xlsx")
-    if out.exists() and not force:
-        raise fail(f"{out} already exists (use --force to replace it)")
+    check_output(out, force)
     with transaction(data_dir) as session:
         content, count = export.export_cases(session, cli_principal(), region_code=region)
     out.write_bytes(content)

@@ -35,10 +35,10 @@ from dualcarbon.projects.schemas import (
     VerificationOut,
 )
 from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Id, Page, Paging, reference_of
+from dualcarbon.ui.files import xlsx_response
 
 router = APIRouter(prefix=API_PREFIX, tags=["projects 项目库"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Region = Annotated[str | None, Query(min_length=6, max_length=6, description="region code (subtree)")]
 AsOf = Annotated[dt.date | None, Query(description="date to judge by (default: today, Asia/Shanghai)")]
 
@@ -57,9 +57,9 @@ class MilestoneDoneIn(_Body):
     done_on: dt.date | None = None
 
 
-def _download(content: bytes, filename: str, media_type: str) -> Response:
+def _download(content: bytes, filename: str) -> Response:
     disposition = f"attachment; filename=\"download\"; filename*=UTF-8''{quote(filename)}"
-    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
+    return Response(content, media_type="application/octet-stream", headers={"Content-Disposition": disposition})
 
 
 # ---- the library (fixed paths before /projects/{id}) ---------------------------------------------------
@@ -122,7 +122,7 @@ def mark_overdue(caller: Caller, session: DbSession, as_of: AsOf = None) -> dict
 @router.get("/projects/cases.xlsx", summary="案例汇编: the demonstration projects as xlsx")
 def export_cases(caller: Caller, session: DbSession, region_code: Region = None) -> Response:
     content, _ = export.export_cases(session, caller, region_code=region_code)
-    return _download(content, "示范项目案例汇编.xlsx", XLSX)
+    return xlsx_response(content, "示范项目案例汇编.xlsx", ascii_name="download")
 
 
 # ---- one project ---------------------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def download_document(
     project_id: Id, document_id: Id, request: Request, caller: Caller, session: DbSession
 ) -> Response:
     name, content = documents.document_bytes(session, caller, project_id, document_id, request.app.state.data_dir)
-    return _download(content, name, "application/octet-stream")
+    return _download(content, name)
 
 
 @router.post("/projects/{project_id}/verification", response_model=VerificationOut, summary="M&V: verified saving")

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 
@@ -160,14 +160,18 @@ def import_report(
 
 # ---- across enterprises ---------------------------------------------------------------------------------
 def _filter(
-    credit_code: str | None,
-    region_code: str | None,
-    state: str | None,
-    year: int | None,
-    period_kind: str | None,
-    period: int | None,
+    state: StateName | None = None,
+    region_code: str | None = None,
+    credit_code: str | None = None,
+    year: YearFilter = None,
+    period_kind: PeriodKindName | None = None,
+    period: PeriodFilter = None,
 ) -> reports.ReportFilter:
+    """The report filters of the query string."""
     return reports.ReportFilter(credit_code, region_code, state, year, period_kind, period)
+
+
+ReportFilters = Annotated[reports.ReportFilter, Depends(_filter)]
 
 
 @router.get(
@@ -178,16 +182,10 @@ def _filter(
 def list_reports(
     caller: Caller,
     session: DbSession,
+    flt: ReportFilters,
     page: Paging,
-    state: StateName | None = None,
-    region_code: str | None = None,
-    credit_code: str | None = None,
-    year: YearFilter = None,
-    period_kind: PeriodKindName | None = None,
-    period: PeriodFilter = None,
 ) -> Page[ReportSummary]:
-    flt = _filter(credit_code, region_code, state, year, period_kind, period)
-    order = "queue" if state == "submitted" else "recent"
+    order = "queue" if flt.state == "submitted" else "recent"
     items, total = reports.list_reports(session, caller, flt, order=order, limit=page.limit, offset=page.offset)
     return Page.of(items, total, page)
 
@@ -201,15 +199,10 @@ def list_reports(
 def export_reports(
     caller: Caller,
     session: DbSession,
-    state: StateName | None = None,
-    region_code: str | None = None,
-    credit_code: str | None = None,
-    year: YearFilter = None,
-    period_kind: PeriodKindName | None = None,
-    period: PeriodFilter = None,
+    flt: ReportFilters,
     lang: Literal["zh", "en"] = "zh",
 ) -> Response:
-    items = reports.export_rows(session, caller, _filter(credit_code, region_code, state, year, period_kind, period))
+    items = reports.export_rows(session, caller, flt)
     return xlsx_response(write_report_list(items, language=lang), "能源利用状况报告列表.xlsx", ascii_name="report.xlsx")
 
 

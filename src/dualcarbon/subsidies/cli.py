@@ -8,30 +8,33 @@ on stderr and exit 2; ``--json`` prints what the service returned.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from dualcarbon.ui.commands import DataDirOption, cli_principal, friendly_errors, lazy_import, transaction
+from dualcarbon.ui.commands import (
+    DataDirOption,
+    JsonOption,
+    cli_principal,
+    echo_listing,
+    friendly_errors,
+    lazy_import,
+    transaction,
+)
 
 if TYPE_CHECKING:
+    from dualcarbon.subsidies import schemas
     from dualcarbon.subsidies import service_applications as applications
     from dualcarbon.subsidies import service_pools as pools
 else:  # loaded on first use, so that `dualcarbon --help` imports no SQLAlchemy or services
+    schemas = lazy_import("dualcarbon.subsidies.schemas")
     applications = lazy_import("dualcarbon.subsidies.service_applications")
     pools = lazy_import("dualcarbon.subsidies.service_pools")
 
 app = typer.Typer(
     help="Subsidy applications and budget pools (补贴申请/预算资金池): list, pools.", no_args_is_help=True
 )
-
-JsonOption = typer.Option(False, "--json", help="print the result as JSON")
-
-
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 @app.command("list", help="Subsidy applications, newest first.")
@@ -48,15 +51,14 @@ def list_(
         items, total = applications.list_applications(
             session, cli_principal(), year=year, state=state, rule=rule, limit=limit
         )
-    if as_json:
-        _echo_json({"items": [item.model_dump(mode="json") for item in items], "total": total})
-        return
-    for item in items:
-        typer.echo(
-            f"#{item.id}\t{item.year}\t{item.pack}/{item.rule}\t{item.applicant_credit_code}\t{item.applicant_name}\t"
-            f"{item.amount_yuan:.2f} 元\t{item.state_zh}\t{','.join(item.claims) or '-'}"
-        )
-    typer.echo(f"{total} application(s)", err=True)
+    echo_listing(items, _application_line, f"{total} application(s)", as_json=as_json, total=total)
+
+
+def _application_line(item: schemas.ApplicationOut) -> str:
+    return (
+        f"#{item.id}\t{item.year}\t{item.pack}/{item.rule}\t{item.applicant_credit_code}\t{item.applicant_name}\t"
+        f"{item.amount_yuan:.2f} 元\t{item.state_zh}\t{','.join(item.claims) or '-'}"
+    )
 
 
 @app.command("pools", help="Budget pools: total, committed by approvals, remaining.")
@@ -68,12 +70,11 @@ def pools_(
 ) -> None:
     with transaction(data_dir) as session:
         items = pools.list_pools(session, cli_principal(), year=year)
-    if as_json:
-        _echo_json([item.model_dump(mode="json") for item in items])
-        return
-    for item in items:
-        typer.echo(
-            f"#{item.id}\t{item.year}\t{item.pack}/{item.rule}\t{item.region_code}\t"
-            f"total {item.total_yuan:.2f}\tcommitted {item.committed_yuan:.2f}\tremaining {item.remaining_yuan:.2f}"
-        )
-    typer.echo(f"{len(items)} pool(s)", err=True)
+    echo_listing(items, _pool_line, f"{len(items)} pool(s)", as_json=as_json)
+
+
+def _pool_line(item: schemas.PoolOut) -> str:
+    return (
+        f"#{item.id}\t{item.year}\t{item.pack}/{item.rule}\t{item.region_code}\t"
+        f"total {item.total_yuan:.2f}\tcommitted {item.committed_yuan:.2f}\tremaining {item.remaining_yuan:.2f}"
+    )

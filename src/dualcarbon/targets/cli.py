@@ -8,13 +8,21 @@ on stderr and exit 2; ``--json`` prints what the service returned.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from dualcarbon.ui.commands import DataDirOption, cli_principal, friendly_errors, lazy_import, transaction
+from dualcarbon.ui.commands import (
+    DataDirOption,
+    JsonOption,
+    cli_principal,
+    echo_json,
+    echo_listing,
+    friendly_errors,
+    lazy_import,
+    transaction,
+)
 
 if TYPE_CHECKING:
     from dualcarbon.targets import schemas, service, service_progress
@@ -24,12 +32,6 @@ else:  # loaded on first use, so that `dualcarbon --help` imports no SQLAlchemy 
     service_progress = lazy_import("dualcarbon.targets.service_progress")
 
 app = typer.Typer(help="Targets and progress (目标进度): list, progress, seed.", no_args_is_help=True)
-
-JsonOption = typer.Option(False, "--json", help="print the result as JSON")
-
-
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def _pct(value: float | None) -> str:
@@ -46,13 +48,12 @@ def list_(
 ) -> None:
     with transaction(data_dir) as session:
         items = service.list_targets(session, cli_principal(), region_code=region, kind=kind)
-    if as_json:
-        _echo_json([item.model_dump(mode="json") for item in items])
-        return
-    for item in items:
-        when = item.target_year or "每年"
-        typer.echo(f"#{item.id}\t{item.region_code}\t{item.title_zh}\t{item.value:g} {item.unit}\t{when}\t{item.kind}")
-    typer.echo(f"{len(items)} target(s)", err=True)
+    echo_listing(items, _target_line, f"{len(items)} target(s)", as_json=as_json)
+
+
+def _target_line(item: schemas.TargetOut) -> str:
+    when = item.target_year or "每年"
+    return f"#{item.id}\t{item.region_code}\t{item.title_zh}\t{item.value:g} {item.unit}\t{when}\t{item.kind}"
 
 
 @app.command("progress", help="Progress of one target: achieved, completion by year, rate needed, warning.")
@@ -66,7 +67,7 @@ def progress(
     with transaction(data_dir) as session:
         result = service_progress.progress(session, cli_principal(), target_id, as_of_year=year)
     if as_json:
-        _echo_json(result.model_dump(mode="json"))
+        echo_json(result)
         return
     target = result.target
     typer.echo(f"{target.title_zh}: target {target.value:g} {target.unit} ({target.target_year or '每年'})")

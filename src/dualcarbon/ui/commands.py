@@ -1,13 +1,15 @@
-"""Shared CLI plumbing: data directory option, turning domain errors into one line and exit code 2."""
+"""Shared CLI plumbing: data directory option, turning domain errors into one line and exit code 2, and the
+shapes of a command's output (``--json``, a listing, an output file)."""
 
 from __future__ import annotations
 
 import functools
 import getpass
 import importlib.util
+import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -19,10 +21,14 @@ from dualcarbon.core.access import Grant, Principal
 from dualcarbon.core.errors import DualcarbonError
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
+    from dualcarbon.reference.tables import ReferenceSet
+
 F = TypeVar("F", bound=Callable[..., Any])
+M = TypeVar("M", bound="BaseModel")
 
 EXIT_BAD_INPUT = 2
 #: Exit status when the reader of stdout closed the pipe: 128 + SIGPIPE, what a shell reports for such a tool.
@@ -31,6 +37,7 @@ EXIT_CLOSED_PIPE = 141
 DataDirOption = typer.Option(
     None, "--data-dir", envvar="DUALCARBON_DATA_DIR", help="Data directory (default ./dualcarbon-data)"
 )
+JsonOption = typer.Option(False, "--json", help="print the result as JSON")
 
 
 def data_dir_or_default(data_dir: Path | None) -> Path:
@@ -40,6 +47,13 @@ def data_dir_or_default(data_dir: Path | None) -> Path:
     from dualcarbon.core.settings import get_settings  # pydantic-settings only once a command runs
 
     return get_settings().data_dir
+
+
+def active_reference(data_dir: Path | None) -> ReferenceSet:
+    """The reference tables active in the data directory (the shipped ones overlaid by what was imported)."""
+    from dualcarbon.reference.tables import load_reference
+
+    return load_reference(data_dir_or_default(data_dir))
 
 
 def debug_enabled() -> bool:
@@ -164,3 +178,32 @@ def transaction(data_dir: Path | None) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+# ---- output -----------------------------------------------------------------------------------------
+def echo_json(data: Any) -> None:
+    """Print a result as indented JSON: a model with the API's keys (its aliases), text unescaped, dates as ISO."""
+    plain = data.model_dump(mode="json", by_alias=True) if hasattr(data, "model_dump") else data
+    typer.echo(json.dumps(plain, ensure_ascii=False, indent=2, default=str))
+
+
+def echo_listing(
+    items: Sequence[M], line: Callable[[M], str], count: str, *, as_json: bool, total: int | None = None
+) -> None:
+    """A listing command's output. With ``--json`` the items as JSON (``{"items": …, "total": …}`` when the
+    listing is paged, i.e. ``total`` is given); otherwise one ``line`` an item on stdout and ``count`` on stderr."""
+    if as_json:
+        dumped = [item.model_dump(mode="json") for item in items]
+        echo_json(dumped if total is None else {"items": dumped, "total": total})
+        return
+    for item in items:
+        typer.echo(line(item))
+    typer.echo(count, err=True)
+
+
+def check_output(out: Path, force: bool, suffix: str = ".xlsx") -> None:
+    """Refuse an output name without ``suffix``, or an existing file without ``--force`` (before any work)."""
+    if out.suffix.lower() != suffix:
+        raise fail(f"{out}: the output file must end in {suffix}")
+    if out.exists() and not force:
+        raise fail(f"{out} already exists (use --force to replace it)")
