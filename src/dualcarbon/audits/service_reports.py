@@ -378,11 +378,15 @@ def _require_regulator(session: Session, actor: Principal, report: AuditReport) 
     raise PermissionDenied("验收须由企业所在地区的监管部门进行 / acceptance needs the regulator of the region")
 
 
+_ACTION_ZH = {"edit": "修改", "submit": "提交", "acceptance": "验收", "return": "退回", "feedback": "评价"}
+
+
 def _check_state(report: AuditReport, action: str, allowed: tuple[str, ...]) -> None:
     if report.state not in allowed:
         wanted = "/".join(allowed)
         raise Conflict(
-            f"报告当前状态为{AUDIT_STATE_ZH[report.state]}，不能{action} / report {report.id} is {report.state}; "
+            f"报告当前状态为{AUDIT_STATE_ZH[report.state]}，不能{_ACTION_ZH.get(action, action)} / "
+            f"report {report.id} is {report.state}; "
             f"{action} needs {wanted}",
             field="state",
         )

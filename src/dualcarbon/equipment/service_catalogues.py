@@ -205,15 +205,14 @@ def import_technologies(session: Session, actor: Principal, path: Path) -> Impor
     problems: list[Problem] = []
     planned: dict[str, dict[str, Any]] = {}
     for number, record in records:
-        if not _required(number, record, TECHNOLOGY_REQUIRED, problems):
-            continue
-        known = len(problems)
+        known = len(problems)  # every problem of the row is reported, not only the missing cells
+        _required(number, record, TECHNOLOGY_REQUIRED, problems)
         _lengths(number, record, _TECH_LIMITS, problems)
         rate = _number(number, "saving_rate_pct", record.get("saving_rate_pct", ""), problems)
         if rate is not None and rate > 100:
             problems.append((number, "saving_rate_pct", "节能率不能超过 100% / at most 100"))
         payback = _number(number, "payback_years", record.get("payback_years", ""), problems)
-        if record["code"] in planned:
+        if record.get("code") and record["code"] in planned:
             problems.append((number, "code", f"编号重复 / duplicate code {record['code']}"))
         if len(problems) > known:
             continue

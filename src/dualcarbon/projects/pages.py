@@ -15,6 +15,7 @@ from dualcarbon.projects.service_projects import get_plan, get_project, list_pro
 from dualcarbon.projects.service_shares import completion_shares, library_totals
 from dualcarbon.projects.service_verification import stored_verification
 from dualcarbon.ui.web.formatting import number, rounded, when
+from dualcarbon.ui.web.i18n import has_key
 from dualcarbon.ui.web.layout import figure, run_action, section, web_page
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.ui.web.tables import Column, data_table, simple_table
@@ -182,12 +183,38 @@ def _verification(ctx: WebContext, project_id: int) -> None:
         ("projects.verified_tce", number(record.get("verified_tce_per_year"), 2)),
         ("projects.mv.by", f"{record.get('verified_by', '')}，{when(record.get('verified_at'), ctx)}"),
     ]
-    with section(ctx.t("projects.mv.title")), ui.grid(columns="12rem 1fr").classes("w-full gap-x-6 gap-y-1"):
-        for key, value in lines:
-            ui.label(ctx.t(key)).classes("text-gray-600")
-            ui.label(value).props(f'data-testid="{key.replace(".", "-")}"')
+    with section(ctx.t("projects.mv.title")):
+        with ui.grid(columns="12rem 1fr").classes("w-full gap-x-6 gap-y-1"):
+            for key, value in lines:
+                ui.label(ctx.t(key)).classes("text-gray-600")
+                ui.label(value).props(f'data-testid="{key.replace(".", "-")}"')
         for warning in result.get("warnings") or []:
-            ui.label(str(warning)).classes("text-sm text-orange-700")
+            text, detail = mv_warning_text(ctx, warning)
+            ui.label(f"⚠ {text}").classes("text-sm text-orange-700").props('data-testid="projects-mv-warning"').tooltip(
+                detail
+            )
+
+
+def mv_warning_text(ctx: WebContext, warning: Any) -> tuple[str, str]:
+    """A stored M&V warning ({code, message, data}) as a sentence in the page's language (its figures filled
+    in, the reference row named) and the original English message for the tooltip."""
+    if not isinstance(warning, dict):
+        return str(warning), str(warning)
+    code = str(warning.get("code") or "")
+    message = str(warning.get("message") or code)
+    raw = warning.get("data")
+    data: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    values = {k: v for k, v in data.items() if isinstance(v, str | int | float) and not isinstance(v, bool)}
+    criterion = f"projects.mv.criterion.{values.get('criterion')}"
+    if has_key("zh", criterion):  # the criterion's reader-facing name instead of its column name
+        values["criterion"] = ctx.t(criterion)
+    key = f"projects.mv.warning.{code}"
+    text = ctx.t(key, **values) if has_key("zh", key) else f"{ctx.t('projects.mv.warning.other')}：{message}"
+    if "{" in text:  # a figure the sentence needs is missing: show the original message instead
+        text = f"{ctx.t('projects.mv.warning.other')}：{message}"
+    if values.get("row_id"):
+        text += ctx.t("projects.mv.warning.row", row_id=values["row_id"])
+    return text, message
 
 
 @web_page("/plans/{credit_code}", title_key="projects.plan", roles=READERS)

@@ -100,7 +100,7 @@ def _metered(
             {
                 "code": "metered_period_incomplete",
                 "message": f"{len(missing)} {label} period(s) left out: a meter has no tce for them",
-                "data": {"periods": sorted(d.isoformat() for d in missing)[:50]},
+                "data": {"count": len(missing), "periods": sorted(d.isoformat() for d in missing)[:50]},
             }
         )
     periods = [mv.MvPeriod(start=day, energy=tce) for day, tce in sorted(totals.items()) if day not in missing]
