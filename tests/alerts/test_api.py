@@ -18,14 +18,16 @@ def test_alerts_over_http(world, client, tmp_path, admin, reference) -> None:
     assert client.get("/api/v1/alerts", headers=world.auth("longwan")).json()["total"] == 0  # 龙湾 ≠ 鹿城
     assert client.get("/api/v1/alerts", headers=world.auth("city"), params={"region": "330302"}).json()["total"] == 2
     alert_id = mine.json()["items"][0]["id"]
-    assert client.get(f"/api/v1/alerts/{alert_id}", headers=world.auth("ent_b")).status_code == 404
+    hidden = client.get(f"/api/v1/alerts/{alert_id}", headers=world.auth("ent_b"))
+    assert hidden.status_code == 404 and hidden.json()["message"] == "未找到该告警，或不在您的管辖范围内"
     bad = client.get("/api/v1/alerts", headers=world.auth("ent_a"), params={"level": "purple"})
     assert bad.status_code == 422 and bad.json()["field"] == "level"
+    assert bad.json()["message"] == "此项只能是以下之一：黄色、橙色、红色"
 
     ack = client.post(f"/api/v1/alerts/{alert_id}/ack", headers=world.auth("ent_a"), json={"lock_version": 0})
     assert ack.status_code == 200 and ack.json()["state"] == "acknowledged"
     again = client.post(f"/api/v1/alerts/{alert_id}/ack", headers=world.auth("ent_a"), json={"lock_version": 0})
-    assert again.status_code == 409
+    assert again.status_code == 409 and again.json()["message"] == "告警当前为「已确认」状态，不能再确认，请刷新后查看"
     no_comment = client.post(f"/api/v1/alerts/{alert_id}/close", headers=world.auth("ent_a"), json={})
     assert no_comment.status_code == 422 and no_comment.json()["message"] == "关闭告警须填写处理说明"
     closed = client.post(
@@ -38,7 +40,8 @@ def test_alerts_over_http(world, client, tmp_path, admin, reference) -> None:
         "acknowledged",
         "closed",
     ]
-    assert client.post(f"/api/v1/alerts/{alert_id}/ack", headers=world.auth("expert"), json={}).status_code == 403
+    reviewer = client.post(f"/api/v1/alerts/{alert_id}/ack", headers=world.auth("expert"), json={})
+    assert reviewer.status_code == 403 and reviewer.json()["message"] == "您的角色不能处理该告警（只读）"
     assert client.post(f"/api/v1/alerts/{alert_id}/ack", headers=world.auth("ent_a"), json={}).status_code == 409
     assert client.get("/api/v1/alerts", headers={}).status_code == 401
 

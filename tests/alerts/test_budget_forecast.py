@@ -89,6 +89,11 @@ def test_forecast_budget_status_and_alert(world, tmp_path, admin, reference) -> 
     assert status.budget_to_date_tce == pytest.approx(6.0 * 9000 / 54900)
     assert status.actual_to_date_tce == pytest.approx(10010 * TCE_PER_KWH)
     with session_scope(world.engine) as session:
+        later = service_budget.budget_status(session, admin, code, 2024, date(2024, 6, 1), reference)
+    # April and May are complete but have no readings: their forecast is no actual, so the actual to date is
+    # unknown (it was 10 010 kWh + the two forecast months, shown as measured)
+    assert later.actual_to_date_tce is None and later.budget_to_date_tce == pytest.approx(6.0 * 15100 / 54900)
+    with session_scope(world.engine) as session:
         summary = service_alerts.evaluate(session, admin, AS_OF, reference)
         alerts, _ = service_alerts.list_alerts(session, admin, source="budget")
     assert summary.by_source.get("budget") == 1

@@ -10,6 +10,7 @@ import hmac
 import json
 import socket
 from datetime import timedelta
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -20,8 +21,8 @@ from sqlalchemy import select
 from dualcarbon.accounts.models import User
 from dualcarbon.accounts.service_auth import principal_for
 from dualcarbon.alerts import service_alerts, service_channels
-from dualcarbon.alerts.models import AlertDelivery
-from dualcarbon.alerts.service_rules import AlertRules
+from dualcarbon.alerts.models import ALERT_SOURCES, AlertDelivery
+from dualcarbon.alerts.service_rules import LEVEL_ZH, SOURCE_ZH, AlertRules
 from dualcarbon.core.errors import InvalidInput, NotFound
 from dualcarbon.store.base import utcnow
 from dualcarbon.store.db import session_scope
@@ -117,6 +118,16 @@ def test_webhook_signed_retried_and_email_sent(world, tmp_path, admin, reference
     assert len(sink.messages) == 2 and {m.rcpt_tos[0] for m in sink.messages} == {"energy@a.example"}
     text = email.message_from_bytes(sink.messages[0].content, policy=email.policy.default)
     assert "用能异常" in str(text["Subject"]) and "鹿城甲阀门有限公司" in text.get_body().get_content()
+    # levels and sources by their names, not their codes
+    assert "级别：黄色" in text.get_body().get_content() and "来源：用能异常" in text.get_body().get_content()
+
+
+def test_source_names_agree_with_the_pages() -> None:
+    pages = json.loads((resources.files("dualcarbon.ui.web") / "i18n" / "zh.json").read_text(encoding="utf-8"))
+    assert {s: pages[f"alert_source.{s}"] for s in ALERT_SOURCES} == SOURCE_ZH
+    assert {lv: pages[f"alert_level.{lv}"] for lv in ("yellow", "orange", "red")} == {
+        lv: LEVEL_ZH[lv] for lv in ("yellow", "orange", "red")
+    }
 
 
 def test_delivery_fails_after_the_last_attempt(world, tmp_path, admin, reference) -> None:

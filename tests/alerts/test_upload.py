@@ -4,6 +4,7 @@ pending ones never (both stores)."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -56,6 +57,12 @@ def test_outage_nothing_lost_nothing_sent_twice(world, tmp_path, admin, referenc
         assert after.sent == 0  # acknowledged messages are never sent again
         assert (status["province"].pending, status["province"].acknowledged) == (0, 4)
         assert (status["backup"].pending, status["backup"].acknowledged) == (0, 1)
+    # values are sent without the noise of summing floats (at most UPLOAD_DECIMALS places)
+    day_records = next(json.loads(r.body)["records"] for r in backup.requests)
+    sent_as = config.fields("day")["value"]
+    assert day_records and all(
+        rec[sent_as] == round(rec[sent_as], service_upload.UPLOAD_DECIMALS) for rec in day_records
+    )
     keys = [r.headers["Idempotency-Key"] for r in province.requests]
     # 6 requests: the failed one and the timed-out one were each sent again, the others once
     assert sorted(Counter(keys).values()) == [1, 1, 2, 2]

@@ -31,6 +31,7 @@ from .conftest import Server, shot
 pytestmark = pytest.mark.browser
 ADMIN = Principal(user_id=None, username="test-admin", grants=(Grant("admin"),))
 DAY = date(2024, 4, 26)
+LEVELS = ("green", "yellow", "orange", "red")
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +85,9 @@ def test_a_regulator_follows_an_alert_from_the_region_to_the_meter(
     assert "绿色" in levels.inner_text() and "红色" in levels.inner_text()  # the scheme's four levels
     yellow = page.get_by_test_id("region-level-yellow").inner_text()
     assert yellow.startswith("黄色：") and int(yellow.split("：")[1]) >= 1
+    # the counts are of the watched enterprises (meters or a budget), and the note says how many
+    counted = sum(int(page.get_by_test_id(f"region-level-{lv}").inner_text().split("：")[1]) for lv in LEVELS)
+    assert f"统计受监测企业 {counted} 家" in page.get_by_test_id("region-levels-note").inner_text()
     grid = page.get_by_test_id("region-alerts")
     row = grid.locator(".ag-row", has_text="AL-01 用能异常")
     row.wait_for()

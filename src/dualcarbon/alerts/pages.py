@@ -31,6 +31,10 @@ COLUMNS = (
 )
 
 
+#: Wide enough for the longest choice and label in either language (English labels were cut to "L…", "S…").
+FILTER_WIDTH = "min-width: 9rem"
+
+
 def _choices(ctx: WebContext, group: str, codes: tuple[str, ...]) -> dict[str, str]:
     return {"": ctx.t("alerts.all")} | {code: label(ctx, group, code) for code in codes}
 
@@ -45,15 +49,25 @@ def alerts_page(ctx: WebContext, state: str = "open", level: str = "", region: s
         "enterprise": enterprise.strip() or None,
     }
     with ui.row().classes("w-full items-center gap-3"):
-        state_select = ui.select(
-            _choices(ctx, "alert_state", ALERT_STATES), value=filters["state"] or "", label=ctx.t("alerts.state")
-        ).props('dense outlined data-testid="alerts-state"')
-        level_select = ui.select(
-            _choices(ctx, "alert_level", ALERT_LEVELS), value=filters["level"] or "", label=ctx.t("alerts.level")
-        ).props("dense outlined")
-        source_select = ui.select(
-            _choices(ctx, "alert_source", ALERT_SOURCES), value="", label=ctx.t("alerts.source")
-        ).props("dense outlined")
+        state_select = (
+            ui.select(
+                _choices(ctx, "alert_state", ALERT_STATES), value=filters["state"] or "", label=ctx.t("alerts.state")
+            )
+            .props('dense outlined data-testid="alerts-state"')
+            .style(FILTER_WIDTH)
+        )
+        level_select = (
+            ui.select(
+                _choices(ctx, "alert_level", ALERT_LEVELS), value=filters["level"] or "", label=ctx.t("alerts.level")
+            )
+            .props("dense outlined")
+            .style(FILTER_WIDTH)
+        )
+        source_select = (
+            ui.select(_choices(ctx, "alert_source", ALERT_SOURCES), value="", label=ctx.t("alerts.source"))
+            .props("dense outlined")
+            .style(FILTER_WIDTH)
+        )
         region_input = ui.input(ctx.t("monitoring.region"), value=region).props("dense outlined")
         show_button = ui.button(ctx.t("monitoring.show")).props('data-testid="alerts-show"')
 

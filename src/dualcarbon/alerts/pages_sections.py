@@ -54,9 +54,14 @@ def region_alerts_section(ctx: WebContext, code: str, first_day: date, last_day:
                 ui.badge(f"{label(ctx, 'alert_level', level)}：{levels.counts.get(level, 0)}").props(
                     f'color={LEVEL_COLOURS.get(level, "grey")} data-testid="region-level-{level}"'
                 ).classes("text-base px-3 py-1")
-        ui.label(ctx.t("alerts.region_levels_note", scheme=levels.scheme_title_zh, clause=levels.clause)).classes(
-            "text-xs text-gray-500"
-        )
+        ui.label(
+            ctx.t(
+                "alerts.region_levels_note",
+                watched=levels.enterprises,
+                scheme=levels.scheme_title_zh,
+                clause=levels.clause,
+            )
+        ).classes("text-xs text-gray-500").props('data-testid="region-levels-note"')
 
     def fetch(limit: int, offset: int, search: str) -> tuple[list[dict[str, Any]], int]:
         rows, total = ctx.call(list_alerts, state="open", region=code, limit=limit, offset=offset)

@@ -33,7 +33,7 @@ from dualcarbon.alerts.models import (
 )
 from dualcarbon.alerts.schemas import AlertEventOut, AlertOut, EvaluationSummary
 from dualcarbon.alerts.service_channels import enqueue_deliveries
-from dualcarbon.alerts.service_rules import AlertRules
+from dualcarbon.alerts.service_rules import LEVEL_ZH, SOURCE_ZH, AlertRules
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dualcarbon.monitoring.models import Meter
@@ -46,6 +46,9 @@ from dualcarbon.store.versioning import claim_row
 
 MAX_COMMENT = 2000
 STATE_ZH = {"open": "未处理", "acknowledged": "已确认", "closed": "已关闭"}
+ACTION_ZH = {"acknowledged": "确认", "closed": "关闭"}
+# the Chinese names of the list filters' values, for their error messages
+ZH_NAMES = {"state": STATE_ZH, "level": LEVEL_ZH, "source": SOURCE_ZH}
 
 
 def _candidates(
@@ -167,7 +170,7 @@ def _visible(session: Session, principal: Principal, alert_id: int) -> tuple[Ale
         .where(Alert.id == alert_id, enterprise_filter(principal))
     ).first()
     if row is None:
-        raise NotFound(f"alert {alert_id} not found")
+        raise NotFound(f"alert {alert_id} not found", zh="未找到该告警，或不在您的管辖范围内")
     return row[0], row[1]
 
 
@@ -225,7 +228,8 @@ def list_alerts(
         ("source", source, ALERT_SOURCES),
     ):
         if value is not None and value not in allowed:
-            raise InvalidInput(f"must be one of {', '.join(allowed)}", field=name)
+            names = "、".join(ZH_NAMES[name][v] for v in allowed)
+            raise InvalidInput(f"must be one of {', '.join(allowed)}", field=name, zh=f"此项只能是以下之一：{names}")
     query = (
         select(Alert, Enterprise)
         .join(Enterprise, Enterprise.id == Alert.enterprise_id)
@@ -274,7 +278,7 @@ def _step(
 ) -> AlertOut:
     alert, enterprise = _visible(session, principal, alert_id)
     if not can_write_enterprise_data(session, principal, enterprise):
-        raise PermissionDenied("your role may not act on this alert")
+        raise PermissionDenied("your role may not act on this alert", zh="您的角色不能处理该告警（只读）")
     text = (comment or "").strip()
     if len(text) > MAX_COMMENT:
         raise InvalidInput(f"at most {MAX_COMMENT} characters", field="comment", zh=f"备注最多 {MAX_COMMENT} 字")
@@ -283,10 +287,14 @@ def _step(
     allowed = {"acknowledged": ("open",), "closed": ("open", "acknowledged")}[action]
     if alert.state not in allowed:
         raise Conflict(
-            f"alert {alert_id} is {alert.state}", zh=f"告警已是{STATE_ZH[alert.state]}状态，不能{STATE_ZH[action]}"
+            f"alert {alert_id} is {alert.state}",
+            zh=f"告警当前为「{STATE_ZH[alert.state]}」状态，不能再{ACTION_ZH[action]}，请刷新后查看",
         )
     if lock_version is not None and lock_version != alert.lock_version:
-        raise Conflict(f"alert {alert_id} was changed by someone else meanwhile; reload it and try again")
+        raise Conflict(
+            f"alert {alert_id} was changed by someone else meanwhile; reload it and try again",
+            zh="该告警已被他人修改，请刷新后重试",
+        )
     before: dict[str, Any] = {"state": alert.state}
     claim_row(session, alert, what=f"alert {alert_id}")
     alert.state = action

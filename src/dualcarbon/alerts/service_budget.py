@@ -3,7 +3,8 @@
 * **Spread**: the budget (tce, 当量值) is split over the months in proportion to last year's monitored monthly
   totals (``profile = "monitored"``) when all 12 are known and positive in sum; otherwise in twelfths
   (``profile = "flat"``). Reported (non-monitored) profiles are not read yet.
-* **Status** on a day: ``actual_to_date`` = this year's complete months; ``budget_to_date`` = the budget of the
+* **Status** on a day: ``actual_to_date`` = this year's complete months (null when one of them has no
+  readings: its forecast is not an actual); ``budget_to_date`` = the budget of the
   same months; ``projected_year_end`` = the forecast (:mod:`.service_forecast`). The warning measure is
   budget ÷ projected year-end × 100 (%), judged by the scheme configured for the enterprise's jurisdiction
   (:func:`.service_rules.budget_scheme_id`, by default the completion-rate scheme: ≥ 100 % green, i.e. the
@@ -111,8 +112,11 @@ def budget_status(
         raise NotFound(f"no energy budget of {credit_code} for {year}")
     result = forecast(session, principal, "enterprise", enterprise.credit_code, year, as_of, reference)
     done = complete_months(year, as_of)
+    # a complete month without readings is forecast (``actual`` false): the actual to date is then unknown,
+    # never the forecast presented as measured
     actual_months = result.tce.months[:done]
-    actual = None if any(v is None for v in actual_months) else sum(v for v in actual_months if v is not None)
+    measured = all(result.tce.actual[:done]) and all(v is not None for v in actual_months)
+    actual = sum(v for v in actual_months if v is not None) if measured else None
     projected = result.tce.year_end
     scheme = budget_scheme_id(enterprise.region_code)
     verdict = judge(scheme, row.budget_tce / projected * 100) if projected and projected > 0 else None

@@ -36,7 +36,7 @@ from dualcarbon.accounts.models import User
 from dualcarbon.accounts.service_auth import principal_for
 from dualcarbon.alerts.models import ALERT_LEVELS, ALERT_SOURCES, CHANNELS, Alert, AlertDelivery, AlertSubscription
 from dualcarbon.alerts.schemas import DeliveryRun, SubscriptionOut
-from dualcarbon.alerts.service_rules import AlertRules
+from dualcarbon.alerts.service_rules import LEVEL_ZH, SOURCE_ZH, AlertRules
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import InvalidInput, NotFound
 from dualcarbon.registry.models import Enterprise
@@ -87,15 +87,20 @@ def create_subscription(
     sources: list[str] | None = None,
 ) -> SubscriptionOut:
     if principal.user_id is None:
-        raise InvalidInput("subscriptions belong to a signed-in user", field="user")
+        raise InvalidInput("subscriptions belong to a signed-in user", field="user", zh="订阅须由登录用户创建")
     if channel not in CHANNELS:
         raise InvalidInput(f"must be one of {', '.join(CHANNELS)}", field="channel", zh="渠道须为站内、Webhook 或邮件")
     if min_level not in ALERT_LEVELS:
-        raise InvalidInput(f"must be one of {', '.join(ALERT_LEVELS)}", field="min_level")
+        raise InvalidInput(
+            f"must be one of {', '.join(ALERT_LEVELS)}", field="min_level", zh="最低级别须为黄色、橙色或红色"
+        )
     wanted = list(dict.fromkeys(sources or []))
     for i, source in enumerate(wanted):
         if source not in ALERT_SOURCES:
-            raise InvalidInput(f"must be one of {', '.join(ALERT_SOURCES)}", field=f"sources[{i}]")
+            names = "、".join(SOURCE_ZH.values())
+            raise InvalidInput(
+                f"must be one of {', '.join(ALERT_SOURCES)}", field=f"sources[{i}]", zh=f"告警来源须为：{names}"
+            )
     target = (target or "").strip() or None
     secret = None
     if channel == "webhook":
@@ -106,7 +111,7 @@ def create_subscription(
         if not target or not _EMAIL.match(target) or len(target) > 400:
             raise InvalidInput("an e-mail subscription needs an address", field="target", zh="请填写有效的邮箱地址")
     elif target:
-        raise InvalidInput("an in-app subscription has no target", field="target")
+        raise InvalidInput("an in-app subscription has no target", field="target", zh="站内订阅无需填写接收地址")
     row = AlertSubscription(
         user_id=principal.user_id, channel=channel, target=target, secret=secret, min_level=min_level, sources=wanted
     )
@@ -133,7 +138,7 @@ def list_subscriptions(session: Session, principal: Principal) -> list[Subscript
 def delete_subscription(session: Session, principal: Principal, subscription_id: int) -> None:
     row = session.get(AlertSubscription, subscription_id)
     if row is None or row.user_id != principal.user_id:
-        raise NotFound(f"subscription {subscription_id} not found")
+        raise NotFound(f"subscription {subscription_id} not found", zh="未找到该订阅")
     before = {"channel": row.channel, "target": row.target}
     for delivery in session.scalars(select(AlertDelivery).where(AlertDelivery.subscription_id == row.id)):
         session.delete(delivery)
@@ -223,9 +228,11 @@ def send_email(config: SmtpConfig) -> Sender:
         message["Subject"] = f"【{enterprise.name}】{alert.title_zh}"
         message["X-Dualcarbon-Delivery"] = str(delivery.id)
         detail = json.dumps(alert.detail, ensure_ascii=False, indent=2)
+        level = LEVEL_ZH.get(alert.level, alert.level)
+        source = SOURCE_ZH.get(alert.source, alert.source)
         message.set_content(
-            f"企业：{enterprise.name}（{enterprise.credit_code}）\n告警：{alert.title_zh}\n级别：{alert.level}\n"
-            f"来源：{alert.source}\n编号：{alert.id}\n\n{detail}\n"
+            f"企业：{enterprise.name}（{enterprise.credit_code}）\n告警：{alert.title_zh}\n级别：{level}\n"
+            f"来源：{source}\n编号：{alert.id}\n\n详细数据（供系统对接）：\n{detail}\n"
         )
         with smtplib.SMTP(config.host, config.port, timeout=config.timeout_s) as smtp:
             smtp.send_message(message)

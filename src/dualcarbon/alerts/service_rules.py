@@ -24,6 +24,16 @@ from dualcarbon.reference.tables import ReferenceSet
 #: The calc warning levels, mildest first; ``green`` never raises an alert.
 LEVEL_ORDER: tuple[str, ...] = ("green", "yellow", "orange", "red")
 LEVEL_ZH = {"green": "绿色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
+#: The sources' names for texts made outside the web kit (e-mail); the same words as the pages' ``alert_source.*``
+#: keys (tests/alerts/test_channels.py checks that they agree).
+SOURCE_ZH = {
+    "budget": "用能预算",
+    "anomaly": "用能异常",
+    "stale": "数据中断",
+    "quality": "数据质量",
+    "imbalance": "总分表不平衡",
+    "conflict": "冲突数据",
+}
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,8 @@ from dualcarbon.store.base import utcnow
 
 CONFIG_FILE = "upload.yaml"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+#: Decimal places of uploaded values (a representation choice: removes the noise of summing floats).
+UPLOAD_DECIMALS = 6
 
 
 class Endpoint(BaseModel):
@@ -92,6 +94,12 @@ def load_config(data_dir: Path) -> UploadConfig:
 
 def _mapped(config: UploadConfig, kind: str, record: dict[str, Any]) -> dict[str, Any]:
     return {target: record.get(source) for source, target in config.fields(kind).items()}
+
+
+def _clean(value: float | None) -> float | None:
+    """A summed value without its binary noise (3025740.000000006 → 3025740.0): UPLOAD_DECIMALS places are far
+    finer than any meter's resolution."""
+    return None if value is None else round(value, UPLOAD_DECIMALS)
 
 
 def _digest(value: object) -> str:
@@ -145,9 +153,9 @@ def _records(
                     "meter_code": meter.code,
                     "data_item_code": meter.data_item_code,
                     "start": row["start"].replace(tzinfo=LOCAL_ZONE).isoformat(),
-                    "value": row["energy"],
+                    "value": _clean(row["energy"]),
                     "unit": meter.unit,
-                    "tce": row["tce"],
+                    "tce": _clean(row["tce"]),
                 }
             )
         return found
