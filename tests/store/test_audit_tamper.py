@@ -303,3 +303,22 @@ def test_cli_verify_exits_1_on_truncation(tmp_path: Path, monkeypatch: pytest.Mo
     assert result.exit_code == 1
     assert "truncated" in result.stdout and "triggers_missing" in result.stdout
     assert "31 rows" in result.stdout and "29 rows" in result.stdout
+
+
+def test_an_external_database_keeps_its_audit_files_in_the_data_dir_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``DUALCARBON_DATABASE_URL`` set, ``--data-dir D`` (demo, serve, audit verify) puts the audit key and the
+    checkpoints in D — not in ``./dualcarbon-data`` of whatever directory the command ran in (found by a walk: a
+    verify from another directory then reported ``key_missing``). No connection is made: only paths are resolved."""
+    from dualcarbon.store.audit_files import audit_files_for
+    from dualcarbon.store.db import resolve_database_url
+
+    monkeypatch.delenv("DUALCARBON_AUDIT_KEY_FILE", raising=False)
+    monkeypatch.delenv("DUALCARBON_AUDIT_CHECKPOINT_FILE", raising=False)
+    url = f"postgresql+psycopg://dc@127.0.0.1:5432/home_{tmp_path.name[-12:]}"
+    monkeypatch.setenv("DUALCARBON_DATABASE_URL", url)
+    data = tmp_path / "elsewhere"
+    files = audit_files_for(resolve_database_url(data))
+    assert files.key_file == (data / "audit.key").absolute()
+    assert files.checkpoint_file == (data / "audit-checkpoints.jsonl").absolute()

@@ -23,7 +23,7 @@ from sqlalchemy import table as table_clause
 
 from dualcarbon.core.errors import Conflict, InvalidInput
 from dualcarbon.demo.build import DemoLogin
-from dualcarbon.store.db import DATABASE_URL_ENV, SQLITE_FILENAME, init_store, make_engine
+from dualcarbon.store.db import DATABASE_URL_ENV, SQLITE_FILENAME, init_store, make_engine, set_external_home
 
 MARKER = ".dualcarbon-demo"
 LOGINS_FILE = "DEMO-LOGINS.txt"
@@ -91,6 +91,7 @@ def open_store(workspace: Workspace) -> Engine:
     """The migrated, empty store of the workspace. Conflict when an external database already holds data."""
     if workspace.external_url:
         _require_empty(workspace)
+        set_external_home(workspace.external_url, workspace.directory)
     return init_store(workspace.database_url)
 
 

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from dualcarbon.core.errors import DualcarbonError
 from dualcarbon.store.audit_sink import flush_sink, send_to_sink
 from dualcarbon.store.base import utcnow
-from dualcarbon.store.db import sqlite_path
+from dualcarbon.store.db import external_home, sqlite_path
 
 log = logging.getLogger("dualcarbon.audit")
 
@@ -112,7 +112,7 @@ def audit_files_for(url: URL | str) -> AuditFiles:
 
     settings = get_settings()
     db_file = sqlite_path(parsed)
-    home = (db_file.parent if db_file is not None else settings.data_dir).absolute()
+    home = (db_file.parent if db_file is not None else external_home(parsed) or settings.data_dir).absolute()
     key_file = (settings.audit_key_file or home / KEY_FILENAME).absolute()
     checkpoint_file = (settings.audit_checkpoint_file or home / CHECKPOINT_FILENAME).absolute()
     found = AuditFiles(

@@ -58,12 +58,29 @@ def resolve_data_dir(data_dir: Path | None = None) -> Path:
     return get_settings().data_dir
 
 
+#: Data directory named with ``--data-dir`` for an external database (``DUALCARBON_DATABASE_URL``) in this process.
+_external_homes: dict[URL, Path] = {}
+
+
+def external_home(url: URL) -> Path | None:
+    """The data directory this process was told to use beside the external database at ``url``, if any: its audit key
+    and checkpoints live there, not in the default ``./dualcarbon-data``."""
+    return _external_homes.get(url)
+
+
+def set_external_home(url: str | URL, data_dir: Path) -> None:
+    """Remember ``data_dir`` as the home of the external database at ``url`` for this process."""
+    _external_homes[make_url(url)] = data_dir.absolute()
+
+
 def resolve_database_url(data_dir: Path | None = None) -> str:
     """The database URL: setting ``DUALCARBON_DATABASE_URL`` wins, else the SQLite file in the data directory."""
     from dualcarbon.core.settings import get_settings
 
     settings = get_settings()
     if settings.database_url:
+        if data_dir is not None:  # the store's files (audit key, checkpoints) stay in the directory named
+            set_external_home(settings.database_url, Path(data_dir))
         return settings.database_url
     directory = Path(data_dir) if data_dir is not None else settings.data_dir
     database = directory.absolute() / SQLITE_FILENAME
