@@ -84,6 +84,11 @@ def test_w13_and_float_noise() -> None:
         ({"scheme": "hangzhou", "period": "Q2", "target_decline_pct": 3, "achieved_decline_pct": 1}, "period"),
         ({"scheme": "beijing"}, "scheme"),
         ({"scheme": "completion_rate", "target": 1}, "achieved"),
+        ({"scheme": "completion_rate", "target": True, "achieved": 95}, "target"),  # was read as 1 (9,500 %)
+        (
+            {"scheme": "hangzhou", "period": "H1", "target_decline_pct": 3, "achieved_decline_pct": False},
+            "achieved_decline_pct",
+        ),
     ],
 )
 def test_bad_input(payload: dict[str, Any], field: str) -> None:

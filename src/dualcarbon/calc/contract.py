@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import types
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
 from dualcarbon.core.errors import InvalidInput
 
@@ -17,6 +18,31 @@ class Strict(BaseModel):
     """Base for contract inputs: unknown fields are refused (a typo must not pass silently)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_true_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """JSON ``true``/``false`` where a number belongs is refused (pydantic's lax mode would read it as 1/0)."""
+        if (
+            isinstance(value, bool)
+            and info.field_name
+            and not _takes_bool(cls.model_fields[info.field_name].annotation)
+        ):
+            raise ValueError("must be a number or text as documented, not true/false")
+        return value
+
+
+def _takes_bool(annotation: Any) -> bool:
+    if annotation is bool or annotation is Any:
+        return True
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _takes_bool(args[0])
+    if origin is Union or origin is types.UnionType:
+        return any(_takes_bool(arg) for arg in args)
+    if origin is Literal:
+        return any(isinstance(arg, bool) for arg in args)
+    return False
 
 
 def _path(location: tuple[int | str, ...]) -> str:
@@ -41,6 +67,8 @@ def parse(model: type[M], payload: Any) -> M:
             message = "required field is missing"
         elif first["type"] == "extra_forbidden":
             message = "unknown field"
+        elif first["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
         raise InvalidInput(message, field=_path(location)) from None
 
 
