@@ -89,3 +89,32 @@ def test_cli() -> None:
     assert result.exit_code == 0 and json.loads(result.stdout)["gb40879_grade"] == 2
     result = CliRunner().invoke(app, ["calc", "datacentre"], input=json.dumps({"pue": "high"}))
     assert result.exit_code == 2 and "pue" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("payload", "why_en", "why_zh"),
+    [
+        ({"new": False, "size": "large"}, "not a new build", "非新建数据中心"),
+        ({}, "'new' not given", "未说明是否新建（new）"),
+        ({"new": True, "size": "medium"}, "size medium is not 大型及以上", "规模为中型，不属于大型及以上"),
+        ({"new": True}, "size not given is not 大型及以上", "未说明规模（size），无法判断是否为大型及以上"),
+    ],
+)
+def test_not_applicable_reason_in_chinese(payload: dict[str, Any], why_en: str, why_zh: str) -> None:
+    line = run(pue=1.4, **payload)["trace"][3]
+    assert line["passed"] is None
+    assert line["condition"].endswith(f"not applicable ({why_en})")  # the English contract is unchanged
+    assert line["condition_zh"] == f"新建大型及以上数据中心 PUE 不高于 1.3（含）——不适用（{why_zh}）"
+
+
+def test_gb40879_note_has_chinese_beside_english() -> None:
+    result = run(pue=1.51)
+    assert result["gb40879_note"] == "above the 3级 limit value (能效限定值): not compliant with GB 40879-2021"
+    assert result["gb40879_note_zh"] == "PUE 超过能效3级（能效限定值）1.5：不符合 GB 40879-2021"
+    assert "gb40879_note_zh" not in run(pue=1.5)
+
+
+def test_missing_facts_in_chinese() -> None:
+    result = run(pue=1.8)
+    assert result["close_candidate_missing"] == ["racks", "years_in_operation"]
+    assert result["close_candidate_missing_zh"] == ["单体规模", "连续投产时间"]

@@ -265,7 +265,7 @@ def test_chinese_sentences_of_awards_rates_shares_and_caps() -> None:
     assert storage[0]["condition_zh"] == "实际放电量超过 0 kWh（不含）"
     assert storage[-1]["condition_zh"] == "补助金额 = 实际放电量 × 0.8 元/kWh"
     green = run("green", {"level": "national", "kind": "green_factory"})["trace"]
-    assert green[-1]["condition_zh"] == "固定奖励（类别 green_factory，级别 national）：国家级绿色工厂 100万元"
+    assert green[-1]["condition_zh"] == "固定奖励（类别 绿色工厂，级别 国家级）：国家级绿色工厂 100万元"
     loan = run("loan", {"lpr_pct": 3.45})["trace"]
     assert loan[-1]["condition_zh"] == "最低贷款利率（%） = 同期 LPR 利率 − 0.2 个百分点"
     facts = {"in_provincial_library": True, "stable_months": 8, "annual_saving_tce": 1800}
@@ -291,3 +291,25 @@ def test_cli_output_carries_condition_zh(tmp_path: Path) -> None:
     trace = json.loads(result.stdout)["trace"]
     assert result.exit_code == 0 and trace[0]["condition"] == "0 kWh < discharge_kwh"
     assert trace[0]["condition_zh"] == "实际放电量超过 0 kWh（不含）"
+
+
+def test_choice_codes_are_shown_by_their_labels_in_chinese_and_kept_in_json() -> None:
+    # the pack's labels_zh (national → 国家级 …): Chinese sentences show labels, the JSON trace keeps the codes
+    green = run("green", {"level": "provincial", "kind": "green_supply_chain"})
+    assert green["amount_yuan"] == 300_000.0
+    leaf = green["trace"][0]
+    assert leaf["condition_zh"] == "级别为 国家级、省级、市级 之一" and leaf["value"] == "provincial"
+    assert "national" in leaf["condition"]  # the English contract is unchanged
+    award = green["trace"][-1]
+    assert award["condition_zh"] == "固定奖励（类别 绿色供应链，级别 省级）：省级绿色供应链 30万元"
+    assert "green_supply_chain" in award["condition"]
+    # a choice that is already Chinese in the pack (PV 并网模式) has no label and is shown as it is
+    pv = run("pv", {"mode": "全额上网", "connected_to_platform": True, "generation_kwh": 1000})
+    assert pv["trace"][0]["condition_zh"] == "并网模式为“自发自用、余量上网”" and pv["eligible"] is False
+
+
+def test_a_label_must_name_a_choice() -> None:
+    from dualcarbon.reference.policy_incentives import RuleFact
+
+    with pytest.raises(ValueError, match="labels_zh"):
+        RuleFact(type="text", choices=("a",), labels_zh={"b": "乙"})

@@ -66,6 +66,40 @@ def test_applications_in_every_state_with_amounts_and_traces(demo: DemoWorld) ->
         assert pool.remaining_yuan == pytest.approx(pool.total_yuan - committed)
 
 
+def test_retrofit_and_emc_applications_rest_on_verified_projects_of_2023(demo: DemoWorld) -> None:
+    # Longgang's pack ends 2023-12-31: the demo's retrofit and EMC applications rest on projects completed and
+    # verified in 2023, applied for in December 2023 (4、保障措施（二）4 and （二）8).
+    from dualcarbon.demo.retrofit import AGENCY_NAME
+    from dualcarbon.projects import service_projects
+
+    with session_scope(demo.engine, write=False) as session:
+        found = service_applications.list_applications(session, SYSTEM)[0]
+        retrofit = next(a for a in found if a.rule == "retrofit" and a.state == "paid")
+        emc = next(a for a in found if a.rule == "emc")
+        projects = {
+            a.rule: service_projects.get_project(session, SYSTEM, a.evidence["project_id"]) for a in (retrofit, emc)
+        }
+    for application in (retrofit, emc):
+        project = projects[application.rule]
+        assert project.state == "verified" and project.completed_on is not None
+        assert date(2023, 1, 1) <= project.completed_on <= date(2023, 12, 31)
+        assert application.submitted_at.startswith("2023-12-")
+        # the facts are the project's: its investment and its M&V-verified saving, not the planned one
+        assert application.facts["investment_yuan"] == project.investment_yuan
+        assert application.facts["annual_saving_tce"] == pytest.approx(project.verified_tce_per_year)
+        assert application.eligible is True
+        investment = application.facts["investment_yuan"]
+        rate = 0.14 if investment < 2_000_000 else 0.17 if investment < 5_000_000 else 0.22
+        assert application.amount_yuan == pytest.approx(min(rate * investment, 5_000_000.0))
+        assert application.trace[0]["passed"] is True and application.trace[0]["value"] == str(project.completed_on)
+    assert retrofit.facts["annual_saving_tce"] >= 30 and retrofit.facts["productivity_rise_pct"] >= 20
+    assert retrofit.fact_sources["productivity_rise_pct"] == "declared by the applicant"
+    assert retrofit.payment is not None and retrofit.clause.startswith("4、保障措施 （二）4")
+    assert emc.state == "in_review" and emc.facts["annual_saving_tce"] >= 50
+    assert emc.payee == AGENCY_NAME and emc.clause.startswith("4、保障措施 （二）8")
+    assert emc.applicant_credit_code != retrofit.applicant_credit_code
+
+
 def test_pv_storage_data_centres_and_designations(demo: DemoWorld) -> None:
     reference = shipped_reference()
     latest = demo.plan.spec.years[-1]

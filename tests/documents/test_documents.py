@@ -251,6 +251,31 @@ def test_subsidy_decision_letter_with_its_trace(tmp_path: Path) -> None:
         service_content.subsidy_letter(_application("in_review"))
 
 
+def test_decision_letter_shows_choice_labels_not_codes(tmp_path: Path) -> None:
+    # a green award: the trace keeps level/kind as codes (national, green_factory); the letter prints 国家级, 绿色工厂
+    from dualcarbon.calc import subsidy
+    from dualcarbon.documents import service_content
+
+    facts = {"level": "national", "kind": "green_factory"}
+    result = subsidy.run({"pack": "longgang", "rule": "green", "facts": facts}, shipped_reference())
+    application = _application("paid").model_copy(
+        update={
+            "rule": "green",
+            "rule_id": result["rule_id"],
+            "rule_title_zh": "绿色创建奖励",
+            "facts": facts,
+            "amount_yuan": result["amount_yuan"],
+            "trace": result["trace"],
+        }
+    )
+    assert application.trace[0]["value"] == "national"
+    context = service_content.subsidy_letter(application)
+    text = pdf_text(service.html_to_pdf(service.render_html("subsidy_decision", context)), tmp_path, "green")
+    assert "同意给予补助1,000,000元" in text
+    assert "级别为国家级、省级、市级之一" in text and "固定奖励（类别绿色工厂，级别国家级）" in text
+    assert "national" not in text and "green_factory" not in text
+
+
 def test_yunnan_annexes_as_excel_and_the_cli(
     api: Any, world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

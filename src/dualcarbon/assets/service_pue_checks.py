@@ -80,7 +80,9 @@ def pue_checks(
             "clause": new_max.source.clause,
             "condition": f"new 大型及以上 data centre: pue ≤ {new_max.value}"
             + ("" if applies else " — not applicable"),
-            "condition_zh": zh.pue_new_large_zh(float(new_max.value), applies),
+            "condition_zh": zh.pue_new_large_zh(
+                float(new_max.value), applies, "" if applies else zh.new_build_na_zh(new, size)
+            ),
             "value": pue,
             "passed": result["new_build_allowed"],
         }

@@ -70,6 +70,7 @@ def run(payload: Any, reference: ReferenceSet) -> dict[str, Any]:
     result: dict[str, Any] = {"pue": data.pue, "gb40879_grade": grade}
     if grade is None:
         result["gb40879_note"] = "above the 3级 limit value (能效限定值): not compliant with GB 40879-2021"
+        result["gb40879_note_zh"] = zh.pue_above_limit_zh(_grades(reference)[-1][1])
 
     yunnan = load_pack(YUNNAN_PACK)
     new_max = yunnan.parameter_entry("yunnan.datacentre.new_large_pue_max")
@@ -96,12 +97,13 @@ def run(payload: Any, reference: ReferenceSet) -> dict[str, Any]:
             if data.new is None
             else f"size {data.size or 'not given'} is not 大型及以上"
         )
+        why_zh = zh.new_build_na_zh(data.new, data.size)
         trace.append(
             {
                 "rule": new_max.id,
                 "clause": new_max.source.clause,
                 "condition": f"new 大型及以上 data centre: pue ≤ {new_max.value} — not applicable ({why})",
-                "condition_zh": zh.pue_new_large_zh(float(new_max.value), False),
+                "condition_zh": zh.pue_new_large_zh(float(new_max.value), False, why_zh),
                 "value": data.pue,
                 "passed": None,
             }
@@ -141,5 +143,6 @@ def run(payload: Any, reference: ReferenceSet) -> dict[str, Any]:
     result["close_candidate"] = {"applies": True, "does_not_apply": False}.get(finding.status)
     if finding.status == "undetermined":
         result["close_candidate_missing"] = [{"rack_count": "racks"}.get(name, name) for name in finding.missing_facts]
+        result["close_candidate_missing_zh"] = zh.missing_facts_zh(finding.missing_facts)
     result["trace"] = trace
     return result

@@ -46,6 +46,7 @@ from dualcarbon.demo.instruments_assets import (
     build_storage,
     pick_enterprises,
 )
+from dualcarbon.demo.instruments_grants import build_grants
 from dualcarbon.demo.instruments_targets import build_targets
 from dualcarbon.demo.people import Actors
 from dualcarbon.demo.plan import CityPlan, EnterprisePlan
@@ -71,6 +72,7 @@ POOLS = {
     "green": 3_000_000.0,
     "diagnosis": 100_000.0,
     "retrofit": 10_000_000.0,
+    "emc": 5_000_000.0,
 }
 PV_STATES = ("paid", "approved", "rejected", "submitted")  # the last one's evidence is after the pack: refused
 STORAGE_STATES = ("in_review", "submitted")
@@ -197,7 +199,9 @@ def _applications(
     result: InstrumentsResult,
 ) -> None:
     """Applications for the budget year 2023, filed from 15 January 2024 (one an hour) and decided from
-    1 February 2024, a week per step; those the service refuses are listed in ``result.not_applicable``."""
+    1 February 2024, a week per step; those the service refuses are listed in ``result.not_applicable``.
+    The retrofit and EMC applications on projects of 2023 (:mod:`dualcarbon.demo.instruments_grants`) are
+    filed in December 2023 and decided with the others."""
     city = actors["city"]
     rule_of = {"pv_generation": "pv", "storage_discharge": "storage", "designation": "green"}
     specs: list[tuple[str, Principal, ApplicationIn, str]] = []
@@ -230,8 +234,12 @@ def _applications(
         what = f"verified project {project.id} (completed {project.completed_on})"
         specs.append(("approved", actors.filer(owner), spec, what))
     filed, decided = moment(2024, 1, 15), moment(2024, 2, 1)
+    dates = [filed + timedelta(hours=number) for number in range(len(specs))]
+    for state, spec, owner, on, what in build_grants(session, actors, plan, retrofit, reference, result.not_applicable):
+        specs.append((state, actors.filer(owner), spec, what))
+        dates.append(moment(on.year, on.month, on.day))
     for number, (state, applicant, spec, what) in enumerate(specs):
-        made = _try_apply(session, applicant, spec, reference, filed + timedelta(hours=number), result, what)
+        made = _try_apply(session, applicant, spec, reference, dates[number], result, what)
         if made is None:
             continue
         _take_to(session, city, made, state, decided + timedelta(hours=number))

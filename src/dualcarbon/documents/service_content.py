@@ -26,8 +26,11 @@ from dualcarbon.catalog.service_public import public_list
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import DualcarbonError, InvalidInput
 from dualcarbon.core.vocab import TIER_ZH
+from dualcarbon.domain.rules_zh import choice_labels_zh
 from dualcarbon.monitoring.models import Meter
 from dualcarbon.monitoring.service_tree import tree_rollups
+from dualcarbon.reference.policy import resolve_pack
+from dualcarbon.reference.policy_incentives import IncentiveRule
 from dualcarbon.reference.tables import load_reference
 from dualcarbon.registry.models import Enterprise, Region, in_region_subtree
 from dualcarbon.registry.service_access import enterprise_filter, require_region
@@ -275,7 +278,16 @@ def subsidy_letter(application: ApplicationOut) -> dict[str, Any]:
         "file_stem": f"subsidy-decision-{application.id}",
         "application": application,
         "approved": approved,
+        "value_labels": choice_labels_zh(_money_rule(application.pack, application.rule)),
     }
+
+
+def _money_rule(pack: str, rule: str) -> IncentiveRule | None:
+    """The application's money rule (for its choice labels); None when the pack no longer has it."""
+    try:
+        return resolve_pack(pack).incentive(rule)
+    except (InvalidInput, OSError, ValueError):
+        return None
 
 
 def subsidy_decision(session: Session, actor: Principal, params: dict[str, str]) -> dict[str, Any]:

@@ -106,15 +106,30 @@ def value_zh(value: object) -> str:
     return str(value)
 
 
+def choice_zh(rule: IncentiveRule | None, name: str, value: object) -> str:
+    """A fact's value as Chinese text: a choice by the pack's label (``national`` → ``国家级``), else as is."""
+    spec = rule.facts.get(name) if rule else None
+    if spec is not None and isinstance(value, str) and value in spec.labels_zh:
+        return spec.labels_zh[value]
+    return value_zh(value)
+
+
+def choice_labels_zh(rule: IncentiveRule | None) -> dict[str, str]:
+    """Every choice label of the rule's facts, code → label (for a trace value, which does not name its fact)."""
+    if rule is None:
+        return {}
+    return {code: label for spec in rule.facts.values() for code, label in spec.labels_zh.items()}
+
+
 def leaf_zh(rule: IncentiveRule, leaf: FactTest) -> str:
     """One eligibility test in Chinese."""
     label = fact_zh(rule, leaf.fact)
     if leaf.equals is not None:
         if isinstance(leaf.equals, bool):
             return f"{label}：{value_zh(leaf.equals)}"
-        return f"{label}为“{leaf.equals}”"
+        return f"{label}为“{choice_zh(rule, leaf.fact, leaf.equals)}”"
     if leaf.one_of:
-        return f"{label}为 {'、'.join(leaf.one_of)} 之一"
+        return f"{label}为 {'、'.join(choice_zh(rule, leaf.fact, c) for c in leaf.one_of)} 之一"
     return bounds_zh(leaf, label, leaf.unit)
 
 
@@ -125,7 +140,7 @@ def group_zh(all_of: bool, count: int) -> str:
 
 
 def fixed_zh(rule: IncentiveRule, keys: Iterable[str], facts: dict[str, object], label: str) -> str:
-    shown = "，".join(f"{fact_zh(rule, k)} {value_zh(facts.get(k))}" for k in keys)
+    shown = "，".join(f"{fact_zh(rule, k)} {choice_zh(rule, k, facts.get(k))}" for k in keys)
     return f"固定奖励（{shown}）" + (f"：{label}" if label else "")
 
 
@@ -192,10 +207,37 @@ def pue_grade_zh(threshold: float, grade: int) -> str:
     return f"PUE {fmt(threshold)} 以下（含）：能效{grade}级"
 
 
-def pue_new_large_zh(pue_max: float, applicable: bool) -> str:
+#: the sizes of ``calc datacentre`` as the Yunnan text names them
+DATACENTRE_SIZE_ZH = {"small": "小型", "medium": "中型", "large": "大型", "super_large": "超大型"}
+
+
+def pue_new_large_zh(pue_max: float, applicable: bool, why_zh: str = "") -> str:
     """Yunnan: new 大型及以上 data centres ``不高于`` the value (the value itself is allowed)."""
     text = f"新建大型及以上数据中心 PUE 不高于 {fmt(pue_max)}（含）"
-    return text if applicable else f"{text}——不适用"
+    if applicable:
+        return text
+    return f"{text}——不适用（{why_zh}）" if why_zh else f"{text}——不适用"
+
+
+def new_build_na_zh(new: bool | None, size: str | None) -> str:
+    """Why the Yunnan new-build limit does not apply, in Chinese (the English ``why`` restated)."""
+    if new is False:
+        return "非新建数据中心"
+    if new is None:
+        return "未说明是否新建（new）"
+    if size is None:
+        return "未说明规模（size），无法判断是否为大型及以上"
+    return f"规模为{DATACENTRE_SIZE_ZH.get(size, size)}，不属于大型及以上"
+
+
+def pue_above_limit_zh(limit: float) -> str:
+    """GB 40879-2021: a PUE above the 3级 value (能效限定值) does not comply."""
+    return f"PUE 超过能效3级（能效限定值）{fmt(limit)}：不符合 GB 40879-2021"
+
+
+def missing_facts_zh(names: Iterable[str]) -> list[str]:
+    """Facts a data-centre rule needs but was not given, by their Chinese names."""
+    return [OBLIGATION_FACT_ZH.get(name, name) for name in names]
 
 
 def pue_retrofit_zh(pue_above: float) -> str:

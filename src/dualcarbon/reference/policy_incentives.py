@@ -47,6 +47,8 @@ class RuleFact(_Model):
     integer: bool = False  # a count (reports, designations): whole numbers only
     required: bool = True  # false: accepted for the record, tested by no condition
     title_zh: str = ""
+    #: how Chinese pages and letters show a choice that is a code (national → 国家级); JSON keeps the code
+    labels_zh: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _typed(self) -> RuleFact:
@@ -56,6 +58,9 @@ class RuleFact(_Model):
             threshold_unit_ok(self.unit)
         if self.choices and self.type != "text":
             raise ValueError("'choices' is only for text facts")
+        unknown = sorted(set(self.labels_zh) - set(self.choices))
+        if unknown:
+            raise ValueError(f"'labels_zh' names {', '.join(unknown)}, which are not among the 'choices'")
         return self
 
 

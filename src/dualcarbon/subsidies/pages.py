@@ -10,7 +10,7 @@ from typing import Any
 from nicegui import ui
 
 from dualcarbon.core.errors import InvalidInput
-from dualcarbon.domain.rules_zh import trace_condition
+from dualcarbon.domain.rules_zh import choice_labels_zh, choice_zh, trace_condition, where_zh
 from dualcarbon.reference.policy import IncentiveRule, resolve_pack
 from dualcarbon.subsidies.schemas import (
     EVIDENCE_KINDS,
@@ -193,6 +193,19 @@ def new_application_page(ctx: WebContext) -> None:
         ui.button(ctx.t("subsidies.submit"), icon="send", on_click=submit).props('unelevated data-testid="apply"')
 
 
+def _as_text(grid: ui.aggrid) -> None:
+    """Show every cell as the text given: the value column mixes a date (the validity line, first) with figures
+    and labels, and AG Grid, inferring a date column from the first row, blanked the others."""
+    for definition in grid.options["columnDefs"]:
+        definition["cellDataType"] = False
+    grid.update()
+
+
+def _labelled(labels: dict[str, str], value: Any) -> Any:
+    """A trace value that is a choice code, by its Chinese label (``labels`` is empty on English pages)."""
+    return labels.get(value, value) if isinstance(value, str) else value
+
+
 def _shown(ctx: WebContext, value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return "" if value is None else yes_no(ctx, value)
@@ -218,25 +231,32 @@ def application_page(ctx: WebContext, application_id: int) -> None:
                 f"{ctx.t('subsidies.paid')}：{item.payment.paid_on} {item.payment.voucher} "
                 f"{number(item.payment.amount_yuan, 2)} 元"
             )
+    rule = _money_rule(item.pack, item.rule)
+    chinese = ctx.language == "zh"  # a choice that is a code (national, green_factory) by its label from the pack
+    labels = choice_labels_zh(rule) if chinese else {}
     with section(ctx.t("subsidies.facts")):
-        rule = _money_rule(item.pack, item.rule)
         rows = [
-            {"fact": _fact_label(rule, name), "value": _shown(ctx, value), "source": item.fact_sources.get(name, "")}
+            {
+                "fact": _fact_label(rule, name),
+                "value": choice_zh(rule, name, value) if chinese and isinstance(value, str) else _shown(ctx, value),
+                "source": where_zh(source) if chinese else source,
+            }
             for name, value in item.facts.items()
+            for source in [item.fact_sources.get(name, "")]
         ]
-        simple_table(ctx, FACT_COLUMNS, rows, export_name=ctx.t("subsidies.facts"), testid="facts")
+        _as_text(simple_table(ctx, FACT_COLUMNS, rows, export_name=ctx.t("subsidies.facts"), testid="facts"))
     with section(ctx.t("subsidies.trace")):
         rows = [
             {
                 "rule": line.get("rule", ""),
                 "clause": line.get("clause", ""),
                 "condition": trace_condition(line, ctx.language),
-                "value": _shown(ctx, line.get("value")),
+                "value": _shown(ctx, _labelled(labels, line.get("value"))),
                 "passed": _shown(ctx, line.get("passed")),
             }
             for line in item.trace
         ]
-        simple_table(ctx, TRACE_COLUMNS, rows, export_name=ctx.t("subsidies.trace"), testid="trace")
+        _as_text(simple_table(ctx, TRACE_COLUMNS, rows, export_name=ctx.t("subsidies.trace"), testid="trace"))
     if item.decisions:
         with section(ctx.t("subsidies.decisions")):
             for decision in item.decisions:
