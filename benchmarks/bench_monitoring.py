@@ -185,13 +185,17 @@ def _refresh_child(data_dir: str, code: str, late_files: list[str], repeat: int,
     hand: list[tuple[float, float]] = []
     loads: list[float] = []
     full_periods: dict[str, int] = {}
+    hook = _time_region_hook()
+    region: list[tuple[float, float]] = []
     for _ in range(repeat):
         loads.append(os.getloadavg()[0])
         shutil.rmtree(Path(data_dir) / "monitoring" / "rollups", ignore_errors=True)
+        hook.clear()
         started, cpu = time.perf_counter(), _cpu_s()
         with session_scope(engine) as session:
             stats = service_refresh.refresh_rollups(session, reference, credit_code=code)
         full.append((time.perf_counter() - started, _cpu_s() - cpu))
+        region.append((sum(w for w, _ in hook), sum(c for _, c in hook)))
         full_periods = stats.periods
         shutil.rmtree(hand_out, ignore_errors=True)
         hand_out.mkdir()
@@ -218,6 +222,7 @@ def _refresh_child(data_dir: str, code: str, late_files: list[str], repeat: int,
     out.put(
         {
             "full": full,
+            "region_hook": region,
             "hand_full": hand,
             "hand_energy": hand_energy,
             "loads": loads,
@@ -227,6 +232,27 @@ def _refresh_child(data_dir: str, code: str, late_files: list[str], repeat: int,
             "peak_mb": _peak_mb(),
         }
     )
+
+
+def _time_region_hook() -> list[tuple[float, float]]:
+    """Wall and CPU of each call of the region day table's hook in the rollup writer (``store_region``, kept
+    current by every day write), appended to the list returned; empty on a tree without that hook."""
+    calls: list[tuple[float, float]] = []
+    try:
+        from dualcarbon.monitoring import store_region
+    except ImportError:
+        return calls
+    original = store_region.RegionDays.append
+
+    def timed(self: Any, con: Any, relation: str) -> None:
+        started, cpu = time.perf_counter(), _cpu_s()
+        try:
+            original(self, con, relation)
+        finally:
+            calls.append((time.perf_counter() - started, _cpu_s() - cpu))
+
+    store_region.RegionDays.append = timed  # type: ignore[method-assign]
+    return calls
 
 
 def _peak_child(data_dir: str, code: str, out: Any) -> None:
@@ -440,6 +466,8 @@ def main() -> None:
     print()
     print(f"full refresh runs (wall/CPU s): {runs}; hand-written one pass + COPY: {hand_runs}")
     print(f"load average (1 min) before each full refresh: {', '.join(f'{x:.1f}' for x in refresh['loads'])}")
+    hook_runs = ", ".join(f"{w:.3f}/{c:.3f}" for w, c in refresh["region_hook"])
+    print(f"of each full refresh, the region day table hook (store_region; wall/CPU s): {hook_runs or '–'}")
     print(
         f"hand-written one pass: {refresh['hand_energy'][0]:,.1f} kWh in {refresh['hand_energy'][1]:,} hours; "
         f"peak RSS of one full refresh alone: {peak['peak_mb']:.0f} MB"

@@ -134,6 +134,7 @@ def test_region_dashboard(page: Any, server: Server, login: Any, artifacts: Path
     row = grid.locator(".ag-row", has_text=code)
     row.wait_for()
     assert "0.619" in row.inner_text() and "鹿城区" in row.inner_text()
+    assert "非金属矿物制品业" in row.inner_text()  # C3011's 大类 C30 by name (reference table), beside the code
     assert "正常" in page.get_by_test_id("region-status").inner_text()
     assert "dash." not in page.locator("body").inner_text()
     shot(page, artifacts, "monitoring-region-dashboard")

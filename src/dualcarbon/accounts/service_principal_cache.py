@@ -1,5 +1,8 @@
 """The principal cache: the resolved caller per (store, token hash) for a few seconds, emptied on every
-committed change to users, roles, agency assignments or tokens in this process (decision 0011).
+committed change to users, roles, agency assignments or tokens in this process (decision 0011); within a
+request that read the store's data generation (the response cache's middleware), an entry is served only
+while that generation is the one it was resolved under, so a change made by another process counts too
+(decision 0012).
 
 :func:`dualcarbon.accounts.service_auth.authenticate_secret` fills and reads it; :func:`cached_caller` reads it
 without touching the database (``app.state.cached_caller``).
@@ -10,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +24,7 @@ from dualcarbon.accounts.models import AgencyAssignment, ApiToken, RoleAssignmen
 from dualcarbon.core.access import Authenticated
 from dualcarbon.core.settings import security_settings
 from dualcarbon.store.base import utcnow
+from dualcarbon.store.generation import request_generation
 
 
 def cached_caller(session: Session, secret: str, session_only: bool = False) -> Authenticated | None:
@@ -27,6 +32,13 @@ def cached_caller(session: Session, secret: str, session_only: bool = False) -> 
     ``session`` only names the store (``app.state.cached_caller``, which lets the request plumbing skip a
     worker thread for the lookup)."""
     return principal_cache.get(database_of(session), secret, session_only)
+
+
+def still_cached(database: object, secret: str, session_only: bool) -> bool:
+    """True while the principal cache serves ``secret`` on ``database`` (an engine's URL): resolved under
+    the request's data generation, not expired, within the TTL. The response cache asks this before it
+    serves a caller's cached answer (``app.api``)."""
+    return principal_cache.get(database, secret, session_only) is not None
 
 
 def database_of(session: Session) -> object:
@@ -46,6 +58,7 @@ class _Entry:
     expires_at: datetime | None  # the token's own expiry (naive UTC, as stored)
     stored: float  # PrincipalCache.clock() when resolved
     generation: int
+    data_generation: Hashable | None  # the store's data generation when resolved (None: not known)
 
 
 class PrincipalCache:
@@ -54,9 +67,11 @@ class PrincipalCache:
     Invalidation: every committed change to a user, role assignment, agency assignment or token row made
     through an ORM session of this process (revoke, disable, role change, password change, logout …) bumps
     ``generation`` (:func:`_note_auth_change`), which empties the cache; entries resolved while such a
-    change was in flight carry the older generation and are never served. Another process's changes are
-    not seen: there the TTL (``DUALCARBON_PRINCIPAL_CACHE_SECONDS``, default 5 s) bounds how long a revoked
-    token or a removed role keeps working. 0 turns the cache off.
+    change was in flight carry the older generation and are never served. Within a request that read the
+    store's data generation (:data:`~dualcarbon.store.generation.request_generation`), an entry is served
+    only under the data generation it was resolved under, which covers every other process's changes too.
+    Elsewhere another process's changes are not seen: there the TTL (``DUALCARBON_PRINCIPAL_CACHE_SECONDS``,
+    default 5 s) bounds how long a revoked token or a removed role keeps working. 0 turns the cache off.
     """
 
     MAX_ENTRIES = 10_000
@@ -85,6 +100,9 @@ class PrincipalCache:
         entry = self._entries.get((database, hash_secret(secret.strip()), session_only))
         if entry is None or entry.generation != self.generation:
             return None
+        current = request_generation.get()
+        if current is not None and entry.data_generation != current:
+            return None  # the store changed since (in any process)
         if self.clock() - entry.stored > self.ttl():
             return None
         if entry.expires_at is not None and entry.expires_at <= utcnow():
@@ -102,7 +120,7 @@ class PrincipalCache:
     ) -> None:
         if self.ttl() <= 0:
             return
-        entry = _Entry(found, expires_at, self.clock(), generation)
+        entry = _Entry(found, expires_at, self.clock(), generation, request_generation.get())
         with self._lock:
             if generation != self.generation:
                 return  # an auth change committed while this was being resolved

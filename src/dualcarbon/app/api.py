@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dualcarbon.accounts import routes as accounts_routes
 from dualcarbon.accounts import routes_admin as accounts_admin_routes
 from dualcarbon.accounts.service_auth import authenticate_secret
-from dualcarbon.accounts.service_principal_cache import cached_caller
+from dualcarbon.accounts.service_principal_cache import cached_caller, still_cached
 from dualcarbon.alerts import routes as alerts_routes
 from dualcarbon.alerts.service_metrics import Metrics
 from dualcarbon.app.admission import AdmissionLimit
@@ -76,9 +76,11 @@ from dualcarbon.store.db import (
     resolve_database_url,
     writing,
 )
+from dualcarbon.store.generation import generation_for
 from dualcarbon.subsidies import routes as subsidies_routes
 from dualcarbon.targets import routes as targets_routes
 from dualcarbon.ui.api import API_PREFIX, RETRY_MARK_HEADER, RetryTransaction
+from dualcarbon.ui.response_cache import ResponseCache
 from dualcarbon.ui.web.i18n import has_key, translate
 
 log = logging.getLogger(__name__)
@@ -237,6 +239,13 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
     app.state.cached_caller = cached_caller  # the same callers, from the principal cache only (no database)
     app.add_middleware(RetryTransaction)  # innermost: a rerun does not queue for admission again
     app.add_middleware(AdmissionLimit, max_in_flight=server.max_in_flight)
+    # cached reads are answered before admission and routing; never stale (docs/decisions/0012)
+    app.add_middleware(
+        ResponseCache,
+        generation=generation_for(engine),
+        max_bytes=int(settings.response_cache_mb * 1024 * 1024),
+        still_cached=lambda secret, session_only: still_cached(engine.url, secret, session_only),
+    )
     app.state.metrics = Metrics(app.state.session_factory)
     app.add_middleware(HttpLatency, metrics=app.state.metrics)
     app.add_middleware(RequestId)  # added last, so outermost: the id exists before the admission wait

@@ -24,6 +24,7 @@ from dualcarbon.footprint import cli as footprint_cli
 from dualcarbon.monitoring import cli as monitoring_cli
 from dualcarbon.monitoring import cli_compact as monitoring_compact_cli
 from dualcarbon.monitoring import cli_quality as monitoring_quality_cli
+from dualcarbon.monitoring import cli_region as _monitoring_region_cli  # noqa: F401  (store build-region-days)
 from dualcarbon.monitoring import cli_scale as monitoring_scale_cli
 from dualcarbon.policy import cli as policy_cli
 from dualcarbon.projects import cli as projects_cli

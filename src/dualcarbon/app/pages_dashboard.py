@@ -3,6 +3,10 @@
 (sum of the computed figures of the approved or locked annual reports of the latest year, one SQL
 aggregate: ``reports.service_totals``), reports waiting for review, and the overdue list. Enterprise users
 and agencies see their enterprises and their latest reports.
+
+The page is sent with the headline figures; the charts, the 节能改造 card and the overdue table follow once the
+browser is connected. Both parts are kept per caller, region and day until an audited change
+(``app.service_dashboard``), so a repeated view reads no aggregate (docs/benchmarks.md, "Reads").
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 from nicegui import ui
 from sqlalchemy.orm import Session
 
+from dualcarbon.app.service_dashboard import kept_until_change
 from dualcarbon.catalog.pages import writable_regions
 from dualcarbon.catalog.schemas import CatalogView, DistrictCounts
 from dualcarbon.catalog.service_counts import region_catalog_counts
@@ -21,9 +26,9 @@ from dualcarbon.projects.service_shares import library_totals
 from dualcarbon.registry.service import list_enterprises
 from dualcarbon.registry.service_regions import region_tree
 from dualcarbon.reports.pages_view import REPORT_COLUMNS, report_row
-from dualcarbon.reports.service import ReportFilter, list_reports, review_queue
-from dualcarbon.reports.service_periods import overdue_page
-from dualcarbon.reports.service_totals import region_totals
+from dualcarbon.reports.service import ReportFilter, list_reports
+from dualcarbon.reports.service_periods import overdue_count, overdue_page
+from dualcarbon.reports.service_totals import region_totals, review_count
 from dualcarbon.ui.web.formatting import label, number, pie_options, stacked_bar_options, tier_sort_key
 from dualcarbon.ui.web.layout import figure, run_action, section, web_page
 from dualcarbon.ui.web.session import WebContext
@@ -55,14 +60,46 @@ def region_options(session: Session, principal: Principal) -> dict[str, str]:
     return options
 
 
-#: Rows of the overdue table's page (the first page comes with the dashboard's data).
+#: Rows of the overdue table's page (the first page comes with the sections' data).
 OVERDUE_PAGE = 10
 
 
+def dashboard_figures(session: Session, principal: Principal, region_code: str, today: date) -> dict[str, Any]:
+    """The headline figures (enterprises, the year's totals, reports waiting for review, overdue filings),
+    each from the service that owns it: what the page holds when it is first sent. Kept for the next view
+    of the same caller, region and day until an audited change moves the audit chain's head
+    (``app.service_dashboard``: a repeated view costs one indexed lookup instead of the aggregates)."""
+    key = ("figures", principal, region_code, today)
+    return kept_until_change(session, key, lambda: _fresh_figures(session, principal, region_code, today))
+
+
+def dashboard_sections(session: Session, principal: Principal, region_code: str, today: date) -> dict[str, Any]:
+    """The sections below the figures (catalog charts, the 节能改造 card, the overdue table's first page),
+    fetched once the browser has the page; kept like :func:`dashboard_figures`."""
+    key = ("sections", principal, region_code, today)
+    return kept_until_change(session, key, lambda: _fresh_sections(session, principal, region_code, today))
+
+
 def dashboard_data(session: Session, principal: Principal, region_code: str, today: date) -> dict[str, Any]:
-    """Everything the regional dashboard shows, each figure from the service that owns it."""
+    """Everything the regional dashboard shows (the figures and the sections, as the two calls give them)."""
+    return {
+        **dashboard_figures(session, principal, region_code, today),
+        **dashboard_sections(session, principal, region_code, today),
+    }
+
+
+def _fresh_figures(session: Session, principal: Principal, region_code: str, today: date) -> dict[str, Any]:
     data: dict[str, Any] = {"region_code": region_code}
     _, data["enterprises"] = list_enterprises(session, principal, _query(region_code), limit=1)
+    totals = region_totals(session, principal, region_code)  # one SQL aggregate, not every report parsed
+    data["totals"] = {"year": totals.year, "tce": totals.tce, "tco2": totals.tco2, "reports": totals.reports}
+    data["pending"] = review_count(session, principal, region_code)  # the review queue's total, no row fetched
+    data["overdue_total"] = overdue_count(session, principal, region_code, today)  # counted, not ordered
+    return data
+
+
+def _fresh_sections(session: Session, principal: Principal, region_code: str, today: date) -> dict[str, Any]:
+    data: dict[str, Any] = {"region_code": region_code}
     counted = region_catalog_counts(session, principal, region_code)  # no entry or evidence loaded
     data["catalog"] = None
     if counted is not None:
@@ -71,9 +108,6 @@ def dashboard_data(session: Session, principal: Principal, region_code: str, tod
             "counts_by_district": counted.counts_by_district,
             "counts_by_tier": dict(sorted(counted.counts_by_tier.items(), key=lambda kv: tier_sort_key(kv[0]))),
         }
-    totals = region_totals(session, principal, region_code)  # one SQL aggregate, not every report parsed
-    data["totals"] = {"year": totals.year, "tce": totals.tce, "tco2": totals.tco2, "reports": totals.reports}
-    _, data["pending"] = review_queue(session, principal, region_code=region_code, limit=1)
     # counted and paged by the database: the first page here, the others fetched as the user moves
     first, data["overdue_total"] = overdue_page(session, principal, region_code, today, limit=OVERDUE_PAGE)
     data["overdue"] = [item.out() for item in first]
@@ -108,41 +142,60 @@ def _regional(ctx: WebContext) -> None:
     holder = ui.column().classes("w-full gap-4")
 
     def show() -> None:
+        region_code, today = str(picker.value), date.today()
         found: dict[str, Any] = {}
-        if not run_action(ctx, lambda: found.update(data=ctx.call(dashboard_data, str(picker.value), date.today()))):
+        if not run_action(ctx, lambda: found.update(data=ctx.call(dashboard_figures, region_code, today))):
             return
-        data = found["data"]
         holder.clear()
         with holder:
-            _figures(ctx, data)
-            _charts(ctx, data)
-            _retrofit(ctx, data)
-            region_code, today, first_page = str(picker.value), date.today(), data["overdue"]
-
-            def overdue_page(limit: int, offset: int, _search: str) -> tuple[list[dict[str, Any]], int]:
-                if offset == 0 and limit <= len(first_page):  # the page dashboard_data already fetched
-                    items, total = first_page[:limit], data["overdue_total"]
-                else:
-                    items, total = ctx.call(overdue_rows, region_code, today, limit, offset)
-                rows = [
-                    {
-                        **item.model_dump(),
-                        "period": item.period_label,
-                        "state": label(ctx, "state", item.state) or ctx.t("overdue.none"),
-                    }
-                    for item in items
-                ]
-                return rows, total
-
-            title = ctx.t("dashboard.overdue_list", count=data["overdue_total"])
-            with section(title):
-                # Paged in SQL: a city can have thousands of overdue filings (10,000 rows were 2.6 MB of page).
-                paged_table(
-                    ctx, OVERDUE_COLUMNS, overdue_page, export_name=title, page_size=OVERDUE_PAGE, testid="overdue"
-                )
+            _figures(ctx, found["data"])
+            below = ui.column().classes("w-full gap-4").props('data-testid="dashboard-sections"')
+            with below:
+                ui.spinner(size="lg").props('data-testid="dashboard-loading"')
+            # The page is sent with the figures; the sections follow as soon as the browser is connected
+            # (a timer runs once the client is), so the first byte does not wait for them.
+            ui.timer(0, lambda: _sections(ctx, below, region_code, today), once=True)
 
     picker.on_value_change(show)
     show()
+
+
+def _sections(ctx: WebContext, below: ui.column, region_code: str, today: date) -> None:
+    """Fill ``below`` with the catalog charts, the 节能改造 card and the overdue table."""
+    found: dict[str, Any] = {}
+    if not run_action(ctx, lambda: found.update(data=ctx.call(dashboard_sections, region_code, today))):
+        below.clear()
+        return
+    data = found["data"]
+    below.clear()
+    with below:
+        _charts(ctx, data)
+        _retrofit(ctx, data)
+        _overdue_table(ctx, data, region_code, today)
+
+
+def _overdue_table(ctx: WebContext, data: dict[str, Any], region_code: str, today: date) -> None:
+    first_page = data["overdue"]
+
+    def overdue_page(limit: int, offset: int, _search: str) -> tuple[list[dict[str, Any]], int]:
+        if offset == 0 and limit <= len(first_page):  # the page dashboard_sections already fetched
+            items, total = first_page[:limit], data["overdue_total"]
+        else:
+            items, total = ctx.call(overdue_rows, region_code, today, limit, offset)
+        rows = [
+            {
+                **item.model_dump(),
+                "period": item.period_label,
+                "state": label(ctx, "state", item.state) or ctx.t("overdue.none"),
+            }
+            for item in items
+        ]
+        return rows, total
+
+    title = ctx.t("dashboard.overdue_list", count=data["overdue_total"])
+    with section(title):
+        # Paged in SQL: a city can have thousands of overdue filings (10,000 rows were 2.6 MB of page).
+        paged_table(ctx, OVERDUE_COLUMNS, overdue_page, export_name=title, page_size=OVERDUE_PAGE, testid="overdue")
 
 
 def _figures(ctx: WebContext, data: dict[str, Any]) -> None:

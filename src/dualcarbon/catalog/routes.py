@@ -144,7 +144,7 @@ def get_catalog(catalog_id: Id, caller: Caller, session: DbSession) -> CatalogVi
     return catalog.get_catalog(session, caller, catalog_id)
 
 
-def _filters(
+async def _filters(  # async: it only parses the query, so no worker thread
     tier: Annotated[str | None, Query(description="benchmark|between|below_baseline|grade_1…|undetermined")] = None,
     field: Annotated[str | None, Query(description="key field (重点领域), e.g. 水泥熟料")] = None,
     region_code: Annotated[str | None, Query(description="enterprises in this region subtree")] = None,

@@ -16,6 +16,10 @@ variable                               default              meaning
 ``DUALCARBON_SECURE_COOKIES``          false                mark cookies ``Secure`` (behind HTTPS)
 ``DUALCARBON_PRINCIPAL_CACHE_SECONDS`` 5                    how long a process may reuse a resolved token
                                                             (0: never; bounds staleness across processes)
+``DUALCARBON_RESPONSE_CACHE_MB``       64                   memory for cached API read answers per process
+                                                            (0: off; never stale, docs/decisions/0012)
+``DUALCARBON_DASHBOARD_KEEP_SECONDS``  300                  longest reuse of the regulator dashboard's figures
+                                                            while the audit head stays (0: never reuse)
 ``DUALCARBON_AUDIT_KEY_FILE``          see meaning          secret key of the audit chain; default
                                                             ``audit.key`` beside the SQLite file, else in
                                                             the data directory (docs/audit.md)
@@ -85,6 +89,8 @@ class Settings(BaseSettings):
     token_days: PositiveInt = 365
     secure_cookies: bool = False
     principal_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    response_cache_mb: float = Field(default=64.0, ge=0, le=65536)
+    dashboard_keep_seconds: float = Field(default=300.0, ge=0, le=86400)
 
     audit_key_file: Path | None = None
     audit_checkpoint_file: Path | None = None
@@ -135,6 +141,8 @@ _EXPECTED: dict[str, str] = {
     "token_days": _POSITIVE,
     "secure_cookies": _BOOLEAN,
     "principal_cache_seconds": "a number of seconds from 0 to 300",
+    "response_cache_mb": "a number of megabytes from 0 to 65536",
+    "dashboard_keep_seconds": "a number of seconds from 0 to 86400",
     "audit_key_file": "a file path",
     "audit_checkpoint_file": "a file path",
     "audit_sink_url": "an http(s) URL",

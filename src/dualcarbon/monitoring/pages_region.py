@@ -1,6 +1,7 @@
 """区域能耗监测看板 (/monitoring/region/{code}): energy (tce) and CO₂ per district and per sector, enterprises by
 data status, and the enterprises of the region one page at a time (paged on the server: the browser never gets
-every row), each opening its enterprise dashboard — all from :func:`.service_dashboard.region_dashboard`.
+every row), each opening its enterprise dashboard — all from :func:`.service_region.region_dashboard`. Sectors
+are GB/T 4754 大类 shown by name; a code the shipped table does not name is shown as the code, with a note.
 
 ``?start=YYYY-MM-DD&end=YYYY-MM-DD`` choose the days (default: the last 30 days up to yesterday).
 """
@@ -14,8 +15,8 @@ from typing import Any
 from nicegui import ui
 
 from dualcarbon.monitoring.pages_enterprise import has_page
-from dualcarbon.monitoring.service_dashboard import MAX_PAGE_SIZE, region_dashboard
 from dualcarbon.monitoring.service_quality import local_now
+from dualcarbon.monitoring.service_region import MAX_PAGE_SIZE, region_dashboard
 from dualcarbon.ui.web.layout import section, web_page
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.ui.web.tables import Column, paged_table
@@ -30,6 +31,7 @@ ENTERPRISE_COLUMNS = (
     Column("credit_code", "dash.credit_code", width=190),
     Column("district", "dash.district", width=120),
     Column("sector", "dash.sector", width=90),
+    Column("sector_name", "dash.sector_name", width=200),
     Column("tce", "dash.tce", numeric=True, width=120, digits=3),
     Column("tco2", "dash.tco2", numeric=True, width=120, digits=3),
     Column("cost_yuan", "dash.cost_yuan", numeric=True, width=130, digits=2),
@@ -84,6 +86,10 @@ def region_dashboard_page(ctx: WebContext, code: str, start: str = "", end: str 
             ui.echart(_bars(ctx, first.by_district)).classes("w-full h-64").props('data-testid="region-districts"')
         with section(ctx.t("dash.by_sector")).classes("w-1/2"):
             ui.echart(_bars(ctx, first.by_sector)).classes("w-full h-64").props('data-testid="region-sectors"')
+            if first.unnamed_sectors:  # never an invented name: the code, and a note saying so
+                ui.label(ctx.t("dash.sector_unnamed", codes="、".join(first.unnamed_sectors))).classes(
+                    "text-xs text-gray-500"
+                ).props('data-testid="region-unnamed-sectors"')
     with section(ctx.t("dash.by_status")):
         with ui.row().classes("gap-6").props('data-testid="region-status"'):
             for status in STATUSES:
@@ -100,7 +106,10 @@ def region_dashboard_page(ctx: WebContext, code: str, start: str = "", end: str 
             page = ctx.call(
                 region_dashboard, code, first_day, last_day, page=offset // limit + 1, size=limit, export=export
             )
-        rows = [r.model_dump() | {"status": ctx.t(f"dash.status.{r.status}")} for r in page.rows]
+        rows = [
+            r.model_dump() | {"status": ctx.t(f"dash.status.{r.status}"), "sector_name": r.sector_name or "—"}
+            for r in page.rows
+        ]
         return rows, page.enterprises
 
     def open_row(row: dict[str, Any]) -> None:

@@ -3,8 +3,9 @@
 One pass over the readings: ``q`` (:data:`SLOTS_SQL`, a view) turns readings into interval slots with their energy
 and flag bits; :data:`LEVELS_SQL` sums slots to hours, hours to days and days to months (``agg_hour``,
 ``agg_day``, ``agg_month``); :data:`AGG_SQL` lays one interval's sums onto its periods — every period of a range
-(:data:`GRID_PERIODS`, on request) or the periods of some (meter, day) keys (:data:`KEYED_PERIODS`, the refresh) —
-with tce, tCO₂, completeness and the flags joined by ``|``. Both paths sum the same way, so a stored period equals
+(:data:`GRID_PERIODS`, on request) or the periods of some (meter, day) keys (:data:`KEYED_PERIODS`, the refresh;
+for hours :data:`KEYED_HOURS`, which starts from the sums and adds only the missing hours) — with tce, tCO₂,
+completeness and the flags joined by ``|``. Both paths sum the same way, so a stored period equals
 the computed one to the last bit.
 """
 
@@ -81,24 +82,39 @@ def meter_params(meters: Sequence[Any]) -> dict[str, str]:
 
 
 #: The per-period sums of one pass over ``q``: hours from the slots, days from the hours, months from the days
-#: (tables ``agg_hour``, ``agg_day``, ``agg_month``: meter_id, start, energy, counted, bits; ``{hour_extra}``:
-#: more hour aggregates, :data:`SLOT_BOUNDS` for a first refresh).
+#: (tables ``agg_hour``, ``agg_day``, ``agg_month``: meter_id, start, energy, counted, bits; ``agg_day`` also
+#: ``hours``, its number of hours with slots; ``{hour_sums}``:
+#: :func:`hour_sums`; ``{hour_extra}``: more hour aggregates, :data:`SLOT_BOUNDS` for a first refresh).
 LEVELS_SQL = """
 CREATE OR REPLACE TEMP TABLE agg_hour AS
-SELECT meter_id, date_trunc('hour', slot) AS start,
-  sum(CASE WHEN NOT above_rate THEN energy END) AS energy,
-  count(CASE WHEN instant OR (energy IS NOT NULL AND NOT above_rate) THEN 1 END) AS counted,
-  bit_or(bits | CASE WHEN above_rate THEN {above} ELSE 0 END) AS bits{hour_extra}
+SELECT meter_id, date_trunc('hour', slot) AS start, {hour_sums}{hour_extra}
 FROM q GROUP BY ALL;
 CREATE OR REPLACE TEMP TABLE agg_day AS
 SELECT meter_id, date_trunc('day', start) AS start, sum(energy) AS energy,
-  CAST(sum(counted) AS BIGINT) AS counted, bit_or(bits) AS bits
+  CAST(sum(counted) AS BIGINT) AS counted, bit_or(bits) AS bits, count(*) AS hours
 FROM agg_hour GROUP BY ALL;
 CREATE OR REPLACE TEMP TABLE agg_month AS
 SELECT meter_id, date_trunc('month', start) AS start, sum(energy) AS energy,
   CAST(sum(counted) AS BIGINT) AS counted, bit_or(bits) AS bits
 FROM agg_day GROUP BY ALL;
 """
+
+
+def hour_sums(params: dict[str, str], above: int) -> str:
+    """The hour aggregates of :data:`LEVELS_SQL` (energy, counted, bits) for the attributes of
+    :func:`meter_params`: a slot above ``max_rate`` is held out of energy and counted and sets bit ``above``; an
+    instant meter's reading counts without energy. When no meter of the pass has a ``max_rate`` or is instant
+    (literals), those branches are left out here — DuckDB does not fold them through the view — same sums."""
+    no_rate = params["max_rate"] == "CAST(NULL AS DOUBLE)"
+    no_instant = params["instant"] == "CAST(FALSE AS BOOLEAN)"
+    if no_rate and no_instant:
+        return "sum(energy) AS energy, count(energy) AS counted, bit_or(bits) AS bits"
+    return (
+        "sum(CASE WHEN NOT above_rate THEN energy END) AS energy, "
+        "count(CASE WHEN instant OR (energy IS NOT NULL AND NOT above_rate) THEN 1 END) AS counted, "
+        f"bit_or(bits | CASE WHEN above_rate THEN {above} ELSE 0 END) AS bits"
+    )
+
 
 #: The first and last slot of each hour (a first refresh counts the days of the readings from them).
 SLOT_BOUNDS = ", min(slot) AS first_slot, max(slot) AS last_slot"
@@ -115,16 +131,21 @@ SELECT count(*) FROM (
 
 #: Every period of [$start, $end) of every meter (the on-request computation).
 GRID_PERIODS = """
-SELECT m.meter_id, p.start, m.interval_minutes, f.tce_per_unit, f.tce_equal_per_unit, f.tco2_per_unit
+SELECT m.meter_id, p.start, epoch((p.start + INTERVAL 1 {interval}) - p.start) / 60.0 / m.interval_minutes AS expected,
+  f.tce_per_unit, f.tce_equal_per_unit, f.tco2_per_unit
 FROM meters m CROSS JOIN (SELECT unnest(range($start, $end, INTERVAL 1 {interval})) AS start) p
 LEFT JOIN factors f ON f.meter_id = m.meter_id AND f.year = year(p.start)
 """
 
 #: The periods of the (meter_id, day) rows of ``day_keys`` (the refresh): the 24 hours or the day of each key,
-#: or the month of each; the year's factors and the meter's ``sig`` joined once per key, not once per period.
+#: or the month of each; the year's factors, the expected count of intervals (the same expression as
+#: :data:`GRID_PERIODS`, on the key's start: hours and days have fixed lengths) and the ``sig`` (``{sig}``:
+#: :data:`KEYED_SIG`) computed once per key, not once per period.
 KEYED_PERIODS = """
-SELECT k.meter_id, {start} AS start, m.interval_minutes, m.sig,
-  f.tce_per_unit, f.tce_equal_per_unit, f.tco2_per_unit
+SELECT k.meter_id, {start} AS start,
+  epoch((CAST(k.day AS TIMESTAMP) + INTERVAL 1 {interval}) - CAST(k.day AS TIMESTAMP)) / 60.0 / m.interval_minutes
+    AS expected,
+  {sig} AS sig, f.tce_per_unit, f.tce_equal_per_unit, f.tco2_per_unit
 FROM {keys} k JOIN meters m USING (meter_id)
 LEFT JOIN factors f ON f.meter_id = k.meter_id AND f.year = year(k.day)
 """
@@ -133,21 +154,53 @@ KEYED_START = {
     "day": "CAST(k.day AS TIMESTAMP)",
     "month": "CAST(k.day AS TIMESTAMP)",
 }
+#: The signature stored per interval: on day and month rows (stale days are found from the day rows); hour rows,
+#: the bulk, store '' — nothing reads their signature, and writing it cost about a fifth of the hour files.
+KEYED_SIG = {"hour": "''", "day": "m.sig", "month": "m.sig"}
 KEYED_KEYS = {
     "hour": "day_keys",
     "day": "day_keys",
     "month": "(SELECT DISTINCT meter_id, CAST(date_trunc('month', day) AS DATE) AS day FROM day_keys)",
 }
 
-#: One interval's periods (``{periods}``: :data:`GRID_PERIODS` or :data:`KEYED_PERIODS`) with the sums of
-#: ``agg_<interval>``: energy, tce, tce_equal, tco2, completeness and the flags joined by ``|`` ('' when clean),
-#: then ``{extra}`` columns of the periods (the refresh adds ``sig``). No order: the caller orders if it needs to.
+#: Periods (``{periods}``: :data:`GRID_PERIODS` or :data:`KEYED_PERIODS`) with the sums of ``agg_<interval>``.
+JOIN_SUMS = """
+SELECT p.*, a.energy, a.counted, a.bits
+FROM ({periods}) p LEFT JOIN agg_{interval} a USING (meter_id, start)
+"""
+
+#: The hours of the keys of ``day_keys`` with their sums (the refresh), like :data:`JOIN_SUMS` over the keys' 24
+#: hours each but without laying 878,400 hours onto ``agg_hour`` for a year of 100 meters: the hours with slots are
+#: the rows of ``agg_hour`` itself (``{days}``: '' when every day of ``agg_hour`` is a key, else a semi-join
+#: with ``day_keys``); the hours without slots (``no_data``) are looked for only in the keys whose day has fewer
+#: than 24 hours in ``agg_hour``. Same columns, same values (``expected`` as in :data:`KEYED_PERIODS`).
+KEYED_HOURS = """
+WITH gap_days AS (
+  SELECT k.meter_id, k.day FROM day_keys k
+  LEFT JOIN agg_day d ON d.meter_id = k.meter_id AND d.start = CAST(k.day AS TIMESTAMP)
+  WHERE coalesce(d.hours, 0) < 24
+), gap_hours AS (
+  SELECT a.meter_id, a.start FROM agg_hour a
+  SEMI JOIN gap_days g ON g.meter_id = a.meter_id AND g.day = CAST(a.start AS DATE)
+)
+SELECT a.meter_id, a.start, epoch((a.start + INTERVAL 1 HOUR) - a.start) / 60.0 / m.interval_minutes AS expected,
+  '' AS sig, f.tce_per_unit, f.tce_equal_per_unit, f.tco2_per_unit, a.energy, a.counted, a.bits
+FROM agg_hour a{days}
+JOIN meters m ON m.meter_id = a.meter_id
+LEFT JOIN factors f ON f.meter_id = a.meter_id AND f.year = year(a.start)
+UNION ALL
+SELECT p.meter_id, p.start, p.expected, p.sig, p.tce_per_unit, p.tce_equal_per_unit, p.tco2_per_unit,
+  NULL, NULL, NULL
+FROM ({gap_periods}) p ANTI JOIN gap_hours h ON h.meter_id = p.meter_id AND h.start = p.start
+"""
+#: ``{days}`` of :data:`KEYED_HOURS` when some days of ``agg_hour`` are not keys.
+KEYED_HOURS_SEMI = " SEMI JOIN day_keys k ON k.meter_id = a.meter_id AND k.day = CAST(a.start AS DATE)"
+
+#: One interval's periods with their sums (``{joined}``: :data:`JOIN_SUMS` or :data:`KEYED_HOURS`): energy, tce,
+#: tce_equal, tco2, completeness and the flags joined by ``|`` ('' when clean), then ``{extra}`` columns of the
+#: periods (the refresh adds ``sig``). No order: the caller orders if it needs to.
 AGG_SQL = """
-WITH periods AS ({periods}
-), joined AS (
-  SELECT p.*, a.energy, a.counted, a.bits,
-    epoch((p.start + INTERVAL 1 {interval}) - p.start) / 60.0 / p.interval_minutes AS expected
-  FROM periods p LEFT JOIN agg_{interval} a USING (meter_id, start)
+WITH joined AS ({joined}
 )
 SELECT meter_id, start, energy,
   energy * tce_per_unit AS tce,

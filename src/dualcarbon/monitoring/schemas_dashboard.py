@@ -67,7 +67,8 @@ class TotalRow(BaseModel):
     """Totals of a district or a sector (GB/T 4754 大类)."""
 
     key: str
-    name: str
+    name: str  # a sector's GB/T 4754 name, or its code when the shipped table has no name for it (named False)
+    named: bool = True
     enterprises: int = 0
     tce: float = 0.0
     tco2: float = 0.0
@@ -77,7 +78,8 @@ class EnterpriseRow(BaseModel):
     credit_code: str
     name: str
     district: str
-    sector: str
+    sector: str  # the enterprise's GB/T 4754 code
+    sector_name: str | None = None  # the name of its 大类, None when the shipped table has none
     tce: float | None
     tco2: float | None
     cost_yuan: float | None
@@ -92,6 +94,7 @@ class RegionDashboard(BaseModel):
     enterprises: int
     by_district: list[TotalRow]
     by_sector: list[TotalRow]
+    unnamed_sectors: list[str] = []  # 大类 codes without a name in reference/data/industry_divisions_gbt4754.csv
     status_counts: dict[str, int]
     page: int
     size: int

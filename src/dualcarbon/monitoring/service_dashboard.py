@@ -1,4 +1,4 @@
-"""Aggregates behind the monitoring dashboards (监测看板): one enterprise, one region.
+"""Aggregates behind the monitoring dashboards (监测看板): one enterprise here, one region in :mod:`.service_region`.
 
 Everything is summed on the server from the stored rollups and costs (never from readings, never all rows to
 the browser). Totals count the meters that count (``counted``, not virtual, not instant — the same rule as
@@ -9,11 +9,7 @@ the browser). Totals count the meters that count (``counted``, not virtual, not 
   added (工业增加值, from the enterprise's latest report that states it — or a note saying it is missing), the
   energy flow (Sankey, 30 days, tce) from purchase through the meter tree and process stages to end use, and the
   cost of the last 30 days with peak/valley shares and the saving of shifting peak load (:mod:`.service_cost`).
-* :func:`region_dashboard` — totals per district (the region's direct children) and sector (GB/T 4754 大类),
-  and one page of enterprises with their totals and data status (no data / quality failed / ok, from
-  :mod:`.service_quality` results: the alerts subject sits above monitoring and its levels are on its own
-  pages). Per-enterprise totals come from one SQL aggregate on PostgreSQL; with the Parquet store from one
-  DuckDB aggregate over the day files of all the region's enterprises and one SQL aggregate of the costs.
+* :func:`region_dashboard` — in :mod:`.service_region` (re-exported here).
 """
 
 from __future__ import annotations
@@ -23,36 +19,29 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import InvalidInput
-from dualcarbon.monitoring.models import PROCESS_STAGE_ZH, Meter, MeterQualityDay
+from dualcarbon.monitoring.models import PROCESS_STAGE_ZH, Meter
 from dualcarbon.monitoring.schemas_dashboard import (
     CostSummary,
     EnterpriseDashboard,
-    EnterpriseRow,
     FlowLink,
     Intensity,
-    RegionDashboard,
     SeriesPoint,
-    TotalRow,
 )
 from dualcarbon.monitoring.service_cost import load_shift_saving_yuan, meter_tariff, refresh_costs
+from dualcarbon.monitoring.service_region import MAX_EXPORT_ROWS, MAX_PAGE_SIZE, SORTS, region_dashboard
 from dualcarbon.monitoring.service_tariff import Tariff
 from dualcarbon.monitoring.service_tree import counted_meters_query
-from dualcarbon.monitoring.store_cost import MonitoringCost, read_rows, to_utc
-from dualcarbon.monitoring.store_readings import duck
-from dualcarbon.monitoring.store_rollups import ParquetRollupStore, rollup_store_for
+from dualcarbon.monitoring.store_cost import read_rows
+from dualcarbon.monitoring.store_rollups import rollup_store_for
 from dualcarbon.reference.tables import ReferenceSet
-from dualcarbon.registry.models import Enterprise, Region, in_region_subtree
-from dualcarbon.registry.service_access import enterprise_filter, require_enterprise, require_region
+from dualcarbon.registry.models import Enterprise
+from dualcarbon.registry.service_access import require_enterprise
 from dualcarbon.reports.models import Economics, PeriodReport, PeriodReportVersion
-
-MAX_PAGE_SIZE = 200
-MAX_EXPORT_ROWS = 100_000  # the page's Excel export: every row of the region in one call (one aggregation)
-SORTS: tuple[str, ...] = ("tce", "tco2", "cost_yuan", "name")
 
 
 def _day(d: date) -> datetime:
@@ -252,198 +241,13 @@ def _cost(
     )
 
 
-# ---- region ------------------------------------------------------------------------------------------------
-def region_dashboard(
-    session: Session,
-    principal: Principal,
-    region_code: str,
-    date_from: date,
-    date_to: date,
-    *,
-    page: int = 1,
-    size: int = 20,
-    sort: str = "tce",
-    export: bool = False,
-) -> RegionDashboard:
-    """The region dashboard for the days [date_from, date_to]; see the module docstring. ``export``: a page of up
-    to :data:`MAX_EXPORT_ROWS` rows (the web page's Excel export) instead of :data:`MAX_PAGE_SIZE`."""
-    if date_to < date_from:
-        raise InvalidInput("must not be before 'from'", field="to")
-    largest = MAX_EXPORT_ROWS if export else MAX_PAGE_SIZE
-    if not 1 <= size <= largest:
-        raise InvalidInput(f"must be between 1 and {largest}", field="size")
-    if page < 1:
-        raise InvalidInput("must be 1 or more", field="page")
-    if sort not in SORTS:
-        raise InvalidInput(f"must be one of {', '.join(SORTS)}", field="sort")
-    region = require_region(session, principal, region_code, roles=("regulator", "reviewer"))
-    enterprises = list(
-        session.scalars(
-            select(Enterprise)
-            .where(in_region_subtree(Enterprise.region_code, region.code), enterprise_filter(principal))  # type: ignore[arg-type]
-            .order_by(Enterprise.id)
-        )
-    )
-    start, end = _day(date_from), _day(date_to) + timedelta(days=1)
-    totals = _enterprise_totals(session, enterprises, start, end)
-    status = _data_status(session, enterprises, date_from, date_to, totals)
-    children = {r.code: r for r in session.scalars(select(Region).where(Region.parent_code == region.code))}
-    paths = dict(
-        session.execute(
-            select(Region.code, Region.path).where(Region.code.in_({e.region_code for e in enterprises}))
-        ).all()
-    )
-    by_district: dict[str, TotalRow] = {}
-    by_sector: dict[str, TotalRow] = {}
-    rows: list[EnterpriseRow] = []
-    for e in enterprises:
-        tce, tco2, cost = totals.get(e.id, (None, None, None))
-        district = next((c for c in (paths.get(e.region_code) or "").split("/") if c in children), e.region_code)
-        name = children[district].name if district in children else district
-        for key, label, bucket in (
-            (district, name, by_district),
-            (e.industry_code[:3], e.industry_code[:3], by_sector),
-        ):
-            total = bucket.setdefault(key, TotalRow(key=key, name=label))
-            total.enterprises += 1
-            total.tce += tce or 0.0
-            total.tco2 += tco2 or 0.0
-        rows.append(
-            EnterpriseRow(
-                credit_code=e.credit_code, name=e.name, district=name, sector=e.industry_code,
-                tce=tce, tco2=tco2, cost_yuan=cost, status=status[e.id],
-            )
-        )  # fmt: skip
-    if sort == "name":
-        rows.sort(key=lambda r: r.name)
-    else:
-        rows.sort(key=lambda r: (getattr(r, sort) is None, -(getattr(r, sort) or 0.0), r.name))
-    counts: dict[str, int] = defaultdict(int)
-    for r in rows:
-        counts[r.status] += 1
-    first = (page - 1) * size
-    return RegionDashboard(
-        code=region.code,
-        name=region.name,
-        date_from=date_from,
-        date_to=date_to,
-        enterprises=len(rows),
-        by_district=sorted(by_district.values(), key=lambda t: -t.tce),
-        by_sector=sorted(by_sector.values(), key=lambda t: -t.tce),
-        status_counts=dict(counts),
-        page=page,
-        size=size,
-        rows=rows[first : first + size],
-    )
-
-
-_PG_TOTALS = """
-SELECT m.enterprise_id, sum(r.tce), sum(r.tco2), sum(c.cost_yuan)
-FROM monitoring_rollup r
-JOIN meter m ON m.id = r.meter_id AND m.counted AND m.kind IN ('cumulative', 'interval')
-LEFT JOIN monitoring_cost c ON c.meter_id = r.meter_id AND c.interval = 'day' AND c.start = r.start
-WHERE r.interval = 'day' AND r.start >= :start AND r.start < :end AND m.enterprise_id = ANY(:ids)
-GROUP BY m.enterprise_id
-"""
-
-
-def _enterprise_totals(
-    session: Session, enterprises: list[Enterprise], start: datetime, end: datetime
-) -> dict[int, tuple[float | None, float | None, float | None]]:
-    """enterprise id → (tce, tCO₂, cost) of its counted meters over [start, end) (local days); a sum is None
-    when no row has a value. Aggregated in SQL: on PostgreSQL one query; with Parquet one DuckDB query over the
-    day files of every enterprise of the list, and one SQL query for the costs (never a query per enterprise)."""
-    if not enterprises:
-        return {}
-    ids = [e.id for e in enterprises]
-    if session.get_bind().dialect.name == "postgresql":
-        result = session.execute(text(_PG_TOTALS), {"start": to_utc(start), "end": to_utc(end), "ids": ids})
-        return {row[0]: (row[1], row[2], row[3]) for row in result}
-    store = rollup_store_for(session)
-    assert isinstance(store, ParquetRollupStore)
-    owners = session.execute(counted_meters_query(ids).with_only_columns(Meter.id, Meter.enterprise_id)).all()
-    energy = _parquet_day_totals(store, enterprises, owners, start, end)
-    counted = counted_meters_query(ids).with_only_columns(Meter.id).order_by(None)
-    costs = dict(
-        session.execute(
-            select(Meter.enterprise_id, func.sum(MonitoringCost.cost_yuan))
-            .join(Meter, Meter.id == MonitoringCost.meter_id)
-            .where(
-                MonitoringCost.meter_id.in_(counted),
-                MonitoringCost.interval == "day",
-                MonitoringCost.start >= to_utc(start),
-                MonitoringCost.start < to_utc(end),
-            )
-            .group_by(Meter.enterprise_id)
-        ).all()
-    )
-    return {
-        e: (*energy.get(e, (None, None)), costs.get(e)) for e in {m for _, m in owners} if e in energy or e in costs
-    }
-
-
-def _parquet_day_totals(
-    store: ParquetRollupStore, enterprises: list[Enterprise], owners: Any, start: datetime, end: datetime
-) -> dict[int, tuple[float | None, float | None]]:
-    """enterprise id → (tce, tCO₂) summed by DuckDB over the stored day files (one per enterprise and month,
-    see :mod:`.store_rollups`) of the months overlapping [start, end), joined to the counted meters' owners."""
-    with_meters = {enterprise_id for _, enterprise_id in owners}
-    months, cursor = [], datetime(start.year, start.month, 1)
-    while cursor < end:
-        months.append(f"month={cursor:%Y-%m}.parquet")
-        cursor = datetime(cursor.year + (cursor.month == 12), cursor.month % 12 + 1, 1)
-    files = [
-        str(path)
-        for e in enterprises
-        if e.id in with_meters
-        for name in months
-        if (path := store.rollups / f"enterprise={e.credit_code}" / "interval=day" / name).exists()
-    ]
-    if not files:
-        return {}
-    meters = pa.table(
-        {"meter_id": [m for m, _ in owners], "enterprise_id": [e for _, e in owners]},
-        schema=pa.schema([("meter_id", pa.int32()), ("enterprise_id", pa.int64())]),
-    )
-    con = duck()
-    try:
-        con.register("counted_meters", meters)
-        rows = con.execute(
-            "SELECT m.enterprise_id, sum(r.tce), sum(r.tco2) FROM read_parquet($files) r "
-            "JOIN counted_meters m ON m.meter_id = r.meter_id "
-            "WHERE r.start >= $start AND r.start < $end GROUP BY m.enterprise_id",
-            {"files": files, "start": start, "end": end},
-        ).fetchall()
-    finally:
-        con.close()
-    return {int(e): (tce, tco2) for e, tce, tco2 in rows}
-
-
-def _data_status(
-    session: Session,
-    enterprises: list[Enterprise],
-    date_from: date,
-    date_to: date,
-    totals: dict[int, tuple[float | None, float | None, float | None]],
-) -> dict[int, str]:
-    """``no_data`` (no energy in the range), ``quality_failed`` (a meter failed the data-quality rules on a day
-    of the range, as :mod:`.service_quality` stored it), else ``ok``."""
-    ids = [e.id for e in enterprises]
-    failed = set(
-        session.scalars(
-            select(MeterQualityDay.enterprise_id)
-            .where(
-                MeterQualityDay.enterprise_id.in_(ids),
-                MeterQualityDay.day >= date_from,
-                MeterQualityDay.day <= date_to,
-                MeterQualityDay.passed.is_(False),
-            )
-            .group_by(MeterQualityDay.enterprise_id)
-            .having(func.count() > 0)
-        )
-    ) if ids else set()  # fmt: skip
-    out = {}
-    for e in enterprises:
-        tce = totals.get(e.id, (None, None, None))[0]
-        out[e.id] = "no_data" if tce is None else ("quality_failed" if e.id in failed else "ok")
-    return out
+# The region dashboard moved to service_region (module size); these names stay importable from here.
+__all__ = [
+    "MAX_EXPORT_ROWS",
+    "MAX_PAGE_SIZE",
+    "SORTS",
+    "InvalidInput",
+    "enterprise_dashboard",
+    "enterprise_live",
+    "region_dashboard",
+]

@@ -43,8 +43,12 @@ from dualcarbon.core.errors import InvalidInput, NotFound, PermissionDenied
 from dualcarbon.monitoring.models import Meter
 from dualcarbon.monitoring.rollup_sql import (
     AGG_SQL,
+    JOIN_SUMS,
+    KEYED_HOURS,
+    KEYED_HOURS_SEMI,
     KEYED_KEYS,
     KEYED_PERIODS,
+    KEYED_SIG,
     KEYED_START,
     READING_DAYS_SQL,
     SLOT_BOUNDS,
@@ -204,7 +208,7 @@ def _first_refresh(
             in_run = {int(i) for (i,) in con.execute("SELECT DISTINCT meter_id FROM day_keys").fetchall()}
             factors, _ = _factors([m for m in meters if m.id in in_run], _years(start, end), reference, province)
             con.register("factors", factors)
-            _write_periods(con, rollup_store_for(session), enterprise.credit_code, stats)
+            _write_periods(con, rollup_store_for(session), enterprise.credit_code, stats, every_day=True)
             return
         days: dict[int, set[date]] = {}
         for meter_id, day in con.execute("SELECT meter_id, day FROM day_keys").fetchall():
@@ -215,11 +219,23 @@ def _first_refresh(
         _recompute(session, enterprise, [m for m in meters if m.id in days], days, reference, sigs, stats)
 
 
-def _write_periods(con: duckdb.DuckDBPyConnection, store: RollupStore, code: str, stats: RefreshStats) -> None:
-    """Store the hour, day and month periods of ``day_keys`` from the sums on ``con``."""
+def _keyed_periods(interval: str, keys: str) -> str:
+    return KEYED_PERIODS.format(start=KEYED_START[interval], keys=keys, sig=KEYED_SIG[interval], interval=interval)
+
+
+def _write_periods(
+    con: duckdb.DuckDBPyConnection, store: RollupStore, code: str, stats: RefreshStats, *, every_day: bool
+) -> None:
+    """Store the hour, day and month periods of ``day_keys`` from the sums on ``con`` (``every_day``: every day
+    of ``agg_hour`` is a key, so its rows need no semi-join with the keys)."""
     for interval in ("hour", "day", "month"):
-        periods = KEYED_PERIODS.format(start=KEYED_START[interval], keys=KEYED_KEYS[interval])
-        sql = AGG_SQL.format(interval=interval, periods=periods, extra=", sig", **_sql_params())
+        if interval == "hour":
+            joined = KEYED_HOURS.format(
+                days="" if every_day else KEYED_HOURS_SEMI, gap_periods=_keyed_periods("hour", "gap_days")
+            )
+        else:
+            joined = JOIN_SUMS.format(interval=interval, periods=_keyed_periods(interval, KEYED_KEYS[interval]))
+        sql = AGG_SQL.format(joined=joined, extra=", sig", **_sql_params())
         stats.periods[interval] += store.replace_query(con, code, interval, sql)
 
 
@@ -293,7 +309,7 @@ def _recompute(
         con = _connect_slots(session, enterprise, in_run, start, end, factors, sigs)
         try:
             con.register("day_keys", day_keys)
-            _write_periods(con, store, enterprise.credit_code, stats)
+            _write_periods(con, store, enterprise.credit_code, stats, every_day=False)
         finally:
             con.close()
 

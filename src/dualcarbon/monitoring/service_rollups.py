@@ -52,8 +52,10 @@ from dualcarbon.monitoring.rollup_sql import (
     AGG_SQL,
     FLAGS_LIST,
     GRID_PERIODS,
+    JOIN_SUMS,
     LEVELS_SQL,
     SLOTS_SQL,
+    hour_sums,
     meter_params,
 )
 
@@ -176,8 +178,10 @@ def _connect_slots(
             con, "readings", enterprise.credit_code, [m.id for m in meters], start_utc, end_utc
         )
         bounds = {"start": start.isoformat(sep=" "), "end": end.isoformat(sep=" ")}
-        con.execute(SLOTS_SQL.format(**_sql_params(), **bounds, **meter_params(meters)))
-        con.execute(LEVELS_SQL.format(**_sql_params(), hour_extra=hour_extra))
+        params = meter_params(meters)
+        con.execute(SLOTS_SQL.format(**_sql_params(), **bounds, **params))
+        sums = hour_sums(params, FLAG_ABOVE_RATE)
+        con.execute(LEVELS_SQL.format(**_sql_params(), hour_sums=sums, hour_extra=hour_extra))
     except BaseException:
         con.close()
         raise
@@ -185,8 +189,8 @@ def _connect_slots(
 
 
 def _aggregate(con: duckdb.DuckDBPyConnection, interval: str, start: datetime, end: datetime) -> pa.Table:
-    periods = GRID_PERIODS.format(interval=interval)
-    sql = AGG_SQL.format(interval=interval, periods=periods, extra="", **_sql_params())
+    joined = JOIN_SUMS.format(interval=interval, periods=GRID_PERIODS.format(interval=interval))
+    sql = AGG_SQL.format(joined=joined, extra="", **_sql_params())
     return con.sql(
         f"SELECT meter_id, start, energy, tce, tce_equal, tco2, completeness, {FLAGS_LIST} AS flags "
         f"FROM ({sql}) ORDER BY meter_id, start",

@@ -3,9 +3,10 @@
 A stored rollup row is one (meter, interval, period start) with the columns of the JSON contract:
 ``energy, tce, tce_equal, tco2, completeness, flags`` (flags joined by ``|``), and ``sig``, the hash of
 what the numbers were computed from (the meter's definition, the province and the reference table versions,
-see :func:`dualcarbon.monitoring.service_refresh.meter_signature`). Every period of a recomputed range is
-stored, ``no_data`` ones included, so a stored range reads back exactly as it was computed. Period starts
-are naive Asia/Shanghai times in Arrow and Parquet, UTC ``timestamptz`` in PostgreSQL.
+see :func:`dualcarbon.monitoring.service_refresh.meter_signature`) on day and month rows; hour rows store ''
+(stale days are found from the day rows, and a stale day is recomputed with its hours). Every period of a
+recomputed range is stored, ``no_data`` ones included, so a stored range reads back exactly as it was computed.
+Period starts are naive Asia/Shanghai times in Arrow and Parquet, UTC ``timestamptz`` in PostgreSQL.
 
 What needs recomputing (the *dirty set*: per meter and Asia/Shanghai day with new readings, the first and
 last new reading time, UTC):
@@ -32,8 +33,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+import queue
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -51,6 +54,7 @@ from dualcarbon.monitoring.store_readings import (
     ParquetReadingsStore,
     duck,
 )
+from dualcarbon.monitoring.store_region import RegionDays
 from dualcarbon.store.base import Base
 from dualcarbon.store.db import sqlite_path
 
@@ -72,6 +76,8 @@ DIRTY_SCHEMA = pa.schema(
     [("meter_id", pa.int32()), ("day", pa.date32()), ("first_ts", pa.timestamp("us")), ("last_ts", pa.timestamp("us"))]
 )
 _OFFSET = timedelta(hours=LOCAL_OFFSET_HOURS)
+#: Parallel file writers of one rollup write (:meth:`ParquetRollupStore.replace_query`).
+WRITERS = max(1, min(4, os.cpu_count() or 1))
 
 
 class MonitoringRollup(Base):
@@ -271,27 +277,35 @@ class ParquetRollupStore:
 
     def replace_query(self, con: duckdb.DuckDBPyConnection, enterprise_code: str, interval: str, sql: str) -> int:
         """The query's rows are materialised once in DuckDB (no Arrow round trip), then written like
-        :meth:`replace`; the number of rows stored."""
+        :meth:`replace`, the files in parallel; the number of rows stored. The rows are a table of the database
+        (uniquely named, dropped after), not a temporary one, so that the writers' cursors see it; ``fresh`` is a
+        temporary view of it on ``con``."""
+        table = f"rollup_fresh_{uuid.uuid4().hex}"
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT *, {self._pkey(interval)} AS pkey "
+            f"CREATE TABLE {table} AS SELECT *, {self._pkey(interval)} AS pkey "
             f"FROM (SELECT {_CAST_COLUMNS} FROM ({sql}))"
         )
         try:
-            ((rows,),) = con.execute("SELECT count(*) FROM fresh").fetchall()
+            con.execute(f"CREATE OR REPLACE TEMP VIEW fresh AS SELECT * FROM {table}")
+            ((rows,),) = con.execute(f"SELECT count(*) FROM {table}").fetchall()
             if rows:
-                self._write_fresh(con, enterprise_code, interval)
+                self._write_fresh(con, enterprise_code, interval, shared=table)
         finally:
-            con.execute("DROP TABLE IF EXISTS fresh")
+            con.execute("DROP VIEW IF EXISTS fresh")
+            con.execute(f"DROP TABLE IF EXISTS {table}")
         return int(rows)
 
     @staticmethod
     def _pkey(interval: str) -> str:
         return "CAST(" + ("year(start)" if interval == "month" else "year(start) * 100 + month(start)") + " AS INTEGER)"
 
-    def _write_fresh(self, con: duckdb.DuckDBPyConnection, enterprise_code: str, interval: str) -> None:
+    def _write_fresh(
+        self, con: duckdb.DuckDBPyConnection, enterprise_code: str, interval: str, shared: str | None = None
+    ) -> None:
         """Write relation ``fresh`` (:data:`ROLLUP_COLUMNS` + ``pkey``) into its files, each sorted by meter and
-        start: temporary name, fsync, atomic rename."""
-        cols = ", ".join(ROLLUP_COLUMNS)
+        start: temporary name, fsync, atomic rename. With ``shared`` (the same rows as a table every cursor of
+        ``con``'s database sees) the files are written by :data:`WRITERS` cursors in parallel: a small file's
+        ``COPY`` runs on one core, and the fsyncs overlap."""
         targets = {
             int(key): self._file(
                 enterprise_code,
@@ -300,19 +314,47 @@ class ParquetRollupStore:
             )
             for (key,) in con.execute("SELECT DISTINCT pkey FROM fresh").fetchall()
         }
-        for key, target in sorted(targets.items()):
-            # One COPY per file (cheaper than one PARTITION_BY pass, which re-buffers every row per partition);
-            # a file with stored rows keeps its rows of other periods.
-            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            query = f"SELECT {cols} FROM fresh WHERE pkey = {key}"
-            if target.exists():
-                query = (
-                    f"SELECT {cols} FROM read_parquet('{target}') o WHERE NOT EXISTS (SELECT 1 FROM fresh f "
-                    f"WHERE f.pkey = {key} AND f.meter_id = o.meter_id AND f.start = o.start) UNION ALL {query}"
-                )
-            con.execute(f"COPY ({query} ORDER BY meter_id, start) TO '{tmp}' (FORMAT parquet, COMPRESSION snappy)")
-            self._install(tmp, target)
+        jobs = sorted(targets.items())
+        if shared is None or len(jobs) < 2 or WRITERS < 2:
+            for key, target in jobs:
+                self._write_file(con, shared or "fresh", key, target)
+        else:
+            cursors: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
+            opened = [con.cursor() for _ in range(min(WRITERS, len(jobs)))]
+            for cursor in opened:
+                cursor.execute("SET enable_progress_bar = false")
+                cursors.put(cursor)
+
+            def write(job: tuple[int, Path]) -> None:
+                cursor = cursors.get()
+                try:
+                    self._write_file(cursor, shared, *job)
+                finally:
+                    cursors.put(cursor)
+
+            try:
+                with ThreadPoolExecutor(max_workers=len(opened)) as pool:
+                    list(pool.map(write, jobs))
+            finally:
+                for cursor in opened:
+                    cursor.close()
+        if interval == "day":  # the province-wide copy the region dashboard reads (store_region)
+            RegionDays(self.root).append(con, "fresh")
+
+    def _write_file(self, con: duckdb.DuckDBPyConnection, relation: str, key: int, target: Path) -> None:
+        """One file: the rows of ``relation`` with ``pkey = key``; a file with stored rows keeps its rows of other
+        periods. One COPY per file (cheaper than one PARTITION_BY pass, which re-buffers every row per partition)."""
+        cols = ", ".join(ROLLUP_COLUMNS)
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        query = f"SELECT {cols} FROM {relation} WHERE pkey = {key}"
+        if target.exists():
+            query = (
+                f"SELECT {cols} FROM read_parquet('{target}') o WHERE NOT EXISTS (SELECT 1 FROM {relation} f "
+                f"WHERE f.pkey = {key} AND f.meter_id = o.meter_id AND f.start = o.start) UNION ALL {query}"
+            )
+        con.execute(f"COPY ({query} ORDER BY meter_id, start) TO '{tmp}' (FORMAT parquet, COMPRESSION snappy)")
+        self._install(tmp, target)
 
     @staticmethod
     def _install(file: Path, target: Path) -> None:

@@ -159,7 +159,7 @@ def import_report(
 
 
 # ---- across enterprises ---------------------------------------------------------------------------------
-def _filter(
+async def _filter(  # async: it only parses the query, so no worker thread
     state: StateName | None = None,
     region_code: str | None = None,
     credit_code: str | None = None,

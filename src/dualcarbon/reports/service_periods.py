@@ -256,7 +256,7 @@ def overdue_page(
     (the dashboard shows the count and pages the list: 10,000 items at 5,000 enterprises)."""
     _require_overview(session, actor, region_code)
     query = _overdue_query(actor, region_code, as_of)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = _count(session, query)
     ordered = query.order_by(
         ReportingPeriod.deadline,
         Enterprise.credit_code,
@@ -270,7 +270,18 @@ def overdue_page(
         OverdueItem(code, name, region, kind, year, period, deadline, (as_of - deadline).days, report_id, state)
         for code, name, region, kind, year, period, deadline, report_id, state in session.execute(ordered)
     ]
-    return items, int(total)
+    return items, total
+
+
+def overdue_count(session: Session, actor: Principal, region_code: str, as_of: date) -> int:
+    """How many items :func:`overdue` holds, counted by the database without ordering or fetching them (the
+    dashboard's headline figure; its table fetches the pages with :func:`overdue_page`)."""
+    _require_overview(session, actor, region_code)
+    return _count(session, _overdue_query(actor, region_code, as_of))
+
+
+def _count(session: Session, query: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
 def overdue(session: Session, actor: Principal, region_code: str, as_of: date) -> list[OverdueItem]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from dualcarbon.core.access import Principal
+from dualcarbon.core.access import Principal, require_role
 from dualcarbon.registry.models import Enterprise, subtree_codes
 from dualcarbon.registry.service_access import enterprise_filter
 from dualcarbon.reports.models import PeriodReport, PeriodReportVersion
@@ -36,9 +36,14 @@ class RegionTotals:
 
 
 def _scope(actor: Principal, region_code: str) -> list[ColumnElement[bool]]:
+    # The enterprises as a set the reports are checked against (not a join from them): SQLite then reads the
+    # reports in table order, as the plain aggregate does, instead of one index probe per enterprise (~10 %
+    # of the aggregate's CPU at 5,000 enterprises).
+    enterprises = select(Enterprise.id).where(
+        enterprise_filter(actor), Enterprise.region_code.in_(subtree_codes(region_code))
+    )
     return [
-        enterprise_filter(actor),
-        Enterprise.region_code.in_(subtree_codes(region_code)),
+        PeriodReport.enterprise_id.in_(enterprises),
         PeriodReport.period_kind == "year",
         PeriodReport.state.in_(COUNTED_STATES),
     ]
@@ -50,11 +55,7 @@ def region_totals(session: Session, actor: Principal, region_code: str, year: in
     aggregate over the current versions' stored figures (a report without a figure counts, adding 0)."""
     conditions = _scope(actor, region_code)
     if year is None:
-        year = session.scalar(
-            select(func.max(PeriodReport.year))
-            .join(Enterprise, Enterprise.id == PeriodReport.enterprise_id)
-            .where(*conditions)
-        )
+        year = session.scalar(select(func.max(PeriodReport.year)).where(*conditions))
         if year is None:
             return RegionTotals(None, 0.0, 0.0, 0)
     computed = PeriodReportVersion.computed
@@ -65,8 +66,23 @@ def region_totals(session: Session, actor: Principal, region_code: str, year: in
             func.coalesce(func.sum(computed[TCO2_PATH].as_float()), 0.0),
         )
         .select_from(PeriodReport)
-        .join(Enterprise, Enterprise.id == PeriodReport.enterprise_id)
         .join(PeriodReportVersion, PeriodReportVersion.id == PeriodReport.current_version_id)
         .where(*conditions, PeriodReport.year == year)
     ).one()
     return RegionTotals(int(year), float(tce), float(tco2), int(count))
+
+
+def review_count(session: Session, actor: Principal, region_code: str | None = None) -> int:
+    """How many reports wait for review (submitted) in ``region_code``'s subtree within ``actor``'s scope: the
+    total of ``review_queue``, counted without fetching a row of the queue (the dashboard shows the count)."""
+    require_role(actor, "regulator", "reviewer")
+    conditions = [enterprise_filter(actor), PeriodReport.state == "submitted"]
+    if region_code:
+        conditions.append(Enterprise.region_code.in_(subtree_codes(region_code)))
+    query = (
+        select(func.count(PeriodReport.id))
+        .select_from(PeriodReport)
+        .join(Enterprise, Enterprise.id == PeriodReport.enterprise_id)
+        .where(*conditions)
+    )
+    return int(session.scalar(query) or 0)

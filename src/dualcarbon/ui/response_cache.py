@@ -1,0 +1,272 @@
+"""The response cache: answers of pure relational reads of the JSON API, kept per caller, never stale.
+
+An ASGI middleware in front of the routes (``app.api``). For every request under ``/api/`` and ``/public/``
+it reads the store's data generation (:mod:`dualcarbon.store.generation`) and leaves it in
+:data:`~dualcarbon.store.generation.request_generation` for the principal cache. A ``GET`` of a cached
+path is then answered from memory, before routing, when an answer to the same request was made under the
+same generation — no database, no thread hop. Otherwise the route runs and a 200 JSON answer without
+cookies is kept under the generation read *before* it ran (a change committed meanwhile makes that
+generation old, so the answer is never served).
+
+Key: the caller (SHA-256 of the bearer token, else of the session cookie, else anonymous), the path, the
+full query string and ``Accept-Language``. Answers are never shared between callers; anonymous reads of the
+public lists are shared by all anonymous callers. A caller's answer is served only while the principal
+cache still holds the caller under the same generation (``still_cached``): an expired token or session
+is never answered from here; a revoked token, a disabled user or a changed role are writes, so the
+generation covers them.
+
+Memory: least recently used answers are dropped beyond ``DUALCARBON_RESPONSE_CACHE_MB`` (bytes of bodies,
+headers and keys); 0 turns the cache off. Each answer carries ``ETag: W/"<hash of the store's marker and
+the key>"``; a request whose ``If-None-Match`` names the current one gets 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dualcarbon.store.generation import DataGeneration, request_generation
+from dualcarbon.ui.api import SESSION_COOKIE
+
+#: Paths whose GET answers are pure reads of the relational store (no Parquet, no files, no clock),
+#: with the query parameters that make an answer depend on something else (then it is not cached).
+CACHED_PATHS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
+    (re.compile(r"/api/v1/enterprises(?:/[0-9A-Za-z]+)?"), frozenset()),
+    (re.compile(r"/api/v1/catalogs(?:/[0-9]+)?"), frozenset()),
+    # ?field= reads the reference tables of the data directory (files): not cached
+    (re.compile(r"/api/v1/catalogs/[0-9]+/entries"), frozenset({"field"})),
+    (re.compile(r"/api/v1/auth/(?:me|tokens)"), frozenset()),
+    (re.compile(r"/public/catalogs(?:/[0-9]+/(?:advanced|backward))?"), frozenset()),
+)
+PREFIXES = ("/api/", "/public/")
+_ENTRY_OVERHEAD = 400  # bytes of bookkeeping per entry, roughly (dict slot, tuples, the entry object)
+_KEPT_HEADERS = frozenset({b"content-type", b"content-length", b"content-language"})
+
+#: ``still_cached(secret, session_only)``: whether the principal cache serves this caller now.
+CallerCheck = Callable[[str, bool], bool]
+
+
+@dataclass(frozen=True)
+class _Answer:
+    generation: Hashable
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    etag: bytes
+    size: int
+
+
+class AnswerStore:
+    """Answers by key, least recently used dropped beyond ``max_bytes``; the newest generation seen wins."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.hits = 0
+        self.misses = 0
+        self._answers: OrderedDict[tuple[object, ...], _Answer] = OrderedDict()
+        self._generation: Hashable | None = None
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def seen(self, generation: Hashable) -> None:
+        """A request read ``generation``: when it is new, every kept answer is of an older one — drop them."""
+        if generation != self._generation:
+            with self._lock:
+                self._generation = generation
+                self._answers.clear()
+                self.bytes = 0
+
+    def get(self, key: tuple[object, ...], generation: Hashable) -> _Answer | None:
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is None or answer.generation != generation:
+                return None
+            self._answers.move_to_end(key)
+            return answer
+
+    def put(self, key: tuple[object, ...], answer: _Answer) -> None:
+        if answer.size > self.max_bytes // 4:
+            return  # one answer may not push out most of the others
+        with self._lock:
+            if answer.generation != self._generation:
+                return  # the store changed while it was made
+            old = self._answers.pop(key, None)
+            if old is not None:
+                self.bytes -= old.size
+            self._answers[key] = answer
+            self.bytes += answer.size
+            while self.bytes > self.max_bytes and self._answers:
+                _, dropped = self._answers.popitem(last=False)
+                self.bytes -= dropped.size
+
+
+def _cacheable(path: str, query: bytes) -> bool:
+    for pattern, refused in CACHED_PATHS:
+        if pattern.fullmatch(path):
+            if refused and query:
+                names = {part.split(b"=", 1)[0].decode("latin-1") for part in query.split(b"&")}
+                return not (names & refused)
+            return True
+    return False
+
+
+def _caller(headers: list[tuple[bytes, bytes]]) -> tuple[str, bool] | None:
+    """(secret, session_only) exactly as ``ui.api`` reads it (the first ``Authorization`` header when it is a
+    bearer token, else the session cookie as Starlette parses the first ``Cookie`` header)."""
+    authorization = cookie = None
+    for name, value in headers:
+        if name == b"authorization" and authorization is None:
+            authorization = value.decode("latin-1")
+        elif name == b"cookie" and cookie is None:
+            cookie = value.decode("latin-1")
+    if authorization and authorization[:7].lower() == "bearer " and authorization[7:].strip():
+        return authorization[7:].strip(), False
+    secret = cookie_parser(cookie).get(SESSION_COOKIE) if cookie else None
+    return (secret, True) if secret else None
+
+
+class ResponseCache:
+    """ASGI middleware: answer cached reads before routing (see the module's description)."""
+
+    def __init__(self, app: ASGIApp, *, generation: DataGeneration, max_bytes: int, still_cached: CallerCheck) -> None:
+        self.app = app
+        self.generation = generation
+        self.still_cached = still_cached
+        self.answers = AnswerStore(max_bytes)
+        self.enabled = max_bytes > 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.enabled or scope["type"] != "http" or not scope["path"].startswith(PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        generation = self.generation.current()
+        token = request_generation.set(generation)
+        try:
+            if generation is None or scope["method"] != "GET" or not _cacheable(scope["path"], scope["query_string"]):
+                await self.app(scope, receive, send)
+                return
+            await self._read(scope, receive, send, generation)
+        finally:
+            request_generation.reset(token)
+
+    async def _read(self, scope: Scope, receive: Receive, send: Send, generation: Hashable) -> None:
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        caller = _caller(headers)
+        language = if_none_match = b""
+        for name, value in headers:
+            if name == b"accept-language":
+                language = value
+            elif name == b"if-none-match":
+                if_none_match = value
+        identity = None if caller is None else (hashlib.sha256(caller[0].encode()).digest(), caller[1])
+        key = (identity, scope["path"], scope["query_string"], language)
+        self.answers.seen(generation)
+        answer = self.answers.get(key, generation)
+        if answer is not None and (caller is None or self.still_cached(*caller)):
+            self.answers.hits += 1
+            await _send_answer(send, answer, if_none_match)
+            return
+        self.answers.misses += 1
+        await self._run_and_keep(scope, receive, send, key, generation, if_none_match)
+
+    async def _run_and_keep(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        key: tuple[object, ...],
+        generation: Hashable,
+        if_none_match: bytes,
+    ) -> None:
+        etag = _etag(generation, key)
+        start: Message | None = None
+        chunks: list[bytes] = []
+        keep = False
+
+        async def keeping(message: Message) -> None:
+            nonlocal start, keep
+            if message["type"] == "http.response.start":
+                start = message
+                sent = message.get("headers", [])
+                keep = message["status"] == 200 and _json_without_cookies(sent)
+                if keep:
+                    message["headers"] = [*sent, *_cache_headers(etag, key)]
+                    if _matches(if_none_match, etag):
+                        return  # held back: a 304 goes out once the body is complete
+                await send(message)
+                return
+            if message["type"] == "http.response.body" and keep:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    if not _matches(if_none_match, etag):
+                        await send(message)
+                    return
+                body = b"".join(chunks)
+                answer = _answer(generation, start, body, etag, key)
+                self.answers.put(key, answer)
+                if _matches(if_none_match, etag):
+                    await _send_answer(send, answer, if_none_match)
+                    return
+            await send(message)
+
+        await self.app(scope, receive, keeping)
+
+
+def _etag(generation: Hashable, key: tuple[object, ...]) -> bytes:
+    """From the store's marker and the key: equal tags, equal answers (across processes too: a SQLite marker
+    names its process, a PostgreSQL snapshot is the same in all)."""
+    marker = generation[1] if isinstance(generation, tuple) else generation
+    digest = hashlib.sha256(repr((marker, key)).encode("utf-8", "backslashreplace")).hexdigest()[:32]
+    return f'W/"{digest}"'.encode()
+
+
+def _json_without_cookies(headers: list[tuple[bytes, bytes]]) -> bool:
+    json = False
+    for name, value in headers:
+        if name == b"set-cookie":
+            return False
+        if name == b"content-type":
+            json = value.split(b";", 1)[0].strip() == b"application/json"
+    return json
+
+
+def _cache_headers(etag: bytes, key: tuple[object, ...]) -> list[tuple[bytes, bytes]]:
+    # a caller's answer may be kept by the caller only, and must be revalidated (ETag) before reuse
+    control = b"no-cache" if key[0] is None else b"private, no-cache"
+    return [(b"etag", etag), (b"cache-control", control)]
+
+
+def _answer(generation: Hashable, start: Message | None, body: bytes, etag: bytes, key: tuple[object, ...]) -> _Answer:
+    assert start is not None
+    headers = [(n, v) for n, v in start.get("headers", []) if n in _KEPT_HEADERS or n in (b"etag", b"cache-control")]
+    if not any(n == b"content-length" for n, _ in headers):
+        headers.append((b"content-length", str(len(body)).encode()))
+    size = len(body) + sum(len(n) + len(v) for n, v in headers) + len(repr(key)) + _ENTRY_OVERHEAD
+    return _Answer(generation, int(start["status"]), headers, body, etag, size)
+
+
+def _matches(if_none_match: bytes, etag: bytes) -> bool:
+    if not if_none_match:
+        return False
+    wanted = {tag.strip() for tag in if_none_match.split(b",")}
+    return etag in wanted or b"*" in wanted or etag[2:] in wanted  # weak comparison: W/"x" equals "x"
+
+
+async def _send_answer(send: Send, answer: _Answer, if_none_match: bytes) -> None:
+    if _matches(if_none_match, answer.etag):
+        headers = [(n, v) for n, v in answer.headers if n in (b"etag", b"cache-control")]
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await send({"type": "http.response.start", "status": answer.status, "headers": list(answer.headers)})
+    await send({"type": "http.response.body", "body": answer.body})
