@@ -116,6 +116,9 @@ def test_meter_trees_follow_the_reports() -> None:
     assert len(resets) == 1 and resets[0].parent == "E-MAIN"
     assert len(wrong) == 1 and wrong[0].scale == MISCALIBRATED_SCALE
     assert wrong[0].calibrated_until is not None and wrong[0].calibrated_until < today
+    # every other meter is within its calibration, so the accuracy index points at the one wrong 分表 only
+    others = [m for m in meters if m is not wrong[0]]
+    assert all(m.calibrated_until is not None and m.calibrated_until > today for m in others)
 
 
 def _periods(engine: Engine, code: str, meter: str, interval: str, first: date, last: date) -> list[Any]:

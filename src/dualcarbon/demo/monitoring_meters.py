@@ -23,6 +23,7 @@ MANUAL_PREFIX = "M-"  # code prefix of the manual monthly items
 MISCALIBRATED_SCALE = 1.15  # the out-of-calibration 分表 reads this much high
 PRODUCTION_ENTERPRISES = 2  # the first monitored enterprises get a daily production (产量) meter
 PRODUCTION_CODE = "P-OUT"
+CALIBRATION_SEED = 4754  # the generator of the demo meters' calibration dates (independent of the readings')
 JUMP_DAY_AGO = 1  # the day (before the last reading's day) whose production falls while energy does not
 JUMP_PRODUCTION_SHARE = 0.6  # … to this share of what the load shape implies: energy per unit × 1 / 0.6
 METER_COLUMNS = [
@@ -162,4 +163,11 @@ def plan_meters(plan: CityPlan, today: date) -> list[DemoMeter]:
         reset.reset_at = rng.uniform(0.3, 0.8)
         wrong.scale = MISCALIBRATED_SCALE
         wrong.calibrated_until = today - timedelta(days=rng.randint(120, 300))
+    # Every other meter has a valid calibration (检定有效期) 2 months to 2 years ahead, so the accuracy index reflects
+    # the one out-of-calibration 分表 rather than unregistered dates. A separate generator: the readings stay as
+    # they were.
+    calibration = random.Random(CALIBRATION_SEED)
+    for meter in meters:
+        if meter.calibrated_until is None:
+            meter.calibrated_until = today + timedelta(days=calibration.randint(60, 730))
     return meters
