@@ -194,6 +194,14 @@ def test_stale_version_is_409(api: Api) -> None:
     assert again.status_code == 409
 
 
+def test_an_empty_checklist_says_the_list_must_not_be_empty(api: Api) -> None:
+    register_agency(api)
+    report = filed_and_submitted(api)
+    refused = api("POST", f"/api/v1/audits/{report['id']}/acceptance", "city", json={"checklist": []})
+    assert refused.status_code == 422
+    assert (refused.json()["message"], refused.json()["field"]) == ("验收清单至少须有 1 项，不能为空", "checklist")
+
+
 def test_obligations_status_and_goal(api: Api) -> None:
     register_agency(api)
     report = filed_and_submitted(api)
@@ -211,6 +219,14 @@ def test_obligations_status_and_goal(api: Api) -> None:
     )
     b = items[(api.world.codes["b"], "energy_saving_diagnosis")]
     assert (b["status"], b["report_id"]) == ("not_started", None)
+    # no pack named: 330300 has no pack of its own with audit rules, so the first shipped one is used and said so
+    default = api("GET", "/api/v1/audits/obligations?year=2024&region_code=330300", "city").json()
+    assert (default["pack"], default["pack_basis"], default["total"]) == (
+        "shanghai-baiyi-2022",
+        "fallback",
+        status.json()["total"],
+    )
+    assert default["pack_choices"] == ["shanghai-baiyi-2022"] and default["pack_title_zh"]
     goals = api("GET", "/api/v1/audits/goals?year=2024&region_code=330300", "city").json()
     diag = next(g for g in goals if g["target_id"] == "longgang-2022.target.diagnoses-per-year")
     # 1 accepted diagnosis of Longgang's 40 a year: 1 ÷ 40 × 100 = 2.5 %

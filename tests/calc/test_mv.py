@@ -110,6 +110,17 @@ def test_bad_input_exits_2_naming_the_field(edit: Any, field: str) -> None:
     assert result.stdout == ""
 
 
+def test_field_problems_are_chinese_first() -> None:
+    payload = exact_payload()
+    payload["baseline"][3]["energy"] = "lots"
+    result = calc(payload)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: baseline[3].energy: 此项须为数字 / Input should be a valid number")
+    payload = exact_payload() | {"carrier": "电力"}
+    result = calc(payload)
+    assert result.stderr.startswith("error: energy_unit: 给出能源品种时须填写能量单位（如 kWh、m³、t） / required with")
+
+
 def test_nan_is_refused() -> None:
     text = json.dumps(exact_payload()).replace('"energy": 120', '"energy": NaN', 1)
     result = runner.invoke(app, ["calc", "mv", "-"], input=text)

@@ -90,9 +90,13 @@ def test_unknown_and_missing_columns_are_refused(world, tmp_path, admin, referen
     with pytest.raises(MeterFileInvalid) as caught:
         _import(world, admin, path, reference)
     assert {(c, r) for _, c, r in caught.value.problems} == {
-        ("multiplier", "required column missing"),
-        ("colour", "unknown column"),
+        ("multiplier", "缺少必填的列 / required column missing"),
+        ("colour", "不认识的列 / unknown column"),
     }
+    assert (
+        caught.value.zh
+        == "表计文件有 2 处问题，未导入任何内容：第 1 行 multiplier：缺少必填的列；第 1 行 colour：不认识的列"
+    )
 
 
 def test_parent_cycle_is_refused(world, tmp_path, admin, reference, write_csv) -> None:

@@ -46,6 +46,18 @@ def test_parse_formula_refuses(text: str, reason: str) -> None:
         parse_formula(text)
 
 
+def test_unbracketed_code_with_a_dash_names_the_fix_and_position() -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_formula("2*[A] + E-01 + E-02")
+    reason = str(caught.value)
+    assert reason.startswith("第 9 位的「E-01」被当作算式读取：含 - 等运算符的表号须写在方括号里，如 [E-01]；")
+    assert "'E-01' at position 9 reads as arithmetic" in reason and "no constant term" in reason
+    assert parse_formula("2*[A] + [E-01] + [E-02]") == {"A": 2.0, "E-01": 1.0, "E-02": 1.0}
+    assert parse_formula("M1-M2") == {"M1": 1.0, "M2": -1.0}  # a valid formula is never refused for the hint
+    with pytest.raises(ValueError, match=r"^公式不能有常数项"):  # no dash code: no hint
+        parse_formula("A + 1")
+
+
 def _import(world: Any, tmp_path: Path, admin: Any, reference: Any, write_csv: Any, rows: list[list[Any]]) -> None:
     with session_scope(world.engine) as session:
         service_meters.import_meters(session, admin, write_csv(tmp_path / "v.csv", HEADER, rows), reference)
@@ -66,10 +78,13 @@ def test_import_checks_members_units_and_cycles(world, tmp_path, admin, referenc
         _import(world, tmp_path, admin, reference, write_csv, rows)
     problems = {(row, column): reason for row, column, reason in caught.value.problems}
     assert "cycle" in problems[(3, "formula")] and "cycle" in problems[(4, "formula")]
-    assert problems[(5, "formula")] == "no meter 'NOPE' in this enterprise"
+    assert problems[(5, "formula")] == "本企业没有表号「NOPE」 / no meter 'NOPE' in this enterprise"
     assert "not electricity in MWh" in problems[(6, "formula")]
-    assert problems[(7, "formula")] == "a virtual meter needs a formula"
-    assert problems[(8, "formula")] == "only a meter of kind virtual has a formula"
+    assert problems[(7, "formula")] == "虚拟表须填写公式 / a virtual meter needs a formula"
+    assert (
+        problems[(8, "formula")]
+        == "只有类型为 virtual（虚拟表）的表才填公式 / only a meter of kind virtual has a formula"
+    )
     with session_scope(world.engine) as session:
         assert session.scalars(select(Meter)).first() is None  # all or nothing
 
@@ -144,7 +159,13 @@ def test_define_virtual_meter_through_the_api(world, client, tmp_path, admin, re
     cycle = client.post(
         "/api/v1/meters/virtual", json=body | {"code": "W", "formula": "V + W"}, headers=world.auth("ent_a")
     )
-    assert cycle.status_code == 422 and "cycle" in cycle.text
+    assert cycle.status_code == 422 and cycle.json()["message"] == "公式经「W」形成循环引用"
+    dashed = client.post(
+        "/api/v1/meters/virtual",
+        json=body | {"code": "W2", "formula": "E-01 + E-02"},
+        headers=world.auth("ent_a") | {"Accept-Language": "en"},
+    )
+    assert dashed.status_code == 422 and "write a meter code containing '-'" in dashed.json()["message"]
     not_virtual = client.post("/api/v1/meters/virtual", json=body | {"code": "C1"}, headers=world.auth("ent_a"))
     assert not_virtual.status_code == 409
     other = client.post("/api/v1/meters/virtual", json=body | {"code": "X"}, headers=world.auth("ent_b"))

@@ -166,6 +166,15 @@ def register(app: typer.Typer) -> None:
                 f"{source.get(retro.mv_source, retro.mv_source)}: {retro.verified_tce_per_year or 0.0:.1f} tce/a "
                 f"in {result.timings.get('retrofit', 0.0):.1f} s"
             )
+        if (equip := result.equipment).items:
+            console.print(
+                f"设备 equipment (演示数据（虚构）): {equip.items} register lines of "
+                f"{len(equip.enterprises)} enterprises "
+                f"({equip.below_limit} below the GB 18613 limit, {equip.obsolete} on the demo obsolete list); "
+                f"{equip.technologies} demo technologies, {equip.obsolete_rules} demo obsolete rules; "
+                f"{equip.heat_points} waste-heat points → {equip.matches} matches "
+                f"in {result.timings.get('equipment', 0.0):.1f} s"
+            )
         if (inst := result.instruments).pv_ids:
             states = ", ".join(f"{state} {len(ids)}" for state, ids in inst.applications.items())
             levels = ", ".join(f"{level} {count}" for level, count in sorted(inst.warnings.items()))

@@ -64,7 +64,9 @@ def _report_line(item: schemas.AuditReportOut) -> str:
 def obligations_(
     region: str = typer.Option(..., "--region", help="6-digit region code"),
     year: int = typer.Option(..., "--year", help="the year"),
-    pack: str = typer.Option("national", "--pack", help="policy pack id (e.g. shanghai-baiyi-2022)"),
+    pack: str | None = typer.Option(
+        None, "--pack", help="policy pack id (default: the region's pack with such rules, else the first shipped one)"
+    ),
     as_json: bool = JsonOption,
     data_dir: Path | None = DataDirOption,
 ) -> None:
@@ -76,4 +78,5 @@ def obligations_(
     for item in listing.items:
         report = f"report #{item.report_id}" if item.report_id else ""
         typer.echo(f"{item.credit_code}\t{item.name}\t{item.obligation_zh}\t{item.finding}\t{item.status_zh}\t{report}")
-    typer.echo(f"{listing.total} obligation(s), pack {listing.pack}", err=True)
+    basis = {"region": "本地区政策包", "fallback": "本地区无此类规则，采用", "requested": "指定"}[listing.pack_basis]
+    typer.echo(f"{listing.total} obligation(s), pack {listing.pack} ({basis} {listing.pack_title_zh})", err=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from nicegui import ui
 
+from dualcarbon.audits.pages_obligations import obligations_sections
 from dualcarbon.audits.schemas import AcceptanceIn, AuditReportIn, AuditReportOut
 from dualcarbon.audits.service_reports import accept_report, create_report, get_report, list_reports
 from dualcarbon.audits.service_reports import submit_report as submit_service
@@ -75,6 +76,7 @@ def audits_page(ctx: WebContext) -> None:
             testid="audits",
             on_row_click=lambda row: ui.navigate.to(f"/audits/{row['id']}"),
         )
+    obligations_sections(ctx)
 
 
 def _measure_inputs(ctx: WebContext, holder: ui.column, rows: list[dict[str, Any]]) -> None:

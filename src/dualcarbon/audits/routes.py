@@ -70,14 +70,14 @@ def evaluate_agency(agency_id: Id, caller: Caller, session: DbSession, year: Yea
 def audit_obligations(
     caller: Caller, session: DbSession, year: Year, region_code: Region = None, pack: Pack = None
 ) -> ObligationsStatus:
-    return obligations.obligations_status(session, caller, year, region_code=region_code, pack=pack or "national")
+    return obligations.obligations_status(session, caller, year, region_code=region_code, pack=pack or None)
 
 
 @router.get("/audits/goals", response_model=list[GoalProgress], summary="Accepted reports against yearly goals")
 def audit_goals(
     caller: Caller, session: DbSession, year: Year, region_code: Region = None, pack: Pack = None
 ) -> list[GoalProgress]:
-    return obligations.goal_progress(session, caller, year, region_code=region_code, pack=pack or "longgang-2022")
+    return obligations.goal_progress(session, caller, year, region_code=region_code, pack=pack or None)
 
 
 # ---- reports -------------------------------------------------------------------------------------------

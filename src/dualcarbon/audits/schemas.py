@@ -181,6 +181,12 @@ class ObligationsStatus(Schema):
     pack: str
     items: list[ObligationStatus]
     total: int
+    pack_title_zh: str = ""
+    #: how the pack was chosen: ``requested`` (named by the caller), ``region`` (the pack of the region or one of
+    #: its parents, by jurisdiction), ``fallback`` (no pack of the region carries such rules: the first that does)
+    pack_basis: str = "requested"
+    #: the shipped packs with audit/diagnosis obligation rules, for a reader who wants another
+    pack_choices: list[str] = []
 
 
 class GoalProgress(Schema):
@@ -195,3 +201,5 @@ class GoalProgress(Schema):
     accepted: int
     share_pct: float
     met: bool
+    pack_title_zh: str = ""
+    pack_valid_to: date | None = None

@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, FiniteFloat
+from pydantic import Field, FiniteFloat, ValidationError
 
 from dualcarbon.calc.contract import Strict, parse
-from dualcarbon.core.errors import DualcarbonError, InvalidInput
+from dualcarbon.core.errors import DualcarbonError, InvalidInput, validation_message_zh, zh_en
 from dualcarbon.domain import mv
 from dualcarbon.domain.mv_checks import CRITERIA_TABLE, MvWarning, criteria_from_reference
 from dualcarbon.reference.tables import ReferenceSet
@@ -78,7 +78,10 @@ def _converted(
     if request.carrier is None:
         return None, None, []
     if request.energy_unit is None:
-        raise InvalidInput("required with carrier (the unit of energy, e.g. kWh, m³, t)", field="energy_unit")
+        zh = "给出能源品种时须填写能量单位（如 kWh、m³、t）"
+        raise InvalidInput(
+            zh_en(zh, "required with carrier (the unit of energy, e.g. kWh, m³, t)"), field="energy_unit", zh=zh
+        )
     quantity = abs(avoided)
     sign = -1.0 if avoided < 0 else 1.0
     try:
@@ -106,11 +109,26 @@ def _converted(
     return sign * tce, sign * result["total_tco2"], list(result.get("warnings", []))
 
 
+def _parsed(payload: dict[str, Any]) -> MvInput:
+    """The validated input; a problem is one ``InvalidInput`` line, Chinese first (``中文 / English``)."""
+    try:
+        return parse(MvInput, payload)
+    except InvalidInput as exc:
+        try:
+            MvInput.model_validate(payload)
+        except ValidationError as invalid:
+            exc.zh = validation_message_zh(invalid.errors()[0])
+            exc.message = zh_en(exc.zh, exc.message)
+        raise
+
+
 def run(payload: object, reference: ReferenceSet) -> dict[str, Any]:
     """Fit, verify and return the JSON-serialisable result (see the module docstring)."""
     if not isinstance(payload, dict):
-        raise InvalidInput("expected a JSON object", field="input")
-    request = parse(MvInput, payload)
+        raise InvalidInput(
+            zh_en("输入须为 JSON 对象", "expected a JSON object"), field="input", zh="输入须为 JSON 对象"
+        )
+    request = _parsed(payload)
     rules, rows = criteria_from_reference(reference, request.interval, request.criteria_set)
     result = mv.verify_savings(_periods(request.baseline), _periods(request.reporting), request.interval, rules)
     avoided_tce, avoided_tco2, notes = _converted(request, result.avoided_energy, reference)

@@ -95,6 +95,16 @@ class StoreBusy(DualcarbonError):
         super().__init__(message, field=field, zh=zh or "数据库正忙于其他修改，本次未作任何更改，请稍后重试")
 
 
+def zh_en(zh: str, en: str) -> str:
+    """One reason for a reader of either language, Chinese first: ``中文 / English`` (problem lists, receipts)."""
+    return f"{zh} / {en}"
+
+
+def zh_part(text: str) -> str:
+    """The Chinese half of a :func:`zh_en` text (the whole text when it has no `` / ``)."""
+    return text.split(" / ", 1)[0]
+
+
 #: A Chinese sentence for each kind of pydantic validation error (its ``type``); ``{label}`` is the field's
 #: Chinese name when the caller knows it, else 此项. The English ``msg`` pydantic writes stays the ``message``.
 _VALIDATION_ZH: dict[str, str] = {
@@ -118,6 +128,8 @@ _VALIDATION_ZH: dict[str, str] = {
     "literal_error": "{label}只能是以下之一：{expected}",
     "enum": "{label}只能是以下之一：{expected}",
     "list_type": "{label}须为列表",
+    "too_short": "{label}至少须有 {min_length} 项，不能为空",
+    "too_long": "{label}最多只能有 {max_length} 项",
     "dict_type": "{label}格式有误",
     "model_type": "{label}格式有误",
     "model_attributes_type": "{label}格式有误",

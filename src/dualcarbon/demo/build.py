@@ -21,6 +21,7 @@ from dualcarbon.catalog import service as catalog
 from dualcarbon.catalog import service_appeals as appeals
 from dualcarbon.core.access import SYSTEM
 from dualcarbon.demo.alerts import AlertsResult, build_alerts
+from dualcarbon.demo.equipment import EquipmentResult, build_equipment
 from dualcarbon.demo.instruments import InstrumentsResult, build_instruments
 from dualcarbon.demo.monitoring import MonitoringResult, build_monitoring
 from dualcarbon.demo.people import (
@@ -58,6 +59,7 @@ class DemoResult:
     monitoring: MonitoringResult = field(default_factory=MonitoringResult)  # demo meters and readings
     retrofit: RetrofitResult = field(default_factory=RetrofitResult)  # diagnoses, audit, projects, M&V
     instruments: InstrumentsResult = field(default_factory=InstrumentsResult)  # PV, storage, DCs, subsidies, targets
+    equipment: EquipmentResult = field(default_factory=EquipmentResult)  # register, demo lists, waste heat
 
 
 # ---- the whole build -----------------------------------------------------------------------------------------
@@ -128,6 +130,10 @@ def build_demo(
     result.retrofit = build_retrofit(engine, plan, actors, third_half, reference, policy_catalog_id=policy_id)
     progress.advance()
     lap("retrofit")
+    progress.stage("设备台账、技术目录与余热匹配 equipment, catalogues and waste heat", 1)
+    result.equipment = build_equipment(engine, plan, SYSTEM, reference)
+    progress.advance()
+    lap("equipment")
     progress.stage("光伏、储能、数据中心、绿色制造、补贴与目标 policy instruments", 1)
     mon = result.monitoring
     window = (mon.start, mon.end) if mon.start and mon.end else None

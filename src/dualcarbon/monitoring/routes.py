@@ -44,7 +44,10 @@ def list_meters(
 async def post_readings(request: Request, session: DbSession, caller: Caller) -> IngestReceipt:
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
-        raise InvalidInput(f"the body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB; send smaller batches")
+        mb = MAX_BODY_BYTES // (1024 * 1024)
+        raise InvalidInput(
+            f"the body is larger than {mb} MB; send smaller batches", zh=f"请求内容超过 {mb} MB，请分批发送"
+        )
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("text/csv", "application/csv"):
         table = read_csv_bytes(body, "CSV body")
@@ -52,9 +55,13 @@ async def post_readings(request: Request, session: DbSession, caller: Caller) ->
     try:
         payload: Any = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the body is not JSON ({exc})", field="readings") from None
+        raise InvalidInput(f"the body is not JSON ({exc})", field="readings", zh="请求内容不是有效的 JSON") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("readings"), list):
-        raise InvalidInput('send {"readings": [{"meter", "ts", "value"}, …]}', field="readings")
+        raise InvalidInput(
+            'send {"readings": [{"meter", "ts", "value"}, …]}',
+            field="readings",
+            zh='请按 {"readings": [{"meter", "ts", "value"}, …]} 的格式发送读数',
+        )
     readings = [r if isinstance(r, dict) else {} for r in payload["readings"]]
     enterprise = payload.get("enterprise")
     return service_ingest.ingest_json(

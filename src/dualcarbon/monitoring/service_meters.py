@@ -18,9 +18,7 @@ kind ``virtual`` (a meter computed from other meters, checked by :mod:`.service_
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,19 +26,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import DualcarbonError, InvalidInput, NotFound
-from dualcarbon.core.units import same_dimension
-from dualcarbon.monitoring.models import (
-    INPUT_TYPES,
-    METER_KINDS,
-    METER_MEASURES,
-    PROCESS_STAGE_ZH,
-    PROCESS_STAGES,
-    STATISTIC_TYPES,
-    Meter,
-)
+from dualcarbon.core.errors import DualcarbonError, InvalidInput, NotFound, zh_en, zh_part
+from dualcarbon.monitoring.models import Meter
 from dualcarbon.monitoring.schemas import MeterImportReceipt, MeterOut
-from dualcarbon.monitoring.service_virtual import formula_problems, parse_formula
+from dualcarbon.monitoring.service_meter_cells import blank as _blank
+from dualcarbon.monitoring.service_meter_cells import check_meter_fields as check_meter_fields  # re-exported
+from dualcarbon.monitoring.service_meter_cells import check_unit as _check_unit
+from dualcarbon.monitoring.service_meter_cells import parse_cell as _parse
+from dualcarbon.monitoring.service_meter_cells import production_problems as _production_problems
+from dualcarbon.monitoring.service_virtual import formula_problems
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import enterprise_filter, require_enterprise
@@ -56,10 +50,6 @@ FIELDS = (
 )  # fmt: skip
 #: Stored fields: the listed ones and the virtual meter's formula.
 STORED = (*FIELDS, "formula")
-_TRUE = {"true", "1", "yes", "y", "是", "t"}
-_FALSE = {"false", "0", "no", "n", "否", "f"}
-_STAGE_BY_ZH = {zh: key for key, zh in PROCESS_STAGE_ZH.items()}
-_MEASURES_BY_ZH = {"能耗": "energy", "产量": "production"}
 
 
 class MeterFileInvalid(InvalidInput):
@@ -68,7 +58,15 @@ class MeterFileInvalid(InvalidInput):
     def __init__(self, problems: list[tuple[int, str, str]]) -> None:
         lines = "; ".join(f"row {r}, {c}: {why}" for r, c, why in problems[:20])
         more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
-        super().__init__(f"{len(problems)} problem(s), nothing imported: {lines}{more}", field="file")
+        lines_zh = "；".join(f"第 {r} 行 {c}：{zh_part(why)}" for r, c, why in problems[:20])
+        more_zh = f"（另有 {len(problems) - 20} 处）" if len(problems) > 20 else ""
+        zh = f"表计文件有 {len(problems)} 处问题，未导入任何内容：{lines_zh}{more_zh}"
+        super().__init__(
+            f"表计文件有 {len(problems)} 处问题，未导入任何内容 / {len(problems)} problem(s), nothing imported: "
+            f"{lines}{more}",
+            field="file",
+            zh=zh,
+        )
         self.problems = problems
 
 
@@ -81,113 +79,6 @@ class _Planned:
     parent_code: str | None
 
 
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _number(value: object, *, positive: bool) -> float:
-    try:
-        number = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
-    except ValueError:
-        raise ValueError("not a number") from None
-    if not math.isfinite(number) or (positive and number <= 0):
-        raise ValueError("must be a number above 0")
-    return number
-
-
-def _parse(column: str, value: object, reference: ReferenceSet) -> Any:
-    """The stored value of one cell; raises ValueError with the reason."""
-    text = "" if value is None else str(value).strip()
-    if column == "carrier":
-        try:
-            return reference.carrier(text).id
-        except DualcarbonError:
-            raise ValueError(f"unknown carrier '{text}' (see `dualcarbon reference list carriers`)") from None
-    if column == "kind":
-        if text.lower() not in METER_KINDS:
-            raise ValueError(f"must be one of {', '.join(METER_KINDS)}")
-        return text.lower()
-    if column in ("multiplier", "counter_max", "max_rate"):
-        return _number(value, positive=True)
-    if column == "interval_minutes":
-        minutes = int(_number(value, positive=True))
-        if minutes != _number(value, positive=True) or 1440 % minutes:
-            raise ValueError("must be whole minutes that divide a day (1, 5, 15, 30, 60 …)")
-        return minutes
-    if column == "counted":
-        if text.lower() not in _TRUE | _FALSE:
-            raise ValueError("must be true or false (是/否)")
-        return text.lower() in _TRUE
-    if column == "calibrated_until":
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            raise ValueError("must be a date YYYY-MM-DD") from None
-    if column == "process_stage":
-        stage = _STAGE_BY_ZH.get(text, text.lower())
-        if stage not in PROCESS_STAGES:
-            raise ValueError(f"must be one of {', '.join(PROCESS_STAGES)} (or 购入贮存/加工转换/输送分配/终端使用)")
-        return stage
-    if column in ("statistic_type", "input_type"):
-        allowed = STATISTIC_TYPES if column == "statistic_type" else INPUT_TYPES
-        if text.lower() not in allowed:
-            raise ValueError(f"must be one of {', '.join(allowed)}")
-        return text.lower()
-    if column == "measures":
-        measures = _MEASURES_BY_ZH.get(text, text.lower())
-        if measures not in METER_MEASURES:
-            raise ValueError("must be energy (能耗) or production (产量)")
-        return measures
-    if column == "formula":
-        parse_formula(text)  # the members are checked once the whole file is read
-        return text
-    if len(text) > 64:
-        raise ValueError("at most 64 characters")
-    return text
-
-
-def _check_unit(unit: str, carrier_id: str, reference: ReferenceSet) -> str:
-    carrier = reference.carrier(carrier_id)
-    try:
-        ok = same_dimension(unit, carrier.default_unit) or (carrier.kind == "heat" and same_dimension(unit, "t"))
-    except DualcarbonError as exc:
-        raise ValueError(str(exc)) from None
-    if not ok:
-        raise ValueError(f"'{unit}' does not measure {carrier.name_zh} ({carrier.id}); e.g. {carrier.default_unit}")
-    return unit
-
-
-def check_meter_fields(carrier: str, unit: str, reference: ReferenceSet) -> tuple[str, str]:
-    """The carrier id and unit of a meter defined outside a file (API); InvalidInput naming the field."""
-    try:
-        carrier_id = _parse("carrier", carrier, reference)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field="carrier") from None
-    try:
-        return carrier_id, _check_unit(unit.strip(), carrier_id, reference)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field="unit") from None
-
-
-def _production_problems(row: int, values: dict[str, Any], unit: str) -> list[tuple[int, str, str]]:
-    """Fill the stored fields of a production (产量) meter from its row; the problems of the row."""
-    problems = []
-    if values.pop("carrier", None):
-        problems.append((row, "carrier", "a production meter has no energy carrier: leave it blank"))
-    if not values.get("product"):
-        problems.append((row, "product", "required for a production meter (the product whose output it measures)"))
-    if values.get("kind") not in ("cumulative", "interval"):
-        problems.append((row, "kind", "a production meter is cumulative or interval"))
-    if len(unit) > 32:
-        problems.append((row, "unit", "at most 32 characters"))
-    values["carrier"], values["unit"] = "", unit
-    return problems
-
-
 def _header(values: list[Any]) -> dict[str, int]:
     return {str(v).strip().lower(): i for i, v in enumerate(values) if not _blank(v)}
 
@@ -198,15 +89,15 @@ def import_meters(session: Session, principal: Principal, path: Path, reference:
     try:
         header_row, header_values = next(rows)
     except StopIteration:
-        raise MeterFileInvalid([(1, "file", "empty file")]) from None
+        raise MeterFileInvalid([(1, "file", zh_en("文件是空的", "empty file"))]) from None
     header = _header(header_values)
     problems: list[tuple[int, str, str]] = []
     for name in REQUIRED:
         if name not in header:
-            problems.append((header_row, name, "required column missing"))
+            problems.append((header_row, name, zh_en("缺少必填的列", "required column missing")))
     for name in header:
         if name not in REQUIRED + OPTIONAL + EXTENSIONS:
-            problems.append((header_row, name, "unknown column"))
+            problems.append((header_row, name, zh_en("不认识的列", "unknown column")))
     if problems:
         raise MeterFileInvalid(problems)
 
@@ -222,7 +113,7 @@ def import_meters(session: Session, principal: Principal, path: Path, reference:
         production = str(cells.get("measures") or "").strip().lower() in ("production", "产量")
         for name in REQUIRED:
             if _blank(cells[name]) and not (production and name == "carrier"):
-                row_problems.append((number, name, "required"))
+                row_problems.append((number, name, zh_en("必填", "required")))
         if row_problems:
             problems.extend(row_problems)
             continue
@@ -232,11 +123,17 @@ def import_meters(session: Session, principal: Principal, path: Path, reference:
                 enterprises[credit_code] = require_enterprise(session, principal, credit_code, write=True)
             except DualcarbonError as exc:
                 enterprises[credit_code] = None
-                problems.append((number, "credit_code", str(exc)))
+                problems.append((number, "credit_code", zh_en(exc.zh or exc.message, exc.message)))
                 continue
         enterprise = enterprises[credit_code]
         if enterprise is None:
-            problems.append((number, "credit_code", f"enterprise {credit_code} not found or not yours to change"))
+            problems.append(
+                (
+                    number,
+                    "credit_code",
+                    zh_en("未找到该企业，或您无权修改", f"enterprise {credit_code} not found or not yours to change"),
+                )
+            )
             continue
         values_out: dict[str, Any] = {"interval_minutes": 15, "counted": True}
         values_out |= {"statistic_type": "realtime", "input_type": "automatic", "measures": "energy"}
@@ -249,12 +146,21 @@ def import_meters(session: Session, principal: Principal, path: Path, reference:
                 problems.append((number, name, str(exc)))
         code = str(cells["meter_code"]).strip()
         if len(code) > 64:
-            problems.append((number, "meter_code", "at most 64 characters"))
+            problems.append((number, "meter_code", zh_en("最多 64 个字符", "at most 64 characters")))
             continue
         if values_out["measures"] == "production":
             problems.extend(_production_problems(number, values_out, str(cells["unit"]).strip()))
         elif not _blank(cells.get("product")):
-            problems.append((number, "product", "only a production meter (measures = production) names a product"))
+            problems.append(
+                (
+                    number,
+                    "product",
+                    zh_en(
+                        "只有产量表（measures = production）才填产品",
+                        "only a production meter (measures = production) names a product",
+                    ),
+                )
+            )
         elif "carrier" in values_out:
             try:
                 values_out["unit"] = _check_unit(str(cells["unit"]).strip(), values_out["carrier"], reference)
@@ -262,11 +168,22 @@ def import_meters(session: Session, principal: Principal, path: Path, reference:
                 problems.append((number, "unit", str(exc)))
         key = (enterprise.id, code)
         if key in planned:
-            problems.append((number, "meter_code", f"'{code}' already on row {planned[key].row} for this enterprise"))
+            problems.append(
+                (
+                    number,
+                    "meter_code",
+                    zh_en(
+                        f"「{code}」已在第 {planned[key].row} 行登记给同一企业",
+                        f"'{code}' already on row {planned[key].row} for this enterprise",
+                    ),
+                )
+            )
             continue
         parent = None if _blank(cells.get("parent_meter_code")) else str(cells["parent_meter_code"]).strip()
         if parent == code:
-            problems.append((number, "parent_meter_code", "a meter cannot be its own parent"))
+            problems.append(
+                (number, "parent_meter_code", zh_en("表不能是自己的上级表", "a meter cannot be its own parent"))
+            )
         planned[key] = _Planned(number, enterprise, code, values_out, parent)
 
     existing = _existing(session, {p.enterprise.id for p in planned.values()})
@@ -326,15 +243,17 @@ def _parent_problems(
         parent_of[key] = plan.parent_code
     for key, plan in planned.items():
         if plan.parent_code and (key[0], plan.parent_code) not in parent_of:
-            problems.append((plan.row, "parent_meter_code", f"no meter '{plan.parent_code}' in this enterprise"))
+            reason = zh_en(f"本企业没有表号「{plan.parent_code}」", f"no meter '{plan.parent_code}' in this enterprise")
+            problems.append((plan.row, "parent_meter_code", reason))
             continue
         seen = {key[1]}
         current = plan.parent_code
         while current:
             if current in seen:
-                problems.append(
-                    (plan.row, "parent_meter_code", f"the meter tree would have a cycle through '{current}'")
+                reason = zh_en(
+                    f"表计层级会经「{current}」形成循环", f"the meter tree would have a cycle through '{current}'"
                 )
+                problems.append((plan.row, "parent_meter_code", reason))
                 break
             seen.add(current)
             current = parent_of.get((key[0], current))
@@ -401,7 +320,7 @@ def get_meter(session: Session, principal: Principal, meter_id: int) -> tuple[Me
         .where(Meter.id == meter_id, enterprise_filter(principal))
     ).first()
     if row is None:
-        raise NotFound(f"meter {meter_id} not found")
+        raise NotFound(f"meter {meter_id} not found", zh="未找到该表计，或不在您的管辖范围内")
     return row[0], row[1]
 
 
@@ -410,5 +329,8 @@ def find_meter(session: Session, principal: Principal, credit_code: str, code: s
     enterprise = require_enterprise(session, principal, credit_code)
     meter = session.scalar(select(Meter).where(Meter.enterprise_id == enterprise.id, Meter.code == code.strip()))
     if meter is None:
-        raise NotFound(f"meter '{code}' of enterprise {enterprise.credit_code} not found")
+        raise NotFound(
+            f"meter '{code}' of enterprise {enterprise.credit_code} not found",
+            zh=f"未找到表号「{code}」，或不在您的管辖范围内",
+        )
     return meter, enterprise

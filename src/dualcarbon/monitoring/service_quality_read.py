@@ -236,7 +236,7 @@ def enterprise_quality_page(
     conditions = [EnterpriseQualityDay.day == day, enterprise_filter(principal)]
     if region:
         if session.get(Region, region.strip()) is None:
-            raise NotFound(f"region {region} not found")
+            raise NotFound(f"region {region} not found", zh="未找到该地区，或不在您的管辖范围内")
         conditions.append(in_region_subtree(Enterprise.region_code, region.strip()))  # type: ignore[arg-type]
     base = select(EnterpriseQualityDay, Enterprise).join(
         Enterprise, Enterprise.id == EnterpriseQualityDay.enterprise_id

@@ -99,17 +99,17 @@ def _scope(session: Session, principal: Principal, scope: str, ident: str) -> tu
         try:
             number = int(ident)
         except ValueError:
-            raise InvalidInput(f"a {scope} id is a number", field="id") from None
+            raise InvalidInput(f"a {scope} id is a number", field="id", zh="编号须为数字") from None
         row: Site | ProductionUnit | None = (
             session.get(Site, number) if scope == "site" else session.get(ProductionUnit, number)
         )
         owner = session.get(Enterprise, row.enterprise_id) if row is not None else None
         if row is None or owner is None:
-            raise NotFound(f"{scope} {ident} not found")
+            raise NotFound(f"{scope} {ident} not found", zh=_not_found_zh(scope))
         try:
             enterprise = require_enterprise(session, principal, owner.credit_code)
         except NotFound:
-            raise NotFound(f"{scope} {ident} not found") from None
+            raise NotFound(f"{scope} {ident} not found", zh=_not_found_zh(scope)) from None
         column = Meter.site_id if scope == "site" else Meter.production_unit_id
         return [enterprise], column == number, str(getattr(row, "name", ident))
     if scope == "region":
@@ -265,3 +265,7 @@ def _group(
         group["meters"] = max(group["meters"], row["meters"])
         group["periods"].append(_period(row, key[1]))
     return list(groups.values()), total
+
+
+def _not_found_zh(scope: str) -> str:
+    return f"未找到该{'厂区' if scope == 'site' else '生产单元'}，或不在您的管辖范围内"

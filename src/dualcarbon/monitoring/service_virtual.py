@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import Conflict, InvalidInput
+from dualcarbon.core.errors import Conflict, InvalidInput, zh_en, zh_part
 from dualcarbon.monitoring.models import Meter
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise
@@ -48,7 +48,9 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None:  # pragma: no cover - the last alternative matches any non-space character
-            raise ValueError(f"cannot read the formula at position {position + 1}")
+            raise ValueError(
+                zh_en(f"公式第 {position + 1} 位无法识别", f"cannot read the formula at position {position + 1}")
+            )
         number, name, bracketed, symbol = match.groups()
         if number is not None:
             out.append(("num", number))
@@ -57,7 +59,10 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         elif symbol in ("+", "-", "*", "/", "(", ")"):
             out.append(("op", symbol))
         else:
-            raise ValueError(f"unexpected '{symbol}' at position {match.start(4) + 1}")
+            where = match.start(4) + 1
+            raise ValueError(
+                zh_en(f"公式第 {where} 位的「{symbol}」无法识别", f"unexpected '{symbol}' at position {where}")
+            )
         position = match.end()
     return out
 
@@ -85,17 +90,22 @@ class _Parser:
             right = self.factor()
             if op == "*":
                 if value[0] and right[0]:
-                    raise ValueError("a product of two meters is not energy; multiply a meter by a number")
+                    raise ValueError(
+                        zh_en(
+                            "两块表的乘积不是能耗：表只能乘以数字",
+                            "a product of two meters is not energy; multiply a meter by a number",
+                        )
+                    )
                 value = _scale(right, value[1]) if not value[0] else _scale(value, right[1])
             else:
                 if right[0] or right[1] == 0:
-                    raise ValueError("divide only by a number other than 0")
+                    raise ValueError(zh_en("只能除以不为 0 的数字", "divide only by a number other than 0"))
                 value = _scale(value, 1.0 / right[1])
         return value
 
     def factor(self) -> Linear:
         if self.i >= len(self.tokens):
-            raise ValueError("the formula ends too early")
+            raise ValueError(zh_en("公式不完整（结尾缺少表号或数字）", "the formula ends too early"))
         kind, token = self.tokens[self.i]
         self.i += 1
         if kind == "num":
@@ -107,10 +117,10 @@ class _Parser:
         if token == "(":
             value = self.expr()
             if self.peek() != ")":
-                raise ValueError("a '(' is not closed")
+                raise ValueError(zh_en("有未闭合的「(」", "a '(' is not closed"))
             self.i += 1
             return value
-        raise ValueError(f"unexpected '{token}'")
+        raise ValueError(zh_en(f"此处不应出现「{token}」", f"unexpected '{token}'"))
 
 
 def _add(a: Linear, b: Linear) -> Linear:
@@ -127,19 +137,53 @@ def _scale(a: Linear, k: float) -> Linear:
 def parse_formula(text: str) -> dict[str, float]:
     """Coefficients per member meter code of a linear formula; raises ValueError with the reason."""
     if not text.strip():
-        raise ValueError("empty formula")
+        raise ValueError(zh_en("公式为空", "empty formula"))
     if len(text) > MAX_FORMULA:
-        raise ValueError(f"at most {MAX_FORMULA} characters")
-    parser = _Parser(_tokens(text))
-    coefficients, constant = parser.expr()
-    if parser.i != len(parser.tokens):
-        raise ValueError(f"unexpected '{parser.tokens[parser.i][1]}' after the end of the formula")
-    if constant != 0:
-        raise ValueError("no constant term: a virtual meter's energy is zero when its members' are")
+        raise ValueError(zh_en(f"公式最多 {MAX_FORMULA} 个字符", f"at most {MAX_FORMULA} characters"))
+    try:
+        parser = _Parser(_tokens(text))
+        coefficients, constant = parser.expr()
+        if parser.i != len(parser.tokens):
+            token = parser.tokens[parser.i][1]
+            raise ValueError(zh_en(f"公式结束后多出「{token}」", f"unexpected '{token}' after the end of the formula"))
+        if constant != 0:
+            raise ValueError(
+                zh_en(
+                    "公式不能有常数项：各成员表能耗为零时虚拟表也须为零",
+                    "no constant term: a virtual meter's energy is zero when its members' are",
+                )
+            )
+    except ValueError as exc:
+        raise ValueError(_with_bracket_hint(str(exc), text)) from None
     coefficients = {code: c for code, c in coefficients.items() if c != 0}
     if not coefficients:
-        raise ValueError("the formula names no meter")
+        raise ValueError(zh_en("公式中没有任何表号", "the formula names no meter"))
     return coefficients
+
+
+#: A meter code written without brackets that holds a ``-`` (``E-01``): read as arithmetic (E minus 01).
+_UNBRACKETED = re.compile(r"(?<![\w.\[])([^\W\d][\w.]*(?:-[\w.]+)+)")
+
+
+def unbracketed_code(text: str) -> tuple[str, int] | None:
+    """The first run like ``E-01`` (a code with ``-`` and no spaces, outside brackets) and its 1-based position,
+    or None."""
+    match = _UNBRACKETED.search(text)
+    return (match.group(1), match.start(1) + 1) if match else None
+
+
+def _with_bracket_hint(reason: str, text: str) -> str:
+    """``reason`` led by the fix when the formula holds an unbracketed code with an operator in it."""
+    found = unbracketed_code(text)
+    if found is None:
+        return reason
+    code, position = found
+    return zh_en(
+        f"第 {position} 位的「{code}」被当作算式读取：含 - 等运算符的表号须写在方括号里，"
+        f"如 [{code}]；{zh_part(reason)}",
+        f"'{code}' at position {position} reads as arithmetic: write a meter code containing '-' or another "
+        f"operator in square brackets, e.g. [{code}]; {reason.split(' / ', 1)[-1]}",
+    )
 
 
 def formula_problems(
@@ -153,9 +197,15 @@ def formula_problems(
     members: dict[str, list[str]] = {}
     for code, (row, kind, carrier, unit, formula) in rows.items():
         if kind == "virtual" and not formula:
-            problems.append((row, "formula", "a virtual meter needs a formula"))
+            problems.append((row, "formula", zh_en("虚拟表须填写公式", "a virtual meter needs a formula")))
         if formula and kind != "virtual":
-            problems.append((row, "formula", "only a meter of kind virtual has a formula"))
+            problems.append(
+                (
+                    row,
+                    "formula",
+                    zh_en("只有类型为 virtual（虚拟表）的表才填公式", "only a meter of kind virtual has a formula"),
+                )
+            )
         if not formula or kind != "virtual":
             continue
         try:
@@ -166,12 +216,23 @@ def formula_problems(
         members[code] = list(coefficients)
         for member in coefficients:
             if member not in rows:
-                problems.append((row, "formula", f"no meter '{member}' in this enterprise"))
+                reason = zh_en(f"本企业没有表号「{member}」", f"no meter '{member}' in this enterprise")
+                problems.append((row, "formula", _with_bracket_hint(reason, formula)))
             elif (rows[member][2], rows[member][3]) != (carrier, unit):
-                problems.append((row, "formula", f"'{member}' is not {carrier} in {unit} like this meter"))
+                problems.append(
+                    (
+                        row,
+                        "formula",
+                        zh_en(
+                            f"「{member}」的能源品种或单位与本表（{carrier}，{unit}）不同",
+                            f"'{member}' is not {carrier} in {unit} like this meter",
+                        ),
+                    )
+                )
     for code in members:
         if _cycle(code, members):
-            problems.append((rows[code][0], "formula", f"the formulas form a cycle through '{code}'"))
+            reason = zh_en(f"公式经「{code}」形成循环引用", f"the formulas form a cycle through '{code}'")
+            problems.append((rows[code][0], "formula", reason))
     return [p for p in problems if p[0] > 0]
 
 
@@ -203,7 +264,10 @@ def virtual_rollups(
     from dualcarbon.monitoring.service_rollups import province_name
 
     if _depth > 32:
-        raise InvalidInput(f"virtual meter '{meter.code}': formulas nested too deeply", field="formula")
+        zh = f"虚拟表「{meter.code}」的公式嵌套过深"
+        raise InvalidInput(
+            zh_en(zh, f"virtual meter '{meter.code}': formulas nested too deeply"), field="formula", zh=zh
+        )
     coefficients = parse_formula(meter.formula or "")
     found = {
         m.code: m
@@ -213,7 +277,9 @@ def virtual_rollups(
     }
     missing = sorted(set(coefficients) - set(found))
     if missing:
-        raise InvalidInput(f"virtual meter '{meter.code}': no meter {', '.join(missing)}", field="formula")
+        zh = f"虚拟表「{meter.code}」的公式引用了不存在的表：{'、'.join(missing)}"
+        en = f"virtual meter '{meter.code}': no meter {', '.join(missing)}"
+        raise InvalidInput(zh_en(zh, en), field="formula", zh=zh)
     real = [m for m in found.values() if m.kind != "virtual"]
     parts: list[pa.Table] = []
     if real:
@@ -286,17 +352,26 @@ def define_virtual_meter(
     enterprise = require_enterprise(session, principal, credit_code, write=True)
     code = code.strip()
     if not code or len(code) > 64:
-        raise InvalidInput("a meter code of 1 to 64 characters", field="code")
+        raise InvalidInput(
+            zh_en("表号须为 1 至 64 个字符", "a meter code of 1 to 64 characters"),
+            field="code",
+            zh="表号须为 1 至 64 个字符",
+        )
     carrier_id, unit = check_meter_fields(carrier, unit, reference)
     meters = {m.code: m for m in session.scalars(select(Meter).where(Meter.enterprise_id == enterprise.id))}
     existing = meters.get(code)
     if existing is not None and existing.kind != "virtual":
-        raise Conflict(f"meter '{code}' exists and is not virtual")
+        zh = f"表号「{code}」已是一块实体表，不能定义为虚拟表"
+        raise Conflict(zh_en(zh, f"meter '{code}' exists and is not virtual"), zh=zh)
     rows = {c: (0, m.kind, m.carrier, m.unit, m.formula) for c, m in meters.items()}
     rows[code] = (1, "virtual", carrier_id, unit, formula.strip())
     problems = formula_problems(rows)
     if problems:
-        raise InvalidInput("; ".join(reason for _, _, reason in problems), field="formula")
+        raise InvalidInput(
+            "; ".join(reason for _, _, reason in problems),
+            field="formula",
+            zh="；".join(zh_part(reason) for _, _, reason in problems),
+        )
     values = {"carrier": carrier_id, "unit": unit, "formula": formula.strip(), "counted": counted}
     if existing is None:
         meter = Meter(
