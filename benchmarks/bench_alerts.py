@@ -16,7 +16,7 @@ back-test of the forecast on the demo's load shape.
 3. **E-mail** — the same number of deliveries over SMTP to an aiosmtpd sink (one SMTP connection per message, as
    the service does); baseline: the same messages sent over one ``smtplib`` connection.
 4. **Forecast back-test** — ``seasonal.backtest_mape`` on 3 years of monthly totals made with the demo's load
-   shape generator (``demo.monitoring._shape``: day/night, weekday, season, noise, maintenance stops) for 30
+   shape generator (``demo.monitoring_readings._shape``: day/night, weekday, season, noise, maintenance stops) for 30
    enterprises (seeds 0–29); the demo database itself holds one year, too short for a year-on-year test.
 """
 
@@ -214,10 +214,9 @@ def _channels(data_dir: Path, deliveries: int) -> dict[str, float]:
                     for a, s in pairs
                 )
             started = time.perf_counter()
-            with session_scope(engine) as session:
-                run = service_channels.deliver_due(
-                    session, rules, smtp=service_channels.SmtpConfig(host="127.0.0.1", port=smtp_port)
-                )
+            run = service_channels.deliver_due(
+                engine, rules, smtp=service_channels.SmtpConfig(host="127.0.0.1", port=smtp_port)
+            )
             elapsed = time.perf_counter() - started
             assert run.sent == len(pairs), run
             figures[f"{channel}_n"] = len(pairs)
@@ -245,7 +244,8 @@ def _channels(data_dir: Path, deliveries: int) -> dict[str, float]:
 
 def _backtest() -> dict[str, Any]:
     from dualcarbon.alerts.seasonal import backtest_mape
-    from dualcarbon.demo.monitoring import STEPS_PER_DAY, _shape
+    from dualcarbon.demo.monitoring_meters import STEPS_PER_DAY
+    from dualcarbon.demo.monitoring_readings import _shape
 
     start = datetime(2022, 1, 1)
     steps = (date(2025, 1, 1) - start.date()).days * STEPS_PER_DAY

@@ -96,14 +96,11 @@ def test_webhook_signed_retried_and_email_sent(world, tmp_path, admin, reference
             rules = AlertRules.of(reference)
             smtp = service_channels.SmtpConfig(host="127.0.0.1", port=controller.port)
             now = utcnow()
-            with session_scope(world.engine) as session:
-                first = service_channels.deliver_due(session, rules, smtp=smtp, now=now)
+            first = service_channels.deliver_due(world.engine, rules, smtp=smtp, now=now)
             assert (first.sent, first.retried, first.failed) == (2, 2, 0)  # the e-mails went, the hooks got 500
-            with session_scope(world.engine) as session:
-                waiting = service_channels.deliver_due(session, rules, smtp=smtp, now=now + timedelta(seconds=29))
+            waiting = service_channels.deliver_due(world.engine, rules, smtp=smtp, now=now + timedelta(seconds=29))
             assert waiting.sent + waiting.retried == 0  # back-off: base 30 s (PR-A06) not yet over
-            with session_scope(world.engine) as session:
-                second = service_channels.deliver_due(session, rules, smtp=smtp, now=now + timedelta(seconds=31))
+            second = service_channels.deliver_due(world.engine, rules, smtp=smtp, now=now + timedelta(seconds=31))
             assert (second.sent, second.retried) == (2, 0)
             with session_scope(world.engine) as session:
                 states = session.execute(select(AlertDelivery.state, AlertDelivery.attempts)).all()
@@ -142,8 +139,7 @@ def test_delivery_fails_after_the_last_attempt(world, tmp_path, admin, reference
         rules = AlertRules.of(reference)
         now = utcnow()
         for attempt in range(rules.delivery_max_attempts):  # 5 tries (PR-A05), 1 h apart ≥ any back-off
-            with session_scope(world.engine) as session:
-                service_channels.deliver_due(session, rules, now=now + timedelta(hours=attempt))
+            service_channels.deliver_due(world.engine, rules, now=now + timedelta(hours=attempt))
     with session_scope(world.engine) as session:
         rows = session.execute(select(AlertDelivery.state, AlertDelivery.attempts, AlertDelivery.last_error)).all()
     assert [(s, a) for s, a, _ in rows] == [("failed", 5), ("failed", 5)]

@@ -22,6 +22,7 @@ from dualcarbon.ui.commands import (
     fail,
     friendly_errors,
     lazy_import,
+    open_store,
     transaction,
 )
 
@@ -113,8 +114,11 @@ def list_(
 def deliver(data_dir: Path | None = DataDirOption) -> None:
     rules = service_rules.AlertRules.of(_reference(data_dir))
     smtp = service_channels.load_smtp_config(data_dir_or_default(data_dir))
-    with transaction(data_dir) as session:
-        run = service_channels.deliver_due(session, rules, smtp=smtp)
+    engine = open_store(data_dir)  # claim, send, record: no transaction open while sending
+    try:
+        run = service_channels.deliver_due(engine, rules, smtp=smtp)
+    finally:
+        engine.dispose()
     _echo(run.model_dump())
 
 

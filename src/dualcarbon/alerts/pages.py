@@ -14,6 +14,7 @@ from nicegui import ui
 from dualcarbon.alerts.models import ALERT_LEVELS, ALERT_SOURCES, ALERT_STATES
 from dualcarbon.alerts.schemas import AlertOut
 from dualcarbon.alerts.service_alerts import acknowledge, close, get_alert, list_alerts
+from dualcarbon.alerts.titles import detail_facts, title_of
 from dualcarbon.core.errors import DualcarbonError
 from dualcarbon.ui.web.formatting import label, when
 from dualcarbon.ui.web.layout import notify_error, section, web_page
@@ -102,7 +103,7 @@ def alerts_page(ctx: WebContext, state: str = "open", level: str = "", region: s
         except DualcarbonError as exc:
             notify_error(ctx, exc)
             return
-        with detail, section(f"{alert.title_zh}（{label(ctx, 'alert_level', alert.level)}）"):
+        with detail, section(f"{title_of(ctx.t, alert)}（{label(ctx, 'alert_level', alert.level)}）"):
             _detail(ctx, alert)
             comment = (
                 ui.textarea(ctx.t("alerts.comment")).props('outlined data-testid="alert-comment"').classes("w-full")
@@ -142,6 +143,7 @@ def alerts_page(ctx: WebContext, state: str = "open", level: str = "", region: s
 
 def _row(ctx: WebContext, row: AlertOut) -> dict[str, Any]:
     return row.model_dump() | {
+        "title_zh": title_of(ctx.t, row),  # in the page's language (the column keeps its field name)
         "level": label(ctx, "alert_level", row.level),
         "state": label(ctx, "alert_state", row.state),
         "source": label(ctx, "alert_source", row.source),
@@ -158,7 +160,14 @@ def _detail(ctx: WebContext, alert: AlertOut) -> None:
             )
         ui.label(f"{ctx.t('alerts.first_seen')}：{when(alert.first_seen, ctx)}")
         ui.label(f"{ctx.t('alerts.occurrences')}：{alert.occurrences}")
-    ui.code(json.dumps(alert.detail, ensure_ascii=False, indent=2), language="json").classes("w-full")
+    facts = detail_facts(ctx.t, alert.detail)
+    if facts:
+        with ui.grid(columns=2).classes("gap-x-6 gap-y-1 text-sm").props('data-testid="alert-facts"'):
+            for name, value in facts:
+                ui.label(name).classes("text-gray-600")
+                ui.label(value)
+    with ui.expansion(ctx.t("alerts.detail_json")).classes("w-full text-sm"):
+        ui.code(json.dumps(alert.detail, ensure_ascii=False, indent=2), language="json").classes("w-full")
     for event in alert.events:
         text = f"{when(event.at, ctx)}  {event.actor}  {label(ctx, 'alert_event', event.action)}"
         ui.label(text + (f"：{event.comment}" if event.comment else "")).classes("text-sm")

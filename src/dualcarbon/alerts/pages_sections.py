@@ -20,6 +20,7 @@ from nicegui import ui
 from dualcarbon.alerts.schemas import AlertOut
 from dualcarbon.alerts.service_alerts import list_alerts
 from dualcarbon.alerts.service_region import region_levels
+from dualcarbon.alerts.titles import title_of
 from dualcarbon.ui.web.formatting import label, when
 from dualcarbon.ui.web.layout import section
 from dualcarbon.ui.web.session import WebContext
@@ -86,6 +87,7 @@ def region_alerts_section(ctx: WebContext, code: str, first_day: date, last_day:
 
 def _row(ctx: WebContext, row: AlertOut) -> dict[str, Any]:
     return row.model_dump(include={"id", "title_zh", "enterprise", "credit_code", "meter_id"}) | {
+        "title_zh": title_of(ctx.t, row),
         "level": label(ctx, "alert_level", row.level),
         "source": label(ctx, "alert_source", row.source),
         "meter": str(row.detail.get("meter") or ""),
@@ -109,7 +111,7 @@ def enterprise_alerts_section(ctx: WebContext, credit_code: str) -> None:
                 ui.badge(label(ctx, "alert_level", alert.level)).props(
                     f"color={LEVEL_COLOURS.get(alert.level, 'grey')}"
                 )
-                ui.label(alert.title_zh).classes("font-medium")
+                ui.label(title_of(ctx.t, alert)).classes("font-medium")
                 ui.label(f"{label(ctx, 'alert_state', alert.state)} · {when(alert.last_seen, ctx)}").classes(
                     "text-sm text-gray-600"
                 )

@@ -5,60 +5,44 @@
   level and the sources wanted (empty: all). Creating and deleting are audited.
 * When an alert opens, a **delivery** is queued for every webhook and e-mail subscription that wants its level
   and source *and whose user may read the alert's enterprise* (the same rule as the list).
-* :func:`deliver_due` sends the due deliveries. Webhook: ``POST`` of the alert as JSON, the body signed with
-  HMAC-SHA256 under the subscription's secret — header ``X-Dualcarbon-Signature: sha256=<hex>`` — and
-  ``X-Dualcarbon-Delivery: <id>`` so a receiver can drop repeats; any 2xx is success. E-mail: a plain-text
-  message over SMTP. A failure is retried after base × 2^(attempts − 1) seconds (PR-A06, at most PR-A07)
-  and marked ``failed`` after PR-A05 attempts.
+* Sending is :mod:`dualcarbon.alerts.service_delivery` (``deliver_due``, ``SmtpConfig`` and ``load_smtp_config``
+  are re-exported here): webhook ``POST`` signed with HMAC-SHA256, e-mail over SMTP, retries with back-off,
+  no transaction open while the network is used.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import re
 import secrets
-import smtplib
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from email.message import EmailMessage
-from pathlib import Path
-from typing import Any
 
-import httpx
-import yaml
-from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualcarbon.accounts.models import User
 from dualcarbon.accounts.service_auth import principal_for
 from dualcarbon.alerts.models import ALERT_LEVELS, ALERT_SOURCES, CHANNELS, Alert, AlertDelivery, AlertSubscription
-from dualcarbon.alerts.schemas import DeliveryRun, SubscriptionOut
-from dualcarbon.alerts.service_rules import LEVEL_ZH, SOURCE_ZH, AlertRules
+from dualcarbon.alerts.schemas import SubscriptionOut
+from dualcarbon.alerts.service_delivery import SmtpConfig, deliver_due, load_smtp_config
+from dualcarbon.alerts.service_rules import SOURCE_ZH
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import InvalidInput, NotFound
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import can_access_enterprise
-from dualcarbon.store.audit import append_audit, canonical_json
+from dualcarbon.store.audit import append_audit
 from dualcarbon.store.base import utcnow
 
-SIGNATURE_HEADER = "X-Dualcarbon-Signature"
-DELIVERY_HEADER = "X-Dualcarbon-Delivery"
+__all__ = [
+    "SmtpConfig",
+    "create_subscription",
+    "delete_subscription",
+    "deliver_due",
+    "enqueue_deliveries",
+    "list_subscriptions",
+    "load_smtp_config",
+    "wants",
+]
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class SmtpConfig(BaseModel):
-    host: str = "127.0.0.1"
-    port: int = 25
-    sender: str = "dualcarbon@localhost"
-    timeout_s: float = 10.0
-
-
-def sign(secret: str, body: bytes) -> str:
-    """The signature header value of ``body``: ``sha256=`` + hex HMAC-SHA256 under ``secret``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def _level_rank(level: str) -> int:
@@ -185,121 +169,3 @@ def enqueue_deliveries(session: Session, alerts: list[Alert]) -> int:
             queued += 1
     session.flush()
     return queued
-
-
-def alert_payload(alert: Alert, enterprise: Enterprise) -> dict[str, Any]:
-    return {
-        "id": alert.id,
-        "source": alert.source,
-        "source_key": alert.source_key,
-        "level": alert.level,
-        "state": alert.state,
-        "title_zh": alert.title_zh,
-        "credit_code": enterprise.credit_code,
-        "enterprise": enterprise.name,
-        "detail": alert.detail,
-        "first_seen": alert.first_seen.isoformat(),
-    }
-
-
-Sender = Callable[[AlertSubscription, Alert, Enterprise, AlertDelivery], None]
-
-
-def send_webhook(client: httpx.Client) -> Sender:
-    def send(sub: AlertSubscription, alert: Alert, enterprise: Enterprise, delivery: AlertDelivery) -> None:
-        body = canonical_json(alert_payload(alert, enterprise)).encode()
-        headers = {
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(sub.secret or "", body),
-            DELIVERY_HEADER: str(delivery.id),
-        }
-        response = client.post(sub.target or "", content=body, headers=headers)
-        if not 200 <= response.status_code < 300:
-            raise RuntimeError(f"HTTP {response.status_code}")
-
-    return send
-
-
-def send_email(config: SmtpConfig) -> Sender:
-    def send(sub: AlertSubscription, alert: Alert, enterprise: Enterprise, delivery: AlertDelivery) -> None:
-        message = EmailMessage()
-        message["From"] = config.sender
-        message["To"] = sub.target or ""
-        message["Subject"] = f"【{enterprise.name}】{alert.title_zh}"
-        message["X-Dualcarbon-Delivery"] = str(delivery.id)
-        detail = json.dumps(alert.detail, ensure_ascii=False, indent=2)
-        level = LEVEL_ZH.get(alert.level, alert.level)
-        source = SOURCE_ZH.get(alert.source, alert.source)
-        message.set_content(
-            f"企业：{enterprise.name}（{enterprise.credit_code}）\n告警：{alert.title_zh}\n级别：{level}\n"
-            f"来源：{source}\n编号：{alert.id}\n\n详细数据（供系统对接）：\n{detail}\n"
-        )
-        with smtplib.SMTP(config.host, config.port, timeout=config.timeout_s) as smtp:
-            smtp.send_message(message)
-
-    return send
-
-
-def deliver_due(
-    session: Session,
-    rules: AlertRules,
-    *,
-    http: httpx.Client | None = None,
-    smtp: SmtpConfig | None = None,
-    now: datetime | None = None,
-    limit: int = 1000,
-) -> DeliveryRun:
-    """Send the deliveries that are due (at ``now``, default the clock); each outcome is written in the caller's
-    transaction."""
-    now = now or utcnow()
-    rows = session.execute(
-        select(AlertDelivery, AlertSubscription, Alert, Enterprise)
-        .join(AlertSubscription, AlertSubscription.id == AlertDelivery.subscription_id)
-        .join(Alert, Alert.id == AlertDelivery.alert_id)
-        .join(Enterprise, Enterprise.id == Alert.enterprise_id)
-        .where(AlertDelivery.state == "pending", AlertDelivery.next_attempt_at <= now)
-        .order_by(AlertDelivery.next_attempt_at, AlertDelivery.id)
-        .limit(limit)
-    ).all()
-    own_client = http is None
-    client = http or httpx.Client(timeout=10.0)
-    senders: dict[str, Sender] = {"webhook": send_webhook(client), "email": send_email(smtp or SmtpConfig())}
-    run = DeliveryRun(sent=0, retried=0, failed=0)
-    try:
-        for delivery, sub, alert, enterprise in rows:
-            delivery.attempts += 1
-            try:
-                senders[sub.channel](sub, alert, enterprise, delivery)
-            except (httpx.HTTPError, OSError, smtplib.SMTPException, RuntimeError) as exc:
-                delivery.last_error = f"{type(exc).__name__}: {exc}"[:400]
-                if delivery.attempts >= rules.delivery_max_attempts:
-                    delivery.state = "failed"
-                    run.failed += 1
-                else:
-                    delivery.next_attempt_at = now + timedelta(seconds=rules.backoff_s(delivery.attempts))
-                    run.retried += 1
-                continue
-            delivery.state = "sent"
-            delivery.sent_at = utcnow()
-            delivery.last_error = None
-            run.sent += 1
-    finally:
-        if own_client:
-            client.close()
-    session.flush()
-    return run
-
-
-ALERTS_CONFIG_FILE = "alerts.yaml"
-
-
-def load_smtp_config(data_dir: Path) -> SmtpConfig:
-    """The ``smtp`` section of ``<data dir>/alerts.yaml`` (host, port, sender, timeout_s); defaults without it."""
-    path = data_dir / ALERTS_CONFIG_FILE
-    if not path.exists():
-        return SmtpConfig()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return SmtpConfig.model_validate(raw.get("smtp") or {})
-    except (yaml.YAMLError, ValidationError, AttributeError) as exc:
-        raise InvalidInput(f"{path}: {str(exc).splitlines()[0]}", field="alerts.yaml") from None

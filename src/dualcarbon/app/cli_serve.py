@@ -19,6 +19,31 @@ AlertsSecondsOption = typer.Option(
 )
 
 
+DeliverOption = typer.Option(
+    True, "--deliver/--no-deliver", help="send the due alert webhooks and e-mails in the background (alerts.yaml)"
+)
+DeliverSecondsOption = typer.Option(
+    None, "--deliver-seconds", min=0.1, help="seconds between two delivery rounds (default: alerts.yaml, else 15)"
+)
+
+
+def start_delivery(app: Any, interval_s: float | None = None) -> Any:
+    """Start the loop that sends due alert deliveries beside ``app`` (SMTP and interval from the data directory's
+    alerts.yaml), once per app; None when alerts.yaml turns it off. Stop it with ``.stop()``. Recorded on
+    ``app.state.delivery_loop`` (None: off), so the live demo does not start a second one."""
+    from dualcarbon.alerts.service_delivery_loop import DeliveryLoop
+    from dualcarbon.reference import load_reference
+
+    if hasattr(app.state, "delivery_loop"):
+        return app.state.delivery_loop
+    data_dir = data_dir_or_default(getattr(app.state, "data_dir", None))
+    loop = DeliveryLoop.for_data_dir(app.state.engine, load_reference(data_dir), data_dir, interval_s=interval_s)
+    app.state.delivery_loop = loop and loop.start()
+    if loop is not None:
+        typer.echo(f"alerts: webhooks and e-mail delivered every {loop.interval_s:g} s (告警推送)", err=True)
+    return loop
+
+
 def start_live(app: Any, host: str, port: int, step_seconds: float, alerts_seconds: float = 60.0) -> Any:
     """Start the live demo (MQTT simulator, which injects a few anomalies, + subscriber) beside ``app``, and the
     alerts loop that evaluates the simulated days every ``alerts_seconds``; None when the broker is down.
@@ -45,6 +70,8 @@ def start_live(app: Any, host: str, port: int, step_seconds: float, alerts_secon
             app.state.engine, cli_principal(), reference, interval_s=alerts_seconds, clock=live.simulator.clock
         )
         live.also_stop.append(loop.start().stop)
+        if not hasattr(app.state, "delivery_loop") and (sender := start_delivery(app)) is not None:
+            live.also_stop.append(sender.stop)
         typer.echo(
             f"live monitoring: {len(live.simulator.meters)} meters publish over MQTT {host}:{port}; time compressed — "
             f"one simulated 15-min step every {step_seconds:g} s (在线监测演示：时间加速); alerts evaluated every "
@@ -69,6 +96,8 @@ def register(app: typer.Typer) -> None:
         mqtt_port: int = MqttPortOption,
         live_step_seconds: float = StepOption,
         alerts_seconds: float = AlertsSecondsOption,
+        deliver: bool = DeliverOption,
+        deliver_seconds: float | None = DeliverSecondsOption,
     ) -> None:
         import uvicorn
 
@@ -80,9 +109,13 @@ def register(app: typer.Typer) -> None:
         where = DATABASE_URL_ENV if get_settings().database_url else str(directory.absolute())
         app = create_web_app(data_dir=directory)
         typer.echo(f"dualcarbon: serving {where} on http://{host}:{port}/ (API: /api/v1, docs: /docs)")
+        app.state.delivery_loop = None if not deliver else start_delivery(app, deliver_seconds)
+        sender = app.state.delivery_loop
         running = start_live(app, mqtt_host, mqtt_port, live_step_seconds, alerts_seconds) if live else None
         try:
             uvicorn.run(app, host=host, port=port, log_level=log_level)
         finally:
             if running is not None:
                 running.stop()
+            if sender is not None:
+                sender.stop()
