@@ -165,7 +165,7 @@ def token_revoke(token_id: int, data_dir: Path | None = DataDirOption) -> None:
 )
 @friendly_errors
 def audit_verify(data_dir: Path | None = DataDirOption) -> None:
-    with transaction(data_dir) as session:
+    with transaction(data_dir, write=False) as session:  # read-only: never takes (nor waits for) the write lock
         result = audit_log.verify_audit(session, cli_principal())
     if result.intact:
         typer.echo(f"chain intact: {result.rows} rows")

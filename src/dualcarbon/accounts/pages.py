@@ -12,19 +12,22 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import FastAPI, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from nicegui import ui
+from sqlalchemy.orm import Session, sessionmaker
 
 from dualcarbon.accounts.service_auth import authenticate, end_session, issue_token
 from dualcarbon.core.errors import AuthenticationFailed
 from dualcarbon.core.settings import security_settings
 from dualcarbon.ui.api import CSRF_COOKIE, SESSION_COOKIE, set_session_cookies
+from dualcarbon.ui.web.busy import is_store_busy, store_busy_response
 from dualcarbon.ui.web.i18n import normalise_language, translate
 from dualcarbon.ui.web.layout import PRIMARY, apply_theme, language_switch
 from dualcarbon.ui.web.session import (
     LANG_COOKIE,
     LOGIN_PATH,
     anonymous_language,
+    app_state,
     context_for,
     login_error_code,
     safe_next,
@@ -82,6 +85,16 @@ def login_page(request: Request, next: str = "/", error: str = "", user: str = "
 
 
 # ---- routes ------------------------------------------------------------------------------------------
+def _write_factory(request: Request) -> sessionmaker[Session]:
+    """Sessions that take SQLite's write lock at BEGIN (``app.state.write_session_factory``), else the plain ones."""
+    factory: sessionmaker[Session] | None = getattr(app_state(request), "write_session_factory", None)
+    return factory or session_factory(request)
+
+
+def _busy(request: Request, retry_path: str) -> Response:
+    return store_busy_response(anonymous_language(request), retry_path)
+
+
 def install_session_routes(app: FastAPI) -> None:
     """Add the login, logout and language routes to ``app`` (before NiceGUI's catch-all mount)."""
 
@@ -91,23 +104,30 @@ def install_session_routes(app: FastAPI) -> None:
         username: Annotated[str, Form()] = "",
         password: Annotated[str, Form()] = "",
         next: Annotated[str, Form()] = "/",
-    ) -> RedirectResponse:
+    ) -> Response:
         target = safe_next(next)
         if not same_origin(request):
             return RedirectResponse(f"{LOGIN_PATH}?error=origin", status_code=303)
         if not username.strip() or not password:
             return RedirectResponse(f"{LOGIN_PATH}?error=missing&next={quote(target, safe='')}", status_code=303)
-        with session_factory(request)() as session:
-            try:
-                user = authenticate(session, username, password)
-            except AuthenticationFailed as exc:
-                session.commit()  # keep the failure counter and any lock
-                code = login_error_code(exc)
-                back = f"{LOGIN_PATH}?error={code}&user={quote(username.strip()[:64], safe='')}"
-                return RedirectResponse(f"{back}&next={quote(target, safe='')}", status_code=303)
-            secret = issue_token(session, user, name="browser session", scopes="session")
-            language = user.language or "zh"
-            session.commit()
+        # A writing session: authenticate reads the user outside it, checks the password, then takes the write
+        # lock (waiting within the lock budget) — a read transaction could not upgrade once another write committed.
+        try:
+            with _write_factory(request)() as session:
+                try:
+                    user = authenticate(session, username, password)
+                except AuthenticationFailed as exc:
+                    session.commit()  # keep the failure counter and any lock
+                    code = login_error_code(exc)
+                    back = f"{LOGIN_PATH}?error={code}&user={quote(username.strip()[:64], safe='')}"
+                    return RedirectResponse(f"{back}&next={quote(target, safe='')}", status_code=303)
+                secret = issue_token(session, user, name="browser session", scopes="session")
+                language = user.language or "zh"
+                session.commit()
+        except Exception as exc:  # still locked after the budget: nothing was changed, a 503 page (never 500)
+            if not is_store_busy(exc):
+                raise
+            return _busy(request, f"{LOGIN_PATH}?next={quote(target, safe='')}")
         response = RedirectResponse(target, status_code=303)
         settings = security_settings()
         set_session_cookies(response, secret)
@@ -116,13 +136,18 @@ def install_session_routes(app: FastAPI) -> None:
         return response
 
     @app.post("/web/logout", include_in_schema=False)
-    def web_logout(request: Request, csrf: Annotated[str, Form()] = "") -> RedirectResponse:
+    def web_logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
         secret = request.cookies.get(SESSION_COOKIE)
         expected = request.cookies.get(CSRF_COOKIE, "")
         if secret and expected and secrets.compare_digest(csrf, expected):
-            with session_factory(request)() as session:
-                end_session(session, secret)
-                session.commit()
+            try:
+                with _write_factory(request)() as session:
+                    end_session(session, secret)
+                    session.commit()
+            except Exception as exc:  # the session is not ended: say so (503), keep the cookies
+                if not is_store_busy(exc):
+                    raise
+                return _busy(request, "/")
         response = RedirectResponse(f"{LOGIN_PATH}?bye=1", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         response.delete_cookie(CSRF_COOKIE, path="/")

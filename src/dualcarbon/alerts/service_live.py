@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from sqlalchemy import Engine, or_, select
+from sqlalchemy.orm import Session
 
 from dualcarbon.alerts.models import EnergyBudget
 from dualcarbon.alerts.schemas import EvaluationSummary
@@ -30,7 +31,7 @@ from dualcarbon.monitoring.service_quality import compute_quality
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import enterprise_filter, require_enterprise
-from dualcarbon.store.db import session_scope
+from dualcarbon.store.db import optimistic_transaction, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,9 @@ def evaluate_range(
     when it opened an alert — otherwise 30 enterprises would add ~43,000 audit rows a day that record no change.
 
     One short transaction per enterprise (and day): on SQLite the live subscriber writes readings meanwhile, and a
-    transaction over every enterprise would keep it waiting for the write lock."""
+    transaction over every enterprise would keep it waiting for the write lock. Each is optimistic
+    (:func:`~dualcarbon.store.db.optimistic_transaction`): the Parquet reads and the computation run without the
+    write lock, which is taken only for the rows written (and the work is redone if another writer came first)."""
     if last < first:
         return []
     with session_scope(engine, write=False) as session:
@@ -61,16 +64,22 @@ def evaluate_range(
         ).all()
     for code, metered in rows:
         if metered:
-            with session_scope(engine) as session:
+
+            def measure(session: Session, code: str = code) -> None:
                 enterprise = require_enterprise(session, principal, code)
                 compute_quality(session, principal, enterprise, first, last, reference, audit=audit)
+
+            optimistic_transaction(engine, measure)
     summaries = []
     day = first
     while day <= last:
         parts = []
         for code, _ in rows:
-            with session_scope(engine) as session:
-                parts.append(evaluate(session, principal, day, reference, code, quiet=not audit))
+
+            def judge(session: Session, day: date = day, code: str = code) -> EvaluationSummary:
+                return evaluate(session, principal, day, reference, code, quiet=not audit)
+
+            parts.append(optimistic_transaction(engine, judge))
         summaries.append(_merged(day, parts))
         day += timedelta(days=1)
     return summaries

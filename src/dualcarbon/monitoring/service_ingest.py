@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,6 +35,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 from sqlalchemy import Engine, event, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
@@ -44,7 +47,13 @@ from dualcarbon.monitoring.store_readings import LOCAL_OFFSET_HOURS, readings_st
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import enterprise_filter
 from dualcarbon.store.audit import append_audit
-from dualcarbon.store.db import resolve_data_dir, session_scope, sqlite_path
+from dualcarbon.store.db import (
+    is_transient_lock_error,
+    optimistic_transaction,
+    reading,
+    resolve_data_dir,
+    sqlite_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +62,8 @@ MAX_PROBLEMS = 1000
 CHUNK_ROWS = 1_000_000
 BATCH_COLUMNS = ("credit_code", "meter_code", "ts", "value")
 LOCAL_ZONE = "Asia/Shanghai"
+#: Times an MQTT batch waits the lock budget for the write lock before its flush fails (and is retried whole).
+BEGIN_ATTEMPTS = 3
 
 #: A text time carries an offset when it ends in Z or has a sign after the date part (…T08:00+08:00).
 #: Only those go through the (slower) zone-aware cast; a plain cast to TIMESTAMP would drop the offset.
@@ -165,9 +176,10 @@ def ingest_table(
     return receipt
 
 
-def refresh_after_ingest(session: Session, credit_codes: list[str]) -> None:
+def refresh_after_ingest(session: Session, credit_codes: list[str], *, busy_raises: bool = False) -> None:
     """Refresh the stored rollups of ``credit_codes`` as the platform, in a savepoint: a failure is logged and
-    rolled back (the readings stay; the next rollup read refreshes), never fails the ingest."""
+    rolled back (the readings stay; the next rollup read refreshes), never fails the ingest. ``busy_raises``: a
+    lock not had is raised instead (the background refresh tries again)."""
     from dualcarbon.monitoring.service_refresh import refresh_enterprise
     from dualcarbon.reference.tables import load_reference
 
@@ -179,7 +191,9 @@ def refresh_after_ingest(session: Session, credit_codes: list[str]) -> None:
         with session.begin_nested():
             for enterprise in session.scalars(select(Enterprise).where(Enterprise.credit_code.in_(credit_codes))):
                 refresh_enterprise(session, enterprise, reference)
-    except Exception:  # the ingest has its receipt; the lazy refresh on read covers what this missed
+    except Exception as exc:  # the ingest has its receipt; the lazy refresh on read covers what this missed
+        if busy_raises and is_transient_lock_error(exc):
+            raise
         log.warning("rollup refresh after ingest failed for %s", ", ".join(credit_codes), exc_info=True)
 
 
@@ -211,9 +225,16 @@ def _drain() -> None:
             if not _background:
                 return
             engine, codes = _background.popitem()
+        # Optimistic (store.db.optimistic_transaction): the refresh reads and computes without SQLite's write lock
+        # and takes it only for its rows; redone when another writer came first, dropped (logged) after the last
+        # try — the next flush of the same enterprises asks again, and a read refreshes lazily meanwhile.
+        wanted = sorted(codes)
+
+        def refresh(session: Session, wanted: list[str] = wanted) -> None:
+            refresh_after_ingest(session, wanted, busy_raises=True)
+
         try:
-            with session_scope(engine, write=engine.dialect.name == "postgresql") as session:
-                refresh_after_ingest(session, sorted(codes))
+            optimistic_transaction(engine, refresh, attempts=4, lock_at_last=False)
         except Exception:  # e.g. the store went away; the next read refreshes
             log.warning("rollup refresh after ingest failed for %s", ", ".join(sorted(codes)), exc_info=True)
 
@@ -234,7 +255,8 @@ def _ingest_slice(
         con.execute("SET enable_progress_bar = false")
         con.register("raw", raw)
         codes = [r[0] for r in con.execute("SELECT DISTINCT upper(trim(credit_code)) FROM raw").fetchall() if r[0]]
-        con.register("meters", _writable_meters(session, principal, codes))
+        with _reader(session) if source == "mqtt" else nullcontext(session) as reader:
+            con.register("meters", _writable_meters(reader, principal, codes))
         con.execute(_CLASSIFY_SQL.format(ts_expr=ts_expr, value_expr=value_expr))
         receipt = IngestReceipt()
         rejected_count = con.execute("SELECT count(*) FROM judged WHERE reason IS NOT NULL").fetchone()
@@ -258,6 +280,8 @@ def _ingest_slice(
                 conflicts.append((int(meter_id), ts.replace(tzinfo=UTC), float(first), float(value)))
         store = readings_store_for(session)
         enterprises = [r[0] for r in con.execute("SELECT DISTINCT credit_code FROM firsts ORDER BY 1").fetchall()]
+        arrivals: list[tuple[int, Any, int]] = []
+        audits: list[tuple[str, dict[str, Any]]] = []
         for credit_code in enterprises:
             batch = con.sql(
                 "SELECT meter_id, ts, value FROM firsts WHERE credit_code = ?", params=[credit_code]
@@ -265,26 +289,21 @@ def _ingest_slice(
             result = store.write(batch, credit_code)
             if result.accepted:
                 touched.add(credit_code)
-                _record_arrivals(session, con, credit_code, result.conflicts)
+                arrivals.extend(_arrival_groups(con, credit_code, result.conflicts))
             receipt.accepted += result.accepted
             receipt.duplicate += result.duplicate
             conflicts.extend(result.conflicts)
-            append_audit(
-                session,
-                principal.username,
-                "readings.ingest",
-                "enterprise",
-                credit_code,
-                after={
-                    "source": source,
-                    "rows": batch.num_rows,
-                    "accepted": result.accepted,
-                    "duplicate": result.duplicate,
-                    "conflict": len(result.conflicts),
-                },
-            )
+            counts = {"rows": batch.num_rows, "accepted": result.accepted, "duplicate": result.duplicate}
+            audits.append((credit_code, {"source": source, **counts, "conflict": len(result.conflicts)}))
     finally:
         con.close()
+    # The rows of the database only now, after the classification: on SQLite a writing session whose transaction
+    # has not begun takes the write lock here, so it is held for these inserts, not for the DuckDB work above.
+    if source == "mqtt":
+        _begin_writing(session)
+    record_arrivals(session, arrivals)
+    for credit_code, after in audits:
+        append_audit(session, principal.username, "readings.ingest", "enterprise", credit_code, after=after)
     receipt.conflict = len(conflicts)
     session.add_all(
         ReadingConflict(meter_id=m, ts=ts, stored_value=stored, offered_value=offered, source=source)
@@ -294,7 +313,43 @@ def _ingest_slice(
     return receipt
 
 
-def _record_arrivals(session: Session, con: duckdb.DuckDBPyConnection, credit_code: str, conflicts: list[Any]) -> None:
+@contextmanager
+def _reader(session: Session) -> Iterator[Session]:
+    """Where the ingest reads the meters: on SQLite, when ``session`` has not begun its transaction, a separate
+    deferred one (a writing session would take the write lock at its first statement and keep it through the
+    classification); else ``session`` itself (its own uncommitted rows count; PostgreSQL never locks for reads)."""
+    bind = session.get_bind()
+    if session.in_transaction() or not isinstance(bind, Engine) or bind.dialect.name != "sqlite":
+        yield session
+        return
+    with Session(bind=reading(bind)) as reader:
+        try:
+            yield reader
+        finally:
+            reader.rollback()
+
+
+def _begin_writing(session: Session) -> None:
+    """Begin ``session``'s transaction now (a writing session: BEGIN IMMEDIATE on SQLite, waiting within the lock
+    budget), trying again up to :data:`BEGIN_ATTEMPTS` times: the readings are already in the Parquet store, so
+    giving up here would leave their arrivals and audit rows unwritten. Nothing was done in the session yet, so a
+    failed BEGIN is simply rolled back and retried."""
+    for attempt in range(1, BEGIN_ATTEMPTS + 1):
+        if session.in_transaction():
+            return
+        try:
+            session.connection()
+            return
+        except DBAPIError as exc:
+            session.rollback()
+            if attempt >= BEGIN_ATTEMPTS or not is_transient_lock_error(exc):
+                raise
+            log.info("ingest: the store is busy; waiting again for the write lock (%d)", attempt)
+
+
+def _arrival_groups(
+    con: duckdb.DuckDBPyConnection, credit_code: str, conflicts: list[Any]
+) -> list[tuple[int, Any, int]]:
     """Arrival of the batch's (meter, local day) pairs (:mod:`.service_arrivals`); conflicting values added none."""
     groups = con.execute(
         f"SELECT meter_id, CAST(ts + INTERVAL {LOCAL_OFFSET_HOURS} HOUR AS DATE) AS day, count(*) "
@@ -306,7 +361,7 @@ def _record_arrivals(session: Session, con: duckdb.DuckDBPyConnection, credit_co
         utc = ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
         local = utc + timedelta(hours=LOCAL_OFFSET_HOURS)
         refused[(int(meter_id), local.date())] = refused.get((int(meter_id), local.date()), 0) + 1
-    record_arrivals(session, [(int(m), d, int(n) - refused.get((int(m), d), 0)) for m, d, n in groups])
+    return [(int(m), d, int(n) - refused.get((int(m), d), 0)) for m, d, n in groups]
 
 
 def default_enterprise(principal: Principal, session: Session, given: str | None) -> str | None:

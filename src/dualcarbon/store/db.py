@@ -20,10 +20,10 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError
@@ -47,6 +47,8 @@ TRANSACTION_RETRIES = 2
 
 # Execution option read by the SQLite "begin" hook: "DEFERRED" or "IMMEDIATE".
 _SQLITE_BEGIN_OPTION = "dualcarbon_sqlite_begin"
+
+T = TypeVar("T")
 
 
 def resolve_data_dir(data_dir: Path | None = None) -> Path:
@@ -229,6 +231,32 @@ def init_store(target: Path | str | None = None) -> Engine:
     return engine
 
 
+def optimistic_transaction(
+    engine: Engine, work: Callable[[Session], T], *, attempts: int = 3, pause_s: float = 0.2, lock_at_last: bool = True
+) -> T:
+    """Run ``work(session)`` in one transaction, holding SQLite's write lock only for its writes.
+
+    For background work that reads and computes much, then writes a little (the alert loop, the rollup refresh).
+    On SQLite each attempt but the last opens deferred: the reads and the computation take no lock, the first write
+    takes it, and SQLite itself refuses that upgrade (a transient lock error) when another writer committed since
+    the transaction's first read — an optimistic version check over the whole database — so nothing computed from
+    stale data is ever written. After a short pause the work runs again; the last attempt takes the write lock at
+    BEGIN (waiting within the lock budget) so the work cannot starve — unless ``lock_at_last`` is false (work that
+    may simply be dropped and done later). Other errors are raised at once; a transient error of the last attempt
+    too. Elsewhere (PostgreSQL) every attempt is an ordinary transaction.
+    """
+    for attempt in range(1, max(1, attempts) + 1):
+        last = attempt >= attempts
+        try:
+            with session_scope(engine, write=last and lock_at_last) as session:
+                return work(session)
+        except DBAPIError as exc:
+            if last or not is_transient_lock_error(exc):
+                raise
+        time.sleep(pause_s * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 @contextmanager
 def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """One transaction: commit when the block ends normally, roll back on any exception.
@@ -236,7 +264,8 @@ def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     Loaded objects stay usable after the block (``expire_on_commit=False``). ``write=False`` is for
     read-only work on SQLite: it does not wait for a writer holding the lock.
     """
-    session = Session(bind=writing(engine) if write else engine, expire_on_commit=False)
+    # reading(): deferred even when ``engine`` came from writing() (e.g. the bind of a writing session)
+    session = Session(bind=writing(engine) if write else reading(engine), expire_on_commit=False)
     try:
         yield session
         session.commit()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from dualcarbon.core.access import Grant, Principal
-from dualcarbon.core.errors import DualcarbonError
+from dualcarbon.core.errors import DualcarbonError, StoreBusy
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -31,6 +31,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M", bound="BaseModel")
 
 EXIT_BAD_INPUT = 2
+#: Exit status when the store stayed busy (another writer held its lock) past the retries: nothing was changed and
+#: the same command may simply be run again — sysexits' EX_TEMPFAIL, for scripts that retry later.
+EXIT_STORE_BUSY = 75
+#: Runs of a command whose transaction could not even begin (the write lock not had within the lock budget).
+STORE_BUSY_ATTEMPTS = 3
+STORE_BUSY_MESSAGE = (
+    "数据库正忙于其他修改（如在线监测写入），本次未作任何更改，请稍后重试 / "
+    "the store is busy with other changes (e.g. live monitoring); nothing was changed, try again shortly"
+)
 #: Exit status when the reader of stdout closed the pipe: 128 + SIGPIPE, what a shell reports for such a tool.
 EXIT_CLOSED_PIPE = 141
 
@@ -75,7 +84,7 @@ def friendly_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            result = func(*args, **kwargs)
+            result = _retried_while_busy(func, *args, **kwargs)
             sys.stdout.flush()  # a closed pipe shows here, not as a traceback at interpreter exit
             return result
         except BrokenPipeError:
@@ -84,12 +93,14 @@ def friendly_errors(func: F) -> F:
             _silence_stdout()
             raise typer.Exit(EXIT_CLOSED_PIPE) from None
         except DualcarbonError as exc:
-            raise fail(str(exc)) from None
+            raise fail(str(exc), code=EXIT_STORE_BUSY if isinstance(exc, StoreBusy) else EXIT_BAD_INPUT) from None
         except FileNotFoundError as exc:
             raise fail(f"file not found: {exc.filename}") from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:
+            if _store_busy(exc):  # still locked after the retries: say so plainly, with its own exit status
+                raise fail(STORE_BUSY_MESSAGE, code=EXIT_STORE_BUSY) from None
             try:
                 debug = debug_enabled()
             except DualcarbonError as bad_setting:  # e.g. DUALCARBON_DEBUG=maybe
@@ -101,6 +112,27 @@ def friendly_errors(func: F) -> F:
             ) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _store_busy(exc: BaseException) -> bool:
+    from dualcarbon.store.db import is_transient_lock_error
+
+    return is_transient_lock_error(exc)
+
+
+def _retried_while_busy(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``func(*args, **kwargs)``, run again (up to :data:`STORE_BUSY_ATTEMPTS` runs, each waiting the lock budget)
+    when its transaction could not *begin* for a lock: it changed nothing then, so a second run is the same command.
+    A lock lost later in a transaction is not retried here (the command may have done other work meanwhile)."""
+    for attempt in range(1, STORE_BUSY_ATTEMPTS + 1):
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            statement = str(getattr(exc, "statement", "") or "").strip().upper()
+            if attempt >= STORE_BUSY_ATTEMPTS or not _store_busy(exc) or not statement.startswith("BEGIN"):
+                raise
+            print(f"store busy, trying again ({attempt}/{STORE_BUSY_ATTEMPTS - 1}) …", file=sys.stderr)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _silence_stdout() -> None:
@@ -145,13 +177,21 @@ def cli_principal() -> Principal:
 
 
 def open_store(data_dir: Path | None) -> Engine:
-    """The migrated store of an existing workspace; exit 2 when there is none yet."""
-    from dualcarbon.store.db import init_store, resolve_database_url, sqlite_path
+    """The migrated store of an existing workspace; exit 2 when there is none yet.
+
+    A store already at the newest migration is only read to find that out: migrating takes SQLite's write lock,
+    and a read-only command must not wait for (or block) a writer just to learn that nothing is to be done."""
+    from dualcarbon.store.db import init_store, make_engine, resolve_database_url, sqlite_path
+    from dualcarbon.store.migrate import current_revision, head_revision
 
     url = resolve_database_url(data_dir)
     db_file = sqlite_path(url)
     if db_file is not None and not db_file.exists():
         raise fail(f"no database at {db_file}; run `dualcarbon init --data-dir {db_file.parent}` first")
+    engine = make_engine(url)
+    if current_revision(engine) == head_revision():
+        return engine
+    engine.dispose()
     return init_store(url)
 
 
@@ -169,12 +209,14 @@ def session_factory(data_dir: Path | None) -> Iterator[Callable[[], AbstractCont
 
 
 @contextmanager
-def transaction(data_dir: Path | None) -> Iterator[Session]:
+def transaction(data_dir: Path | None, *, write: bool = True) -> Iterator[Session]:
+    """One transaction on the store; ``write=False`` for a read-only command (on SQLite it never waits for, nor
+    blocks, a writer)."""
     from dualcarbon.store.db import session_scope
 
     engine = open_store(data_dir)
     try:
-        with session_scope(engine) as session:
+        with session_scope(engine, write=write) as session:
             yield session
     finally:
         engine.dispose()

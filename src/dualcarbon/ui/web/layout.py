@@ -21,8 +21,9 @@ from fastapi import Request
 from nicegui import ui
 
 from dualcarbon.core.errors import DualcarbonError, NotFound, PermissionDenied
+from dualcarbon.ui.web.busy import is_store_busy, store_busy_response
 from dualcarbon.ui.web.i18n import LANGUAGE_NAMES, LANGUAGES
-from dualcarbon.ui.web.session import WebContext, context_for, login_redirect
+from dualcarbon.ui.web.session import WebContext, anonymous_language, context_for, login_redirect, safe_next
 
 PRIMARY = "#1f6f5c"  # 双碳 green
 
@@ -306,6 +307,15 @@ def web_page(
         ]
 
         def page(request: Request, **kwargs: Any) -> Any:
+            try:
+                return built(request, **kwargs)
+            except Exception as exc:  # the store stayed busy past the lock budget: 503 page, never 500
+                if not is_store_busy(exc):
+                    raise
+                wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return store_busy_response(anonymous_language(request), safe_next(wanted))
+
+        def built(request: Request, **kwargs: Any) -> Any:
             ctx = context_for(request)
             if ctx is None:
                 return login_redirect(request)
