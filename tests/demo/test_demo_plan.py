@@ -144,3 +144,15 @@ def test_spec_limits() -> None:
         DemoSpec(enterprises=5)
     assert DemoSpec(latest_year=2025).halves == ("2025-H2", "2026-H1", "2026-H2")
     assert set(TIERS) == {"grade_1", "grade_2", "grade_3", "fails_limit"}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 7])
+def test_a_small_city_still_has_four_enterprise_logins(seed: int) -> None:
+    """``demo --enterprises 10`` failed with KeyError 'qiye4' when fewer than four approved enterprises were in
+    3级 or below the limit: the next-worst approved ones now fill the four appealing logins."""
+    from dualcarbon.demo.people import choose_enterprise_users
+
+    plan = plan_city(DemoSpec(enterprises=10, seed=seed), shipped_reference())
+    chosen = choose_enterprise_users(plan)
+    assert len(chosen) == 4 and len({e.index for e in chosen}) == 4
+    assert all(e.latest.fate == "approved" for e in chosen)

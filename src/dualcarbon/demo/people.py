@@ -201,8 +201,12 @@ def register_enterprises(
 def choose_enterprise_users(plan: CityPlan) -> list[EnterprisePlan]:
     """Four enterprises whose latest report is approved in 3级 or below the limit — they appeal; the
     first lies in the district whose regulator gets a login."""
-    candidates = [e for e in plan.enterprises if e.latest.fate == "approved" and e.tier in ("fails_limit", "grade_3")]
-    candidates.sort(key=lambda e: (e.tier != "fails_limit", e.index))
+    order = {"fails_limit": 0, "grade_3": 1, "grade_2": 2, "grade_1": 3}
+    approved = [e for e in plan.enterprises if e.latest.fate == "approved"]
+    candidates = [e for e in approved if e.tier in ("fails_limit", "grade_3")]
+    if len(candidates) < 4:  # a small city (--enterprises 10) may not have four: the next-worst approved ones appeal
+        candidates += sorted((e for e in approved if e not in candidates), key=lambda e: order.get(e.tier, 4))
+    candidates.sort(key=lambda e: (order.get(e.tier, 4) > 0, e.index))
     first_district = plan.districts[0][0]
     first = next((e for e in candidates if e.region_code == first_district), candidates[0])
     others = [e for e in candidates if e is not first]
