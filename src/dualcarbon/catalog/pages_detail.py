@@ -22,6 +22,7 @@ from dualcarbon.catalog.service_diff import diff_catalogs
 from dualcarbon.catalog.service_export import export_catalog_xlsx
 from dualcarbon.catalog.service_publish import publish_catalog
 from dualcarbon.catalog.service_review import review_catalog
+from dualcarbon.core.errors import zh_part
 from dualcarbon.ui.web.formatting import (
     data_label,
     label,
@@ -51,15 +52,19 @@ def entry_row(ctx: WebContext, entry: CatalogEntryOut) -> dict[str, Any]:
         "gap_to_baseline": rounded(entry.gap_to_baseline),
         "saving_tce": rounded(entry.saving_to_benchmark_tce, 2),
         "message": entry.message,
-        "note": _entry_note(entry),
+        "note": _entry_note(ctx, entry),
         "decision_state": entry.decision_state,
     }
 
 
-def _entry_note(entry: CatalogEntryOut) -> str | None:
-    """Why an entry is 无法判定 and how to fix it, or the earlier decision it carries or shows for review."""
+def _entry_note(ctx: WebContext, entry: CatalogEntryOut) -> str | None:
+    """Why an entry is 无法判定 and how to fix it, or the earlier decision it carries or shows for review — in the
+    page's language: the Chinese or the English half of the "中文 / English" reason and hint."""
     if entry.undetermined is not None:
-        return f"{entry.undetermined.reason_zh}。{entry.undetermined.hint}"
+        reason, hint = entry.undetermined.reason_zh, entry.undetermined.hint
+        if ctx.language == "zh":
+            return f"{zh_part(reason)}。{zh_part(hint)}"
+        return f"{reason.split(' / ', 1)[-1]}. {hint.split(' / ', 1)[-1]}"
     return entry.decision_note
 
 

@@ -28,7 +28,7 @@ from dualcarbon.catalog.schemas_evidence import (
     InputSource,
 )
 from dualcarbon.catalog.service_inputs import chunks, load_versions
-from dualcarbon.core.errors import DualcarbonError, InvalidInput
+from dualcarbon.core.errors import DualcarbonError, InvalidInput, zh_en
 from dualcarbon.core.vocab import UNDETERMINED
 from dualcarbon.domain.efficiency import classify_row, energy_kind, indicator_unit_parts
 from dualcarbon.reference import BenchmarkRow, ReferenceSet
@@ -271,6 +271,17 @@ CHECK_HINT_ZH = (
 )
 
 
+#: Why an entry could not be classified, in Chinese, by the kind of the error recorded (its English text follows).
+ERROR_KIND_ZH = {
+    "MissingCoefficient": "参考数据缺少所需的数值",
+    "UnitMismatch": "单位产品能耗的单位与对标行的单位不一致，无法换算",
+    "UnknownReferenceRow": "找不到对应的参考数据行",
+    "AmbiguousProduct": "产品名称对应多个参考数据行，无法确定对标行",
+    "UnknownCarrier": "能源品种不在参考表中",
+    "InvalidInput": "年报产品行的数据不完整或有误",
+}
+
+
 def blank_reference_values(evidence: Evidence) -> list[str]:
     """The blank values of the entry's benchmark row that its basis needs (标杆水平, 基准水平, 3级限定值)."""
     reference = evidence.reference
@@ -304,13 +315,14 @@ def undetermined_reason(tier: str, row_id: str, evidence: Evidence) -> Undetermi
             missing=missing,
             hint=f"{IMPORT_HINT_ZH} / {IMPORT_HINT}",
         )
+    why = ERROR_KIND_ZH.get(evidence.error_kind or "", "无法按参考表分类")
     return UndeterminedReason(
-        reason_zh=f"无法判定：{evidence.error or '未记录原因'}",
+        reason_zh=zh_en(f"无法判定：{why}", evidence.error or "no reason recorded"),
         message=evidence.error,
         row_id=row,
         table=table,
         missing=[],
-        hint=IMPORT_HINT if evidence.error_kind == "MissingCoefficient" else CHECK_HINT_ZH,
+        hint=f"{IMPORT_HINT_ZH} / {IMPORT_HINT}" if evidence.error_kind == "MissingCoefficient" else CHECK_HINT_ZH,
     )
 
 

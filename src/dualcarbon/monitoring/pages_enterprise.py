@@ -107,11 +107,16 @@ def _co2_options(ctx: WebContext, data: Any) -> dict[str, Any]:
     }
 
 
+def _cost_reason(ctx: WebContext, cost: Any) -> str:
+    """The Chinese reason on a Chinese page (the English one, which the API also gives, otherwise)."""
+    return str(cost.reason_zh or cost.reason) if ctx.language == "zh" else str(cost.reason)
+
+
 def _cost_card(ctx: WebContext, cost: Any) -> None:
     if cost.cost_yuan is None:
         ui.label(ctx.t("dash.no_cost")).classes("text-gray-600").props('data-testid="dash-no-cost"')
         if cost.reason:
-            ui.label(cost.reason).classes("text-xs text-gray-500")
+            ui.label(_cost_reason(ctx, cost)).classes("text-xs text-gray-500").props('data-testid="dash-cost-reason"')
         return
     if cost.demo:
         ui.badge(ctx.t("dash.demo_tariff")).props('color=orange data-testid="dash-demo-tariff"')
@@ -132,7 +137,7 @@ def _cost_card(ctx: WebContext, cost: Any) -> None:
         )
     if cost.reason:
         ui.label(ctx.t("dash.cost_partial")).classes("text-xs text-gray-600")
-        ui.label(cost.reason).classes("text-xs text-gray-500")
+        ui.label(_cost_reason(ctx, cost)).classes("text-xs text-gray-500").props('data-testid="dash-cost-reason"')
 
 
 @web_page("/monitoring/enterprise/{credit_code}", title_key="dash.enterprise_title")

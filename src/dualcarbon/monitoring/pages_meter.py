@@ -10,13 +10,16 @@ from datetime import date, timedelta
 from typing import Any
 
 from nicegui import ui
+from sqlalchemy.orm import Session
 
+from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import DualcarbonError
 from dualcarbon.monitoring.pages import code_label, enterprise_picker
 from dualcarbon.monitoring.service_manual import ManualEntry, manual_meters, submit_manual
 from dualcarbon.monitoring.service_quality import local_now
 from dualcarbon.monitoring.service_quality_read import meter_detail, meter_quality
 from dualcarbon.monitoring.service_rollups import meter_rollups
+from dualcarbon.registry.service_access import require_enterprise
 from dualcarbon.ui.web.formatting import yes_no
 from dualcarbon.ui.web.layout import notify_error, section, web_page
 from dualcarbon.ui.web.session import WebContext
@@ -26,10 +29,10 @@ from dualcarbon.ui.web.tables import Column, simple_table
 SHOWN_DAYS = 7
 QUALITY_COLUMNS = (
     Column("day", "monitoring.day", width=120),
-    Column("expected", "monitoring.expected", numeric=True, width=110),
-    Column("received", "monitoring.received", numeric=True, width=110),
-    Column("completeness", "monitoring.completeness", numeric=True, width=110, digits=3),
-    Column("passed", "monitoring.passed", width=100),
+    Column("expected", "monitoring.expected", numeric=True, width=130),
+    Column("received", "monitoring.received", numeric=True, width=130),
+    Column("completeness", "monitoring.completeness", numeric=True, width=130, digits=3),
+    Column("passed", "monitoring.passed", width=130),
     Column("problems", "monitoring.problems", tooltip=True),
 )
 
@@ -50,14 +53,19 @@ def _day(text: str) -> date:
         return local_now().date()
 
 
-def _info(ctx: WebContext, meter: Any) -> None:
+def _enterprise_name(session: Session, principal: Principal, credit_code: str) -> str:
+    """The name of the meter's enterprise (the page shows it beside the credit code)."""
+    return str(require_enterprise(session, principal, credit_code).name)
+
+
+def _info(ctx: WebContext, meter: Any, enterprise_name: str) -> None:
     if meter.carrier:
         carrier = ctx.reference().carrier(meter.carrier)
         label = carrier.name_zh if ctx.language == "zh" else carrier.name_en
     else:  # a production (产量) meter: the product it measures, not an energy carrier
         label = f"{ctx.t('monitoring.production_meter')}: {meter.product or ''}"
     fields = [
-        ("monitoring.enterprise", meter.credit_code),
+        ("monitoring.enterprise", f"{enterprise_name}（{meter.credit_code}）"),
         ("monitoring.code", meter.code),
         ("monitoring.carrier", label),
         ("monitoring.unit", meter.unit),
@@ -81,7 +89,7 @@ def meter_page(ctx: WebContext, meter_id: int, to: str = "") -> None:
     end = _day(to)
     start = end - timedelta(days=SHOWN_DAYS - 1)
     with section(ctx.t("monitoring.info")):
-        _info(ctx, meter)
+        _info(ctx, meter, ctx.call(_enterprise_name, meter.credit_code))
         with ui.row().classes("gap-4"):
             ui.link(ctx.t("monitoring.meters_title"), f"/monitoring/meters?enterprise={meter.credit_code}")
             if meter.input_type == "manual":

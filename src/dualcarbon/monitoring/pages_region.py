@@ -35,6 +35,7 @@ ENTERPRISE_COLUMNS = (
     Column("tce", "dash.tce", numeric=True, width=120, digits=3),
     Column("tco2", "dash.tco2", numeric=True, width=120, digits=3),
     Column("cost_yuan", "dash.cost_yuan", numeric=True, width=130, digits=2),
+    Column("cost_note", "dash.cost_note", width=150, tooltip=True),
     Column("status", "dash.status", width=120),
 )
 #: Sections other subjects add below the data status — the alerts' warning levels and open alerts. Monitoring may
@@ -65,6 +66,16 @@ def _bars(ctx: WebContext, rows: list[Any]) -> dict[str, Any]:
             {"name": ctx.t("dash.tce"), "type": "bar", "data": [round(r.tce, 3) for r in rows]},
             {"name": ctx.t("dash.tco2"), "type": "bar", "data": [round(r.tco2, 3) for r in rows]},
         ],
+    }
+
+
+def enterprise_row(ctx: WebContext, row: Any) -> dict[str, Any]:
+    """One row of the enterprise table; ``cost_note`` says why a metered enterprise's cost is blank."""
+    data: dict[str, Any] = row.model_dump()
+    return data | {
+        "status": ctx.t(f"dash.status.{row.status}"),
+        "sector_name": row.sector_name or "—",
+        "cost_note": ctx.t("dash.cost_missing") if row.tce is not None and row.cost_yuan is None else "",
     }
 
 
@@ -106,10 +117,7 @@ def region_dashboard_page(ctx: WebContext, code: str, start: str = "", end: str 
             page = ctx.call(
                 region_dashboard, code, first_day, last_day, page=offset // limit + 1, size=limit, export=export
             )
-        rows = [
-            r.model_dump() | {"status": ctx.t(f"dash.status.{r.status}"), "sector_name": r.sector_name or "—"}
-            for r in page.rows
-        ]
+        rows = [enterprise_row(ctx, r) for r in page.rows]
         return rows, page.enterprises
 
     def open_row(row: dict[str, Any]) -> None:
@@ -124,4 +132,7 @@ def region_dashboard_page(ctx: WebContext, code: str, start: str = "", end: str 
             export_name=ctx.t("dash.region_title"),
             on_row_click=open_row,
             testid="region-enterprises",
+        )
+        ui.label(ctx.t("dash.cost_missing_note")).classes("text-xs text-gray-500").props(
+            'data-testid="region-cost-note"'
         )

@@ -46,6 +46,8 @@ class CostSummary(BaseModel):
     shift_saving_yuan: float | None = None
     demo: bool = False
     reason: str | None = None
+    #: The same reason in Chinese: carrier, region and year, and how an administrator fixes it.
+    reason_zh: str | None = None
 
 
 class EnterpriseDashboard(BaseModel):

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from dualcarbon.core.errors import DualcarbonError, InvalidInput
 from dualcarbon.monitoring.models import Meter
+from dualcarbon.monitoring.service_tariff import TABLE as TARIFF_TABLE
 from dualcarbon.monitoring.service_tariff import Tariff, TariffProblem, region_has_rows, tariff_for
 from dualcarbon.monitoring.store_cost import day_sigs, read_rows, replace_rows
 from dualcarbon.monitoring.store_rollups import rollup_store_for
@@ -83,6 +84,27 @@ def meter_tariff(reference: ReferenceSet, enterprise: Enterprise, meter: Meter, 
     except DualcarbonError as exc:  # the meter's unit cannot be priced in the tariff's unit
         return f"{meter.unit}: {exc}"
     return tariff
+
+
+#: What an administrator does when a price is missing or unusable (shown after a Chinese reason).
+TARIFF_FIX_ZH = (
+    "请管理员用 dualcarbon reference import 导入带出处的分时电价/能源价格表 electricity_tariffs_tou"
+    "（格式见 docs/reference-import.md）"
+)
+
+
+def cost_reason_zh(reason: str, carrier_zh: str, region: str, year: int) -> str:
+    """The Chinese sentence for a :func:`meter_tariff` reason: carrier, region and year, and how to fix it."""
+    where = f"{carrier_zh}（{region}，{year} 年）"
+    if reason.startswith("no tariff for"):
+        why = "没有价格数据"
+    elif "no price" in reason:
+        why = "价格表中的价格为空"
+    elif reason.startswith(TARIFF_TABLE):
+        why = "价格表不完整或有误"
+    else:  # "<unit>: …" — the meter's unit cannot be priced in the tariff's unit
+        why = "计量单位与价格表的单位不一致"
+    return f"{where}{why}，无法计算能源费用。{TARIFF_FIX_ZH}。"
 
 
 def _has_any_tariff(reference: ReferenceSet, enterprise: Enterprise, meter: Meter, years: list[int]) -> bool:

@@ -32,7 +32,7 @@ from dualcarbon.monitoring.schemas_dashboard import (
     Intensity,
     SeriesPoint,
 )
-from dualcarbon.monitoring.service_cost import load_shift_saving_yuan, meter_tariff, refresh_costs
+from dualcarbon.monitoring.service_cost import cost_reason_zh, load_shift_saving_yuan, meter_tariff, refresh_costs
 from dualcarbon.monitoring.service_region import MAX_EXPORT_ROWS, MAX_PAGE_SIZE, SORTS, region_dashboard
 from dualcarbon.monitoring.service_tariff import Tariff
 from dualcarbon.monitoring.service_tree import counted_meters_query
@@ -41,6 +41,7 @@ from dualcarbon.monitoring.store_rollups import rollup_store_for
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import require_enterprise
+from dualcarbon.registry.service_regions import region_names
 from dualcarbon.reports.models import Economics, PeriodReport, PeriodReportVersion
 
 
@@ -216,16 +217,26 @@ def _cost(
     days = read_rows(session, [m.id for m in meters], "day", start, end)
     tariffs: dict[tuple[int, int], tuple[Tariff, float]] = {}
     reasons: list[str] = []
+    reasons_zh: list[str] = []
+    carriers = {c.id: c.name_zh for c in reference.carriers()}
+    region = region_names(session, [enterprise.region_code]).get(enterprise.region_code, "")
+    region_label = f"{region}{enterprise.region_code}" if region else enterprise.region_code
     for m in meters:
-        for year in {start.year, today.year}:
+        for year in sorted({start.year, today.year}):
             found = meter_tariff(reference, enterprise, m, year)
             if isinstance(found, Tariff):
                 tariffs[(m.id, year)] = (found, found.price_per(m.unit))
             else:
                 reasons.append(f"{m.code}: {found}")
+                reasons_zh.append(cost_reason_zh(found, carriers.get(m.carrier, m.carrier), region_label, year))
+    reason_zh = "；".join(list(dict.fromkeys(reasons_zh))[:3]) or None
     costed = [r for r in days if r["cost_yuan"] is not None]
     if not costed:
-        return CostSummary(days=30, reason="; ".join(sorted(set(reasons))[:3]) or "no costed energy in 30 days")
+        return CostSummary(
+            days=30,
+            reason="; ".join(sorted(set(reasons))[:3]) or "no costed energy in 30 days",
+            reason_zh=reason_zh or "近 30 天没有已计价的用能数据（无计量数据或尚未计价）。",
+        )
     bands = {b: sum(r[f"energy_{b}"] or 0.0 for r in costed) for b in ("sharp", "peak", "flat", "valley")}
     tou_total = sum(bands.values())
     # The saving is computed from day rows the same way as from month rows (per row: its month's 谷 price).
@@ -238,6 +249,7 @@ def _cost(
         shift_saving_yuan=saving,
         demo=any(t.demo for t, _ in tariffs.values()),
         reason="; ".join(sorted(set(reasons))[:3]) or None,
+        reason_zh=reason_zh,
     )
 
 

@@ -152,13 +152,13 @@ def _presented(request: Request) -> tuple[str, bool] | None:
 def _checked(request: Request, found: Authenticated, session_only: bool) -> Principal:
     if not session_only:
         if request.method not in SAFE_METHODS and not found.may_write:
-            raise PermissionDenied("this token is read-only")
+            raise PermissionDenied("this token is read-only", zh="此令牌为只读令牌，不能修改数据；请使用带写权限的令牌")
         return found.principal
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         expected = request.cookies.get(CSRF_COOKIE, "")
         if not expected or not hmac.compare_digest(sent, expected):
-            raise PermissionDenied("missing or wrong CSRF token")
+            raise PermissionDenied("missing or wrong CSRF token", zh="页面校验码（CSRF）缺失或不符，请刷新页面后重试")
     return found.principal
 
 
@@ -192,7 +192,10 @@ RequestSession = Annotated[Session, Depends(get_session)]
 async def current_principal(request: Request, session: RequestSession) -> Principal:
     principal = await _principal(request, session)
     if principal is None:
-        raise AuthenticationFailed("login required: send 'Authorization: Bearer <token>'")
+        raise AuthenticationFailed(
+            "login required: send 'Authorization: Bearer <token>'",
+            zh="请先登录：请求须带 Authorization: Bearer <令牌>",
+        )
     return principal
 
 

@@ -154,7 +154,7 @@ class WebContext:
         with factory() as session:
             try:
                 if self.resolve is None or not self.secret:
-                    raise AuthenticationFailed("login required")
+                    raise AuthenticationFailed("login required", zh="请先登录")
                 principal = self.resolve(session, self.secret, True).principal
                 result = service(session, principal, *args, **kwargs)
                 session.commit()
