@@ -103,7 +103,8 @@ def _achievements(session: Session, plan: CityPlan, region: str, latest: int) ->
     finished = Counter(p.completed_on.year for p in project_rows if p.state in FINISHED and p.completed_on)
     freed: dict[int, float] = defaultdict(float)
     for p in project_rows:
-        if p.verified_tce_per_year is not None and p.completed_on is not None:
+        # a verification that found more use, not less (possible with a long metered window), frees nothing
+        if p.verified_tce_per_year is not None and p.completed_on is not None and p.verified_tce_per_year > 0:
             freed[p.completed_on.year] += p.verified_tce_per_year
     diagnoses, _ = audit_reports.list_reports(session, SYSTEM, kind="diagnosis", state="accepted", limit=LIMIT)
     diagnosed = Counter(r.year for r in diagnoses)
