@@ -181,3 +181,29 @@ def test_anomaly_rule_by_hand() -> None:
     today[9] = 125  # 25 > 6.67 and 25 ≥ 20
     assert anomalous_hours(history, today, 3, 6, 20) == [(9, 125.0, 100.0, 1.5)]
     assert anomalous_hours(history, today, 3, 9, 20) == []  # fewer than 9 known values: not judged
+
+
+def test_a_day_still_being_collected_is_not_a_quality_failure(world, tmp_path, admin, reference) -> None:
+    """The quality of a day counts its values against the whole day's quota (24 for an hourly item). While the
+    enterprise's data have not reached the day's end — the live day — 10 of 24 is "so far", not a failure: no quality
+    alert (the demo opened one for every meter of today). Once a reading of the next day exists, the same 10 of 24
+    is a failure (< 90 %, PR-004) and the alert opens."""
+    from dualcarbon.monitoring.service_quality import compute_quality
+    from dualcarbon.registry.service_access import require_enterprise
+
+    a = plant_meters(world, tmp_path, admin, reference)
+    start = datetime.combine(DAY, datetime.min.time())
+    ingest(world, admin, [(a, code, start + timedelta(hours=h), 5.0) for h in range(10) for code in ("M", "S1", "S2")])
+
+    def quality_alerts() -> list[str]:
+        with session_scope(world.engine) as session:
+            enterprise = require_enterprise(session, admin, a)
+            compute_quality(session, admin, enterprise, DAY, DAY, reference)
+        _evaluate(world, admin, reference)
+        with session_scope(world.engine) as session:
+            found, _ = service_alerts.list_alerts(session, admin, source="quality")
+        return sorted(alert.title_zh for alert in found)
+
+    assert quality_alerts() == []
+    ingest(world, admin, [(a, code, start + timedelta(days=1), 5.0) for code in ("M", "S1", "S2")])
+    assert quality_alerts() == [f"计量器具 {code} 数据质量不合格" for code in ("M", "S1", "S2")]

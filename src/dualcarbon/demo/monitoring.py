@@ -59,7 +59,7 @@ from dualcarbon.demo.monitoring_meters import (
 )
 from dualcarbon.demo.monitoring_readings import _retry_batch, readings_of
 from dualcarbon.demo.plan import CityPlan
-from dualcarbon.monitoring import service_ingest, service_meters
+from dualcarbon.monitoring import service_cost, service_ingest, service_meters, service_refresh
 from dualcarbon.monitoring.models import Meter, ReadingArrival
 from dualcarbon.monitoring.service_arrivals import LOCAL_OFFSET
 from dualcarbon.reference import ReferenceSet
@@ -137,6 +137,9 @@ def build_monitoring(
         with session_scope(engine) as session:
             _add(result, service_ingest.ingest_table(session, principal, retry, source="http"))
     result.late_day = _as_if_uploaded_daily(engine, codes, now)
+    with session_scope(engine) as session:  # the energy costs, as the nightly `rollups refresh` leaves them
+        for enterprise in service_refresh.enterprises_with_meters(session):
+            service_cost.refresh_costs(session, enterprise, reference)
     return result
 
 

@@ -274,16 +274,37 @@ def _show_enterprise(
         writer.writerow(["total", *row, "|".join(p["flags"])])
 
 
-@rollups_app.command("refresh", help="Recompute the stored rollups that new readings touched (prints counts as JSON).")
+@rollups_app.command(
+    "refresh",
+    help="Recompute the stored rollups that new readings touched, then their energy costs (prints counts as JSON); "
+    "run it nightly.",
+)
 @friendly_errors
 def refresh(
     enterprise: str | None = typer.Option(None, "--enterprise", help="credit code (default: every enterprise)"),
     data_dir: Path | None = DataDirOption,
 ) -> None:
+    from dualcarbon.monitoring import service_cost
+
     reference = _reference(data_dir)
     with transaction(data_dir) as session:
         stats = service_refresh.refresh_rollups(session, reference, credit_code=enterprise)
-    typer.echo(json.dumps({"enterprises": stats.enterprises, "dirty": stats.dirty, "periods": stats.periods}))
+        costed = service_cost.CostStats()
+        for metered in service_refresh.enterprises_with_meters(session, credit_code=enterprise):
+            done = service_cost.refresh_costs(session, metered, reference)  # its rollups are fresh: only the costs
+            costed.days += done.days
+            costed.rows += done.rows
+    typer.echo(
+        json.dumps(
+            {
+                "enterprises": stats.enterprises,
+                "dirty": stats.dirty,
+                "periods": stats.periods,
+                "costed_days": costed.days,
+                "cost_rows": costed.rows,
+            }
+        )
+    )
 
 
 @rollups_app.command("balance", help="Daily master/sub-meter balance (总表/分表) of a parent meter, with the loss %.")

@@ -134,6 +134,14 @@ def refresh_rollups(session: Session, reference: ReferenceSet, *, credit_code: s
     return stats
 
 
+def enterprises_with_meters(session: Session, *, credit_code: str | None = None) -> list[Enterprise]:
+    """The enterprises that have at least one meter (one, or all), in id order."""
+    query = select(Enterprise).where(select(Meter.id).where(Meter.enterprise_id == Enterprise.id).exists())
+    if credit_code is not None:
+        query = query.where(Enterprise.credit_code == credit_code.strip().upper())
+    return list(session.scalars(query.order_by(Enterprise.id)))
+
+
 def _real_meters(session: Session, enterprise: Enterprise) -> list[Meter]:
     query = select(Meter).where(Meter.enterprise_id == enterprise.id, Meter.kind != "virtual").order_by(Meter.id)
     return list(session.scalars(query))
