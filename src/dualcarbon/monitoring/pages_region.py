@@ -60,7 +60,12 @@ def _bars(ctx: WebContext, rows: list[Any]) -> dict[str, Any]:
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 0, "data": [ctx.t("dash.tce"), ctx.t("dash.tco2")]},
         "grid": {"left": 20, "right": 20, "top": 36, "bottom": 10, "containLabel": True},
-        "xAxis": {"type": "category", "data": [r.name for r in rows]},
+        # every name shown, wrapped (long 行业大类 names such as 有色金属冶炼和压延加工业 hid every other label)
+        "xAxis": {
+            "type": "category",
+            "data": [r.name for r in rows],
+            "axisLabel": {"interval": 0, "width": 76, "overflow": "break", "fontSize": 11},
+        },
         "yAxis": {"type": "value"},
         "series": [
             {"name": ctx.t("dash.tce"), "type": "bar", "data": [round(r.tce, 3) for r in rows]},
