@@ -261,9 +261,12 @@ def _process_writer(root: str, k: int) -> None:
         _write(store, f"P{k}", _rows(200 + k, date(2024, 11, 1) + timedelta(days=day), [float(100 * k + day)]))
 
 
-def test_concurrent_refresh_processes_lose_nothing(tmp_path: Path) -> None:
+def test_concurrent_refresh_processes_lose_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import multiprocessing
 
+    # a spawned child imports this module by name (tests.monitoring.…): it gets the parent's sys.path, which must
+    # hold the repository root whatever import mode pytest ran with (a fresh-clone CI run failed without it)
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
     store = ParquetRollupStore(tmp_path / "monitoring")
     _write(store, "A", _rows(1, date(2024, 11, 1), [1.0]))
     context = multiprocessing.get_context("spawn")  # separate processes, each taking the file lock
