@@ -251,6 +251,24 @@ def test_subsidy_decision_letter_with_its_trace(tmp_path: Path) -> None:
         service_content.subsidy_letter(_application("in_review"))
 
 
+def test_decision_letter_explains_the_pack_decisions_in_chinese(tmp_path: Path) -> None:
+    # 200 万元 is the endpoint of two bands: the letter explains the pack's reading in Chinese (decision_zh …);
+    # a result stored before the Chinese existed (English only) gets it from the pack by its question
+    from dualcarbon.calc import subsidy
+    from dualcarbon.documents import service_content
+
+    application = _application("approved")
+    result = subsidy.run({"pack": "longgang", "rule": "retrofit", "facts": application.facts}, shipped_reference())
+    assert len(result["decisions"]) == 4 and result["decisions"][1]["decision_zh"] == "17 %"
+    english_only = [{k: v for k, v in d.items() if not k.endswith("_zh")} for d in result["decisions"]]
+    for decisions in (result["decisions"], english_only):
+        context = service_content.subsidy_letter(application.model_copy(update={"decisions": decisions}))
+        text = pdf_text(service.html_to_pdf(service.render_html("subsidy_decision", context)), tmp_path, "why")
+        assert "政策解释说明" in text and "恰为200万元时——适用14%还是17%？→17%" in text
+        assert "两个“A至B”档共有的端点归入以它为起点的那一档" in text and "（30tce/a或4%）且20%" in text
+        assert "exactly" not in text and "not eligible" not in text
+
+
 def test_decision_letter_shows_choice_labels_not_codes(tmp_path: Path) -> None:
     # a green award: the trace keeps level/kind as codes (national, green_factory); the letter prints 国家级, 绿色工厂
     from dualcarbon.calc import subsidy

@@ -17,7 +17,9 @@ import pytest
 
 from dualcarbon.assets import service_datacentres, service_pv
 from dualcarbon.assets.schemas import DatacentreIn, PvIn
+from dualcarbon.reference.policy import load_pack
 from dualcarbon.store.db import session_scope
+from dualcarbon.subsidies.models import SubsidyApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from subsidy_helpers import storage_applications, who
@@ -45,6 +47,10 @@ def test_pages_render_with_the_trace(world: Any, tmp_path: Path) -> None:
     if world.engine.dialect.name != "sqlite":
         pytest.skip("page rendering does not depend on the store; the UI mounts once per process")
     (app_id,) = storage_applications(world, ["2023-03"], 5_000)  # 1 000 kWh × 0.8 元/kWh = 800 元
+    with session_scope(world.engine) as session:  # a result with a pack decision (the storage rule has none)
+        row = session.get(SubsidyApplication, app_id)
+        decision = load_pack("longgang-2022").incentive("retrofit").decisions[0].model_dump()
+        row.result = {**row.result, "decisions": [decision]}
     with session_scope(world.engine) as session:
         ent_a = who(session, "ent_a")
         pv = service_pv.create_pv(
@@ -89,6 +95,9 @@ def test_pages_render_with_the_trace(world: Any, tmp_path: Path) -> None:
     assert "计算过程" in html and "补助金额 = 实际放电量 × 0.8 元/kWh" in html
     assert "amount = discharge_kwh" not in html and "实际放电量 来源：储能" in html
     assert "800.00" in html and "已申报" in html
+    # the pack's decision (政策解释说明) in Chinese (decision_zh …), not the pack's English
+    assert "政策解释说明" in html and "恰为 500 万元时——适用 17 %" in html and "故 500万元 属于" in html
+    assert "exactly 500 万元" not in html
     for path, title in (
         ("/subsidies", "补贴申请"),
         ("/assets/pv", "光伏"),

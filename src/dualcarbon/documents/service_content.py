@@ -10,7 +10,8 @@
   the month and the month before, from the monitoring rollups;
 * ``target_progress`` — every target of a region with its progress, the rate still needed and the warning;
 * ``subsidy_decision`` — the decision letter (补助决定书) of a decided subsidy application, with the computed
-  amount's trace (rule, clause, condition, value, passed) and the payment when recorded.
+  amount's trace (rule, clause, condition, value, passed), the pack's decisions (政策解释说明, in Chinese) and
+  the payment when recorded.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dualcarbon.catalog.service_public import public_list
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import DualcarbonError, InvalidInput
 from dualcarbon.core.vocab import TIER_ZH
+from dualcarbon.domain.decisions_zh import decision_parts, with_zh
 from dualcarbon.domain.rules_zh import choice_labels_zh
 from dualcarbon.monitoring.models import Meter
 from dualcarbon.monitoring.service_tree import tree_rollups
@@ -273,12 +275,15 @@ def subsidy_letter(application: ApplicationOut) -> dict[str, Any]:
         )
     approved = application.state in ("approved", "paid")
     verdict = "批准" if approved else "不予批准"
+    rule = _money_rule(application.pack, application.rule)
+    decisions = with_zh(application.decisions, rule.decisions if rule else ())
     return {
         "title": f"关于{application.applicant_name}{application.rule_title_zh}申请的{verdict}决定",
         "file_stem": f"subsidy-decision-{application.id}",
         "application": application,
         "approved": approved,
-        "value_labels": choice_labels_zh(_money_rule(application.pack, application.rule)),
+        "value_labels": choice_labels_zh(rule),
+        "decisions": [decision_parts(decision, "zh") for decision in decisions],
     }
 
 

@@ -231,11 +231,18 @@ class Cap(_Model):
 
 
 class Decision(_Model):
-    """An ambiguity of the text and how this pack reads it."""
+    """An ambiguity of the text and how this pack reads it.
+
+    ``question_zh`` / ``decision_zh`` / ``reason_zh``: the same in Chinese, shown on Chinese pages and documents
+    (a translation of the English, adding nothing); blank: the English is shown.
+    """
 
     question: str = Field(min_length=1)
     decision: str = Field(min_length=1)
     reason: str = Field(min_length=1)
+    question_zh: str = ""
+    decision_zh: str = ""
+    reason_zh: str = ""
 
 
 class IncentiveRule(_Model):

@@ -10,6 +10,7 @@ from typing import Any
 from nicegui import ui
 
 from dualcarbon.core.errors import InvalidInput
+from dualcarbon.domain.decisions_zh import decision_line, with_zh
 from dualcarbon.domain.rules_zh import choice_labels_zh, choice_zh, trace_condition, where_zh
 from dualcarbon.reference.policy import IncentiveRule, resolve_pack
 from dualcarbon.subsidies.schemas import (
@@ -259,8 +260,8 @@ def application_page(ctx: WebContext, application_id: int) -> None:
         _as_text(simple_table(ctx, TRACE_COLUMNS, rows, export_name=ctx.t("subsidies.trace"), testid="trace"))
     if item.decisions:
         with section(ctx.t("subsidies.decisions")):
-            for decision in item.decisions:
-                ui.label(f"{decision['question']} → {decision['decision']}（{decision['reason']}）").classes("text-sm")
+            for decision in with_zh(item.decisions, rule.decisions if rule else ()):
+                ui.label(decision_line(decision, ctx.language)).classes("text-sm")
     if ctx.has_role("regulator") and item.state in ("submitted", "in_review", "approved"):
         _review_buttons(ctx, item)
 
