@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 from bench_platform import SERVER_PIDS, server
 from bench_reads import AGGREGATE_SQL, timed_page
+from bench_reads_cpu import Caller as CpuCaller
 from sqlalchemy import create_engine, event, text
 
 AGGREGATE_CPU: list[float] = []  # CPU seconds of each run of the aggregate in this process
@@ -55,39 +56,18 @@ def _aggregate(url: str) -> Any:
     return once
 
 
-class Caller:
+class Caller(CpuCaller):
     """Calls an ASGI app in this process: (status, body, CPU seconds); keeps the cookies it is given."""
 
     def __init__(self, app: Any) -> None:
-        self.app = app
+        super().__init__(app)
         self.cookies: dict[str, str] = {}
 
-    async def __call__(
-        self, method: str, target: str, headers: list[tuple[bytes, bytes]] | None = None, body: bytes = b""
-    ) -> tuple[int, bytes, float]:
-        path, _, query = target.partition("?")
-        scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-            "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
-            "headers": [(b"host", b"bench"), *(headers or [])], "client": ("127.0.0.1", 1), "server": ("bench", 80),
-        }  # fmt: skip
-        messages = [{"type": "http.request", "body": body, "more_body": False}]
-        sent: list[dict[str, Any]] = []
-
-        async def receive() -> dict[str, Any]:
-            return messages.pop(0) if messages else {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        started = time.process_time()
-        await self.app(scope, receive, send)
-        cpu = time.process_time() - started
-        for name, value in sent[0].get("headers", []):
+    def answered(self, start: dict[str, Any]) -> None:
+        for name, value in start.get("headers", []):
             if name.lower() == b"set-cookie":
                 key, _, rest = value.decode().partition("=")
                 self.cookies[key] = rest.split(";", 1)[0]
-        return int(sent[0]["status"]), b"".join(m.get("body", b"") for m in sent[1:]), cpu
 
 
 def _cpu(pid: int) -> float:

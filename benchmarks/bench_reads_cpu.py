@@ -91,7 +91,11 @@ class Caller:
         started = time.process_time()
         await self.app(scope, receive, send)
         cpu = time.process_time() - started
+        self.answered(sent[0])
         return int(sent[0]["status"]), b"".join(m.get("body", b"") for m in sent[1:]), cpu
+
+    def answered(self, start: dict[str, Any]) -> None:
+        """Sees the ``http.response.start`` message of each call (a subclass keeps cookies from it)."""
 
 
 async def measure(args: argparse.Namespace) -> None:
