@@ -54,3 +54,14 @@ def test_the_metered_warning_counts_the_periods_left_out() -> None:
         "data": {"count": 2, "periods": ["2026-11-05", "2026-11-06"]},
     }
     assert mv_warning_text(_Ctx("zh"), warning)[0] == "2 个周期未计入：有计量器具缺少该周期的折标量"  # type: ignore[arg-type]
+
+
+def test_metered_periods_left_out_for_incompleteness_read_as_a_sentence() -> None:
+    partial = {
+        "code": "metered_period_partial",
+        "message": "2 reporting period(s) left out: …",
+        "data": {"count": 2, "periods": ["2024-05-04", "2024-05-11"], "limit_pct": 90.0, "row_id": "MV-012"},
+    }
+    text, _ = mv_warning_text(_Ctx("zh"), partial)  # type: ignore[arg-type]
+    assert text.startswith("2 个周期未计入：有计量器具在该周期的数据不完整（完整率低于 90%")
+    assert text.endswith("（参考行 MV-012）")

@@ -1,6 +1,7 @@
 """Verified saving from the monitoring rollups of the project's meter (both stores).
 
-Meter G1 of enterprise a: natural gas, an ``interval`` meter (each reading is the quantity of its interval).
+Meter G1 of enterprise a: natural gas, an ``interval`` meter of one reading a day (each reading is the quantity
+of its day).
 Baseline 2024-03-01 … 03-28: 1 000 m³ a day, ±10 m³ alternating; reporting 2024-05-01 … 05-28: 900 m³ a day,
 ±10 m³ alternating. The model chosen without production or weather data is the mean (intercept only), so
 
@@ -42,32 +43,40 @@ def who(session: Session, username: str) -> Principal:
     return principal_for(session, session.scalars(select(User).where(User.username == username)).one())
 
 
-def gas_meter(world: Any, tmp_path: Path) -> int:
-    path = tmp_path / "meters.csv"
+def gas_meter(world: Any, tmp_path: Path, code: str = "G1", interval_minutes: int = 1440) -> int:
+    path = tmp_path / f"meters-{code}.csv"
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(["credit_code", "meter_code", "carrier", "unit", "kind", "multiplier"])
-        writer.writerow([world.codes["a"], "G1", "natural_gas", "m3", "interval", 1])
+        writer.writerow(["credit_code", "meter_code", "carrier", "unit", "kind", "multiplier", "interval_minutes"])
+        writer.writerow([world.codes["a"], code, "natural_gas", "m3", "interval", 1, interval_minutes])
     with session_scope(world.engine) as session:
         service_meters.import_meters(session, ADMIN, path, shipped_reference())
-        return int(session.scalars(select(Meter.id).where(Meter.code == "G1")).one())
+        return int(session.scalars(select(Meter.id).where(Meter.code == code)).one())
 
 
-def readings(world: Any, start: date, level: float) -> None:
+def readings(
+    world: Any, start: date, level: float, *, code: str = "G1", per_day: int = 1, halves: tuple[int, ...] = ()
+) -> None:
+    """28 days from ``start``: ``per_day`` readings a day summing to level ± 10; on the days ``halves`` (indexes)
+    only the first reading arrives."""
     rows = [
         (
             world.codes["a"],
-            "G1",
-            datetime.combine(start + timedelta(days=i), datetime.min.time()).isoformat(),
-            level + (10.0 if i % 2 else -10.0),
+            code,
+            (
+                datetime.combine(start + timedelta(days=i), datetime.min.time()) + timedelta(days=k / per_day)
+            ).isoformat(),
+            (level + (10.0 if i % 2 else -10.0)) / per_day,
         )
         for i in range(28)
+        for k in range(per_day)
+        if not (k > 0 and i in halves)
     ]
     names = ["credit_code", "meter_code", "ts", "value"]
     table = pa.table({n: pa.array([str(r[i]) for r in rows], pa.string()) for i, n in enumerate(names)})
     with session_scope(world.engine) as session:
         receipt = service_ingest.ingest_table(session, ADMIN, table, source="file")
-    assert receipt.accepted == 28
+    assert receipt.accepted == len(rows)
 
 
 def test_verified_saving_from_metered_rollups(world: Any, tmp_path: Path) -> None:
@@ -101,3 +110,34 @@ def test_verified_saving_from_metered_rollups(world: Any, tmp_path: Path) -> Non
     assert result["savings_pct"] == pytest.approx(10.0, rel=1e-6)
     # verified tce/a = avoided (tce over 28 days) × 365 ÷ 28
     assert out.verified_tce_per_year == pytest.approx(result["avoided_energy"] * 365 / 28, rel=1e-6)
+
+
+def test_metered_periods_not_complete_are_left_out(world: Any, tmp_path: Path) -> None:
+    """Meter G2 reads twice a day (720-minute intervals). On reporting days 3 and 10 only the first half-day
+    arrives (completeness 50 % < the 90 % of mv_criteria MV-012): those days would show half their energy and a
+    false saving, so they are left out with a warning and the result is that of the 26 complete days."""
+    meter_id = gas_meter(world, tmp_path, "G2", 720)
+    readings(world, date(2024, 3, 1), 1000.0, code="G2", per_day=2)
+    readings(world, date(2024, 5, 1), 900.0, code="G2", per_day=2, halves=(3, 10))
+    with session_scope(world.engine) as session:
+        city = who(session, "city")
+        project = projects.create_project(session, city, ProjectIn(credit_code=world.codes["a"], name="燃气锅炉改造2"))
+        for action in ("approve", "start", "complete"):
+            lifecycle.transition(session, city, project.id, TransitionIn(action=action, completed_on=date(2024, 4, 30)))
+        spec = VerificationIn(
+            interval="day",
+            meter_ids=[meter_id],
+            baseline_from=date(2024, 3, 1),
+            baseline_to=date(2024, 3, 28),
+            reporting_from=date(2024, 5, 1),
+            reporting_to=date(2024, 5, 28),
+        )
+        out = verify_project(session, city, project.id, spec, shipped_reference())
+    result = out.result
+    assert result["reporting_periods"] == 26 and out.reporting_days == 26
+    (partial,) = [w for w in result["warnings"] if w["code"] == "metered_period_partial"]
+    assert partial["data"]["periods"] == ["2024-05-04", "2024-05-11"] and partial["data"]["row_id"] == "MV-012"
+    # left out: day 3 (odd, 900 + 10) and day 10 (even, 900 − 10) → Σ reporting = 28 × 900 − 910 − 890
+    # = 26 × 900 m³; baseline mean 1 000 m³ (14 × 990 + 14 × 1 010) → avoided ÷ reporting = 100 ÷ 900, 10 %
+    assert result["avoided_energy"] / result["reporting_energy"] == pytest.approx(100 / 900, rel=1e-6)
+    assert result["savings_pct"] == pytest.approx(10.0, rel=1e-6)

@@ -201,7 +201,7 @@ def audit_page(ctx: WebContext, report_id: int) -> None:
             {
                 "position": m.position,
                 "description": m.description,
-                "type": m.project_type_zh,
+                "type": m.project_type_zh if ctx.language == "zh" else ctx.t(f"projects.type.{m.project_type}"),
                 "investment": m.investment_yuan,
                 "tce": m.saving_tce_per_year,
                 "tco2": m.saving_tco2_per_year,

@@ -8,7 +8,9 @@
   there are none (``policy_catalog_id`` stays None).
 * The agency files diagnoses (节能诊断) with two implementable measures each; the regulator accepts them with a
   checklist, except one whose checklist fails an item (returned). The largest user's energy audit (能源审计)
-  is filed (by the agency if it serves that enterprise, else by the enterprise) and accepted.
+  is filed (by the agency if it serves that enterprise, else by the enterprise) and accepted. Each measure's
+  tCO₂/a is its tce/a at the CO₂ per tce of the carriers it saves (electricity, the other carriers, or all) in the
+  enterprise's latest report, as the report figures compute it (:func:`tco2_per_tce`).
 * Projects come from the accepted measures (deadlines set by the plan) and from 基准以下 entries of the
   catalog in force (deadline = listing + the Yunnan parameter, applied by the projects service); they are
   approved, started, completed, one is made a 示范项目, and a project past its deadline is marked overdue.
@@ -51,6 +53,8 @@ from dualcarbon.projects import service_lifecycle as lifecycle
 from dualcarbon.projects import service_projects as projects
 from dualcarbon.projects.schemas import ProjectIn, TransitionIn
 from dualcarbon.reference import ReferenceSet
+from dualcarbon.reports.service_compute import carbon_figures, energy_figures
+from dualcarbon.reports.service_content import ReportContent
 from dualcarbon.store.db import session_scope
 
 AGENCY_NAME = next(display for user, _, display, _ in STAFF if user == "agency")  # the 机构 is its user's company
@@ -61,6 +65,9 @@ MEASURES = (  # description, project type, share of the enterprise's yearly ener
     ("空压机群控与管网改造", "equipment", 0.012, 2.2),
     ("生产工艺优化与能源管理中心建设", "energy_centre", 0.028, 4.1),
 )
+#: What a measure of the type saves, for its tCO₂ (:func:`tco2_per_tce`): motors and compressed air save
+#: electricity, waste-heat recovery the other carriers (fuels, heat), the rest the enterprise's whole mix.
+SAVES = {"motor_system": "electricity", "equipment": "electricity", "waste_heat": "thermal"}
 
 
 @dataclass
@@ -86,18 +93,47 @@ def _energy_price(enterprise: EnterprisePlan) -> float:
     return float(report.content["economics"]["energy_cost_10k_yuan"]) * 10_000.0 / report.total_tce
 
 
-def _measures(enterprise: EnterprisePlan, picks: tuple[int, ...]) -> list[MeasureIn]:
+def tco2_per_tce(
+    enterprise: EnterprisePlan, saves: str, reference: ReferenceSet, province_name: str | None
+) -> float | None:
+    """tCO₂ per tce (当量值) of the energy a measure saves: the enterprise's latest combusted/consumed lines of
+    the kind it saves (``electricity``; ``thermal`` = every other carrier; ``all``), falling back to all of them
+    when it has none of that kind, through the report figures (:func:`energy_figures` for tce,
+    :func:`carbon_figures` for CO₂, grid factor chosen as for the report). Both are linear in the quantities,
+    so the ratio is the CO₂ of any saved share of those lines. None when either figure is unavailable."""
+    consumed = [line for line in enterprise.latest.content["energy_lines"] if line.get("use", "fuel") == "fuel"]
+    electric = [line for line in consumed if reference.carrier(line["carrier"]).kind == "electricity"]
+    chosen = {
+        "electricity": electric,
+        "thermal": [line for line in consumed if line not in electric],
+    }.get(saves, consumed) or consumed
+    content = ReportContent.model_validate({"energy_lines": chosen})
+    year = enterprise.latest.year
+    energy = energy_figures(content, reference, year)["equivalent"]
+    emitted = carbon_figures(content, reference, year, province_name)
+    if not energy.get("available") or not emitted.get("available") or not energy["total_tce"]:
+        return None
+    return float(emitted["total_tco2"]) / float(energy["total_tce"])
+
+
+def _measures(
+    enterprise: EnterprisePlan, picks: tuple[int, ...], reference: ReferenceSet, province_name: str | None
+) -> list[MeasureIn]:
+    """The measures ``picks`` of :data:`MEASURES` for ``enterprise``: tce/a as a share of its yearly energy,
+    tCO₂/a from that tce through :func:`tco2_per_tce`, investment from the payback at its own energy price."""
     price = _energy_price(enterprise)
     out = []
     for pick in picks:
         text, kind, share, payback = MEASURES[pick]
         saving = round(enterprise.latest.total_tce * share, 1)
+        per_tce = tco2_per_tce(enterprise, SAVES.get(kind, "all"), reference, province_name)
         out.append(
             MeasureIn(
                 description=text,
                 project_type=kind,  # type: ignore[arg-type]
                 investment_yuan=round(saving * price * payback, -3),
                 saving_tce_per_year=saving,
+                saving_tco2_per_year=None if per_tce is None else round(saving * per_tce, 1),
                 energy_price_yuan_per_tce=round(price, 1),
             )
         )
@@ -236,7 +272,7 @@ def build_retrofit(
                 year=base_year,
                 title=f"{enterprise.name} {base_year}年度节能诊断报告",
                 baseline_energy_tce=round(enterprise.latest.total_tce, 1),
-                measures=_measures(enterprise, measures[number % len(measures)]),
+                measures=_measures(enterprise, measures[number % len(measures)], reference, plan.province[1]),
                 due_date=date(base_year, 10, 31),
             )
             report_id = _file(session, agent, spec, date(base_year, 10, 10 + number))
@@ -249,7 +285,7 @@ def build_retrofit(
             year=base_year,
             title=f"{audited.name} {base_year}年度能源审计报告",
             baseline_energy_tce=round(audited.latest.total_tce, 1),
-            measures=_measures(audited, (1, 3)),
+            measures=_measures(audited, (1, 3), reference, plan.province[1]),
             due_date=date(base_year, 11, 30),
         )
         # the audit: by the agency when it serves the enterprise, else by the enterprise's own energy manager

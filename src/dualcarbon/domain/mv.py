@@ -33,7 +33,7 @@ from datetime import date
 
 import numpy as np
 
-from dualcarbon.core.errors import InvalidInput
+from dualcarbon.core.errors import InvalidInput, zh_en
 from dualcarbon.domain.mv_checks import MvCriteria, MvWarning, fit_warnings, period_days, range_warnings, sufficiency
 from dualcarbon.domain.mv_models import BaselineModel, Interval, Observations, select_baseline
 from dualcarbon.domain.mv_stats import fractional_savings_uncertainty
@@ -203,6 +203,11 @@ class MvResult:
         return self.avoided_energy / self.adjusted_baseline * 100.0 if self.adjusted_baseline > 0 else None
 
 
+def _refused(zh: str, en: str, field: str) -> InvalidInput:
+    """Bad input of :func:`verify_savings`, Chinese first (``中文 / English``) as the contracts show it."""
+    return InvalidInput(zh_en(zh, en), field=field, zh=zh)
+
+
 #: Largest energy or production accepted: sums of squares of larger numbers overflow double precision.
 _LARGEST = 1e100
 
@@ -210,7 +215,7 @@ _LARGEST = 1e100
 def _ordered(periods: Sequence[MvPeriod], label: str, interval: Interval) -> list[int]:
     """Indexes of ``periods`` in time order; duplicates and months not starting on the 1st are refused."""
     if not periods:
-        raise InvalidInput("at least one period is needed", field=label)
+        raise _refused("至少须有一个时段", "at least one period is needed", label)
     seen: dict[date, int] = {}
     for i, period in enumerate(periods):
         for name, value in [
@@ -219,16 +224,22 @@ def _ordered(periods: Sequence[MvPeriod], label: str, interval: Interval) -> lis
         ]:
             if not abs(value) <= _LARGEST:
                 field_name = name if name == "energy" else "production"
-                raise InvalidInput(
+                raise _refused(
+                    f"数值 {value:g} 过大，无法拟合模型（不得超过 {_LARGEST:g}）",
                     f"{name} = {value:g} is too large to fit a model with (squares overflow beyond {_LARGEST:g})",
-                    field=f"{label}[{i}].{field_name}",
+                    f"{label}[{i}].{field_name}",
                 )
         if interval == "month" and period.start.day != 1:
-            raise InvalidInput("a monthly period must start on the 1st of a month", field=f"{label}[{i}].period_start")
+            raise _refused(
+                "按月数据的时段须从当月 1 日开始",
+                "a monthly period must start on the 1st of a month",
+                f"{label}[{i}].period_start",
+            )
         if period.start in seen:
-            raise InvalidInput(
+            raise _refused(
+                f"时段 {period.start} 重复出现（另见第 {seen[period.start] + 1} 项）",
                 f"period {period.start} appears twice (also {label}[{seen[period.start]}])",
-                field=f"{label}[{i}].period_start",
+                f"{label}[{i}].period_start",
             )
         seen[period.start] = i
     return sorted(range(len(periods)), key=lambda i: periods[i].start)
@@ -272,15 +283,27 @@ def _require_factors(reporting: Sequence[MvPeriod], model: BaselineModel) -> Non
     for i, period in enumerate(reporting):
         for term in model.terms:
             if term.kind == "production" and term.name not in (period.production or {}):
-                raise InvalidInput(
+                raise _refused(
+                    f"须填写产量“{term.name}”：所选基期模型含产量项",
                     f"production of '{term.name}' is needed: the chosen model has a production term",
-                    field=f"reporting[{i}].production",
+                    f"reporting[{i}].production",
                 )
             if term.kind in ("hdd", "cdd") and period.temperature_c is None:
-                raise InvalidInput(
+                degree_days = "采暖度日" if term.kind == "hdd" else "制冷度日"
+                raise _refused(
+                    f"须填写气温：所选基期模型含{degree_days}（{term.kind.upper()}）项",
                     f"temperature is needed: the chosen model has a {term.kind.upper()} term",
-                    field=f"reporting[{i}].temperature",
+                    f"reporting[{i}].temperature",
                 )
+
+
+def _fsu_undefined(fraction: float, model: BaselineModel) -> str:
+    """Why the FSU has no value (:func:`dualcarbon.domain.mv_stats.fractional_savings_uncertainty`)."""
+    if model.cvrmse_pct is None:
+        return "the mean baseline energy is 0"
+    if fraction == 0:
+        return "no saving"
+    return "the residuals are so autocorrelated that fewer than 3 effective samples remain"
 
 
 def verify_savings(
@@ -292,7 +315,11 @@ def verify_savings(
     base_order = _ordered(baseline, "baseline", interval)
     report_order = _ordered(reporting, "reporting", interval)
     if len(baseline) < 3:
-        raise InvalidInput(f"{len(baseline)} baseline periods cannot fit a model; need at least 3", field="baseline")
+        raise _refused(
+            f"基期只有 {len(baseline)} 个时段，无法拟合模型，至少须 3 个",
+            f"{len(baseline)} baseline periods cannot fit a model; need at least 3",
+            "baseline",
+        )
     products, temperature, warnings = _usable_factors(baseline)
     base_obs = _observations(baseline, base_order, products, temperature, interval)
     model = select_baseline(
@@ -333,7 +360,7 @@ def verify_savings(
                 MvWarning(
                     "fsu_above_threshold",
                     f"savings uncertainty at {criteria.fsu_max_confidence * 100:g} % confidence is "
-                    + ("undefined (no saving)" if at_limit is None else f"{at_limit:.1f} %")
+                    + (f"undefined ({_fsu_undefined(fraction, model)})" if at_limit is None else f"{at_limit:.1f} %")
                     + f", above the limit {criteria.fsu_max_pct:g} % of the savings",
                     {
                         "fsu_pct": at_limit,

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from dualcarbon.core.errors import InvalidInput, MissingCoefficient
+from dualcarbon.core.errors import InvalidInput, MissingCoefficient, zh_en
 from dualcarbon.domain.mv_models import Grid, Interval, Observations, Selection
 from dualcarbon.reference.tables import ReferenceSet, parse_number
 
@@ -98,9 +98,11 @@ def criteria_from_reference(
     ``MissingCoefficient`` naming the row; an unknown set raises ``InvalidInput``."""
     known = criteria_sets(reference)
     if criteria_set not in known:
+        zh = f"未知的核定准则组“{criteria_set}”（可选：{'、'.join(known)}）"
         raise InvalidInput(
-            f"unknown M&V criteria set '{criteria_set}' (the {CRITERIA_TABLE} table has {', '.join(known)})",
+            zh_en(zh, f"unknown M&V criteria set '{criteria_set}' (the {CRITERIA_TABLE} table has {', '.join(known)})"),
             field="criteria_set",
+            zh=zh,
         )
     chosen: dict[str, Mapping[str, str]] = {}
     for layer in dict.fromkeys((DEFAULT_SET, criteria_set)):

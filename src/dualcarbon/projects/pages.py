@@ -10,7 +10,7 @@ from nicegui import ui
 
 from dualcarbon.core.vocab import PROJECT_STATES, PROJECT_TYPES
 from dualcarbon.projects.schemas import ProjectOut, TransitionIn
-from dualcarbon.projects.service_lifecycle import transition
+from dualcarbon.projects.service_lifecycle import exit_candidates, transition
 from dualcarbon.projects.service_projects import get_plan, get_project, list_projects
 from dualcarbon.projects.service_shares import completion_shares, library_totals
 from dualcarbon.projects.service_verification import stored_verification
@@ -28,6 +28,7 @@ PROJECT_COLUMNS = (
     Column("type", "projects.type", width=120),
     Column("state", "projects.state", width=120),
     Column("tce", "projects.saving_tce", numeric=True, digits=2),
+    Column("tco2", "projects.saving_tco2", numeric=True, digits=2),
     Column("verified", "projects.verified_tce", numeric=True, digits=2),
     Column("deadline", "projects.deadline", width=120),
     Column("demonstration", "projects.demonstration", width=100),
@@ -40,6 +41,15 @@ SHARE_COLUMNS = (
     Column("done", "projects.done", numeric=True),
     Column("done_cum", "projects.done_cumulative_pct", numeric=True, digits=1),
     Column("status", "projects.share_status", width=120, highlight_field="behind"),
+)
+EXIT_COLUMNS = (
+    Column("id", "projects.id", numeric=True, width=80),
+    Column("enterprise_name", "enterprise.name"),
+    Column("product", "projects.exit.product"),
+    Column("listed_on", "projects.exit.listed_on", width=120),
+    Column("deadline", "projects.deadline", width=120),
+    Column("state", "projects.state", width=120),
+    Column("reason", "projects.exit.reason", tooltip=True),
 )
 #: action → roles that see its button (the service checks again)
 ACTIONS = {
@@ -61,9 +71,10 @@ def project_row(ctx: WebContext, item: ProjectOut) -> dict[str, Any]:
         "id": item.id,
         "enterprise_name": item.enterprise_name,
         "name": item.name,
-        "type": item.project_type_zh if ctx.language == "zh" else item.project_type,
+        "type": item.project_type_zh if ctx.language == "zh" else ctx.t(f"projects.type.{item.project_type}"),
         "state": ctx.t(f"projects.state.{item.state}"),
         "tce": rounded(item.saving_tce_per_year),
+        "tco2": rounded(item.saving_tco2_per_year),
         "verified": rounded(item.verified_tce_per_year),
         "deadline": str(item.deadline or ""),
         "demonstration": ctx.t("projects.yes") if item.demonstration else "",
@@ -100,14 +111,46 @@ def projects_page(ctx: WebContext, state: str = "", project_type: str = "") -> N
             testid="projects",
             on_row_click=lambda row: ui.navigate.to(f"/projects/{row['id']}"),
         )
+    if ctx.has_role("regulator", "reviewer"):
+        _exit_list(ctx)
+
+
+def _exit_list(ctx: WebContext) -> None:
+    """基准以下 projects past their deadline whose product has not reached the baseline (Yunnan: listed for exit;
+    the regulator decides with the project's 退出 button)."""
+    with section(ctx.t("projects.exit.title")):
+        ui.label(ctx.t("projects.exit.hint")).classes("text-sm text-gray-600")
+        rows = [
+            {
+                "id": c.project_id,
+                "enterprise_name": c.enterprise_name,
+                "product": c.product,
+                "listed_on": str(c.listed_on or ""),
+                "deadline": str(c.deadline),
+                "state": ctx.t(f"projects.state.{c.state}"),
+                "reason": c.reason,
+            }
+            for c in ctx.call(exit_candidates)
+        ]
+        if not rows:
+            ui.label(ctx.t("projects.none")).props('data-testid="projects-exit-none"')
+            return
+        data_table(
+            ctx,
+            EXIT_COLUMNS,
+            rows,
+            export_name=ctx.t("projects.exit.title"),
+            testid="projects-exit",
+            on_row_click=lambda row: ui.navigate.to(f"/projects/{row['id']}"),
+        )
 
 
 def _facts(ctx: WebContext, project: ProjectOut) -> None:
     facts = [
         ("enterprise.name", project.enterprise_name),
         ("enterprise.credit_code", project.credit_code),
-        ("projects.type", project.project_type_zh),
-        ("projects.origin", project.origin_zh),
+        ("projects.type", ctx.t(f"projects.type.{project.project_type}")),
+        ("projects.origin", ctx.t(f"projects.origin.{project.origin}")),
         ("projects.state", ctx.t(f"projects.state.{project.state}")),
         ("projects.investment", number(project.investment_yuan, 0)),
         ("projects.saving_tce", number(project.saving_tce_per_year)),

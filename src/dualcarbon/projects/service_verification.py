@@ -2,11 +2,13 @@
 
 Data: uploaded periods (``baseline`` and ``reporting``: period start, energy in tce, optional production and
 mean temperature), or the rollups (tce, 当量值) of meters of the project's enterprise between the dates given
-(:func:`dualcarbon.monitoring.service_rollups.meter_rollups`, summed per period over the meters; a period in
-which a meter has no tce is left out, with a warning). The model is chosen and checked by
-:func:`dualcarbon.domain.mv.verify_savings` under the ``mv_criteria`` reference rules; its result is stored
-with the project in the shape of the ``calc mv`` contract (``model``, ``r2``, ``cvrmse_pct``, ``nmbe_pct``,
-``avoided_energy``, ``savings_pct``, ``fsu_pct``, ``warnings``).
+(:func:`dualcarbon.monitoring.service_rollups.meter_rollups`, summed per period over the meters). A period in
+which a meter has no tce is left out, with a warning; so is one in which a meter's rollup is not the period's own
+energy: completeness below the ``coverage_min_pct`` rule of ``mv_criteria`` (MV-012), or flagged ``spans_gap``
+(a cumulative meter's first reading after a gap carries the energy of earlier periods). The model is chosen
+and checked by :func:`dualcarbon.domain.mv.verify_savings` under the ``mv_criteria`` reference rules; its result
+is stored with the project in the shape of the ``calc mv`` contract (``model``, ``r2``, ``cvrmse_pct``,
+``nmbe_pct``, ``avoided_energy``, ``savings_pct``, ``fsu_pct``, ``warnings``).
 
 Non-routine adjustments (非常规调整): each with its reason and who approved it, added to the adjusted
 baseline (tce over the reporting period) and kept as rows. The verified saving is
@@ -29,7 +31,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import Conflict, InvalidInput
+from dualcarbon.core.errors import Conflict, InvalidInput, zh_en
 from dualcarbon.core.vocab import PROJECT_STATE_ZH
 from dualcarbon.domain import mv
 from dualcarbon.domain.mv_checks import MvCriteria, criteria_from_reference, period_days
@@ -78,22 +80,33 @@ def _metered(
     reference: ReferenceSet,
 ) -> tuple[list[mv.MvPeriod], list[dict[str, Any]]]:
     """Periods of tce summed over the project's meters between ``start`` and ``end`` (inclusive)."""
+    period_zh = "基期" if label == "baseline" else "报告期"
     if start is None or end is None:
-        raise InvalidInput(f"give {label}_from and {label}_to with meter_ids", field=f"{label}_from")
+        zh = f"按计量数据核定时须填写{period_zh}起止日期"
+        raise InvalidInput(zh_en(zh, f"give {label}_from and {label}_to with meter_ids"), field=f"{label}_from", zh=zh)
+    criteria = mv_criteria(reference, spec.interval)
     totals: dict[date, float] = defaultdict(float)
     missing: set[date] = set()
+    partial: set[date] = set()
     for index, meter_id in enumerate(spec.meter_ids):
         rollup = meter_rollups(session, actor, spec.interval, start, end, reference, meter_id=meter_id)
         if rollup.credit_code != _credit_code(session, project):
+            zh = f"计量器具 {meter_id} 不属于本项目所在企业"
             raise InvalidInput(
-                f"meter {meter_id} is not a meter of the project's enterprise", field=f"meter_ids[{index}]"
+                zh_en(zh, f"meter {meter_id} is not a meter of the project's enterprise"),
+                field=f"meter_ids[{index}]",
+                zh=zh,
             )
         for period in rollup.periods:
             day = period.start.date()
             if period.tce is None or not math.isfinite(period.tce):
                 missing.add(day)
-            else:
-                totals[day] += period.tce
+                continue
+            if "spans_gap" in period.flags or (
+                criteria.coverage_min_pct is not None and period.completeness * 100.0 < criteria.coverage_min_pct
+            ):
+                partial.add(day)
+            totals[day] += period.tce
     warnings: list[dict[str, Any]] = []
     if missing:
         warnings.append(
@@ -103,9 +116,30 @@ def _metered(
                 "data": {"count": len(missing), "periods": sorted(d.isoformat() for d in missing)[:50]},
             }
         )
-    periods = [mv.MvPeriod(start=day, energy=tce) for day, tce in sorted(totals.items()) if day not in missing]
+    partial -= missing
+    if partial:
+        warnings.append(
+            {
+                "code": "metered_period_partial",
+                "message": f"{len(partial)} {label} period(s) left out: a meter's rollup is not the period's own "
+                f"energy (completeness below {criteria.coverage_min_pct:g} %, or energy carried over a gap)",
+                "data": {
+                    "count": len(partial),
+                    "periods": sorted(d.isoformat() for d in partial)[:50],
+                    "limit_pct": criteria.coverage_min_pct,
+                    "row_id": criteria.row_ids.get("coverage_min_pct"),
+                },
+            }
+        )
+    left_out = missing | partial
+    periods = [mv.MvPeriod(start=day, energy=tce) for day, tce in sorted(totals.items()) if day not in left_out]
     if not periods:
-        raise InvalidInput(f"the meters have no {label} data with tce between {start} and {end}", field="meter_ids")
+        zh = f"所选计量器具在 {start} 至 {end} 没有可用于核定的{period_zh}数据"
+        raise InvalidInput(
+            zh_en(zh, f"the meters have no complete {label} data with tce between {start} and {end}"),
+            field="meter_ids",
+            zh=zh,
+        )
     return periods, warnings
 
 
@@ -135,7 +169,8 @@ def verify_project(
     extra: list[dict[str, Any]] = []
     if spec.meter_ids:
         if spec.baseline or spec.reporting:
-            raise InvalidInput("give either periods or meter_ids, not both", field="meter_ids")
+            zh = "核定数据只能二选一：上传的时段数据或计量器具"
+            raise InvalidInput(zh_en(zh, "give either periods or meter_ids, not both"), field="meter_ids", zh=zh)
         baseline, w1 = _metered(
             session, actor, project, spec, "baseline", spec.baseline_from, spec.baseline_to, reference
         )
