@@ -69,7 +69,7 @@ def test_the_region_list_says_why_a_metered_enterprises_cost_is_blank() -> None:
     from dualcarbon.monitoring.schemas_dashboard import EnterpriseRow
     from dualcarbon.ui.web.i18n import translate
 
-    ctx = SimpleNamespace(t=lambda key, **values: translate("zh", key, **values))
+    ctx = SimpleNamespace(t=lambda key, **values: translate("zh", key, **values), language="zh")
     common = {"credit_code": "X", "name": "甲", "district": "鹿城区", "sector": "C3011", "status": "ok"}
     blank = enterprise_row(ctx, EnterpriseRow(**common, tce=2382.4, tco2=9642.1, cost_yuan=None))  # type: ignore[arg-type]
     priced = enterprise_row(ctx, EnterpriseRow(**common, tce=1777.0, tco2=7191.8, cost_yuan=8436806.82))  # type: ignore[arg-type]

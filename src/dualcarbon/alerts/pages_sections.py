@@ -21,7 +21,7 @@ from dualcarbon.alerts.schemas import AlertOut
 from dualcarbon.alerts.service_alerts import list_alerts
 from dualcarbon.alerts.service_region import region_levels
 from dualcarbon.alerts.titles import title_of
-from dualcarbon.ui.web.formatting import label, when
+from dualcarbon.ui.web.formatting import data_label, label, when
 from dualcarbon.ui.web.layout import section
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.ui.web.tables import Column, paged_table
@@ -59,7 +59,7 @@ def region_alerts_section(ctx: WebContext, code: str, first_day: date, last_day:
             ctx.t(
                 "alerts.region_levels_note",
                 watched=levels.enterprises,
-                scheme=levels.scheme_title_zh,
+                scheme=data_label(ctx, levels.scheme_title_zh, "scheme"),
                 clause=levels.clause,
             )
         ).classes("text-xs text-gray-500").props('data-testid="region-levels-note"')

@@ -116,7 +116,7 @@ def tier_history_chart(ctx: WebContext, history: list[dict[str, Any]]) -> None:
     y_labels = [label(ctx, "tier", tier) for tier in tiers]
     series: dict[str, list[Any]] = {}
     for h in history:
-        name = f"{h['product']}（{label(ctx, 'basis_short', h['basis'])}）"
+        name = f"{data_label(ctx, h['product'], 'product')}（{label(ctx, 'basis_short', h['basis'])}）"
         x = x_labels[issues.index((h["half"], h["issue_no"] or 0))]
         series.setdefault(name, []).append(
             {
@@ -174,6 +174,7 @@ def enterprise_detail_page(ctx: WebContext, credit_code: str) -> None:
                     **unit.model_dump(),
                     "field": data_label(ctx, unit.field, "field"),
                     "product": data_label(ctx, unit.product, "product"),
+                    "capacity_unit": data_label(ctx, unit.capacity_unit, "unit"),
                 }
                 for unit in detail.production_units
             ],

@@ -9,7 +9,7 @@ from dualcarbon.assets.service_datacentres import list_datacentres
 from dualcarbon.assets.service_green import designation_counts, list_designations
 from dualcarbon.assets.service_pv import coverage, list_pv
 from dualcarbon.assets.service_storage import list_storage
-from dualcarbon.ui.web.formatting import yes_no
+from dualcarbon.ui.web.formatting import data_label, label, yes_no
 from dualcarbon.ui.web.layout import run_action, section, web_page
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.ui.web.tables import Column, data_table, simple_table
@@ -86,10 +86,10 @@ def _targets_panel(ctx: WebContext, kind: str) -> None:
                     for line in report.lines:
                         rows.append(
                             {
-                                "title": line.title_zh,
+                                "title": data_label(ctx, line.title_zh, "scheme"),
                                 "target": line.target_value,
                                 "achieved": line.achieved,
-                                "unit": line.unit,
+                                "unit": data_label(ctx, line.unit, "unit"),
                                 "met": "" if line.met is None else yes_no(ctx, line.met),
                                 "behind": line.met is False,
                                 "basis": line.basis_zh if ctx.language == "zh" and line.basis_zh else line.basis,
@@ -100,7 +100,7 @@ def _targets_panel(ctx: WebContext, kind: str) -> None:
                     for item in counts.targets:
                         rows.append(
                             {
-                                "title": item.title_zh,
+                                "title": data_label(ctx, item.title_zh, "scheme"),
                                 "target": item.target_value,
                                 "achieved": item.counted,
                                 "unit": ctx.t("assets.designations_unit"),
@@ -130,13 +130,13 @@ def pv_page(ctx: WebContext) -> None:
             "id": p.id,
             "name": p.name,
             "enterprise": p.enterprise_name,
-            "roof": p.roof_type_zh,
+            "roof": label(ctx, "glossary.roof_type", p.roof_type),
             "height": p.module_height_m,
             "limit": p.height_limit_m,
             "compliant": _optional(ctx, p.height_compliant),
             "non_compliant": p.height_compliant is False,
             "capacity": p.capacity_kwp,
-            "mode": p.connection_mode,
+            "mode": data_label(ctx, p.connection_mode, "choice"),
             "platform": yes_no(ctx, p.connected_to_platform),
             "connected_on": p.grid_connected_on.isoformat() if p.grid_connected_on else "",
         }
@@ -208,8 +208,8 @@ def green_page(ctx: WebContext) -> None:
     rows = [
         {
             "name": d.name,
-            "kind": d.kind_zh,
-            "level": d.level_zh,
+            "kind": label(ctx, "glossary.designation_kind", d.kind),
+            "level": label(ctx, "glossary.designation_level", d.level),
             "year": d.year,
             "enterprise": d.enterprise_name or "",
             "region_code": d.region_code,

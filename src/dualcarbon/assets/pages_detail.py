@@ -13,7 +13,7 @@ from dualcarbon.assets.service_datacentres import get_datacentre, pue
 from dualcarbon.assets.service_months import last_reported_month
 from dualcarbon.assets.service_pv import get_pv, pv_performance
 from dualcarbon.domain.rules_zh import trace_condition
-from dualcarbon.ui.web.formatting import number, yes_no
+from dualcarbon.ui.web.formatting import label, number, yes_no
 from dualcarbon.ui.web.layout import figure, run_action, section, web_page
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.ui.web.tables import Column, simple_table
@@ -70,7 +70,8 @@ def pv_detail_page(ctx: WebContext, pv_id: int) -> None:
         compliant = item.height_compliant
         shown = ctx.t("assets.not_assessed") if compliant is None else yes_no(ctx, compliant)
         ui.label(
-            f"{item.roof_type_zh} · {number(item.module_height_m, 2)} m · {ctx.t('assets.height_compliant')}：{shown}"
+            f"{label(ctx, 'glossary.roof_type', item.roof_type)} · {number(item.module_height_m, 2)} m · "
+            f"{ctx.t('assets.height_compliant')}：{shown}"
         )
         if item.height_clause:
             ui.label(item.height_clause).classes("text-sm text-gray-600")

@@ -19,6 +19,7 @@ from dualcarbon.reference.catalogue import blank_rows
 from dualcarbon.registry.schemas import RegionNode
 from dualcarbon.registry.service_regions import region_tree
 from dualcarbon.ui.web.formatting import (
+    data_label,
     label,
     when,
 )
@@ -93,7 +94,8 @@ def policy_gap_banner(ctx: WebContext, edition: str) -> None:
             ui.label(ctx.t("catalog.policy_gap", edition=edition, rows=len(rows), fields=len(fields))).classes(
                 "font-semibold"
             )
-            ui.label(ctx.t("catalog.policy_gap_fields", names="、".join(fields))).classes("text-sm text-gray-700")
+            names = ("、" if ctx.language == "zh" else ", ").join(data_label(ctx, name, "field") for name in fields)
+            ui.label(ctx.t("catalog.policy_gap_fields", names=names)).classes("text-sm text-gray-700")
             if ctx.principal.is_admin:
                 ui.link(ctx.t("catalog.policy_gap_link"), REFERENCE_IMPORT_PATH).props('data-testid="policy-gap-link"')
             else:

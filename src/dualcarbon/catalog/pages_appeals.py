@@ -13,7 +13,7 @@ from nicegui import ui
 from dualcarbon.catalog.schemas import AppealOut
 from dualcarbon.catalog.service_appeals import assign_expert, decide_appeal, get_appeal, list_appeals, record_opinion
 from dualcarbon.catalog.service_experts import assignable_experts
-from dualcarbon.ui.web.formatting import label, rounded, when
+from dualcarbon.ui.web.formatting import data_label, label, rounded, when
 from dualcarbon.ui.web.layout import run_action, section, web_page
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.ui.web.tables import Column, data_table
@@ -36,7 +36,7 @@ def appeal_row(ctx: WebContext, item: AppealOut) -> dict[str, Any]:
     return {
         "id": item.id,
         "enterprise_name": item.enterprise_name,
-        "product": item.product,
+        "product": data_label(ctx, item.product, "product"),
         "tier": label(ctx, "tier", item.tier),
         "value": rounded(item.value),
         "state": label(ctx, "appeal_state", item.state),
@@ -67,9 +67,9 @@ def _facts(ctx: WebContext, appeal: AppealOut) -> None:
     facts = [
         ("enterprise.name", appeal.enterprise_name),
         ("enterprise.credit_code", appeal.credit_code),
-        ("unit.product", appeal.product),
+        ("unit.product", data_label(ctx, appeal.product, "product")),
         ("catalog.tier", label(ctx, "tier", appeal.tier)),
-        ("catalog.value", f"{appeal.value:.4g} {appeal.unit}"),
+        ("catalog.value", f"{appeal.value:.4g} {data_label(ctx, appeal.unit, 'unit')}"),
         ("appeal.reason", appeal.reason),
         ("appeal.corrected_value", f"{corrected:g}" if corrected is not None else ""),
         ("appeal.expert", appeal.expert or ""),

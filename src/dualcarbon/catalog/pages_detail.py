@@ -45,7 +45,7 @@ def entry_row(ctx: WebContext, entry: CatalogEntryOut) -> dict[str, Any]:
         "field": data_label(ctx, entry.field, "field"),
         "product": data_label(ctx, entry.product, "product"),
         "value": rounded(entry.value),
-        "unit": entry.unit,
+        "unit": data_label(ctx, entry.unit, "unit"),
         "tier_code": entry.tier,
         "tier": label(ctx, "tier", entry.tier),
         "gap_to_benchmark": rounded(entry.gap_to_benchmark),
@@ -244,7 +244,7 @@ def _diff(ctx: WebContext, catalog_id: int) -> None:
                     {
                         "change": ctx.t(f"catalog.diff_{kind}"),
                         "enterprise_name": item.enterprise_name,
-                        "product": item.product,
+                        "product": data_label(ctx, item.product, "product"),
                         "before": text if kind == "removed" else "",
                         "after": text if kind == "added" else "",
                     }
@@ -255,7 +255,7 @@ def _diff(ctx: WebContext, catalog_id: int) -> None:
                 {
                     "change": ctx.t("catalog.diff_changed"),
                     "enterprise_name": changed.enterprise_name,
-                    "product": changed.product,
+                    "product": data_label(ctx, changed.product, "product"),
                     "before": f"{label(ctx, 'tier', b.tier)} {b.value:.4g} {b.unit}",
                     "after": f"{label(ctx, 'tier', a.tier)} {a.value:.4g} {a.unit}",
                 }

@@ -17,7 +17,7 @@ from dualcarbon.catalog.schemas import PublicCatalog, PublicList
 from dualcarbon.catalog.service_public import list_public_catalogs, public_list
 from dualcarbon.core.errors import NotFound
 from dualcarbon.core.vocab import ADVANCED_TIERS, BACKWARD_TIERS
-from dualcarbon.ui.web.formatting import label, when
+from dualcarbon.ui.web.formatting import data_label, label, when
 from dualcarbon.ui.web.i18n import translate
 from dualcarbon.ui.web.layout import PRIMARY, apply_theme, language_switch, section
 from dualcarbon.ui.web.session import WebContext, anonymous_language, app_state, context_for
@@ -139,7 +139,14 @@ def published_lists_page(request: Request, catalog_id: int) -> None:
         )
         for kind, data in (("advanced", advanced), ("backward", backward)):
             with section(f"{ctx.t(f'public.{kind}')}（{data.total}）"):
-                rows = [{**item.model_dump(), "tier": label(ctx, "tier", item.tier)} for item in data.items]
+                rows = [
+                    {
+                        **item.model_dump(),
+                        "tier": label(ctx, "tier", item.tier),
+                        "product": data_label(ctx, item.product, "product"),
+                    }
+                    for item in data.items
+                ]
                 data_table(
                     ctx,
                     LIST_COLUMNS,

@@ -14,6 +14,7 @@ from nicegui import ui
 
 from dualcarbon.core.errors import DualcarbonError
 from dualcarbon.monitoring.service_prefill_draft import PrefillDraftLine, PrefillDraftResult, prefill_report_draft
+from dualcarbon.ui.web.formatting import data_label
 from dualcarbon.ui.web.layout import notify_error, run_action, section, web_page
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.ui.web.tables import Column, simple_table
@@ -42,6 +43,7 @@ def _rows(ctx: WebContext, result: PrefillDraftResult) -> list[dict[str, Any]]:
         line.model_dump()
         | {
             "carrier": _carrier_name(ctx, line.carrier),
+            "unit": data_label(ctx, line.unit, "unit"),
             "action": ctx.t(f"prefill.action_{line.action}"),
             "meters": "、".join(line.meters),
             "reason": _reason(ctx, line, result.completeness_min_pct),

@@ -17,6 +17,7 @@ from nicegui import ui
 from dualcarbon.monitoring.pages_enterprise import has_page
 from dualcarbon.monitoring.service_quality import local_now
 from dualcarbon.monitoring.service_region import MAX_PAGE_SIZE, region_dashboard
+from dualcarbon.ui.web.formatting import data_label
 from dualcarbon.ui.web.layout import section, web_page
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.ui.web.tables import Column, paged_table
@@ -55,7 +56,7 @@ def _range(start: str, end: str) -> tuple[date, date]:
     return first, last
 
 
-def _bars(ctx: WebContext, rows: list[Any]) -> dict[str, Any]:
+def _bars(ctx: WebContext, rows: list[Any], kind: str = "") -> dict[str, Any]:
     return {
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 0, "data": [ctx.t("dash.tce"), ctx.t("dash.tco2")]},
@@ -63,7 +64,7 @@ def _bars(ctx: WebContext, rows: list[Any]) -> dict[str, Any]:
         # every name shown, wrapped (long 行业大类 names such as 有色金属冶炼和压延加工业 hid every other label)
         "xAxis": {
             "type": "category",
-            "data": [r.name for r in rows],
+            "data": [data_label(ctx, r.name, kind) for r in rows],
             "axisLabel": {"interval": 0, "width": 76, "overflow": "break", "fontSize": 11},
         },
         "yAxis": {"type": "value"},
@@ -79,7 +80,7 @@ def enterprise_row(ctx: WebContext, row: Any) -> dict[str, Any]:
     data: dict[str, Any] = row.model_dump()
     return data | {
         "status": ctx.t(f"dash.status.{row.status}"),
-        "sector_name": row.sector_name or "—",
+        "sector_name": data_label(ctx, row.sector_name, "sector") or "—",
         "cost_note": ctx.t("dash.cost_missing") if row.tce is not None and row.cost_yuan is None else "",
     }
 
@@ -101,7 +102,8 @@ def region_dashboard_page(ctx: WebContext, code: str, start: str = "", end: str 
         with section(ctx.t("dash.by_district")).classes("w-1/2"):
             ui.echart(_bars(ctx, first.by_district)).classes("w-full h-64").props('data-testid="region-districts"')
         with section(ctx.t("dash.by_sector")).classes("w-1/2"):
-            ui.echart(_bars(ctx, first.by_sector)).classes("w-full h-64").props('data-testid="region-sectors"')
+            sectors = ui.echart(_bars(ctx, first.by_sector, "sector")).classes("w-full h-64")
+            sectors.props('data-testid="region-sectors"')
             if first.unnamed_sectors:  # never an invented name: the code, and a note saying so
                 ui.label(ctx.t("dash.sector_unnamed", codes="、".join(first.unnamed_sectors))).classes(
                     "text-xs text-gray-500"

@@ -187,7 +187,7 @@ def figures_rows(ctx: WebContext, report: ReportDetail) -> list[dict[str, Any]]:
     return [
         {
             "label": figure_label(ctx, row),
-            "unit": row.unit,
+            "unit": data_label(ctx, row.unit, "unit"),
             "reported": rounded(row.reported),
             "computed": rounded(row.computed),
             "deviation_pct": rounded(row.deviation_pct, 2),
@@ -208,7 +208,7 @@ def _energy_rows(ctx: WebContext, report: ReportDetail) -> list[dict[str, Any]]:
             {
                 "carrier": data_label(ctx, info.carrier_name if info else line.carrier, "carrier"),
                 "quantity": line.quantity,
-                "unit": line.unit,
+                "unit": data_label(ctx, line.unit, "unit"),
                 "use": label(ctx, "energy_use", line.use),
                 "reported_tce": line.reported_tce,
                 "computed_tce": rounded(info.tce) if info else None,
@@ -228,7 +228,7 @@ def _output_rows(ctx: WebContext, report: ReportDetail) -> list[dict[str, Any]]:
                 "product": data_label(ctx, line.product, "product"),
                 "benchmark_row_id": line.benchmark_row_id,
                 "quantity": line.quantity,
-                "unit": line.unit,
+                "unit": data_label(ctx, line.unit, "unit"),
                 "reported": line.reported_unit_consumption,
                 "computed": rounded(info.unit_consumption) if info else None,
                 "consumption_unit": (info.unit_consumption_unit if info else None) or line.unit_consumption_unit,
@@ -285,7 +285,7 @@ def report_body(ctx: WebContext, report: ReportDetail, *, after_figures: Callabl
             rows = [
                 {
                     "label": figure_label(ctx, item),
-                    "unit": item.unit,
+                    "unit": data_label(ctx, item.unit, "unit"),
                     "current": rounded(item.current),
                     "previous": rounded(item.previous),
                     "change_pct": rounded(item.change_pct, 2),

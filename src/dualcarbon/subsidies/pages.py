@@ -15,7 +15,6 @@ from dualcarbon.domain.rules_zh import choice_labels_zh, choice_zh, trace_condit
 from dualcarbon.reference.policy import IncentiveRule, resolve_pack
 from dualcarbon.subsidies.schemas import (
     EVIDENCE_KINDS,
-    EVIDENCE_ZH,
     ApplicationIn,
     ApplicationOut,
     DecisionIn,
@@ -24,7 +23,7 @@ from dualcarbon.subsidies.schemas import (
 from dualcarbon.subsidies.service_applications import apply, get_application, list_applications
 from dualcarbon.subsidies.service_pools import list_pools
 from dualcarbon.subsidies.service_review import decide, pay
-from dualcarbon.ui.web.formatting import number, when, yes_no
+from dualcarbon.ui.web.formatting import data_label, label, number, when, yes_no
 from dualcarbon.ui.web.layout import figure, notify_error, run_action, section, web_page
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.ui.web.tables import Column, data_table, simple_table
@@ -75,22 +74,38 @@ def _rule_title(pack: str, rule: str) -> str:
     return found.title_zh if found else f"{pack}/{rule}"
 
 
-def _fact_label(rule: IncentiveRule | None, name: str) -> str:
-    """``实际放电量（kWh）`` for ``discharge_kwh`` from the pack's fact declaration; the name when undeclared."""
+def _trace_rule(ctx: WebContext, item: ApplicationOut, rule: str) -> str:
+    """A trace line's rule by its title (the pack's or the money rule's), never its id; other ids as given."""
+    if rule == item.rule_id:
+        return data_label(ctx, item.rule_title_zh, "scheme")
+    if rule == item.pack:
+        try:
+            return data_label(ctx, resolve_pack(item.pack).title_zh, "scheme")
+        except (InvalidInput, LookupError, OSError, ValueError):
+            return rule
+    return rule
+
+
+def _fact_label(ctx: WebContext, rule: IncentiveRule | None, name: str) -> str:
+    """``实际放电量（kWh）`` for ``discharge_kwh`` from the pack's fact declaration (English from the glossary on
+    English pages); the name when undeclared."""
     spec = rule.facts.get(name) if rule else None
     if spec is None or not spec.title_zh:
         return name
-    return f"{spec.title_zh}（{spec.unit}）" if spec.unit else spec.title_zh
+    title = data_label(ctx, spec.title_zh, "fact")
+    if not spec.unit:
+        return title
+    return f"{title}（{spec.unit}）" if ctx.language == "zh" else f"{title} ({spec.unit})"
 
 
 def application_row(item: ApplicationOut, ctx: WebContext) -> dict[str, Any]:
     return {
         "id": item.id,
-        "rule": item.rule_title_zh or f"{item.pack}/{item.rule}",
+        "rule": data_label(ctx, item.rule_title_zh, "scheme") or f"{item.pack}/{item.rule}",
         "applicant": item.applicant_name,
         "year": item.year,
         "amount": item.amount_yuan,
-        "state": item.state_zh,
+        "state": label(ctx, "glossary.subsidy_state", item.state),
         "submitted_at": when(item.submitted_at, ctx),
     }
 
@@ -116,7 +131,7 @@ def subsidies_page(ctx: WebContext) -> None:
         with section(ctx.t("subsidies.pools")):
             rows = [
                 {
-                    "rule": _rule_title(p.pack, p.rule),
+                    "rule": data_label(ctx, _rule_title(p.pack, p.rule), "scheme"),
                     "year": p.year,
                     "region_code": p.region_code,
                     "total": p.total_yuan,
@@ -146,7 +161,9 @@ def new_application_page(ctx: WebContext) -> None:
             )
             year = ui.number(ctx.t("subsidies.year"), value=2023, min=2000, max=2100, precision=0)
         kind = ui.select(
-            {k: EVIDENCE_ZH[k] for k in EVIDENCE_KINDS}, value="pv_generation", label=ctx.t("subsidies.evidence")
+            {k: label(ctx, "glossary.evidence", k) for k in EVIDENCE_KINDS},
+            value="pv_generation",
+            label=ctx.t("subsidies.evidence"),
         )
         with ui.row().classes("gap-2"):
             object_id = ui.number(ctx.t("subsidies.evidence_id"), min=1, precision=0)
@@ -194,14 +211,6 @@ def new_application_page(ctx: WebContext) -> None:
         ui.button(ctx.t("subsidies.submit"), icon="send", on_click=submit).props('unelevated data-testid="apply"')
 
 
-def _as_text(grid: ui.aggrid) -> None:
-    """Show every cell as the text given: the value column mixes a date (the validity line, first) with figures
-    and labels, and AG Grid, inferring a date column from the first row, blanked the others."""
-    for definition in grid.options["columnDefs"]:
-        definition["cellDataType"] = False
-    grid.update()
-
-
 def _labelled(labels: dict[str, str], value: Any) -> Any:
     """A trace value that is a choice code, by its Chinese label (``labels`` is empty on English pages)."""
     return labels.get(value, value) if isinstance(value, str) else value
@@ -212,7 +221,7 @@ def _shown(ctx: WebContext, value: Any) -> str:
         return "" if value is None else yes_no(ctx, value)
     if isinstance(value, float):
         return number(value, 4)
-    return str(value)
+    return data_label(ctx, str(value), "choice")  # a pack's choice (全额上网 …) in English on English pages
 
 
 @web_page("/subsidies/{application_id}", title_key="subsidies.detail", roles=READERS)
@@ -220,11 +229,12 @@ def application_page(ctx: WebContext, application_id: int) -> None:
     item = ctx.call(get_application, application_id)
     with ui.row().classes("gap-4"):
         figure(ctx.t("subsidies.amount_yuan"), number(item.amount_yuan, 2), testid="subsidy-amount")
-        figure(ctx.t("subsidies.state"), item.state_zh, testid="subsidy-state")
+        figure(ctx.t("subsidies.state"), label(ctx, "glossary.subsidy_state", item.state), testid="subsidy-state")
         figure(ctx.t("subsidies.eligible"), yes_no(ctx, item.eligible))
-    with section(f"{item.rule_title_zh} — {item.applicant_name}"):
+    with section(f"{data_label(ctx, item.rule_title_zh, 'scheme')} — {item.applicant_name}"):
         ui.label(f"{ctx.t('subsidies.clause')}：{item.clause}").classes("text-sm")
-        ui.label(f"{ctx.t('subsidies.evidence')}：{item.evidence_kind_zh}；{', '.join(item.claims) or '—'}")
+        evidence = label(ctx, "glossary.evidence", str(item.evidence.get("kind", "")))
+        ui.label(f"{ctx.t('subsidies.evidence')}：{evidence}；{', '.join(item.claims) or '—'}")
         if item.decision_note:
             ui.label(f"{ctx.t('subsidies.note')}：{item.decision_note}")
         if item.payment:
@@ -238,26 +248,26 @@ def application_page(ctx: WebContext, application_id: int) -> None:
     with section(ctx.t("subsidies.facts")):
         rows = [
             {
-                "fact": _fact_label(rule, name),
+                "fact": _fact_label(ctx, rule, name),
                 "value": choice_zh(rule, name, value) if chinese and isinstance(value, str) else _shown(ctx, value),
                 "source": where_zh(source) if chinese else source,
             }
             for name, value in item.facts.items()
             for source in [item.fact_sources.get(name, "")]
         ]
-        _as_text(simple_table(ctx, FACT_COLUMNS, rows, export_name=ctx.t("subsidies.facts"), testid="facts"))
+        simple_table(ctx, FACT_COLUMNS, rows, export_name=ctx.t("subsidies.facts"), testid="facts")
     with section(ctx.t("subsidies.trace")):
         rows = [
             {
-                "rule": line.get("rule", ""),
-                "clause": line.get("clause", ""),
+                "rule": _trace_rule(ctx, item, str(line.get("rule", ""))),
+                "clause": ctx.t("glossary.trace_facts") if line.get("clause") == "facts" else line.get("clause", ""),
                 "condition": trace_condition(line, ctx.language),
                 "value": _shown(ctx, _labelled(labels, line.get("value"))),
                 "passed": _shown(ctx, line.get("passed")),
             }
             for line in item.trace
         ]
-        _as_text(simple_table(ctx, TRACE_COLUMNS, rows, export_name=ctx.t("subsidies.trace"), testid="trace"))
+        simple_table(ctx, TRACE_COLUMNS, rows, export_name=ctx.t("subsidies.trace"), testid="trace")
     if item.decisions:
         with section(ctx.t("subsidies.decisions")):
             for decision in with_zh(item.decisions, rule.decisions if rule else ()):

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from dualcarbon.targets.schemas import ProgressOut, YearIn
 from dualcarbon.targets.service import list_targets, record_year
 from dualcarbon.targets.service_progress import progress
-from dualcarbon.ui.web.formatting import number
+from dualcarbon.ui.web.formatting import data_label, number
 from dualcarbon.ui.web.layout import figure, run_action, section, web_page
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.ui.web.tables import Column, simple_table
@@ -44,6 +44,8 @@ LABELS: dict[str, dict[str, str]] = {
         "cumulative": "累计",
         "planned": "进度要求（%）",
         "behind": "状态",
+        "lagging": "滞后",
+        "on_track": "正常",
         "capacity": "产能占比（据已发布能效清单目录）",
         "product": "产品",
         "benchmark_share": "标杆水平产能占比（%）",
@@ -71,6 +73,8 @@ LABELS: dict[str, dict[str, str]] = {
         "cumulative": "Cumulative",
         "planned": "Due (%)",
         "behind": "Status",
+        "lagging": "Behind",
+        "on_track": "On track",
         "capacity": "Capacity shares (published catalog)",
         "product": "Product",
         "benchmark_share": "At benchmark (%)",
@@ -98,12 +102,13 @@ def label(ctx: WebContext, key: str) -> str:
 
 def _row(ctx: WebContext, item: ProgressOut) -> dict[str, Any]:
     target = item.target
-    achieved = label(ctx, "not_reported") if item.achieved is None else f"{_figure(item.achieved)} {item.achieved_unit}"
+    unit = data_label(ctx, item.achieved_unit, "unit")
+    achieved = label(ctx, "not_reported") if item.achieved is None else f"{_figure(item.achieved)} {unit}"
     return {
         "id": target.id,
-        "title": target.title_zh,
+        "title": data_label(ctx, target.title_zh, "scheme"),
         "region": target.region_name or target.region_code,
-        "value": f"{_figure(target.value)} {target.unit}",
+        "value": f"{_figure(target.value)} {data_label(ctx, target.unit, 'unit')}",
         "year": str(target.target_year) if target.target_year else label(ctx, "every_year"),
         "achieved": achieved,
         "completion": item.completion_pct,
@@ -150,14 +155,15 @@ def targets_page(ctx: WebContext) -> None:
 def target_page(ctx: WebContext, target_id: int) -> None:
     item = ctx.call(progress, target_id)
     target = item.target
-    with section(target.title_zh):
+    with section(data_label(ctx, target.title_zh, "scheme")):
         with ui.row().classes("gap-4"):
-            figure(label(ctx, "value"), f"{_figure(target.value)} {target.unit}")
-            shown = "—" if item.achieved is None else f"{_figure(item.achieved)} {item.achieved_unit}"
+            figure(label(ctx, "value"), f"{_figure(target.value)} {data_label(ctx, target.unit, 'unit')}")
+            unit = data_label(ctx, item.achieved_unit, "unit")
+            shown = "—" if item.achieved is None else f"{_figure(item.achieved)} {unit}"
             figure(label(ctx, "achieved"), shown)
             figure(label(ctx, "completion"), "—" if item.completion_pct is None else number(item.completion_pct))
             if item.warning:
-                figure(label(ctx, "warning"), item.warning.label_zh, testid="target-warning")
+                figure(label(ctx, "warning"), data_label(ctx, item.warning.label_zh, "level"), testid="target-warning")
         if item.required_text_zh:
             ui.label(item.required_text_zh).props('data-testid="target-needed"')
         if target.clause:
@@ -183,7 +189,7 @@ def target_page(ctx: WebContext, target_id: int) -> None:
                         "cumulative": y.cumulative,
                         "completion": y.completion_pct,
                         "planned": y.planned_pct,
-                        "behind": "" if y.behind is None else ("滞后" if y.behind else "正常"),
+                        "behind": "" if y.behind is None else label(ctx, "lagging" if y.behind else "on_track"),
                     }
                     for y in item.years
                 ],

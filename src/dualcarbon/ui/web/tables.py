@@ -82,6 +82,9 @@ def _column_def(ctx: WebContext, column: Column) -> dict[str, Any]:
         "filter": "agNumberColumnFilter" if column.numeric else "agTextColumnFilter",
         "sortable": True,
         "resizable": True,
+        # No type inference: AG Grid guesses a column's type from its first row, and a column whose first cell
+        # looks like a date ("2024-01-01") then blanks every cell that is not one (figures, labels).
+        "cellDataType": False,
     }
     if column.width:
         definition["width"] = column.width
