@@ -69,7 +69,28 @@ def parse(model: type[M], payload: Any) -> M:
             message = "unknown field"
         elif first["type"] == "value_error":
             message = message.removeprefix("Value error, ")
+        elif first["type"] in _OBJECT_EXPECTED:
+            # pydantic names our model class ("instance of EnergyInput"); say what JSON was expected and given
+            message = f"must be a JSON object ({{…}}), got {_json_kind(first.get('input'))}"
         raise InvalidInput(message, field=_path(location)) from None
+
+
+_OBJECT_EXPECTED = frozenset({"model_type", "model_attributes_type", "dict_type"})
+
+
+def _json_kind(value: Any) -> str:
+    """How a JSON value reads to a person: ``null``, ``true/false``, ``a number``, ``text``, ``a list``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return type(value).__name__
 
 
 def _first_not_finite(value: Any, path: str) -> str | None:

@@ -300,6 +300,9 @@ class PublicListItem(Schema):
 class PublicList(Schema):
     """One page of a catalog's advanced (能效先进) or backward (能效落后) list."""
 
+    # the route writes the model itself (``typed_json``), so the documented name ``list`` must be the dump's too
+    model_config = ConfigDict(extra="forbid", serialize_by_alias=True)
+
     catalog: PublicCatalog
     kind: ListKind = Field(validation_alias=AliasChoices("list", "kind"), serialization_alias="list")
     list_zh: str

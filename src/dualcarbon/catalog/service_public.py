@@ -57,7 +57,12 @@ def list_public_catalogs(
             .offset(offset)
         )
     )
-    ids = [catalog.id for catalog, _ in rows]
+    counts = _tier_counts(session, [catalog.id for catalog, _ in rows])
+    return [_public_catalog(catalog, name, counts.get(catalog.id, {})) for catalog, name in rows], total
+
+
+def _tier_counts(session: Session, ids: list[int]) -> dict[int, dict[str, int]]:
+    """Entries per tier of each catalog in ``ids``, tiers in their display order."""
     counts: dict[int, dict[str, int]] = {}
     if ids:
         grouped = session.execute(
@@ -67,7 +72,7 @@ def list_public_catalogs(
         )
         for catalog_id, tier, count in sorted(grouped, key=lambda r: (r[0], tier_order(r[1]))):
             counts.setdefault(catalog_id, {})[tier] = count
-    return [_public_catalog(catalog, name, counts.get(catalog.id, {})) for catalog, name in rows], total
+    return counts
 
 
 def public_list(session: Session, catalog_id: int, kind: ListKind, *, limit: int = 50, offset: int = 0) -> PublicList:
@@ -93,7 +98,7 @@ def public_list(session: Session, catalog_id: int, kind: ListKind, *, limit: int
         .offset(offset)
     )
     return PublicList(
-        catalog=_public_catalog(catalog, region_name, {}),
+        catalog=_public_catalog(catalog, region_name, _tier_counts(session, [catalog.id]).get(catalog.id, {})),
         kind=kind,
         list_zh=LIST_ZH[kind],
         items=[

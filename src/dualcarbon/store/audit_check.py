@@ -41,6 +41,13 @@ POSTGRESQL_TRIGGERS: dict[str, tuple[str, ...]] = {
     "audit_log_append_only": ("BEFORE DELETE OR UPDATE ON", "FOR EACH ROW", "RAISE EXCEPTION"),
     "audit_log_no_truncate": ("BEFORE TRUNCATE ON", "RAISE EXCEPTION"),
 }
+#: What each trigger refuses, for the message when it is gone.
+TRIGGER_REFUSES = {
+    "audit_log_no_update": "UPDATE",
+    "audit_log_no_delete": "DELETE",
+    "audit_log_append_only": "UPDATE/DELETE",
+    "audit_log_no_truncate": "TRUNCATE",
+}
 
 
 @dataclass
@@ -90,7 +97,8 @@ def trigger_problems(connection: Connection | Session) -> list[AuditProblem]:
         return problems
     for name, needles in expected.items():
         if name not in found:
-            problems.append(AuditProblem(0, "triggers_missing", f"{name} is missing: UPDATE/DELETE are not refused"))
+            refused = TRIGGER_REFUSES.get(name, "UPDATE/DELETE")
+            problems.append(AuditProblem(0, "triggers_missing", f"{name} is missing: {refused} no longer refused"))
             continue
         definition, enabled = found[name]
         if not enabled:
