@@ -40,7 +40,25 @@ def power(unit: str) -> str:
     return json.dumps({"items": [{"carrier": "电力", "quantity": 10, "unit": unit}]})
 
 
-@pytest.mark.parametrize("unit", ["inf", "nan", "-inf", "1e400", "(", "kWh/0", "0 kWh", "-1 kWh", "kWh**", "((((kWh"])
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "inf",
+        "nan",
+        "-inf",
+        "1e400",
+        "(",
+        "kWh/0",
+        "0 kWh",
+        "-1 kWh",
+        "kWh**",
+        "((((kWh",
+        "kWh*9**999",
+        "9**9**9",
+        "kWh*9**(999*999*999)",
+        "m^2^9",
+    ],
+)
 def test_a_unit_that_is_no_unit_names_the_field(unit: str, tmp_path: Path) -> None:
     result = run("energy", power(unit), tmp_path)
     assert result.exit_code == 2, (result.stdout, result.stderr)

@@ -98,6 +98,18 @@ _ALIAS_PATTERN = re.compile("|".join(re.escape(k) for k in sorted(_ALIASES, key=
 _CALORIE_PATTERN = re.compile(r"(?<![A-Za-z_])([kMG]?)cal(?![A-Za-z_])")
 
 
+# Powers in a unit take a small literal exponent (m**2, s^-1, (kWh)**(0.5)); pint evaluates whatever follows a power
+# as Python numbers, so "9**9**9" or "kWh*9**(999*999*999)" would compute a number of millions of digits.
+_POWER = re.compile(r"\*\*|\^")
+_SMALL_EXPONENT = re.compile(
+    r"\s*(?:[-+]?\d{1,2}(?:\.\d+)?(?![\d.])|\(\s*[-+]?\d{1,2}(?:\.\d+)?\s*\))(?!\s*(?:\*\*|\^))"
+)
+
+
+def _exponents_are_small(text: str) -> bool:
+    return all(_SMALL_EXPONENT.match(text, power.end()) for power in _POWER.finditer(text))
+
+
 def _normalise(text: str) -> str:
     cleaned = text.strip().replace("（", "(").replace("）", ")")
     return _CALORIE_PATTERN.sub(r"\1cal_it", _ALIAS_PATTERN.sub(lambda m: _ALIASES[m.group(0)], cleaned))
@@ -111,6 +123,8 @@ def parse_unit(text: str) -> pint.Unit:
     """
     if not text or not text.strip():
         raise UnitMismatch("unit is empty")
+    if not _exponents_are_small(text):
+        raise UnitMismatch(f"unknown unit '{text}': a power in a unit takes a small number (m**2, s^-1)")
     try:
         quantity = ureg.parse_expression(_normalise(text))
     except (
@@ -129,7 +143,10 @@ def parse_unit(text: str) -> pint.Unit:
     if not isinstance(quantity, pint.Quantity):
         raise UnitMismatch(f"'{text}' is a number, not a unit")
     # Keep a multiplier (万 …) by folding it into a scaled unit; "inf", "nan", "0 kWh" or "-1 t" are no units.
-    magnitude = float(quantity.magnitude)
+    try:
+        magnitude = float(quantity.magnitude)
+    except (OverflowError, TypeError, ValueError):  # "kWh*9**99*9**99*…": an int too large for a float
+        magnitude = math.inf
     if not math.isfinite(magnitude) or magnitude <= 0:
         raise UnitMismatch(f"unknown unit '{text}': its factor {magnitude:g} is not a finite positive number")
     if magnitude != 1:
