@@ -21,7 +21,8 @@ from dualcarbon.app.api import create_app
 from dualcarbon.core.access import SYSTEM
 from dualcarbon.registry import service as registry
 from dualcarbon.store.db import make_engine, session_scope
-from dualcarbon.ui.response_cache import ResponseCache
+from dualcarbon.store.models import Job
+from dualcarbon.ui.response_cache import CALLER_TABLES, ResponseCache
 
 ENTERPRISES = "/api/v1/enterprises?limit=10"
 
@@ -169,7 +170,9 @@ def test_a_write_in_raw_sql_is_seen(served: Served, world: Any) -> None:
     _raw_sql(world.url, f"UPDATE enterprise SET name = '原始SQL改名' WHERE credit_code = '{world.codes['a']}'")
     response, statements = served.get(ENTERPRISES, headers=world.auth("city"))
     assert statements > 0 and "原始SQL改名" in _names(response)
-    assert served.get("/public/catalogs")[1] > 0  # every answer of the old generation is gone
+    # the public list names no enterprise: its answer read no table the write changed, so it stays served
+    public, statements = served.get("/public/catalogs")
+    assert statements == 0 and public.status_code == 200
 
 
 def test_a_token_revoked_by_another_process_is_refused(served: Served, world: Any) -> None:
@@ -286,3 +289,71 @@ def test_a_bad_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(InvalidSetting) as raised:
         get_settings()
     assert raised.value.field == "DUALCARBON_RESPONSE_CACHE_MB"
+
+
+# ---- per-table generations (decision 0013): unrelated writes keep answers, related ones are seen at once -----
+def _marker(served: Served) -> Any:
+    return served.cache.generation.marker()
+
+
+def test_unrelated_writes_keep_a_hit(served: Served, world: Any) -> None:
+    headers = world.auth("city")
+    detail = f"/api/v1/enterprises/{world.codes['a']}"
+    for path in (ENTERPRISES, detail, "/api/v1/auth/me"):
+        _warm(served, path, headers)
+    _warm(served, "/public/catalogs", {})
+    before = _marker(served)
+    # a token's last-use touch (raw SQL, as service_tokens writes it), a job row through a second engine
+    _raw_sql(world.url, "UPDATE api_token SET last_used_at = CURRENT_TIMESTAMP")
+    other = make_engine(world.url)
+    try:
+        with session_scope(other) as session:
+            session.add(Job(kind="unrelated"))
+    finally:
+        other.dispose()
+    if world.url.startswith("sqlite"):  # the old, global marker did move: the old cache emptied here
+        assert _marker(served) != before
+    for path in (ENTERPRISES, detail, "/api/v1/auth/me"):
+        response, statements = served.get(path, headers=headers)
+        assert response.status_code == 200 and statements == 0, path
+    assert served.get("/public/catalogs")[1] == 0
+
+
+def test_a_related_write_by_another_process_in_raw_sql_is_seen(served: Served, world: Any) -> None:
+    _warm(served, ENTERPRISES, world.auth("city"))
+    script = (
+        "import sys\n"
+        "from sqlalchemy import create_engine, text\n"
+        "engine = create_engine(sys.argv[1])\n"
+        "with engine.begin() as connection:\n"
+        "    connection.execute(text('UPDATE enterprise SET name = :n WHERE credit_code = :c'),"
+        " {'n': '别的进程改名', 'c': sys.argv[2]})\n"
+        "engine.dispose()\n"
+    )
+    subprocess.run([sys.executable, "-c", script, world.url, world.codes["b"]], check=True, timeout=120)
+    response, statements = served.get(ENTERPRISES, headers=world.auth("city"))
+    assert statements > 0 and "别的进程改名" in _names(response)
+
+
+def test_a_write_to_a_table_read_only_by_the_caller_resolution_is_seen(served: Served, world: Any) -> None:
+    headers = world.auth("ent_a")
+    assert _warm(served, "/api/v1/auth/me", headers).json()["display_name"] == "ent_a"
+    _raw_sql(world.url, "UPDATE user_account SET display_name = '甲企业' WHERE username = 'ent_a'")
+    response, statements = served.get("/api/v1/auth/me", headers=headers)
+    assert statements > 0 and response.json()["display_name"] == "甲企业"
+
+
+def test_a_revoke_after_a_touch_is_seen(served: Served, world: Any) -> None:
+    headers = world.auth("city")
+    _warm(served, ENTERPRISES, headers)
+    _raw_sql(world.url, "UPDATE api_token SET last_used_at = CURRENT_TIMESTAMP")
+    assert served.get(ENTERPRISES, headers=headers)[1] == 0  # the touch changed no answer
+    revoke = "UPDATE api_token SET revoked_at = CURRENT_TIMESTAMP WHERE token_hash = '{}'"
+    _raw_sql(world.url, revoke.format(hash_secret(world.tokens["city"])))
+    assert served.get(ENTERPRISES, headers=headers)[0].status_code == 401
+
+
+def test_caller_tables_are_the_accounts_tables() -> None:
+    from dualcarbon.accounts.models import AgencyAssignment, RoleAssignment, User
+
+    assert set(CALLER_TABLES) == {m.__tablename__ for m in (User, ApiToken, RoleAssignment, AgencyAssignment)}

@@ -51,6 +51,7 @@ from dualcarbon.reports.models import (
     content_hash_of,
 )
 from dualcarbon.store.base import Base, UTCDateTime, utcnow
+from dualcarbon.store.generation import GenerationCounter
 from dualcarbon.store.models import AuditLog, Job
 from dualcarbon.subsidies.models import (
     BudgetPool,
@@ -90,6 +91,7 @@ __all__ = [
     "Enterprise",
     "EquipmentItem",
     "FootprintStudy",
+    "GenerationCounter",
     "GreenDesignation",
     "ImmutableVersionError",
     "Job",

@@ -1,55 +1,202 @@
-"""The store's data generation: a cheap value that changes whenever a committed change becomes visible.
+"""The store's data generation: which committed changes a reader has seen, per table.
 
-A reader that sees the same generation at two moments knows no transaction committed in between, so what
-it read at the first moment is still what the store holds at the second (docs/decisions/0012). The response
-cache (:mod:`dualcarbon.ui.response_cache`) and the principal cache serve an answer only while the
-generation it was made under is still the current one. The generation is read *before* the answer is made:
-a change committed while it was made is after that reading, so the answer is never served again.
+A cached answer (:mod:`dualcarbon.ui.response_cache`) is served only while nothing it depends on has changed
+since it was made. Two layers answer "has anything changed?" (docs/decisions/0012, 0013):
 
-Each value is ``(commits of this process, the store's own marker)``:
+* **The marker** — cheap, global, coarse: any commit anywhere moves it.
 
-* **SQLite**: ``PRAGMA data_version`` on a connection of its own that never writes. SQLite changes it when
-  any *other* connection — of this process, another process, the ``sqlite3`` shell — has committed since
-  the last reading (it is read from the WAL index every time). Its values only compare within one
-  connection, so the marker also names the connection (a random id per process and store, and a count of
-  reopenings) and the file's inode (a database file replaced under a running server reopens it). Cost: a
-  few microseconds.
-* **PostgreSQL**: ``pg_current_snapshot()`` on a connection of its own in autocommit: the snapshot
-  ``xmin:xmax:xip`` names exactly which transactions are visible. Any transaction that commits moves it
-  (leaves ``xip`` or raises ``xmax``); an equal snapshot means an equal visible set. It can never repeat
-  an earlier value. False invalidations: any transaction that took a transaction id anywhere in the
-  cluster (another database on the same server, a token's ``last_used_at`` touch, ``SELECT … FOR
-  UPDATE``) changes it too. Cost: one round trip to the server.
-* **Anything else** (in-memory SQLite, other backends): no marker; :meth:`DataGeneration.current` is None
-  and the caches stay out of the way.
+  - SQLite: ``PRAGMA data_version`` on a connection of its own that never writes; SQLite changes it when any
+    *other* connection (this process, another process, the ``sqlite3`` shell) has committed since the last
+    reading. Values compare only within one connection, so the marker names the connection too (a random id
+    per process and store, a count of reopenings) and the file's inode.
+  - PostgreSQL: ``pg_current_snapshot()`` on a connection of its own in autocommit; an equal snapshot means an
+    equal visible set of transactions. Any transaction that took an id anywhere in the cluster moves it.
 
-The first part counts commits of sessions of this process that wrote (in-process hook, :func:`_committed`):
-redundant with the marker for correctness, it makes this process's own writes invalidate even when a
-store's marker is coarse.
+* **The counters** — exact, per table: a row per (table, slot) in ``data_generation``, bumped by triggers
+  created by migration 0022 (:func:`trigger_statements`) in the writing transaction itself, so a bump becomes
+  visible exactly when the change does, whoever made it (any connection, process or raw SQL). SQLite: row
+  triggers, slot 0 (one writer at a time). PostgreSQL: one statement trigger per table that bumps once per
+  transaction and table (a transaction-local setting remembers it), in slot ``pg_backend_pid() % 16``, so
+  concurrent writers of one table rarely wait on the same row. A table's counter is the sum over its slots.
+  Updates that only touch bookkeeping columns (:data:`BOOKKEEPING_COLUMNS`: a token's ``last_used_at``) do not
+  bump: they change no answer.
+
+:meth:`DataGeneration.current` reads the marker and, only when it moved, the counters; it returns a
+:class:`Snapshot`. An answer's *stamp* is the snapshot's projection on the tables the answer read
+(:meth:`Snapshot.stamp`); equal stamps mean none of those tables changed. A table without a live trigger or
+counter row (a store not yet at 0022, a table a later migration forgot) stamps with the whole marker: as
+coarse as before, never stale. The snapshot is read *before* an answer is made, so a change committed while
+it is made makes its stamp old at once.
+
+:data:`statement_tables` collects the tables named in the SQL a request runs (every engine of this process,
+:func:`_seen_statement`), so the response cache knows what each answer read without a list kept by hand.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import threading
-from collections.abc import Hashable
+import time
+from collections.abc import Hashable, Iterable, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy import BigInteger, Engine, Integer, String, event
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 from sqlalchemy.pool import NullPool
 
+from dualcarbon.store.base import Base
 from dualcarbon.store.db import sqlite_path
 
-#: The generation read at the start of the request being served (None: not read, or no marker for the store).
-#: The principal cache compares its entries against it (accounts/service_principal_cache.py).
+#: The caller part of the generation of the request being served (None: not read, or no marker for the store):
+#: the stamp of the tables a caller's resolution reads. The principal cache compares its entries against it
+#: (accounts/service_principal_cache.py).
 request_generation: ContextVar[Hashable | None] = ContextVar("dualcarbon_request_generation", default=None)
+
+#: While the response cache makes an answer: the set the names of the tables its SQL mentions are added to.
+statement_tables: ContextVar[set[str] | None] = ContextVar("dualcarbon_statement_tables", default=None)
+
+GENERATION_TABLE = "data_generation"
+TRIGGER_PREFIX = "dcgen_"
+PG_SLOTS = 16
+#: Columns whose updates change no answer: updates of these only do not bump the table's counter.
+BOOKKEEPING_COLUMNS: dict[str, frozenset[str]] = {"api_token": frozenset({"last_used_at"})}
+#: Tables without triggers: Alembic's own, and the counters themselves.
+NOT_COUNTED = frozenset({"alembic_version", GENERATION_TABLE})
 
 _WROTE = "dualcarbon.generation.wrote"
 _local_commits = 0
+_LIKE_PREFIX = TRIGGER_PREFIX.replace("_", "\\_")  # for LIKE ... ESCAPE '\\'
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class GenerationCounter(Base):
+    """Committed changes per table and slot, written only by the triggers of migration 0022."""
+
+    __tablename__ = GENERATION_TABLE
+
+    table_name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    counter: Mapped[int] = mapped_column(BigInteger)
+
+
+# ---- the triggers (migration 0022, and any later migration that creates or re-creates a table) -------------
+PG_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION {TRIGGER_PREFIX}bump() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    flag text := '{TRIGGER_PREFIX[:-1]}.' || TG_TABLE_NAME;
+BEGIN
+    IF coalesce(current_setting(flag, true), '') <> '1' THEN
+        INSERT INTO {GENERATION_TABLE} (table_name, slot, counter)
+        VALUES (TG_TABLE_NAME, pg_backend_pid() % {PG_SLOTS}, 1)
+        ON CONFLICT (table_name, slot) DO UPDATE SET counter = {GENERATION_TABLE}.counter + 1;
+        PERFORM set_config(flag, '1', true);
+    END IF;
+    RETURN NULL;
+END
+$$"""
+
+
+def trigger_statements(dialect: str, table: str, columns: Iterable[str]) -> list[str]:
+    """SQL that makes every committed change to ``table`` bump its counter (and seeds the counter row).
+
+    ``columns``: the table's columns now; updates of only :data:`BOOKKEEPING_COLUMNS` do not bump. A migration
+    that creates a table, or re-creates one (SQLite's batch mode drops the table's triggers), must run these
+    for it: tests/store/test_generation_triggers.py fails otherwise."""
+    if table in NOT_COUNTED:
+        raise ValueError(f"{table} is not counted")
+    skipped = BOOKKEEPING_COLUMNS.get(table, frozenset())
+    watched = [c for c in columns if c not in skipped]
+    of = f" OF {', '.join(_quote(c) for c in watched)}" if skipped else ""
+    name = f"{TRIGGER_PREFIX}{table}"
+    seed = (
+        f"INSERT INTO {GENERATION_TABLE} (table_name, slot, counter) VALUES ('{table}', 0, 0) "
+        "ON CONFLICT (table_name, slot) DO NOTHING"
+    )
+    if dialect == "postgresql":
+        return [
+            f"DROP TRIGGER IF EXISTS {name} ON {_quote(table)}",
+            f"CREATE TRIGGER {name} AFTER INSERT OR UPDATE{of} OR DELETE OR TRUNCATE ON {_quote(table)} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {TRIGGER_PREFIX}bump()",
+            seed,
+        ]
+    if dialect == "sqlite":
+        bump = (
+            f"INSERT INTO {GENERATION_TABLE} (table_name, slot, counter) VALUES ('{table}', 0, 1) "
+            "ON CONFLICT (table_name, slot) DO UPDATE SET counter = counter + 1;"
+        )
+        statements = []
+        for suffix, what in (("ins", "INSERT"), ("upd", f"UPDATE{of}"), ("del", "DELETE")):
+            statements.append(f"DROP TRIGGER IF EXISTS {name}_{suffix}")
+            statements.append(f"CREATE TRIGGER {name}_{suffix} AFTER {what} ON {_quote(table)} BEGIN {bump} END")
+        return [*statements, seed]
+    raise ValueError(f"no generation triggers for {dialect}")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def live_trigger_tables(connection: Any, dialect: str) -> set[str]:
+    """Tables whose generation triggers are all there (and enabled), read from the catalog; ``connection`` is
+    a DBAPI connection or cursor-like object with ``execute`` returning rows."""
+    if dialect == "sqlite":
+        rows = connection.execute(
+            "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' AND name LIKE ? ESCAPE '\\'",
+            (_LIKE_PREFIX + "%",),
+        ).fetchall()
+        found: dict[str, set[str]] = {}
+        for table, name in rows:
+            found.setdefault(table, set()).add(name)
+        return {t for t, names in found.items() if names >= {f"{TRIGGER_PREFIX}{t}_{s}" for s in ("ins", "upd", "del")}}
+    rows = _pg_rows(
+        connection,
+        "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE c.relnamespace = current_schema()::regnamespace AND t.tgname = %s || c.relname "
+        "AND t.tgenabled <> 'D' AND NOT t.tgisinternal",
+        (TRIGGER_PREFIX,),
+    )
+    return {str(row[0]) for row in rows}
+
+
+def _pg_rows(connection: Any, statement: str, parameters: tuple[Any, ...] | None = None) -> list[Any]:
+    cursor = connection.cursor()
+    try:
+        cursor.execute(statement, parameters)  # None: no placeholders (a literal % stays one)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+# ---- snapshots ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Snapshot:
+    """What one reading of the store saw: the marker, and the counters of the tables that have them."""
+
+    marker: Hashable  # (commits of this process, the store's marker): moves on every commit
+    store: Hashable = None  # which store (and which epoch of it) the counters belong to
+    counters: Mapping[str, int] | None = None  # None: no counters (then every stamp is the marker)
+    tables: frozenset[str] = field(default_factory=frozenset)  # every table of the store
+
+    def stamp(self, tables: Iterable[str]) -> Hashable:
+        """Equal stamps of two snapshots: none of ``tables`` changed in between (an empty set: the marker)."""
+        counters = self.counters
+        if counters is None:
+            return ("marker", self.marker)
+        names = tuple(sorted(tables))
+        values = []
+        for name in names:
+            value = counters.get(name)
+            if value is None:
+                return ("marker", self.marker)
+            values.append(value)
+        if not names:
+            return ("marker", self.marker)
+        return (self.store, names, tuple(values))
 
 
 class DataGeneration:
@@ -57,14 +204,37 @@ class DataGeneration:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._last: Snapshot | None = None
+        self._epoch = 0
+        self._nonce = os.urandom(8).hex()
 
-    def current(self) -> Hashable | None:
-        """The generation now; None when it cannot be read (then nothing may be served from a cache)."""
+    def current(self) -> Snapshot | None:
+        """The snapshot now; None when it cannot be read (then nothing may be served from a cache)."""
         marker = self.marker()
-        return None if marker is None else (_local_commits, marker)
+        if marker is None:
+            return None
+        full = (_local_commits, marker)
+        last = self._last
+        if last is not None and last.marker == full:
+            return last  # nothing committed since the counters were read: they are still the counters now
+        read = self.counters()
+        if read is None:
+            snapshot = Snapshot(full)
+        else:
+            counters, tables, identity = read
+            if last is not None and last.counters is not None and last.store == (identity, self._nonce, self._epoch):
+                if any(counters.get(t, 0) < v for t, v in last.counters.items()):
+                    self._epoch += 1  # a counter went back (a restored copy): no earlier stamp may match
+            snapshot = Snapshot(full, (identity, self._nonce, self._epoch), counters, tables)
+        self._last = snapshot
+        return snapshot
 
     def marker(self) -> Hashable | None:
-        """The store's own part of the generation (ETags are made from it): equal markers, equal data."""
+        """The store's own marker: equal markers, equal data."""
+        return None
+
+    def counters(self) -> tuple[dict[str, int], frozenset[str], Hashable] | None:
+        """(counter per table with live triggers, every table, the store's identity); None without counters."""
         return None
 
     def close(self) -> None:
@@ -77,10 +247,8 @@ class SqliteGeneration(DataGeneration):
         self.path = path
         self._connection: sqlite3.Connection | None = None
         self._inode: int | None = None
-        # data_version counts per connection: a value is only comparable with one of the same connection,
-        # so the marker names the connection (this object's random id, and which opening of it)
-        self._nonce = os.urandom(8).hex()
         self._opened = 0
+        self._schema: tuple[int, set[str], frozenset[str]] | None = None  # (schema_version, triggered, tables)
 
     def marker(self) -> Hashable | None:
         with self._lock:
@@ -99,6 +267,32 @@ class SqliteGeneration(DataGeneration):
                 return None
             return (self._nonce, self._opened, inode, int(row[0]))
 
+    def counters(self) -> tuple[dict[str, int], frozenset[str], Hashable] | None:
+        with self._lock:
+            connection = self._connection
+            if connection is None:
+                return None
+            try:
+                (version,) = connection.execute("PRAGMA schema_version").fetchall()[0]
+                if self._schema is None or self._schema[0] != version:
+                    names = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+                    tables = frozenset(str(n[0]) for n in names)
+                    if GENERATION_TABLE not in tables:
+                        self._schema = (version, set(), tables)
+                        return None
+                    self._schema = (version, live_trigger_tables(connection, "sqlite"), tables)
+                _, triggered, tables = self._schema
+                if GENERATION_TABLE not in tables:
+                    return None
+                rows = connection.execute(
+                    f"SELECT table_name, counter FROM {GENERATION_TABLE} WHERE slot = 0"
+                ).fetchall()
+            except sqlite3.Error:
+                self._close()
+                return None
+            counters = {str(t): int(c) for t, c in rows if t in triggered}
+            return counters, tables, (str(self.path.absolute()), self._inode)
+
     def _close(self) -> None:
         if self._connection is not None:
             try:
@@ -106,10 +300,24 @@ class SqliteGeneration(DataGeneration):
             except sqlite3.Error:
                 pass
         self._connection = None
+        self._schema = None
 
     def close(self) -> None:
         with self._lock:
             self._close()
+
+
+_PG_COUNTERS = f"SELECT table_name, sum(counter)::bigint FROM {GENERATION_TABLE} GROUP BY table_name"
+# a fingerprint of the tables and of the generation triggers (a created table, a dropped or disabled trigger)
+_PG_SCHEMA = f"""
+SELECT (SELECT count(*) + coalesce(sum(oid::int8), 0) FROM pg_class
+        WHERE relkind IN ('r', 'p') AND relnamespace = current_schema()::regnamespace)
+     + (SELECT count(*) * 7919 + coalesce(sum(oid::int8), 0) FROM pg_trigger
+        WHERE tgname LIKE '{_LIKE_PREFIX}%' AND tgenabled <> 'D')
+"""
+#: Seconds between two checks of the PostgreSQL schema fingerprint (the catalog query costs more than the
+#: counters; only DDL changes it, and migrations re-create a table's triggers in the same transaction).
+PG_SCHEMA_EVERY = 2.0
 
 
 class PostgresGeneration(DataGeneration):
@@ -117,6 +325,8 @@ class PostgresGeneration(DataGeneration):
         super().__init__()
         self._engine = engine
         self._connection: Any = None
+        self._schema: tuple[int, set[str], frozenset[str]] | None = None
+        self._schema_read = 0.0
 
     def marker(self) -> Hashable | None:
         with self._lock:
@@ -124,16 +334,43 @@ class PostgresGeneration(DataGeneration):
                 if self._connection is None:
                     self._connection = self._engine.raw_connection()
                     self._connection.driver_connection.autocommit = True  # each reading its own snapshot
-                cursor = self._connection.cursor()
-                try:
-                    cursor.execute("SELECT pg_current_snapshot()::text")
-                    row = cursor.fetchone()
-                finally:
-                    cursor.close()
+                rows = _pg_rows(self._connection, "SELECT pg_current_snapshot()::text")
             except Exception:  # a dropped connection: no generation now, a new connection next time
                 self._close()
                 return None
-            return str(row[0])
+            return str(rows[0][0])
+
+    def counters(self) -> tuple[dict[str, int], frozenset[str], Hashable] | None:
+        with self._lock:
+            if self._connection is None:
+                return None
+            try:
+                if self._schema is None:
+                    exists = _pg_rows(self._connection, "SELECT to_regclass(%s) IS NOT NULL", (GENERATION_TABLE,))
+                    if not exists[0][0]:
+                        return None  # a store not yet at 0022 (checked again after a reconnection)
+                now = time.monotonic()
+                if self._schema is None or now - self._schema_read > PG_SCHEMA_EVERY:
+                    fingerprint = int(_pg_rows(self._connection, _PG_SCHEMA)[0][0])
+                    self._schema_read = now
+                else:
+                    fingerprint = self._schema[0]
+                rows = _pg_rows(self._connection, _PG_COUNTERS)
+                counted = {str(t): int(c) for t, c in rows}
+                if self._schema is None or self._schema[0] != fingerprint:
+                    names = _pg_rows(
+                        self._connection,
+                        "SELECT relname FROM pg_class WHERE relkind IN ('r', 'p') "
+                        "AND relnamespace = current_schema()::regnamespace",
+                    )
+                    tables = frozenset(str(n[0]) for n in names)
+                    self._schema = (fingerprint, live_trigger_tables(self._connection, "postgresql"), tables)
+            except Exception:
+                self._close()
+                return None
+            _, triggered, tables = self._schema
+            counters = {t: c for t, c in counted.items() if t in triggered}
+            return counters, tables, str(self._engine.url)
 
     def _close(self) -> None:
         if self._connection is not None:
@@ -142,6 +379,7 @@ class PostgresGeneration(DataGeneration):
             except Exception:
                 pass
         self._connection = None
+        self._schema = None
 
     def close(self) -> None:
         with self._lock:
@@ -164,6 +402,25 @@ def generation_for(engine: Engine) -> DataGeneration:
         found = DataGeneration()
     event.listen(engine, "engine_disposed", lambda _engine: found.close())
     return found
+
+
+# ---- which tables a request's SQL names (every engine of this process) --------------------------------------
+_names_by_sql: dict[str, frozenset[str]] = {}
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _seen_statement(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+    found = statement_tables.get()
+    if found is None:
+        return
+    names = _names_by_sql.get(statement)
+    if names is None:
+        names = frozenset(_IDENTIFIER.findall(statement))
+        if len(_names_by_sql) > 4096:
+            _names_by_sql.clear()
+        _names_by_sql[statement] = names
+    found.update(names)
+    found.add("")  # marks that SQL ran at all
 
 
 # ---- the in-process hook: commits of this process's sessions that wrote ------------------------------------
