@@ -12,7 +12,8 @@ Printed: medians, the ratio first byte ÷ plain SQL per round and its median, th
 ``--in-process`` calls the web app over ASGI in this process (lifespan run, FastAPI's thread hops inline as in
 ``bench_reads_cpu.py``), alternating the page with the aggregate: wall and CPU ms per page; ``--profile FILE``
 writes a cProfile of the page requests (``python -m pstats FILE``), ``--sql`` prints the SQL statements of one
-page view (to spot repeats).
+page view (to spot repeats), ``--forget-figures`` drops the report versions' figures the process keeps
+(``reports.service_totals``) before each view: the first view of a freshly started server.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import importlib
 import json
 import logging
 import os
@@ -130,8 +132,6 @@ SPLIT_TIMES: dict[str, list[float]] = {}
 
 
 def _split() -> None:
-    import importlib
-
     for module_name, name in SPLIT:
         module = importlib.import_module(module_name)
         original = getattr(module, name, None)
@@ -191,7 +191,10 @@ async def in_process(args: argparse.Namespace, info: dict[str, Any], url: str) -
         recording[0] = False
         profile = cProfile.Profile() if args.profile else None
         walls, cpus, sqls = [], [], []
+        forget = getattr(importlib.import_module("dualcarbon.reports.service_totals"), "forget_version_figures", None)
         for _ in range(args.rounds):
+            if args.forget_figures and forget is not None:
+                forget()
             if profile:
                 profile.enable()
             started = time.perf_counter()
@@ -231,6 +234,9 @@ def main() -> None:
     parser.add_argument("--sql", action="store_true", help="with --in-process: print one page view's SQL")
     parser.add_argument("--sql-width", type=int, default=300, help="characters of each statement printed")
     parser.add_argument("--split", action="store_true", help="with --in-process: time the parts of the page")
+    parser.add_argument(
+        "--forget-figures", action="store_true", help="with --in-process: no kept version figures (a fresh server)"
+    )
     parser.add_argument("--label", default="")
     args = parser.parse_args()
     info = json.loads((args.store / "info.json").read_text(encoding="utf-8"))

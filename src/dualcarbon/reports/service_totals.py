@@ -1,16 +1,26 @@
-"""Region totals of approved annual reports, computed in SQL for the regional dashboard.
+"""Region totals of approved annual reports for the regional dashboard, without re-reading unchanged JSON.
 
 The dashboard used to list every approved report of the year (one ORM row and one parsed ``computed``
-document each) and add the figures up in Python: 5.8 s to the first byte at 5,000 enterprises. Here the
-database sums the two headline figures straight out of the stored ``computed`` JSON of each report's
-current version — one aggregate statement, as cheap as the plain SQL it is (docs/benchmarks.md, "Reads").
+document each) and add the figures up in Python: 5.8 s to the first byte at 5,000 enterprises; then one SQL
+aggregate summed the two headline figures out of each current version's stored ``computed`` JSON — as costly
+as the plain SQL aggregate, which is most of what that costs: ``json_extract`` parsing every document.
+
+A report version never changes once stored (``reports.models``: an ORM guard refuses its UPDATEs, and no
+service deletes one), so its two figures are read out of its JSON once per process and kept under (store,
+version id, creation time, content hash). Each view reads, live, which reports count for the caller — their state, year,
+enterprise and current version — from the narrow report rows, and extracts figures only of versions not
+yet seen (a newly approved or edited report). The totals stay exact: what changed is always read again,
+what is kept cannot change (docs/benchmarks.md, "Reads").
 """
 
 from __future__ import annotations
 
+import math
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, String, cast, func, select
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal, require_role
@@ -35,6 +45,18 @@ class RegionTotals:
     reports: int
 
 
+#: A stored version as it is recognised: (store URL, version id, created at as text, content hash). The id
+#: alone could name another version in a store re-created under the same URL (a test database, a restore).
+VersionKey = tuple[str, int, str, str]
+#: Versions whose figures a process keeps (two floats each, ~150 bytes with the key); past it, all are dropped.
+KEPT_VERSIONS = 200_000
+#: Versions whose figures are read out of their JSON by one statement (bound parameters per statement).
+READ_BATCH = 500
+
+_figures: dict[VersionKey, tuple[float | None, float | None]] = {}  # key → (tce, tCO₂) as stored, None: absent
+_figures_lock = threading.Lock()
+
+
 def _scope(actor: Principal, region_code: str) -> list[ColumnElement[bool]]:
     # The enterprises as a set the reports are checked against (not a join from them): SQLite then reads the
     # reports in table order, as the plain aggregate does, instead of one index probe per enterprise (~10 %
@@ -51,25 +73,89 @@ def _scope(actor: Principal, region_code: str) -> list[ColumnElement[bool]]:
 
 def region_totals(session: Session, actor: Principal, region_code: str, year: int | None = None) -> RegionTotals:
     """Totals of the approved (or locked) annual reports of ``region_code``'s subtree that ``actor`` may read,
-    for ``year`` — by default the latest year with any such report. Two statements: the year, then one
-    aggregate over the current versions' stored figures (a report without a figure counts, adding 0)."""
+    for ``year`` — by default the latest year with any such report (a report without a figure counts, adding 0).
+
+    Two statements: the year, then the current version of each counted report (id, creation time, content
+    hash: no JSON read); more only for versions this process has not seen, to read their two figures: by id
+    for a few, or — after a start or a mass change — one pass over the same reports, as the aggregate did."""
     conditions = _scope(actor, region_code)
     if year is None:
         year = session.scalar(select(func.max(PeriodReport.year)).where(*conditions))
         if year is None:
             return RegionTotals(None, 0.0, 0.0, 0)
+    version = PeriodReportVersion
+    rows = session.execute(
+        select(version.id, cast(version.created_at, String), version.content_hash)
+        .select_from(PeriodReport)
+        .join(version, version.id == PeriodReport.current_version_id)
+        .where(*conditions, PeriodReport.year == year)
+    ).all()
+    store = str(session.get_bind().engine.url)
+    keys = [(store, int(id_), str(created), str(content)) for id_, created, content in rows]
+    with _figures_lock:
+        unseen = sum(1 for key in keys if key not in _figures)
+    if unseen > READ_BATCH:  # one pass over the reports' JSON instead of many batches of ids
+        _read_counted(session, conditions, year, {key[1]: key for key in keys})
+    figures = version_figures(session, keys)
+    tce = math.fsum(figures[key][0] or 0.0 for key in keys)
+    tco2 = math.fsum(figures[key][1] or 0.0 for key in keys)
+    return RegionTotals(int(year), tce, tco2, len(keys))
+
+
+def version_figures(
+    session: Session, keys: Sequence[VersionKey]
+) -> dict[VersionKey, tuple[float | None, float | None]]:
+    """(tce, tCO₂) stored in each version's ``computed`` (None where absent): kept ones from memory, the others
+    read out of their JSON by the database (as the aggregate did: the same JSON paths, the same casts)."""
+    with _figures_lock:
+        found = {key: kept for key in keys if (kept := _figures.get(key)) is not None}
+    missing = {key[1]: key for key in keys if key not in found}
     computed = PeriodReportVersion.computed
-    count, tce, tco2 = session.execute(
-        select(
-            func.count(PeriodReport.id),
-            func.coalesce(func.sum(computed[TCE_PATH].as_float()), 0.0),
-            func.coalesce(func.sum(computed[TCO2_PATH].as_float()), 0.0),
-        )
+    ids = sorted(missing)
+    read: dict[VersionKey, tuple[float | None, float | None]] = {}
+    for start in range(0, len(ids), READ_BATCH):
+        batch = ids[start : start + READ_BATCH]
+        for id_, tce, tco2 in session.execute(
+            select(PeriodReportVersion.id, computed[TCE_PATH].as_float(), computed[TCO2_PATH].as_float()).where(
+                PeriodReportVersion.id.in_(batch)
+            )
+        ):
+            read[missing[int(id_)]] = (_number(tce), _number(tco2))
+    if read:
+        with _figures_lock:
+            if len(_figures) + len(read) > KEPT_VERSIONS:
+                _figures.clear()
+            _figures.update(read)
+        found.update(read)
+    return found
+
+
+def _read_counted(
+    session: Session, conditions: list[ColumnElement[bool]], year: int, keys: dict[int, VersionKey]
+) -> None:
+    """Keep the figures of every counted report's current version, read in one statement."""
+    computed = PeriodReportVersion.computed
+    rows = session.execute(
+        select(PeriodReportVersion.id, computed[TCE_PATH].as_float(), computed[TCO2_PATH].as_float())
         .select_from(PeriodReport)
         .join(PeriodReportVersion, PeriodReportVersion.id == PeriodReport.current_version_id)
         .where(*conditions, PeriodReport.year == year)
-    ).one()
-    return RegionTotals(int(year), float(tce), float(tco2), int(count))
+    )
+    read = {keys[int(id_)]: (_number(tce), _number(tco2)) for id_, tce, tco2 in rows if int(id_) in keys}
+    with _figures_lock:
+        if len(_figures) + len(read) > KEPT_VERSIONS:
+            _figures.clear()
+        _figures.update(read)
+
+
+def _number(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def forget_version_figures() -> None:
+    """Drop the kept figures (tests; a store restored under a running process)."""
+    with _figures_lock:
+        _figures.clear()
 
 
 def review_count(session: Session, actor: Principal, region_code: str | None = None) -> int:
