@@ -41,7 +41,11 @@ def default_region(actor: Principal, region_code: str | None) -> str:
         return region_code
     roots = actor.region_roots("regulator", "reviewer")
     if not roots:
-        raise InvalidInput("give region_code (your role has no region of its own)", field="region_code")
+        raise InvalidInput(
+            "give region_code (your role has no region of its own)",
+            field="region_code",
+            zh="请选择地区（您的角色没有所属地区）",
+        )
     return roots[0]
 
 

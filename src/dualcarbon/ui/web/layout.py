@@ -265,6 +265,16 @@ def refusal(ctx: WebContext) -> None:
         ui.link(ctx.t("refusal.home"), "/")
 
 
+def page_error(ctx: WebContext, exc: DualcarbonError) -> None:
+    """The body of a page whose request a service refused (e.g. a region the caller must choose): the translated
+    reason and a way back, with status 400 — the page cannot be shown for this request, the server did not fail."""
+    ui.context.client.status_code = 400
+    with ui.column().classes("dc-card items-center w-full py-12 gap-2").props('data-testid="page-error"'):
+        ui.icon("error_outline", size="3rem", color="warning")
+        ui.label(error_message(ctx, exc)).classes("text-lg text-gray-800")
+        ui.link(ctx.t("refusal.home"), "/")
+
+
 def error_message(ctx: WebContext, exc: DualcarbonError) -> str:
     """A translated one-line message for a service error, naming the field when there is one."""
     kind = type(exc).__name__
@@ -367,6 +377,10 @@ def web_page(
                         body_column.clear()
                         with body_column:
                             refusal(ctx)
+                    except DualcarbonError as exc:  # a page the request cannot be shown for: say why, never 500
+                        body_column.clear()
+                        with body_column:
+                            page_error(ctx, exc)
                 del content
             return None
 
