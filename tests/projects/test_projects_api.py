@@ -120,13 +120,13 @@ def test_measures_become_projects_and_a_completed_one_gets_a_verified_saving(api
     )
     assert (done.json()["state"], done.json()["completed_on"]) == ("completed", "2026-06-30")
 
-    baseline = daily(date(2026, 1, 1), 60, 0.0)
+    baseline = daily(date(2025, 6, 1), 365, 0.0)  # ≥ 329 days (mv_criteria MV-014): a valid verification
     reporting = daily(date(2026, 7, 1), 30, 0.10)
     body = {
         "interval": "day",
         "baseline": baseline,
         "reporting": reporting,
-        "adjustments": [{"reason": "新增一台烘干机（非常规）", "energy": 3.0, "approved_by": "city"}],
+        "adjustments": [{"reason": "新增一台烘干机（非常规）", "energy": 3.0}],
     }
     assert api("POST", f"/api/v1/projects/{pid}/verification", "ent_a", json=body).status_code == 403
     verified = api("POST", f"/api/v1/projects/{pid}/verification", "city", json=body)
@@ -150,6 +150,8 @@ def test_measures_become_projects_and_a_completed_one_gets_a_verified_saving(api
     # verified = (avoided + 3.0 tce adjustment) × 365 ÷ 30 days
     assert out["reporting_days"] == 30
     assert out["verified_tce_per_year"] == pytest.approx((result["avoided_energy"] + 3.0) * 365 / 30, rel=1e-6)
+    assert out["valid"] is True and out["invalid_reasons"] == []
+    assert out["claimable_tce_per_year"] == pytest.approx(out["verified_tce_per_year"], rel=1e-6)
     stored = api("GET", f"/api/v1/projects/{pid}", "ent_a").json()
     assert stored["state"] == "verified"
     assert stored["verified_tce_per_year"] == pytest.approx(out["verified_tce_per_year"], rel=1e-6)

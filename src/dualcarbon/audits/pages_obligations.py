@@ -2,8 +2,10 @@
 their report) and the yearly goal of accepted reports, each naming the policy pack it is judged by.
 
 The year and the pack may be given in the address (``/audits?year=2026&pack=shanghai-baiyi-2022``); by default the
-current year in Asia/Shanghai and the pack :func:`~dualcarbon.audits.service_obligations.choose_pack` picks, with
-a sentence saying whether it is the region's own pack or a fallback the reader may change.
+pack :func:`~dualcarbon.audits.service_obligations.choose_pack` picks, with a sentence saying whether it is the
+region's own pack or a fallback the reader may change, and the latest year with a basis: the current year in
+Asia/Shanghai, or — when every obligation of it is undetermined (no approved annual report to judge by yet) — the
+year before, back at most :data:`LOOK_BACK_YEARS` years. The page then says so and links to the current year.
 """
 
 from __future__ import annotations
@@ -37,11 +39,36 @@ def _query(ctx: WebContext) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(urlsplit(ctx.path).query).items() if values}
 
 
-def _year(query: dict[str, str]) -> int:
+#: How many years before the current one the page looks for a year whose obligations have a basis.
+LOOK_BACK_YEARS = 3
+
+
+def _year(query: dict[str, str]) -> int | None:
+    """The year in the address, or None (the page chooses)."""
     text = query.get("year", "")
     if text.isdigit() and 2000 <= int(text) <= 2100:
         return int(text)
-    return datetime.now(ZoneInfo("Asia/Shanghai")).year
+    return None
+
+
+def _without_basis(listing: ObligationsStatus) -> bool:
+    """Every obligation of the year is undetermined: no approved annual report to judge it by."""
+    return bool(listing.items) and all(item.finding == "undetermined" for item in listing.items)
+
+
+def _listing(ctx: WebContext, asked: int | None, pack: str | None) -> tuple[int, ObligationsStatus, int | None]:
+    """(year shown, its listing, the current year when the page stepped back from it to a year with a basis)."""
+    if asked is not None:
+        return asked, ctx.call(obligations_status, asked, pack=pack), None
+    current = datetime.now(ZoneInfo("Asia/Shanghai")).year
+    listing = ctx.call(obligations_status, current, pack=pack)
+    if not _without_basis(listing):
+        return current, listing, None
+    for year in range(current - 1, current - 1 - LOOK_BACK_YEARS, -1):
+        earlier = ctx.call(obligations_status, year, pack=pack)
+        if earlier.items and not _without_basis(earlier):
+            return year, earlier, current
+    return current, listing, None
 
 
 def obligation_rows(ctx: WebContext, listing: ObligationsStatus) -> list[dict[str, Any]]:
@@ -77,9 +104,17 @@ def obligations_sections(ctx: WebContext) -> None:
     if not ctx.has_role(*READERS):
         return
     query = _query(ctx)
-    year = _year(query)
-    listing = ctx.call(obligations_status, year, pack=query.get("pack") or None)
+    year, listing, stepped_from = _listing(ctx, _year(query), query.get("pack") or None)
     goals = ctx.call(goal_progress, year)
+    if stepped_from is not None:
+        with ui.row().classes("items-center gap-2"):
+            ui.label(ctx.t("audits.obligations.stepped_back", year=year, current=stepped_from)).classes(
+                "text-sm text-gray-700"
+            ).props('data-testid="audit-year-basis"')
+            ui.link(
+                ctx.t("audits.obligations.show_year", year=stepped_from),
+                "/audits?" + urlencode({"year": stepped_from, **({"pack": query["pack"]} if "pack" in query else {})}),
+            ).props('data-testid="audit-year-current"')
     with section(ctx.t("audits.goals", year=year)).props('data-testid="audit-goals"'):
         for goal in goals:
             ui.label(goal_line(ctx, goal)).classes("text-sm")

@@ -51,6 +51,7 @@ from dualcarbon.demo.workflow import dated, half_published_at, moment
 from dualcarbon.monitoring import service_meters
 from dualcarbon.projects import service_lifecycle as lifecycle
 from dualcarbon.projects import service_projects as projects
+from dualcarbon.projects.models import RetrofitProject
 from dualcarbon.projects.schemas import ProjectIn, TransitionIn
 from dualcarbon.reference import ReferenceSet
 from dualcarbon.reports.service_compute import carbon_figures, energy_figures
@@ -301,12 +302,22 @@ def build_retrofit(
         try:
             with session_scope(engine) as session:
                 _verify_metered(session, result, actors, verified, window, reference)
+            if _claimable(engine, verified) is None:
+                window = None  # the meters' data give no valid model (未通过验证): use the reported months
         except InvalidInput:
             window = None  # the meters' data do not fit a model: fall back to the reported months
     if window is None:
         with session_scope(engine) as session:
             _verify_reported(session, result, actors, plan, verified, weather, base_year, rng, reference)
+    result.verified_tce_per_year = _claimable(engine, verified)  # None when the verification is not valid
     return result
+
+
+def _claimable(engine: Engine, project_id: int) -> float | None:
+    """The project's verified saving: set only by a valid verification (projects/service_verification.py)."""
+    with session_scope(engine) as session:
+        project = session.get(RetrofitProject, project_id)
+        return None if project is None else project.verified_tce_per_year
 
 
 def _projects(

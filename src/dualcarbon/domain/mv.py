@@ -34,7 +34,15 @@ from datetime import date
 import numpy as np
 
 from dualcarbon.core.errors import InvalidInput, zh_en
-from dualcarbon.domain.mv_checks import MvCriteria, MvWarning, fit_warnings, period_days, range_warnings, sufficiency
+from dualcarbon.domain.mv_checks import (
+    MvCriteria,
+    MvWarning,
+    fit_warnings,
+    overlap_warnings,
+    period_days,
+    range_warnings,
+    sufficiency,
+)
 from dualcarbon.domain.mv_models import BaselineModel, Interval, Observations, select_baseline
 from dualcarbon.domain.mv_stats import fractional_savings_uncertainty
 
@@ -350,6 +358,9 @@ def verify_savings(
     warnings += sufficiency("baseline", [baseline[i].start for i in base_order], base_obs.energy, interval, criteria)
     warnings += sufficiency(
         "reporting", [reporting[i].start for i in report_order], report_obs.energy, interval, criteria
+    )
+    warnings += overlap_warnings(
+        [baseline[i].start for i in base_order], [reporting[i].start for i in report_order], interval
     )
     warnings += fit_warnings(interval, model.r2, model.cvrmse_pct, model.nmbe_pct, criteria)
     warnings += range_warnings(base_obs, report_obs, used + (["temperature"] if uses_weather else []))

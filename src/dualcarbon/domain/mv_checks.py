@@ -16,6 +16,11 @@ Checks (each a :class:`MvWarning` with a stable ``code`` and its figures in ``da
     cvrmse_above_threshold, nmbe_above_threshold, r2_below_threshold     fit against the thresholds
     fsu_above_threshold          FSU at the criterion's confidence above ``fsu_max_pct``
     reporting_outside_baseline_range   a factor's reporting mean outside the baseline [min, max]
+    reporting_overlaps_baseline  reporting periods inside the baseline's span (the saving compares a period with itself)
+
+Validity: a verification whose warnings include one of :data:`FAILING_CODES` (a threshold of ``mv_criteria``
+not met, or an overlap) does not meet the criteria — :func:`failed_criteria` lists those warnings; the others
+(missing criteria, extreme values, extrapolation, incomplete factors) are for review and do not invalidate it.
 """
 
 from __future__ import annotations
@@ -76,6 +81,55 @@ class MvCriteria:
     @property
     def selection(self) -> Selection:
         return Selection(self.segment_min_periods, self.balance_refine_step_c)
+
+
+#: Warning codes that mean the verification does not meet the criteria (model not valid, 未通过验证).
+FAILING_CODES = frozenset(
+    {
+        "baseline_too_short",
+        "baseline_coverage_low",
+        "reporting_coverage_low",
+        "baseline_month_coverage_low",
+        "reporting_month_coverage_low",
+        "cvrmse_above_threshold",
+        "nmbe_above_threshold",
+        "r2_below_threshold",
+        "fsu_above_threshold",
+        "reporting_overlaps_baseline",
+    }
+)
+
+
+def failed_criteria(warnings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The warnings (as stored: ``{code, message, data}``) that make a verification not valid, in order."""
+    return [dict(w) for w in warnings if w.get("code") in FAILING_CODES]
+
+
+def overlap_warnings(
+    baseline_starts: Sequence[date], reporting_starts: Sequence[date], interval: Interval
+) -> list[MvWarning]:
+    """Reporting periods that fall inside the baseline's span (``*_starts`` sorted): the model would be
+    compared with the data it was fitted on."""
+    if not baseline_starts or not reporting_starts:
+        return []
+    first, end = baseline_starts[0], period_end(baseline_starts[-1], interval)
+    inside = [s for s in reporting_starts if s < end and period_end(s, interval) > first]
+    if not inside:
+        return []
+    zh = f"报告期有 {len(inside)} 个周期落在基期（{first} 至 {end - timedelta(days=1)}）之内"
+    en = f"{len(inside)} reporting period(s) lie inside the baseline ({first} to {end - timedelta(days=1)})"
+    return [
+        MvWarning(
+            "reporting_overlaps_baseline",
+            zh_en(zh, en),
+            {
+                "count": len(inside),
+                "periods": [s.isoformat() for s in inside[:50]],
+                "baseline_from": first.isoformat(),
+                "baseline_to": (end - timedelta(days=1)).isoformat(),
+            },
+        )
+    ]
 
 
 def criteria_sets(reference: ReferenceSet) -> list[str]:

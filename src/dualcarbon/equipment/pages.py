@@ -115,15 +115,18 @@ def technology_row(tech: TechnologyOut) -> dict[str, Any]:
 
 
 @web_page("/technologies", title_key="equipment.tech_title")
-def technologies_page(ctx: WebContext) -> None:
+def technologies_page(ctx: WebContext, q: str = "", field: str = "") -> None:
+    """The technology catalogue; ``?q=`` and ``?field=`` (as in the API) fill the boxes and filter at once."""
     with section(ctx.t("equipment.tech_search")):
         with ui.row().classes("gap-2 items-end"):
-            text = ui.input(ctx.t("equipment.tech_query")).props('data-testid="tech-q"')
-            field = ui.input(ctx.t("equipment.tech_field"))
+            text = ui.input(ctx.t("equipment.tech_query"), value=q.strip()[:200]).props('data-testid="tech-q"')
+            domain = ui.input(ctx.t("equipment.tech_field"), value=field.strip()[:100]).props(
+                'data-testid="tech-field"'
+            )
         holder = ui.column().classes("w-full")
 
         def show() -> None:
-            found = ctx.call(search_technologies, text.value or None, field.value or None)
+            found = ctx.call(search_technologies, text.value or None, domain.value or None)
             holder.clear()
             with holder:
                 ui.label(ctx.t("equipment.tech_found", count=len(found))).classes("text-gray-600")

@@ -223,15 +223,30 @@ def _verification(ctx: WebContext, project_id: int) -> None:
         ("projects.mv.avoided", f"{number(record.get('verified_energy'), 2)} {unit}"),
         ("projects.mv.savings_pct", number(result.get("savings_pct"), 2)),
         ("projects.mv.fsu", f"{number(result.get('fsu_pct'), 1)}（{number(result.get('fsu_confidence_pct'), 0)}%）"),
-        ("projects.verified_tce", number(record.get("verified_tce_per_year"), 2)),
+        (
+            "projects.verified_tce" if record.get("valid") is not False else "projects.mv.computed_tce",
+            number(record.get("verified_tce_per_year"), 2),
+        ),
         ("projects.mv.by", f"{record.get('verified_by', '')}，{when(record.get('verified_at'), ctx)}"),
     ]
     with section(ctx.t("projects.mv.title")):
+        if record.get("valid") is False:  # 未通过验证: kept and shown, its saving neither summed nor claimable
+            ui.label(ctx.t("projects.mv.not_valid")).classes("text-base font-bold text-red-700").props(
+                'data-testid="projects-mv-not-valid"'
+            )
+            for reason in record.get("invalid_reasons") or []:
+                text, detail = mv_warning_text(ctx, reason)
+                ui.label(f"✖ {text}").classes("text-sm text-red-700").props(
+                    'data-testid="projects-mv-invalid-reason"'
+                ).tooltip(detail)
         with ui.grid(columns="12rem 1fr").classes("w-full gap-x-6 gap-y-1"):
             for key, value in lines:
                 ui.label(ctx.t(key)).classes("text-gray-600")
                 ui.label(value).props(f'data-testid="{key.replace(".", "-")}"')
+        failing = {str(w.get("code")) for w in record.get("invalid_reasons") or [] if isinstance(w, dict)}
         for warning in result.get("warnings") or []:
+            if isinstance(warning, dict) and warning.get("code") in failing:
+                continue  # shown above as a reason
             text, detail = mv_warning_text(ctx, warning)
             ui.label(f"⚠ {text}").classes("text-sm text-orange-700").props('data-testid="projects-mv-warning"').tooltip(
                 detail
@@ -251,6 +266,8 @@ def mv_warning_text(ctx: WebContext, warning: Any) -> tuple[str, str]:
     criterion = f"projects.mv.criterion.{values.get('criterion')}"
     if has_key("zh", criterion):  # the criterion's reader-facing name instead of its column name
         values["criterion"] = ctx.t(criterion)
+    period = f"projects.mv.period.{values.get('period')}"
+    values["period_name"] = ctx.t(period) if has_key("zh", period) else ""  # which period (基期/报告期)
     key = f"projects.mv.warning.{code}"
     text = ctx.t(key, **values) if has_key("zh", key) else f"{ctx.t('projects.mv.warning.other')}：{message}"
     if "{" in text:  # a figure the sentence needs is missing: show the original message instead

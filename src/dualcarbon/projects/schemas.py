@@ -172,7 +172,6 @@ class PeriodIn(_In):
 class AdjustmentIn(_In):
     reason: str = Field(min_length=1, max_length=2000)
     energy: float = Field(description="added to the adjusted baseline, in the periods' energy unit")
-    approved_by: str = Field(min_length=1, max_length=64)
 
 
 class VerificationIn(_In):
@@ -194,8 +193,11 @@ class VerificationIn(_In):
 class VerificationOut(Schema):
     project_id: int
     state: ProjectState
+    valid: bool = Field(description="the model meets the mv_criteria thresholds; only then is the saving claimable")
+    invalid_reasons: list[dict[str, Any]] = Field(description="the failing warnings ({code, message, data})")
     result: dict[str, Any] = Field(description="the calc mv contract: model, r2, cvrmse_pct, … warnings")
     adjustments_energy: float
     reporting_days: int
     verified_energy: float = Field(description="avoided energy + adjustments over the reporting period, tce")
-    verified_tce_per_year: float
+    verified_tce_per_year: float = Field(description="verified energy per year as computed (valid or not)")
+    claimable_tce_per_year: float | None = Field(description="the project's verified saving: None when not valid")

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from dualcarbon.catalog.models import Catalog, CatalogEntry
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import Conflict, NotFound, PermissionDenied
+from dualcarbon.core.errors import Conflict, NotFound, PermissionDenied, zh_en
 from dualcarbon.core.localtime import to_local
 from dualcarbon.core.vocab import BACKWARD_TIERS, PROJECT_STATE_ZH
 from dualcarbon.projects.models import RetrofitProject
@@ -57,14 +57,23 @@ def require_regulator(session: Session, actor: Principal, project: RetrofitProje
     enterprise = session.get(Enterprise, project.enterprise_id)
     if actor.is_admin or (enterprise is not None and region_in_scope(session, actor, enterprise.region_code)):
         return
-    raise PermissionDenied("this action needs the regulator of the enterprise's region")
+    zh = "该操作须由企业所在地区的主管部门（监管人员）执行"
+    raise PermissionDenied(zh_en(zh, "this action needs the regulator of the enterprise's region"), zh=zh)
 
 
 def check_seen(project: RetrofitProject, lock_version: int | None) -> None:
     if lock_version is not None and lock_version != project.lock_version:
+        zh = (
+            f"项目 {project.id} 已被他人修改（当前版本 {project.lock_version}，您加载的是 {lock_version}），"
+            "请刷新后重试"
+        )
         raise Conflict(
-            f"project {project.id} was changed by someone else meanwhile (version {project.lock_version}, "
-            f"you loaded {lock_version}); reload it and try again"
+            zh_en(
+                zh,
+                f"project {project.id} was changed by someone else meanwhile (version {project.lock_version}, "
+                f"you loaded {lock_version}); reload it and try again",
+            ),
+            zh=zh,
         )
 
 

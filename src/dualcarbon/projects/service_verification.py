@@ -17,8 +17,16 @@ baseline (tce over the reporting period) and kept as rows. The verified saving i
     verified tce/a   = verified energy × 365 ÷ days of the reporting periods
 
 GB/T 13234 counts a saving positive; ``signed_saving`` in the stored result keeps the GB/T 28750 sign
-(negative = saved). Only a regulator of the enterprise's region verifies; the project must be completed and
-moves to verified (``lock_version``: of two simultaneous verifications one wins, the other gets 409).
+(negative = saved). Only a regulator of the enterprise's region verifies (and so approves the adjustments: the
+approver recorded is that user); the project must be completed (``lock_version``: of two simultaneous
+verifications one wins, the other gets 409).
+
+Validity: the stored record says whether the verification meets the ``mv_criteria`` thresholds (``valid``) and,
+if not, which warnings fail (``invalid_reasons``, :func:`dualcarbon.domain.mv_checks.failed_criteria`). Only a
+valid verification moves the project to verified and sets ``verified_tce_per_year`` (the saving the library
+sums and a subsidy may claim). A not-valid one (未通过验证) is kept on the project, which stays completed with no
+verified saving; a later verification with better data replaces it (both are in the audit trail). There is no
+override: a programme with other thresholds imports them into ``mv_criteria`` (docs/projects.md).
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import Conflict, InvalidInput, zh_en
 from dualcarbon.core.vocab import PROJECT_STATE_ZH
 from dualcarbon.domain import mv
-from dualcarbon.domain.mv_checks import MvCriteria, criteria_from_reference, period_days
+from dualcarbon.domain.mv_checks import MvCriteria, criteria_from_reference, failed_criteria, period_days
 from dualcarbon.domain.mv_models import Interval
 from dualcarbon.monitoring.service_rollups import meter_rollups
 from dualcarbon.projects.models import MvAdjustment, RetrofitProject
@@ -113,7 +121,11 @@ def _metered(
             {
                 "code": "metered_period_incomplete",
                 "message": f"{len(missing)} {label} period(s) left out: a meter has no tce for them",
-                "data": {"count": len(missing), "periods": sorted(d.isoformat() for d in missing)[:50]},
+                "data": {
+                    "period": label,
+                    "count": len(missing),
+                    "periods": sorted(d.isoformat() for d in missing)[:50],
+                },
             }
         )
     partial -= missing
@@ -124,6 +136,7 @@ def _metered(
                 "message": f"{len(partial)} {label} period(s) left out: a meter's rollup is not the period's own "
                 f"energy (completeness below {criteria.coverage_min_pct:g} %, or energy carried over a gap)",
                 "data": {
+                    "period": label,
                     "count": len(partial),
                     "periods": sorted(d.isoformat() for d in partial)[:50],
                     "limit_pct": criteria.coverage_min_pct,
@@ -191,6 +204,9 @@ def verify_project(
     adjustments = math.fsum(a.energy for a in spec.adjustments)
     verified_energy = result.avoided_energy + adjustments
     per_year = verified_energy * DAYS_PER_YEAR / days
+    warnings = [w.to_dict() for w in result.warnings] + extra
+    failing = failed_criteria(warnings)
+    valid = not failing
     contract = {
         "model": result.model.to_dict(),
         "r2": _number(result.model.r2),
@@ -207,49 +223,65 @@ def verify_project(
         "energy_unit": spec.energy_unit,
         "interval": spec.interval,
         "source": source,
-        "warnings": [w.to_dict() for w in result.warnings] + extra,
+        "warnings": warnings,
     }
     claim_row(session, project, what=f"project {project.id}")
     now = utcnow()
+    before = {
+        "state": project.state,
+        "verified_tce_per_year": project.verified_tce_per_year,
+        "valid": (project.verification or {}).get("valid"),
+    }
+    project.adjustments.clear()  # those of a replaced (not valid) verification; the audit trail keeps them
+    adjustments_out = [{**a.model_dump(), "approved_by": actor.username} for a in spec.adjustments]
     for item in spec.adjustments:
         project.adjustments.append(
             MvAdjustment(
                 reason=item.reason,
                 energy=item.energy,
-                approved_by=item.approved_by,
+                approved_by=actor.username,  # the regulator who verifies approves the adjustment
                 recorded_by=actor.username,
                 recorded_at=now,
             )
         )
-    before = {"state": project.state, "verified_tce_per_year": project.verified_tce_per_year}
-    project.state = "verified"
-    project.verified_tce_per_year = _number(per_year)
+    computed = _number(per_year)
+    project.state = "verified" if valid else "completed"
+    project.verified_tce_per_year = computed if valid else None
     project.verification = {
         "result": contract,
-        "adjustments": [a.model_dump() for a in spec.adjustments],
+        "valid": valid,
+        "invalid_reasons": failing,
+        "adjustments": adjustments_out,
         "adjustments_energy": _number(adjustments),
         "reporting_days": int(days),
         "verified_energy": _number(verified_energy),
-        "verified_tce_per_year": project.verified_tce_per_year,
+        "verified_tce_per_year": computed,  # the computed figure; claimable only when valid
+        "claimable_tce_per_year": project.verified_tce_per_year,
         "verified_by": actor.username,
         "verified_at": now.isoformat(),
     }
     session.flush()
     after = {
-        "state": "verified",
+        "state": project.state,
         "verified_tce_per_year": project.verified_tce_per_year,
-        "adjustments": [a.model_dump() for a in spec.adjustments],
+        "computed_tce_per_year": computed,
+        "valid": valid,
+        "invalid_reasons": [w["code"] for w in failing],
+        "adjustments": adjustments_out,
         "model_kind": result.model.kind,
     }
     append_audit(session, actor.username, "project.verify", "retrofit_project", project.id, before, after)
     return VerificationOut(
         project_id=project.id,
         state=project.state,
+        valid=valid,
+        invalid_reasons=failing,
         result=contract,
         adjustments_energy=adjustments,
         reporting_days=int(days),
         verified_energy=verified_energy,
         verified_tce_per_year=per_year,
+        claimable_tce_per_year=project.verified_tce_per_year,
     )
 
 
