@@ -9,6 +9,10 @@ Run against a served demo (docs/benchmarks.md, "Live demo on SQLite"):
 
 A probe thread tries ``BEGIN IMMEDIATE`` without waiting every 20 ms and sums the time someone else held the lock;
 a user thread logs in as ``admin`` every 2 s and opens ``/monitoring/meters/1``. Prints one JSON object.
+
+Before/after: serve two fresh copies of the same demo at the same time, the baseline tree first on ``PYTHONPATH``
+(``git archive <commit> src | tar -x -C B``; ``PYTHONPATH=B/src dualcarbon serve …``), each with its own Mosquitto
+and port, and run two probes side by side, so that both see the same machine load.
 """
 
 from __future__ import annotations

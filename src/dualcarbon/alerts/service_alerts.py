@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -71,6 +72,15 @@ def _candidates(
     return list(unique.values())
 
 
+@dataclass
+class Detected:
+    """The candidates of one day found by :func:`detect_day`, for :func:`record_detected`."""
+
+    day: date
+    enterprises: int
+    candidates: list[detect.Candidate]
+
+
 def evaluate(
     session: Session,
     principal: Principal,
@@ -81,7 +91,18 @@ def evaluate(
     quiet: bool = False,
 ) -> EvaluationSummary:
     """Evaluate every alert source for ``day`` (Asia/Shanghai) — see the module docstring. ``quiet`` (the live
-    loop, every minute): the ``alerts.evaluate`` audit row only when an alert was opened."""
+    loop, every minute): the ``alerts.evaluate`` audit row only when an alert was opened. The two steps are
+    :func:`detect_day` (reads only) and :func:`record_detected` (writes only), which the live loop runs in two
+    transactions so that SQLite's write lock is held for the writes alone."""
+    detected = detect_day(session, principal, day, reference, credit_code)
+    return record_detected(session, principal, detected, quiet=quiet)
+
+
+def detect_day(
+    session: Session, principal: Principal, day: date, reference: ReferenceSet, credit_code: str | None = None
+) -> Detected:
+    """Every source's candidates on ``day`` for the enterprise ``credit_code`` or every watched one; no writes of
+    its own (a rollup read may refresh stale stored rollups first)."""
     rules = AlertRules.of(reference)
     if credit_code:
         enterprises = [require_enterprise(session, principal, credit_code)]
@@ -93,17 +114,25 @@ def evaluate(
         enterprises = list(
             session.scalars(select(Enterprise).where(watched, enterprise_filter(principal)).order_by(Enterprise.id))
         )
+    found = [c for e in enterprises for c in _candidates(session, principal, e, day, reference, rules)]
+    return Detected(day, len(enterprises), found)
+
+
+def record_detected(
+    session: Session, principal: Principal, detected: Detected, *, quiet: bool = False
+) -> EvaluationSummary:
+    """Open or update the alerts of ``detected`` (de-duplicated against the not-closed alerts read here, in the
+    writing transaction), queue the new ones' deliveries, audit (see :func:`evaluate`)."""
     opened: list[Alert] = []
     seen = 0
     by_source: Counter[str] = Counter()
-    for enterprise in enterprises:
-        for candidate in _candidates(session, principal, enterprise, day, reference, rules):
-            by_source[candidate.source] += 1
-            alert, new = _upsert(session, principal, candidate)
-            if new:
-                opened.append(alert)
-            else:
-                seen += 1
+    for candidate in detected.candidates:
+        by_source[candidate.source] += 1
+        alert, new = _upsert(session, principal, candidate)
+        if new:
+            opened.append(alert)
+        else:
+            seen += 1
     queued = enqueue_deliveries(session, opened)
     if opened or not quiet:
         append_audit(
@@ -111,13 +140,13 @@ def evaluate(
             principal.username,
             "alerts.evaluate",
             "alert",
-            day.isoformat(),
-            after={"enterprises": len(enterprises), "opened": len(opened), "seen_again": seen, **by_source},
+            detected.day.isoformat(),
+            after={"enterprises": detected.enterprises, "opened": len(opened), "seen_again": seen, **by_source},
         )
     session.flush()
     return EvaluationSummary(
-        date=day,
-        enterprises=len(enterprises),
+        date=detected.day,
+        enterprises=detected.enterprises,
         opened=len(opened),
         seen_again=seen,
         by_source=dict(by_source),

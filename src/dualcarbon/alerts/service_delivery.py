@@ -11,6 +11,11 @@
 3. **Record** (a second short write transaction): ``sent``; or the retry at ``now`` + base × 2^(attempts − 1)
    (PR-A06, at most PR-A07); or ``failed`` after PR-A05 attempts. Each outcome is written only if the row still
    carries this claim's attempt number (a claim whose lease ran out and was taken over is not recorded twice).
+   Each outcome recorded also appends an audit row (``alert.delivery.sent`` / ``.retry`` / ``.failed`` with the
+   delivery id, alert, channel and attempt; never the target or the secret) in that same transaction.
+
+A round told to stop (``stopping``: the server shuts down) sends nothing more; its claims not yet sent are released
+(``attempts`` and ``next_attempt_at`` put back, no audit row) so that they are due again at once elsewhere.
 
 A crash between send and record leaves the delivery ``pending`` with the lease as its next attempt: it is sent
 again when the lease runs out — **at least once**. The webhook carries ``X-Dualcarbon-Delivery`` (and the same
@@ -24,6 +29,7 @@ import hmac
 import json
 import logging
 import smtplib
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,13 +43,15 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from dualcarbon.alerts.models import Alert, AlertDelivery, AlertSubscription
 from dualcarbon.alerts.schemas import DeliveryRun
 from dualcarbon.alerts.service_rules import LEVEL_ZH, SOURCE_ZH, AlertRules
+from dualcarbon.core.access import SYSTEM
 from dualcarbon.core.errors import InvalidInput
 from dualcarbon.registry.models import Enterprise
-from dualcarbon.store.audit import canonical_json
+from dualcarbon.store.audit import append_audit, canonical_json
 from dualcarbon.store.base import utcnow
 from dualcarbon.store.db import is_transient_lock_error, session_scope
 
@@ -146,6 +154,7 @@ class _Claim:
     enterprise: Enterprise
     attempt: int  # the attempt number this claim owns (``attempts`` after the claim)
     error: str | None = None
+    released: bool = False  # not sent (the deliverer is stopping): given back as it was before the claim
 
 
 def _send_timeout_s(client: httpx.Client, smtp: SmtpConfig) -> float:
@@ -227,16 +236,19 @@ def _record(engine: Engine, claims: list[_Claim], rules: AlertRules, now: dateti
 
 
 def _record_once(engine: Engine, claims: list[_Claim], rules: AlertRules, now: datetime, run: DeliveryRun) -> None:
-    """Each outcome only where the row still carries its claim."""
+    """Each outcome only where the row still carries its claim, with its audit row in the same transaction."""
     with session_scope(engine) as session:
         for claim in claims:
-            if claim.error is None:
-                values: dict[str, Any] = {"state": "sent", "sent_at": utcnow(), "last_error": None}
+            action = None
+            if claim.released:
+                values: dict[str, Any] = {"attempts": claim.attempt - 1, "next_attempt_at": now}
+            elif claim.error is None:
+                values, action = {"state": "sent", "sent_at": utcnow(), "last_error": None}, "sent"
             elif claim.attempt >= rules.delivery_max_attempts:
-                values = {"state": "failed", "last_error": claim.error}
+                values, action = {"state": "failed", "last_error": claim.error}, "failed"
             else:
                 retry_at = now + timedelta(seconds=rules.backoff_s(claim.attempt))
-                values = {"next_attempt_at": retry_at, "last_error": claim.error}
+                values, action = {"next_attempt_at": retry_at, "last_error": claim.error}, "retry"
             written = session.execute(
                 update(AlertDelivery)
                 .where(
@@ -252,12 +264,30 @@ def _record_once(engine: Engine, claims: list[_Claim], rules: AlertRules, now: d
                     "alerts: delivery %d attempt %d was taken over after its lease", claim.delivery.id, claim.attempt
                 )
                 continue
-            if claim.error is None:
+            if action is None:
+                continue
+            _audit_outcome(session, claim, action, values)
+            if action == "sent":
                 run.sent += 1
-            elif "state" in values:
+            elif action == "failed":
                 run.failed += 1
             else:
                 run.retried += 1
+
+
+def _audit_outcome(session: Session, claim: _Claim, action: str, values: dict[str, Any]) -> None:
+    after: dict[str, Any] = {
+        "alert_id": claim.alert.id,
+        "subscription_id": claim.sub.id,
+        "channel": claim.sub.channel,
+        "attempt": claim.attempt,
+        "outcome": action,
+    }
+    if claim.error is not None:
+        after["error"] = claim.error
+    if action == "retry":
+        after["next_attempt_at"] = values["next_attempt_at"]
+    append_audit(session, SYSTEM.username, f"alert.delivery.{action}", "alert_delivery", claim.delivery.id, after=after)
 
 
 def deliver_due(
@@ -269,9 +299,11 @@ def deliver_due(
     now: datetime | None = None,
     limit: int = 1000,
     batch: int = DEFAULT_BATCH,
+    stopping: threading.Event | None = None,
 ) -> DeliveryRun:
     """Send up to ``limit`` deliveries due at ``now`` (default the clock) in rounds of ``batch``: claim, send with
-    no transaction open, record (see above). Safe to run in several processes at once."""
+    no transaction open, record (see above). Safe to run in several processes at once. Once ``stopping`` is set,
+    nothing more is sent and the claims not yet sent are released (see above)."""
 
     def clock() -> datetime:  # a given ``now`` (tests) stands still
         return now if now is not None else utcnow()
@@ -285,12 +317,15 @@ def deliver_due(
     run = DeliveryRun(sent=0, retried=0, failed=0)
     try:
         left = limit
-        while left > 0:
+        while left > 0 and not (stopping is not None and stopping.is_set()):
             claims = claim_due(engine, due_by, min(batch, left), per_send, lease_from=clock())
             if not claims:
                 break
             left -= len(claims)
             for claim in claims:
+                if stopping is not None and stopping.is_set():
+                    claim.released = True
+                    continue
                 claim.delivery.attempts = claim.attempt
                 try:
                     senders[claim.sub.channel](claim.sub, claim.alert, claim.enterprise, claim.delivery)

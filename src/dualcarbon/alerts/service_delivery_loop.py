@@ -3,7 +3,8 @@
 alert without anyone running ``dualcarbon alerts deliver``. Each round is :func:`service_delivery.deliver_due`
 (claim, send outside any transaction, record), so the loop, the command and other served processes may run at the
 same time without sending an attempt twice. An error is logged and the loop carries on at the next tick;
-:meth:`DeliveryLoop.stop` ends it after the round in progress.
+:meth:`DeliveryLoop.request_stop` ends it — the round in progress sends nothing more and gives back what it claimed
+but did not send — and :meth:`DeliveryLoop.join` waits for that (the server does both before the interpreter exits).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class DeliveryLoop:
 
     def tick(self) -> DeliveryRun:
         """One round: everything due now."""
-        run = deliver_due(self.engine, self.rules, http=self._client, smtp=self.smtp)
+        run = deliver_due(self.engine, self.rules, http=self._client, smtp=self.smtp, stopping=self._stop)
         self.runs += 1
         self.total.sent += run.sent
         self.total.retried += run.retried
@@ -92,9 +93,21 @@ class DeliveryLoop:
         log.info("alerts: delivering webhooks and e-mail every %g s in the background", self.interval_s)
         return self
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def request_stop(self) -> None:
+        """Ask the loop to end after the send in progress (see the module docstring and :meth:`join`)."""
         self._stop.set()
         self._wake.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` seconds for the loop to end, then close its HTTP client; True when it has ended."""
         if self._thread.is_alive():
             self._thread.join(timeout=timeout)
+        if self._thread.is_alive():
+            return False
         self._client.close()
+        return True
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """:meth:`request_stop` then :meth:`join`; True when the loop has ended."""
+        self.request_stop()
+        return self.join(timeout)

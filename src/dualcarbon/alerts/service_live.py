@@ -7,7 +7,8 @@
 * :class:`AlertLoop` — a daemon thread in the serving process that evaluates again every ``interval_s`` seconds
   the days from the last day it evaluated up to the day ``clock()`` names (by default today in Asia/Shanghai; the
   live demo passes the simulator's clock, which runs ahead of the wall clock). An error is logged and the loop
-  carries on at the next tick; ``stop()`` ends it.
+  carries on at the next tick; :meth:`AlertLoop.request_stop` ends it after the enterprise in progress and
+  :meth:`AlertLoop.join` waits for that (the server stops every loop so before the interpreter exits).
 """
 
 from __future__ import annotations
@@ -19,19 +20,21 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from sqlalchemy import Engine, or_, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from dualcarbon.alerts.models import EnergyBudget
 from dualcarbon.alerts.schemas import EvaluationSummary
-from dualcarbon.alerts.service_alerts import evaluate
+from dualcarbon.alerts.service_alerts import Detected, detect_day, record_detected
 from dualcarbon.alerts.service_forecast import local_today
 from dualcarbon.core.access import Principal
 from dualcarbon.monitoring.models import Meter
-from dualcarbon.monitoring.service_quality import compute_quality
+from dualcarbon.monitoring.service_cost import refresh_costs
+from dualcarbon.monitoring.service_quality import QualityMeasured, measure_quality, store_quality
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import enterprise_filter, require_enterprise
-from dualcarbon.store.db import optimistic_transaction, session_scope
+from dualcarbon.store.db import compute_then_write, is_transient_lock_error, optimistic_transaction, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -40,16 +43,26 @@ DEFAULT_INTERVAL_S = 60.0
 
 
 def evaluate_range(
-    engine: Engine, principal: Principal, first: date, last: date, reference: ReferenceSet, *, audit: bool = True
+    engine: Engine,
+    principal: Principal,
+    first: date,
+    last: date,
+    reference: ReferenceSet,
+    *,
+    audit: bool = True,
+    stopping: threading.Event | None = None,
 ) -> list[EvaluationSummary]:
     """Measure the data quality of [first, last], then evaluate every alert source on each day (see above).
     ``audit`` false (the live loop, every minute): quality re-measurements are not audited and an evaluation only
     when it opened an alert — otherwise 30 enterprises would add ~43,000 audit rows a day that record no change.
+    ``stopping`` set (the server is shutting down): returns after the enterprise in progress, with the days done.
 
-    One short transaction per enterprise (and day): on SQLite the live subscriber writes readings meanwhile, and a
-    transaction over every enterprise would keep it waiting for the write lock. Each is optimistic
-    (:func:`~dualcarbon.store.db.optimistic_transaction`): the Parquet reads and the computation run without the
-    write lock, which is taken only for the rows written (and the work is redone if another writer came first)."""
+    Two short steps per enterprise (and day): on SQLite the live subscriber writes readings meanwhile, and a
+    transaction over every enterprise would keep it waiting for the write lock. Each is
+    :func:`~dualcarbon.store.db.compute_then_write`: the Parquet reads and the computation run in a read-only
+    transaction with no write lock (:func:`measure_quality`, :func:`detect_day`), and a second transaction takes
+    the lock for the rows written alone (:func:`store_quality`, :func:`record_detected`). The stored rollups and
+    costs those steps read are refreshed just before, on their own (:func:`_refresh_first`)."""
     if last < first:
         return []
     with session_scope(engine, write=False) as session:
@@ -62,27 +75,59 @@ def evaluate_range(
             .where(watched, enterprise_filter(principal))
             .order_by(Enterprise.id)
         ).all()
+    stopped = stopping.is_set if stopping is not None else lambda: False
+    metered_codes = dict(rows)
     for code, metered in rows:
+        if stopped():
+            return []
         if metered:
+            _refresh_first(engine, principal, code, reference)
 
-            def measure(session: Session, code: str = code) -> None:
+            def measure(session: Session, code: str = code) -> QualityMeasured | None:
                 enterprise = require_enterprise(session, principal, code)
-                compute_quality(session, principal, enterprise, first, last, reference, audit=audit)
+                return measure_quality(session, principal, enterprise, first, last, reference)
 
-            optimistic_transaction(engine, measure)
-    summaries = []
+            def store(session: Session, measured: QualityMeasured | None) -> None:
+                if measured is not None:
+                    store_quality(session, principal, measured, audit=audit)
+
+            compute_then_write(engine, measure, store)
+    summaries: list[EvaluationSummary] = []
     day = first
     while day <= last:
         parts = []
         for code, _ in rows:
+            if stopped():
+                return summaries
+            if metered_codes.get(code):
+                _refresh_first(engine, principal, code, reference)
 
-            def judge(session: Session, day: date = day, code: str = code) -> EvaluationSummary:
-                return evaluate(session, principal, day, reference, code, quiet=not audit)
+            def detect(session: Session, day: date = day, code: str = code) -> Detected:
+                return detect_day(session, principal, day, reference, code)
 
-            parts.append(optimistic_transaction(engine, judge))
+            def record(session: Session, detected: Detected) -> EvaluationSummary:
+                return record_detected(session, principal, detected, quiet=not audit)
+
+            parts.append(compute_then_write(engine, detect, record))
         summaries.append(_merged(day, parts))
         day += timedelta(days=1)
     return summaries
+
+
+def _refresh_first(engine: Engine, principal: Principal, code: str, reference: ReferenceSet) -> None:
+    """Bring the stored rollups and costs of ``code`` up to date in their own optimistic transaction (as the refresh
+    after ingest does), so that the compute step after it reads them without writing: a lazy refresh there would
+    hold the write lock from its first write to the end of the computation. Busy: the compute step refreshes."""
+
+    def refresh(session: Session) -> None:
+        refresh_costs(session, require_enterprise(session, principal, code), reference)
+
+    try:
+        optimistic_transaction(engine, refresh, attempts=3, lock_at_last=False)
+    except DBAPIError as exc:
+        if not is_transient_lock_error(exc):
+            raise
+        log.debug("alerts: rollups of %s not refreshed first (store busy)", code)
 
 
 def _merged(day: date, parts: list[EvaluationSummary]) -> EvaluationSummary:
@@ -126,7 +171,11 @@ class AlertLoop:
         """One evaluation: the days from the last evaluated day (it may have grown since) up to ``clock()``."""
         today = self.clock()
         first = min(self.last_day or today, today)
-        summaries = evaluate_range(self.engine, self.principal, first, today, self.reference, audit=False)
+        summaries = evaluate_range(
+            self.engine, self.principal, first, today, self.reference, audit=False, stopping=self._stop
+        )
+        if self._stop.is_set():  # cut short by the shutdown: the days from last_day on were not all evaluated
+            return summaries
         self.last_day = today
         self.runs += 1
         opened = sum(s.opened for s in summaries)
@@ -150,7 +199,17 @@ class AlertLoop:
         log.info("alerts: evaluating every %g s in the background", self.interval_s)
         return self
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def request_stop(self) -> None:
+        """Ask the loop to end: it returns after the enterprise in progress (see :meth:`join`)."""
         self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` seconds for the loop to end; True when it has (or never started)."""
         if self._thread.is_alive():
             self._thread.join(timeout=timeout)
+        return not self._thread.is_alive()
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """:meth:`request_stop` then :meth:`join`; True when the loop has ended."""
+        self.request_stop()
+        return self.join(timeout)

@@ -31,6 +31,7 @@ are in :mod:`.service_quality_read`; the thresholds and the counting query in :m
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -208,6 +209,19 @@ def quality_index(subs: dict[str, float | None], weights: dict[str, float]) -> f
     return sum(w * v for w, v in present) / total if present and total else None
 
 
+@dataclass
+class QualityMeasured:
+    """What :func:`measure_quality` found for one enterprise's days [first, last], for :func:`store_quality`."""
+
+    enterprise_id: int
+    credit_code: str
+    meter_ids: list[int]
+    first: date
+    last: date
+    meter_days: list[MeterQualityDay]
+    enterprise_days: list[EnterpriseQualityDay]
+
+
 def compute_quality(
     session: Session,
     principal: Principal,
@@ -220,13 +234,26 @@ def compute_quality(
 ) -> int:
     """Measure and store the quality of every meter of ``enterprise`` (scope is the caller's business) on the
     days [first, last] that have begun; returns the number of meter-day rows written. Audited, except when
-    ``audit`` is false: the live alert loop re-measures derived rows every minute (the nightly job is audited)."""
+    ``audit`` is false: the live alert loop re-measures derived rows every minute (the nightly job is audited).
+    The two steps are :func:`measure_quality` (reads only) and :func:`store_quality` (writes only), which the live
+    loop runs in two transactions so that SQLite's write lock is held for the writes alone."""
+    measured = measure_quality(session, principal, enterprise, first, last, reference)
+    return 0 if measured is None else store_quality(session, principal, measured, audit=audit)
+
+
+def measure_quality(
+    session: Session,
+    principal: Principal,
+    enterprise: Enterprise,
+    first: date,
+    last: date,
+    reference: ReferenceSet,
+) -> QualityMeasured | None:
+    """The quality rows of [first, last] for ``enterprise``, computed and not stored; None without meters."""
     rules = QualityRules.of(reference)
     meters = list(session.scalars(select(Meter).where(Meter.enterprise_id == enterprise.id).order_by(Meter.id)))
     if not meters or last < first:
-        return 0
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k, :e)"), {"k": QUALITY_LOCK_KEY, "e": enterprise.id})
+        return None
     now = local_now()
     rows = measure(session, enterprise, meters, first, last, rules)
     sums = _realtime_sums(session, principal, reference, meters, first, last)
@@ -242,34 +269,51 @@ def compute_quality(
         found = partners.get(meter.data_item_code or "", [])
         inconsistent = _consistency(meter, row, found, sums, rules.consistency_tolerance_pct)
         results.append(_meter_row(meter, row, rules, inconsistent, now, arrivals.get((meter.id, row["day"]))))
-    ids = list(by_id)
+    return QualityMeasured(
+        enterprise.id,
+        enterprise.credit_code,
+        list(by_id),
+        first,
+        last,
+        results,
+        _enterprise_rows(enterprise.id, results, rules),
+    )
+
+
+def store_quality(session: Session, principal: Principal, measured: QualityMeasured, *, audit: bool = True) -> int:
+    """Replace the stored quality rows of the measured days with ``measured``; the number of meter-day rows."""
+    first, last = measured.first, measured.last
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:k, :e)"), {"k": QUALITY_LOCK_KEY, "e": measured.enterprise_id}
+        )
     session.execute(
         delete(MeterQualityDay).where(
-            MeterQualityDay.meter_id.in_(ids), MeterQualityDay.day >= first, MeterQualityDay.day <= last
+            MeterQualityDay.meter_id.in_(measured.meter_ids), MeterQualityDay.day >= first, MeterQualityDay.day <= last
         )
     )
     session.execute(
         delete(EnterpriseQualityDay).where(
-            EnterpriseQualityDay.enterprise_id == enterprise.id,
+            EnterpriseQualityDay.enterprise_id == measured.enterprise_id,
             EnterpriseQualityDay.day >= first,
             EnterpriseQualityDay.day <= last,
         )
     )
-    session.add_all(results)
-    session.add_all(_enterprise_rows(enterprise.id, results, rules))
+    session.add_all(measured.meter_days)
+    session.add_all(measured.enterprise_days)
     if not audit:
         session.flush()
-        return len(results)
+        return len(measured.meter_days)
     append_audit(
         session,
         principal.username,
         "quality.compute",
         "enterprise",
-        enterprise.credit_code,
-        after={"from": first.isoformat(), "to": last.isoformat(), "meter_days": len(results)},
+        measured.credit_code,
+        after={"from": first.isoformat(), "to": last.isoformat(), "meter_days": len(measured.meter_days)},
     )
     session.flush()
-    return len(results)
+    return len(measured.meter_days)
 
 
 def _enterprise_rows(

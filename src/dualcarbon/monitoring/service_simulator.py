@@ -248,15 +248,26 @@ class LiveDemo:
     ingester: MqttIngester
     stop_event: threading.Event
     threads: list[threading.Thread]
-    #: Other background work of the serving process to end first (e.g. the alerts loop, added by the app).
-    also_stop: list[Callable[[], None]] = field(default_factory=list)
+    #: Other background work of the serving process to end with it (e.g. the alerts loop, added by the app).
+    also_stop: list[Callable[[], object]] = field(default_factory=list)
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Tell the simulator and the subscriber to end (the subscriber flushes what it holds): see :meth:`join`."""
+        self.stop_event.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` seconds (in all) for both threads to end; True when they have."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in self.threads:
+            thread.join(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self.threads)
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """End the simulator, the subscriber and ``also_stop``; True when the threads have ended in ``timeout`` s."""
+        self.request_stop()
         for stop in self.also_stop:
             stop()
-        self.stop_event.set()
-        for thread in self.threads:
-            thread.join(timeout=10)
+        return self.join(timeout)
 
 
 def broker_reachable(host: str, port: int, timeout: float = 2.0) -> bool:
@@ -316,8 +327,12 @@ def start_live_demo(
         anomalies=anomalies,
     )
     threads = [
-        threading.Thread(target=_guarded, args=(ingester.run, stop, "subscriber"), daemon=True),
-        threading.Thread(target=_guarded, args=(simulator.run, stop, "simulator"), daemon=True),
+        threading.Thread(
+            target=_guarded, args=(ingester.run, stop, "subscriber"), name="dualcarbon-live-subscriber", daemon=True
+        ),
+        threading.Thread(
+            target=_guarded, args=(simulator.run, stop, "simulator"), name="dualcarbon-live-simulator", daemon=True
+        ),
     ]
     for thread in threads:
         thread.start()

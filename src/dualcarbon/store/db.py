@@ -49,6 +49,7 @@ TRANSACTION_RETRIES = 2
 _SQLITE_BEGIN_OPTION = "dualcarbon_sqlite_begin"
 
 T = TypeVar("T")
+C = TypeVar("C")
 
 
 def resolve_data_dir(data_dir: Path | None = None) -> Path:
@@ -252,6 +253,44 @@ def optimistic_transaction(
                 return work(session)
         except DBAPIError as exc:
             if last or not is_transient_lock_error(exc):
+                raise
+        time.sleep(pause_s * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def compute_then_write(
+    engine: Engine,
+    compute: Callable[[Session], C],
+    write: Callable[[Session, C], T],
+    *,
+    attempts: int = 3,
+    pause_s: float = 0.2,
+) -> T:
+    """Run ``compute(session)`` in a read-only transaction, then ``write(session, computed)`` in a short write one.
+
+    For background work that computes long and then writes derived rows it replaces, or rows it checks again where it
+    writes them (the alert loop: quality rows are replaced; alerts are matched against the not-closed ones inside
+    the write). On SQLite the computation takes no lock (unless it writes itself, e.g. a lazy rollup refresh: then
+    it holds the lock from that write to its end), and the write step takes the lock at BEGIN — waiting within the
+    lock budget — for its writes alone, however long the computation was (:func:`optimistic_transaction` holds it
+    for the whole work in its last attempt). The price: what is written may be a moment older than the commit
+    (readings stored between the steps count at the next run). A transient lock error of either step (a lazy
+    write refused because another writer committed since the computation began) runs both again after a pause;
+    the last of ``attempts`` runs them in one transaction that takes the lock at BEGIN, as
+    :func:`optimistic_transaction` does, so the work cannot starve. Other errors are raised at once. Elsewhere
+    (PostgreSQL) ordinary transactions.
+    """
+    for attempt in range(1, max(1, attempts) + 1):
+        try:
+            if attempt >= attempts and attempts > 1:  # the last: both in one transaction holding the lock
+                with session_scope(engine) as session:
+                    return write(session, compute(session))
+            with session_scope(engine, write=False) as session:
+                computed = compute(session)
+            with session_scope(engine) as session:
+                return write(session, computed)
+        except DBAPIError as exc:
+            if attempt >= attempts or not is_transient_lock_error(exc):
                 raise
         time.sleep(pause_s * attempt)
     raise AssertionError("unreachable")  # pragma: no cover
