@@ -67,7 +67,11 @@ def test_daily_balance_and_loss(world, client, tmp_path, admin, reference, write
         client.get(f"/api/v1/meters/{ids['P']}/balance", params=params, headers=world.auth("ent_b")).status_code == 404
     )
     lone = client.get(f"/api/v1/meters/{ids['LONE']}/balance", params=params, headers=world.auth("ent_a"))
-    assert lone.status_code == 422 and "sub-meters" in lone.text
+    assert lone.status_code == 422 and "没有计入总量的分表" in lone.text  # Chinese by default
+    lone_en = client.get(
+        f"/api/v1/meters/{ids['LONE']}/balance", params=params, headers={**world.auth("ent_a"), "Accept-Language": "en"}
+    )
+    assert lone_en.status_code == 422 and "sub-meters" in lone_en.text
     backwards = client.get(
         f"/api/v1/meters/{ids['P']}/balance",
         params={"from": "2024-03-02", "to": "2024-03-01"},

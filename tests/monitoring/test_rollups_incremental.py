@@ -142,6 +142,23 @@ def test_a_first_refresh_over_months_apart_keeps_the_lookback_of_each_run(world,
     _stored_equals_computed(world, admin, reference, "E1", date(2024, 4, 1), date(2024, 4, 30))
 
 
+def test_a_first_refresh_counts_the_days_of_its_readings(world, meters, admin, reference) -> None:
+    # The dirty count of a first refresh is the number of (meter, Asia/Shanghai day) pairs of the readings, counted
+    # from the first and last slot of each day (a cumulative reading closes the slot one interval before it).
+    # E1 (cumulative): 03-01 00:00 … 03-02 00:00 → reading days 03-01, 03-02 (slots 02-29 23:45 … 03-01 23:45);
+    # E3 (cumulative): 03-03 00:00 and 00:15 → reading day 03-03 only, though its slots 03-02 23:45 and 03-03 00:00
+    # lie in two days; G1 (interval): 03-01 00:00 … 23:45 → reading day 03-01. 2 + 1 + 1 = 4 (slot days: 5).
+    _ingest(world, admin, "E1", [(START + timedelta(minutes=15 * i), float(i)) for i in range(97)])
+    _ingest(world, admin, "E3", [(START + timedelta(days=2, minutes=15 * i), 5.0 + i) for i in range(2)])
+    _ingest(world, admin, "G1", [(START + timedelta(minutes=15 * i), 0.5) for i in range(96)])
+    stats = _refresh(world, reference)
+    assert stats.dirty == 4
+    # Slot days: E1 02-29, 03-01; E3 03-02, 03-03; G1 03-01 → 5 days, 120 hours; months: E1 February and March,
+    # E3 and G1 March → 4 month rows.
+    assert stats.periods == {"hour": 120, "day": 5, "month": 4}
+    _stored_equals_computed(world, admin, reference, "E1", date(2024, 2, 29), date(2024, 3, 2))
+
+
 @pytest.mark.parametrize("world", ["sqlite"], indirect=True)
 def test_rollups_refresh_command(world, meters, admin, reference) -> None:
     from dualcarbon.app.cli import app

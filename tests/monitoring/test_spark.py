@@ -177,7 +177,7 @@ def test_scale_rollups_refuses_a_bad_threshold_before_starting_spark(tmp_path: P
             ".",
         ],
     )
-    assert result.exit_code == 2 and "--to: must not be before --from" in result.output
+    assert result.exit_code == 2 and "--to: 结束日期不能早于开始日期 / must not be before --from" in result.output
 
 
 def test_without_pyspark_the_message_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:

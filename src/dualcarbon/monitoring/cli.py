@@ -73,7 +73,10 @@ def import_meters(
     except service_meters.MeterFileInvalid as exc:
         for row, column, reason in exc.problems:
             print(f"row {row}, {column}: {reason}", file=sys.stderr)
-        raise fail(f"{len(exc.problems)} problem(s) in {file.name}; nothing imported") from None
+        raise fail(
+            f"{file.name} 有 {len(exc.problems)} 处问题，未导入任何内容 / "
+            f"{len(exc.problems)} problem(s) in {file.name}; nothing imported"
+        ) from None
     typer.echo(json.dumps(receipt.model_dump(mode="json"), ensure_ascii=False))
 
 
@@ -185,7 +188,7 @@ def _day(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise fail(f"{option}: not a date YYYY-MM-DD: {text!r}") from None
+        raise fail(f"{option}: 「{text}」不是日期（格式 YYYY-MM-DD） / not a date YYYY-MM-DD: {text!r}") from None
 
 
 ROLLUP_CSV_HEADER = ["start", "energy", "unit", "tce", "tce_equal", "tco2", "completeness", "flags"]
@@ -209,7 +212,7 @@ def show(
     data_dir: Path | None = DataDirOption,
 ) -> None:
     if output not in ("json", "csv"):
-        raise fail("--format: json or csv")
+        raise fail("--format: 只能是 json 或 csv / json or csv")
     reference = _reference(data_dir)
     if meter is None:
         _show_enterprise(
@@ -318,7 +321,7 @@ def balance(
     data_dir: Path | None = DataDirOption,
 ) -> None:
     if output not in ("json", "csv"):
-        raise fail("--format: json or csv")
+        raise fail("--format: 只能是 json 或 csv / json or csv")
     reference = _reference(data_dir)
     with transaction(data_dir) as session:
         result = service_balance.meter_balance(

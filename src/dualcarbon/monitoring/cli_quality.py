@@ -37,7 +37,7 @@ def _day(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise fail(f"{option}: '{value}' is not a date YYYY-MM-DD") from None
+        raise fail(f"{option}: 「{value}」不是日期（格式 YYYY-MM-DD） / '{value}' is not a date YYYY-MM-DD") from None
 
 
 @quality_app.command("show", help="An enterprise's quality index, sub-indices and items on a day or in a month.")
@@ -51,7 +51,7 @@ def show(
     data_dir: Path | None = DataDirOption,
 ) -> None:
     if output not in ("json", "text"):
-        raise fail("--format: must be json or text")
+        raise fail("--format: 只能是 json 或 text / must be json or text")
     reference = _reference(data_dir)
     with transaction(data_dir) as session:
         result = service_quality_read.quality_show(

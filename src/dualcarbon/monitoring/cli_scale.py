@@ -42,7 +42,7 @@ def _day(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise fail(f"{option}: not a date YYYY-MM-DD: {text!r}") from None
+        raise fail(f"{option}: 「{text}」不是日期（格式 YYYY-MM-DD） / not a date YYYY-MM-DD: {text!r}") from None
 
 
 @scale_app.command(
@@ -61,7 +61,7 @@ def rollups(
 ) -> None:
     first, last = _day(date_from, "--from"), _day(date_to, "--to")
     if last < first:
-        raise fail("--to: must not be before --from")
+        raise fail("--to: 结束日期不能早于开始日期 / must not be before --from")
     root = data_dir_or_default(data_dir)
     reference = reference_tables.load_reference(root)
     if completeness_min_pct is None:
@@ -70,7 +70,10 @@ def rollups(
     with transaction(data_dir) as session:
         meters = service_spark.export_register(session, cli_principal(), reference, first, last, register)
     if meters == 0:
-        raise fail("no meters in the register; import meters first (`dualcarbon meters import`)")
+        raise fail(
+            "计量器具台账为空，请先导入表计（`dualcarbon meters import`） / "
+            "no meters in the register; import meters first (`dualcarbon meters import`)"
+        )
     spark = service_spark.spark_session(master)
     try:
         summary = service_spark.run_spark_rollups(root, register, first, last, out, completeness_min_pct, spark=spark)

@@ -45,10 +45,12 @@ class MeterImportReceipt(BaseModel):
 
 
 class Problem(BaseModel):
-    """A rejected reading: its row (1-based position in the batch or file, header not counted) and why."""
+    """A rejected reading: its row (1-based position in the batch or file, header not counted) and why —
+    ``reason`` for programs and logs (``field: …``, English), ``reason_zh`` the same for a person."""
 
     row: int
     reason: str
+    reason_zh: str | None = None
 
 
 class IngestReceipt(BaseModel):

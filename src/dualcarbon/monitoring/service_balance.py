@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import InvalidInput
+from dualcarbon.core.errors import InvalidInput, zh_en
 from dualcarbon.monitoring.models import Meter
 from dualcarbon.monitoring.service_meters import find_meter, get_meter
 from dualcarbon.monitoring.service_rollups import local_range, rollups_of
@@ -49,12 +49,16 @@ def meter_balance(
     elif credit_code and meter_code:
         parent, enterprise = find_meter(session, principal, credit_code, meter_code)
     else:
-        raise InvalidInput("give the meter id, or the enterprise and the meter code", field="meter")
+        zh = "请给出表计编号，或企业统一社会信用代码和表号"
+        raise InvalidInput(zh_en(zh, "give the meter id, or the enterprise and the meter code"), field="meter", zh=zh)
     start, end = local_range("day", date_from, date_to)
     if (end - start).days > MAX_DAYS:
-        raise InvalidInput(f"at most {MAX_DAYS} days at a time", field="to")
+        zh = f"一次最多查询 {MAX_DAYS} 天"
+        raise InvalidInput(zh_en(zh, f"at most {MAX_DAYS} days at a time"), field="to", zh=zh)
     if parent.measures != "energy":
-        raise InvalidInput(f"meter '{parent.code}' measures production (产量), not energy: no balance", field="meter")
+        zh = f"表计「{parent.code}」计量产量而非能耗，不做总分表平衡"
+        en = f"meter '{parent.code}' measures production (产量), not energy: no balance"
+        raise InvalidInput(zh_en(zh, en), field="meter", zh=zh)
     children = list(
         session.scalars(
             select(Meter)
@@ -63,7 +67,9 @@ def meter_balance(
         )
     )
     if not children:
-        raise InvalidInput(f"meter '{parent.code}' has no counted sub-meters (分表) to balance", field="meter")
+        zh = f"表计「{parent.code}」没有计入总量的分表，无法做总分表平衡"
+        en = f"meter '{parent.code}' has no counted sub-meters (分表) to balance"
+        raise InvalidInput(zh_en(zh, en), field="meter", zh=zh)
     included = [c for c in children if (c.carrier, c.unit) == (parent.carrier, parent.unit) and c.kind != "instant"]
     excluded = [c for c in children if c not in included]
     table, _ = rollups_of(session, enterprise, [parent, *included], "day", date_from, date_to, reference)

@@ -25,6 +25,7 @@ Parsing and classification are DuckDB SQL over Arrow, so a year of 15-minute dat
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -76,6 +77,24 @@ _TEXT_TS = (
 _UNKNOWN_METER = (
     "'meter_code: no meter ''' || meter_code || ''' of enterprise ' || credit_code || ' that you may write to'"
 )
+_UNKNOWN_METER_RE = re.compile(r"meter_code: no meter '(.*)' of enterprise (.*) that you may write to")
+#: The Chinese sentence of each fixed reason of ``judged`` (below); an unknown meter is matched by the pattern.
+_REASONS_ZH = {
+    "credit_code: missing (say which enterprise the meter belongs to)": "缺少统一社会信用代码（请写明表计所属企业）",
+    "meter_code: missing": "缺少表号",
+    "ts: not an ISO-8601 time": "时间不是 ISO-8601 格式（例如 2024-03-01T00:15:00，不带时区按北京时间）",
+    "value: not a finite number": "读数不是有效的数字",
+}
+
+
+def _reason_zh(reason: str) -> str | None:
+    """The Chinese text of a rejection ``reason`` (the receipt's ``reason_zh``)."""
+    unknown = _UNKNOWN_METER_RE.fullmatch(reason)
+    if unknown:
+        return f"企业 {unknown.group(2)} 没有您可写入的表号「{unknown.group(1)}」"
+    return _REASONS_ZH.get(reason)
+
+
 _CLASSIFY_SQL = f"""
 CREATE TEMP VIEW parsed AS
 SELECT r.row, r.credit_code, r.meter_code, r.ts, r.value, m.meter_id
@@ -262,7 +281,7 @@ def _ingest_slice(
         rejected_count = con.execute("SELECT count(*) FROM judged WHERE reason IS NOT NULL").fetchone()
         receipt.rejected = int(rejected_count[0]) if rejected_count else 0
         receipt.problems = [
-            Problem(row=int(row), reason=str(reason))
+            Problem(row=int(row), reason=str(reason), reason_zh=_reason_zh(str(reason)))
             for row, reason in con.execute(
                 f"SELECT row, reason FROM judged WHERE reason IS NOT NULL ORDER BY row LIMIT {MAX_PROBLEMS}"
             ).fetchall()

@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import InvalidInput, NotFound
+from dualcarbon.core.errors import InvalidInput, NotFound, zh_en
 from dualcarbon.monitoring.models import EnterpriseQualityDay, Meter, MeterQualityDay
 from dualcarbon.monitoring.schemas import MeterOut
 from dualcarbon.monitoring.service_meters import FIELDS, get_meter
@@ -100,14 +100,16 @@ def _round(value: float | None) -> float | None:
 def period_days(day: date | None, month: str | None) -> tuple[date, date, str, Literal["day", "month"]]:
     """First and last day, label and kind of the period asked for (exactly one of a day or a month)."""
     if (day is None) == (month is None):
-        raise InvalidInput("give either a date or a month", field="date")
+        zh = "请给出日期或月份（二者选一）"
+        raise InvalidInput(zh_en(zh, "give either a date or a month"), field="date", zh=zh)
     if day is not None:
         return day, day, day.isoformat(), "day"
     try:
         year, number = (int(part) for part in str(month).split("-"))
         first = date(year, number, 1)
     except ValueError:
-        raise InvalidInput(f"'{month}' is not a month YYYY-MM", field="month") from None
+        zh = f"「{month}」不是月份（格式 YYYY-MM，如 2026-01）"
+        raise InvalidInput(zh_en(zh, f"'{month}' is not a month YYYY-MM"), field="month", zh=zh) from None
     last = date(year + (number == 12), number % 12 + 1, 1) - timedelta(days=1)
     return first, last, f"{year:04d}-{number:02d}", "month"
 
@@ -125,7 +127,8 @@ def ensure_quality(
     """Measure the days of [first, last] that have begun and have no final stored result (all when ``refresh``)."""
     today = local_now().date()
     if first > today:
-        raise InvalidInput(f"{first} has not begun yet (Asia/Shanghai)", field="date")
+        zh = f"{first} 尚未开始（北京时间）"
+        raise InvalidInput(zh_en(zh, f"{first} has not begun yet (Asia/Shanghai)"), field="date", zh=zh)
     last = min(last, today)
     days = {first + timedelta(days=n) for n in range((last - first).days + 1)}
     if not refresh:
@@ -351,7 +354,9 @@ def refresh_quality(
         )
     today = local_now().date()
     if first > today or last < first:
-        raise InvalidInput(f"{first} … {last} is not a range of days that have begun", field="date")
+        zh = f"{first} 至 {last} 不是已经开始的日期范围（北京时间）"
+        en = f"{first} … {last} is not a range of days that have begun"
+        raise InvalidInput(zh_en(zh, en), field="date", zh=zh)
     return {
         e.credit_code: compute_quality(session, principal, e, first, min(last, today), reference) for e in enterprises
     }

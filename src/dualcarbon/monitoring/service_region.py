@@ -26,7 +26,7 @@ from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import InvalidInput
+from dualcarbon.core.errors import InvalidInput, zh_en
 from dualcarbon.monitoring.models import Meter, MeterQualityDay
 from dualcarbon.monitoring.schemas_dashboard import EnterpriseRow, RegionDashboard, TotalRow
 from dualcarbon.monitoring.service_tree import counted_meters_query
@@ -57,14 +57,16 @@ def _day(d: date) -> datetime:
 
 def _check(date_from: date, date_to: date, page: int, size: int, sort: str, export: bool) -> None:
     if date_to < date_from:
-        raise InvalidInput("must not be before 'from'", field="to")
+        zh = "结束日期不能早于开始日期"
+        raise InvalidInput(zh_en(zh, "must not be before 'from'"), field="to", zh=zh)
     largest = MAX_EXPORT_ROWS if export else MAX_PAGE_SIZE
     if not 1 <= size <= largest:
         raise InvalidInput(f"must be between 1 and {largest}", field="size")
     if page < 1:
         raise InvalidInput("must be 1 or more", field="page")
     if sort not in SORTS:
-        raise InvalidInput(f"must be one of {', '.join(SORTS)}", field="sort")
+        zh = f"排序只能是 {'、'.join(SORTS)} 之一"
+        raise InvalidInput(zh_en(zh, f"must be one of {', '.join(SORTS)}"), field="sort", zh=zh)
 
 
 def region_dashboard(

@@ -46,7 +46,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import InvalidInput
+from dualcarbon.core.errors import InvalidInput, zh_en
 from dualcarbon.monitoring.models import Meter
 from dualcarbon.monitoring.rollup_sql import (
     AGG_SQL,
@@ -90,9 +90,11 @@ LOOKBACK = timedelta(days=31)
 def local_range(interval: str, date_from: date, date_to: date) -> tuple[datetime, datetime]:
     """[start, end) in naive Asia/Shanghai time for an inclusive date range (months widened to whole months)."""
     if interval not in INTERVALS:
-        raise InvalidInput(f"must be one of {', '.join(INTERVALS)}", field="interval")
+        zh = f"时间粒度只能是 {'、'.join(INTERVALS)} 之一"
+        raise InvalidInput(zh_en(zh, f"must be one of {', '.join(INTERVALS)}"), field="interval", zh=zh)
     if date_to < date_from:
-        raise InvalidInput("must not be before 'from'", field="to")
+        zh = "结束日期不能早于开始日期"
+        raise InvalidInput(zh_en(zh, "must not be before 'from'"), field="to", zh=zh)
     start = datetime(date_from.year, date_from.month, date_from.day)
     end = datetime(date_to.year, date_to.month, date_to.day) + timedelta(days=1)
     if interval == "month":
@@ -163,10 +165,11 @@ def _connect_slots(
     end: datetime,
     factors: pa.Table,
     sigs: dict[int, str] | None = None,
-    hour_extra: str = "",
+    extra: dict[str, str] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection holding ``meters``, ``factors``, the slots view ``q`` of [start, end) and the period
-    sums ``agg_hour``, ``agg_day``, ``agg_month`` (:data:`LEVELS_SQL`)."""
+    sums ``agg_hour``, ``agg_day``, ``agg_month`` (:data:`LEVELS_SQL`; ``extra``: its ``hour_extra`` and
+    ``day_extra``, e.g. :data:`.rollup_sql.SLOT_BOUNDS`)."""
     offset = timedelta(hours=LOCAL_OFFSET_HOURS)
     start_utc = (start - offset - LOOKBACK).replace(tzinfo=UTC)
     end_utc = (end - offset + timedelta(days=1)).replace(tzinfo=UTC)
@@ -181,7 +184,8 @@ def _connect_slots(
         params = meter_params(meters)
         con.execute(SLOTS_SQL.format(**_sql_params(), **bounds, **params))
         sums = hour_sums(params, FLAG_ABOVE_RATE)
-        con.execute(LEVELS_SQL.format(**_sql_params(), hour_sums=sums, hour_extra=hour_extra))
+        levels = {"hour_extra": "", "day_extra": "", **(extra or {})}
+        con.execute(LEVELS_SQL.format(**_sql_params(), hour_sums=sums, **levels))
     except BaseException:
         con.close()
         raise
@@ -267,7 +271,8 @@ def meter_rollups(
     elif credit_code and meter_code:
         meter, enterprise = find_meter(session, principal, credit_code, meter_code)
     else:
-        raise InvalidInput("give the meter id, or the enterprise and the meter code", field="meter")
+        zh = "请给出表计编号，或企业统一社会信用代码和表号"
+        raise InvalidInput(zh_en(zh, "give the meter id, or the enterprise and the meter code"), field="meter", zh=zh)
     table, used = rollups_of(session, enterprise, [meter], interval, date_from, date_to, reference)
     start, end = local_range(interval, date_from, date_to)
     from dualcarbon.monitoring.service_cost import cost_lookup  # the cost step runs after the rollup refresh

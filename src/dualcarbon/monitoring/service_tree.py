@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import DualcarbonError, InvalidInput, NotFound
+from dualcarbon.core.errors import DualcarbonError, InvalidInput, NotFound, zh_en
 from dualcarbon.monitoring.models import Meter
 from dualcarbon.monitoring.service_cost import meter_tariff, refresh_costs
 from dualcarbon.monitoring.service_rollups import LOCAL_ZONE, local_range, rollups_of
@@ -120,7 +120,8 @@ def _scope(session: Session, principal: Principal, scope: str, ident: str) -> tu
             .order_by(Enterprise.id)
         )
         return list(session.scalars(query)), None, region.name
-    raise InvalidInput(f"must be one of {', '.join(SCOPES)}", field="scope")
+    zh = f"范围只能是 {'、'.join(SCOPES)} 之一"
+    raise InvalidInput(zh_en(zh, f"must be one of {', '.join(SCOPES)}"), field="scope", zh=zh)
 
 
 def tree_rollups(
@@ -140,7 +141,8 @@ def tree_rollups(
         try:
             carrier = reference.carrier(carrier).id
         except DualcarbonError:
-            raise InvalidInput(f"unknown carrier '{carrier}'", field="carrier") from None
+            zh = f"未知的能源品种「{carrier}」"
+            raise InvalidInput(zh_en(zh, f"unknown carrier '{carrier}'"), field="carrier", zh=zh) from None
     enterprises, extra, name = _scope(session, principal, scope, ident)
     parts: list[pa.Table] = []
     cost_parts: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = []

@@ -115,16 +115,18 @@ class RegionDays:
         if not self.ready():
             self.build()  # reads the enterprise day files, which already hold the fresh rows
             return
-        months = con.execute(f"SELECT DISTINCT strftime(start, '%Y-%m') FROM {relation}").fetchall()
+        # One grouping for the months and their row counts, then a range on ``start`` per month (no string per row).
+        months = con.execute(
+            f"SELECT date_trunc('month', start) AS m, count(*) FROM {relation} GROUP BY ALL"
+        ).fetchall()
         cols = ", ".join(REGION_COLUMNS)
-        for (month,) in sorted(months):
-            folder = _Folder(self.folder / f"month={month}")
-            rows = con.execute(
-                f"SELECT count(*) FROM {relation} WHERE strftime(start, '%Y-%m') = '{month}'"
-            ).fetchall()[0][0]
+        for month, rows in sorted(months):
+            following = datetime(month.year + (month.month == 12), month.month % 12 + 1, 1)
+            folder = _Folder(self.folder / _month_name(month))
             query = (
                 f"SELECT {cols}, CAST({folder.next_seq} AS BIGINT) AS seq FROM {relation} "
-                f"WHERE strftime(start, '%Y-%m') = '{month}' ORDER BY meter_id, start"
+                f"WHERE start >= TIMESTAMP '{month:%Y-%m-%d}' AND start < TIMESTAMP '{following:%Y-%m-%d}' "
+                "ORDER BY meter_id, start"
             )
             self._copy(con, query, folder.path / f"delta-{folder.next_seq}-{int(rows)}.parquet")
             self._maybe_compact(con, folder.path)
