@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, inspect, select, table
 from sqlalchemy.exc import IntegrityError
 
+import dualcarbon.app.models  # noqa: F401  (every table registered: a job row's flush resolves its user foreign key)
 from dualcarbon.registry.models import Enterprise, Region
 from dualcarbon.store.audit import append_audit, verify_audit_chain
 from dualcarbon.store.backup import BackupError, backup, restore

@@ -36,6 +36,7 @@ from dualcarbon.store.db import (
     resolve_database_url,
     sqlite_path,
 )
+from dualcarbon.store.generation import GENERATION_TABLE
 from dualcarbon.store.migrate import alembic_config, current_revision
 
 MANIFEST = "manifest.json"
@@ -308,7 +309,7 @@ def _refuse_non_empty(url: str, data_dir: Path | None) -> None:
     try:
         with engine.connect() as connection:
             for table in inspect(connection).get_table_names():
-                if table == "alembic_version":
+                if table in ("alembic_version", GENERATION_TABLE):  # bookkeeping a migrated store holds
                     continue
                 quoted = connection.dialect.identifier_preparer.quote(table)
                 if connection.execute(text(f"SELECT 1 FROM {quoted} LIMIT 1")).first() is not None:

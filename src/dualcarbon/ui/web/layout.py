@@ -378,6 +378,8 @@ def web_page(
                         with body_column:
                             refusal(ctx)
                     except DualcarbonError as exc:  # a page the request cannot be shown for: say why, never 500
+                        if is_store_busy(exc):
+                            raise  # the 503 page, below
                         body_column.clear()
                         with body_column:
                             page_error(ctx, exc)
