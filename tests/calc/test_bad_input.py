@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,16 @@ from dualcarbon.app.cli import app
 from dualcarbon.ui.commands import EXIT_CLOSED_PIPE
 
 runner = CliRunner()
+
+
+def english(line: str) -> str:
+    """A Chinese-first message ``error: field: 中文 / English`` read for its English half."""
+    return re.sub(r"^(error: [^:]+: ).*? / ", r"\1", line, count=1)
+
+
+def chinese_first(line: str) -> bool:
+    """``error: field: …`` whose reason starts with a Chinese sentence."""
+    return re.match(r"^error: [^:]+: [^/]*?[\u4e00-\u9fff][^/]*? / ", line) is not None
 
 
 def run(kind: str, text: str | bytes, tmp_path: Path) -> Any:
@@ -109,7 +120,8 @@ def test_other_unit_fields_too(kind: str, payload: Any, field: str, tmp_path: Pa
 def test_unreadable_input_exits_2(text: str | bytes, message: str, tmp_path: Path) -> None:
     result = run("energy", text, tmp_path)
     assert result.exit_code == 2, result.stderr
-    assert result.stderr.startswith(message), result.stderr
+    assert english(result.stderr).startswith(message), result.stderr
+    assert chinese_first(result.stderr), result.stderr
 
 
 def test_an_overflowing_result_is_refused_not_written_as_infinity(tmp_path: Path) -> None:
@@ -117,7 +129,8 @@ def test_an_overflowing_result_is_refused_not_written_as_infinity(tmp_path: Path
     payload = {"items": [{"carrier": "电力", "quantity": 1e308, "unit": "MWh"}]}
     result = run("energy", json.dumps(payload), tmp_path)
     assert result.exit_code == 2 and result.stdout == ""
-    assert result.stderr.startswith("error: input: the result ") and "not a finite number" in result.stderr
+    assert result.stderr.startswith("error: input: 结果 ") and "the result " in result.stderr
+    assert "not a finite number" in result.stderr
     # the largest account that still fits is computed: 1e300 MWh × 0.1229 kgce/kWh = 1.229e299 tce
     fits = run("energy", json.dumps({"items": [{"carrier": "电力", "quantity": 1e300, "unit": "MWh"}]}), tmp_path)
     assert fits.exit_code == 0, fits.stderr
@@ -139,8 +152,8 @@ def test_the_api_answers_422_in_strict_json(client: TestClient, world: Any) -> N
     )
     assert deep.status_code == 422 and deep.json() == {
         "error": "InvalidInput",
-        "message": "the request body is nested too deeply",
-        "field": "body",
+        "message": "JSON 嵌套过深，不是计算接口的输入",
+        "field": "input",
     }
 
 

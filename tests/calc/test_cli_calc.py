@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,16 @@ from typer.testing import CliRunner
 from dualcarbon.app.cli import app
 
 runner = CliRunner()
+
+
+def english(line: str) -> str:
+    """A Chinese-first message ``error: field: 中文 / English`` read for its English half."""
+    return re.sub(r"^(error: [^:]+: ).*? / ", r"\1", line, count=1)
+
+
+def chinese_first(line: str) -> bool:
+    """``error: field: …`` whose reason starts with a Chinese sentence."""
+    return re.match(r"^error: [^:]+: [^/]*?[\u4e00-\u9fff][^/]*? / ", line) is not None
 
 
 def calc(kind: str, payload: Any, tmp_path: Path) -> Any:
@@ -116,7 +127,8 @@ def test_bad_input_exits_2_with_one_line(kind: str, payload: Any, message: str, 
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(message)
+    assert english(lines[0]).startswith(message), lines[0]
+    assert chinese_first(lines[0]), lines[0]
     assert "Traceback" not in result.stderr
 
 
@@ -125,7 +137,8 @@ def test_invalid_json(tmp_path: Path) -> None:
     path.write_text("{not json", encoding="utf-8")
     result = runner.invoke(app, ["calc", "energy", str(path)])
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: input is not valid JSON")
+    assert result.stderr.startswith("error: input: 输入不是有效的 JSON：第 1 行第 2 列"), result.stderr
+    assert "input is not valid JSON: line 1 column 2" in result.stderr
 
 
 def _console_script() -> str | None:

@@ -124,7 +124,8 @@ def test_field_problems_are_chinese_first() -> None:
 def test_nan_is_refused() -> None:
     text = json.dumps(exact_payload()).replace('"energy": 120', '"energy": NaN', 1)
     result = runner.invoke(app, ["calc", "mv", "-"], input=text)
-    assert result.exit_code == 2 and result.stderr.startswith("error: input: NaN is not JSON")
+    assert result.exit_code == 2 and result.stderr.startswith("error: input: NaN 不是 JSON 的数值")
+    assert "NaN is not JSON" in result.stderr
 
 
 def test_the_api_gives_the_same_answer(client: TestClient, world: Any) -> None:

@@ -37,7 +37,8 @@ def test_a_value_that_is_not_an_object_says_so_in_plain_words(
     path.write_text(json.dumps(payload), encoding="utf-8")
     result = runner.invoke(app, ["calc", kind, str(path)])
     assert result.exit_code == 2, (result.stdout, result.stderr)
-    assert result.stderr.startswith(f"error: {field}: must be a JSON object"), result.stderr
+    assert result.stderr.startswith(f"error: {field}: 此项须为 JSON 对象"), result.stderr
+    assert " / must be a JSON object" in result.stderr
     assert f"got {got}" in result.stderr
     assert not any(word in result.stderr for word in INTERNAL), result.stderr
 
@@ -46,5 +47,9 @@ def test_the_api_answers_the_same_words(client: TestClient, world: Any) -> None:
     answer = client.post("/api/v1/calc/energy", headers=world.auth("ent_a"), json={"items": [1]})
     assert answer.status_code == 422
     body = answer.json()
-    assert body["field"] == "items[0]" and body["message"].startswith("must be a JSON object")
+    assert body["field"] == "items[0]" and body["message"] == "此项须为 JSON 对象（{…}），实为数字"
+    english = client.post(
+        "/api/v1/calc/energy", headers={**world.auth("ent_a"), "Accept-Language": "en"}, json={"items": [1]}
+    ).json()
+    assert "must be a JSON object ({…}), got a number" in english["message"]
     assert not any(word in body["message"] for word in INTERNAL), body

@@ -90,7 +90,7 @@ def test_policy_basis_is_the_default_and_lists_undetermined(store: World) -> Non
     assert "publishing needs --confirm-undetermined 4" in out
     code, out, _ = cli("show", str(catalog_id))
     assert code == 0
-    assert out.count("参考数据行 BM2023-061（efficiency_benchmarks_2023）的标杆水平、基准水平为空") == 4
+    assert out.count("参考数据行 BM2023-061（2023年版标杆/基准水平表）的标杆水平、基准水平为空") == 4
     assert "dualcarbon reference import FILE" in out
     # Publishing 4 undetermined entries needs their number, exactly.
     code, _, err = cli("publish", str(catalog_id))

@@ -31,6 +31,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.orm import sessionmaker
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -291,6 +292,8 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
         # it is invalid input like any other, in the same JSON shape
         if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError | RecursionError):
             return _unreadable_body(exc.__cause__)
+        if exc.status_code == 400 and isinstance(exc.__context__, MultiPartException):
+            return _unreadable_form(request, str(exc.detail))
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
@@ -337,6 +340,15 @@ def _unreadable_body(cause: BaseException) -> JSONResponse:
         message = "the request body is not UTF-8 text"
     else:
         message = "the request body is nested too deeply"
+    return JSONResponse({"error": "InvalidInput", "message": message, "field": "body"}, status_code=422)
+
+
+def _unreadable_form(request: Request, reason: str) -> JSONResponse:
+    """422 in the platform's error shape for a form body (multipart or url-encoded) that cannot be parsed:
+    Starlette answers a bare 400 ``{"detail": "Invalid multipart data."}``."""
+    message = f"the form data of the request cannot be read ({reason})"
+    if reader_language(request.headers.get("accept-language")) == "zh":
+        message = f"请求中的表单数据无法解析（格式有误或超出限制），请检查上传的内容后重试 / {message}"
     return JSONResponse({"error": "InvalidInput", "message": message, "field": "body"}, status_code=422)
 
 

@@ -139,10 +139,11 @@ def _problems_table(problems: list[tuple[int, str, str, str]]) -> Table:
 
 
 @contextmanager
-def _import_file(file: Path) -> Iterator[Path]:
-    """The CSV to validate or import: ``file`` itself, or the rows of a filled-in template (.xlsx)."""
+def _import_file(file: Path) -> Iterator[tuple[Path, list[int] | None]]:
+    """The CSV to validate or import: ``file`` itself, or the rows of a filled-in template (.xlsx) with the
+    sheet row of each (problems name the rows as Excel shows them)."""
     with tempfile.TemporaryDirectory(prefix="dualcarbon-template-") as directory:
-        yield reference_template.as_import_file(file, Path(directory))
+        yield reference_template.import_source(file, Path(directory))
 
 
 @app.command("template")
@@ -174,8 +175,8 @@ def validate(
     data_dir: Path | None = DataDirOption,
 ) -> None:
     """Check an official table before import; list every problem (row, column, reason); exit 2 if any."""
-    with _import_file(file) as csv_file:
-        report = imports.validate_file(csv_file, tables.ReferenceSet(data_dir), table)
+    with _import_file(file) as (csv_file, sheet_rows):
+        report = imports.validate_file(csv_file, tables.ReferenceSet(data_dir), table, sheet_rows=sheet_rows)
     console = _console()
     console.print(
         f"table: {report.table}; rows: {report.rows}; fills existing rows: {len(report.updates)}; "
@@ -201,8 +202,8 @@ def import_(
 ) -> None:
     """Validate FILE and store it as a new version of its table in the data directory (all or nothing)."""
     target = data_dir_or_default(data_dir)
-    with _import_file(file) as csv_file:
-        report = imports.validate_file(csv_file, tables.ReferenceSet(target), table)
+    with _import_file(file) as (csv_file, sheet_rows):
+        report = imports.validate_file(csv_file, tables.ReferenceSet(target), table, sheet_rows=sheet_rows)
         if report.problems:
             _console().print(_problems_table([(p.row, p.row_id, p.column, p.reason) for p in report.problems]))
             raise fail(f"{file.name}: {len(report.problems)} problem(s); nothing imported")

@@ -27,7 +27,7 @@ from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.ui.web.layout import notify_error, section, web_page
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.ui.web.tables import XLSX_MEDIA_TYPE, Column, simple_table
-from dualcarbon.workbooks.reference_template import as_import_file, write_template
+from dualcarbon.workbooks.reference_template import import_source, write_template
 
 PATH = "/reference-import"
 #: Tables offered for filling in: the benchmark tables (the 2023 policy values are the gap) and 供电煤耗 (等价值).
@@ -106,14 +106,15 @@ def reference_import_page(ctx: WebContext) -> None:
             path = folder / name
             path.write_bytes(data)
             try:
-                report = validate_file(as_import_file(path, folder), ReferenceSet(ctx.data_dir), None)
+                csv_file, sheet_rows = import_source(path, folder)
+                report = validate_file(csv_file, ReferenceSet(ctx.data_dir), None, sheet_rows=sheet_rows)
             except DualcarbonError as exc:
                 notify_error(ctx, exc)
                 upload.reset()
                 return
             _show_report(ctx, result_box, report)
             if report.ok:
-                state["file"] = as_import_file(path, folder)
+                state["file"] = csv_file
                 state["table"] = report.table
                 import_button.enable()
             upload.reset()

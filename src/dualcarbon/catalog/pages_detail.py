@@ -10,6 +10,7 @@ from nicegui import ui
 
 from dualcarbon.catalog.pages import (
     DIFF_COLUMNS,
+    REFERENCE_IMPORT_PATH,
     STATE_COLOURS,
     entry_columns,
     policy_gap_banner,
@@ -19,6 +20,7 @@ from dualcarbon.catalog.schemas import CatalogEntryOut, CatalogReview, CatalogVi
 from dualcarbon.catalog.service import EntryFilter, list_entries
 from dualcarbon.catalog.service_appeals import file_appeal
 from dualcarbon.catalog.service_diff import diff_catalogs
+from dualcarbon.catalog.service_evidence import web_hint
 from dualcarbon.catalog.service_export import export_catalog_xlsx
 from dualcarbon.catalog.service_publish import publish_catalog
 from dualcarbon.catalog.service_review import review_catalog
@@ -61,7 +63,7 @@ def _entry_note(ctx: WebContext, entry: CatalogEntryOut) -> str | None:
     """Why an entry is 无法判定 and how to fix it, or the earlier decision it carries or shows for review — in the
     page's language: the Chinese or the English half of the "中文 / English" reason and hint."""
     if entry.undetermined is not None:
-        reason, hint = entry.undetermined.reason_zh, entry.undetermined.hint
+        reason, hint = entry.undetermined.reason_zh, web_hint(entry.undetermined)
         if ctx.language == "zh":
             return f"{zh_part(reason)}。{zh_part(hint)}"
         return f"{reason.split(' / ', 1)[-1]}. {hint.split(' / ', 1)[-1]}"
@@ -146,6 +148,10 @@ def catalog_page(ctx: WebContext, catalog_id: int) -> None:
         ui.label(ctx.t("catalog.undetermined_note", count=review.counts_by_tier["undetermined"])).classes(
             "text-warning"
         ).props('data-testid="undetermined-note"')
+        if ctx.principal.is_admin:  # the note column's hint names this page
+            ui.link(ctx.t("reference.import_page_link"), REFERENCE_IMPORT_PATH).props(
+                'data-testid="undetermined-import-link"'
+            )
     _charts(ctx, review)
     with section(ctx.t("catalog.entries_title")):
         tiers = sorted((t for t, n in review.counts_by_tier.items() if n), key=tier_sort_key)

@@ -265,6 +265,11 @@ def classify_entry(
 # ---- why an entry is undetermined -------------------------------------------------------------------------
 _BLANK_LABELS = {"benchmark": "标杆水平", "baseline": "基准水平", "grade_3": "3级限定值"}
 IMPORT_HINT_ZH = "用 `dualcarbon reference import FILE` 导入官方表后重新生成目录（见 docs/reference-import.md）"
+#: The same hint on a web page, where a person follows the 参考数据导入 page rather than a command ("中文 / English").
+IMPORT_HINT_WEB = (
+    "请系统管理员在“参考数据导入”页面依据官方文本导入该数值后重新生成目录 / an administrator imports the value "
+    "from the official text on the Reference data import page, then the catalog is generated again"
+)
 CHECK_HINT_ZH = (
     "核对该年报产品行的单位产品能耗、单位和对标行后重新生成目录 / check the report line's unit consumption, "
     "unit and benchmark row, then generate the catalog again"
@@ -280,6 +285,21 @@ ERROR_KIND_ZH = {
     "UnknownCarrier": "能源品种不在参考表中",
     "InvalidInput": "年报产品行的数据不完整或有误",
 }
+
+
+def table_title(table: str) -> tuple[str, str]:
+    """How a person names a reference table (Chinese, English): ``efficiency_benchmarks_2023`` is the
+    2023年版标杆/基准水平 table; a table without a title keeps its name."""
+    prefix = "efficiency_benchmarks_"
+    if table.startswith(prefix) and table[len(prefix) :].isdigit():
+        year = table[len(prefix) :]
+        return f"{year}年版标杆/基准水平表", f"{year} edition benchmark/baseline table"
+    return table, table
+
+
+def web_hint(reason: UndeterminedReason) -> str:
+    """The hint of a 无法判定 reason for a web page ("中文 / English"): the 参考数据导入 page instead of the command."""
+    return IMPORT_HINT_WEB if reason.hint.startswith(IMPORT_HINT_ZH) else reason.hint
 
 
 def blank_reference_values(evidence: Evidence) -> list[str]:
@@ -305,10 +325,11 @@ def undetermined_reason(tier: str, row_id: str, evidence: Evidence) -> Undetermi
     row = evidence.row.id if evidence.row else row_id
     table = evidence.reference.table if evidence.reference else None
     if missing:
-        where = f"{row}（{table}）" if table else f"{row} "
+        title_zh, title_en = table_title(table) if table else ("", "")
+        where = f"{row}（{title_zh}）" if table else f"{row} "
         return UndeterminedReason(
-            reason_zh=f"参考数据行 {where}的{'、'.join(missing)}为空，无法判定 / reference row {row} has no "
-            f"{', '.join(missing)}",
+            reason_zh=f"参考数据行 {where}的{'、'.join(missing)}为空，无法判定 / reference row {row}"
+            f"{f' ({title_en})' if table else ''} has no {', '.join(missing)}",
             message=evidence.error,
             row_id=row,
             table=table,

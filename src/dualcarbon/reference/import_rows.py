@@ -24,6 +24,8 @@ from dualcarbon.reference.tables import ReferenceSet, Row
 _DIMENSIONLESS = frozenset({"-", "% points"})
 _CHEMICAL_TAG = re.compile(r"(?<=[kgtM])(CO₂e|CO2e|CO₂|CO2|C)(?=$|[/*·)\s])")
 _PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")  # what tables.parse_number reads back exactly
+#: Key of a row read by :func:`read_import_file` holding the line of the file the record starts on.
+LINE_KEY = "\0line"
 _RANGE = re.compile(r"^(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)$")
 
 
@@ -53,7 +55,8 @@ def same_unit(a: str, b: str) -> bool:
 
 def read_import_file(path: Path) -> tuple[bytes, list[str], list[Row]]:
     """(raw bytes, header, rows) of a CSV import; blank lines are skipped, short records padded with blanks,
-    and a record longer than the header is marked with the key ``"\\0extra"`` for the validator to flag."""
+    and a record longer than the header is marked with the key ``"\\0extra"`` for the validator to flag.
+    Each row carries under :data:`LINE_KEY` the line of the file it starts on (blank lines counted)."""
     if path.suffix.lower() != ".csv":
         raise InvalidInput("only CSV files (UTF-8) can be imported; save the sheet as 'CSV UTF-8'", field=str(path))
     content = path.read_bytes()
@@ -64,12 +67,18 @@ def read_import_file(path: Path) -> tuple[bytes, list[str], list[Row]]:
             f"not UTF-8 text (byte {exc.start}); save the file as 'CSV UTF-8'", field=str(path)
         ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
-    records = [record for record in reader if any(cell.strip() for cell in record)]
+    records: list[tuple[int, list[str]]] = []  # (line the record starts on, as an editor numbers it; cells)
+    line = 1
+    for record in reader:
+        if any(cell.strip() for cell in record):
+            records.append((line, record))
+        line = reader.line_num + 1
     if not records:
         raise InvalidInput("the file is empty", field=str(path))
-    header, body = records[0], records[1:]
-    rows = [dict(zip(header, record + [""] * (len(header) - len(record)), strict=False)) for record in body]
-    for index, record in enumerate(body):
+    header, body = records[0][1], records[1:]
+    rows = [dict(zip(header, record + [""] * (len(header) - len(record)), strict=False)) for _, record in body]
+    for index, (number, record) in enumerate(body):
+        rows[index][LINE_KEY] = str(number)  # popped by the validator: the row number a person sees
         if len(record) > len(header):
             rows[index]["\0extra"] = "1"  # flagged by the validator
     return content, header, rows

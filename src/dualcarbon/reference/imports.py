@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import Any
 from dualcarbon.core.errors import InvalidInput, UnitMismatch, UnknownReferenceRow
 from dualcarbon.reference.catalogue import spec_for
 from dualcarbon.reference.import_rows import (
+    LINE_KEY,
     check_unit,
     number_problem,
     order_problems,
@@ -42,7 +44,7 @@ CONFIDENCE_PREFIXES = ("verified", "uncertain")
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem of a file: ``row`` counts records with the header as row 1 (0 = the file itself)."""
+    """One problem of a file: ``row`` is the row a person sees in the file or sheet (0 = the file itself)."""
 
     row: int
     row_id: str
@@ -70,9 +72,18 @@ class ValidationReport:
         return not self.problems
 
 
-def validate_file(path: Path, reference: ReferenceSet, table: str | None = None) -> ValidationReport:
-    """Check an official table before import; every problem is listed with row, column and reason."""
+def validate_file(
+    path: Path, reference: ReferenceSet, table: str | None = None, *, sheet_rows: Sequence[int] | None = None
+) -> ValidationReport:
+    """Check an official table before import; every problem is listed with row, column and reason.
+
+    Rows are numbered as a person sees them: the line of the CSV (blank lines counted), or — for a CSV read
+    out of a workbook — ``sheet_rows``, the sheet row of each record (the header's first)."""
     content, header, rows = read_import_file(path)
+    lines = [int(row.pop(LINE_KEY)) for row in rows]
+    header_row = 1
+    if sheet_rows is not None:
+        header_row, lines = sheet_rows[0], list(sheet_rows[1 : len(rows) + 1])
     problems: list[Problem] = []
     if "row_id" not in header:
         raise InvalidInput("the header has no 'row_id' column (the first column of every table)", field="header")
@@ -88,13 +99,13 @@ def validate_file(path: Path, reference: ReferenceSet, table: str | None = None)
     known = (set(next(iter(current.values()), {})) or set(shipped_columns(name))) - {"_version"}
     for column in header:
         if column not in known:
-            problems.append(Problem(1, "", column, f"unknown column for table {name}"))
+            problems.append(Problem(header_row, "", column, f"unknown column for table {name}"))
     if len(set(header)) != len(header):
-        problems.append(Problem(1, "", "", "a column name appears twice"))
+        problems.append(Problem(header_row, "", "", "a column name appears twice"))
     seen: dict[str, int] = {}
     additions: list[str] = []
     updates: list[str] = []
-    for number, row in enumerate(rows, start=2):
+    for number, row in zip(lines, rows, strict=True):
         row_id = row.get("row_id", "").strip()
 
         def flag(column: str, reason: str, _n: int = number, _id: str = row_id) -> None:

@@ -62,6 +62,7 @@ ProblemKind = Literal[
     "truncated",  # fewer rows / a lower head than a checkpoint recorded
     "triggers_missing",  # an append-only trigger is gone, disabled or altered
     "checkpoint_invalid",  # a checkpoint line is unreadable, forged, or signed with another key
+    "checkpoints_missing",  # keyed rows exist but the checkpoint file does not (deleted, or not configured)
 ]
 # Facts worth knowing that are not evidence of tampering (reported beside the problems, never failing).
 WarningKind = Literal["legacy_rows", "no_checkpoint", "unanchored_rows", "checkpoints_reset"]

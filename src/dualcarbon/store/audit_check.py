@@ -2,7 +2,9 @@
 
 :func:`check_audit_log` is what ``dualcarbon audit verify``, ``GET /api/v1/audit/verify`` and the audit page
 report. Problems make the log fail the check; warnings are facts a reader should know (legacy unkeyed
-rows, no checkpoint yet, checkpoints reset by a restore) but are not evidence of tampering.
+rows, no checkpoint yet of a log of legacy rows only, checkpoints reset by a restore) but are not evidence of
+tampering. Keyed rows with no checkpoint file at all is a problem (``checkpoints_missing``): every commit that
+writes keyed rows writes a checkpoint, so a missing file means it was deleted or is not configured here.
 
 Checkpoints are compared only from the newest ``reset`` on (a restore replaces the chain). Among them:
 
@@ -127,6 +129,7 @@ def check_audit_log(session: Session) -> AuditReport:
     _limited(report.problems, "checkpoint_invalid", [f"{files.checkpoint_file} {reason}" for reason in invalid])
     _compare_with_checkpoints(report, walk.found, current)
     if key is not None:  # without a key no checkpoint could be read: key_missing says so already
+        _no_checkpoint_of_keyed_rows(report, files, current, walk.rows - walk.legacy_rows)
         _add_warnings(report, files, current, resets, checkpoints)
     if walk.legacy_rows:
         report.warnings.insert(
@@ -190,10 +193,28 @@ def _compare_with_checkpoints(
     _limited(report.problems, "rechained", changed, changed_ids)
 
 
+def _no_checkpoint_of_keyed_rows(report: AuditReport, files: AuditFiles, current: list[Checkpoint], keyed: int) -> None:
+    """Keyed rows are checkpointed after every commit that wrote them: when the checkpoint file itself is gone,
+    truncation can no longer be checked, and that is itself a finding — as a missing key is. (A file that exists
+    but holds no line of this store stays a note: a copied database, or lines trimmed by someone who can write
+    the file, which docs/audit.md lists among what the check cannot prove.)"""
+    if keyed <= 0 or current or files.checkpoint_file.exists():
+        return
+    report.problems.append(
+        AuditProblem(
+            0,
+            "checkpoints_missing",
+            f"{keyed} keyed rows exist but the checkpoint file {files.checkpoint_file} is missing: it was deleted,"
+            " or this process reads another file (DUALCARBON_AUDIT_CHECKPOINT_FILE); deleted newest rows cannot"
+            " be detected. Once the cause is known, `dualcarbon audit checkpoint` anchors the current head again",
+        )
+    )
+
+
 def _add_warnings(
     report: AuditReport, files: AuditFiles, current: list[Checkpoint], resets: list[int], checkpoints: list[Checkpoint]
 ) -> None:
-    if report.rows and not current:
+    if report.rows and not current and not any(p.kind == "checkpoints_missing" for p in report.problems):
         report.warnings.append(
             AuditProblem(0, "no_checkpoint", f"no checkpoint of this store in {files.checkpoint_file} yet")
         )

@@ -107,13 +107,18 @@ def template_csv(path: Path) -> bytes:
 
     ``InvalidInput`` when the workbook has no such header row (not a template of ours, or row 4 was changed).
     """
+    return template_records(path)[0]
+
+
+def template_records(path: Path) -> tuple[bytes, list[int]]:
+    """:func:`template_csv` and the sheet row (1-based, as Excel shows it) of each CSV record, header first."""
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several kinds for a file that is not an xlsx workbook
         raise InvalidInput(f"not a readable .xlsx workbook ({type(exc).__name__})", field=str(path)) from None
     try:
         sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
-        records = [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        records = [[_cell_text(value) for value in row] for row in sheet.iter_rows(min_row=1, values_only=True)]
     finally:
         book.close()
     start = next((i for i, record in enumerate(records) if record and record[0] == "row_id"), None)
@@ -125,18 +130,27 @@ def template_csv(path: Path) -> bytes:
     width = max((i + 1 for i, name in enumerate(header) if name), default=0)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    for record in records[start:]:
+    sheet_rows: list[int] = []
+    for index, record in enumerate(records[start:], start=start + 1):
         cells = (record + [""] * width)[:width]
         if any(cells):
             writer.writerow(cells)
-    return out.getvalue().encode("utf-8")
+            sheet_rows.append(index)
+    return out.getvalue().encode("utf-8"), sheet_rows
 
 
 def as_import_file(path: Path, directory: Path) -> Path:
     """``path`` itself when it is a CSV; for a filled-in template (.xlsx) its CSV written to ``directory`` under
     the workbook's name (``bm.xlsx`` → ``bm.csv``, the name the version manifest records)."""
+    return import_source(path, directory)[0]
+
+
+def import_source(path: Path, directory: Path) -> tuple[Path, list[int] | None]:
+    """:func:`as_import_file` and, for a workbook, the sheet row of each CSV record (header first) so that
+    problems name the rows a person sees in Excel (``None`` for a CSV: its own lines are those rows)."""
     if path.suffix.lower() != ".xlsx":
-        return path
+        return path, None
+    content, sheet_rows = template_records(path)
     target = directory / f"{path.stem}.csv"
-    target.write_bytes(template_csv(path))
-    return target
+    target.write_bytes(content)
+    return target, sheet_rows
