@@ -232,7 +232,7 @@ def test_simulator_continues_each_meter_and_the_live_demo_stores_it(
     try:
         assert _wait(lambda: service_simulator.broker_reachable("127.0.0.1", port, 0.2))
         live = service_simulator.start_live_demo(
-            monitored.engine, SYSTEM, port=port, step_seconds=0.5, flush_seconds=0.5
+            monitored.engine, SYSTEM, port=port, step_seconds=0.5, flush_seconds=0.5, realtime=False
         )
         assert live is not None
         count = len(live.simulator.meters)

@@ -28,7 +28,7 @@ from dualcarbon.ui.commands import DataDirOption, cli_principal, data_dir_or_def
 MqttHostOption = typer.Option("127.0.0.1", "--mqtt-host", help="live monitoring: MQTT broker host")
 MqttPortOption = typer.Option(1883, "--mqtt-port", min=1, max=65535, help="live monitoring: MQTT broker port")
 StepOption = typer.Option(
-    5.0, "--live-step-seconds", min=0.5, help="live monitoring: wall seconds per simulated 15-min step"
+    5.0, "--live-step-seconds", min=0.5, help="live monitoring: seconds between two looks of the simulator at the clock"
 )
 AlertsSecondsOption = typer.Option(
     60.0, "--alerts-seconds", min=1.0, help="live monitoring: seconds between two evaluations of the alerts"
@@ -161,9 +161,8 @@ def start_live(app: Any, host: str, port: int, step_seconds: float, alerts_secon
         if not hasattr(app.state, "delivery_loop") and (sender := start_delivery(app)) is not None:
             live.also_stop.append(sender.stop)
         typer.echo(
-            f"live monitoring: {len(live.simulator.meters)} meters publish over MQTT {host}:{port}; time compressed — "
-            f"one simulated 15-min step every {step_seconds:g} s (在线监测演示：时间加速); alerts evaluated every "
-            f"{alerts_seconds:g} s",
+            f"live monitoring: {len(live.simulator.meters)} meters publish over MQTT {host}:{port} in real time, "
+            f"staggered over each 15 min (在线监测演示：实时、错峰上报); alerts evaluated every {alerts_seconds:g} s",
             err=True,
         )
     return live

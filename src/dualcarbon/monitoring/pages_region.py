@@ -3,18 +3,20 @@ data status, and the enterprises of the region one page at a time (paged on the 
 every row), each opening its enterprise dashboard — all from :func:`.service_region.region_dashboard`. Sectors
 are GB/T 4754 大类 shown by name; a code the shipped table does not name is shown as the code, with a note.
 
-``?start=YYYY-MM-DD&end=YYYY-MM-DD`` choose the days (default: the last 30 days up to yesterday).
+``?start=YYYY-MM-DD&end=YYYY-MM-DD`` choose the days (default: the last 30 days up to yesterday). Without ``end``,
+a live line above shows today's energy so far, asked again every :data:`LIVE_SECONDS` (it grows as the meters'
+readings arrive: the live demo's meters report staggered across each 15 minutes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from nicegui import ui
 
-from dualcarbon.monitoring.pages_enterprise import has_page
+from dualcarbon.monitoring.pages_enterprise import LIVE_SECONDS, has_page
 from dualcarbon.monitoring.service_quality import local_now
 from dualcarbon.monitoring.service_region import MAX_PAGE_SIZE, region_dashboard
 from dualcarbon.ui.web.formatting import data_label
@@ -85,6 +87,23 @@ def enterprise_row(ctx: WebContext, row: Any) -> dict[str, Any]:
     }
 
 
+def _today_text(ctx: WebContext, code: str) -> str:
+    now: datetime = local_now()
+    today = ctx.call(region_dashboard, code, now.date(), now.date(), page=1, size=1)
+    tce, tco2 = sum(t.tce for t in today.by_district), sum(t.tco2 for t in today.by_district)
+    return ctx.t(
+        "livedemo.today_so_far", day=f"{now:%m-%d}", tce=f"{tce:,.3f}", tco2=f"{tco2:,.3f}", at=f"{now:%H:%M:%S}"
+    )
+
+
+def _today_so_far(ctx: WebContext, code: str) -> None:
+    """Today's energy of the region so far (the day rollups the readings refresh), asked again on a timer."""
+    with section(ctx.t("livedemo.today_title", seconds=f"{LIVE_SECONDS:g}")):
+        label = ui.label(_today_text(ctx, code)).classes("text-base font-semibold")
+        label.props('data-testid="region-today-so-far"')
+        ui.timer(LIVE_SECONDS, lambda: label.set_text(_today_text(ctx, code)))
+
+
 @web_page("/monitoring/region/{code}", title_key="dash.region_title", roles=("regulator", "reviewer", "admin"))
 def region_dashboard_page(ctx: WebContext, code: str, start: str = "", end: str = "") -> None:
     first_day, last_day = _range(start, end)
@@ -113,6 +132,8 @@ def region_dashboard_page(ctx: WebContext, code: str, start: str = "", end: str 
             for status in STATUSES:
                 ui.label(f"{ctx.t(f'dash.status.{status}')}：{first.status_counts.get(status, 0)}").classes("text-base")
         ui.label(ctx.t("dash.status_note")).classes("text-xs text-gray-500")
+    if not end.strip():
+        _today_so_far(ctx, code)
     for render in REGION_SECTIONS:
         render(ctx, first.code, first_day, last_day)
 

@@ -81,6 +81,13 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def workspace_client_id(prefix: str, workspace: str) -> str:
+    """An MQTT client id unique to one workspace (``workspace``: its database URL or data directory): the
+    subscriber keeps a persistent session (``clean_session=False``), so two workspaces on one broker must never
+    share an id, or the second receives the first one's queued backlog."""
+    return f"{prefix}-{hashlib.sha256(workspace.encode()).hexdigest()[:12]}"
+
+
 class MqttIngester:
     """Subscribes, buffers and flushes readings into the store; see the module docstring."""
 

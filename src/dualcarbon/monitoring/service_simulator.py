@@ -1,20 +1,36 @@
 """Live demo readings: a simulator that publishes every demo meter's next 15-min reading over MQTT, and the
 subscriber that stores them, both run beside the served app (``dualcarbon demo``; ``dualcarbon serve --live``).
 
-The simulator starts from each meter's last stored reading and, every ``step_seconds`` of wall time, publishes
-the reading one 15-min step later (QoS 1, topic ``dualcarbon/{credit_code}/{meter_code}``, payload
-``{"ts": ISO-8601 in Asia/Shanghai, "value": number}``). Time is **compressed**: one simulated 15-min step every
-few seconds, so after a while the simulated readings run ahead of the clock; the start-up log says so. A
+The simulator starts from each meter's last stored reading and publishes its next readings (QoS 1, topic
+``dualcarbon/{credit_code}/{meter_code}``, payload ``{"ts": ISO-8601 in Asia/Shanghai, "value": number}``). A
 counter advances by its mean step of the last stored day, varied by a few per cent; an interval meter repeats
 its mean value, varied the same way. Only automatic real-time meters (``cumulative`` or ``interval``) take part.
 
-So that the demo's alerts have something to find, the simulator **injects anomalies** (:class:`AnomalyPlan`): after
-``first_step`` steps and then every ``every_steps`` steps, one meter (in turn) either spikes — its consumption is
+Two paces:
+
+* **Real time** (``clock`` given — what ``serve --live`` and ``dualcarbon demo`` run): a reading is published only
+  once it exists — a counter's reading at ``ts`` from ``ts`` on, an interval meter's value of [ts, ts + 15 min)
+  from the end of that period — so no reading is ever in the future. The meters are **staggered** (report some
+  time after their slot, as real collectors do): some meter of the city reports every ``15 min / N`` (N meters;
+  a few seconds for the demo's ~150), some meter of an enterprise every ``15 min / k`` (its k meters), and the
+  current hour fills on the pages as it goes.
+  The time between a meter's last stored reading and now stays a gap (never back-filled): a counter resumes
+  from its last stored value, so the first reading after the gap is flagged ``spans_gap``, not a spike.
+  ``step_seconds`` is then only how often the clock is looked at.
+* **Stepped** (no ``clock``; tests only): every ``step()`` (every ``step_seconds``) advances each meter one
+  interval, so the readings run ahead of the wall clock — a replay device for tests of the alert loop, which
+  needs simulated hours in seconds.
+
+So that the demo's alerts have something to find, the simulator **injects anomalies** (:class:`AnomalyPlan`; a
+step is one 15-min slot — of the clock in real time, one ``step()`` when stepped): after ``first_step`` steps
+and then every ``every_steps`` steps, one meter (in turn) either spikes — its consumption is
 multiplied by ``spike_factor`` for ``spike_steps`` steps, which the hour-of-week anomaly model flags — or goes silent
 for ``silent_steps`` steps (its counter keeps counting, nothing is published). Each injection is logged.
 
-The subscriber is :class:`dualcarbon.monitoring.service_mqtt.MqttIngester` (its own client id), so the readings
-take exactly the ingestion path of ``dualcarbon ingest mqtt``. If the broker cannot be reached at start, one
+The subscriber is :class:`dualcarbon.monitoring.service_mqtt.MqttIngester`, so the readings take exactly the
+ingestion path of ``dualcarbon ingest mqtt``; its client id (persistent session) and the simulator's are derived
+from the workspace's database URL, so two workspaces on one broker never share a session or its backlog.
+If the broker cannot be reached at start, one
 warning is logged and neither runs: the app serves as usual.
 """
 
@@ -39,7 +55,7 @@ from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import SYSTEM, Principal
 from dualcarbon.monitoring.models import Meter
-from dualcarbon.monitoring.service_mqtt import TOPIC_ROOT, MqttIngester
+from dualcarbon.monitoring.service_mqtt import TOPIC_ROOT, MqttIngester, workspace_client_id
 from dualcarbon.monitoring.store_readings import LOCAL_OFFSET_HOURS, readings_store_for
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import enterprise_filter
@@ -55,6 +71,13 @@ LIVE_FLUSH_SECONDS = 15.0
 LIVE_COMPACT_SECONDS = 300.0
 #: How far back the last stored reading of a meter is looked for, and the day its mean step is taken from.
 LOOKBACK_DAYS = 30
+#: The simulated slot an anomaly plan counts in (the demo meters' reading interval).
+SLOT = timedelta(minutes=15)
+
+
+def wall_clock() -> datetime:
+    """Now in Asia/Shanghai (naive): the real-time simulator's clock."""
+    return datetime.now(UTC).replace(tzinfo=None) + LOCAL
 
 
 @dataclass
@@ -68,6 +91,12 @@ class SimulatedMeter:
     value: float
     step: float  # cumulative: mean counter increase per interval; interval: mean value
     interval: timedelta
+    delay: timedelta = timedelta(0)  # real time: how long after its slot the meter reports (staggered)
+
+    def ready_at(self) -> datetime:
+        """When the next reading exists and is reported: a counter's at its time, an interval value at its end."""
+        label = self.ts + self.interval
+        return label + self.delay + (self.interval if self.kind == "interval" else timedelta(0))
 
 
 def simulated_meters(session: Session, principal: Principal, now: datetime | None = None) -> list[SimulatedMeter]:
@@ -178,8 +207,13 @@ class Simulator:
         maintenance: Callable[[], None] | None = None,
         maintenance_seconds: float = LIVE_COMPACT_SECONDS,
         anomalies: AnomalyPlan | None = None,
+        clock: Callable[[], datetime] | None = None,
+        client_id: str | None = None,
     ) -> None:
         self.meters = meters
+        self._clock = clock
+        self.started = clock() if clock is not None else None
+        self.published = 0
         self.anomalies = anomalies
         self.injections: list[Injection] = []
         self.injected = 0
@@ -187,24 +221,66 @@ class Simulator:
         self.maintenance, self.maintenance_seconds = maintenance, maintenance_seconds
         self.rng = random.Random(seed)
         self.steps = 0
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"dualcarbon-simulator-{seed}")
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id or f"dualcarbon-simulator-{seed}")
         if username:
             self.client.username_pw_set(username, password)
         self.host, self.port = host, port
 
+        if self.started is not None:
+            self._stagger(self.started)
+
+    def _stagger(self, now: datetime) -> None:
+        """Real time: give each meter its reporting delay and skip to its latest reading that exists at ``now``
+        when its last one is older — the time in between stays a gap, never back-filled. Meter j of an enterprise's
+        k reports (j + e/E)/k of an interval late (enterprise e of E): an enterprise's meters are spread over the
+        interval, and the enterprises between them, so the whole city reports evenly."""
+        enterprises = list(dict.fromkeys(m.credit_code for m in self.meters))
+        rank = {code: number for number, code in enumerate(enterprises)}
+        own: dict[str, list[SimulatedMeter]] = {}
+        for meter in self.meters:
+            own.setdefault(meter.credit_code, []).append(meter)
+        for code, meters in own.items():
+            for j, meter in enumerate(meters):
+                meter.delay = meter.interval * (j + rank[code] / len(enterprises)) / len(meters)
+        for meter in self.meters:
+            behind = (now - meter.ready_at()) // meter.interval
+            if behind > 0:  # the counter keeps its last value: no consumption is invented for the gap
+                meter.ts += meter.interval * behind
+
     def step(self) -> None:
+        """Publish what is due: in real time every reading that exists by now, else one interval of every meter."""
+        if self._clock is None or self.started is None:
+            self._step_all()
+            return
+        now = self._clock()
+        slot = int((now - self.started) / SLOT)
+        while self.steps < slot:
+            self.steps += 1
+            self._inject()
+        active = {id(i.meter): i for i in self.injections if i.until > self.steps}
+        for meter in self.meters:
+            while meter.ready_at() <= now:
+                self._publish(meter, active.get(id(meter)))
+
+    def _publish(self, meter: SimulatedMeter, injection: Injection | None) -> None:
+        factor = self.anomalies.spike_factor if injection and injection.kind == "spike" and self.anomalies else 1.0
+        payload = json.dumps(next_reading(meter, self.rng, factor))
+        if injection is None or injection.kind != "silent":
+            self.client.publish(f"{TOPIC_ROOT}/{meter.credit_code}/{meter.code}", payload, qos=1)
+            self.published += 1
+
+    def _step_all(self) -> None:
         self._inject()
         active = {id(i.meter): i for i in self.injections if i.until > self.steps}
         for meter in self.meters:
-            injection = active.get(id(meter))
-            factor = self.anomalies.spike_factor if injection and injection.kind == "spike" and self.anomalies else 1.0
-            payload = json.dumps(next_reading(meter, self.rng, factor))
-            if injection is None or injection.kind != "silent":
-                self.client.publish(f"{TOPIC_ROOT}/{meter.credit_code}/{meter.code}", payload, qos=1)
+            self._publish(meter, active.get(id(meter)))
         self.steps += 1
 
     def clock(self) -> date:
-        """The simulated day (Asia/Shanghai) every meter has reached (meters of longer intervals run further ahead)."""
+        """The day (Asia/Shanghai) the alerts evaluate up to: today in real time; stepped, the simulated day every
+        meter has reached (meters of longer intervals run further ahead)."""
+        if self._clock is not None:
+            return self._clock().date()
         return min((m.ts for m in self.meters), default=datetime.now(UTC) + LOCAL).date()
 
     def _inject(self) -> None:
@@ -289,9 +365,10 @@ def start_live_demo(
     step_seconds: float = 5.0,
     flush_seconds: float = LIVE_FLUSH_SECONDS,
     anomalies: AnomalyPlan | None = None,
+    realtime: bool = True,
 ) -> LiveDemo | None:
     """Start the subscriber and the simulator in background threads; None (and one warning) when the broker
-    is not reachable or no meter has readings."""
+    is not reachable or no meter has readings. ``realtime`` false: stepped (tests only; see the module docstring)."""
     if not broker_reachable(host, port):
         log.warning(
             "live monitoring is off: no MQTT broker at %s:%d (start Mosquitto there to see live readings); "
@@ -306,6 +383,8 @@ def start_live_demo(
         log.warning("live monitoring is off: no automatic meter with readings to simulate")
         return None
     stop = threading.Event()
+    workspace = engine.url.render_as_string(hide_password=True)
+    ingest_id = workspace_client_id("dualcarbon-live-ingest", workspace)
     ingester = MqttIngester(
         principal,
         lambda: session_scope(engine),
@@ -314,7 +393,7 @@ def start_live_demo(
         username=username,
         password=password,
         flush_seconds=flush_seconds,
-        client_id="dualcarbon-live-ingest",
+        client_id=ingest_id,
     )
     simulator = Simulator(
         meters,
@@ -325,6 +404,8 @@ def start_live_demo(
         step_seconds=step_seconds,
         maintenance=lambda: compact_live_readings(engine),
         anomalies=anomalies,
+        clock=wall_clock if realtime else None,
+        client_id=workspace_client_id("dualcarbon-simulator", workspace),
     )
     threads = [
         threading.Thread(
@@ -336,14 +417,18 @@ def start_live_demo(
     ]
     for thread in threads:
         thread.start()
-    log.info(
-        "live monitoring: simulating %d meters over MQTT %s:%d — time compressed, one simulated 15-min step every "
-        "%g s (readings run ahead of the clock)",
-        len(meters),
-        host,
-        port,
-        step_seconds,
-    )
+    if realtime:
+        log.info(
+            "live monitoring: simulating %d meters over MQTT %s:%d in real time — each meter reports its 15-min "
+            "reading once it exists, the meters staggered over the interval (client id %s)",
+            len(meters), host, port, ingest_id,
+        )  # fmt: skip
+    else:
+        log.info(
+            "live monitoring: simulating %d meters over MQTT %s:%d — stepped, one 15-min step every %g s "
+            "(readings run ahead of the clock)",
+            len(meters), host, port, step_seconds,
+        )  # fmt: skip
     return LiveDemo(simulator, ingester, stop, threads)
 
 
