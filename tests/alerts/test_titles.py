@@ -85,3 +85,15 @@ def test_detail_facts_are_named_in_the_page_language() -> None:
         "Master minus sub-meters (%)",
     ]
     assert detail_facts(EN, {"problem": {"code": "silent"}}) == []  # nested values only in the JSON below
+
+
+def test_product_in_a_title_is_named_in_the_page_language() -> None:
+    """#7 §5: the product inside an alert title and among its facts comes from the glossary in English mode;
+    Chinese mode keeps the stored title."""
+    detail = {"meter": "P1", "model": "production", "product": "水泥熟料", "intensity_unit": "kgce/t"}
+    stored = "单位产量能耗异常（水泥熟料，计量器具 P1）"
+    english = alert_title(EN, "anomaly", "yellow", detail, stored, "en")
+    assert english == "Energy per unit of output unusual (cement clinker, meter P1)"
+    assert alert_title(ZH, "anomaly", "yellow", detail, stored, "zh") == stored
+    assert "cement clinker" in dict(detail_facts(EN, detail, "en")).values()
+    assert all(not HAN.search(value) for _, value in detail_facts(EN, detail, "en"))

@@ -103,7 +103,7 @@ def alerts_page(ctx: WebContext, state: str = "open", level: str = "", region: s
         except DualcarbonError as exc:
             notify_error(ctx, exc)
             return
-        with detail, section(f"{title_of(ctx.t, alert)}（{label(ctx, 'alert_level', alert.level)}）"):
+        with detail, section(f"{title_of(ctx.t, alert, ctx.language)}（{label(ctx, 'alert_level', alert.level)}）"):
             _detail(ctx, alert)
             comment = (
                 ui.textarea(ctx.t("alerts.comment")).props('outlined data-testid="alert-comment"').classes("w-full")
@@ -143,7 +143,7 @@ def alerts_page(ctx: WebContext, state: str = "open", level: str = "", region: s
 
 def _row(ctx: WebContext, row: AlertOut) -> dict[str, Any]:
     return row.model_dump() | {
-        "title_zh": title_of(ctx.t, row),  # in the page's language (the column keeps its field name)
+        "title_zh": title_of(ctx.t, row, ctx.language),  # in the page's language (the column keeps its field name)
         "level": label(ctx, "alert_level", row.level),
         "state": label(ctx, "alert_state", row.state),
         "source": label(ctx, "alert_source", row.source),
@@ -160,7 +160,7 @@ def _detail(ctx: WebContext, alert: AlertOut) -> None:
             )
         ui.label(f"{ctx.t('alerts.first_seen')}：{when(alert.first_seen, ctx)}")
         ui.label(f"{ctx.t('alerts.occurrences')}：{alert.occurrences}")
-    facts = detail_facts(ctx.t, alert.detail)
+    facts = detail_facts(ctx.t, alert.detail, ctx.language)
     if facts:
         with ui.grid(columns=2).classes("gap-x-6 gap-y-1 text-sm").props('data-testid="alert-facts"'):
             for name, value in facts:

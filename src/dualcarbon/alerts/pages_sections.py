@@ -87,7 +87,7 @@ def region_alerts_section(ctx: WebContext, code: str, first_day: date, last_day:
 
 def _row(ctx: WebContext, row: AlertOut) -> dict[str, Any]:
     return row.model_dump(include={"id", "title_zh", "enterprise", "credit_code", "meter_id"}) | {
-        "title_zh": title_of(ctx.t, row),
+        "title_zh": title_of(ctx.t, row, ctx.language),
         "level": label(ctx, "alert_level", row.level),
         "source": label(ctx, "alert_source", row.source),
         "meter": str(row.detail.get("meter") or ""),
@@ -111,7 +111,7 @@ def enterprise_alerts_section(ctx: WebContext, credit_code: str) -> None:
                 ui.badge(label(ctx, "alert_level", alert.level)).props(
                     f"color={LEVEL_COLOURS.get(alert.level, 'grey')}"
                 )
-                ui.label(title_of(ctx.t, alert)).classes("font-medium")
+                ui.label(title_of(ctx.t, alert, ctx.language)).classes("font-medium")
                 ui.label(f"{label(ctx, 'alert_state', alert.state)} · {when(alert.last_seen, ctx)}").classes(
                     "text-sm text-gray-600"
                 )

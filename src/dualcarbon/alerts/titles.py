@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from dualcarbon.reference.glossary import in_language
+
 Translate = Callable[..., str]
 
 
-def _variant(source: str, level: str, detail: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def _variant(source: str, level: str, detail: dict[str, Any], language: str = "") -> tuple[str, dict[str, Any]] | None:
     meter = detail.get("meter")
     if source == "stale" and meter:
         problem = detail.get("problem") or {}
@@ -26,7 +28,8 @@ def _variant(source: str, level: str, detail: dict[str, Any]) -> tuple[str, dict
         return "imbalance", {"meter": meter, "loss_pct": f"{detail['loss_pct']:.1f}"}
     if source == "anomaly" and meter:
         if detail.get("model") == "production" and detail.get("product"):
-            return "anomaly_production", {"meter": meter, "product": detail["product"]}
+            product = in_language(str(detail["product"]), language, "product")
+            return "anomaly_production", {"meter": meter, "product": product}
         if isinstance(detail.get("hours"), list):
             return "anomaly", {"meter": meter, "hours": len(detail["hours"])}
     if source == "budget" and isinstance(detail.get("year"), int):
@@ -34,9 +37,12 @@ def _variant(source: str, level: str, detail: dict[str, Any]) -> tuple[str, dict
     return None
 
 
-def alert_title(t: Translate, source: str, level: str, detail: dict[str, Any], stored_zh: str) -> str:
-    """The title through ``t`` (a page's ``ctx.t``); ``stored_zh`` when the detail cannot build one."""
-    found = _variant(source, level, detail if isinstance(detail, dict) else {})
+def alert_title(
+    t: Translate, source: str, level: str, detail: dict[str, Any], stored_zh: str, language: str = ""
+) -> str:
+    """The title through ``t`` (a page's ``ctx.t``); ``stored_zh`` when the detail cannot build one. ``language``
+    (the page's) names the data in the title — a product — by its glossary row in English mode."""
+    found = _variant(source, level, detail if isinstance(detail, dict) else {}, language)
     if found is None:
         return stored_zh
     variant, values = found
@@ -47,9 +53,9 @@ def alert_title(t: Translate, source: str, level: str, detail: dict[str, Any], s
     return stored_zh if text == key else text
 
 
-def title_of(t: Translate, alert: Any) -> str:
+def title_of(t: Translate, alert: Any, language: str = "") -> str:
     """:func:`alert_title` of an ``AlertOut`` (or any object with source, level, detail and title_zh)."""
-    return alert_title(t, alert.source, alert.level, alert.detail, alert.title_zh)
+    return alert_title(t, alert.source, alert.level, alert.detail, alert.title_zh, language)
 
 
 #: The detail fields the alert page lists by name (``alert_detail.<field>``), in this order; every field stays in
@@ -75,7 +81,9 @@ FACT_FIELDS = (
 )
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, name: str = "", language: str = "") -> str:
+    if name in ("product", "intensity_unit") and isinstance(value, str):  # data labels: the glossary names them
+        return in_language(value, language, "product" if name == "product" else "unit")
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
@@ -85,8 +93,9 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def detail_facts(t: Translate, detail: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, value) of the known detail fields present, in the page's language."""
+def detail_facts(t: Translate, detail: dict[str, Any], language: str = "") -> list[tuple[str, str]]:
+    """(label, value) of the known detail fields present, in the page's language (``language`` names the
+    product and the intensity unit by their glossary rows in English mode)."""
     if not isinstance(detail, dict):
         return []
     facts = []
@@ -96,5 +105,5 @@ def detail_facts(t: Translate, detail: dict[str, Any]) -> list[tuple[str, str]]:
             continue
         key = f"alert_detail.{name}"
         text = t(key)
-        facts.append((name if text == key else text, _shown(value)))
+        facts.append((name if text == key else text, _shown(value, name, language)))
     return facts

@@ -30,7 +30,14 @@ from dualcarbon.reports.pages_view import REPORT_COLUMNS, report_row
 from dualcarbon.reports.service import ReportFilter, list_reports
 from dualcarbon.reports.service_periods import overdue_page
 from dualcarbon.reports.service_totals import region_totals, review_count
-from dualcarbon.ui.web.formatting import label, number, pie_options, stacked_bar_options, tier_sort_key
+from dualcarbon.ui.web.formatting import (
+    label,
+    number,
+    period_text,
+    pie_options,
+    stacked_bar_options,
+    tier_sort_key,
+)
 from dualcarbon.ui.web.layout import figure, run_action, section, set_figure, web_page
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.ui.web.tables import Column, data_table, paged_table
@@ -176,6 +183,13 @@ def _sections(ctx: WebContext, below: ui.column, overdue_card: ui.html, region_c
         _overdue_table(ctx, data, region_code, today)
 
 
+def overdue_period(ctx: WebContext, item: Any) -> str:
+    """An overdue row's period: the service's Chinese label (2025年) on a Chinese page, else from its parts."""
+    if ctx.language == "zh":
+        return str(item.period_label)
+    return period_text(ctx, item.period_kind, item.year, item.period)
+
+
 def _overdue_table(ctx: WebContext, data: dict[str, Any], region_code: str, today: date) -> None:
     first_page = data["overdue"]
 
@@ -187,7 +201,7 @@ def _overdue_table(ctx: WebContext, data: dict[str, Any], region_code: str, toda
         rows = [
             {
                 **item.model_dump(),
-                "period": item.period_label,
+                "period": overdue_period(ctx, item),
                 "state": label(ctx, "state", item.state) or ctx.t("overdue.none"),
             }
             for item in items

@@ -12,7 +12,8 @@ from dualcarbon.audits.pages_obligations import obligations_sections
 from dualcarbon.audits.schemas import AcceptanceIn, AuditReportIn, AuditReportOut
 from dualcarbon.audits.service_reports import accept_report, create_report, get_report, list_reports
 from dualcarbon.audits.service_reports import submit_report as submit_service
-from dualcarbon.ui.web.formatting import rounded, when
+from dualcarbon.ui.web.formatting import data_label, rounded, when
+from dualcarbon.ui.web.i18n import translate
 from dualcarbon.ui.web.layout import run_action, section, web_page
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.ui.web.tables import Column, data_table, simple_table
@@ -44,6 +45,27 @@ BALANCE_COLUMNS = (
     Column("tce", "audits.tce", numeric=True, digits=2),
 )
 CHECKLIST_ITEMS = ("audits.check.balance", "audits.check.measures", "audits.check.data")
+#: Checklist items as stored are text (in the checker's language); an item that is one of these keys' text in
+#: any language is shown in the page's. The last four are common acceptance items others write (the demo's).
+KNOWN_CHECKS = (
+    *CHECKLIST_ITEMS,
+    "audits.check.metering",
+    "audits.check.feasibility",
+    "audits.check.saving_method",
+    "audits.check.investment",
+)
+#: Notes a checker commonly writes, shown in the page's language when they match exactly.
+KNOWN_NOTES = ("audits.check_note.conforms",)
+
+
+def _known(ctx: WebContext, text: str | None, keys: tuple[str, ...]) -> str:
+    """``text`` in the page's language when it is one of ``keys``' texts in any language; else as written."""
+    if not text:
+        return ""
+    for key in keys:
+        if text in (translate("zh", key), translate("en", key)):
+            return ctx.t(key)
+    return text
 
 
 def report_row(ctx: WebContext, item: AuditReportOut) -> dict[str, Any]:
@@ -194,7 +216,10 @@ def audit_page(ctx: WebContext, report_id: int) -> None:
                 'unelevated data-testid="submit-audit"'
             )
     with section(ctx.t("audits.balance")):
-        rows = [{"carrier": b.carrier, "stage": ctx.t(f"audits.stage.{b.stage}"), "tce": b.tce} for b in report.balance]
+        rows = [
+            {"carrier": data_label(ctx, b.carrier, "carrier"), "stage": ctx.t(f"audits.stage.{b.stage}"), "tce": b.tce}
+            for b in report.balance
+        ]
         simple_table(ctx, BALANCE_COLUMNS, rows, export_name=ctx.t("audits.balance"))
     with section(ctx.t("audits.measures")):
         rows = [
@@ -214,6 +239,7 @@ def audit_page(ctx: WebContext, report_id: int) -> None:
         with section(ctx.t("audits.checklist")):
             for item in report.checklist:
                 mark = "✔" if item.passed else "✘"
-                ui.label(f"{mark} {item.item} {item.note or ''}（{item.checked_by}，{when(item.checked_at, ctx)}）")
+                text, note = _known(ctx, item.item, KNOWN_CHECKS), _known(ctx, item.note, KNOWN_NOTES)
+                ui.label(f"{mark} {text} {note}（{item.checked_by}，{when(item.checked_at, ctx)}）")
     if report.state == "submitted" and ctx.has_role("regulator"):
         _acceptance(ctx, report)

@@ -20,6 +20,7 @@ from nicegui import ui
 from dualcarbon.audits.schemas import GoalProgress, ObligationsStatus
 from dualcarbon.audits.service_obligations import goal_progress, obligations_status
 from dualcarbon.core.localtime import local_text
+from dualcarbon.ui.web.formatting import data_label
 from dualcarbon.ui.web.layout import section
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.ui.web.tables import Column, simple_table
@@ -88,10 +89,10 @@ def obligation_rows(ctx: WebContext, listing: ObligationsStatus) -> list[dict[st
 def goal_line(ctx: WebContext, goal: GoalProgress) -> str:
     line = ctx.t(
         "audits.goals.line",
-        title=goal.title_zh,
+        title=data_label(ctx, goal.title_zh, "scheme"),
         accepted=goal.accepted,
         target=f"{goal.target:g}",
-        unit=goal.unit,
+        unit=data_label(ctx, goal.unit, "unit"),
         share=f"{goal.share_pct:.1f}",
     )
     if goal.pack_valid_to is not None and goal.pack_valid_to.year < goal.year:
@@ -124,7 +125,9 @@ def obligations_sections(ctx: WebContext) -> None:
     with section(ctx.t("audits.obligations", year=year, count=listing.total)).props('data-testid="audit-obligations"'):
         with ui.row().classes("items-center gap-4 w-full"):
             basis = ctx.t(f"audits.obligations.basis.{listing.pack_basis}")
-            title = ctx.t("audits.obligations.pack", title=listing.pack_title_zh, pack=listing.pack)
+            title = ctx.t(
+                "audits.obligations.pack", title=data_label(ctx, listing.pack_title_zh, "scheme"), pack=listing.pack
+            )
             ui.label(f"{title} — {basis}").classes("text-sm text-gray-700")
             ui.select(
                 listing.pack_choices,

@@ -4,6 +4,7 @@ pairs) pages. Scope is the services' job: an enterprise sees its own lines and p
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from nicegui import ui
@@ -13,7 +14,7 @@ from dualcarbon.equipment.schemas import BenchmarkLine, TechnologyOut, WasteHeat
 from dualcarbon.equipment.service_benchmark import benchmark_scope
 from dualcarbon.equipment.service_catalogues import search_technologies
 from dualcarbon.equipment.service_waste_heat import match
-from dualcarbon.ui.web.formatting import rounded
+from dualcarbon.ui.web.formatting import data_label, rounded
 from dualcarbon.ui.web.layout import section, web_page
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.ui.web.tables import Column, data_table
@@ -64,6 +65,26 @@ def grade_text(ctx: WebContext, line: BenchmarkLine) -> str:
     return ctx.t("equipment.not_benchmarked")
 
 
+#: A grading note is written "<Chinese> / <English>" (equipment/grading.py); the page shows the half in its
+#: language. The separator is the first "/ " after Chinese text that an English word or figure follows.
+_SEPARATOR = re.compile(r" ?/ (?=[A-Za-z0-9])")
+_HAN_RUN = re.compile(r"[\u3400-\u9fff]+")
+#: Reference table names a note may quote; a Chinese page says the table's title (i18n ``glossary.table.*``).
+_TABLES = re.compile(r"(?:参考表 )?\b(motor_efficiency_gb18613|equipment_efficiency_grades)\b")
+
+
+def note_text(ctx: WebContext, note: str) -> str:
+    """One grading note in the page's language: its Chinese or English half (a note without both halves as
+    written); on an English page a data word left in the English half (a metric: 效率) by its glossary row; on
+    a Chinese page a table name by the table's title."""
+    split = next((m for m in _SEPARATOR.finditer(note) if _HAN_RUN.search(note[: m.start()])), None)
+    if ctx.language == "en":
+        text = note if split is None else note[split.end() :]
+        return _HAN_RUN.sub(lambda m: data_label(ctx, m.group(0), "indicator"), text.replace("、", ", "))
+    text = note if split is None else note[: split.start()]
+    return _TABLES.sub(lambda m: ctx.t(f"glossary.table.{m.group(1)}"), text)
+
+
 def register_row(ctx: WebContext, line: BenchmarkLine) -> dict[str, Any]:
     bench = line.benchmark
     kind = (
@@ -85,7 +106,7 @@ def register_row(ctx: WebContext, line: BenchmarkLine) -> dict[str, Any]:
         "gap": rounded(bench.gap_to_grade1_pp),
         "at_stake": rounded(bench.energy_at_stake_kwh, 0),
         "obsolete": "；".join(f"{m.catalogue} {m.entry_code}" for m in bench.obsolete),
-        "notes": "；".join(bench.notes),
+        "notes": "；".join(note_text(ctx, note) for note in bench.notes),
     }
 
 
@@ -110,8 +131,12 @@ def equipment_page(ctx: WebContext) -> None:
                 )
 
 
-def technology_row(tech: TechnologyOut) -> dict[str, Any]:
-    return tech.model_dump()
+def technology_row(tech: TechnologyOut, ctx: WebContext | None = None) -> dict[str, Any]:
+    """A technology as a table row; its field (领域) named by the glossary in English mode."""
+    row = tech.model_dump()
+    if ctx is not None and isinstance(row.get("field"), str):
+        row["field"] = data_label(ctx, row["field"], "field")
+    return row
 
 
 @web_page("/technologies", title_key="equipment.tech_title")
@@ -133,7 +158,7 @@ def technologies_page(ctx: WebContext, q: str = "", field: str = "") -> None:
                 data_table(
                     ctx,
                     TECHNOLOGY_COLUMNS,
-                    [technology_row(t) for t in found],
+                    [technology_row(t, ctx) for t in found],
                     export_name=ctx.t("equipment.tech_title"),
                     testid="technologies",
                 )
@@ -143,9 +168,10 @@ def technologies_page(ctx: WebContext, q: str = "", field: str = "") -> None:
 
 
 def match_row(ctx: WebContext, item: WasteHeatMatch) -> dict[str, Any]:
+    source, sink = item.source, item.sink  # the media (烟气, 热水 …) named by the glossary in English mode
     return {
-        "source": f"{item.source.enterprise_name}·{item.source.name}（{item.source.medium}）",
-        "sink": f"{item.sink.enterprise_name}·{item.sink.name}（{item.sink.medium}）",
+        "source": f"{source.enterprise_name}·{source.name}（{data_label(ctx, source.medium, 'carrier')}）",
+        "sink": f"{sink.enterprise_name}·{sink.name}（{data_label(ctx, sink.medium, 'carrier')}）",
         "temperatures": f"{item.source.temperature_c:g} → {item.sink.temperature_c:g} °C",
         "quantity_overlap": rounded(item.quantity_overlap),
         "schedule_overlap": rounded(item.schedule_overlap),
@@ -159,7 +185,9 @@ def match_row(ctx: WebContext, item: WasteHeatMatch) -> dict[str, Any]:
 def waste_heat_page(ctx: WebContext) -> None:
     result = ctx.call(match, ctx.reference())
     with section(ctx.t("equipment.heat_matches", count=len(result.matches))):
-        weights = "，".join(f"{ctx.t('equipment.weight.' + k)} {v:g}" for k, v in result.weights.items())
+        weights = ("，" if ctx.language == "zh" else ", ").join(
+            f"{ctx.t('equipment.weight.' + k)} {v:g}" for k, v in result.weights.items()
+        )
         ui.label(
             ctx.t("equipment.heat_rules", dt=f"{result.dt_min_c:g}", km=f"{result.max_distance_km:g}", weights=weights)
         ).classes("text-gray-600")

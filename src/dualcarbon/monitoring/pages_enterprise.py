@@ -19,8 +19,9 @@ from dualcarbon.monitoring.service_quality import local_now
 from dualcarbon.ui.web.layout import section, web_page
 from dualcarbon.ui.web.session import WebContext
 
-#: How often the live chart asks the server again (a display choice).
-LIVE_SECONDS = 60.0
+#: How often the live chart asks the server again (a display choice): the live demo's meters report staggered, so
+#: the current hour's point grows between two looks.
+LIVE_SECONDS = 20.0
 #: Load-shift share the cost card shows (a what-if chosen by the user; this is the initial value).
 DEFAULT_SHIFT_PCT = 10.0
 BAND_KEYS = ("sharp", "peak", "flat", "valley")
@@ -55,6 +56,15 @@ def _live_options(ctx: WebContext, data: Any) -> dict[str, Any]:
             {"name": ctx.t("dash.tco2"), "type": "line", "data": [round(p.value, 4) for p in data.live_tco2]},
         ],
     }
+
+
+def _today_so_far(ctx: WebContext, data: Any, now: datetime) -> str:
+    """Today's energy so far (the hours of today in the live series), which grows as the readings arrive."""
+    tce = sum(p.value for p in data.live_tce if p.start.date() == now.date())
+    tco2 = sum(p.value for p in data.live_tco2 if p.start.date() == now.date())
+    return ctx.t(
+        "livedemo.today_so_far", day=f"{now:%m-%d}", tce=f"{tce:,.4f}", tco2=f"{tco2:,.4f}", at=f"{now:%H:%M:%S}"
+    )
 
 
 def _calendar_options(ctx: WebContext, data: Any, as_of: datetime) -> dict[str, Any]:
@@ -107,9 +117,16 @@ def _co2_options(ctx: WebContext, data: Any) -> dict[str, Any]:
     }
 
 
+#: The price table a cost reason names; a Chinese page says its title, not the table's name.
+_TARIFF_TABLE = "electricity_tariffs_tou"
+
+
 def _cost_reason(ctx: WebContext, cost: Any) -> str:
     """The Chinese reason on a Chinese page (the English one, which the API also gives, otherwise)."""
-    return str(cost.reason_zh or cost.reason) if ctx.language == "zh" else str(cost.reason)
+    if ctx.language != "zh":
+        return str(cost.reason)
+    title = ctx.t(f"glossary.table.{_TARIFF_TABLE}")
+    return str(cost.reason_zh or cost.reason).replace(f"{title} {_TARIFF_TABLE}", title).replace(_TARIFF_TABLE, title)
 
 
 def _cost_card(ctx: WebContext, cost: Any) -> None:
@@ -152,17 +169,22 @@ def enterprise_dashboard_page(ctx: WebContext, credit_code: str, at: str = "") -
         ui.link(ctx.t("monitoring.open_quality"), "/monitoring/quality")
         if has_page("/alerts"):
             ui.link(ctx.t("dash.alerts_link"), f"/alerts?enterprise={data.credit_code}")
-    with section(ctx.t("dash.live_title")):
+    title = ctx.t("livedemo.live_title", seconds=f"{LIVE_SECONDS:g}") if live else ctx.t("dash.live_title")
+    with section(title):
         latest = ui.label(ctx.t("dash.latest", at=f"{data.latest_hour:%m-%d %H:00}" if data.latest_hour else "—"))
         latest.classes("text-sm text-gray-600").props('data-testid="dash-latest"')
+        so_far = ui.label(_today_so_far(ctx, data, as_of)).classes("text-base font-semibold")
+        so_far.props('data-testid="dash-today-so-far"').set_visibility(live)
         chart = ui.echart(_live_options(ctx, data)).classes("w-full h-64").props('data-testid="dash-live"')
 
         def refresh() -> None:
-            fresh = ctx.call(enterprise_live, credit_code, ctx.reference(), now=local_now())
+            now = local_now()
+            fresh = ctx.call(enterprise_live, credit_code, ctx.reference(), now=now)
             chart.options.clear()
             chart.options.update(_live_options(ctx, fresh))
             chart.update()
             latest.set_text(ctx.t("dash.latest", at=f"{fresh.latest_hour:%m-%d %H:00}" if fresh.latest_hour else "—"))
+            so_far.set_text(_today_so_far(ctx, fresh, now))
 
         if live:
             ui.timer(LIVE_SECONDS, refresh)

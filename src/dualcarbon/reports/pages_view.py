@@ -8,6 +8,7 @@ touches the store.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -114,10 +115,29 @@ def report_row(ctx: WebContext, item: ReportSummary) -> dict[str, Any]:
     }
 
 
+#: Figure names the service composes in Chinese from a data label (``硅铁单位产品综合能耗``,
+#: ``电力消费折标准煤（当量值）``): the label is kept as stored and named at display from its parts — the
+#: product or carrier by its glossary row, the rest by an i18n pattern ``figure.<pattern>``.
+_COMPOSED = (
+    (re.compile(r"^(?P<name>.+)单位产品综合能耗$"), "unit_consumption_of", "product"),
+    (re.compile(r"^(?P<name>.+)消费折标准煤（当量值）$"), "carrier_used_tce_of", "carrier"),
+    (re.compile(r"^(?P<name>.+)外供折标准煤（当量值）$"), "carrier_sold_tce_of", "carrier"),
+)
+
+
 def figure_label(ctx: WebContext, row: FigureRow | YoyItem) -> str:
     key = f"figure.{row.key}"
     text = ctx.t(key)
-    return row.label if text == key else text
+    if text != key:
+        return text
+    if ctx.language != "en":
+        return row.label
+    for pattern, name, kind in _COMPOSED:
+        match = pattern.match(row.label)
+        if match:
+            text = ctx.t(f"figure.{name}", name=data_label(ctx, match.group("name"), kind))
+            return text[:1].upper() + text[1:]  # a row label starts with a capital like the named ones
+    return data_label(ctx, row.label, "indicator")
 
 
 def state_badge(ctx: WebContext, state: str) -> None:
