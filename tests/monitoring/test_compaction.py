@@ -178,3 +178,22 @@ def test_kill_9_during_compaction_leaves_the_old_files_or_the_new_one(world, met
     assert _rows(world) == before
     store.compact(world.codes["a"], None, 100)  # a writer's lock cleans the staging area
     assert not any(store.staging.iterdir())
+
+
+@sqlite_only
+def test_the_live_demos_compaction_merges_enterprise_by_enterprise(world, meters, admin, reference) -> None:
+    """``compact_live_readings`` (the live simulator's periodic merge) compacts each enterprise in a transaction of
+    its own and audits each; every row stays visible."""
+    from sqlalchemy import select
+
+    from dualcarbon.monitoring.service_simulator import compact_live_readings
+    from dualcarbon.store.models import AuditLog
+
+    _ingest_batches(world, admin)
+    before = _rows(world)
+    compact_live_readings(world.engine, min_files=5)
+    assert len(ParquetReadingsStore(_root(world)).visible_files(world.codes["a"])) == 1
+    assert _rows(world) == before
+    with session_scope(world.engine) as session:
+        audited = list(session.scalars(select(AuditLog.entity_id).where(AuditLog.action == "readings.compact")))
+    assert audited == [world.codes["a"]]
