@@ -43,3 +43,26 @@ def test_a_reporting_period_after_the_baseline_is_not_warned() -> None:
     inside = [mv.MvPeriod(start=date(2024, 12, 1), energy=95.0)]
     result = mv.verify_savings(baseline, inside, "month", criteria)
     assert [w.data["count"] for w in result.warnings if w.code == "reporting_overlaps_baseline"] == [1]
+
+
+def test_a_mean_baseline_is_not_judged_by_r2() -> None:
+    """An intercept-only model has R² 0 by construction; it is judged by CV(RMSE) and NMBE, never r2_below_threshold."""
+    import json as _json
+    import subprocess as _subprocess
+    import sys as _sys
+    from pathlib import Path
+
+    base = [{"period_start": f"2023-{m:02d}-01", "energy": 100.0 + (1 if m % 2 else -1)} for m in range(1, 13)]
+    rep = [{"period_start": f"2024-{m:02d}-01", "energy": 90.0} for m in range(1, 13)]
+    done = _subprocess.run(
+        [str(Path(_sys.executable).with_name("dualcarbon")), "calc", "mv"],
+        input=_json.dumps({"baseline": base, "reporting": rep, "interval": "month"}),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = _json.loads(done.stdout)
+    codes = [w["code"] for w in out["warnings"]]
+    assert out["model"]["kind"] == "intercept" and "r2_below_threshold" not in codes
+    assert out["savings_pct"] > 9

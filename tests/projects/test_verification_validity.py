@@ -32,7 +32,8 @@ def completed_project(api: Api, name: str) -> int:
 def test_a_failing_model_is_kept_but_not_claimable(api: Api) -> None:
     pid = completed_project(api, "电机系统改造")
     # 14 baseline days with no relation to anything (R² of the mean model = 0), 14 reporting days lower:
-    # a 60 % "saving" from a model that fails baseline_min_days (MV-014) and r2_min (MV-011)
+    # a 60 % "saving" from a mean model (R² is not judged for it: no factor to explain) on a baseline that fails
+    # baseline_min_days (MV-014)
     wobble = [10.0, 2.0, 9.0, 1.0, 8.0, 3.0, 10.0, 2.0, 9.0, 1.0, 8.0, 3.0, 10.0, 2.0]
     body = {
         "interval": "day",
@@ -44,7 +45,7 @@ def test_a_failing_model_is_kept_but_not_claimable(api: Api) -> None:
     assert out.status_code == 200, out.text
     result = out.json()
     codes = [w["code"] for w in result["invalid_reasons"]]
-    assert result["valid"] is False and {"baseline_too_short", "r2_below_threshold"} <= set(codes)
+    assert result["valid"] is False and "baseline_too_short" in codes and "r2_below_threshold" not in codes
     assert result["result"]["savings_pct"] == pytest.approx(60.0, rel=1e-6)  # computed, shown, not claimable
     assert result["verified_tce_per_year"] > 0 and result["claimable_tce_per_year"] is None
     assert result["state"] == "completed"

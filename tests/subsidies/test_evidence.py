@@ -1,7 +1,7 @@
 """Applications resting on a verified project (retrofit, EMC) and on accepted diagnosis reports (both stores).
 
 Project: investment 3 000 000 元, completed 2023-06-30 (inside 龙港's plan, valid to 2023-12-31), verified from
-uploaded daily periods without production data (intercept model): baseline 60 days of 10 tce ± 0.1 alternating
+uploaded daily periods without production data (intercept model): baseline 364 days of 10 tce ± 0.1 alternating
 (mean 10), reporting 30 days of 9 tce ± 0.1 alternating (Σ 270), so avoided = 30 × 10 − 270 = 30 tce over 30 days
 and the verified saving = 30 × 365 ÷ 30 = 365 tce/a (≥ 30 tce/a). Retrofit: 3 000 000 元 is in the
 200万元至500万元 band → 17 % = 510 000 元 (below the 500万元 cap).
@@ -70,7 +70,7 @@ def test_verified_project_funds_once(world: Any) -> None:
         body = VerificationIn.model_validate(
             {
                 "interval": "day",
-                "baseline": periods(date(2023, 1, 1), 60, 10.0),
+                "baseline": periods(date(2022, 7, 2), 364, 10.0),
                 "reporting": periods(date(2023, 7, 1), 30, 9.0),
             }
         )

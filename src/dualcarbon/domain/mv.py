@@ -362,7 +362,10 @@ def verify_savings(
     warnings += overlap_warnings(
         [baseline[i].start for i in base_order], [reporting[i].start for i in report_order], interval
     )
-    warnings += fit_warnings(interval, model.r2, model.cvrmse_pct, model.nmbe_pct, criteria)
+    # R² measures what the factors explain; a mean baseline (intercept only, energy independent of every factor) has
+    # none to explain, so it is judged by CV(RMSE) and NMBE alone (its R² is 0 by construction).
+    r2 = None if not model.terms else model.r2
+    warnings += fit_warnings(interval, r2, model.cvrmse_pct, model.nmbe_pct, criteria)
     warnings += range_warnings(base_obs, report_obs, used + (["temperature"] if uses_weather else []))
     if criteria.fsu_max_pct is not None and criteria.fsu_max_confidence is not None:
         at_limit = fsu(criteria.fsu_max_confidence)
