@@ -357,3 +357,42 @@ def zhejiang(engine: Engine) -> Engine:
             )
         )
     return engine
+
+
+_FETCH_PAGES = """
+import json, sys
+from fastapi.testclient import TestClient
+from dualcarbon.app.web import create_web_app
+url, data_dir, password, users, paths = sys.argv[1], sys.argv[2], sys.argv[3], *map(json.loads, sys.argv[4:6])
+app = create_web_app(url, data_dir=data_dir)
+out = {}
+for user in users:
+    with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as client:
+        client.post("/web/login", data={"username": user, "password": password, "next": "/"},
+                    headers={"origin": "http://testserver"}, follow_redirects=False)
+        for path in paths:
+            page = client.get(path)
+            out[user + path] = [page.status_code, page.text]
+app.state.engine.dispose()
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture
+def fetch_pages(world: World, tmp_path: Path) -> Callable[[list[str], list[str]], dict[str, list[Any]]]:
+    """Server-side HTML of ``paths`` for each of ``users`` (logged in through the web form), as
+    ``{user + path: [status, html]}``. The web UI mounts once per process, so a child process fetches them."""
+    import json
+    import subprocess
+    import sys
+
+    def fetch(users: list[str], paths: list[str]) -> dict[str, list[Any]]:
+        argv = [world.url, str(tmp_path), world.password, json.dumps(users), json.dumps(paths)]
+        done = subprocess.run(
+            [sys.executable, "-c", _FETCH_PAGES, *argv], capture_output=True, text=True, timeout=300, check=False
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        result: dict[str, list[Any]] = json.loads(done.stdout.strip().splitlines()[-1])
+        return result
+
+    return fetch
