@@ -16,14 +16,7 @@ from dualcarbon.core.access import SYSTEM
 from dualcarbon.store.audit import append_audit
 from dualcarbon.store.db import session_scope
 
-
-@pytest.fixture(autouse=True)
-def audit_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    files = {"key": tmp_path / "secret" / "audit.key", "checkpoints": tmp_path / "anchor" / "checkpoints.jsonl"}
-    monkeypatch.setenv("DUALCARBON_AUDIT_KEY_FILE", str(files["key"]))
-    monkeypatch.setenv("DUALCARBON_AUDIT_CHECKPOINT_FILE", str(files["checkpoints"]))
-    monkeypatch.delenv("DUALCARBON_AUDIT_SINK_URL", raising=False)
-    return files
+pytestmark = pytest.mark.usefixtures("audit_files")  # tests/store/conftest.py
 
 
 def _append(engine: Engine, count: int) -> None:

@@ -31,14 +31,7 @@ from dualcarbon.store.models import AuditLog
 INITIAL = importlib.import_module("dualcarbon.store.migrations.versions.0001_initial")
 
 
-@pytest.fixture(autouse=True)
-def audit_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """Key and checkpoints of this test only (the attacker cannot reach them)."""
-    files = {"key": tmp_path / "secret" / "audit.key", "checkpoints": tmp_path / "anchor" / "checkpoints.jsonl"}
-    monkeypatch.setenv("DUALCARBON_AUDIT_KEY_FILE", str(files["key"]))
-    monkeypatch.setenv("DUALCARBON_AUDIT_CHECKPOINT_FILE", str(files["checkpoints"]))
-    monkeypatch.delenv("DUALCARBON_AUDIT_SINK_URL", raising=False)
-    return files
+pytestmark = pytest.mark.usefixtures("audit_files")  # tests/store/conftest.py
 
 
 def _append(engine: Engine, count: int) -> None:
