@@ -4,6 +4,7 @@ report's page with its energy balance, measures, the submit button and the regul
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from nicegui import ui
@@ -12,6 +13,8 @@ from dualcarbon.audits.pages_obligations import obligations_sections
 from dualcarbon.audits.schemas import AcceptanceIn, AuditReportIn, AuditReportOut
 from dualcarbon.audits.service_reports import accept_report, create_report, get_report, list_reports
 from dualcarbon.audits.service_reports import submit_report as submit_service
+from dualcarbon.core.localtime import to_local
+from dualcarbon.core.vocab import PROJECT_TYPE_ZH
 from dualcarbon.ui.web.formatting import data_label, rounded, when
 from dualcarbon.ui.web.i18n import translate
 from dualcarbon.ui.web.layout import run_action, section, web_page
@@ -102,15 +105,22 @@ def audits_page(ctx: WebContext) -> None:
 
 
 def _measure_inputs(ctx: WebContext, holder: ui.column, rows: list[dict[str, Any]]) -> None:
+    types = {code: ctx.t(f"projects.type.{code}") for code in PROJECT_TYPE_ZH}
     with holder, ui.row().classes("w-full gap-2 items-end"):
         row = {
             "description": ui.input(ctx.t("audits.measure")).classes("w-72"),
-            "investment_yuan": ui.number(ctx.t("audits.investment_yuan"), min=0),
-            "saving_tce_per_year": ui.number(ctx.t("audits.saving_tce"), min=0),
-            "saving_tco2_per_year": ui.number(ctx.t("audits.saving_tco2"), min=0),
-            "energy_price_yuan_per_tce": ui.number(ctx.t("audits.energy_price"), min=0),
+            "project_type": ui.select(types, value="other", label=ctx.t("projects.type")).classes("w-40"),
+            "investment_yuan": ui.number(ctx.t("audits.investment_yuan"), min=0).classes("w-40"),
+            "saving_tce_per_year": ui.number(ctx.t("audits.saving_tce"), min=0).classes("w-48"),
+            "saving_tco2_per_year": ui.number(ctx.t("audits.saving_tco2"), min=0).classes("w-48"),
+            "energy_price_yuan_per_tce": ui.number(ctx.t("audits.energy_price"), min=0).classes("w-48"),
         }
         rows.append(row)
+
+
+def this_year() -> int:
+    """The current year on the platform's clock (Asia/Shanghai): the form's default report year."""
+    return to_local(datetime.now(UTC)).year
 
 
 @web_page("/audits/new", title_key="audits.new", roles=WRITERS)
@@ -123,9 +133,11 @@ def new_audit_page(ctx: WebContext) -> None:
             label=ctx.t("audits.kind"),
         )
         code = ui.input(ctx.t("enterprise.credit_code")).props('data-testid="audit-credit-code"')
-        year = ui.number(ctx.t("audits.year"), value=2024, min=2000, max=2100, precision=0)
-        title = ui.input(ctx.t("audits.report_title"))
-        baseline = ui.number(ctx.t("audits.baseline_tce"), min=0)
+        year = ui.number(ctx.t("audits.year"), value=this_year(), min=2000, max=2100, precision=0)
+        title = ui.input(ctx.t("audits.report_title")).classes("w-96")
+        baseline = ui.number(ctx.t("audits.baseline_tce"), min=0).classes("w-56")
+        due = ui.input(ctx.t("audits.due_date")).props('type=date stack-label data-testid="audit-due-date"')
+        due.classes("w-56")
         holder = ui.column().classes("w-full gap-1")
         for _ in range(2):
             _measure_inputs(ctx, holder, measures)
@@ -138,6 +150,7 @@ def new_audit_page(ctx: WebContext) -> None:
                 "year": int(year.value or 0),
                 "title": (title.value or "").strip(),
                 "baseline_energy_tce": baseline.value or None,
+                "due_date": _due(due.value),
                 "measures": [
                     {key: widget.value for key, widget in m.items() if widget.value not in (None, "")}
                     for m in measures
@@ -155,6 +168,12 @@ def new_audit_page(ctx: WebContext) -> None:
         ui.button(ctx.t("audits.save"), icon="save", on_click=save).props('unelevated data-testid="save-audit"')
 
 
+def _due(value: str | None) -> str | None:
+    """The date input's ``YYYY-MM-DD`` (empty: no due date); a malformed one goes on to the schema's error."""
+    text = (value or "").strip()
+    return text or None
+
+
 def _facts(ctx: WebContext, report: AuditReportOut) -> None:
     facts = [
         ("audits.kind", ctx.t(f"audits.kind.{report.kind}")),
@@ -165,6 +184,7 @@ def _facts(ctx: WebContext, report: AuditReportOut) -> None:
         ("audits.state", ctx.t(f"audits.state.{report.state}")),
         ("audits.baseline_tce", "" if report.baseline_energy_tce is None else f"{report.baseline_energy_tce:g}"),
         ("audits.potential_pct", "" if report.potential_pct is None else f"{report.potential_pct:.2f}"),
+        ("audits.due_date", "" if report.due_date is None else report.due_date.isoformat()),
         ("audits.submitted_at", when(report.submitted_at, ctx)),
         ("audits.return_reason", report.return_reason or ""),
     ]

@@ -92,10 +92,12 @@ def projects_page(ctx: WebContext, state: str = "", project_type: str = "") -> N
         with ui.row().classes("gap-4 items-end"):
             states = {"": ctx.t("projects.all")} | {s: ctx.t(f"projects.state.{s}") for s in PROJECT_STATES}
             types = {"": ctx.t("projects.all")} | {t: ctx.t(f"projects.type.{t}") for t in PROJECT_TYPES}
+            # wide enough for the label and the longest option (the labels showed as "S…"/"项…")
             state_pick = ui.select(states, value=state if state in states else "", label=ctx.t("projects.state"))
+            state_pick.classes("min-w-[10rem]")
             type_pick = ui.select(
                 types, value=project_type if project_type in types else "", label=ctx.t("projects.type")
-            )
+            ).classes("min-w-[10rem]")
             ui.button(
                 ctx.t("projects.filter"),
                 on_click=lambda: ui.navigate.to(

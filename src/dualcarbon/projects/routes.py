@@ -174,7 +174,9 @@ def download_document(
 def verify(
     project_id: Id, body: VerificationIn, request: Request, caller: Caller, session: DbSession
 ) -> VerificationOut:
-    return verification.verify_project(session, caller, project_id, body, reference_of(request))
+    return verification.verify_project(
+        session, caller, project_id, body, reference_of(request), data_dir=request.app.state.data_dir
+    )
 
 
 @router.get("/projects/{project_id}/verification", summary="The stored M&V record (null before verification)")

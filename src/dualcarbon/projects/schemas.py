@@ -182,6 +182,13 @@ class VerificationIn(_In):
     baseline: list[PeriodIn] = Field(default_factory=list)
     reporting: list[PeriodIn] = Field(default_factory=list)
     meter_ids: list[int] = Field(default_factory=list, description="meters whose rollups (tce) give the energy")
+    weather_station: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="with meter_ids: an imported weather station (dualcarbon weather import) whose daily mean "
+        "temperatures join the metered periods (a month: the mean of its days, all present)",
+    )
     baseline_from: date | None = None
     baseline_to: date | None = None
     reporting_from: date | None = None

@@ -3,6 +3,9 @@
 A project comes from
 
 * an accepted report's measure (``measure_id``): enterprise, type, investment and savings are the measure's;
+  its deadline defaults to the report's acceptance (验收, Asia/Shanghai date) + the same N years as below
+  (a measure is a commitment of the enterprise's plan, 一企一策, whose deadline the pack bounds); a later
+  deadline given is kept but flagged (``deadline_beyond_policy``) the same way;
 * a below-baseline entry (基准以下) of a published catalog (``catalog_entry_id``), the entry it must lift;
   its deadline is at most N years after the listing (the catalog's publication, Asia/Shanghai date), N the
   policy pack parameter :data:`DEADLINE_PARAMETER` of :data:`DEADLINE_PACK` (Yunnan: 3 years). The pack says
@@ -155,7 +158,7 @@ def list_projects(
 
 
 # ---- creating ------------------------------------------------------------------------------------------
-def _measure(session: Session, actor: Principal, measure_id: int) -> tuple[AuditMeasure, Enterprise]:
+def _measure(session: Session, actor: Principal, measure_id: int) -> tuple[AuditMeasure, Enterprise, date | None]:
     measure = session.get(AuditMeasure, measure_id)
     report = session.get(AuditReport, measure.report_id) if measure else None
     enterprise = session.get(Enterprise, report.enterprise_id) if report else None
@@ -165,7 +168,8 @@ def _measure(session: Session, actor: Principal, measure_id: int) -> tuple[Audit
         raise Conflict(f"措施所在报告尚未验收 / the report of measure {measure_id} is not accepted", field="measure_id")
     if session.scalar(select(RetrofitProject.id).where(RetrofitProject.measure_id == measure_id)) is not None:
         raise Conflict(f"measure {measure_id} already has a project", field="measure_id")
-    return measure, enterprise
+    accepted_on = to_local(report.decided_at).date() if report.decided_at else None
+    return measure, enterprise, accepted_on
 
 
 def _entry(session: Session, actor: Principal, entry_id: int) -> tuple[CatalogEntry, Enterprise, date]:
@@ -197,9 +201,10 @@ def create_project(
     warnings: list[str] = []
     measure: AuditMeasure | None = None
     listed_on: date | None = None
+    accepted_on: date | None = None
     enterprise: Enterprise | None = None
     if spec.measure_id is not None:
-        measure, enterprise = _measure(session, actor, spec.measure_id)
+        measure, enterprise, accepted_on = _measure(session, actor, spec.measure_id)
     if spec.catalog_entry_id is not None:
         entry, entry_enterprise, listed_on = _entry(session, actor, spec.catalog_entry_id)
         if enterprise is not None and entry_enterprise.id != enterprise.id:
@@ -220,16 +225,17 @@ def create_project(
         raise InvalidInput("项目名称不能为空 / name is required", field="name")
     deadline = spec.deadline
     beyond = False
-    if listed_on is not None:
+    if listed_on is not None or accepted_on is not None:
         years = deadline_years_max(deadline_pack)
-        latest = add_years(listed_on, years)
+        # a below-baseline entry counts from its listing; a measure from its report's acceptance
+        since, what = (listed_on, "列入基准以下清单") if listed_on is not None else (accepted_on, "诊断/审计报告验收")
+        assert since is not None
+        latest = add_years(since, years)
         if deadline is None:
             deadline = latest
         elif deadline > latest:
             beyond = True
-            warnings.append(
-                f"改造期限 {deadline} 超过列入基准以下清单（{listed_on}）后 {years} 年的一般期限 {latest}，须说明理由"
-            )
+            warnings.append(f"改造期限 {deadline} 超过{what}（{since}）后 {years} 年的一般期限 {latest}，须说明理由")
     if spec.start_date and deadline and deadline < spec.start_date:
         raise InvalidInput("完成期限不能早于开工日期 / deadline is before the start date", field="deadline")
     plan = plan_for(session, enterprise)

@@ -31,15 +31,17 @@ override: a programme with other thresholds imports them into ``mv_criteria`` (d
 
 from __future__ import annotations
 
+import calendar
 import math
 from collections import defaultdict
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import Conflict, InvalidInput, zh_en
+from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, zh_en
 from dualcarbon.core.vocab import PROJECT_STATE_ZH
 from dualcarbon.domain import mv
 from dualcarbon.domain.mv_checks import MvCriteria, criteria_from_reference, failed_criteria, period_days
@@ -49,6 +51,7 @@ from dualcarbon.projects.models import MvAdjustment, RetrofitProject
 from dualcarbon.projects.schemas import PeriodIn, VerificationIn, VerificationOut
 from dualcarbon.projects.service_lifecycle import check_seen, require_regulator
 from dualcarbon.projects.service_projects import load_project
+from dualcarbon.projects.service_weather import daily_temperatures
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.store.audit import append_audit
@@ -156,6 +159,47 @@ def _metered(
     return periods, warnings
 
 
+def _with_weather(
+    periods: list[mv.MvPeriod], interval: Interval, temperatures: dict[date, float], label: str
+) -> tuple[list[mv.MvPeriod], list[dict[str, Any]]]:
+    """The metered periods with the station's temperature: a day its own mean, a month the mean of its days
+    (every day of the month present). A period without one is left out, with a warning naming it."""
+    joined: list[mv.MvPeriod] = []
+    missing: list[str] = []
+    for period in periods:
+        if interval == "day":
+            value = temperatures.get(period.start)
+        else:
+            days = calendar.monthrange(period.start.year, period.start.month)[1]
+            values = [temperatures.get(period.start.replace(day=d)) for d in range(1, days + 1)]
+            value = None if any(v is None for v in values) else math.fsum(v for v in values if v is not None) / days
+        if value is None:
+            missing.append(period.start.isoformat())
+            continue
+        joined.append(mv.MvPeriod(start=period.start, energy=period.energy, temperature_c=value))
+    warnings: list[dict[str, Any]] = []
+    if missing:
+        warnings.append(
+            {
+                "code": "weather_period_missing",
+                "message": f"{len(missing)} {label} period(s) left out: the weather station has no temperature "
+                "for them (a month needs all its days)",
+                "data": {"period": label, "count": len(missing), "periods": missing[:50]},
+            }
+        )
+    return joined, warnings
+
+
+def _station_temperatures(data_dir: Path | None, station: str, start: date, end: date) -> dict[date, float]:
+    if data_dir is None:
+        raise InvalidInput("no data directory to read the weather from", field="weather_station")
+    first = start.replace(day=1)  # a month period starts on the 1st, before ``start`` when it is mid-month
+    try:
+        return dict(daily_temperatures(data_dir, station, first, end))
+    except NotFound as exc:  # a field of the request body: 422 naming it, not 404
+        raise InvalidInput(str(exc), field="weather_station") from exc
+
+
 def _credit_code(session: Session, project: RetrofitProject) -> str:
     enterprise = session.get(Enterprise, project.enterprise_id)
     assert enterprise is not None
@@ -167,7 +211,13 @@ def _number(value: float | None) -> float | None:
 
 
 def verify_project(
-    session: Session, actor: Principal, project_id: int, spec: VerificationIn, reference: ReferenceSet
+    session: Session,
+    actor: Principal,
+    project_id: int,
+    spec: VerificationIn,
+    reference: ReferenceSet,
+    *,
+    data_dir: Path | None = None,
 ) -> VerificationOut:
     """Run M&V on the project's data, record adjustments, store the result and move the project to verified."""
     project = load_project(session, actor, project_id)
@@ -192,7 +242,35 @@ def verify_project(
         )
         extra = w1 + w2
         source = "meters"
+        if spec.weather_station:
+            for label, start, end in (
+                ("baseline", spec.baseline_from, spec.baseline_to),
+                ("reporting", spec.reporting_from, spec.reporting_to),
+            ):
+                assert start is not None and end is not None  # _metered refused a missing date
+                temperatures = _station_temperatures(data_dir, spec.weather_station, start, end)
+                chosen = baseline if label == "baseline" else reporting
+                joined, warned = _with_weather(chosen, spec.interval, temperatures, label)
+                if not joined:
+                    zh = f"气象站 {spec.weather_station} 在{'基期' if label == 'baseline' else '报告期'}没有气温数据"
+                    raise InvalidInput(
+                        zh_en(zh, f"weather station {spec.weather_station} has no temperature for the {label}"),
+                        field="weather_station",
+                        zh=zh,
+                    )
+                if label == "baseline":
+                    baseline = joined
+                else:
+                    reporting = joined
+                extra += warned
     else:
+        if spec.weather_station:
+            zh = "气象站仅用于按计量数据核定；上传的时段数据请直接填写 temperature"
+            raise InvalidInput(
+                zh_en(zh, "weather_station goes with meter_ids; uploaded periods carry their own temperature"),
+                field="weather_station",
+                zh=zh,
+            )
         if not spec.baseline:
             raise InvalidInput("基期数据为空 / no baseline periods", field="baseline")
         if not spec.reporting:
