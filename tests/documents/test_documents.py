@@ -332,3 +332,17 @@ def test_yunnan_annexes_as_excel_and_the_cli(
         app, ["documents", "render", "yunnan_annex", "--catalog-id", str(catalog_id), "--annex", "4", "-o", str(out)]
     )
     assert bad.exit_code == 2 and "annex" in bad.output
+
+
+def test_subsidy_letter_quotes_a_packs_note_without_its_english_gloss() -> None:
+    from dualcarbon.documents import service_content
+
+    application = _application("approved")
+    trace = [
+        {**application.trace[0], "note": "最低档 100万元 of the retrofit tiers"},
+        {**application.trace[1], "note": "counted: none", "note_zh": "已计入本项补助下已批准及已拨付的申请：无"},
+        *application.trace[2:],
+    ]
+    context = service_content.subsidy_letter(application.model_copy(update={"trace": trace}))
+    assert context["step_notes"][:2] == ["最低档 100万元", "已计入本项补助下已批准及已拨付的申请：无"]
+    assert len(context["step_notes"]) == len(trace)

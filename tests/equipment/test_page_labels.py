@@ -63,3 +63,19 @@ def test_chinese_note_names_the_table_once_by_its_title() -> None:
     chinese = note_text(_ctx("zh"), family)  # type: ignore[arg-type]
     title = translate("zh", "glossary.table.motor_efficiency_gb18613")
     assert chinese.count(title) == 1 and "参考表 " + title not in chinese, chinese
+
+
+def test_pump_and_compressor_metrics_in_the_page_language() -> None:
+    # GB 19762 pumps are graded on formula coefficients and Ci, GB 19153 compressors on specific power: the
+    # Chinese page names them in Chinese (units in words, "-" left out), the English page in English
+    notes = {kind: note for kind, note in zip(("transformer", "pump", "fan", "air_compressor"), _notes(), strict=False)}
+    chinese = note_text(_ctx("zh"), notes["pump"])  # type: ignore[arg-type]
+    assert "按公式系数、效率修正值（百分点）定级" in chinese, chinese
+    assert not re.search(r"formula|coefficients|offset|points|\(-\)", chinese), chinese
+    english = note_text(_ctx("en"), notes["pump"])  # type: ignore[arg-type]
+    assert "grades pump on formula coefficients (all grades) (-), Ci (efficiency offset in formula) (% points)" in (
+        english
+    ), english
+    compressor = note_text(_ctx("en"), notes["air_compressor"])  # type: ignore[arg-type]
+    assert "grades air compressor on package specific power (kW/(m³/min))" in compressor, compressor
+    assert "按机组比功率（kW/(m³/min)）定级" in note_text(_ctx("zh"), notes["air_compressor"])  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import DualcarbonError, InvalidInput
 from dualcarbon.core.vocab import TIER_ZH
 from dualcarbon.domain.decisions_zh import decision_parts, with_zh
-from dualcarbon.domain.rules_zh import choice_labels_zh
+from dualcarbon.domain.rules_zh import choice_labels_zh, without_english_aside
 from dualcarbon.monitoring.models import Meter
 from dualcarbon.monitoring.service_tree import tree_rollups
 from dualcarbon.reference.policy import resolve_pack
@@ -283,6 +283,10 @@ def subsidy_letter(application: ApplicationOut) -> dict[str, Any]:
         "application": application,
         "approved": approved,
         "value_labels": choice_labels_zh(rule),
+        # 政策原文 of each step: the Chinese note, or a pack's note without its English gloss
+        "step_notes": [
+            str(step.get("note_zh") or without_english_aside(str(step.get("note") or ""))) for step in application.trace
+        ],
         "decisions": [decision_parts(decision, "zh") for decision in decisions],
     }
 

@@ -1,4 +1,5 @@
-"""The Chinese sentence (``condition_zh``) of a trace line, beside the English ``condition`` it restates.
+"""The Chinese sentence (``condition_zh``) of a trace line, beside the English ``condition`` it restates; and
+the English a page shows of a stored line (:func:`trace_condition`: fact keys by their English titles).
 
 Pure wording: the numbers, units and boundaries are the rule's; a fact is named by its Chinese title from the
 pack (``title_zh``, without any English aside in parentheses) and by its key when the pack gives none. Bounds
@@ -12,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from dualcarbon.reference.glossary import english
 from dualcarbon.reference.policy_incentives import Bounds, FactTest, IncentiveRule, fmt
 
 #: cap scopes as the decision letter and pages say them
@@ -34,6 +36,8 @@ SOURCE_ZH = {
 }
 #: the shapes of the evidence sources (subsidies.service_evidence) → Chinese, tried in order
 _SOURCE_SHAPES = (
+    (re.compile(r"^pv (\d+) grid-connection mode$"), "光伏 {0} 并网模式"),
+    (re.compile(r"^pv (\d+) connected to the city platform$"), "光伏 {0} 接入市级平台"),
     (re.compile(r"^project (\d+) investment_yuan$"), "项目 {0} 投资额"),
     (re.compile(r"^project (\d+) verified_tce_per_year \(M&V\)$"), "项目 {0} 核定年节能量（M&V）"),
     (re.compile(r"^pv (\d+) (\S+) \((\S+)\)$"), "光伏 {0} {1}（{2}）"),
@@ -42,6 +46,13 @@ _SOURCE_SHAPES = (
     (re.compile(r"^designation (\d+) level$"), "绿色制造认定 {0} 级别"),
     (re.compile(r"^designation (\d+) kind$"), "绿色制造认定 {0} 类别"),
 )
+#: sources stored in Chinese before the evidence wrote them in English (``PV 1 并网模式``) → that English
+_LEGACY_SOURCE_SHAPES = (
+    (re.compile(r"^PV (\d+) 并网模式$"), "pv {0} grid-connection mode"),
+    (re.compile(r"^PV (\d+) 接入市级平台$"), "pv {0} connected to the city platform"),
+)
+#: the kind of thing an application funds (``project:12`` → 项目 12), as a cap's trace line names it
+SUBJECT_ZH = {"project": "项目", "pv": "光伏", "storage": "储能", "designation": "绿色制造认定"}
 #: the figures a ``rate_offset`` rule gives
 OUTPUT_ZH = {"min_rate_pct": "最低贷款利率（%）"}
 _UNIT_ZH = {"a": "年", "1": "", "month": "个月", "tce/a": "吨标准煤/年", "tce": "吨标准煤"}
@@ -176,6 +187,37 @@ def cap_zh(max_yuan: float, per: str, granted: float | None = None, room: float 
     return text
 
 
+def subject_zh(subject: str) -> str:
+    """``project:12`` → ``项目 12``; a subject of an unknown kind as written."""
+    kind, _, number = subject.partition(":")
+    return f"{SUBJECT_ZH[kind]} {number}" if kind in SUBJECT_ZH and number else subject
+
+
+#: an English aside a pack adds to a Chinese text (`` (the year of entry into force is not in our copy)``)
+_ENGLISH_ASIDE = re.compile(r" \([\x20-\x7e]*[A-Za-z][\x20-\x7e]*\)")
+
+
+#: an English gloss a pack adds after a Chinese quote (``实际投运 — a project that discharged nothing …``,
+#: ``最低档 100万元 of the retrofit tiers``): three English words or more, and no Chinese after them
+_ENGLISH_TAIL = re.compile(r"\s*(?:—\s*)?(?:[A-Za-z][A-Za-z'-]*\s+){2,}[A-Za-z][^\u3400-\u9fff]*$")
+
+
+def without_english_aside(text: str) -> str:
+    """A pack's Chinese text (a clause, a validity note, a condition's note) for a Chinese page: its English
+    asides in brackets and an English gloss at its end left out."""
+    if not re.search(r"[\u3400-\u9fff]", text):
+        return text  # an English text is all aside: shown as written
+    return _ENGLISH_TAIL.sub("", _ENGLISH_ASIDE.sub("", text)).strip()
+
+
+def claim_zh(claim: str) -> str:
+    """A claim key of an application in Chinese: ``storage:1:2023-01`` → ``储能 1 2023-01``,
+    ``audit_report:3`` → ``诊断报告 3``; an unknown kind as written."""
+    kind, _, rest = claim.partition(":")
+    names = {**SUBJECT_ZH, "audit_report": "诊断报告"}
+    return f"{names[kind]} {rest.replace(':', ' ')}" if kind in names and rest else claim
+
+
 def source_zh(name_zh: str, source: str) -> str:
     """``实际放电量 来源：计量值`` — an application fact and where it came from."""
     return f"{name_zh} 来源：{where_zh(source)}"
@@ -245,12 +287,59 @@ def pue_retrofit_zh(pue_above: float) -> str:
     return f"PUE 超过 {fmt(pue_above)}（不含），需实施节能改造"
 
 
-def trace_condition(line: Mapping[str, Any], language: str) -> str:
+def where_en(source: str) -> str:
+    """An evidence source in English: those stored in Chinese by an earlier version in their English shape."""
+    for shape, template in _LEGACY_SOURCE_SHAPES:
+        match = shape.match(source)
+        if match:
+            return template.format(*match.groups())
+    return source
+
+
+def fact_en(rule: IncentiveRule | None, name: str) -> str:
+    """The English title of fact ``name`` (the glossary's row for the pack's Chinese title); the key without one."""
+    spec = rule.facts.get(name) if rule else None
+    return (english(spec.title_zh, "fact") if spec and spec.title_zh else None) or name
+
+
+#: a sum of money or a rate in 元 inside an English condition (``5000000 元``, ``0.8 元/kWh``, ``5000 元/份``)
+_YUAN = re.compile(r"元(?:/[^\s,;:()（）]+)?")
+
+
+def condition_en(line: Mapping[str, Any], rule: IncentiveRule | None) -> str:
+    """A trace line's English ``condition`` as an English page shows it: facts by their English titles instead
+    of their keys, Chinese choices (自发自用、余量上网) and units (元/kWh) by their glossary names, sources stored
+    in Chinese in English. Numbers, operators and boundaries are the line's own."""
+    text = str(line.get("condition") or "")
+    if line.get("clause") == "facts" and " from " in text:  # the provenance lines: "<fact> from <source>"
+        name, source = text.split(" from ", 1)
+        return f"{fact_en(rule, name)} from {where_en(source)}"
+    if rule is not None:
+        names = "|".join(re.escape(name) for name in sorted(rule.facts, key=len, reverse=True))
+        keys = re.compile(rf"(?<![A-Za-z0-9_])(?:{names})(?![A-Za-z0-9_])")  # one pass: a title is never re-read
+        text = keys.sub(lambda match: fact_en(rule, match.group(0)), text)
+        for spec in rule.facts.values():
+            for choice in sorted(spec.choices, key=len, reverse=True):
+                shown = english(choice, "choice")
+                if shown:
+                    text = text.replace(choice, shown)
+    return _YUAN.sub(lambda m: english(m.group(0), "unit") or m.group(0), text)
+
+
+def trace_condition(line: Mapping[str, Any], language: str, rule: IncentiveRule | None = None) -> str:
     """A trace line's condition (and note) for a reader of ``language``: Chinese where the line has it.
 
-    Lines stored before ``condition_zh`` existed fall back to the English ``condition``.
+    Lines stored before ``condition_zh`` existed fall back to the English ``condition``. English pages get
+    :func:`condition_en` of it when the money ``rule`` is given, and a note (a tier's label) by its glossary row.
     """
     chinese = language == "zh"
-    text = str((line.get("condition_zh") if chinese else None) or line.get("condition") or "")
+    if chinese or rule is None:
+        text = str((line.get("condition_zh") if chinese else None) or line.get("condition") or "")
+    else:
+        text = condition_en(line, rule)
     note = (line.get("note_zh") if chinese else None) or line.get("note")
+    if note and chinese and not line.get("note_zh"):
+        note = without_english_aside(str(note))  # a pack's note: its Chinese quote, without the English gloss
+    elif note:
+        note = english(str(note), "level") or str(note)
     return f"{text}（{note}）" if note else text

@@ -144,13 +144,17 @@ class FamilyRows:
     standard: str
     metrics: tuple[str, ...]
     row_ids: tuple[str, ...]
+    #: the metrics as the Chinese half says them: units in Chinese brackets, 百分点 for "% points", none for "-"
+    metrics_zh: tuple[str, ...] = ()
 
     def note(self, equipment_type: str) -> str:
         rows = ", ".join(self.row_ids[:3]) + (" …" if len(self.row_ids) > 3 else "")
         metrics = "、".join(self.metrics)
+        metrics_zh = "、".join(self.metrics_zh or self.metrics)
+        kind = equipment_type.replace("_", " ")
         return (
-            f"{self.standard} 按{metrics}定级，台账只有额定效率，未定级（参考表 {MOTOR_TABLE} 行 {rows}）；"
-            f"请导入官方等级表 / {self.standard} grades {equipment_type} on {metrics}, which the register does "
+            f"{self.standard} 按{metrics_zh}定级，台账只有额定效率，未定级（参考表 {MOTOR_TABLE} 行 {rows}）；"
+            f"请导入官方等级表 / {self.standard} grades {kind} on {metrics}, which the register does "
             f"not hold: not graded (rows {rows}); import the official table "
             f"(`dualcarbon reference import FILE --table {GRADES_TABLE}`)"
         )
@@ -165,8 +169,20 @@ def family_rows(tables: Mapping[str, Iterable[Mapping[str, str]]], equipment_typ
     if not found:
         return None
     standard = (found[0].get("standard") or "").split(" (")[0]
-    metrics = tuple(dict.fromkeys(f"{row.get('metric', '').strip()} ({row.get('unit', '').strip()})" for row in found))
-    return FamilyRows(standard, metrics, tuple(row.get("row_id", "") for row in found))
+    pairs = tuple(dict.fromkeys((row.get("metric", "").strip(), row.get("unit", "").strip()) for row in found))
+    metrics = tuple(f"{metric} ({unit})" for metric, unit in pairs)
+    return FamilyRows(standard, metrics, tuple(row.get("row_id", "") for row in found), tuple(map(_metric_zh, pairs)))
+
+
+#: units of the GB-family rows that the Chinese half of a note says in words ("-": a coefficient, no unit)
+_UNIT_WORDS_ZH = {"% points": "百分点", "-": ""}
+
+
+def _metric_zh(pair: tuple[str, str]) -> str:
+    """A metric and its unit in a Chinese sentence: ``效率修正值（百分点）``, ``空载损耗（kW）``, ``公式系数``."""
+    metric, unit = pair
+    shown = _UNIT_WORDS_ZH.get(unit, unit)
+    return f"{metric}（{shown}）" if shown else metric
 
 
 def load_factor_from_input(rated_kw: float, efficiency_pct: float, input_kw: float) -> float:

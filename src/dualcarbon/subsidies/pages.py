@@ -11,7 +11,15 @@ from nicegui import ui
 
 from dualcarbon.core.errors import InvalidInput
 from dualcarbon.domain.decisions_zh import decision_line, with_zh
-from dualcarbon.domain.rules_zh import choice_labels_zh, choice_zh, trace_condition, where_zh
+from dualcarbon.domain.rules_zh import (
+    choice_labels_zh,
+    choice_zh,
+    claim_zh,
+    trace_condition,
+    where_en,
+    where_zh,
+    without_english_aside,
+)
 from dualcarbon.reference.policy import IncentiveRule, resolve_pack
 from dualcarbon.subsidies.schemas import (
     EVIDENCE_KINDS,
@@ -95,7 +103,7 @@ def _fact_label(ctx: WebContext, rule: IncentiveRule | None, name: str) -> str:
     title = data_label(ctx, spec.title_zh, "fact")
     if not spec.unit:
         return title
-    return f"{title}（{spec.unit}）" if ctx.language == "zh" else f"{title} ({spec.unit})"
+    return f"{title}（{spec.unit}）" if ctx.language == "zh" else f"{title} ({data_label(ctx, spec.unit, 'unit')})"
 
 
 def application_row(item: ApplicationOut, ctx: WebContext) -> dict[str, Any]:
@@ -216,6 +224,13 @@ def _labelled(labels: dict[str, str], value: Any) -> Any:
     return labels.get(value, value) if isinstance(value, str) else value
 
 
+def _clause(ctx: WebContext, clause: str) -> str:
+    """A trace line's clause: the provenance lines' marker in words; on Chinese pages without English asides."""
+    if clause == "facts":
+        return ctx.t("glossary.trace_facts")
+    return without_english_aside(clause) if ctx.language == "zh" else clause
+
+
 def _shown(ctx: WebContext, value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return "" if value is None else yes_no(ctx, value)
@@ -234,13 +249,14 @@ def application_page(ctx: WebContext, application_id: int) -> None:
     with section(f"{data_label(ctx, item.rule_title_zh, 'scheme')} — {item.applicant_name}"):
         ui.label(f"{ctx.t('subsidies.clause')}：{item.clause}").classes("text-sm")
         evidence = label(ctx, "glossary.evidence", str(item.evidence.get("kind", "")))
-        ui.label(f"{ctx.t('subsidies.evidence')}：{evidence}；{', '.join(item.claims) or '—'}")
+        claims = [claim_zh(claim) if ctx.language == "zh" else claim for claim in item.claims]
+        ui.label(f"{ctx.t('subsidies.evidence')}：{evidence}；{', '.join(claims) or '—'}")
         if item.decision_note:
             ui.label(f"{ctx.t('subsidies.note')}：{item.decision_note}")
         if item.payment:
             ui.label(
                 f"{ctx.t('subsidies.paid')}：{item.payment.paid_on} {item.payment.voucher} "
-                f"{number(item.payment.amount_yuan, 2)} 元"
+                f"{number(item.payment.amount_yuan, 2)} {data_label(ctx, '元', 'unit')}"
             )
     rule = _money_rule(item.pack, item.rule)
     chinese = ctx.language == "zh"  # a choice that is a code (national, green_factory) by its label from the pack
@@ -250,7 +266,7 @@ def application_page(ctx: WebContext, application_id: int) -> None:
             {
                 "fact": _fact_label(ctx, rule, name),
                 "value": choice_zh(rule, name, value) if chinese and isinstance(value, str) else _shown(ctx, value),
-                "source": where_zh(source) if chinese else source,
+                "source": where_zh(source) if chinese else where_en(source),
             }
             for name, value in item.facts.items()
             for source in [item.fact_sources.get(name, "")]
@@ -260,8 +276,8 @@ def application_page(ctx: WebContext, application_id: int) -> None:
         rows = [
             {
                 "rule": _trace_rule(ctx, item, str(line.get("rule", ""))),
-                "clause": ctx.t("glossary.trace_facts") if line.get("clause") == "facts" else line.get("clause", ""),
-                "condition": trace_condition(line, ctx.language),
+                "clause": _clause(ctx, str(line.get("clause", ""))),
+                "condition": trace_condition(line, ctx.language, rule),
                 "value": _shown(ctx, _labelled(labels, line.get("value"))),
                 "passed": _shown(ctx, line.get("passed")),
             }

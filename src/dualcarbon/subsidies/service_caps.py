@@ -33,7 +33,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.errors import Conflict
-from dualcarbon.domain.rules_zh import CAP_SCOPE_ZH, cap_zh, money_zh
+from dualcarbon.domain.rules_zh import CAP_SCOPE_ZH, cap_zh, money_zh, subject_zh
 from dualcarbon.reference.policy import PolicyPack
 from dualcarbon.reference.policy_incentives import Cap, IncentiveRule, fmt
 from dualcarbon.subsidies.models import SubsidyApplication
@@ -134,10 +134,11 @@ def _counted(use: CapUse, subject: str | None) -> str:
 
 
 def _counted_zh(use: CapUse, subject: str | None) -> str:
-    rules = "/".join(use.rule_keys) + (f"（上限组 {use.cap.group}）" if use.cap.group else "")
-    where = f"，对象 {subject}" if use.cap.per == "project" and subject else ""
+    """Without a cap group the ledger is the rule itself (本项补助); a group names its rules' keys."""
+    rules = f"上限组 {use.cap.group}（{'/'.join(use.rule_keys)}）" if use.cap.group else "本项补助"
+    where = f"，对象 {subject_zh(subject)}" if use.cap.per == "project" and subject else ""
     ids = "、".join(f"#{i}" for i in use.application_ids) or "无"
-    return f"已计入 {rules} 下已批准及已拨付的申请{where}：{ids}"
+    return f"已计入{rules}下已批准及已拨付的申请{where}：{ids}"
 
 
 def granted_facts(
@@ -202,7 +203,7 @@ def project_cap_lines(
             f"amount ≤ cap {fmt(cap.max_yuan)} 元 per project less {fmt(use.used_yuan)} 元 granted before on "
             f"{subject} (room {fmt(use.remaining_yuan)} 元)"
         )
-        zh = f"{cap_zh(cap.max_yuan, 'project', use.used_yuan, use.remaining_yuan)}（对象 {subject}）"
+        zh = f"{cap_zh(cap.max_yuan, 'project', use.used_yuan, use.remaining_yuan)}（对象 {subject_zh(subject)}）"
         line = _line(rule, use, (condition, zh), amount_yuan, passed)
         lines.append({**line, "note": _counted(use, subject), "note_zh": _counted_zh(use, subject)})
         amount_yuan = min(amount_yuan, use.remaining_yuan)

@@ -101,7 +101,10 @@ def evidence_facts(
             pv, enterprise, energy = generation(session, actor, asset_id, first, last, reference)
             prefix, fact = "pv", "generation_kwh"
             out.facts = {"mode": pv.connection_mode, "connected_to_platform": pv.connected_to_platform}
-            out.sources = {"mode": f"PV {pv.id} 并网模式", "connected_to_platform": f"PV {pv.id} 接入市级平台"}
+            out.sources = {  # English like the other sources; pages say them in Chinese (domain/rules_zh.where_zh)
+                "mode": f"pv {pv.id} grid-connection mode",
+                "connected_to_platform": f"pv {pv.id} connected to the city platform",
+            }
         else:
             _, enterprise, energy = discharge(session, actor, asset_id, first, last, reference)
             prefix, fact = "storage", "discharge_kwh"

@@ -100,6 +100,19 @@ def label(ctx: WebContext, key: str) -> str:
     return LABELS.get(ctx.language, LABELS["zh"]).get(key, LABELS["zh"][key])
 
 
+def _needed(ctx: WebContext, item: ProgressOut) -> str:
+    """The annual decline still needed, in the page's language."""
+    text = item.required_text_en if ctx.language == "en" else item.required_text_zh
+    return text or item.required_text_zh or ""
+
+
+def _notes(ctx: WebContext, item: ProgressOut) -> list[str]:
+    """The progress notes in the page's language (the Chinese when a stored result has no English)."""
+    if ctx.language == "en" and len(item.notes_en) == len(item.notes):
+        return item.notes_en
+    return item.notes
+
+
 def _row(ctx: WebContext, item: ProgressOut) -> dict[str, Any]:
     target = item.target
     unit = data_label(ctx, item.achieved_unit, "unit")
@@ -116,7 +129,7 @@ def _row(ctx: WebContext, item: ProgressOut) -> dict[str, Any]:
         if item.warning
         else "",
         "alarming": item.warning is not None and item.warning.level in ALARMING,
-        "needed": item.required_text_zh or "",
+        "needed": _needed(ctx, item),
     }
 
 
@@ -165,10 +178,10 @@ def target_page(ctx: WebContext, target_id: int) -> None:
             if item.warning:
                 figure(label(ctx, "warning"), data_label(ctx, item.warning.label_zh, "level"), testid="target-warning")
         if item.required_text_zh:
-            ui.label(item.required_text_zh).props('data-testid="target-needed"')
+            ui.label(_needed(ctx, item)).props('data-testid="target-needed"')
         if target.clause:
             ui.label(f"{target.pack_id} {target.clause}").classes("text-sm text-gray-600")
-        for note in item.notes:
+        for note in _notes(ctx, item):
             ui.label(note).classes("text-sm text-gray-600")
     if item.years:
         with section(label(ctx, "years")):
@@ -206,7 +219,11 @@ def target_page(ctx: WebContext, target_id: int) -> None:
                     Column("below", label(ctx, "below_share"), numeric=True, digits=2),
                 ),
                 [
-                    {"product": c.product, "benchmark": c.benchmark_share_pct, "below": c.below_baseline_share_pct}
+                    {
+                        "product": data_label(ctx, c.product, "product"),
+                        "benchmark": c.benchmark_share_pct,
+                        "below": c.below_baseline_share_pct,
+                    }
                     for c in item.capacity
                 ],
                 export_name=label(ctx, "capacity"),

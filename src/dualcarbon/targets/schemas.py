@@ -172,6 +172,9 @@ class ProgressOut(BaseModel):
     snapshot_hash: str | None = None
     warning: WarningOut | None = None
     notes: list[str] = Field(default_factory=list)
+    #: the same notes in English, in the same order (English pages)
+    notes_en: list[str] = Field(default_factory=list)
+    required_text_en: str | None = None
 
 
 class ListItem(BaseModel):

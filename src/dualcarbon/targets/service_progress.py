@@ -117,12 +117,16 @@ def _declines(target: PolicyTarget, out: ProgressOut, recorded: dict[int, float]
     out.completion_pct = _r(achieved / total * 100) if years else None
     out.met = achieved >= total if years else None
     if target.target_year is None:
-        out.notes.append("没有目标年份，无法计算剩余年份所需的年均降幅")
+        _note(
+            out,
+            "没有目标年份，无法计算剩余年份所需的年均降幅",
+            "no target year: the annual decline still needed cannot be computed",
+        )
         return
     last = years[-1] if years else (target.base_year or out.as_of_year)
     years_left = target.target_year - last
     if years_left < 1:
-        out.notes.append(f"目标期已于 {target.target_year} 年结束")
+        _note(out, f"目标期已于 {target.target_year} 年结束", f"the target period ended in {target.target_year}")
         return
     needed = required_rate(total, achieved, years_left)
     out.years_left = years_left
@@ -131,6 +135,12 @@ def _declines(target: PolicyTarget, out: ProgressOut, recorded: dict[int, float]
         f"剩余 {years_left} 年需年均下降 {needed.required_annual_decline * 100:.2f}%"
         if not needed.already_met
         else f"目标已完成（累计下降 {achieved * 100:.2f}%）"
+    )
+    out.required_text_en = (
+        f"{needed.required_annual_decline * 100:.2f}% decline a year needed over the "
+        f"{years_left} year{'s' if years_left != 1 else ''} left"
+        if not needed.already_met
+        else f"target met (cumulative decline {achieved * 100:.2f}%)"
     )
 
 
@@ -165,21 +175,39 @@ def _amounts(target: PolicyTarget, out: ProgressOut, recorded: dict[int, float],
         out.met = _met(target, out.achieved)
 
 
+def _note(out: ProgressOut, zh: str, en: str) -> None:
+    """A note in both languages: ``notes`` (Chinese, as the CLI and documents print it) and ``notes_en``."""
+    out.notes.append(zh)
+    out.notes_en.append(en)
+
+
 def _capacity(session: Session, target: PolicyTarget, out: ProgressOut, measure: str) -> None:
     catalog = catalog_in_force(session, target.region_code)
     if catalog is None:
-        out.notes.append("该地区尚无已发布的能效清单目录，无法计算产能占比")
+        _note(
+            out,
+            "该地区尚无已发布的能效清单目录，无法计算产能占比",
+            "no published efficiency catalog in this region: no capacity shares",
+        )
         return
     out.catalog_id, out.snapshot_hash = catalog.id, catalog.snapshot_hash
     out.capacity = capacity_shares(session, catalog.id, target.product)
     counted: list[CapacityShare] = [row for row in out.capacity if row.capacity_total > 0]
     skipped = sum(row.entries_without_capacity for row in out.capacity)
     if skipped:
-        out.notes.append(f"{skipped} 条目录条目没有装置产能或无法判定，未计入占比")
+        _note(
+            out,
+            f"{skipped} 条目录条目没有装置产能或无法判定，未计入占比",
+            f"{skipped} catalog entries have no plant capacity or could not be judged: not in the shares",
+        )
     units = {row.capacity_unit for row in counted}
     if len(units) != 1:
         if counted:
-            out.notes.append("各产品产能单位不同，不能相加：只给出分产品占比")
+            _note(
+                out,
+                "各产品产能单位不同，不能相加：只给出分产品占比",
+                "the products' capacities are in different units and cannot be added: shares by product only",
+            )
         return
     total = sum(row.capacity_total for row in counted)
     part = sum(
@@ -213,6 +241,6 @@ def progress(session: Session, actor: Principal, target_id: int, *, as_of_year: 
     else:
         _amounts(target, out, recorded, measure)
     if out.achieved is None and not measure.startswith("catalog_"):
-        out.notes.append("尚未填报完成情况")
+        _note(out, "尚未填报完成情况", "nothing recorded yet")
     out.warning = _warning(out.completion_pct)
     return out
