@@ -41,6 +41,13 @@ def mount_web(app: FastAPI, *, title: str = "双碳平台", show_welcome_message
         Storage.path = (Path(data_dir) / "nicegui").resolve()  # not ./.nicegui in whatever directory we run in
     install_session_routes(app)
     _register_pages()
+    # an address a page cannot take (``/audits/abc``): a 400 page with the reason, not FastAPI's bare JSON
+    from fastapi.exceptions import RequestValidationError
+    from nicegui import app as pages_app
+
+    from dualcarbon.ui.web.bad_address import bad_address
+
+    pages_app.add_exception_handler(RequestValidationError, bad_address)
     ui.run_with(
         app,
         title=title,
@@ -57,9 +64,16 @@ def mount_web(app: FastAPI, *, title: str = "双碳平台", show_welcome_message
 
 def create_web_app(database_url: str | None = None, *, data_dir: Path | None = None) -> FastAPI:
     """The API app of ``dualcarbon.app.api.create_app`` with the web UI mounted on it."""
+    from sqlalchemy.orm import configure_mappers
+
     from dualcarbon.app.api import create_app
 
-    return mount_web(create_app(database_url, data_dir=data_dir))
+    app = mount_web(create_app(database_url, data_dir=data_dir))
+    # every subject's models are imported by now: configure the ORM mappers once, here, before the server's
+    # worker threads and the background loops first touch them at the same moment (a lazy configuration
+    # raced by threads at start-up once failed with SystemError and left every login a 500 until a restart)
+    configure_mappers()
+    return app
 
 
 def _register_pages() -> None:
