@@ -5,8 +5,9 @@ and flag bits; :data:`LEVELS_SQL` sums slots to hours, hours to days and days to
 ``agg_day``, ``agg_month``); :data:`AGG_SQL` lays one interval's sums onto its periods — every period of a range
 (:data:`GRID_PERIODS`, on request) or the periods of some (meter, day) keys (:data:`KEYED_PERIODS`, the refresh;
 for hours :data:`KEYED_HOURS`, which starts from the sums and adds only the missing hours) — with tce, tCO₂,
-completeness and the flags joined by ``|``. Both paths sum the same way, so a stored period equals
-the computed one to the last bit.
+completeness and the flags joined by ``|`` (:data:`AGG_HOUR_SQL`, the stored hours: the factors and the flags
+as bits instead, :data:`PERIOD_FLAGS`). Both paths sum the same way, so a stored period equals the computed one
+to the last bit.
 """
 
 from __future__ import annotations
@@ -202,10 +203,36 @@ FROM ({gap_periods}) p ANTI JOIN gap_hours h ON h.meter_id = p.meter_id AND h.st
 #: ``{days}`` of :data:`KEYED_HOURS` when some days of ``agg_hour`` are not keys.
 KEYED_HOURS_SEMI = " SEMI JOIN day_keys k ON k.meter_id = a.meter_id AND k.day = CAST(a.start AS DATE)"
 
+#: The flags of a period, in the order of the JSON contract, each with the SQL condition that sets it (over the
+#: columns of :data:`AGG_SQL`'s ``joined``; ``{reset}`` …: the flag bits of the slots). The stored hour rows keep
+#: them as bits, flag ``i`` as ``1 << i`` (:data:`AGG_HOUR_SQL`; :mod:`.store_rollups` turns them back into names),
+#: everything else joins their names with ``|``.
+PERIOD_FLAGS: tuple[tuple[str, str], ...] = (
+    ("no_data", "counted IS NULL"),
+    ("incomplete", "counted IS NOT NULL AND counted < expected"),
+    ("counter_reset", "bits & {reset} <> 0"),
+    ("rollover", "bits & {rollover} <> 0"),
+    ("rate_above_max", "bits & {above} <> 0"),
+    ("spans_gap", "bits & {gap} <> 0"),
+    ("tce_unavailable", "energy IS NOT NULL AND tce_per_unit IS NULL"),
+    ("tce_equal_unavailable", "energy IS NOT NULL AND tce_equal_per_unit IS NULL"),
+    ("tco2_unavailable", "energy IS NOT NULL AND tco2_per_unit IS NULL"),
+)
+PERIOD_FLAG_NAMES = tuple(name for name, _ in PERIOD_FLAGS)
+#: A period without any flag (checked first: most periods are clean, and then no flag is looked at one by one).
+_CLEAN = """counted >= expected AND bits = 0
+        AND (energy IS NULL OR (tce_per_unit IS NOT NULL AND tce_equal_per_unit IS NOT NULL
+                                AND tco2_per_unit IS NOT NULL))"""
+_FLAG_NAMES_SQL = ",\n    ".join(f"CASE WHEN {cond} THEN '{name}' END" for name, cond in PERIOD_FLAGS)
+_FLAG_BITS_SQL = "\n    | ".join(
+    f"CASE WHEN {cond} THEN {1 << i} ELSE 0 END" for i, (_, cond) in enumerate(PERIOD_FLAGS)
+)
+
 #: One interval's periods with their sums (``{joined}``: :data:`JOIN_SUMS` or :data:`KEYED_HOURS`): energy, tce,
 #: tce_equal, tco2, completeness and the flags joined by ``|`` ('' when clean), then ``{extra}`` columns of the
 #: periods (the refresh adds ``sig``). No order: the caller orders if it needs to.
-AGG_SQL = """
+AGG_SQL = (
+    """
 WITH joined AS ({joined}
 )
 SELECT meter_id, start, energy,
@@ -213,22 +240,39 @@ SELECT meter_id, start, energy,
   energy * tce_equal_per_unit AS tce_equal,
   energy * tco2_per_unit AS tco2,
   least(1.0, coalesce(counted, 0) / expected) AS completeness,
-  CASE WHEN counted >= expected AND bits = 0
-        AND (energy IS NULL OR (tce_per_unit IS NOT NULL AND tce_equal_per_unit IS NOT NULL
-                                AND tco2_per_unit IS NOT NULL))
+  CASE WHEN """
+    + _CLEAN
+    + """
   THEN '' ELSE concat_ws('|',
-    CASE WHEN counted IS NULL THEN 'no_data' END,
-    CASE WHEN counted IS NOT NULL AND counted < expected THEN 'incomplete' END,
-    CASE WHEN bits & {reset} <> 0 THEN 'counter_reset' END,
-    CASE WHEN bits & {rollover} <> 0 THEN 'rollover' END,
-    CASE WHEN bits & {above} <> 0 THEN 'rate_above_max' END,
-    CASE WHEN bits & {gap} <> 0 THEN 'spans_gap' END,
-    CASE WHEN energy IS NOT NULL AND tce_per_unit IS NULL THEN 'tce_unavailable' END,
-    CASE WHEN energy IS NOT NULL AND tce_equal_per_unit IS NULL THEN 'tce_equal_unavailable' END,
-    CASE WHEN energy IS NOT NULL AND tco2_per_unit IS NULL THEN 'tco2_unavailable' END
+    """
+    + _FLAG_NAMES_SQL
+    + """
   ) END AS flags{extra}
 FROM joined
 """
+)
+
+#: The stored hour rows (the refresh; the bulk of the stored rows): like :data:`AGG_SQL` but with the factors
+#: instead of tce, tce_equal and tCO₂ (energy × factor is taken on read, the same product to the bit; a factor
+#: is one of a few values per file, which Parquet's dictionary stores in a few bits a row) and the flags as bits
+#: (:data:`PERIOD_FLAGS`), no signature: the columns of :data:`.store_rollups.HOUR_COLUMNS`.
+AGG_HOUR_SQL = (
+    """
+WITH joined AS ({joined}
+)
+SELECT meter_id, start, energy,
+  least(1.0, coalesce(counted, 0) / expected) AS completeness,
+  CAST(CASE WHEN """
+    + _CLEAN
+    + """
+  THEN 0 ELSE """
+    + _FLAG_BITS_SQL
+    + """
+  END AS USMALLINT) AS flag_bits,
+  tce_per_unit, tce_equal_per_unit, tco2_per_unit
+FROM joined
+"""
+)
 
 #: The ``|``-joined flags of a row as the list of the JSON contract.
 FLAGS_LIST = "CASE WHEN flags = '' THEN []::VARCHAR[] ELSE string_split(flags, '|') END"

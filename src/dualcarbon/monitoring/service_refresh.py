@@ -42,6 +42,7 @@ from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import InvalidInput, NotFound, PermissionDenied
 from dualcarbon.monitoring.models import Meter
 from dualcarbon.monitoring.rollup_sql import (
+    AGG_HOUR_SQL,
     AGG_SQL,
     JOIN_SUMS,
     KEYED_HOURS,
@@ -243,7 +244,10 @@ def _write_periods(
             )
         else:
             joined = JOIN_SUMS.format(interval=interval, periods=_keyed_periods(interval, KEYED_KEYS[interval]))
-        sql = AGG_SQL.format(joined=joined, extra=", sig", **_sql_params())
+        if interval == "hour":  # the stored hour layout (store_rollups.HOUR_COLUMNS)
+            sql = AGG_HOUR_SQL.format(joined=joined, **_sql_params())
+        else:
+            sql = AGG_SQL.format(joined=joined, extra=", sig", **_sql_params())
         stats.periods[interval] += store.replace_query(con, code, interval, sql)
 
 

@@ -8,6 +8,13 @@ see :func:`dualcarbon.monitoring.service_refresh.meter_signature`) on day and mo
 recomputed range is stored, ``no_data`` ones included, so a stored range reads back exactly as it was computed.
 Period starts are naive Asia/Shanghai times in Arrow and Parquet, UTC ``timestamptz`` in PostgreSQL.
 
+Hour files (the bulk: 24 rows a day per meter) store fewer bytes a row (:data:`HOUR_COLUMNS`): instead of tce,
+tce_equal and tCO₂ the three factors (one of a few values per file: Parquet's dictionary stores them in a few
+bits a row), the flags as bits (:data:`.rollup_sql.PERIOD_FLAGS`), no signature. :meth:`ParquetRollupStore.read`
+gives every reader the columns of the contract: energy × factor (the product the refresh took before, to the
+bit), the flag names joined by ``|``, ``sig`` ''. Hour files of the earlier layout (with tce … and ``flags``)
+read as they are, and a recompute that merges rows into such a file keeps its layout.
+
 What needs recomputing (the *dirty set*: per meter and Asia/Shanghai day with new readings, the first and
 last new reading time, UTC):
 
@@ -45,10 +52,12 @@ from typing import Protocol
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlalchemy import Date, Double, Engine, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dualcarbon.core.errors import InvalidInput
+from dualcarbon.monitoring.rollup_sql import PERIOD_FLAG_NAMES
 from dualcarbon.monitoring.store_readings import (
     LOCAL_OFFSET_HOURS,
     Compaction,
@@ -72,6 +81,27 @@ ROLLUP_SCHEMA = pa.schema(
         ("flags", pa.string()),
         ("sig", pa.string()),
     ]
+)
+#: The columns of a stored hour file (module docstring); :data:`HOUR_AS_ROLLUP` turns them into
+#: :data:`ROLLUP_COLUMNS`.
+HOUR_COLUMNS = (
+    "meter_id",
+    "start",
+    "energy",
+    "completeness",
+    "flag_bits",
+    "tce_per_unit",
+    "tce_equal_per_unit",
+    "tco2_per_unit",
+)
+_FLAG_NAMES_OF_BITS = ", ".join(
+    f"CASE WHEN flag_bits & {1 << i} <> 0 THEN '{name}' END" for i, name in enumerate(PERIOD_FLAG_NAMES)
+)
+#: :data:`HOUR_COLUMNS` read as :data:`ROLLUP_COLUMNS`.
+HOUR_AS_ROLLUP = (
+    "meter_id, start, energy, energy * tce_per_unit AS tce, energy * tce_equal_per_unit AS tce_equal, "
+    "energy * tco2_per_unit AS tco2, completeness, "
+    f"CASE WHEN flag_bits = 0 THEN '' ELSE concat_ws('|', {_FLAG_NAMES_OF_BITS}) END AS flags, '' AS sig"
 )
 DIRTY_SCHEMA = pa.schema(
     [("meter_id", pa.int32()), ("day", pa.date32()), ("first_ts", pa.timestamp("us")), ("last_ts", pa.timestamp("us"))]
@@ -134,11 +164,12 @@ class RollupStore(Protocol):
         """Forget the dirty pairs of ``token``."""
 
     def replace(self, enterprise_code: str, interval: str, rows: pa.Table) -> None:
-        """Store ``rows`` (:data:`ROLLUP_SCHEMA`), replacing the stored rows of the same (meter, start)."""
+        """Store ``rows`` (:data:`ROLLUP_SCHEMA`), replacing the stored rows of the same (meter, start); day and
+        month rows (hour rows come from the refresh's query, :meth:`replace_query`)."""
 
     def replace_query(self, con: duckdb.DuckDBPyConnection, enterprise_code: str, interval: str, sql: str) -> int:
-        """Like :meth:`replace` with the rows of the query ``sql`` on ``con`` (columns of :data:`ROLLUP_COLUMNS`),
-        evaluated once; the number of rows stored."""
+        """Like :meth:`replace` with the rows of the query ``sql`` on ``con`` (columns of :data:`ROLLUP_COLUMNS`,
+        for ``hour`` of :data:`HOUR_COLUMNS`), evaluated once; the number of rows stored."""
 
     def read(
         self, enterprise_code: str, meter_ids: list[int], interval: str, start: datetime, end: datetime
@@ -169,6 +200,13 @@ _CAST_COLUMNS = (
     "CAST(meter_id AS INTEGER) AS meter_id, CAST(start AS TIMESTAMP) AS start, CAST(energy AS DOUBLE) AS energy, "
     "CAST(tce AS DOUBLE) AS tce, CAST(tce_equal AS DOUBLE) AS tce_equal, CAST(tco2 AS DOUBLE) AS tco2, "
     "CAST(completeness AS DOUBLE) AS completeness, CAST(flags AS VARCHAR) AS flags, CAST(sig AS VARCHAR) AS sig"
+)
+#: ``HOUR_COLUMNS`` cast to the stored types.
+_CAST_HOUR_COLUMNS = (
+    "CAST(meter_id AS INTEGER) AS meter_id, CAST(start AS TIMESTAMP) AS start, CAST(energy AS DOUBLE) AS energy, "
+    "CAST(completeness AS DOUBLE) AS completeness, CAST(flag_bits AS USMALLINT) AS flag_bits, "
+    "CAST(tce_per_unit AS DOUBLE) AS tce_per_unit, CAST(tce_equal_per_unit AS DOUBLE) AS tce_equal_per_unit, "
+    "CAST(tco2_per_unit AS DOUBLE) AS tco2_per_unit"
 )
 
 
@@ -273,6 +311,8 @@ class ParquetRollupStore:
         """Store Arrow rows; see :meth:`replace_query`."""
         if rows.num_rows == 0:
             return
+        if interval == "hour":
+            raise ValueError("hour rollups are stored from the refresh query (replace_query), not from Arrow rows")
         rows = rows.select(list(ROLLUP_COLUMNS)).cast(ROLLUP_SCHEMA)
         con = duck()
         try:
@@ -288,9 +328,9 @@ class ParquetRollupStore:
         (uniquely named, dropped after), not a temporary one, so that the writers' cursors see it; ``fresh`` is a
         temporary view of it on ``con``."""
         table = f"rollup_fresh_{uuid.uuid4().hex}"
+        cast = _CAST_HOUR_COLUMNS if interval == "hour" else _CAST_COLUMNS
         con.execute(
-            f"CREATE TABLE {table} AS SELECT *, {self._pkey(interval)} AS pkey "
-            f"FROM (SELECT {_CAST_COLUMNS} FROM ({sql}))"
+            f"CREATE TABLE {table} AS SELECT *, {self._pkey(interval)} AS pkey FROM (SELECT {cast} FROM ({sql}))"
         )
         try:
             con.execute(f"CREATE OR REPLACE TEMP VIEW fresh AS SELECT * FROM {table}")
@@ -309,10 +349,11 @@ class ParquetRollupStore:
     def _write_fresh(
         self, con: duckdb.DuckDBPyConnection, enterprise_code: str, interval: str, shared: str | None = None
     ) -> None:
-        """Write relation ``fresh`` (:data:`ROLLUP_COLUMNS` + ``pkey``) into its files (:data:`SORTED` says which
-        levels' files are sorted by meter and start): temporary name, fsync, atomic rename. With ``shared`` (the
-        same rows as a table every cursor of ``con``'s database sees) the files are written by :data:`WRITERS`
-        cursors in parallel: a small file's ``COPY`` runs on one core, and the fsyncs overlap."""
+        """Write relation ``fresh`` (:data:`ROLLUP_COLUMNS`, for hours :data:`HOUR_COLUMNS`, + ``pkey``) into its
+        files (:data:`SORTED` says which levels' files are sorted by meter and start): temporary name, fsync,
+        atomic rename. With ``shared`` (the same rows as a table every cursor of ``con``'s database sees) the files
+        are written by :data:`WRITERS` cursors in parallel: a small file's ``COPY`` runs on one core, and the fsyncs
+        overlap."""
         targets = {
             int(key): self._file(
                 enterprise_code,
@@ -322,10 +363,9 @@ class ParquetRollupStore:
             for (key,) in con.execute("SELECT DISTINCT pkey FROM fresh").fetchall()
         }
         jobs = sorted(targets.items())
-        ordered = interval in SORTED
         if shared is None or len(jobs) < 2 or WRITERS < 2:
             for key, target in jobs:
-                self._write_file(con, shared or "fresh", key, target, ordered)
+                self._write_file(con, shared or "fresh", key, target, interval)
         else:
             cursors: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
             opened = [con.cursor() for _ in range(min(WRITERS, len(jobs)))]
@@ -336,7 +376,7 @@ class ParquetRollupStore:
             def write(job: tuple[int, Path]) -> None:
                 cursor = cursors.get()
                 try:
-                    self._write_file(cursor, shared, *job, ordered)
+                    self._write_file(cursor, shared, *job, interval)
                 finally:
                     cursors.put(cursor)
 
@@ -349,20 +389,25 @@ class ParquetRollupStore:
         if interval == "day":  # the province-wide copy the region dashboard reads (store_region)
             RegionDays(self.root).append(con, "fresh")
 
-    def _write_file(self, con: duckdb.DuckDBPyConnection, relation: str, key: int, target: Path, ordered: bool) -> None:
-        """One file: the rows of ``relation`` with ``pkey = key`` (sorted by meter and start if ``ordered``); a file
-        with stored rows keeps its rows of other periods. One COPY per file (cheaper than one PARTITION_BY pass,
-        which re-buffers every row per partition)."""
-        cols = ", ".join(ROLLUP_COLUMNS)
+    def _write_file(self, con: duckdb.DuckDBPyConnection, relation: str, key: int, target: Path, interval: str) -> None:
+        """One file: the rows of ``relation`` with ``pkey = key`` (sorted by meter and start for the levels of
+        :data:`SORTED`); a file with stored rows keeps its rows of other periods, and its layout (an hour file of
+        the earlier layout gets the fresh rows as :data:`HOUR_AS_ROLLUP`). One COPY per file (cheaper than one
+        PARTITION_BY pass, which re-buffers every row per partition)."""
+        cols = fresh_cols = ", ".join(ROLLUP_COLUMNS)
+        if interval == "hour":
+            fresh_cols = cols = ", ".join(HOUR_COLUMNS)
+            if target.exists() and not _hour_layout(target):
+                cols, fresh_cols = ", ".join(ROLLUP_COLUMNS), HOUR_AS_ROLLUP
         tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
         target.parent.mkdir(parents=True, exist_ok=True)
-        query = f"SELECT {cols} FROM {relation} WHERE pkey = {key}"
+        query = f"SELECT {fresh_cols} FROM {relation} WHERE pkey = {key}"
         if target.exists():
             query = (
                 f"SELECT {cols} FROM read_parquet('{target}') o WHERE NOT EXISTS (SELECT 1 FROM {relation} f "
                 f"WHERE f.pkey = {key} AND f.meter_id = o.meter_id AND f.start = o.start) UNION ALL {query}"
             )
-        order = " ORDER BY meter_id, start" if ordered else ""
+        order = " ORDER BY meter_id, start" if interval in SORTED else ""
         con.execute(f"COPY ({query}{order}) TO '{tmp}' (FORMAT parquet, COMPRESSION snappy)")
         self._install(tmp, target)
 
@@ -383,10 +428,18 @@ class ParquetRollupStore:
         if not files:
             return _empty_rows()
         ids = ", ".join(str(int(i)) for i in meter_ids)
+        source = f"read_parquet({_quote_list(files)})"
+        if interval == "hour":  # each file as its layout says: the contract's columns from either
+            compact = [f for f in files if _hour_layout(Path(f))]
+            earlier = [f for f in files if f not in set(compact)]
+            parts = [f"SELECT {', '.join(ROLLUP_COLUMNS)} FROM read_parquet({_quote_list(earlier)})"] if earlier else []
+            if compact:
+                parts.append(f"SELECT {HOUR_AS_ROLLUP} FROM read_parquet({_quote_list(compact)})")
+            source = "(" + " UNION ALL ".join(parts) + ")"
         con = duck()
         try:
             table = con.sql(
-                f"SELECT {', '.join(ROLLUP_COLUMNS)} FROM read_parquet({_quote_list(files)}) "
+                f"SELECT {', '.join(ROLLUP_COLUMNS)} FROM {source} "
                 f"WHERE meter_id IN ({ids}) AND start >= $start AND start < $end ORDER BY meter_id, start",
                 params={"start": start, "end": end},
             ).to_arrow_table()
@@ -403,3 +456,9 @@ class ParquetRollupStore:
             year, month = int(stem[:4]), int(stem[5:7])
             first, last = datetime(year, month, 1), datetime(year + (month == 12), month % 12 + 1, 1)
         return first < end and start < last
+
+
+def _hour_layout(path: Path) -> bool:
+    """Whether the hour file ``path`` has the columns of :data:`HOUR_COLUMNS` (else the earlier layout, those of
+    :data:`ROLLUP_COLUMNS`); read from the file's footer."""
+    return "flag_bits" in pq.read_schema(path).names

@@ -13,7 +13,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from dualcarbon.monitoring.store_readings import READINGS_LOCK_KEY
-from dualcarbon.monitoring.store_rollups import _CAST_COLUMNS, _OFFSET, ROLLUP_COLUMNS, ROLLUP_SCHEMA
+from dualcarbon.monitoring.store_rollups import (
+    _CAST_COLUMNS,
+    _OFFSET,
+    HOUR_AS_ROLLUP,
+    ROLLUP_COLUMNS,
+    ROLLUP_SCHEMA,
+)
 
 
 class PostgresRollupStore:
@@ -92,6 +98,8 @@ class PostgresRollupStore:
         )
 
     def replace_query(self, con: duckdb.DuckDBPyConnection, enterprise_code: str, interval: str, sql: str) -> int:
+        if interval == "hour":  # the refresh's hour query gives HOUR_COLUMNS; this table stores the contract's
+            sql = f"SELECT {HOUR_AS_ROLLUP} FROM ({sql})"
         rows = con.sql(f"SELECT {_CAST_COLUMNS} FROM ({sql})").to_arrow_table()
         self.replace(enterprise_code, interval, rows)
         return int(rows.num_rows)
