@@ -29,12 +29,12 @@ from dualcarbon.alerts.service_alerts import Detected, detect_day, record_detect
 from dualcarbon.alerts.service_forecast import local_today
 from dualcarbon.core.access import Principal
 from dualcarbon.monitoring.models import Meter
-from dualcarbon.monitoring.service_cost import refresh_costs
+from dualcarbon.monitoring.service_cost import CostPlan, plan_costs, write_costs
 from dualcarbon.monitoring.service_quality import QualityMeasured, measure_quality, store_quality
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import enterprise_filter, require_enterprise
-from dualcarbon.store.db import compute_then_write, is_transient_lock_error, optimistic_transaction, session_scope
+from dualcarbon.store.db import compute_then_write, is_transient_lock_error, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -115,15 +115,16 @@ def evaluate_range(
 
 
 def _refresh_first(engine: Engine, principal: Principal, code: str, reference: ReferenceSet) -> None:
-    """Bring the stored rollups and costs of ``code`` up to date in their own optimistic transaction (as the refresh
-    after ingest does), so that the compute step after it reads them without writing: a lazy refresh there would
-    hold the write lock from its first write to the end of the computation. Busy: the compute step refreshes."""
+    """Bring the stored rollups and costs of ``code`` up to date on their own: the costs computed with no write lock
+    (:func:`plan_costs`), then written in a short transaction that checks them against the stored rows
+    (:func:`write_costs`), so that the compute step after it mostly finds nothing to re-cost (what arrived meanwhile
+    it costs itself, its write deferred to its own write step). Busy past the lock budget: left to that step."""
 
-    def refresh(session: Session) -> None:
-        refresh_costs(session, require_enterprise(session, principal, code), reference)
+    def plan(session: Session) -> CostPlan:
+        return plan_costs(session, require_enterprise(session, principal, code), reference)
 
     try:
-        optimistic_transaction(engine, refresh, attempts=3, lock_at_last=False)
+        compute_then_write(engine, plan, write_costs, attempts=1)
     except DBAPIError as exc:
         if not is_transient_lock_error(exc):
             raise

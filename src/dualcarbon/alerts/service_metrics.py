@@ -11,7 +11,8 @@ Figures read from the database at scrape time (so every worker answers the same)
 * ``dualcarbon_alerts_open{state,level,source}`` — alerts not closed.
 
 ``dualcarbon_http_request_duration_seconds`` (histogram by method and status class) is observed in-process by
-the app's middleware (:func:`observe_request`).
+the app's middleware (:func:`observe_request`), and ``dualcarbon_http_client_disconnects_total{stage}`` counts the
+requests whose client went away before the answer (``queued``: while waiting for admission; ``in_flight``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -110,6 +111,17 @@ class Metrics:
             labelnames=["method", "status"],
             registry=self.registry,
         )
+
+        self.disconnects = Counter(
+            "dualcarbon_http_client_disconnects",
+            "HTTP requests whose client went away before the answer (queued: while waiting for admission)",
+            labelnames=["stage"],
+            registry=self.registry,
+        )
+
+    def client_disconnected(self, stage: str) -> None:
+        """Count a request whose client went away (``stage``: "queued" or "in_flight")."""
+        self.disconnects.labels(stage).inc()
 
     def observe_request(self, method: str, status: int, seconds: float) -> None:
         self.http.labels(method, f"{status // 100}xx").observe(seconds)

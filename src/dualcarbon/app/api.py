@@ -13,6 +13,13 @@ Every response carries ``X-Request-ID``: the caller's own when it sent a sane on
 of ``A-Z a-z 0-9 . _ -``), else a new one. Each request under ``/api/`` and ``/public/`` is logged as one
 access line (method, path, status, duration_ms, request_id) at INFO; records logged while it is served
 carry its request_id too (:mod:`dualcarbon.core.logging`).
+
+A client that goes away mid-request (a browser leaving a page while its scripts load, a killed download, a caller
+that gave up while the admission limit queued it) is a quiet, counted event: :class:`HttpLatency` recognises the
+errors a disconnect causes below it (Starlette's "No response returned." when a file or streaming response was
+cancelled before it started, ``ClientDisconnect`` reading a body) once the request has seen ``http.disconnect``,
+answers nothing more, counts it (``dualcarbon_http_client_disconnects_total``) and the access line says 499
+(nginx's "client closed request"; never sent) — no traceback, no 500. Any other error is raised as before.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import time
 import uuid
 from pathlib import Path
 
+import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -32,6 +40,7 @@ from sqlalchemy.orm import sessionmaker
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -41,7 +50,7 @@ from dualcarbon.accounts.service_auth import authenticate_secret
 from dualcarbon.accounts.service_principal_cache import cached_caller, still_cached
 from dualcarbon.alerts import routes as alerts_routes
 from dualcarbon.alerts.service_metrics import Metrics
-from dualcarbon.app.admission import AdmissionLimit
+from dualcarbon.app.admission import CLIENT_GONE, GAVE_UP_QUEUED, AdmissionLimit
 from dualcarbon.assets import routes as assets_routes
 from dualcarbon.audits import routes as audits_routes
 from dualcarbon.calc import routes as calc_routes
@@ -169,6 +178,8 @@ class RequestId:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            if scope.get(CLIENT_GONE):
+                status = CLIENT_CLOSED_REQUEST
             path = str(scope.get("path", ""))
             if path.startswith(ACCESS_LOGGED_PREFIXES):
                 duration_ms = round((time.perf_counter() - started) * 1000, 1)
@@ -190,8 +201,27 @@ class RequestId:
             request_id_var.reset(token)
 
 
+#: The status logged and observed for a request whose client went away before its answer (never sent).
+CLIENT_CLOSED_REQUEST = 499
+#: Starlette's BaseHTTPMiddleware (NiceGUI's) raises this when the app below it returned no response — what a
+#: file or streaming response does when the client disconnects before it starts.
+_NO_RESPONSE = "No response returned."
+
+
+def _caused_by_disconnect(exc: BaseException, disconnected: bool) -> bool:
+    """True for an error that the client's going away explains (and that must not be logged as a failure)."""
+    if isinstance(exc, ClientDisconnect):
+        return True
+    if not disconnected:
+        return False
+    if isinstance(exc, RuntimeError) and str(exc) == _NO_RESPONSE:
+        return True
+    return isinstance(exc, OSError | anyio.BrokenResourceError | anyio.ClosedResourceError)
+
+
 class HttpLatency:
-    """ASGI middleware: observe each HTTP request's duration in the app's Prometheus histogram (``/metrics``)."""
+    """ASGI middleware: observe each HTTP request's duration in the app's Prometheus histogram (``/metrics``), and
+    make a client's disconnect a counted event instead of an error (module docstring)."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -203,17 +233,39 @@ class HttpLatency:
             return
         started = time.perf_counter()
         status = 500
+        response_started = disconnected = False
+
+        async def receive_watched() -> Message:
+            nonlocal disconnected
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected = True
+            return message
 
         async def send_seen(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+                response_started = True
             await send(message)
 
         try:
-            await self.app(scope, receive, send_seen)
+            await self.app(scope, receive_watched, send_seen)
+            if not response_started and (disconnected or scope.get(GAVE_UP_QUEUED)):
+                self._client_gone(scope, queued=bool(scope.get(GAVE_UP_QUEUED)))
+                status = CLIENT_CLOSED_REQUEST
+        except Exception as exc:
+            if not _caused_by_disconnect(exc, disconnected):
+                raise
+            self._client_gone(scope, queued=False)
+            status = CLIENT_CLOSED_REQUEST
         finally:
             self.metrics.observe_request(str(scope.get("method", "")), status, time.perf_counter() - started)
+
+    def _client_gone(self, scope: Scope, *, queued: bool) -> None:
+        scope[CLIENT_GONE] = True
+        self.metrics.client_disconnected("queued" if queued else "in_flight")
+        log.debug("client closed the request: %s %s", scope.get("method", ""), scope.get("path", ""))
 
 
 def create_app(database_url: str | None = None, *, data_dir: Path | None = None, migrate: bool = True) -> FastAPI:

@@ -40,10 +40,11 @@ from dualcarbon.core.errors import DualcarbonError, InvalidInput
 from dualcarbon.monitoring.models import Meter
 from dualcarbon.monitoring.service_tariff import TABLE as TARIFF_TABLE
 from dualcarbon.monitoring.service_tariff import Tariff, TariffProblem, region_has_rows, tariff_for
-from dualcarbon.monitoring.store_cost import day_sigs, read_rows, replace_rows
+from dualcarbon.monitoring.store_cost import day_sigs, pending_rows, read_rows, replace_rows
 from dualcarbon.monitoring.store_rollups import rollup_store_for
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise
+from dualcarbon.store.db import defer_write, lock_key
 
 _FAR_PAST, _FAR_FUTURE = datetime(1900, 1, 1), datetime(2200, 1, 1)
 _BAND_COLUMNS = {"sharp": "energy_sharp", "peak": "energy_peak", "flat": "energy_flat", "valley": "energy_valley"}
@@ -167,13 +168,85 @@ def _day_sig(row: dict[str, Any], tariff_sig: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+@dataclass
+class CostPlan:
+    """What a cost refresh computed for one enterprise, before anything is written: the re-costed hour and day
+    rows, the month rows summed from the stored days and the new ones (what a read sees before the write), and per
+    re-costed day the stored ``sig`` it replaces (None: no row) — the write checks that one again."""
+
+    enterprise_id: int
+    stats: CostStats
+    expected: dict[tuple[int, datetime], str | None]
+    hours: list[dict[str, Any]]
+    days: list[dict[str, Any]]
+    months: list[dict[str, Any]]
+
+    def merge(self, later: CostPlan) -> CostPlan:
+        """This plan followed by ``later`` (same enterprise, same session): the later rows win, the expected sigs
+        are the first ones seen (the stored ones)."""
+        expected = dict(later.expected) | self.expected
+        changed = set(later.expected)
+
+        def keep(rows: list[dict[str, Any]], newer: list[dict[str, Any]], month: bool) -> list[dict[str, Any]]:
+            if month:
+                seen = {(r["meter_id"], r["start"]) for r in newer}
+                return [r for r in rows if (r["meter_id"], r["start"]) not in seen] + newer
+            old = [r for r in rows if (r["meter_id"], _day_of(r["start"])) not in changed]
+            return old + newer
+
+        stats = CostStats(later.stats.meters, len(expected), 0)
+        return CostPlan(
+            self.enterprise_id,
+            stats,
+            expected,
+            keep(self.hours, later.hours, False),
+            keep(self.days, later.days, False),
+            keep(self.months, later.months, True),
+        )
+
+
+def _day_of(start: datetime) -> datetime:
+    return datetime(start.year, start.month, start.day)
+
+
 def refresh_costs(session: Session, enterprise: Enterprise, reference: ReferenceSet) -> CostStats:
     """Refresh the rollups of ``enterprise``, then its stored costs (module docstring). The caller has checked
-    scope (or acts as the platform); the caller's transaction commits."""
+    scope (or acts as the platform); the caller's transaction commits.
+
+    The costs are computed first, with nothing written (:func:`plan_costs`), then written at once
+    (:func:`write_costs`) — in ``session``, or, in the compute step of
+    :func:`~dualcarbon.store.db.compute_then_write`, in its short write step (the computation then reads the new
+    rows from the session, :func:`.store_cost.pending_rows`), so a computation that reaches this refresh lazily
+    never takes the write lock for it."""
+    plan = plan_costs(session, enterprise, reference)
+    if not plan.expected:
+        return plan.stats
+    pending = pending_rows(session)
+    key = f"monitoring_cost:{enterprise.id}"
+    earlier = session.info.get(key)
+    merged = earlier.merge(plan) if isinstance(earlier, CostPlan) else plan
+
+    def write(write_session: Session) -> None:
+        write_costs(write_session, merged)
+
+    if defer_write(session, key, write):
+        session.info[key] = merged
+        for interval, rows in (("hour", plan.hours), ("day", plan.days), ("month", plan.months)):
+            for row in rows:
+                pending[(row["meter_id"], interval, row["start"])] = row
+        return plan.stats
+    plan.stats.rows = write_costs(session, plan).rows
+    return plan.stats
+
+
+def plan_costs(session: Session, enterprise: Enterprise, reference: ReferenceSet) -> CostPlan:
+    """Refresh the rollups of ``enterprise`` (their own store and lock), then compute which days to re-cost and their
+    rows — reading only: no cost row is written (:func:`write_costs` does)."""
     from dualcarbon.monitoring import service_refresh
 
     service_refresh.refresh_enterprise(session, enterprise, reference)
     stats = CostStats()
+    plan = CostPlan(enterprise.id, stats, {}, [], [], [])
     meters = list(
         session.scalars(
             select(Meter).where(Meter.enterprise_id == enterprise.id, Meter.kind != "virtual").order_by(Meter.id)
@@ -181,27 +254,31 @@ def refresh_costs(session: Session, enterprise: Enterprise, reference: Reference
     )
     meters = [m for m in meters if region_has_rows(reference, enterprise.region_code, m.carrier)]
     if not meters:
-        return stats  # no tariff row can apply: nothing to read
+        return plan  # no tariff row can apply: nothing to read
     store = rollup_store_for(session)
     days = store.read(enterprise.credit_code, [m.id for m in meters], "day", _FAR_PAST, _FAR_FUTURE).to_pylist()
     years = sorted({row["start"].year for row in days})
     priced = [m for m in meters if years and _has_any_tariff(reference, enterprise, m, years)]
     stats.meters = len(priced)
     if not priced:
-        return stats
+        return plan
     grid, why, tariff_sigs = _grid(reference, enterprise, priced, years)
     stored = day_sigs(session, [m.id for m in priced])
+    pending = pending_rows(session)
     ids = {m.id for m in priced}
     todo: dict[tuple[int, date], str] = {}
     for row in days:
         if row["meter_id"] not in ids:
             continue
         sig = _day_sig(row, tariff_sigs[(row["meter_id"], row["start"].year)])
-        if stored.get((row["meter_id"], row["start"])) != sig:
+        key = (row["meter_id"], row["start"])
+        waiting = pending.get((row["meter_id"], "day", row["start"]))
+        if (waiting["sig"] if waiting is not None else stored.get(key)) != sig:
             todo[(row["meter_id"], row["start"].date())] = sig
+            plan.expected[key] = stored.get(key)
     stats.days = len(todo)
     if not todo:
-        return stats
+        return plan
     first = min(d for _, d in todo)
     last = max(d for _, d in todo)
     hours = store.read(
@@ -223,19 +300,87 @@ def refresh_costs(session: Session, enterprise: Enterprise, reference: Reference
         for name, table in (("hours", hours), ("todo", keys), ("grid", grid), ("years", why)):
             con.register(name, table)
         con.execute(f"CREATE TEMP TABLE hc AS {HOUR_COST_SQL}")
-        hour_rows = con.sql("SELECT * FROM hc ORDER BY meter_id, start").to_arrow_table().to_pylist()
-        day_rows = con.sql(_SUM_SQL.format(unit="day", source="hc")).to_arrow_table().to_pylist()
+        plan.hours = con.sql("SELECT * FROM hc ORDER BY meter_id, start").to_arrow_table().to_pylist()
+        plan.days = con.sql(_SUM_SQL.format(unit="day", source="hc")).to_arrow_table().to_pylist()
     finally:
         con.close()
-    for row in hour_rows:
+    for row in plan.hours:
         row["sig"] = None
-    for row in day_rows:
+    for row in plan.days:
         row["sig"] = todo[(row["meter_id"], row["start"].date())]
-    stats.rows += replace_rows(session, "hour", hour_rows)
-    stats.rows += replace_rows(session, "day", day_rows)
-    stats.rows += _resum_months(session, {(m, datetime(d.year, d.month, 1)) for m, d in todo})
+    plan.months = _month_sums(session, plan.days)
+    return plan
+
+
+def write_costs(session: Session, plan: CostPlan) -> CostStats:
+    """Write a :func:`plan_costs` plan in one go: only the days whose stored ``sig`` is still the one the plan saw
+    (another refresh that wrote a day meanwhile wins; a day it left stale is re-costed by the next refresh), their
+    hours, and the months of those days summed again from the stored days. Serialised with any other cost write of
+    the enterprise (PostgreSQL: an advisory lock; SQLite: the write lock), so two refreshes at once stay whole."""
+    stats = CostStats(plan.stats.meters)
+    if not plan.expected:
+        return stats
+    lock_key(session, "monitoring_cost", str(plan.enterprise_id))
+    now = day_sigs(session, sorted({m for m, _ in plan.expected}))
+    kept = {key for key, sig in plan.expected.items() if now.get(key) == sig}
+    if not kept:
+        return stats
+    stats.days = len(kept)
+    stats.rows += replace_rows(session, "hour", [r for r in plan.hours if (r["meter_id"], _day_of(r["start"])) in kept])
+    stats.rows += replace_rows(session, "day", [r for r in plan.days if (r["meter_id"], r["start"]) in kept])
+    months: dict[int, set[datetime]] = defaultdict(set)
+    for meter_id, day in kept:
+        months[meter_id].add(datetime(day.year, day.month, 1))
+    summed = []
+    for meter_id, starts in months.items():
+        first, last = min(starts), max(starts)
+        end = datetime(last.year + (last.month == 12), last.month % 12 + 1, 1)
+        rows = read_rows(session, [meter_id], "day", first, end)
+        summed += sum_periods([r for r in rows if r["start"].replace(day=1) in starts], "month")
+    stats.rows += replace_rows(session, "month", summed)
     session.flush()
     return stats
+
+
+def _month_sums(session: Session, new_days: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The month rows of the months ``new_days`` lie in, from the stored day rows with ``new_days`` in their place."""
+    by_meter: dict[int, dict[datetime, dict[str, Any]]] = defaultdict(dict)
+    for row in new_days:
+        by_meter[row["meter_id"]][row["start"]] = row
+    out: list[dict[str, Any]] = []
+    for meter_id, new in by_meter.items():
+        starts = {datetime(s.year, s.month, 1) for s in new}
+        first, last = min(starts), max(starts)
+        end = datetime(last.year + (last.month == 12), last.month % 12 + 1, 1)
+        rows = {r["start"]: r for r in read_rows(session, [meter_id], "day", first, end)} | new
+        out += sum_periods([r for s, r in rows.items() if datetime(s.year, s.month, 1) in starts], "month")
+    return out
+
+
+_SUMMED = ("energy", "energy_sharp", "energy_peak", "energy_flat", "energy_valley")
+
+
+def sum_periods(rows: list[dict[str, Any]], unit: str) -> list[dict[str, Any]]:
+    """Sum cost rows into ``unit`` ("month") periods, as ``_SUM_SQL`` does: a sum of no value is null; the costs are
+    null when a member with energy had no price (its ``reason``, the smallest, is the period's)."""
+    if unit != "month":
+        raise ValueError(f"unsupported period: {unit}")
+    groups: dict[tuple[int, datetime], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[(row["meter_id"], datetime(row["start"].year, row["start"].month, 1))].append(row)
+    out = []
+    for (meter_id, start), members in sorted(groups.items()):
+        reasons = [r["reason"] for r in members if r["reason"] is not None]
+        item: dict[str, Any] = {"meter_id": meter_id, "start": start}
+        for column in (*_SUMMED, "cost_yuan", "cost_peak_yuan"):
+            values = [r[column] for r in members if r[column] is not None]
+            item[column] = sum(values) if values else None
+        if reasons:
+            item["cost_yuan"] = item["cost_peak_yuan"] = None
+        item["reason"] = min(reasons) if reasons else None
+        item["sig"] = None
+        out.append(item)
+    return out
 
 
 #: Sum periods of ``{source}`` into ``{unit}``: a sum is null when a member with energy had no price.
@@ -248,29 +393,6 @@ SELECT meter_id, date_trunc('{unit}', start) AS start, sum(energy) AS energy,
   CAST(min(reason) AS VARCHAR) AS reason
 FROM {source} GROUP BY ALL ORDER BY meter_id, start
 """
-
-
-def _resum_months(session: Session, months: set[tuple[int, datetime]]) -> int:
-    by_meter: dict[int, list[datetime]] = defaultdict(list)
-    for meter_id, month in months:
-        by_meter[meter_id].append(month)
-    written = 0
-    for meter_id, starts in by_meter.items():
-        first, last = min(starts), max(starts)
-        end = datetime(last.year + (last.month == 12), last.month % 12 + 1, 1)
-        rows = [r for r in read_rows(session, [meter_id], "day", first, end) if r["start"].replace(day=1) in starts]
-        if not rows:
-            continue
-        con = duckdb.connect()
-        try:
-            con.register("days", pa.Table.from_pylist(rows))
-            summed = con.sql(_SUM_SQL.format(unit="month", source="days")).to_arrow_table().to_pylist()
-        finally:
-            con.close()
-        for row in summed:
-            row["sig"] = None
-        written += replace_rows(session, "month", summed)
-    return written
 
 
 def period_costs(

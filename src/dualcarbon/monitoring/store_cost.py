@@ -9,7 +9,9 @@ step recomputes a day when it differs). ``start`` is the period's start as a UTC
 an Asia/Shanghai hour, day or month). Used by both stores (SQLite and PostgreSQL): the rows are few next to
 the readings (one per meter-hour).
 
-This module only reads and writes rows; :mod:`.service_cost` decides what they hold.
+This module only reads and writes rows; :mod:`.service_cost` decides what they hold. Rows a computation has
+costed but whose write waits for a later transaction (:func:`dualcarbon.store.db.defer_write`) are kept in the
+session (:func:`pending_rows`) and :func:`read_rows` answers them in place of the stored ones.
 """
 
 from __future__ import annotations
@@ -57,6 +59,17 @@ class MonitoringCost(Base):
     cost_peak_yuan: Mapped[float | None] = mapped_column(Double)
     reason: Mapped[str | None] = mapped_column(String(200))
     sig: Mapped[str | None] = mapped_column(String(32))
+
+
+#: ``Session.info`` key of the rows costed in this session but not written yet (see :func:`pending_rows`).
+_PENDING = "dualcarbon_pending_costs"
+
+
+def pending_rows(session: Session) -> dict[tuple[int, str, datetime], dict[str, Any]]:
+    """The rows costed in ``session`` whose write was deferred, by (meter, interval, local start): read as if
+    stored. The dict is the session's own; the cost step fills it."""
+    pending: dict[tuple[int, str, datetime], dict[str, Any]] = session.info.setdefault(_PENDING, {})
+    return pending
 
 
 def to_utc(local: datetime) -> datetime:
@@ -126,4 +139,18 @@ def read_rows(
         item = {c: getattr(row, c) for c in VALUE_COLUMNS}
         item.update(meter_id=row.meter_id, start=to_local(row.start))
         out.append(item)
-    return out
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return out
+    wanted = set(meter_ids)
+    extra = {(m, s): row for (m, i, s), row in pending.items() if i == interval and m in wanted and start <= s < end}
+    if not extra:
+        return out
+    merged = {(r["meter_id"], r["start"]): r for r in out}
+    merged.update(
+        {
+            key: {c: row.get(c) for c in VALUE_COLUMNS} | {"meter_id": key[0], "start": key[1]}
+            for key, row in extra.items()
+        }
+    )
+    return [merged[key] for key in sorted(merged)]

@@ -47,6 +47,8 @@ TRANSACTION_RETRIES = 2
 
 # Execution option read by the SQLite "begin" hook: "DEFERRED" or "IMMEDIATE".
 _SQLITE_BEGIN_OPTION = "dualcarbon_sqlite_begin"
+# Session.info key of the writes a compute step defers to its write step (:func:`compute_then_write`).
+_DEFERRED_WRITES = "dualcarbon_deferred_writes"
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -279,6 +281,10 @@ def compute_then_write(
     the last of ``attempts`` runs them in one transaction that takes the lock at BEGIN, as
     :func:`optimistic_transaction` does, so the work cannot starve. Other errors are raised at once. Elsewhere
     (PostgreSQL) ordinary transactions.
+
+    A lazy write reached inside ``compute`` (the stored-cost refresh) can stay out of the computation: it asks
+    :func:`defer_write` for the write step, which runs what was deferred first, in the same short transaction as
+    ``write`` — so the computation takes no lock and is never refused for a write of its own.
     """
     for attempt in range(1, max(1, attempts) + 1):
         try:
@@ -286,14 +292,31 @@ def compute_then_write(
                 with session_scope(engine) as session:
                     return write(session, compute(session))
             with session_scope(engine, write=False) as session:
+                deferred: dict[str, Callable[[Session], None]] = {}
+                session.info[_DEFERRED_WRITES] = deferred
                 computed = compute(session)
             with session_scope(engine) as session:
+                for deferred_write in deferred.values():
+                    deferred_write(session)
                 return write(session, computed)
         except DBAPIError as exc:
             if attempt >= attempts or not is_transient_lock_error(exc):
                 raise
         time.sleep(pause_s * attempt)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def defer_write(session: Session, key: str, write: Callable[[Session], None]) -> bool:
+    """In the compute step of :func:`compute_then_write`: keep ``write`` for the write step (one per ``key``, a later
+    one replacing an earlier one of the same key) and answer True. Elsewhere answer False: the caller writes in
+    ``session`` itself. The deferred write must check what it writes against the stored rows (they may have changed
+    between the steps)."""
+    deferred = session.info.get(_DEFERRED_WRITES)
+    if deferred is None:
+        return False
+    deferred.pop(key, None)  # a replaced write runs in the order of its last deferral
+    deferred[key] = write
+    return True
 
 
 @contextmanager

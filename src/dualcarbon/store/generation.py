@@ -16,8 +16,13 @@ since it was made. Two layers answer "has anything changed?" (docs/decisions/001
   created by migration 0022 (:func:`trigger_statements`) in the writing transaction itself, so a bump becomes
   visible exactly when the change does, whoever made it (any connection, process or raw SQL). SQLite: row
   triggers, slot 0 (one writer at a time). PostgreSQL: one statement trigger per table that bumps once per
-  transaction and table (a transaction-local setting remembers it), in slot ``pg_backend_pid() % 16``, so
-  concurrent writers of one table rarely wait on the same row. A table's counter is the sum over its slots.
+  transaction and table (a transaction-local setting remembers it), in one of 64 slots that the transaction holds
+  alone until it ends (a transaction-level advisory lock, taken at its first bump: its backend's
+  ``pg_backend_pid() % 64`` or the next free one; migration 0023), so concurrent writers never wait on each
+  other's counter rows — and cannot deadlock on them, whatever order they write their tables in (0022's slot
+  ``pid % 16`` alone let two transactions of one slot writing tables A, B and B, A deadlock: tests/store/
+  test_generation_deadlock.py). Only a 65th concurrent writing transaction waits, for its own slot's holder.
+  A table's counter is the sum over its slots.
   Updates that only touch bookkeeping columns (:data:`BOOKKEEPING_COLUMNS`: a token's ``last_used_at``) do not
   bump: they change no answer.
 
@@ -62,7 +67,9 @@ statement_tables: ContextVar[set[str] | None] = ContextVar("dualcarbon_statement
 
 GENERATION_TABLE = "data_generation"
 TRIGGER_PREFIX = "dcgen_"
-PG_SLOTS = 16
+#: Counter slots per table on PostgreSQL: more than the writing transactions one server runs at once (a pool of
+#: 30 + 10 connections per worker), so a transaction nearly always finds a free one (migration 0023).
+PG_SLOTS = 64
 #: Columns whose updates change no answer: updates of these only do not bump the table's counter.
 BOOKKEEPING_COLUMNS: dict[str, frozenset[str]] = {"api_token": frozenset({"last_used_at"})}
 #: Tables without triggers: Alembic's own, and the counters themselves.
@@ -85,17 +92,43 @@ class GenerationCounter(Base):
 
 
 # ---- the triggers (migration 0022, and any later migration that creates or re-creates a table) -------------
+#: First key of the transaction-level advisory lock a PostgreSQL transaction holds on its counter slot (the second
+#: key is the slot): a fixed number of this module, so no other lock of the app shares it (``lock_key`` uses the
+#: one-key bigint form, a separate key space).
+PG_SLOT_LOCK_CLASS = 0x6463_6765  # "dcge"
+#: The transaction-local setting that remembers the slot a transaction holds.
+PG_SLOT_SETTING = f"{TRIGGER_PREFIX[:-1]}_slot.id"
+# Migration 0023's body (0022 created the first, which bumped in slot ``pg_backend_pid() % 16`` for every table).
 PG_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION {TRIGGER_PREFIX}bump() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     flag text := '{TRIGGER_PREFIX[:-1]}.' || TG_TABLE_NAME;
+    held text;
+    chosen integer;
 BEGIN
-    IF coalesce(current_setting(flag, true), '') <> '1' THEN
-        INSERT INTO {GENERATION_TABLE} (table_name, slot, counter)
-        VALUES (TG_TABLE_NAME, pg_backend_pid() % {PG_SLOTS}, 1)
-        ON CONFLICT (table_name, slot) DO UPDATE SET counter = {GENERATION_TABLE}.counter + 1;
-        PERFORM set_config(flag, '1', true);
+    IF coalesce(current_setting(flag, true), '') = '1' THEN
+        RETURN NULL;
     END IF;
+    held := coalesce(current_setting('{PG_SLOT_SETTING}', true), '');
+    IF held = '' THEN
+        -- take a slot no other transaction holds (from this backend's own on), for the whole transaction
+        FOR step IN 0..{PG_SLOTS - 1} LOOP
+            chosen := (pg_backend_pid() + step) % {PG_SLOTS};
+            EXIT WHEN pg_try_advisory_xact_lock({PG_SLOT_LOCK_CLASS}, chosen);
+            chosen := NULL;
+        END LOOP;
+        IF chosen IS NULL THEN  -- more writing transactions than slots: wait for this backend's own
+            chosen := pg_backend_pid() % {PG_SLOTS};
+            PERFORM pg_advisory_xact_lock({PG_SLOT_LOCK_CLASS}, chosen);
+        END IF;
+        PERFORM set_config('{PG_SLOT_SETTING}', chosen::text, true);
+    ELSE
+        chosen := held::integer;
+    END IF;
+    INSERT INTO {GENERATION_TABLE} (table_name, slot, counter)
+    VALUES (TG_TABLE_NAME, chosen, 1)
+    ON CONFLICT (table_name, slot) DO UPDATE SET counter = {GENERATION_TABLE}.counter + 1;
+    PERFORM set_config(flag, '1', true);
     RETURN NULL;
 END
 $$"""
