@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
 import sys
+import threading
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -137,31 +139,45 @@ def _subscribe(
     flush_seconds: float,
     max_pending: int,
 ) -> None:
-    """Run the MQTT subscriber until Ctrl-C; print the summed receipt as JSON at the end."""
-    import threading
+    """Run the MQTT subscriber until Ctrl-C or SIGTERM; print the summed receipt as JSON at the end.
 
-    with session_factory(data_dir) as sessions:
-        ingester = service_mqtt.MqttIngester(
-            cli_principal(),
-            sessions,
-            host=host,
-            port=port,
-            username=username,
-            password=password,
-            batch_size=batch_size,
-            flush_seconds=flush_seconds,
-            max_pending=max_pending,
-        )
-        stop = threading.Event()
+    The first Ctrl-C or SIGTERM (what systemd, Docker and ``kill`` send) asks the loop to stop: a flush under way
+    finishes, the rest is flushed, the receipt printed. (Before, SIGTERM ended the process without either, and a
+    Ctrl-C landing inside a flush interrupted its commit, so those readings were missing from the receipt until
+    the broker redelivered them.) A second signal stops at once; unacknowledged messages are then redelivered."""
+    stop = threading.Event()
 
-        def ready() -> None:
-            print(f"subscribed to dualcarbon/+/+ on {host}:{port} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    def request_stop(_signum: int, _frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
 
-        try:
-            ingester.run(stop, on_subscribed=ready)
-        except KeyboardInterrupt:
-            stop.set()
-            ingester.flush()
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with session_factory(data_dir) as sessions:
+            ingester = service_mqtt.MqttIngester(
+                cli_principal(),
+                sessions,
+                host=host,
+                port=port,
+                username=username,
+                password=password,
+                batch_size=batch_size,
+                flush_seconds=flush_seconds,
+                max_pending=max_pending,
+            )
+
+            def ready() -> None:
+                print(f"subscribed to dualcarbon/+/+ on {host}:{port} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+
+            try:
+                ingester.run(stop, on_subscribed=ready)
+            except KeyboardInterrupt:
+                stop.set()
+                ingester.flush()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     stats = ingester.stats
     counts = {"malformed": stats.malformed, "failed_flushes": stats.failed_flushes}
     typer.echo(json.dumps(stats.receipt.model_dump(mode="json") | counts, ensure_ascii=False))

@@ -54,7 +54,7 @@ async def post_readings(request: Request, session: DbSession, caller: Caller) ->
         return service_ingest.ingest_table(session, caller, table, source="http")
     try:
         payload: Any = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad JSON or UTF-8, an integer of > 4,300 digits, deep nesting
         raise InvalidInput(f"the body is not JSON ({exc})", field="readings", zh="请求内容不是有效的 JSON") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("readings"), list):
         raise InvalidInput(

@@ -5,7 +5,8 @@ Parquet file). Rules:
 
 * a row is *rejected* (with its 1-based row number and the reason) when the enterprise or meter is missing,
   the meter is unknown **or not writable by the caller** (the same reason either way, so probing reveals
-  nothing), the time is not ISO-8601, or the value is not a finite number;
+  nothing), the time is not ISO-8601 or outside 1900–2199 (UTC), or the value is not a finite number or is
+  beyond ±2^53;
 * a time without an offset is Asia/Shanghai; every time is stored as UTC;
 * inside one batch a repeated (meter, ts) counts as a duplicate (same value) or a conflict (another value)
   against its first occurrence; against the store the same holds (see
@@ -63,6 +64,16 @@ MAX_PROBLEMS = 1000
 CHUNK_ROWS = 1_000_000
 BATCH_COLUMNS = ("credit_code", "meter_code", "ts", "value")
 LOCAL_ZONE = "Asia/Shanghai"
+#: The time range the store takes (UTC, start inclusive, end exclusive). Not a rule about plausible readings but
+#: what every later step can represent: a time before year 1 after the shift to UTC (0001-01-01T00:00 local), or a
+#: month period ending after 9999-12-31, cannot be turned into Python dates, and one such stored reading made every
+#: rollup read of its enterprise fail. 1900–2199 keeps far away from both ends.
+TS_MIN_UTC = "1900-01-01"
+TS_END_UTC = "2200-01-01"
+#: The largest magnitude of a value: 2**53, beyond which a double no longer holds every integer (a counter reading
+#: there is already rounded), and below which a difference times a multiplier stays finite (1.7e308 × 10 gave an
+#: infinite energy in the rollups).
+MAX_ABS_VALUE = 2.0**53
 #: Times an MQTT batch waits the lock budget for the write lock before its flush fails (and is retried whole).
 BEGIN_ATTEMPTS = 3
 
@@ -84,6 +95,8 @@ _REASONS_ZH = {
     "meter_code: missing": "缺少表号",
     "ts: not an ISO-8601 time": "时间不是 ISO-8601 格式（例如 2024-03-01T00:15:00，不带时区按北京时间）",
     "value: not a finite number": "读数不是有效的数字",
+    "ts: outside the years 1900–2199": "时间超出可存储的范围（1900–2199 年）",
+    "value: larger than 2^53 in magnitude (a double cannot hold it exactly)": "读数的绝对值超过 2^53，无法精确存储",
 }
 
 
@@ -111,7 +124,10 @@ SELECT *,
     WHEN meter_code IS NULL OR meter_code = '' THEN 'meter_code: missing'
     WHEN meter_id IS NULL THEN {_UNKNOWN_METER}
     WHEN ts IS NULL THEN 'ts: not an ISO-8601 time'
+    WHEN ts < TIMESTAMP '{TS_MIN_UTC}' OR ts >= TIMESTAMP '{TS_END_UTC}' THEN 'ts: outside the years 1900–2199'
     WHEN value IS NULL OR NOT isfinite(value) THEN 'value: not a finite number'
+    WHEN abs(value) > {MAX_ABS_VALUE!r}
+      THEN 'value: larger than 2^53 in magnitude (a double cannot hold it exactly)'
   END AS reason
 FROM parsed;
 CREATE TEMP TABLE firsts AS
@@ -408,14 +424,20 @@ def ingest_json(
             "credit_code": pa.array([text(r.get("credit_code")) or fallback for r in readings], pa.string()),
             "meter_code": pa.array([text(r.get("meter")) for r in readings], pa.string()),
             "ts": pa.array([text(r.get("ts")) for r in readings], pa.string()),
-            "value": pa.array([_value_text(r.get("value")) for r in readings], pa.string()),
+            "value": pa.array([reading_value_text(r.get("value")) for r in readings], pa.string()),
         }
     )
     return ingest_table(session, principal, table, source="http")
 
 
-def _value_text(value: Any) -> str | None:
-    # JSON numbers only: a boolean or a quoted number is not a reading value.
+def reading_value_text(value: Any) -> str | None:
+    """A decoded JSON value as the text of a reading value, None when it is no number (HTTP and MQTT alike).
+
+    JSON numbers only: a boolean or a quoted number is not a reading value. An integer too large for a double
+    (``1`` followed by 400 zeros: ``float()`` raises OverflowError) becomes ``inf``, rejected as not finite."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return repr(float(value))
+    try:
+        return repr(float(value))
+    except OverflowError:
+        return "inf"

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
 from dualcarbon.monitoring.schemas import IngestReceipt
-from dualcarbon.monitoring.service_ingest import ingest_table
+from dualcarbon.monitoring.service_ingest import ingest_table, reading_value_text
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import enterprise_filter
 
@@ -64,16 +64,23 @@ def readings_of_message(topic: str, payload: bytes | bytearray) -> list[dict[str
         raise ValueError(f"topic {topic!r} is not {TOPIC_ROOT}/<credit code>/<meter code>")
     try:
         data: Any = json.loads(payload)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers bad JSON, bad UTF-8 and an integer of more than 4,300 digits; RecursionError a
+        # payload nested thousands of levels deep. Either is a malformed message, never a crashed subscriber.
         raise ValueError(f"payload is not JSON ({exc})") from None
     items = data if isinstance(data, list) else [data]
     rows = []
     for item in items:
         if not isinstance(item, dict):
             raise ValueError('payload must be {"ts": …, "value": …} or a list of them')
-        value = item.get("value")
-        number = None if isinstance(value, bool) or not isinstance(value, int | float) else repr(float(value))
-        rows.append({"credit_code": parts[1], "meter_code": parts[2], "ts": _text(item.get("ts")), "value": number})
+        rows.append(
+            {
+                "credit_code": parts[1],
+                "meter_code": parts[2],
+                "ts": _text(item.get("ts")),
+                "value": reading_value_text(item.get("value")),
+            }
+        )
     return rows
 
 

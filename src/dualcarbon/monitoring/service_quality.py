@@ -251,7 +251,13 @@ def measure_quality(
 ) -> QualityMeasured | None:
     """The quality rows of [first, last] for ``enterprise``, computed and not stored; None without meters."""
     rules = QualityRules.of(reference)
-    meters = list(session.scalars(select(Meter).where(Meter.enterprise_id == enterprise.id).order_by(Meter.id)))
+    # A virtual meter is computed from its members and never receives values: it is no data item of its own
+    # (counting it gave every enterprise with one a "no_data" item and an uncalibrated meter each day).
+    meters = list(
+        session.scalars(
+            select(Meter).where(Meter.enterprise_id == enterprise.id, Meter.kind != "virtual").order_by(Meter.id)
+        )
+    )
     if not meters or last < first:
         return None
     now = local_now()
