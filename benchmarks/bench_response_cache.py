@@ -37,6 +37,7 @@ import logging
 import os
 import statistics
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,22 +45,19 @@ import httpx
 from bench_reads_cpu import Caller, _hops_inline, _paths
 
 
-async def cpu(args: argparse.Namespace) -> None:
-    info = json.loads((args.store / "info.json").read_text(encoding="utf-8"))
+async def _app_in_process(
+    store: Path, info: dict[str, Any], floor_path: str, floor: Callable[..., Any]
+) -> tuple[Caller, list[tuple[bytes, bytes]], Any]:
+    """The app in process as ``cpu`` and ``mixed`` measure it (worker-thread hops inline, the request log off), with
+    ``floor`` answering GET ``floor_path`` ahead of the catch-all of unknown API paths, logged in as ``city``:
+    (the caller, the Bearer header, the app's ``ResponseCache`` layer)."""
     _hops_inline()
     logging.disable(logging.INFO)
-    from fastapi.responses import JSONResponse
-
     from dualcarbon.app.api import create_app
     from dualcarbon.ui.response_cache import ResponseCache
 
-    app = create_app(f"sqlite+pysqlite:///{args.store / 'bench.sqlite3'}", data_dir=args.store, migrate=False)
-    floors: dict[str, Any] = {}
-
-    @app.get("/bench/floor/{name}", include_in_schema=False)
-    async def floor(name: str) -> JSONResponse:
-        return JSONResponse(floors[name])
-
+    app = create_app(f"sqlite+pysqlite:///{store / 'bench.sqlite3'}", data_dir=store, migrate=False)
+    app.add_api_route(floor_path, floor, methods=["GET"], include_in_schema=False)
     app.router.routes.insert(0, app.router.routes.pop())
     call = Caller(app)
     login = json.dumps({"username": "city", "password": info["city_password"]}).encode()
@@ -70,7 +68,19 @@ async def cpu(args: argparse.Namespace) -> None:
     layer: Any = app.middleware_stack
     while not isinstance(layer, ResponseCache):
         layer = layer.app
-    cache: ResponseCache = layer
+    return call, auth, layer
+
+
+async def cpu(args: argparse.Namespace) -> None:
+    from fastapi.responses import JSONResponse
+
+    info = json.loads((args.store / "info.json").read_text(encoding="utf-8"))
+    floors: dict[str, Any] = {}
+
+    async def floor(name: str) -> JSONResponse:
+        return JSONResponse(floors[name])
+
+    call, auth, cache = await _app_in_process(args.store, info, "/bench/floor/{name}", floor)
     # the code before decision 0013 (PYTHONPATH=<old src>) had no clear(): a new generation emptied it
     answers: Any = cache.answers
     forget = getattr(answers, "clear", None) or (lambda: answers.seen(object()))
@@ -198,33 +208,15 @@ def _stop_writer(writer: Any) -> int:
 async def mixed_child(args: argparse.Namespace) -> None:
     import time
 
-    info = json.loads((args.store / "info.json").read_text(encoding="utf-8"))
-    _hops_inline()
-    logging.disable(logging.INFO)
     from fastapi.responses import JSONResponse
 
-    from dualcarbon.app.api import create_app
-    from dualcarbon.ui.response_cache import ResponseCache
-
-    url = f"sqlite+pysqlite:///{args.store / 'bench.sqlite3'}"
-    app = create_app(url, data_dir=args.store, migrate=False)
+    info = json.loads((args.store / "info.json").read_text(encoding="utf-8"))
     floor_body: dict[str, Any] = {}
 
-    @app.get("/bench/floor", include_in_schema=False)
     async def floor() -> JSONResponse:
         return JSONResponse(floor_body)
 
-    app.router.routes.insert(0, app.router.routes.pop())
-    call = Caller(app)
-    login = json.dumps({"username": "city", "password": info["city_password"]}).encode()
-    status, body, _ = await call("POST", "/api/v1/auth/token", [(b"content-type", b"application/json")], login)
-    assert status == 200, body
-    auth = [(b"authorization", f"Bearer {json.loads(body)['access_token']}".encode())]
-    await call("GET", "/api/v1/auth/me", auth)  # the token's last_used_at is written now, not while measured
-    layer: Any = app.middleware_stack
-    while not isinstance(layer, ResponseCache):
-        layer = layer.app
-    cache: ResponseCache = layer
+    call, auth, cache = await _app_in_process(args.store, info, "/bench/floor", floor)
     paths = _paths(args.store, info)
     working = [(paths["ent"][0](i), True) for i in range(4)]
     working += [(paths["detail"][0](i), True) for i in range(16)]

@@ -11,6 +11,7 @@
 * ``client`` — a ``TestClient`` of the API app over the ``world`` store.
 * ``api`` — the same app with the test's own data directory, called as a ``world`` user:
   ``api("POST", url, "city", json=…)`` (the class :class:`Api`, for annotations: ``from ..conftest import Api``).
+* ``mqtt_broker`` (module) — the port of a private anonymous Mosquitto on 127.0.0.1; ``free_port()`` a free port.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import functools
 import os
 import secrets
 import shutil
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -396,3 +398,95 @@ def fetch_pages(world: World, tmp_path: Path) -> Callable[[list[str], list[str]]
         return result
 
     return fetch
+
+
+# ---- a private Mosquitto for the live tests (serve --live, the live demo, the real-time simulator) -----------------
+
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def free_port() -> Callable[[], int]:
+    """A function giving a free TCP port on 127.0.0.1 (for a server or broker a test starts)."""
+    return _free_port
+
+
+@pytest.fixture(scope="module")
+def mqtt_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """The port of a Mosquitto of the module's own on 127.0.0.1, anonymous, stopped after the module; skips where
+    mosquitto is not installed. ``user root``: run as root, mosquitto would otherwise drop to its own user."""
+    if not Path(MOSQUITTO).exists():
+        pytest.skip("mosquitto is not installed")
+    import subprocess
+    import time
+
+    from dualcarbon.monitoring.service_simulator import broker_reachable
+
+    port = _free_port()
+    conf = tmp_path_factory.mktemp("mosquitto") / "mosquitto.conf"
+    conf.write_text(f"user root\nlistener {port} 127.0.0.1\nallow_anonymous true\n", encoding="utf-8")
+    broker = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not broker_reachable("127.0.0.1", port, 0.2):
+            if broker.poll() is not None:
+                pytest.fail(f"mosquitto exited with {broker.returncode} (config {conf})")
+            if time.monotonic() > deadline:
+                pytest.fail(f"mosquitto did not listen on 127.0.0.1:{port} within 20 s")
+            time.sleep(0.1)
+        yield port
+    finally:
+        broker.terminate()
+        broker.wait(timeout=10)
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return bool(condition())
+
+
+@pytest.fixture(scope="session")
+def wait_until() -> Callable[[Callable[[], bool], float], bool]:
+    """``wait_until(condition, seconds)``: polls ``condition`` every 0.2 s; whether it came true within ``seconds``."""
+    return _wait_until
+
+
+# ---- xdist groups ------------------------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keeps each ``xdist_group`` on one worker under ``--dist loadgroup`` (scripts/test.sh).
+
+    pytest-xdist marks a grouped test by appending ``@<group>`` to its node id, which it sets as ``item._nodeid``;
+    pytest 9 derives ``nodeid`` from ``item._id`` instead, so the suffix was lost and every group was spread over
+    the workers: each worker seeded and served the browser tests' app, and built each grouped module's demo store.
+    Here the suffix is set where pytest reads it (after xdist's own hook, which it leaves in place for older pytest).
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        marks = item.iter_markers("xdist_group")
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in marks})
+        if not names:
+            continue
+        suffix = "@" + "_".join(names)
+        if item.nodeid.endswith(suffix):
+            continue
+        current = getattr(item, "_id", None)
+        if current is not None and hasattr(type(current), "parse"):
+            item._id = type(current).parse(item.nodeid + suffix)
+        else:
+            item._nodeid = item.nodeid + suffix

@@ -8,24 +8,21 @@ Real processes: a reduced demo store (SQLite), a private Mosquitto on a free por
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from dualcarbon.demo import DemoSpec, build_demo, latest_complete_year
-from dualcarbon.monitoring.service_simulator import broker_reachable
 from dualcarbon.reference import shipped_reference
 from dualcarbon.store.db import init_store
 
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 DUALCARBON = str(Path(sys.executable).parent / "dualcarbon")
 SPEC = DemoSpec(
     enterprises=30,
@@ -37,12 +34,8 @@ SPEC = DemoSpec(
 )
 #: Seconds a served process has to start or to stop here (a shared, loaded machine starts it in ~30 s).
 START_S, STOP_S = 240.0, 120.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+#: The four points share one demo store and one broker (module fixtures): one xdist worker runs them all.
+pytestmark = pytest.mark.xdist_group("serve_stop")
 
 
 @pytest.fixture(scope="module")
@@ -56,24 +49,6 @@ def served_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-@pytest.fixture(scope="module")
-def broker_port(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    if not Path(MOSQUITTO).exists():
-        pytest.skip("mosquitto is not installed")
-    port = _free_port()
-    conf = tmp_path_factory.mktemp("mosquitto") / "mosquitto.conf"
-    conf.write_text(f"user root\nlistener {port} 127.0.0.1\nallow_anonymous true\n", encoding="utf-8")
-    broker = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while not broker_reachable("127.0.0.1", port, 0.2) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        yield port
-    finally:
-        broker.terminate()
-        broker.wait(timeout=10)
-
-
 # (the line of output after which the signal is sent, seconds after it, the signal)
 POINTS = {
     "start-up, before the loops": ("dualcarbon: serving", 0.0, signal.SIGINT),
@@ -85,10 +60,12 @@ POINTS = {
 
 @pytest.mark.slow
 @pytest.mark.parametrize("point", list(POINTS))
-def test_serve_live_stops_in_order(served_dir: Path, broker_port: int, point: str) -> None:
+def test_serve_live_stops_in_order(
+    served_dir: Path, mqtt_broker: int, free_port: Callable[[], int], point: str
+) -> None:
     marker, after_s, sig = POINTS[point]
-    command = [DUALCARBON, "serve", "--data-dir", str(served_dir), "--live", "--port", str(_free_port())]
-    command += ["--mqtt-port", str(broker_port), "--live-step-seconds", "0.5", "--alerts-seconds", "1"]
+    command = [DUALCARBON, "serve", "--data-dir", str(served_dir), "--live", "--port", str(free_port())]
+    command += ["--mqtt-port", str(mqtt_broker), "--live-step-seconds", "0.5", "--alerts-seconds", "1"]
     command += ["--deliver-seconds", "0.5"]
     env = {**os.environ, "PYTHONFAULTHANDLER": "1", "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)

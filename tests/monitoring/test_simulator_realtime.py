@@ -8,21 +8,12 @@ from __future__ import annotations
 import itertools
 import json
 import random
-import shutil
-import socket
-import subprocess
-import time
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from dualcarbon.monitoring import service_dashboard, service_ingest, service_simulator
 from dualcarbon.monitoring.service_mqtt import workspace_client_id
 from dualcarbon.store.db import session_scope
-
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
 QUARTER = timedelta(minutes=15)
 
@@ -123,13 +114,11 @@ def test_the_enterprises_report_between_each_other() -> None:
 
 
 def test_the_live_demo_moves_the_shown_figure_with_no_future_reading(
-    world: Any, meters: dict[str, int], admin: Any, reference: Any, tmp_path: Path
+    world: Any, meters: dict[str, int], admin: Any, reference: Any, mqtt_broker: int, wait_until: Any
 ) -> None:
     """Real broker, real store: a counter with readings up to 15 min before the latest slot; in real time the live
     demo publishes that slot's reading at once (no back-fill, nothing ahead), and the enterprise dashboard's live
     figure for its hour grows."""
-    if not Path(MOSQUITTO).exists():
-        pytest.skip("mosquitto is not installed")
     a = world.codes["a"]
     now = service_simulator.wall_clock()
     latest = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
@@ -147,22 +136,13 @@ def test_the_live_demo_moves_the_shown_figure_with_no_future_reading(
         return sum(p.value for p in data.live_tce if p.start == hour)
 
     before = shown()
-    port = _free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(f"user root\nlistener {port} 127.0.0.1\nallow_anonymous true\n", encoding="utf-8")
-    broker = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    live = service_simulator.start_live_demo(world.engine, admin, port=mqtt_broker, step_seconds=0.5, flush_seconds=0.5)
+    assert live is not None and [m.code for m in live.simulator.meters] == ["E1"]
     try:
-        assert _wait(lambda: service_simulator.broker_reachable("127.0.0.1", port, 0.2), 20)
-        live = service_simulator.start_live_demo(world.engine, admin, port=port, step_seconds=0.5, flush_seconds=0.5)
-        assert live is not None and [m.code for m in live.simulator.meters] == ["E1"]
-        try:
-            assert _wait(lambda: live.ingester.stats.receipt.accepted >= 1, 120), "the due reading never arrived"
-            assert _wait(lambda: shown() > before, 120), "the live figure did not move"
-        finally:
-            live.stop()
+        assert wait_until(lambda: live.ingester.stats.receipt.accepted >= 1, 120), "the due reading never arrived"
+        assert wait_until(lambda: shown() > before, 120), "the live figure did not move"
     finally:
-        broker.terminate()
-        broker.wait(timeout=10)
+        live.stop()
     receipt = live.ingester.stats.receipt
     # one reading, or two when a 15-min boundary passed during the test
     assert receipt.accepted in (1, 2) and (receipt.duplicate, receipt.conflict, receipt.rejected) == (0, 0, 0)
@@ -172,18 +152,3 @@ def test_the_live_demo_moves_the_shown_figure_with_no_future_reading(
         )
     newest_local = stored[meters["a/E1"]] + service_simulator.LOCAL
     assert latest <= newest_local <= service_simulator.wall_clock()  # the slot that exists, none in the future
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(condition: Any, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return bool(condition())

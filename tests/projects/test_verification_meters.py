@@ -79,30 +79,40 @@ def readings(
     assert receipt.accepted == len(rows)
 
 
+def completed_project(session: Session, city: Principal, credit_code: str, name: str) -> int:
+    """A project of ``credit_code`` taken through approve, start and complete (completed 2024-04-30): its id."""
+    project = projects.create_project(session, city, ProjectIn(credit_code=credit_code, name=name))
+    for action in ("approve", "start", "complete"):
+        lifecycle.transition(session, city, project.id, TransitionIn(action=action, completed_on=date(2024, 4, 30)))
+    return int(project.id)
+
+
+def daily_spec(meter_id: int) -> VerificationIn:
+    """Daily verification of ``meter_id``: baseline 2024-03-01 … 03-28, reporting 2024-05-01 … 05-28."""
+    return VerificationIn(
+        interval="day",
+        meter_ids=[meter_id],
+        baseline_from=date(2024, 3, 1),
+        baseline_to=date(2024, 3, 28),
+        reporting_from=date(2024, 5, 1),
+        reporting_to=date(2024, 5, 28),
+    )
+
+
 def test_verified_saving_from_metered_rollups(world: Any, tmp_path: Path) -> None:
     meter_id = gas_meter(world, tmp_path)
     readings(world, date(2024, 3, 1), 1000.0)
     readings(world, date(2024, 5, 1), 900.0)
     with session_scope(world.engine) as session:
         city = who(session, "city")
-        project = projects.create_project(session, city, ProjectIn(credit_code=world.codes["a"], name="燃气锅炉改造"))
-        for action in ("approve", "start", "complete"):
-            lifecycle.transition(session, city, project.id, TransitionIn(action=action, completed_on=date(2024, 4, 30)))
-        spec = VerificationIn(
-            interval="day",
-            meter_ids=[meter_id],
-            baseline_from=date(2024, 3, 1),
-            baseline_to=date(2024, 3, 28),
-            reporting_from=date(2024, 5, 1),
-            reporting_to=date(2024, 5, 28),
-        )
-        with pytest.raises(InvalidInput):  # a meter of another enterprise's project is refused
-            other = projects.create_project(session, city, ProjectIn(credit_code=world.codes["b"], name="x"))
-            for action in ("approve", "start", "complete"):
-                lifecycle.transition(session, city, other.id, TransitionIn(action=action))
-            verify_project(session, city, other.id, spec, shipped_reference())
+        project_id = completed_project(session, city, world.codes["a"], "燃气锅炉改造")
+        spec = daily_spec(meter_id)
+        other = completed_project(session, city, world.codes["b"], "x")
+        # a meter of another enterprise's project is refused
+        with pytest.raises(InvalidInput, match="not a meter of the project's enterprise"):
+            verify_project(session, city, other, spec, shipped_reference())
     with session_scope(world.engine) as session:
-        out = verify_project(session, who(session, "city"), project.id, spec, shipped_reference())
+        out = verify_project(session, who(session, "city"), project_id, spec, shipped_reference())
     result = out.result
     assert result["source"] == "meters" and result["model"]["kind"] == "intercept"
     assert result["reporting_periods"] == 28 and out.reporting_days == 28
@@ -121,18 +131,8 @@ def test_metered_periods_not_complete_are_left_out(world: Any, tmp_path: Path) -
     readings(world, date(2024, 5, 1), 900.0, code="G2", per_day=2, halves=(3, 10))
     with session_scope(world.engine) as session:
         city = who(session, "city")
-        project = projects.create_project(session, city, ProjectIn(credit_code=world.codes["a"], name="燃气锅炉改造2"))
-        for action in ("approve", "start", "complete"):
-            lifecycle.transition(session, city, project.id, TransitionIn(action=action, completed_on=date(2024, 4, 30)))
-        spec = VerificationIn(
-            interval="day",
-            meter_ids=[meter_id],
-            baseline_from=date(2024, 3, 1),
-            baseline_to=date(2024, 3, 28),
-            reporting_from=date(2024, 5, 1),
-            reporting_to=date(2024, 5, 28),
-        )
-        out = verify_project(session, city, project.id, spec, shipped_reference())
+        project_id = completed_project(session, city, world.codes["a"], "燃气锅炉改造2")
+        out = verify_project(session, city, project_id, daily_spec(meter_id), shipped_reference())
     result = out.result
     assert result["reporting_periods"] == 26 and out.reporting_days == 26
     (partial,) = [w for w in result["warnings"] if w["code"] == "metered_period_partial"]

@@ -15,17 +15,15 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from .fixture_data import PASSWORD, World, seed
+from .processes import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -75,50 +73,19 @@ def server(web_world: tuple[Path, World], artifacts: Path) -> Iterator[Server]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DUALCARBON_DATABASE_URL", "DUALCARBON_DATA_DIR")}
     env["PYTHONUNBUFFERED"] = "1"
-    log = (artifacts / "server.log").open("w", encoding="utf-8")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dualcarbon.app.cli",
-            "serve",
-            "--data-dir",
-            str(data_dir),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    command = [sys.executable, "-m", "dualcarbon.app.cli", "serve", "--data-dir", str(data_dir)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    base = f"http://127.0.0.1:{port}"
+    with serving(
+        command,
         env=env,
         cwd=data_dir.parent,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited with {process.returncode}; see {artifacts / 'server.log'}")
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer /healthz within {STARTUP_SECONDS:.0f} s")
-            time.sleep(0.3)
+        log_path=artifacts / "server.log",
+        ready_url=base + "/healthz",
+        seconds=STARTUP_SECONDS,
+        name="the server",
+    ):
         yield Server(base, data_dir, world)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+
+from .conftest import STARTUP_SECONDS
+from .processes import serving
 
 APP = Path(__file__).with_name("glossary_grid_app.py")
 EXPECTED = ["2023-12-31", "112,751.5000", "自发自用、余量上网", "是"]
@@ -36,33 +36,17 @@ def grid_app(artifacts: Path) -> Iterator[str]:
     port = _free_port()
     unset = ("DUALCARBON_DATABASE_URL", "DUALCARBON_DATA_DIR", "PYTEST_CURRENT_TEST")  # NiceGUI's test mode off
     env = {k: v for k, v in os.environ.items() if k not in unset}
-    log = (artifacts / "glossary-grid-app.log").open("w", encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, str(APP), str(port)], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=artifacts
-    )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the grid app exited with {process.returncode}; see {artifacts / 'glossary-grid-app.log'}")
-            try:
-                if httpx.get(base + "/", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the grid app did not answer within 60 s")
-            time.sleep(0.3)
+    with serving(
+        [sys.executable, str(APP), str(port)],
+        env=env,
+        cwd=artifacts,
+        log_path=artifacts / "glossary-grid-app.log",
+        ready_url=base + "/",
+        seconds=STARTUP_SECONDS,
+        name="the grid app",
+    ):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.close()
 
 
 def _values(tab: Any, testid: str) -> list[str]:
