@@ -2,13 +2,15 @@
 
 For each operation schemathesis generates requests that follow the schema (positive) and requests that
 break it (negative: wrong types, numbers out of range, missing fields …), sent through the ASGI app with
-the bearer token of an enterprise user, then of the administrator (each on its own copy of the seeded
-world). Every answer must
+the bearer token of each role of the seeded world (each on its own copy of it): an enterprise user, the
+administrator, a district regulator, a regional reviewer (expert) and a service agency. Every answer must
 be below 500, and a JSON answer must be strict JSON (no ``NaN``/``Infinity``, which Python's encoder
-writes but JSON does not allow).
+writes but JSON does not allow). A scoped caller's successful answer must not name an enterprise outside
+their scope (its credit code or name): the scope of every read is checked on whatever the fuzzer reaches.
 
 The run is bounded (``EXAMPLES`` per operation and mode) so that it stays within about a minute per token
-and backend on two cores; a wider run: ``DUALCARBON_FUZZ_EXAMPLES=200 pytest tests/app/test_schemathesis.py``.
+and backend on two cores; a wider run: ``DUALCARBON_FUZZ_EXAMPLES=200 pytest tests/app/test_schemathesis.py``
+(``DUALCARBON_FUZZ_USERS=ent_a,agency`` to fuzz as some of the users only).
 """
 
 from __future__ import annotations
@@ -27,7 +29,19 @@ from schemathesis import GenerationMode
 
 from dualcarbon.app.api import create_app
 
+from ..conftest import ENTERPRISES
+
 EXAMPLES = int(os.environ.get("DUALCARBON_FUZZ_EXAMPLES", "4"))
+# user → the enterprises (keys of the seeded world) the user may see; None: all of them
+SCOPES: dict[str, set[str] | None] = {
+    "ent_a": {"a"},
+    "admin": None,
+    "lucheng": {"a"},  # regulator of 鹿城区 330302
+    "expert": {"a", "b"},  # reviewer of 温州市 330300
+    "agency": {"a"},  # service agency assigned to enterprise a
+}
+_CHOSEN = os.environ.get("DUALCARBON_FUZZ_USERS")
+USERS = [u for u in SCOPES if _CHOSEN is None or u in _CHOSEN.split(",")]
 
 
 @pytest.fixture
@@ -62,9 +76,20 @@ def _strategy(operation: Any, headers: dict[str, str]) -> st.SearchStrategy[Any]
     return st.one_of(*modes)
 
 
-@pytest.mark.parametrize("username", ["ent_a", "admin"])
+def _outside(username: str) -> dict[str, str]:
+    """Texts naming an enterprise outside the user's scope (credit code, name) → the enterprise key."""
+    scope = SCOPES[username]
+    if scope is None:
+        return {}
+    hidden = {key: (code, name) for key, (code, name, *_rest) in ENTERPRISES.items() if key not in scope}
+    return {text: key for key, texts in hidden.items() for text in texts}
+
+
+@pytest.mark.timeout(max(600, EXAMPLES * 150))  # a wide run must not be cut by the suite's 600 s limit
+@pytest.mark.parametrize("username", USERS)
 def test_no_input_gives_a_server_error_or_invalid_json(api: FastAPI, world: Any, username: str) -> None:
     headers = world.auth(username)
+    outside = _outside(username)
     failures: list[str] = []
     operations = _operations(api)
     assert len(operations) > 40  # the document lists every operation (a broken one would raise above)
@@ -89,6 +114,11 @@ def test_no_input_gives_a_server_error_or_invalid_json(api: FastAPI, world: Any,
                     _strict_json(response.text)
                 except ValueError as exc:
                     problem = f"invalid JSON ({exc})"
+            if problem is None and response.status_code < 300:
+                body = response.content  # bytes: an xlsx or PDF answer is not text
+                leaked = sorted({key for text, key in outside.items() if text.encode() in body})
+                if leaked:
+                    problem = f"names enterprise(s) {leaked} outside the scope of {username}"
             if problem:
                 label = f"{case.operation.method.upper()} {case.operation.path}"
                 failures.append(f"{label}: {problem}\n    {case.as_curl_command()}\n    {response.text[:300]}")

@@ -45,9 +45,10 @@ def mount_web(app: FastAPI, *, title: str = "双碳平台", show_welcome_message
     from fastapi.exceptions import RequestValidationError
     from nicegui import app as pages_app
 
-    from dualcarbon.ui.web.bad_address import bad_address
+    from dualcarbon.ui.web.bad_address import bad_address, page_not_found
 
     pages_app.add_exception_handler(RequestValidationError, bad_address)
+    pages_app.add_exception_handler(404, page_not_found)  # NiceGUI's own 404 page is English only
     ui.run_with(
         app,
         title=title,

@@ -17,6 +17,7 @@ from dualcarbon.catalog.schemas import PublicCatalog, PublicList
 from dualcarbon.catalog.service_public import list_public_catalogs, public_list
 from dualcarbon.core.errors import NotFound
 from dualcarbon.core.vocab import ADVANCED_TIERS, BACKWARD_TIERS
+from dualcarbon.ui.api import MAX_ID
 from dualcarbon.ui.web.formatting import data_label, label, when
 from dualcarbon.ui.web.i18n import translate
 from dualcarbon.ui.web.layout import PRIMARY, apply_theme, language_switch, section
@@ -117,6 +118,8 @@ def published_lists_page(request: Request, catalog_id: int) -> None:
     backward: PublicList | None
     with ctx.factory() as session:
         try:
+            if abs(catalog_id) > MAX_ID:  # no catalog has it, and the store could not take it as a parameter
+                raise NotFound(f"catalog {catalog_id} not found")
             advanced = public_list(session, catalog_id, "advanced", limit=100_000)
             backward = public_list(session, catalog_id, "backward", limit=100_000)
         except NotFound:
@@ -124,7 +127,9 @@ def published_lists_page(request: Request, catalog_id: int) -> None:
     with ui.column().classes("w-full max-w-screen-2xl mx-auto p-4 gap-4"):
         if advanced is None or backward is None:
             ui.context.client.status_code = 404
-            ui.label(translate(ctx.language, "public.not_found")).classes("text-lg text-negative")
+            ui.label(translate(ctx.language, "public.not_found")).classes("text-lg text-negative").props(
+                'data-testid="page-error"'
+            )
             return
         catalog = advanced.catalog
         title = ctx.t(

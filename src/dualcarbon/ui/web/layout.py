@@ -27,6 +27,7 @@ from fastapi import Request
 from nicegui import ui
 
 from dualcarbon.core.errors import DualcarbonError, NotFound, PermissionDenied
+from dualcarbon.ui.api import MAX_ID
 from dualcarbon.ui.web.busy import is_store_busy, store_busy_response
 from dualcarbon.ui.web.i18n import LANGUAGE_NAMES, LANGUAGES
 from dualcarbon.ui.web.session import WebContext, anonymous_language, context_for, login_redirect, safe_next
@@ -339,6 +340,14 @@ def run_action(ctx: WebContext, action: Callable[[], Any], *, success_key: str |
     return True
 
 
+def _check_ids(values: dict[str, Any]) -> None:
+    """NotFound for a whole number in the address beyond any row id (``/reports/99999999999999999999``): no row
+    has it, and the store could not even take it as a parameter (SQLite's INTEGER is 64-bit)."""
+    for name, value in values.items():
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ID:
+            raise NotFound(f"no {name} {value}", zh="未找到该记录，或您无权查看", field=name)
+
+
 def web_page(
     path: str, *, title_key: str, roles: tuple[str, ...] | None = None
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -372,6 +381,7 @@ def web_page(
                 body_column = ui.column().classes("w-full gap-4")
                 with body_column:
                     try:
+                        _check_ids(kwargs)
                         body(ctx, **kwargs)
                     except (NotFound, PermissionDenied):
                         body_column.clear()
