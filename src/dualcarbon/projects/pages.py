@@ -9,6 +9,12 @@ from typing import Any
 from nicegui import ui
 
 from dualcarbon.core.vocab import PROJECT_STATES, PROJECT_TYPES
+from dualcarbon.projects.pages_controls import (
+    demonstration_switch,
+    documents_section,
+    milestones_section,
+    verification_form,
+)
 from dualcarbon.projects.schemas import ProjectOut, TransitionIn
 from dualcarbon.projects.service_lifecycle import exit_candidates, transition
 from dualcarbon.projects.service_projects import get_plan, get_project, list_projects
@@ -187,21 +193,12 @@ def project_page(ctx: WebContext, project_id: int) -> None:
                     ui.button(ctx.t(f"projects.action.{action}"), on_click=act).props(
                         f'unelevated data-testid="project-{action}"'
                     )
+        demonstration_switch(ctx, project)
         ui.link(ctx.t("projects.plan"), f"/plans/{project.credit_code}")
     _verification(ctx, project_id)
-    with section(ctx.t("projects.milestones")):
-        if not project.milestones:
-            ui.label(ctx.t("projects.none")).classes("text-sm text-gray-600")
-        for milestone in project.milestones:
-            mark = "✔" if milestone.done else "○"
-            ui.label(f"{mark} {milestone.name}  {milestone.due or ''}")
-    with section(ctx.t("projects.documents")):
-        if not project.documents:
-            ui.label(ctx.t("projects.none")).classes("text-sm text-gray-600")
-        for document in project.documents:
-            ui.label(f"{document.filename}  sha256 {document.sha256}  {when(document.uploaded_at, ctx)}").classes(
-                "font-mono text-sm"
-            )
+    verification_form(ctx, project)
+    milestones_section(ctx, project)
+    documents_section(ctx, project)
 
 
 def _verification(ctx: WebContext, project_id: int) -> None:
