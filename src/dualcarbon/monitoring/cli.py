@@ -275,9 +275,12 @@ def _show_enterprise(
     date_to: date,
     output: str,
 ) -> None:
+    service_rollups.check_range(interval, date_from, date_to)
     with transaction(data_dir) as session:
-        result = service_tree.tree_rollups(
-            session, cli_principal(), "enterprise", enterprise, interval, date_from, date_to, reference
+        result = service_rollups.finite_tree(
+            service_tree.tree_rollups(
+                session, cli_principal(), "enterprise", enterprise, interval, date_from, date_to, reference
+            )
         )
     if output == "json":
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))

@@ -51,8 +51,15 @@ def meter_row(ctx: WebContext, item: dict[str, Any]) -> dict[str, Any]:
         "kind": code_label(ctx, "kind", item["kind"]),
         "statistic_type": code_label(ctx, "stat", item["statistic_type"]),
         "input_type": code_label(ctx, "input", item["input_type"]),
-        "passed": "" if item["passed"] is None else yes_no(ctx, item["passed"]),
+        "passed": _passed(ctx, item["passed"], item.get("in_progress", False)),
     }
+
+
+def _passed(ctx: WebContext, passed: bool | None, in_progress: bool) -> str:
+    """是/否, or 进行中 for a day that has not ended (its completeness is still growing), blank without a day."""
+    if passed is None:
+        return ""
+    return ctx.t("monitoring.in_progress") if in_progress else yes_no(ctx, passed)
 
 
 def enterprise_picker(ctx: WebContext, chosen: str, testid: str) -> tuple[ui.select, str] | None:

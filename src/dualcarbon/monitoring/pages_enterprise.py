@@ -92,8 +92,27 @@ def _calendar_options(ctx: WebContext, data: Any, as_of: datetime) -> dict[str, 
     }
 
 
-def _sankey_options(data: Any) -> dict[str, Any]:
-    names = sorted({link.source for link in data.flows} | {link.target for link in data.flows})
+def flow_label(ctx: WebContext, node: Any, carrier_names: dict[str, str]) -> str:
+    """A Sankey node in the page's language (the service names it in Chinese: 购入：电力, E-MAIN（购入贮存）)."""
+    if ctx.language == "zh":
+        return str(node.name)
+    if node.kind == "purchase":
+        return ctx.t("dash.flow_purchase", carrier=carrier_names.get(node.carrier, node.carrier))
+    if node.kind == "loss":
+        return ctx.t("dash.flow_loss")
+    if node.stage:
+        return ctx.t("dash.flow_meter_stage", meter=node.meter, stage=ctx.t(f"monitoring.stage.{node.stage}"))
+    return str(node.meter or node.name)
+
+
+def _sankey_options(ctx: WebContext, data: Any) -> dict[str, Any]:
+    carrier_names = {c.id: c.name_en for c in ctx.reference().carriers()}
+    labels = {n.name: flow_label(ctx, n, carrier_names) for n in data.flow_nodes}
+
+    def label(name: str) -> str:
+        return labels.get(name, name)
+
+    names = sorted({label(link.source) for link in data.flows} | {label(link.target) for link in data.flows})
     return {
         "tooltip": {"trigger": "item"},
         "series": [
@@ -101,7 +120,9 @@ def _sankey_options(data: Any) -> dict[str, Any]:
                 "type": "sankey",
                 "emphasis": {"focus": "adjacency"},
                 "data": [{"name": n} for n in names],
-                "links": [{"source": f.source, "target": f.target, "value": round(f.tce, 4)} for f in data.flows],
+                "links": [
+                    {"source": label(f.source), "target": label(f.target), "value": round(f.tce, 4)} for f in data.flows
+                ],
             }
         ],
     }
@@ -195,7 +216,7 @@ def enterprise_dashboard_page(ctx: WebContext, credit_code: str, at: str = "") -
     with ui.row().classes("w-full gap-4 no-wrap"):
         with section(ctx.t("dash.flow_title")).classes("w-2/3"):
             if data.flows:
-                ui.echart(_sankey_options(data)).classes("w-full h-80").props('data-testid="dash-sankey"')
+                ui.echart(_sankey_options(ctx, data)).classes("w-full h-80").props('data-testid="dash-sankey"')
             else:
                 ui.label(ctx.t("dash.no_flow")).classes("text-gray-600")
         with section(ctx.t("dash.cost_title")).classes("w-1/3").props('data-testid="dash-cost"'):

@@ -17,8 +17,8 @@ from dualcarbon.core.errors import DualcarbonError
 from dualcarbon.monitoring.pages import code_label, enterprise_picker
 from dualcarbon.monitoring.service_manual import ManualEntry, manual_meters, submit_manual
 from dualcarbon.monitoring.service_quality import local_now
-from dualcarbon.monitoring.service_quality_read import meter_detail, meter_quality
-from dualcarbon.monitoring.service_rollups import meter_rollups
+from dualcarbon.monitoring.service_quality_read import day_in_progress, meter_detail, meter_quality
+from dualcarbon.monitoring.service_rollups import FIRST_DAY, check_days, meter_rollups
 from dualcarbon.registry.service_access import require_enterprise
 from dualcarbon.ui.web.formatting import yes_no
 from dualcarbon.ui.web.layout import notify_error, section, web_page
@@ -87,7 +87,8 @@ def _info(ctx: WebContext, meter: Any, enterprise_name: str) -> None:
 def meter_page(ctx: WebContext, meter_id: int, to: str = "") -> None:
     meter = ctx.call(meter_detail, meter_id)
     end = _day(to)
-    start = end - timedelta(days=SHOWN_DAYS - 1)
+    check_days(end, end, from_field="to")  # a day the store can hold (9999-12-31 or 0001-01-01 answered 500)
+    start = max(end - timedelta(days=SHOWN_DAYS - 1), FIRST_DAY)
     with section(ctx.t("monitoring.info")):
         _info(ctx, meter, ctx.call(_enterprise_name, meter.credit_code))
         with ui.row().classes("gap-4"):
@@ -119,7 +120,9 @@ def meter_page(ctx: WebContext, meter_id: int, to: str = "") -> None:
             "expected": item.expected,
             "received": item.received,
             "completeness": item.completeness,
-            "passed": yes_no(ctx, item.passed),
+            "passed": ctx.t("monitoring.in_progress")
+            if day_in_progress(day, meter.statistic_type)
+            else yes_no(ctx, item.passed),
             "problems": problem_text(ctx, item.problems),
         }
         for day, item in days

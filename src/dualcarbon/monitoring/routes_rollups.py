@@ -14,7 +14,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from dualcarbon.monitoring import service_balance, service_prefill, service_prefill_draft, service_tree, service_virtual
+from dualcarbon.monitoring import (
+    service_balance,
+    service_prefill,
+    service_prefill_draft,
+    service_rollups,
+    service_tree,
+    service_virtual,
+)
 from dualcarbon.monitoring.schemas import PrefillResult
 from dualcarbon.monitoring.service_prefill_draft import PrefillDraftResult
 from dualcarbon.ui.api import API_PREFIX, Caller, DbSession, Id, Year, reference_of
@@ -40,8 +47,11 @@ def scope_rollups(
     to: Annotated[date, Query(description="last day, inclusive")],
     carrier: Annotated[str | None, Query(description="only this carrier")] = None,
 ) -> dict[str, Any]:
-    return service_tree.tree_rollups(
-        session, caller, scope, id, interval, from_, to, reference_of(request), carrier=carrier
+    service_rollups.check_range(interval, from_, to)
+    return service_rollups.finite_tree(
+        service_tree.tree_rollups(
+            session, caller, scope, id, interval, from_, to, reference_of(request), carrier=carrier
+        )
     )
 
 

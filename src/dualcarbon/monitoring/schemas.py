@@ -150,6 +150,8 @@ class PrefillLine(BaseModel):
     deviation: float | None
     deviation_pct: float | None
     deviation_reason: str | None
+    #: The same reason in Chinese.
+    deviation_reason_zh: str | None = None
 
 
 class PrefillResult(BaseModel):
@@ -161,4 +163,7 @@ class PrefillResult(BaseModel):
     period_kind: str
     timezone: str
     report: PrefillReport | None
+    #: The quality rule's completeness minimum (%, ``quality_completeness_min_pct``): below it a line has no
+    #: deviation, only the reason.
+    completeness_min_pct: float | None = None
     lines: list[PrefillLine]

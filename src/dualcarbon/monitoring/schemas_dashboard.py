@@ -35,6 +35,18 @@ class FlowLink(BaseModel):
     tce: float
 
 
+class FlowNode(BaseModel):
+    """One node of the Sankey: ``name`` (Chinese, as in :class:`FlowLink`) and what it is, so a page can show it
+    in another language — ``purchase`` of a ``carrier`` (reference id), a ``meter`` (code, GB 17167 process
+    ``stage`` or null), or the ``loss`` (损耗及未计量) of a parent."""
+
+    name: str
+    kind: str
+    carrier: str | None = None
+    meter: str | None = None
+    stage: str | None = None
+
+
 class CostSummary(BaseModel):
     """Energy cost of the last ``days`` days: total, the share of the time-of-use energy in each band, and the
     saving of shifting ``shift_pct`` % of the 峰 + 尖峰 energy to 谷; ``demo`` when a DEMO tariff was used."""
@@ -63,6 +75,7 @@ class EnterpriseDashboard(BaseModel):
     intensity: Intensity
     flows: list[FlowLink]
     cost: CostSummary
+    flow_nodes: list[FlowNode] = Field(default_factory=list)
 
 
 class TotalRow(BaseModel):

@@ -29,11 +29,13 @@ from dualcarbon.monitoring.schemas_dashboard import (
     CostSummary,
     EnterpriseDashboard,
     FlowLink,
+    FlowNode,
     Intensity,
     SeriesPoint,
 )
 from dualcarbon.monitoring.service_cost import cost_reason_zh, load_shift_saving_yuan, meter_tariff, refresh_costs
 from dualcarbon.monitoring.service_region import MAX_EXPORT_ROWS, MAX_PAGE_SIZE, SORTS, region_dashboard
+from dualcarbon.monitoring.service_rollups import check_days
 from dualcarbon.monitoring.service_tariff import Tariff
 from dualcarbon.monitoring.service_tree import counted_meters_query
 from dualcarbon.monitoring.store_cost import read_rows
@@ -43,6 +45,9 @@ from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import require_enterprise
 from dualcarbon.registry.service_regions import region_names
 from dualcarbon.reports.models import Economics, PeriodReport, PeriodReportVersion
+
+#: The Sankey node of what a parent's sub-meters do not account for.
+LOSS_NODE = "损耗及未计量"
 
 
 def _day(d: date) -> datetime:
@@ -75,6 +80,7 @@ def enterprise_dashboard(
     shift_pct: float = 10.0,
 ) -> EnterpriseDashboard:
     """The enterprise dashboard's figures at ``now`` (naive Asia/Shanghai time); see the module docstring."""
+    check_days(now.date(), now.date(), from_field="at", to_field="at")  # 9999-12-31 overflowed: 500
     enterprise = require_enterprise(session, principal, credit_code)
     refresh_costs(session, enterprise, reference)  # the rollup refresh and the cost step
     meters = list(session.scalars(counted_meters_query([enterprise.id])))
@@ -85,6 +91,7 @@ def enterprise_dashboard(
     co2_from = _day(today - timedelta(days=89))
     # typed: an enterprise without meters has an empty table, and an empty list has no type to filter by
     recent = year.filter(pa.array([s >= co2_from for s in year.column("start").to_pylist()], pa.bool_()))
+    flows, flow_nodes = _flows(session, enterprise, reference, today)
     return EnterpriseDashboard(
         credit_code=enterprise.credit_code,
         name=enterprise.name,
@@ -96,8 +103,9 @@ def enterprise_dashboard(
         calendar_tce=_series(year, "tce"),
         co2_daily=_series(recent, "tco2"),
         intensity=_intensity(session, enterprise, meters),
-        flows=_flows(session, enterprise, reference, today),
+        flows=flows,
         cost=_cost(session, enterprise, meters, reference, today, shift_pct),
+        flow_nodes=flow_nodes,
     )
 
 
@@ -169,13 +177,15 @@ def _intensity(session: Session, enterprise: Enterprise, meters: list[Meter]) ->
     )
 
 
-def _flows(session: Session, enterprise: Enterprise, reference: ReferenceSet, today: date) -> list[FlowLink]:
+def _flows(
+    session: Session, enterprise: Enterprise, reference: ReferenceSet, today: date
+) -> tuple[list[FlowLink], list[FlowNode]]:
     """Sankey links over the last 30 days in tce: purchase (per carrier) → root meters → sub-meters, and each
     meter's stage (购入贮存 / 加工转换 / 输送分配 / 终端使用) in its node name; what a parent's children do not
     account for goes to a "loss / unmetered" node (never negative)."""
     every = list(session.scalars(select(Meter).where(Meter.enterprise_id == enterprise.id, Meter.kind != "virtual")))
     if not every:
-        return []
+        return [], []
     start, end = _day(today - timedelta(days=29)), _day(today) + timedelta(days=1)
     table = _rows(session, enterprise, every, "day", start, end)
     tce: dict[int, float] = defaultdict(float)
@@ -184,9 +194,21 @@ def _flows(session: Session, enterprise: Enterprise, reference: ReferenceSet, to
             tce[meter_id] += value
     carriers = {c.id: c.name_zh for c in reference.carriers()}
 
+    nodes: dict[str, FlowNode] = {}
+
     def node(m: Meter) -> str:
         stage = PROCESS_STAGE_ZH.get(m.process_stage or "", "")
-        return f"{m.code}（{stage}）" if stage else m.code
+        name = f"{m.code}（{stage}）" if stage else m.code
+        nodes.setdefault(name, FlowNode(name=name, kind="meter", meter=m.code, stage=m.process_stage or None))
+        return name
+
+    def purchase(m: Meter) -> str:
+        name = f"购入：{carriers.get(m.carrier, m.carrier)}"
+        nodes.setdefault(name, FlowNode(name=name, kind="purchase", carrier=m.carrier))
+        return name
+
+    def loss() -> str:
+        return nodes.setdefault(LOSS_NODE, FlowNode(name=LOSS_NODE, kind="loss")).name
 
     links: list[FlowLink] = []
     children: dict[int, list[Meter]] = defaultdict(list)
@@ -195,14 +217,15 @@ def _flows(session: Session, enterprise: Enterprise, reference: ReferenceSet, to
             children[m.parent_id].append(m)
     for m in every:
         if m.parent_id is None and tce.get(m.id, 0.0) > 0:
-            links.append(FlowLink(source=f"购入：{carriers.get(m.carrier, m.carrier)}", target=node(m), tce=tce[m.id]))
+            links.append(FlowLink(source=purchase(m), target=node(m), tce=tce[m.id]))
         kids = [k for k in children.get(m.id, []) if tce.get(k.id, 0.0) > 0]
         for kid in kids:
             links.append(FlowLink(source=node(m), target=node(kid), tce=tce[kid.id]))
         rest = tce.get(m.id, 0.0) - sum(tce[k.id] for k in kids)
         if kids and rest > 0:
-            links.append(FlowLink(source=node(m), target="损耗及未计量", tce=rest))
-    return links
+            links.append(FlowLink(source=node(m), target=loss(), tce=rest))
+    used = {link.source for link in links} | {link.target for link in links}
+    return links, [n for name, n in nodes.items() if name in used]
 
 
 def _cost(

@@ -22,12 +22,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import DualcarbonError, InvalidInput
+from dualcarbon.core.errors import DualcarbonError, InvalidInput, zh_en
 from dualcarbon.core.units import convert
+from dualcarbon.monitoring.service_rollups import finite_tree
 from dualcarbon.monitoring.service_tree import counted_meters_query, tree_rollups
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.service_access import require_enterprise
 from dualcarbon.reports.models import PeriodReport, PeriodReportVersion
+
+#: The platform rule (reference data, PR-004) below whose completeness a monitored total is not compared.
+COMPLETENESS_RULE = "quality_completeness_min_pct"
 
 
 def _report_lines(session: Session, enterprise_id: int, year: int, month: int | None) -> tuple[Any, dict[str, Any]]:
@@ -67,7 +71,7 @@ def monitored_totals(
     """Carrier → unit → the enterprise's counted meters summed over the months ``first`` … ``last``:
     ``energy`` (null when no meter has any), ``tce``, ``completeness`` (mean over meters and months),
     ``flags``, ``meters`` (how many) and ``meter_codes`` (the counted meters of that carrier and unit)."""
-    totals = tree_rollups(session, principal, "enterprise", credit_code, "month", first, last, reference)
+    totals = finite_tree(tree_rollups(session, principal, "enterprise", credit_code, "month", first, last, reference))
     codes: dict[tuple[str, str], list[str]] = {}
     enterprise = require_enterprise(session, principal, credit_code)
     for meter in session.scalars(counted_meters_query([enterprise.id])):
@@ -99,10 +103,13 @@ def monitoring_prefill(
     reference: ReferenceSet,
 ) -> dict[str, Any]:
     """Monitoring totals beside the report's energy lines (see the module docstring); JSON-ready."""
-    if not 1990 <= year <= 2200:
-        raise InvalidInput("not a plausible year", field="year")
+    if not 1990 <= year <= 2199:
+        zh = f"{year} 不是可预填的年份（1990–2199）"
+        raise InvalidInput(zh_en(zh, f"{year} is not a plausible year (1990–2199)"), field="year", zh=zh)
     if month is not None and not 1 <= month <= 12:
-        raise InvalidInput("must be 1 to 12, or omitted for the year", field="month")
+        zh = "月份须为 1 至 12，或不填（全年）"
+        raise InvalidInput(zh_en(zh, "must be 1 to 12, or omitted for the year"), field="month", zh=zh)
+    min_pct = float(reference.platform_rule(COMPLETENESS_RULE).value)
     enterprise = require_enterprise(session, principal, credit_code)
     first, last = period_bounds("month" if month else "year", year, month or 0)
     monitored = monitored_totals(session, principal, enterprise.credit_code, first, last, reference)
@@ -111,7 +118,7 @@ def monitoring_prefill(
     for carrier in sorted(set(monitored) | set(reported)):
         by_unit = monitored.get(carrier, {None: None})
         for unit, m in by_unit.items():
-            lines.append(_line(carrier, unit, m, reported.get(carrier)))
+            lines.append(_line(carrier, unit, m, reported.get(carrier), min_pct))
     return {
         "credit_code": enterprise.credit_code,
         "year": year,
@@ -121,11 +128,14 @@ def monitoring_prefill(
         "report": None
         if report is None
         else {"id": report.id, "state": report.state, "version": report.version, "period": report.period},
+        "completeness_min_pct": min_pct,
         "lines": lines,
     }
 
 
-def _line(carrier: str, unit: str | None, m: dict[str, Any] | None, r: dict[str, Any] | None) -> dict[str, Any]:
+def _line(
+    carrier: str, unit: str | None, m: dict[str, Any] | None, r: dict[str, Any] | None, min_pct: float
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "carrier": carrier,
         "monitoring": m["energy"] if m else None,
@@ -140,23 +150,34 @@ def _line(carrier: str, unit: str | None, m: dict[str, Any] | None, r: dict[str,
         "deviation": None,
         "deviation_pct": None,
         "deviation_reason": None,
+        "deviation_reason_zh": None,
     }
+
+    def reason(en: str, zh: str) -> dict[str, Any]:
+        out["deviation_reason"], out["deviation_reason_zh"] = en, zh
+        return out
+
     if r is None:
-        out["deviation_reason"] = "not in the report"
-    elif r["problem"]:
-        out["deviation_reason"] = r["problem"]
-    elif m is None or m["energy"] is None or unit is None:
-        out["deviation_reason"] = "no monitoring data"
-    else:
-        try:
-            value = convert(m["energy"], unit, r["unit"])
-        except DualcarbonError as exc:
-            out["deviation_reason"] = str(exc)
-            return out
-        out["monitoring_in_reported_unit"] = value
-        out["deviation"] = value - r["quantity"]
-        if r["quantity"]:
-            out["deviation_pct"] = (value - r["quantity"]) / r["quantity"] * 100.0
-        else:
-            out["deviation_reason"] = "reported quantity is 0: no percentage"
+        return reason("not in the report", "报告中没有该能源品种")
+    if r["problem"]:
+        return reason(r["problem"], f"报告中该品种的能源行计量单位无法相加（{r['problem']}）")
+    if m is None or m["energy"] is None or unit is None:
+        return reason("no monitoring data", "没有监测数据")
+    try:
+        value = convert(m["energy"], unit, r["unit"])
+    except DualcarbonError as exc:
+        return reason(str(exc), exc.message_in("zh"))
+    out["monitoring_in_reported_unit"] = value
+    if m["completeness"] * 100.0 < min_pct:
+        # An incomplete total is short by the missing intervals, not by a difference from the report: no deviation.
+        pct = f"{m['completeness'] * 100.0:.1f}"
+        return reason(
+            f"monitoring completeness {pct} % is below the {min_pct:g} % minimum ({COMPLETENESS_RULE}): "
+            "the total is incomplete, no meaningful deviation",
+            f"监测数据完整率 {pct}% 低于 {min_pct:g}% 的要求，监测合计不完整，偏差无意义",
+        )
+    out["deviation"] = value - r["quantity"]
+    if not r["quantity"]:
+        return reason("reported quantity is 0: no percentage", "报告数量为 0，无法计算偏差百分比")
+    out["deviation_pct"] = (value - r["quantity"]) / r["quantity"] * 100.0
     return out

@@ -9,7 +9,7 @@ the regulators' table only reads what is stored (the nightly ``dualcarbon qualit
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -28,6 +28,7 @@ from dualcarbon.monitoring.service_quality import (
     quality_index,
     sub_indices,
 )
+from dualcarbon.monitoring.service_rollups import check_days
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise, Region, in_region_subtree
 from dualcarbon.registry.service_access import enterprise_filter, require_enterprise
@@ -110,6 +111,7 @@ def period_days(day: date | None, month: str | None) -> tuple[date, date, str, L
     except ValueError:
         zh = f"「{month}」不是月份（格式 YYYY-MM，如 2026-01）"
         raise InvalidInput(zh_en(zh, f"'{month}' is not a month YYYY-MM"), field="month", zh=zh) from None
+    check_days(first, first, from_field="month", to_field="month")  # before the month end: 9999-12 overflowed
     last = date(year + (number == 12), number % 12 + 1, 1) - timedelta(days=1)
     return first, last, f"{year:04d}-{number:02d}", "month"
 
@@ -129,6 +131,7 @@ def ensure_quality(
     if first > today:
         zh = f"{first} 尚未开始（北京时间）"
         raise InvalidInput(zh_en(zh, f"{first} has not begun yet (Asia/Shanghai)"), field="date", zh=zh)
+    check_days(first, first, from_field="date", to_field="date")  # 0001-01-01 overflowed in the measuring
     last = min(last, today)
     days = {first + timedelta(days=n) for n in range((last - first).days + 1)}
     if not refresh:
@@ -284,6 +287,15 @@ def meter_quality(
     return [(r.day, _items([(r, meter.code, meter.statistic_type)], rules)[0]) for r in rows]
 
 
+def day_in_progress(day: date, statistic_type: str, now: datetime | None = None) -> bool:
+    """True while a quality day (the month, for a meter of statistic type ``month``) has not ended in Asia/Shanghai
+    time: its completeness is still growing, so it is shown as in progress (进行中), not as failed."""
+    today = (now or local_now()).date()
+    if statistic_type == "month":
+        return (day.year, day.month) >= (today.year, today.month)
+    return day >= today
+
+
 def meters_page(
     session: Session, principal: Principal, credit_code: str, limit: int, offset: int, search: str = ""
 ) -> tuple[list[dict[str, Any]], int]:
@@ -326,6 +338,7 @@ def meters_page(
                 "quality_day": quality.day if quality else None,
                 "completeness": _round(quality.completeness) if quality else None,
                 "passed": quality.passed if quality else None,
+                "in_progress": quality is not None and day_in_progress(quality.day, meter.statistic_type),
             }
         )
     return items, int(total or 0)
@@ -352,6 +365,7 @@ def refresh_quality(
                 .order_by(Enterprise.credit_code)
             )
         )
+    check_days(first, last, from_field="date", to_field="date")
     today = local_now().date()
     if first > today or last < first:
         zh = f"{first} 至 {last} 不是已经开始的日期范围（北京时间）"

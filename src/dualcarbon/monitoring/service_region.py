@@ -29,6 +29,7 @@ from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import InvalidInput, zh_en
 from dualcarbon.monitoring.models import Meter, MeterQualityDay
 from dualcarbon.monitoring.schemas_dashboard import EnterpriseRow, RegionDashboard, TotalRow
+from dualcarbon.monitoring.service_rollups import check_days
 from dualcarbon.monitoring.service_tree import counted_meters_query
 from dualcarbon.monitoring.store_cost import MonitoringCost, to_utc
 from dualcarbon.monitoring.store_readings import duck
@@ -56,9 +57,7 @@ def _day(d: date) -> datetime:
 
 
 def _check(date_from: date, date_to: date, page: int, size: int, sort: str, export: bool) -> None:
-    if date_to < date_from:
-        zh = "结束日期不能早于开始日期"
-        raise InvalidInput(zh_en(zh, "must not be before 'from'"), field="to", zh=zh)
+    check_days(date_from, date_to)  # the readable days (a day past 9999-12-31 overflowed: 500), to ≥ from
     largest = MAX_EXPORT_ROWS if export else MAX_PAGE_SIZE
     if not 1 <= size <= largest:
         raise InvalidInput(f"must be between 1 and {largest}", field="size")

@@ -37,8 +37,9 @@ meter was silent for more than 31 days.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
@@ -74,6 +75,7 @@ from dualcarbon.registry.service_access import require_enterprise
 
 Interval = Literal["hour", "day", "month"]
 INTERVALS: tuple[str, ...] = ("hour", "day", "month")
+INTERVAL_ZH: dict[str, str] = {"hour": "小时", "day": "日", "month": "月"}
 LOCAL_ZONE = timezone(timedelta(hours=LOCAL_OFFSET_HOURS), "Asia/Shanghai")
 #: Reference tables whose versions the rollup figures depend on (named in answers, hashed into ``sig``).
 ROLLUP_TABLES: tuple[str, ...] = (
@@ -83,8 +85,32 @@ ROLLUP_TABLES: tuple[str, ...] = (
     "emission_factors",
     "carriers",
 )
+#: The flag of a period whose stored energy (or a figure derived from it) is not a finite number.
+FLAG_NOT_FINITE = "not_finite"
 #: How far before the range the previous reading of a cumulative meter is looked for.
 LOOKBACK = timedelta(days=31)
+#: The days a read may ask for: the years the readings store takes (:data:`.service_ingest.TS_MIN_UTC` …
+#: ``TS_END_UTC``, 1900–2199). Outside them there is nothing to read, and near year 1 or 9999 the period bounds
+#: (a month end, the look-back) cannot even be represented as dates — a request for 9999-12-31 answered 500.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+#: The longest range (days) of one read per interval (a bound on the answer, not a rule): hours of more than three
+#: years (26,304 rows a meter, about 6 MB of JSON) or days of more than ten years (as the balance) are an export,
+#: not one request — read them a year at a time. Months may span the whole readable range (3,600 rows).
+MAX_DAYS: dict[str, int] = {"hour": 1096, "day": 3660, "month": (LAST_DAY - FIRST_DAY).days + 1}
+
+
+def check_days(date_from: date, date_to: date, *, from_field: str = "from", to_field: str = "to") -> None:
+    """InvalidInput (422, zh + en, naming the field) when a day is outside :data:`FIRST_DAY` … :data:`LAST_DAY`
+    or ``date_to`` is before ``date_from``."""
+    for field, day in ((from_field, date_from), (to_field, date_to)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            zh = f"日期 {day} 超出可查询的范围（{FIRST_DAY} 至 {LAST_DAY}）"
+            en = f"{day} is outside the days that can be read ({FIRST_DAY} to {LAST_DAY})"
+            raise InvalidInput(zh_en(zh, en), field=field, zh=zh)
+    if date_to < date_from:
+        zh = "结束日期不能早于开始日期"
+        raise InvalidInput(zh_en(zh, f"must not be before '{from_field}'"), field=to_field, zh=zh)
 
 
 def local_range(interval: str, date_from: date, date_to: date) -> tuple[datetime, datetime]:
@@ -92,9 +118,7 @@ def local_range(interval: str, date_from: date, date_to: date) -> tuple[datetime
     if interval not in INTERVALS:
         zh = f"时间粒度只能是 {'、'.join(INTERVALS)} 之一"
         raise InvalidInput(zh_en(zh, f"must be one of {', '.join(INTERVALS)}"), field="interval", zh=zh)
-    if date_to < date_from:
-        zh = "结束日期不能早于开始日期"
-        raise InvalidInput(zh_en(zh, "must not be before 'from'"), field="to", zh=zh)
+    check_days(date_from, date_to)
     start = datetime(date_from.year, date_from.month, date_from.day)
     end = datetime(date_to.year, date_to.month, date_to.day) + timedelta(days=1)
     if interval == "month":
@@ -102,6 +126,18 @@ def local_range(interval: str, date_from: date, date_to: date) -> tuple[datetime
         if end.day != 1:
             end = datetime(end.year + (end.month == 12), end.month % 12 + 1, 1)
     return start, end
+
+
+def check_range(interval: str, date_from: date, date_to: date) -> None:
+    """:func:`local_range`'s checks plus the longest range of one read (:data:`MAX_DAYS`): for the requests of
+    people and programs (API, CLI, pages), not for the bulk paths that compute years at a time."""
+    local_range(interval, date_from, date_to)
+    days = (date_to - date_from).days + 1
+    if days > MAX_DAYS[interval]:
+        longest = MAX_DAYS[interval]
+        zh = f"按{INTERVAL_ZH[interval]}一次最多查询 {longest} 天（所给范围为 {days} 天）"
+        en = f"at most {longest} days at a time for interval {interval} ({days} days given)"
+        raise InvalidInput(zh_en(zh, en), field="to", zh=zh)
 
 
 def province_name(session: Session, enterprise: Enterprise) -> str | None:
@@ -273,24 +309,13 @@ def meter_rollups(
     else:
         zh = "请给出表计编号，或企业统一社会信用代码和表号"
         raise InvalidInput(zh_en(zh, "give the meter id, or the enterprise and the meter code"), field="meter", zh=zh)
+    check_range(interval, date_from, date_to)
     table, used = rollups_of(session, enterprise, [meter], interval, date_from, date_to, reference)
     start, end = local_range(interval, date_from, date_to)
     from dualcarbon.monitoring.service_cost import cost_lookup  # the cost step runs after the rollup refresh
 
     costs, tariff_rows, tariff_demo = cost_lookup(session, enterprise, meter, interval, start, end, reference)
-    periods = [
-        RollupPeriod(
-            start=row["start"].replace(tzinfo=LOCAL_ZONE),
-            energy=row["energy"],
-            unit=meter.unit,
-            tce=row["tce"],
-            tce_equal=row["tce_equal"],
-            tco2=row["tco2"],
-            completeness=row["completeness"],
-            flags=row["flags"],
-        )
-        for row in table.to_pylist()
-    ]
+    periods = [_period(row, meter.unit) for row in table.to_pylist()]
     for period in periods:
         period.cost_yuan, period.cost_reason = costs(period.start.replace(tzinfo=None), period.energy)
     return RollupResult(
@@ -307,6 +332,38 @@ def meter_rollups(
         tariff_rows=tariff_rows,
         tariff_demo=tariff_demo,
     )
+
+
+def _period(row: dict[str, Any], unit: str) -> RollupPeriod:
+    """One period of :func:`meter_rollups`. A figure that is not a finite number (an infinite energy stored
+    before ingestion bounded the values) is answered as null with the flag :data:`FLAG_NOT_FINITE`, the same
+    in the API and the CLI's JSON and CSV — never ``Infinity``/``NaN``, which are not JSON."""
+    figures = {k: row[k] for k in ("energy", "tce", "tce_equal", "tco2")}
+    flags = list(row["flags"])
+    if any(v is not None and not math.isfinite(v) for v in figures.values()):
+        figures = dict.fromkeys(figures)  # all derive from the energy: none of them is a number
+        flags.append(FLAG_NOT_FINITE)
+    return RollupPeriod(
+        start=row["start"].replace(tzinfo=LOCAL_ZONE),
+        unit=unit,
+        completeness=row["completeness"],
+        flags=flags,
+        **figures,
+    )
+
+
+def finite_tree(result: dict[str, Any]) -> dict[str, Any]:
+    """A scope total of :func:`.service_tree.tree_rollups` (``carriers[].periods``, ``total.periods``) with every
+    period whose figures are not all finite numbers (a sum over a stored infinite energy) answered as in
+    :func:`_period`: its figures null, flagged :data:`FLAG_NOT_FINITE`. Changes ``result`` in place, returns it."""
+    periods = [p for group in result.get("carriers", []) for p in group["periods"]]
+    periods += result.get("total", {}).get("periods", [])
+    for period in periods:
+        keys = [k for k in ("energy", "tce", "tce_equal", "tco2", "cost_yuan") if k in period]
+        if any(isinstance(period[k], float) and not math.isfinite(period[k]) for k in keys):
+            period |= dict.fromkeys(keys)
+            period["flags"] = [*period["flags"], FLAG_NOT_FINITE]
+    return result
 
 
 def reference_versions(reference: ReferenceSet) -> dict[str, str]:
