@@ -138,7 +138,9 @@ def register(app: typer.Typer) -> None:
                 console=console,
                 transient=False,
             ) as bar:
-                result = build_demo(engine, spec, shipped_reference(), progress=RichProgress(bar))
+                result = build_demo(
+                    engine, spec, shipped_reference(), progress=RichProgress(bar), data_dir=workspace.directory
+                )
             summary = summarise(engine, result.plan.city[0])
         finally:
             engine.dispose()

@@ -7,7 +7,8 @@
   ``agency_assignment`` row of every member, which is what the access rules read.
 * ``audit_report`` — an energy audit (GB/T 17166) or a diagnosis of one enterprise for one year, filed by an
   agency: energy balance lines (JSON), potential %, state draft → submitted → accepted | returned.
-* ``audit_measure`` — one measure (改造措施) of a report: investment, expected tce/yr and tCO₂/yr, payback.
+* ``audit_measure`` — one measure (改造措施) of a report: investment, expected tce/yr and tCO₂/yr, payback, and
+  optionally the catalogue technology it applies (``technology_code`` → ``technology.code``, 节能技术推荐目录).
 * ``acceptance_item`` — one checklist item of the regulator's acceptance (验收): passed or failed, with a note.
 """
 
@@ -113,6 +114,7 @@ class AuditMeasure(Base):
     energy_price_yuan_per_tce: Mapped[float | None]
     payback_years: Mapped[float | None]
     implementable: Mapped[bool] = mapped_column(Boolean, default=True)
+    technology_code: Mapped[str | None] = mapped_column(ForeignKey("technology.code"), index=True)
 
     report: Mapped[AuditReport] = relationship(back_populates="measures")
 

@@ -11,7 +11,7 @@ from nicegui import ui
 
 from dualcarbon.audits.pages_obligations import obligations_sections
 from dualcarbon.audits.schemas import AcceptanceIn, AuditReportIn, AuditReportOut
-from dualcarbon.audits.service_reports import accept_report, create_report, get_report, list_reports
+from dualcarbon.audits.service_reports import accept_report, create_report, get_report, list_reports, technology_choices
 from dualcarbon.audits.service_reports import submit_report as submit_service
 from dualcarbon.core.localtime import to_local
 from dualcarbon.core.vocab import PROJECT_TYPE_ZH
@@ -41,6 +41,7 @@ MEASURE_COLUMNS = (
     Column("tce", "audits.saving_tce", numeric=True, digits=2),
     Column("tco2", "audits.saving_tco2", numeric=True, digits=2),
     Column("payback", "audits.payback_years", numeric=True, digits=2),
+    Column("technology", "audits.technology", tooltip=True),
 )
 BALANCE_COLUMNS = (
     Column("carrier", "audits.carrier"),
@@ -104,7 +105,9 @@ def audits_page(ctx: WebContext) -> None:
     obligations_sections(ctx)
 
 
-def _measure_inputs(ctx: WebContext, holder: ui.column, rows: list[dict[str, Any]]) -> None:
+def _measure_inputs(
+    ctx: WebContext, holder: ui.column, rows: list[dict[str, Any]], technologies: dict[str, str] | None = None
+) -> None:
     types = {code: ctx.t(f"projects.type.{code}") for code in PROJECT_TYPE_ZH}
     with holder, ui.row().classes("w-full gap-2 items-end"):
         row = {
@@ -114,6 +117,11 @@ def _measure_inputs(ctx: WebContext, holder: ui.column, rows: list[dict[str, Any
             "saving_tce_per_year": ui.number(ctx.t("audits.saving_tce"), min=0).classes("w-48"),
             "saving_tco2_per_year": ui.number(ctx.t("audits.saving_tco2"), min=0).classes("w-48"),
             "energy_price_yuan_per_tce": ui.number(ctx.t("audits.energy_price"), min=0).classes("w-48"),
+            "technology_code": ui.select(  # searchable: type part of the code or name (技术目录)
+                technologies or {}, label=ctx.t("audits.technology"), with_input=True, clearable=True
+            )
+            .classes("w-72")
+            .props('data-testid="measure-technology"'),
         }
         rows.append(row)
 
@@ -126,6 +134,7 @@ def this_year() -> int:
 @web_page("/audits/new", title_key="audits.new", roles=WRITERS)
 def new_audit_page(ctx: WebContext) -> None:
     measures: list[dict[str, Any]] = []
+    technologies = ctx.call(technology_choices)
     with section(ctx.t("audits.form")):
         kind = ui.select(
             {"diagnosis": ctx.t("audits.kind.diagnosis"), "audit": ctx.t("audits.kind.audit")},
@@ -140,8 +149,12 @@ def new_audit_page(ctx: WebContext) -> None:
         due.classes("w-56")
         holder = ui.column().classes("w-full gap-1")
         for _ in range(2):
-            _measure_inputs(ctx, holder, measures)
-        ui.button(ctx.t("audits.add_measure"), icon="add", on_click=lambda: _measure_inputs(ctx, holder, measures))
+            _measure_inputs(ctx, holder, measures, technologies)
+        ui.button(
+            ctx.t("audits.add_measure"),
+            icon="add",
+            on_click=lambda: _measure_inputs(ctx, holder, measures, technologies),
+        )
 
         def save() -> None:
             payload = {
@@ -221,11 +234,29 @@ def _acceptance(ctx: WebContext, report: AuditReportOut) -> None:
         )
 
 
+def _make_project_buttons(ctx: WebContext, report: AuditReportOut) -> None:
+    """An accepted report's measures → the project form (/projects/new, which says when one already has one)."""
+    with ui.row().classes("gap-2 items-center"):
+        ui.label(ctx.t("audits.make_project_hint")).classes("text-sm text-gray-600")
+        for measure in report.measures:
+            target = f"/projects/new?report_id={report.id}&measure_id={measure.id}"
+            ui.button(
+                ctx.t("audits.make_project", position=measure.position),
+                icon="add_task",
+                on_click=lambda target=target: ui.navigate.to(target),
+            ).props(f'outline dense data-testid="make-project-{measure.id}"')
+
+
 @web_page("/audits/{report_id}", title_key="audits.report", roles=("agency", "enterprise", "regulator", "reviewer"))
 def audit_page(ctx: WebContext, report_id: int) -> None:
     report = ctx.call(get_report, report_id)
     with section(report.title):
         _facts(ctx, report)
+        if report.obligation_note is not None:  # outside the pack's obligation: a voluntary report
+            obligation = report.obligation_note
+            ui.label(obligation.text_zh if ctx.language == "zh" else obligation.text_en).classes(
+                "text-amber-800"
+            ).props('data-testid="obligation-note"')
         if report.state in ("draft", "returned") and ctx.has_role(*WRITERS):
 
             def submit() -> None:
@@ -251,10 +282,13 @@ def audit_page(ctx: WebContext, report_id: int) -> None:
                 "tce": m.saving_tce_per_year,
                 "tco2": m.saving_tco2_per_year,
                 "payback": rounded(m.payback_years),
+                "technology": " ".join(filter(None, (m.technology_code, m.technology_name))),
             }
             for m in report.measures
         ]
         simple_table(ctx, MEASURE_COLUMNS, rows, export_name=ctx.t("audits.measures"), testid="audit-measures")
+        if report.state == "accepted" and ctx.has_role(*WRITERS):
+            _make_project_buttons(ctx, report)
     if report.checklist:
         with section(ctx.t("audits.checklist")):
             for item in report.checklist:

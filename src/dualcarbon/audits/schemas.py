@@ -80,6 +80,9 @@ class MeasureIn(_In):
     )
     payback_years: float | None = Field(default=None, ge=0, description="静态投资回收期 entered (years)")
     implementable: bool = Field(default=True, description="可实施 (counted for the diagnosis minimum)")
+    technology_code: str | None = Field(
+        default=None, min_length=1, max_length=64, description="code of the catalogue technology applied (技术目录)"
+    )
 
 
 class AuditReportIn(_In):
@@ -125,6 +128,8 @@ class MeasureOut(Schema):
     energy_price_yuan_per_tce: float | None
     payback_years: float | None
     implementable: bool
+    technology_code: str | None = None
+    technology_name: str | None = None
 
 
 class ChecklistItemOut(Schema):
@@ -133,6 +138,20 @@ class ChecklistItemOut(Schema):
     note: str | None
     checked_by: str
     checked_at: str
+
+
+class ObligationNote(Schema):
+    """A report of an enterprise outside the pack's obligation for its kind (e.g. an audit below 5,000 tce/a):
+    accepted as a voluntary filing, with this note."""
+
+    pack_id: str
+    rule_id: str
+    document: str
+    clause: str
+    condition: str = Field(description="the rule's condition as stated, e.g. 5000 tce/a ≤ annual_energy_tce")
+    baseline_energy_tce: float
+    text_zh: str
+    text_en: str
 
 
 class AuditReportOut(Schema):
@@ -158,6 +177,9 @@ class AuditReportOut(Schema):
     return_reason: str | None
     feedback_score: int | None
     lock_version: int
+    obligation_note: ObligationNote | None = Field(
+        default=None, description="set when the enterprise is outside the obligation (voluntary report)"
+    )
 
 
 # ---- obligations and goals -----------------------------------------------------------------------------

@@ -16,6 +16,12 @@ States (``AuditReport.state``)::
   Nothing here knows those numbers: they are the pack's ``requirements``.
 * A measure's payback (静态投资回收期, years) = investment ÷ (tce/a × energy price 元/tce) when the price is
   given; otherwise the entered payback is kept.
+* A measure may cite a catalogue technology (``technology_code``, 节能技术推荐目录); an unknown code is a 422
+  naming ``measures[i].technology_code``. The catalogue is the equipment subject's table, read here by name
+  (``technology``: code, name) as the foreign key already names it: the equipment subject sits above this one.
+* A report of an enterprise outside the filing pack's obligation for its kind (its audit period's consumption
+  fails the rule's condition, e.g. Shanghai's audit rule ``5000 tce/a ≤ annual_energy_tce``) is accepted as a
+  voluntary report and carries ``obligation_note`` (zh and en) naming the rule, its clause and the figure.
 
 Every change claims the report's ``lock_version`` (two simultaneous decisions: one wins, the other gets a
 409) and is written to the audit log.
@@ -24,8 +30,9 @@ Every change claims the report's ``lock_version`` (two simultaneous decisions: o
 from __future__ import annotations
 
 import math
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session
 
 from dualcarbon.audits.models import AcceptanceItem, Agency, AuditMeasure, AuditReport
@@ -37,11 +44,13 @@ from dualcarbon.audits.schemas import (
     ChecklistItemOut,
     MeasureIn,
     MeasureOut,
+    ObligationNote,
 )
 from dualcarbon.audits.service_agencies import agency_of_user
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dualcarbon.core.vocab import AUDIT_KIND_ZH, AUDIT_STATE_ZH, PROJECT_TYPE_ZH
+from dualcarbon.domain.obligations import evaluate_rule
 from dualcarbon.reference.policy import PolicyPack, load_pack
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.registry.service_access import (
@@ -60,6 +69,79 @@ from dualcarbon.store.versioning import claim_row
 FILING_RULES_PACK = "shanghai-baiyi-2022"
 OBLIGATION_OF_KIND = {"audit": "energy_audit", "diagnosis": "energy_saving_diagnosis"}
 EDITABLE = ("draft", "returned")
+#: the technology catalogue (equipment subject), read by name: code and name only
+TECHNOLOGY = table("technology", column("code"), column("name"))
+
+
+@cache
+def filing_pack(pack_id: str = FILING_RULES_PACK) -> PolicyPack:
+    """A shipped pack, parsed once per process (packs ship with the code)."""
+    return load_pack(pack_id)
+
+
+def obligation_note(report: AuditReport, policy: PolicyPack | None = None) -> ObligationNote | None:
+    """The note of a report whose enterprise is outside every rule of the pack for its kind, by its audit
+    period's consumption (``baseline_energy_tce`` as ``annual_energy_tce``); None when a rule applies, is
+    undetermined, the pack has no such rule, or no consumption was given."""
+    if report.baseline_energy_tce is None:
+        return None
+    policy = policy or filing_pack()
+    facts = {"annual_energy_tce": report.baseline_energy_tce}
+    findings = [
+        evaluate_rule(policy, rule, facts)
+        for rule in policy.obligations
+        if rule.obligation == OBLIGATION_OF_KIND[report.kind] and rule.subject == "energy_using_unit"
+    ]
+    if not findings or any(f.status != "does_not_apply" for f in findings):
+        return None
+    finding = findings[0]
+    failed = next(c for c in finding.checks if c.met is False)
+    document = finding.source.document or policy.document.number or policy.id
+    kind_zh = AUDIT_KIND_ZH[report.kind]
+    value = report.baseline_energy_tce
+    return ObligationNote(
+        pack_id=policy.id,
+        rule_id=finding.rule_id,
+        document=document,
+        clause=finding.source.clause,
+        condition=failed.condition,
+        baseline_energy_tce=value,
+        text_zh=(
+            f"该企业审计期综合能耗 {value:,.2f} tce，不满足{document}“{finding.title_zh}”的条件（{failed.condition}），"
+            f"不属于该{kind_zh}义务范围；本报告按自愿开展受理。"
+        ),
+        text_en=(
+            f"The enterprise's consumption in the audit period, {value:,.2f} tce, fails the condition of {document} "
+            f"rule {finding.rule_id} ({failed.condition}): it is outside this obligation, and the report is "
+            "accepted as a voluntary one."
+        ),
+    )
+
+
+def technology_names(session: Session, codes: set[str]) -> dict[str, str]:
+    """Code → name of the catalogue technologies among ``codes``."""
+    if not codes:
+        return {}
+    rows = session.execute(select(TECHNOLOGY.c.code, TECHNOLOGY.c.name).where(TECHNOLOGY.c.code.in_(codes)))
+    return {code: name for code, name in rows}
+
+
+def technology_choices(session: Session, actor: Principal, limit: int = 2000) -> dict[str, str]:
+    """Code → "code name" of the catalogue, for a measure's technology picker (any signed-in user reads it)."""
+    rows = session.execute(select(TECHNOLOGY.c.code, TECHNOLOGY.c.name).order_by(TECHNOLOGY.c.code).limit(limit))
+    return {code: f"{code} {name}" for code, name in rows}
+
+
+def _check_technologies(session: Session, spec: AuditReportIn) -> None:
+    codes = {m.technology_code for m in spec.measures if m.technology_code}
+    known = technology_names(session, codes)
+    for index, measure in enumerate(spec.measures):
+        if measure.technology_code and measure.technology_code not in known:
+            raise InvalidInput(
+                f"技术目录中没有编号为 {measure.technology_code} 的技术 / no technology '{measure.technology_code}' "
+                "in the catalogue (GET /api/v1/technologies?q=… lists them)",
+                field=f"measures[{index}].technology_code",
+            )
 
 
 def filing_minimum(pack: PolicyPack, kind: str) -> tuple[float, str, str] | None:
@@ -95,6 +177,7 @@ def report_out(session: Session, report: AuditReport) -> AuditReportOut:
     enterprise = session.get(Enterprise, report.enterprise_id)
     agency = session.get(Agency, report.agency_id) if report.agency_id else None
     assert enterprise is not None
+    names = technology_names(session, {m.technology_code for m in report.measures if m.technology_code})
     return AuditReportOut(
         id=report.id,
         kind=report.kind,
@@ -123,6 +206,8 @@ def report_out(session: Session, report: AuditReport) -> AuditReportOut:
                 energy_price_yuan_per_tce=m.energy_price_yuan_per_tce,
                 payback_years=m.payback_years,
                 implementable=m.implementable,
+                technology_code=m.technology_code,
+                technology_name=names.get(m.technology_code) if m.technology_code else None,
             )
             for m in report.measures
         ],
@@ -138,6 +223,7 @@ def report_out(session: Session, report: AuditReport) -> AuditReportOut:
         return_reason=report.return_reason,
         feedback_score=report.feedback_score,
         lock_version=report.lock_version,
+        obligation_note=obligation_note(report),
     )
 
 
@@ -180,7 +266,8 @@ def list_reports(
 
 
 # ---- filing --------------------------------------------------------------------------------------------
-def _set_content(report: AuditReport, spec: AuditReportIn) -> None:
+def _set_content(session: Session, report: AuditReport, spec: AuditReportIn) -> None:
+    _check_technologies(session, spec)
     report.title = spec.title
     report.baseline_energy_tce = spec.baseline_energy_tce
     report.balance = [line.model_dump(mode="json") for line in spec.balance]
@@ -196,6 +283,7 @@ def _set_content(report: AuditReport, spec: AuditReportIn) -> None:
             energy_price_yuan_per_tce=m.energy_price_yuan_per_tce,
             payback_years=payback_years(m),
             implementable=m.implementable,
+            technology_code=m.technology_code,
         )
         for index, m in enumerate(spec.measures)
     ]
@@ -214,7 +302,7 @@ def create_report(session: Session, actor: Principal, spec: AuditReportIn) -> Au
         state="draft",
         created_by=actor.user_id,
     )
-    _set_content(report, spec)
+    _set_content(session, report, spec)
     session.add(report)
     session.flush()
     out = report_out(session, report)
@@ -234,7 +322,7 @@ def update_report(
         raise InvalidInput("kind and year of a filed report cannot change; file a new report", field="kind")
     before = _summary(report)
     claim_row(session, report, what=f"audit report {report.id}")
-    _set_content(report, spec)
+    _set_content(session, report, spec)
     session.flush()
     append_audit(session, actor.username, "audit_report.update", "audit_report", report.id, before, _summary(report))
     return report_out(session, report)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -70,8 +71,10 @@ def build_demo(
     *,
     progress: Progress | None = None,
     passwords: Callable[[], str] = new_password,
+    data_dir: Path | None = None,
 ) -> DemoResult:
-    """Build the demo city of ``spec`` into the (empty, migrated) store of ``engine``."""
+    """Build the demo city of ``spec`` into the (empty, migrated) store of ``engine``; ``data_dir`` is the
+    workspace (the weather sample is imported there, for the metered M&V)."""
     progress = progress or NoProgress()
     timings: dict[str, float] = {}
     cpu_timings: dict[str, float] = {}
@@ -127,7 +130,9 @@ def build_demo(
         progress.advance()
         lap("monitoring")
     progress.stage("节能诊断与改造项目 diagnoses, audit and retrofit projects", 1)
-    result.retrofit = build_retrofit(engine, plan, actors, third_half, reference, policy_catalog_id=policy_id)
+    result.retrofit = build_retrofit(
+        engine, plan, actors, third_half, reference, policy_catalog_id=policy_id, data_dir=data_dir
+    )
     progress.advance()
     lap("retrofit")
     progress.stage("设备台账、技术目录与余热匹配 equipment, catalogues and waste heat", 1)

@@ -185,6 +185,25 @@ def _as_if_uploaded_daily(engine: Engine, codes: list[str], now: datetime) -> tu
     return late
 
 
+def stamp_daily_uploads(engine: Engine, meter_ids: list[int], now: datetime) -> None:
+    """Date the arrivals of ``meter_ids``' days as if each was uploaded ``UPLOAD_DELAY`` after it ended (days not
+    yet over keep the real time): a meter added after this stage (the retrofit's verification meter) reads as
+    collected online like the others."""
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(ReadingArrival.meter_id, ReadingArrival.day).where(ReadingArrival.meter_id.in_(meter_ids))
+        )
+        updates: list[dict[str, Any]] = []
+        for meter_id, day in rows:
+            uploaded = datetime.combine(day + timedelta(days=1), datetime.min.time()) + UPLOAD_DELAY
+            if uploaded > now:
+                continue
+            at = (uploaded - LOCAL_OFFSET).replace(tzinfo=UTC)
+            updates.append({"meter_id": meter_id, "day": day, "first_arrival_at": at, "last_arrival_at": at})
+        if updates:
+            session.execute(update(ReadingArrival), updates)
+
+
 def _add(result: MonitoringResult, receipt: Any) -> None:
     result.accepted += receipt.accepted
     result.duplicate += receipt.duplicate

@@ -11,15 +11,18 @@
   is filed (by the agency if it serves that enterprise, else by the enterprise) and accepted. Each measure's
   tCO₂/a is its tce/a at the CO₂ per tce of the carriers it saves (electricity, the other carriers, or all) in the
   enterprise's latest report, as the report figures compute it (:func:`tco2_per_tce`).
-* Projects come from the accepted measures (deadlines set by the plan) and from 基准以下 entries of the
-  catalog in force (deadline = listing + the Yunnan parameter, applied by the projects service); they are
-  approved, started, completed, one is made a 示范项目, and a project past its deadline is marked overdue.
-* One completed project gets a verified saving (M&V): from the daily rollups of its enterprise's main meters
-  (a baseline year, then the reporting days) when the metered history is long enough, else from monthly data
-  reported by the enterprise with the shipped synthetic weather sample. ``RetrofitResult.mv_source`` says which.
-  The demo's meter readings (demo/monitoring.py) carry no retrofit effect, so a metered verification shows
-  whatever the readings give (no saving planted); the reported months carry the measure's planned saving.
-  The M&V itself is in :mod:`dualcarbon.demo.retrofit_mv`.
+* Projects come from the accepted measures and from 基准以下 entries of the catalog in force; the projects service
+  sets the deadlines the pack allows (a measure's: the report's acceptance + the Yunnan parameter; an entry's: the
+  listing + the same), except the first three measures', due at the end of the year after the report (earlier,
+  within the limit). They are approved, started, completed, one is made a 示范项目, and projects past their
+  deadline are marked overdue.
+* The shipped synthetic weather sample is imported into the workspace (``dualcarbon weather stations``).
+* One completed project gets a verified saving (M&V): from the daily rollups of a verification meter on the
+  retrofitted system of its enterprise (``E-MV``, the only meter with readings back to the sample's first day; its
+  load follows the station's temperatures and falls by the system's share after the completion) joined with the
+  station's temperatures — a valid daily baseline needs a year of days; else (no workspace, enterprise not
+  monitored, no valid model) from monthly data reported by the enterprise with the sample's month means.
+  ``RetrofitResult.mv_source`` says which. The M&V itself is in :mod:`dualcarbon.demo.retrofit_mv`.
 
 Figures are synthetic, drawn from the enterprise's planned reports and a seeded random generator.
 """
@@ -28,7 +31,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -44,9 +48,17 @@ from dualcarbon.catalog import service_publish as catalog_publish
 from dualcarbon.catalog.schemas import CatalogEntryOut
 from dualcarbon.core.access import SYSTEM, Principal
 from dualcarbon.core.errors import InvalidInput
+from dualcarbon.demo.monitoring_meters import _SHANGHAI
 from dualcarbon.demo.people import EDITION, STAFF, Actors
 from dualcarbon.demo.plan import CityPlan, EnterprisePlan, credit_code
-from dualcarbon.demo.retrofit_mv import _metered_window, _verify_metered, _verify_reported, _weather
+from dualcarbon.demo.retrofit_mv import (
+    _verify_metered,
+    _verify_reported,
+    _weather,
+    add_verification_meter,
+    import_weather_sample,
+    metered_window,
+)
 from dualcarbon.demo.workflow import dated, half_published_at, moment
 from dualcarbon.monitoring import service_meters
 from dualcarbon.projects import service_lifecycle as lifecycle
@@ -86,6 +98,8 @@ class RetrofitResult:
     verified_id: int | None = None
     mv_source: str = ""  # meters | reported
     verified_tce_per_year: float | None = None
+    weather_station: str | None = None  # the imported sample station (None without a workspace directory)
+    mv_meter_id: int | None = None  # the verification meter of a metered M&V
 
 
 def _energy_price(enterprise: EnterprisePlan) -> float:
@@ -231,11 +245,15 @@ def build_retrofit(
     *,
     policy_catalog_id: int | None = None,
     today: date | None = None,
+    data_dir: Path | None = None,
+    now: datetime | None = None,
 ) -> RetrofitResult:
     """The retrofit stage of the demo (see the module docstring). The gb-basis catalog in force has no 基准以下
     tier: the city also publishes the policy-basis (标杆/基准) catalog of ``half``, whose entries below the
-    baseline become projects."""
+    baseline become projects. ``data_dir``: the workspace, where the weather sample is imported (metered M&V needs
+    it); ``now``: the end of the verification meter's readings (Asia/Shanghai, naive; default: now)."""
     today = today or date.today()
+    now = now or datetime.now(tz=_SHANGHAI).replace(tzinfo=None, second=0, microsecond=0)
     rng = random.Random(plan.spec.seed * 104729 + 9)
     city = actors["city"]
     result = RetrofitResult()
@@ -244,7 +262,6 @@ def build_retrofit(
     with session_scope(engine) as session:
         monitored = _monitored(session)
         diagnosed, audited = _choose(plan, actors, monitored)
-        window = _metered_window(plan, diagnosed[0], monitored, today)
         with dated(session, moment(base_year, 9, 1)):
             agency = agencies.register_agency(
                 session,
@@ -293,19 +310,33 @@ def build_retrofit(
         auditor = agent if audited.credit_code in result.agency_enterprises else actors.filer(audited)
         result.audit_id = _file(session, auditor, spec, date(base_year, 11, 20))
         _decide(session, city, result.audit_id, date(base_year, 12, 10))
-    completion = window[2] if window else date(base_year + 1, 6, 30)
+    completion = date(base_year + 1, 6, 30)
     result.policy_catalog_id = policy_catalog_id
     with session_scope(engine) as session:
         _projects(session, result, actors, half, base_year, today, completion)
     verified = result.project_ids[0]
-    if window:
+    if data_dir is not None:
+        result.weather_station = import_weather_sample(engine, data_dir)
+    window = metered_window(weather, completion)
+    with session_scope(engine) as session:
+        project = projects.get_project(session, city, verified)
+    if result.weather_station is None or project.credit_code not in monitored or not project.saving_tce_per_year:
+        window = None
+    if window is not None and data_dir is not None and result.weather_station is not None:
         try:
+            result.mv_meter_id = add_verification_meter(
+                engine, reference, project.credit_code, project.saving_tce_per_year or 0.0, completion, weather, now,
+                plan.spec.seed,
+            )  # fmt: skip
             with session_scope(engine) as session:
-                _verify_metered(session, result, actors, verified, window, reference)
+                _verify_metered(
+                    session, result, actors, verified, result.mv_meter_id, window, result.weather_station, reference,
+                    data_dir,
+                )  # fmt: skip
             if _claimable(engine, verified) is None:
-                window = None  # the meters' data give no valid model (未通过验证): use the reported months
+                window = None  # the meter's data give no valid model (未通过验证): use the reported months
         except InvalidInput:
-            window = None  # the meters' data do not fit a model: fall back to the reported months
+            window = None  # the meter's data do not fit a model: fall back to the reported months
     if window is None:
         with session_scope(engine) as session:
             _verify_reported(session, result, actors, plan, verified, weather, base_year, rng, reference)
@@ -340,7 +371,8 @@ def _projects(
     ]
     created: list[int] = []
     for number, (measure_id, writer) in enumerate(measures):
-        deadline = date(year + 1, 12, 31) if number < 3 else today + timedelta(days=365 + 30 * number)
+        # the first three due at the end of the next year; the others the pack's limit (service default)
+        deadline = date(year + 1, 12, 31) if number < 3 else None
         with dated(session, moment(year, 12, 15, number)):
             project = projects.create_project(
                 session, writer, ProjectIn(measure_id=measure_id, start_date=date(year + 1, 2, 1), deadline=deadline)

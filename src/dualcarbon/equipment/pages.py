@@ -42,6 +42,7 @@ TECHNOLOGY_COLUMNS = (
     Column("saving_rate_pct", "equipment.saving_rate_pct", numeric=True, digits=1, width=110),
     Column("payback_years", "equipment.payback_years", numeric=True, digits=1, width=120),
     Column("typical_cases", "equipment.typical_cases", tooltip=True),
+    Column("cited_by", "equipment.tech_cited_by", tooltip=True),
     Column("source_batch", "equipment.source_batch", width=150),
 )
 MATCH_COLUMNS = (
@@ -134,6 +135,8 @@ def equipment_page(ctx: WebContext) -> None:
 def technology_row(tech: TechnologyOut, ctx: WebContext | None = None) -> dict[str, Any]:
     """A technology as a table row; its field (领域) named by the glossary in English mode."""
     row = tech.model_dump()
+    # the audit measures citing it (reports the reader may see): "#report enterprise·measure"
+    row["cited_by"] = "；".join(f"#{c.report_id} {c.enterprise_name}·{c.description}" for c in tech.cited_by)
     if ctx is not None and isinstance(row.get("field"), str):
         row["field"] = data_label(ctx, row["field"], "field")
     return row

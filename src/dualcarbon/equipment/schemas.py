@@ -157,6 +157,20 @@ class ObsoleteRuleOut(Schema):
     source_document: str
 
 
+class TechnologyCitation(Schema):
+    """An audit measure citing a technology (in a report the reader may see)."""
+
+    report_id: int
+    report_title: str
+    report_state: str
+    year: int
+    enterprise_name: str
+    measure_id: int
+    position: int
+    description: str
+    saving_tce_per_year: float
+
+
 class TechnologyOut(Schema):
     code: str
     name: str
@@ -166,6 +180,9 @@ class TechnologyOut(Schema):
     description: str | None
     typical_cases: str | None
     source_batch: str
+    cited_by: list[TechnologyCitation] = Field(
+        default_factory=list, description="audit measures citing it, in reports you may see (newest first)"
+    )
 
 
 # ---- waste heat ----------------------------------------------------------------------------------------------

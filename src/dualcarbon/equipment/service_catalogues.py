@@ -10,7 +10,9 @@ every condition the rule gives holds — the model matches ``model_pattern`` (a 
 ignored) and the year of manufacture is before ``made_before_year``. A rule must give at least one.
 
 A technology is referenced from elsewhere (measures, projects) by its ``code`` as imported — the catalogue's
-own number, e.g. ``2023-工业-015`` — through :func:`get_technology`.
+own number, e.g. ``2023-工业-015``. An audit measure cites it in ``audit_measure.technology_code``; a technology
+read lists, as ``cited_by``, the measures citing it in the reports the reader may see (its "typical cases" on the
+platform, next to the catalogue's own ``typical_cases`` text).
 """
 
 from __future__ import annotations
@@ -22,11 +24,20 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from dualcarbon.audits.models import AuditMeasure, AuditReport
 from dualcarbon.core.access import Principal, require_role
 from dualcarbon.core.errors import NotFound
 from dualcarbon.equipment.io.records import FileInvalid, Problem, read_records
 from dualcarbon.equipment.models import EQUIPMENT_TYPE_ZH, EQUIPMENT_TYPES, EquipmentItem, ObsoleteRule, Technology
-from dualcarbon.equipment.schemas import ImportReceipt, ObsoleteMatch, ObsoleteRuleOut, TechnologyOut
+from dualcarbon.equipment.schemas import (
+    ImportReceipt,
+    ObsoleteMatch,
+    ObsoleteRuleOut,
+    TechnologyCitation,
+    TechnologyOut,
+)
+from dualcarbon.registry.models import Enterprise
+from dualcarbon.registry.service_access import enterprise_filter
 from dualcarbon.store.audit import append_audit
 
 OBSOLETE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -269,7 +280,8 @@ def search_technologies(
         )
     if field and field.strip():
         query = query.where(Technology.field.ilike(f"%{_escape(field.strip())}%", escape="\\"))
-    return [technology_out(t) for t in session.scalars(query)]
+    found = [technology_out(t) for t in session.scalars(query)]
+    return _with_citations(session, principal, found)
 
 
 def get_technology(session: Session, principal: Principal, code: str) -> TechnologyOut:
@@ -277,7 +289,36 @@ def get_technology(session: Session, principal: Principal, code: str) -> Technol
     tech = session.scalar(select(Technology).where(Technology.code == code.strip()))
     if tech is None:
         raise NotFound(f"technology {code} not found")
-    return technology_out(tech)
+    return _with_citations(session, principal, [technology_out(tech)])[0]
+
+
+def _with_citations(session: Session, principal: Principal, found: list[TechnologyOut]) -> list[TechnologyOut]:
+    """``found`` with ``cited_by``: the audit measures citing each, in reports of enterprises the reader may see."""
+    if not found:
+        return found
+    query = (
+        select(AuditMeasure, AuditReport, Enterprise)
+        .join(AuditReport, AuditReport.id == AuditMeasure.report_id)
+        .join(Enterprise, Enterprise.id == AuditReport.enterprise_id)
+        .where(AuditMeasure.technology_code.in_([t.code for t in found]), enterprise_filter(principal))
+        .order_by(AuditReport.id.desc(), AuditMeasure.position)
+    )
+    cited: dict[str, list[TechnologyCitation]] = {}
+    for measure, report, enterprise in session.execute(query):
+        cited.setdefault(measure.technology_code or "", []).append(
+            TechnologyCitation(
+                report_id=report.id,
+                report_title=report.title,
+                report_state=report.state,
+                year=report.year,
+                enterprise_name=enterprise.name,
+                measure_id=measure.id,
+                position=measure.position,
+                description=measure.description,
+                saving_tce_per_year=measure.saving_tce_per_year,
+            )
+        )
+    return [t.model_copy(update={"cited_by": cited.get(t.code, [])}) for t in found]
 
 
 def _escape(text: str) -> str:

@@ -82,6 +82,8 @@ class ProjectOut(Schema):
     origin: ProjectOrigin
     origin_zh: str
     measure_id: int | None
+    technology_code: str | None = Field(default=None, description="the catalogue technology its measure cites")
+    technology_name: str | None = None
     catalog_entry_id: int | None
     listed_on: date | None
     investment_yuan: float | None
@@ -130,13 +132,30 @@ class ShareYear(Schema):
     status_zh: str
 
 
+class ShareOutside(Schema):
+    """A project left out of the shares: its deadline is after the schedule's last year (and it was not
+    completed by then)."""
+
+    id: int
+    name: str
+    credit_code: str
+    deadline: date
+    state: str
+
+
 class Shares(Schema):
     region_code: str
     pack: str
     schedule_id: str
-    projects: int = Field(description="projects of the region's library (exited ones excluded)")
+    projects: int = Field(description="projects counted: the region's library, exited ones and those outside excluded")
     as_of: date
     years: list[ShareYear]
+    first_year: int | None = Field(default=None, description="the schedule's window: its first year")
+    last_year: int | None = Field(default=None, description="the schedule's window: its last year")
+    outside: list[ShareOutside] = Field(
+        default_factory=list, description="projects whose deadline is after the window, listed apart (not counted)"
+    )
+    source: str = Field(default="", description="the schedule's document and clause")
 
 
 class LibraryTotals(Schema):

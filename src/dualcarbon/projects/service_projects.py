@@ -5,7 +5,8 @@ A project comes from
 * an accepted report's measure (``measure_id``): enterprise, type, investment and savings are the measure's;
   its deadline defaults to the report's acceptance (验收, Asia/Shanghai date) + the same N years as below
   (a measure is a commitment of the enterprise's plan, 一企一策, whose deadline the pack bounds); a later
-  deadline given is kept but flagged (``deadline_beyond_policy``) the same way;
+  deadline given is kept but flagged (``deadline_beyond_policy``) the same way; it carries the catalogue
+  technology the measure cites (``technology_code``, read through the measure);
 * a below-baseline entry (基准以下) of a published catalog (``catalog_entry_id``), the entry it must lift;
   its deadline is at most N years after the listing (the catalog's publication, Asia/Shanghai date), N the
   policy pack parameter :data:`DEADLINE_PARAMETER` of :data:`DEADLINE_PACK` (Yunnan: 3 years). The pack says
@@ -26,6 +27,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from dualcarbon.audits.models import AuditMeasure, AuditReport
+from dualcarbon.audits.service_reports import technology_names
 from dualcarbon.catalog.models import Catalog, CatalogEntry
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -68,6 +70,9 @@ def add_years(start: date, years: int) -> date:
 def project_out(session: Session, project: RetrofitProject, warnings: list[str] | None = None) -> ProjectOut:
     enterprise = session.get(Enterprise, project.enterprise_id)
     assert enterprise is not None
+    # a measure's project carries the catalogue technology the measure cites (read through the measure)
+    measure = session.get(AuditMeasure, project.measure_id) if project.measure_id else None
+    technology = measure.technology_code if measure else None
     return ProjectOut(
         id=project.id,
         credit_code=enterprise.credit_code,
@@ -80,6 +85,8 @@ def project_out(session: Session, project: RetrofitProject, warnings: list[str] 
         origin=project.origin,  # type: ignore[arg-type]
         origin_zh=PROJECT_ORIGIN_ZH.get(project.origin, project.origin),
         measure_id=project.measure_id,
+        technology_code=technology,
+        technology_name=technology_names(session, {technology}).get(technology) if technology else None,
         catalog_entry_id=project.catalog_entry_id,
         listed_on=project.listed_on,
         investment_yuan=project.investment_yuan,

@@ -3,7 +3,10 @@
 Shares (Shanghai 百一: 2022 ≥ 20 %, 2023 ≥ 30 %, 2024 ≥ 30 %, 2025 ≥ 20 % of the listed projects completed —
 the ``retrofit_completion_share`` schedule of the pack, never numbers in code):
 
-* ``projects`` N — the region subtree's projects in the library, exited ones left out;
+* the schedule's window is its years (Shanghai: 2022–2025). A project whose deadline is after the window's last
+  year and that was not completed within it is outside the schedule (e.g. a project of 2026 due in 2029): it is
+  listed apart in ``outside``, with the schedule's source clause in ``source``, and not counted;
+* ``projects`` N — the region subtree's projects in the library, exited ones and those outside left out;
 * for each year Y of the schedule: ``done`` = projects completed (state completed or verified) with
   ``completed_on`` in Y; ``done_pct`` = done ÷ N × 100; cumulative shares add the years so far;
   ``planned`` = projects whose deadline falls in Y; completions before the schedule's first year count in
@@ -28,7 +31,7 @@ from sqlalchemy.orm import Session
 from dualcarbon.core.access import Principal
 from dualcarbon.core.errors import InvalidInput
 from dualcarbon.projects.models import RetrofitProject
-from dualcarbon.projects.schemas import LibraryTotals, Shares, ShareYear
+from dualcarbon.projects.schemas import LibraryTotals, ShareOutside, Shares, ShareYear
 from dualcarbon.projects.service_lifecycle import today_local
 from dualcarbon.reference.policy import PolicyPack, Schedule, load_pack
 from dualcarbon.registry.models import Enterprise, in_region_subtree
@@ -71,7 +74,10 @@ def completion_shares(
     policy = pack if isinstance(pack, PolicyPack) else load_pack(pack)
     schedule = _schedule(policy)
     day = as_of or today_local()
-    projects = [p for p in _region_projects(session, actor, region_code) if p.state != "exited"]
+    first, last = min(schedule.values), max(schedule.values)
+    live = [p for p in _region_projects(session, actor, region_code) if p.state != "exited"]
+    outside = [p for p in live if _outside(p, last)]
+    projects = [p for p in live if not _outside(p, last)]
     total = len(projects)
     done_by_year = Counter(p.completed_on.year for p in projects if p.state in DONE_STATES and p.completed_on)
     planned_by_year = Counter(p.deadline.year for p in projects if p.deadline)
@@ -82,7 +88,7 @@ def completion_shares(
         required = schedule.values[year]
         required_cum += required
         done = done_by_year.get(year, 0)
-        if year == min(schedule.values):  # completions before the schedule count towards its first year
+        if year == first:  # completions before the schedule count towards its first year
             done += sum(n for y, n in done_by_year.items() if y < year)
         done_cum += done
         done_cum_pct = done_cum / total * 100.0 if total else None
@@ -105,9 +111,41 @@ def completion_shares(
                 status_zh=STATUS_ZH[status],
             )
         )
+    codes = _credit_codes(session, outside)
     return Shares(
-        region_code=region_code, pack=policy.id, schedule_id=schedule.id, projects=total, as_of=day, years=years
+        region_code=region_code,
+        pack=policy.id,
+        schedule_id=schedule.id,
+        projects=total,
+        as_of=day,
+        years=years,
+        first_year=first,
+        last_year=last,
+        outside=[
+            ShareOutside(id=p.id, name=p.name, credit_code=codes[p.enterprise_id], deadline=p.deadline, state=p.state)
+            for p in outside
+            if p.deadline is not None
+        ],
+        source=f"{schedule.source.document or policy.document.number or policy.id} {schedule.source.clause}".strip(),
     )
+
+
+def _outside(project: RetrofitProject, last_year: int) -> bool:
+    """Due after the schedule's last year and not completed within it: not part of the schedule."""
+    if project.deadline is None or project.deadline.year <= last_year:
+        return False
+    done_in_window = (
+        project.state in DONE_STATES and project.completed_on is not None and project.completed_on.year <= last_year
+    )
+    return not done_in_window
+
+
+def _credit_codes(session: Session, projects: list[RetrofitProject]) -> dict[int, str]:
+    ids = {p.enterprise_id for p in projects}
+    if not ids:
+        return {}
+    rows = session.execute(select(Enterprise.id, Enterprise.credit_code).where(Enterprise.id.in_(ids)))
+    return {enterprise_id: code for enterprise_id, code in rows}
 
 
 def library_totals(session: Session, actor: Principal, region_code: str | None = None) -> LibraryTotals:
