@@ -50,3 +50,25 @@ def test_projects_due_after_the_schedule_are_listed_apart(world: Any) -> None:
     assert by_year[2024][1] == 1 and by_year[2024][2] == pytest.approx(200 / 3)
     assert by_year[2025][0] == 1
     assert sum(y.planned for y in result.years) == 2
+
+
+def test_shares_page_lists_the_projects_outside_the_window(world: Any, fetch_pages: Any) -> None:
+    # the API had the `outside` list, the page did not show it (the table alone read as if they were not there)
+    if not world.url.startswith("sqlite"):
+        pytest.skip("one backend is enough for the page")
+    with session_scope(world.engine) as session:
+        city = who(session, "city")
+        projects.create_project(
+            session,
+            city,
+            ProjectIn(
+                credit_code=world.codes["a"], name="窗口外项目", project_type="equipment", deadline=date(2029, 12, 5)
+            ),
+        )
+    status, html = fetch_pages(["city"], ["/projects-shares?region_code=330300"])[
+        "city/projects-shares?region_code=330300"
+    ]
+    assert status == 200
+    assert "project-shares-outside" in html
+    assert "窗口外项目" in html and "2029-12-05" in html
+    assert "完成期限在计划最后一年（2025）之后的项目" in html

@@ -48,6 +48,13 @@ SHARE_COLUMNS = (
     Column("done_cum", "projects.done_cumulative_pct", numeric=True, digits=1),
     Column("status", "projects.share_status", width=120, highlight_field="behind"),
 )
+OUTSIDE_COLUMNS = (
+    Column("id", "projects.id", numeric=True, width=80),
+    Column("credit_code", "enterprise.credit_code", width=190),
+    Column("name", "projects.name", tooltip=True),
+    Column("state", "projects.state", width=120),
+    Column("deadline", "projects.deadline", width=120),
+)
 EXIT_COLUMNS = (
     Column("id", "projects.id", numeric=True, width=80),
     Column("enterprise_name", "enterprise.name"),
@@ -325,3 +332,22 @@ def shares_page(ctx: WebContext, region_code: str = "") -> None:
             for y in result.years
         ]
         simple_table(ctx, SHARE_COLUMNS, rows, export_name=ctx.t("projects.shares"), testid="project-shares")
+        if result.source:
+            ui.label(ctx.t("projects.shares_source", source=result.source)).classes("text-sm text-gray-600")
+        if result.outside:
+            ui.label(ctx.t("projects.shares_outside", count=len(result.outside), last=result.last_year)).classes(
+                "text-sm font-medium mt-2"
+            )
+            outside = [
+                {
+                    "id": o.id,
+                    "credit_code": o.credit_code,
+                    "name": o.name,
+                    "state": ctx.t(f"projects.state.{o.state}"),
+                    "deadline": str(o.deadline),
+                }
+                for o in result.outside
+            ]
+            simple_table(
+                ctx, OUTSIDE_COLUMNS, outside, export_name=ctx.t("projects.shares"), testid="project-shares-outside"
+            )
