@@ -172,14 +172,10 @@ def _as_if_uploaded_daily(engine: Engine, codes: list[str], now: datetime) -> tu
             )
         )
         for meter_id, day in rows:
-            uploaded = datetime.combine(day + timedelta(days=1), datetime.min.time()) + UPLOAD_DELAY
+            delay = timedelta(0)
             if late_meter is not None and meter_id == late_meter.id and day == late_date:
-                uploaded += LATE_UPLOAD_DELAY
-                late = (late_meter.code, day)
-            if uploaded > now:
-                continue
-            at = (uploaded - LOCAL_OFFSET).replace(tzinfo=UTC)
-            updates.append({"meter_id": meter_id, "day": day, "first_arrival_at": at, "last_arrival_at": at})
+                late, delay = (late_meter.code, day), LATE_UPLOAD_DELAY
+            _stamp(updates, meter_id, day, now, delay)
         if updates:
             session.execute(update(ReadingArrival), updates)
     return late
@@ -195,13 +191,20 @@ def stamp_daily_uploads(engine: Engine, meter_ids: list[int], now: datetime) -> 
         )
         updates: list[dict[str, Any]] = []
         for meter_id, day in rows:
-            uploaded = datetime.combine(day + timedelta(days=1), datetime.min.time()) + UPLOAD_DELAY
-            if uploaded > now:
-                continue
-            at = (uploaded - LOCAL_OFFSET).replace(tzinfo=UTC)
-            updates.append({"meter_id": meter_id, "day": day, "first_arrival_at": at, "last_arrival_at": at})
+            _stamp(updates, meter_id, day, now)
         if updates:
             session.execute(update(ReadingArrival), updates)
+
+
+def _stamp(
+    updates: list[dict[str, Any]], meter_id: int, day: date, now: datetime, delay: timedelta = timedelta(0)
+) -> None:
+    """Add the arrival of ``meter_id``'s ``day`` as uploaded ``UPLOAD_DELAY`` (+ ``delay``) after the day ended,
+    unless that moment is after ``now`` (the day keeps its real arrival time)."""
+    uploaded = datetime.combine(day + timedelta(days=1), datetime.min.time()) + UPLOAD_DELAY + delay
+    if uploaded <= now:
+        at = (uploaded - LOCAL_OFFSET).replace(tzinfo=UTC)
+        updates.append({"meter_id": meter_id, "day": day, "first_arrival_at": at, "last_arrival_at": at})
 
 
 def _add(result: MonitoringResult, receipt: Any) -> None:

@@ -23,6 +23,20 @@ def _label(language: str, name: str) -> str:
     return name if text == key else text
 
 
+def _page(language: str, title: str, detail_html: str, status: int) -> HTMLResponse:
+    """A self-contained error page (no NiceGUI: it must render whatever state the page app is in)."""
+    lang = "en" if language == "en" else "zh-CN"
+    home = translate(language, "refusal.home")
+    body = (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+        '<body style="font-family: sans-serif; max-width: 40rem; margin: 4rem auto; padding: 0 1rem">'
+        f'<h1 data-testid="page-error" style="font-size: 1.5rem">{escape(title)}</h1>'
+        f'{detail_html}<p><a href="/">{escape(home)}</a></p></body></html>'
+    )
+    return HTMLResponse(body, status_code=status)
+
+
 def bad_address_response(language: str, errors: list[dict[str, Any]]) -> HTMLResponse:
     """A self-contained 400 page naming the first parameter of the address that cannot be read, and why."""
     first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
@@ -30,17 +44,8 @@ def bad_address_response(language: str, errors: list[dict[str, Any]]) -> HTMLRes
     label = _label(language, name) if name else ""
     why = str(first.get("msg", "")) if language == "en" else validation_message_zh(first, label or None)
     detail = translate(language, "badaddress.detail", field=label or "?", why=why)
-    title, home = translate(language, "badaddress.title"), translate(language, "refusal.home")
-    lang = "en" if language == "en" else "zh-CN"
-    body = (
-        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
-        '<body style="font-family: sans-serif; max-width: 40rem; margin: 4rem auto; padding: 0 1rem">'
-        f'<h1 data-testid="page-error" style="font-size: 1.5rem">{escape(title)}</h1>'
-        f'<p data-testid="page-error-detail">{escape(detail)}</p>'
-        f'<p><a href="/">{escape(home)}</a></p></body></html>'
-    )
-    return HTMLResponse(body, status_code=400)
+    detail_html = f'<p data-testid="page-error-detail">{escape(detail)}</p>'
+    return _page(language, translate(language, "badaddress.title"), detail_html, 400)
 
 
 async def bad_address(request: Request, exc: Exception) -> HTMLResponse:
@@ -51,18 +56,8 @@ async def bad_address(request: Request, exc: Exception) -> HTMLResponse:
 
 def not_found_response(language: str) -> HTMLResponse:
     """A self-contained 404 page in the reader's language for an address no page has (NiceGUI's own is English)."""
-    title, detail = translate(language, "notfound.title"), translate(language, "notfound.detail")
-    home = translate(language, "refusal.home")
-    lang = "en" if language == "en" else "zh-CN"
-    body = (
-        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
-        '<body style="font-family: sans-serif; max-width: 40rem; margin: 4rem auto; padding: 0 1rem">'
-        f'<h1 data-testid="page-error" style="font-size: 1.5rem">{escape(title)}</h1>'
-        f"<p>{escape(detail)}</p>"
-        f'<p><a href="/">{escape(home)}</a></p></body></html>'
-    )
-    return HTMLResponse(body, status_code=404)
+    detail_html = f"<p>{escape(translate(language, 'notfound.detail'))}</p>"
+    return _page(language, translate(language, "notfound.title"), detail_html, 404)
 
 
 async def page_not_found(request: Request, exc: Exception) -> HTMLResponse:
