@@ -45,7 +45,7 @@ def test_grading_notes_in_the_page_language(index: int) -> None:
 
 
 def test_technology_field_and_media_from_the_glossary() -> None:
-    tech = SimpleNamespace(model_dump=lambda: {"code": "T-1", "name": "高效电机", "field": "电机系统"})
+    tech = SimpleNamespace(model_dump=lambda: {"code": "T-1", "name": "高效电机", "field": "电机系统"}, cited_by=[])
     assert technology_row(tech, _ctx("en"))["field"] == "motor systems"  # type: ignore[arg-type]
     assert technology_row(tech, _ctx("zh"))["field"] == "电机系统"  # type: ignore[arg-type]
     point = SimpleNamespace(enterprise_name="E", name="窑炉烟气", medium="烟气", temperature_c=320.0)
