@@ -10,21 +10,19 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from dualcarbon.ui.web.i18n import table
 from dualcarbon.ui.web.layout import NAV, NAV_GROUPS
 
 from .conftest import shot
+from .processes import serving
 
 STARTUP_SECONDS = 90.0
 DEMO_OPTIONS = ("--enterprises", "30", "--seed", "7", "--meter-enterprises", "0")
@@ -33,14 +31,10 @@ REGULATOR_GROUPS = ("reports", "catalogs", "monitoring", "retrofit", "policy")  
 RAW_KEY = re.compile(r"\b(nav|dash|projects|audits|assets|subsidies|monitoring)\.[a-z_]+\b")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterator[tuple[str, str, Path]]:
+def demo_server(
+    tmp_path_factory: pytest.TempPathFactory, artifacts: Path, free_port: Callable[[], int]
+) -> Iterator[tuple[str, str, Path]]:
     """(base URL, the city regulator's password, the workspace) of a served demo workspace."""
     directory = tmp_path_factory.mktemp("navdemo") / "workspace"
     env = {k: v for k, v in os.environ.items() if k not in ("DUALCARBON_DATABASE_URL", "DUALCARBON_DATA_DIR")}
@@ -55,36 +49,18 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> It
     assert built.returncode == 0, built.stdout + built.stderr
     logins = (directory / "DEMO-LOGINS.txt").read_text(encoding="utf-8").splitlines()
     password = next(line.split("\t")[3] for line in logins if line.startswith("city\t"))
-    port = _free_port()
-    log = (artifacts / "nav-server.log").open("w", encoding="utf-8")
-    process = subprocess.Popen(
-        [*command, "serve", "--data-dir", str(directory), "--host", "127.0.0.1", "--port", str(port), *QUIET],
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    base = f"http://127.0.0.1:{free_port()}"
+    command += ["serve", "--data-dir", str(directory), "--host", "127.0.0.1", "--port", base.rsplit(":", 1)[1], *QUIET]
+    with serving(
+        command,
         env=env | {"PYTHONUNBUFFERED": "1"},
         cwd=directory.parent,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    try:
-        while True:
-            assert process.poll() is None, f"the demo server exited; see {artifacts / 'nav-server.log'}"
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the demo server did not answer /healthz"
-            time.sleep(0.3)
+        log_path=artifacts / "nav-server.log",
+        ready_url=base + "/healthz",
+        seconds=STARTUP_SECONDS,
+        name="the demo server",
+    ):
         yield base, password, directory
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.close()
 
 
 def _overdue_projects(workspace: Path) -> int:
