@@ -144,7 +144,7 @@ def test_a_first_refresh_over_months_apart_keeps_the_lookback_of_each_run(world,
 
 def test_a_first_refresh_counts_the_days_of_its_readings(world, meters, admin, reference) -> None:
     # The dirty count of a first refresh is the number of (meter, Asia/Shanghai day) pairs of the readings, counted
-    # from the first and last slot of each day (a cumulative reading closes the slot one interval before it).
+    # from the day rows' bits (a cumulative reading closes the slot one interval before it).
     # E1 (cumulative): 03-01 00:00 … 03-02 00:00 → reading days 03-01, 03-02 (slots 02-29 23:45 … 03-01 23:45);
     # E3 (cumulative): 03-03 00:00 and 00:15 → reading day 03-03 only, though its slots 03-02 23:45 and 03-03 00:00
     # lie in two days; G1 (interval): 03-01 00:00 … 23:45 → reading day 03-01. 2 + 1 + 1 = 4 (slot days: 5).

@@ -52,7 +52,10 @@ from dualcarbon.monitoring.rollup_sql import (
     KEYED_SIG,
     KEYED_START,
     READING_DAYS_SQL,
-    SLOT_BOUNDS,
+    SLOTS_END,
+    SLOTS_FIRST,
+    hour_params,
+    meter_params,
 )
 from dualcarbon.monitoring.service_rollups import (
     ROLLUP_TABLES,
@@ -201,7 +204,8 @@ def _first_refresh(
     pass is that run's pass and is written at once; otherwise the runs are recomputed one by one as usual."""
     province = province_name(session, enterprise)
     factors, _ = _factors([], [], reference, province)
-    con = _connect_slots(session, enterprise, meters, _FAR_PAST, _FAR_FUTURE, factors, sigs, SLOT_BOUNDS)
+    # The range of every slot a stored reading can have: no slot filter, and the bits say the reading days.
+    con = _connect_slots(session, enterprise, meters, SLOTS_FIRST, SLOTS_END, factors, sigs, reading_days=True)
     try:
         ((counted,),) = con.execute(READING_DAYS_SQL).fetchall()
         stats.dirty += int(counted)
@@ -215,9 +219,11 @@ def _first_refresh(
         if len(runs) == 1:
             start, end = runs[0]
             in_run = {int(i) for (i,) in con.execute("SELECT DISTINCT meter_id FROM day_keys").fetchall()}
-            factors, _ = _factors([m for m in meters if m.id in in_run], _years(start, end), reference, province)
+            run_meters = [m for m in meters if m.id in in_run]
+            factors, _ = _factors(run_meters, _years(start, end), reference, province)
             con.register("factors", factors)
-            _write_periods(con, rollup_store_for(session), enterprise.credit_code, stats, every_day=True)
+            hours = _hour_params(run_meters, _years(start, end), factors)
+            _write_periods(con, rollup_store_for(session), enterprise.credit_code, stats, hours, every_day=True)
             return
         days: dict[int, set[date]] = {}
         for meter_id, day in con.execute("SELECT meter_id, day FROM day_keys").fetchall():
@@ -232,15 +238,28 @@ def _keyed_periods(interval: str, keys: str) -> str:
     return KEYED_PERIODS.format(start=KEYED_START[interval], keys=keys, sig=KEYED_SIG[interval], interval=interval)
 
 
+def _hour_params(meters: list[Meter], years: list[int], factors: pa.Table) -> dict[str, str]:
+    """:func:`.rollup_sql.hour_params` of a pass over ``meters`` (every meter of ``agg_hour``) in ``years``."""
+    rows = zip(*(factors.column(c).to_pylist() for c in factors.column_names), strict=True)
+    return hour_params(meter_params(meters), [m.id for m in meters], years, list(rows))
+
+
 def _write_periods(
-    con: duckdb.DuckDBPyConnection, store: RollupStore, code: str, stats: RefreshStats, *, every_day: bool
+    con: duckdb.DuckDBPyConnection,
+    store: RollupStore,
+    code: str,
+    stats: RefreshStats,
+    hours: dict[str, str],
+    *,
+    every_day: bool,
 ) -> None:
-    """Store the hour, day and month periods of ``day_keys`` from the sums on ``con`` (``every_day``: every day
-    of ``agg_hour`` is a key, so its rows need no semi-join with the keys)."""
+    """Store the hour, day and month periods of ``day_keys`` from the sums on ``con`` (``hours``: the literals or
+    joins of the hour rows, :func:`_hour_params`; ``every_day``: every day of ``agg_hour`` is a key, so its rows
+    need no semi-join with the keys)."""
     for interval in ("hour", "day", "month"):
         if interval == "hour":
             joined = KEYED_HOURS.format(
-                days="" if every_day else KEYED_HOURS_SEMI, gap_periods=_keyed_periods("hour", "gap_days")
+                days="" if every_day else KEYED_HOURS_SEMI, gap_periods=_keyed_periods("hour", "gap_days"), **hours
             )
         else:
             joined = JOIN_SUMS.format(interval=interval, periods=_keyed_periods(interval, KEYED_KEYS[interval]))
@@ -321,7 +340,8 @@ def _recompute(
         con = _connect_slots(session, enterprise, in_run, start, end, factors, sigs)
         try:
             con.register("day_keys", day_keys)
-            _write_periods(con, store, enterprise.credit_code, stats, every_day=False)
+            hours = _hour_params(in_run, _years(start, end), factors)
+            _write_periods(con, store, enterprise.credit_code, stats, hours, every_day=False)
         finally:
             con.close()
 

@@ -55,9 +55,11 @@ from dualcarbon.monitoring.rollup_sql import (
     GRID_PERIODS,
     JOIN_SUMS,
     LEVELS_SQL,
+    READING_DAY_BITS,
     SLOTS_SQL,
     hour_sums,
     meter_params,
+    slot_filter,
 )
 
 # The flag bits, re-exported (service_spark reads them from here).
@@ -201,11 +203,12 @@ def _connect_slots(
     end: datetime,
     factors: pa.Table,
     sigs: dict[int, str] | None = None,
-    extra: dict[str, str] | None = None,
+    *,
+    reading_days: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection holding ``meters``, ``factors``, the slots view ``q`` of [start, end) and the period
-    sums ``agg_hour``, ``agg_day``, ``agg_month`` (:data:`LEVELS_SQL`; ``extra``: its ``hour_extra`` and
-    ``day_extra``, e.g. :data:`.rollup_sql.SLOT_BOUNDS`)."""
+    sums ``agg_hour``, ``agg_day``, ``agg_month`` (:data:`LEVELS_SQL`; ``reading_days``: their ``bits`` also say
+    the days of the readings, :data:`.rollup_sql.READING_DAY_BITS`)."""
     offset = timedelta(hours=LOCAL_OFFSET_HOURS)
     start_utc = (start - offset - LOOKBACK).replace(tzinfo=UTC)
     end_utc = (end - offset + timedelta(days=1)).replace(tzinfo=UTC)
@@ -216,12 +219,10 @@ def _connect_slots(
         readings_store_for(session).register(
             con, "readings", enterprise.credit_code, [m.id for m in meters], start_utc, end_utc
         )
-        bounds = {"start": start.isoformat(sep=" "), "end": end.isoformat(sep=" ")}
         params = meter_params(meters)
-        con.execute(SLOTS_SQL.format(**_sql_params(), **bounds, **params))
-        sums = hour_sums(params, FLAG_ABOVE_RATE)
-        levels = {"hour_extra": "", "day_extra": "", **(extra or {})}
-        con.execute(LEVELS_SQL.format(**_sql_params(), hour_sums=sums, **levels))
+        day_bits = READING_DAY_BITS.format(**params) if reading_days else ""
+        con.execute(SLOTS_SQL.format(**_sql_params(), **params, slot_filter=slot_filter(start, end), day_bits=day_bits))
+        con.execute(LEVELS_SQL.format(hour_sums=hour_sums(params, FLAG_ABOVE_RATE)))
     except BaseException:
         con.close()
         raise
