@@ -21,6 +21,7 @@ from dualcarbon.alerts.schemas import AlertOut
 from dualcarbon.alerts.service_alerts import list_alerts
 from dualcarbon.alerts.service_region import region_levels
 from dualcarbon.alerts.titles import title_of
+from dualcarbon.reference.policy import rendering
 from dualcarbon.ui.web.formatting import data_label, label, when
 from dualcarbon.ui.web.layout import section
 from dualcarbon.ui.web.session import WebContext
@@ -49,6 +50,9 @@ def _alert_day(alert: AlertOut) -> str | None:
 
 def region_alerts_section(ctx: WebContext, code: str, first_day: date, last_day: date) -> None:
     levels = ctx.call(region_levels, code)
+    clause, original = rendering(levels.clause, levels.clause_en, ctx.language)
+    if original:
+        clause = ctx.t("policy.with_original", rendering=clause, original=original)
     with section(ctx.t("alerts.region_levels")):
         with ui.row().classes("gap-4 items-center").props('data-testid="region-levels"'):
             for level in levels.levels:
@@ -60,7 +64,7 @@ def region_alerts_section(ctx: WebContext, code: str, first_day: date, last_day:
                 "alerts.region_levels_note",
                 watched=levels.enterprises,
                 scheme=data_label(ctx, levels.scheme_title_zh, "scheme"),
-                clause=levels.clause,
+                clause=clause,
             )
         ).classes("text-xs text-gray-500").props('data-testid="region-levels-note"')
 

@@ -121,6 +121,7 @@ class RegionLevels(BaseModel):
     scheme: str
     scheme_title_zh: str
     clause: str
+    clause_en: str | None = None  # the pack's English rendering of ``clause`` (the Chinese governs)
     document: str
     levels: list[str]  # mildest first
     levels_zh: dict[str, str]

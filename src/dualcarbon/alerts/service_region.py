@@ -58,6 +58,7 @@ def region_levels(session: Session, principal: Principal, region: str) -> Region
         scheme=scheme.id,
         scheme_title_zh=scheme.title_zh,
         clause=scheme.source.clause,
+        clause_en=scheme.source.clause_en,
         document=pack.document.title,
         levels=levels,
         levels_zh={level: LEVEL_ZH[level] for level in levels},

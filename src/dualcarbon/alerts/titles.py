@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dualcarbon.reference.glossary import in_language
+from dualcarbon.reference.policy import clause_rendering
 
 Translate = Callable[..., str]
 
@@ -105,5 +106,9 @@ def detail_facts(t: Translate, detail: dict[str, Any], language: str = "") -> li
             continue
         key = f"alert_detail.{name}"
         text = t(key)
-        facts.append((name if text == key else text, _shown(value, name, language)))
+        shown = _shown(value, name, language)
+        if name == "clause":  # a pack's clause: on English pages its English rendering, the original beside it
+            english, original = clause_rendering(None, shown, language)
+            shown = t("policy.with_original", rendering=english, original=original) if original else shown
+        facts.append((name if text == key else text, shown))
     return facts

@@ -13,7 +13,8 @@ from dualcarbon.assets.service_datacentres import get_datacentre, pue
 from dualcarbon.assets.service_months import last_reported_month
 from dualcarbon.assets.service_pv import get_pv, pv_performance
 from dualcarbon.domain.rules_zh import trace_condition
-from dualcarbon.ui.web.formatting import label, number, yes_no
+from dualcarbon.reference.policy import clause_rendering
+from dualcarbon.ui.web.formatting import data_label, label, number, yes_no
 from dualcarbon.ui.web.layout import figure, run_action, section, web_page
 from dualcarbon.ui.web.session import WebContext
 from dualcarbon.ui.web.tables import Column, simple_table
@@ -55,6 +56,23 @@ def _month_rows(ctx: WebContext, energy: EnergyOfPeriod) -> list[dict[str, Any]]
     ]
 
 
+def _clause(ctx: WebContext, clause: str) -> str:
+    """A check's clause; on English pages a pack's English rendering with the original beside it."""
+    shown, original = clause_rendering(None, clause, ctx.language)
+    return ctx.t("policy.with_original", rendering=shown, original=original) if original else shown
+
+
+def _height_clause(ctx: WebContext, stored: str) -> str:
+    """The height limit's ``clause: title``; on English pages the clause's English rendering and the title's glossary
+    name, with the original beside them."""
+    clause, _, title = stored.partition(": ")
+    english, original = clause_rendering(None, clause, ctx.language)
+    if not original:
+        return stored
+    shown = f"{english}: {data_label(ctx, title, 'scheme')}" if title else english
+    return ctx.t("policy.with_original", rendering=shown, original=stored)
+
+
 def _period_inputs(ctx: WebContext, kind: str, asset_id: int) -> tuple[ui.input, ui.input]:
     first, last = _default_period(ctx.call(last_reported_month, kind, asset_id))
     with ui.row().classes("gap-2 items-end"):
@@ -74,7 +92,7 @@ def pv_detail_page(ctx: WebContext, pv_id: int) -> None:
             f"{ctx.t('assets.height_compliant')}：{shown}"
         )
         if item.height_clause:
-            ui.label(item.height_clause).classes("text-sm text-gray-600")
+            ui.label(_height_clause(ctx, item.height_clause)).classes("text-sm text-gray-600")
         period_from, period_to = _period_inputs(ctx, "pv", pv_id)
         result = ui.column().classes("w-full gap-2")
 
@@ -114,7 +132,7 @@ def datacentre_detail_page(ctx: WebContext, datacentre_id: int) -> None:
                     rows = [
                         {
                             "rule": line["rule"],
-                            "clause": line["clause"],
+                            "clause": _clause(ctx, str(line["clause"])),
                             "condition": trace_condition(line, ctx.language),
                             "passed": "" if line["passed"] is None else yes_no(ctx, line["passed"]),
                         }

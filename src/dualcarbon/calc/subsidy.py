@@ -35,5 +35,6 @@ def run(payload: Any, reference: ReferenceSet) -> dict[str, Any]:
     result = outcome.as_dict()
     result["title_zh"] = rule.title_zh
     result["clause"] = rule.source.clause
+    result["title_en"], result["clause_en"] = rule.title_en, rule.source.clause_en  # our renderings; zh governs
     result["document"] = pack.document.title
     return result

@@ -77,6 +77,8 @@ def run(payload: Any, reference: ReferenceSet) -> dict[str, Any]:
         "period": period or None,
         "clause": scheme.source.clause,
         "source": scheme.source.text,
+        "clause_en": scheme.source.clause_en,  # our English renderings (None when the pack gives none)
+        "source_en": scheme.source.text_en,
         "document": pack.document.title,
         "confidence": scheme.source.confidence,
         "decisions": [decision.model_dump() for decision in scheme.decisions],

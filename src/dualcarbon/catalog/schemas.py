@@ -324,6 +324,8 @@ class RuleSource(Schema):
     document: str
     clause: str
     text: str
+    clause_en: str | None = None  # the pack's English renderings of clause and text (the Chinese governs)
+    text_en: str | None = None
 
 
 class FindingOut(Schema):

@@ -72,7 +72,13 @@ def finding_out(finding: ObligationFinding) -> FindingOut:
             ConditionCheckOut(fact=c.fact, condition=c.condition, value=c.value, met=c.met) for c in finding.checks
         ],
         missing_facts=list(finding.missing_facts),
-        source=RuleSource(document=finding.source.document, clause=finding.source.clause, text=finding.source.text),
+        source=RuleSource(
+            document=finding.source.document,
+            clause=finding.source.clause,
+            text=finding.source.text,
+            clause_en=finding.source.clause_en,
+            text_en=finding.source.text_en,
+        ),
     )
 
 

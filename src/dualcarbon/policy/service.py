@@ -45,6 +45,9 @@ def summary(pack: PolicyPack) -> dict[str, Any]:
     return {
         "id": pack.id,
         "title_zh": pack.title_zh,
+        "title_en": pack.title_en,  # our English rendering (None when the pack gives none); title_zh governs
+        "scope_zh": pack.scope_zh,
+        "scope_en": pack.scope_en,
         "jurisdiction": pack.jurisdiction,
         "aliases": list(pack.aliases),
         "status": pack.status_on(datetime.now(SHANGHAI_TZ).date()),

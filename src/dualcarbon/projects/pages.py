@@ -8,6 +8,7 @@ from typing import Any
 
 from nicegui import ui
 
+from dualcarbon.core.errors import InvalidInput
 from dualcarbon.core.vocab import PROJECT_STATES, PROJECT_TYPES
 from dualcarbon.projects.pages_controls import (
     demonstration_switch,
@@ -20,6 +21,7 @@ from dualcarbon.projects.service_lifecycle import exit_candidates, transition
 from dualcarbon.projects.service_projects import get_plan, get_project, list_projects
 from dualcarbon.projects.service_shares import completion_shares, library_totals
 from dualcarbon.projects.service_verification import stored_verification
+from dualcarbon.reference.policy import resolve_pack
 from dualcarbon.ui.web.formatting import number, rounded, when
 from dualcarbon.ui.web.i18n import has_key
 from dualcarbon.ui.web.layout import figure, run_action, section, web_page
@@ -303,6 +305,21 @@ def plan_page(ctx: WebContext, credit_code: str) -> None:
         )
 
 
+def _shares_source(ctx: WebContext, pack: str, schedule_id: str, source: str) -> str:
+    """The schedule's document and clause; on English pages the clause in the pack's English rendering, with the
+    original beside it."""
+    if ctx.language != "en":
+        return source
+    try:
+        quoted = resolve_pack(pack).source_of(schedule_id)
+    except (InvalidInput, OSError, ValueError):
+        return source
+    if quoted is None or not quoted.clause_en or not source.endswith(quoted.clause):
+        return source
+    english = source.removesuffix(quoted.clause) + quoted.clause_en
+    return ctx.t("policy.with_original", rendering=english, original=source)
+
+
 @web_page("/projects-shares", title_key="projects.shares", roles=("regulator", "reviewer"))
 def shares_page(ctx: WebContext, region_code: str = "") -> None:
     region = region_code or next(iter(ctx.principal.region_roots("regulator", "reviewer")), "")
@@ -333,7 +350,8 @@ def shares_page(ctx: WebContext, region_code: str = "") -> None:
         ]
         simple_table(ctx, SHARE_COLUMNS, rows, export_name=ctx.t("projects.shares"), testid="project-shares")
         if result.source:
-            ui.label(ctx.t("projects.shares_source", source=result.source)).classes("text-sm text-gray-600")
+            shown = _shares_source(ctx, result.pack, result.schedule_id, result.source)
+            ui.label(ctx.t("projects.shares_source", source=shown)).classes("text-sm text-gray-600")
         if result.outside:
             ui.label(ctx.t("projects.shares_outside", count=len(result.outside), last=result.last_year)).classes(
                 "text-sm font-medium mt-2"

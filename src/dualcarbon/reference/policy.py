@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -40,6 +41,7 @@ from dualcarbon.reference.policy_rules import (
     Comparison,
     Condition,
     Deadline,
+    EnglishRendering,
     FactKind,
     FactSpec,
     ObligationKind,
@@ -81,10 +83,12 @@ __all__ = [
     "Target",
     "Validity",
     "WarningScheme",
+    "clause_rendering",
     "list_packs",
     "load_pack",
     "packs_dir",
     "parse_pack",
+    "rendering",
     "resolve_pack",
     "threshold_unit_ok",
 ]
@@ -124,10 +128,12 @@ class PolicyPack(_Model):
     schema_: Literal["dualcarbon.policy-pack/1"] = Field(alias="schema")
     id: str
     title_zh: str = Field(min_length=1)
+    title_en: EnglishRendering = None  # our English rendering of title_zh (also for scope_en, sources' *_en)
     jurisdiction: str = Field(min_length=1)
     aliases: tuple[str, ...] = ()  # short names callers may use ("longgang")
     status: Literal["draft", "in_force", "expired"] | None = None  # as declared; see status_on()
     scope_zh: str = ""
+    scope_en: EnglishRendering = None
     document: Document
     valid: Validity = Validity()
     boundary_convention: Source | None = None
@@ -167,6 +173,39 @@ class PolicyPack(_Model):
             return "not_yet"
         return "in_force"
 
+    def title_in(self, language: str) -> str:
+        """The pack's title for a reader of ``language``: ``title_en`` in ``en`` when given, else ``title_zh``."""
+        return self.title_en if language == "en" and self.title_en else self.title_zh
+
+    def sources(self) -> list[Source]:
+        """Every quoted source of the pack (rules, their caps and deadlines, schedules, the boundary convention)."""
+        found = [self.boundary_convention] if self.boundary_convention else []
+        for rule in self.obligations:
+            found += [rule.source, *(deadline.source for deadline in rule.deadlines)]
+        found += [item.source for item in self.targets] + [item.source for item in self.schedules]
+        found += [item.source for item in self.parameters] + [item.source for item in self.warning_schemes]
+        for money in self.rules:
+            found += [money.source, *(cap.source for cap in money.caps if cap.source)]
+        if self.catalog_schedule:
+            found += [self.catalog_schedule.source, self.catalog_schedule.data_year_source]
+        return found
+
+    def source_of_clause(self, clause: str) -> Source | None:
+        """The source whose ``clause`` is ``clause`` (a trace line or a stored row keeps only that string)."""
+        return next((source for source in self.sources() if source.clause == clause), None)
+
+    def source_of(self, item_id: str) -> Source | None:
+        """The source of the rule, target, schedule, parameter, money rule or warning scheme ``item_id``."""
+        items: tuple[ObligationRule | Target | Schedule | Parameter | IncentiveRule | WarningScheme, ...] = (
+            *self.obligations,
+            *self.targets,
+            *self.schedules,
+            *self.parameters,
+            *self.rules,
+            *self.warning_schemes,
+        )
+        return next((item.source for item in items if item.id == item_id), None)
+
     def incentive(self, key: str) -> IncentiveRule:
         """The money rule with ``key`` (retrofit, pv …) or id; ``InvalidInput`` listing the keys when absent."""
         for item in self.rules:
@@ -195,6 +234,37 @@ class PolicyPack(_Model):
         raise InvalidInput(
             f"policy pack {self.id} has no parameter '{parameter_id}' (it has: {known})", field="parameter"
         )
+
+
+def rendering(original: str, english: str | None, language: str) -> tuple[str, str]:
+    """``(shown, original)`` of a pack's Chinese text for a reader of ``language``: in ``en`` our English rendering
+    and, beside it, the original that governs; otherwise (or with no rendering) the original and ``""``."""
+    if language == "en" and english and english != original:
+        return english, original
+    return original, ""
+
+
+def clause_rendering(pack: PolicyPack | None, clause: str, language: str) -> tuple[str, str]:
+    """:func:`rendering` of a clause kept only as its string (a trace line, a stored row), found in ``pack``
+    (``None``: in any shipped pack)."""
+    if language != "en":
+        return clause, ""
+    if pack is None:
+        return rendering(clause, _shipped_clauses_en().get(clause), language)
+    source = pack.source_of_clause(clause)
+    return rendering(clause, source.clause_en if source else None, language)
+
+
+@lru_cache(maxsize=1)
+def _shipped_clauses_en() -> dict[str, str]:
+    """Every clause of the shipped packs with its English rendering (the first pack's, by id, when two quote the
+    same clause); read once per process, as the shipped files do not change while it runs."""
+    found: dict[str, str] = {}
+    for pack_id in list_packs():
+        for source in load_pack(pack_id).sources():
+            if source.clause_en:
+                found.setdefault(source.clause, source.clause_en)
+    return found
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

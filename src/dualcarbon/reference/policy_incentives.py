@@ -19,8 +19,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
+from dualcarbon.reference.policy_rules import EnglishRendering, Source, threshold_unit_ok
 from dualcarbon.reference.policy_rules import PackModel as _Model
-from dualcarbon.reference.policy_rules import Source, threshold_unit_ok
 
 FactType = Literal["number", "boolean", "text"]
 CapScope = Literal["project", "enterprise", "year", "enterprise_year", "cumulative"]
@@ -251,6 +251,7 @@ class IncentiveRule(_Model):
     id: str = Field(min_length=1)
     key: str = Field(min_length=1)  # the short name callers use: retrofit, emc, pv, storage, green …
     title_zh: str = Field(min_length=1)
+    title_en: EnglishRendering = None
     facts: dict[str, RuleFact] = Field(min_length=1)
     eligible: Node
     amount: Amount
@@ -313,6 +314,7 @@ class WarningScheme(_Model):
 
     id: str = Field(min_length=1)
     title_zh: str = Field(min_length=1)
+    title_en: EnglishRendering = None
     measure: Literal["completion_rate_pct", "decline_gap_pp"]
     periods: tuple[str, ...] = ()
     bands: tuple[WarningBand, ...] = Field(min_length=1)

@@ -10,10 +10,11 @@ their evaluation: :mod:`dualcarbon.domain.obligations`.
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from dualcarbon.core.errors import UnitMismatch
 from dualcarbon.core.units import convert, parse_unit
@@ -70,16 +71,43 @@ class PackModel(BaseModel):
 
 _Model = PackModel
 
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def _english_rendering(value: str | None) -> str | None:
+    if value is not None and not _LATIN.search(value):
+        raise ValueError("an English rendering (…_en) needs English words; give none rather than the Chinese again")
+    return value
+
+
+#: our English rendering of a Chinese field beside it (``title_en`` of ``title_zh``, ``text_en`` of ``text``): a
+#: reader's aid on English pages; the Chinese original stays the text that governs. Absent: pages show the original.
+EnglishRendering = Annotated[str | None, Field(default=None, min_length=1), AfterValidator(_english_rendering)]
+
 
 class Source(_Model):
-    """Where a rule comes from: the document, the clause, and the clause text quoted verbatim."""
+    """Where a rule comes from: the document, the clause, and the clause text quoted verbatim.
+
+    ``clause_en`` / ``text_en``: our English rendering of ``clause`` / ``text`` for English pages (optional);
+    the quoted original is what governs, and English pages show it beside the rendering.
+    """
 
     clause: str = Field(min_length=1)
     text: str = Field(min_length=1)
+    clause_en: EnglishRendering = None
+    text_en: EnglishRendering = None
     document: str = ""
     url: str = ""
     confidence: str = ""
     note: str = ""
+
+    def clause_in(self, language: str) -> str:
+        """The clause for a reader of ``language``: the English rendering in ``en`` when given, else the original."""
+        return self.clause_en if language == "en" and self.clause_en else self.clause
+
+    def text_in(self, language: str) -> str:
+        """The clause text for a reader of ``language``: the English rendering in ``en`` when given, else the text."""
+        return self.text_en if language == "en" and self.text_en else self.text
 
 
 def threshold_unit_ok(unit: str, fact_unit: str | None = None) -> None:
@@ -183,6 +211,7 @@ class ObligationRule(_Model):
     obligation: ObligationKind
     subject: Subject = "energy_using_unit"
     title_zh: str = Field(min_length=1)
+    title_en: EnglishRendering = None
     when: tuple[Condition, ...] = Field(min_length=1)
     requirements: tuple[Requirement, ...] = ()
     deadlines: tuple[Deadline, ...] = ()
@@ -201,6 +230,7 @@ class Target(_Model):
     id: str = Field(min_length=1)
     kind: str = Field(min_length=1)
     title_zh: str = Field(min_length=1)
+    title_en: EnglishRendering = None
     comparison: Comparison
     value: float
     unit: str = Field(min_length=1)
@@ -219,6 +249,7 @@ class Schedule(_Model):
     id: str = Field(min_length=1)
     kind: str = Field(min_length=1)
     title_zh: str = Field(min_length=1)
+    title_en: EnglishRendering = None
     comparison: Comparison
     unit: str = Field(min_length=1)
     values: dict[int, float] = Field(min_length=1)
@@ -246,6 +277,7 @@ class Parameter(_Model):
     value: int | float | str | bool
     unit: str = ""
     title_zh: str = Field(min_length=1)
+    title_en: EnglishRendering = None
     source: Source
 
     @model_validator(mode="after")

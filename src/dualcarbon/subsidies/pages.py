@@ -20,7 +20,7 @@ from dualcarbon.domain.rules_zh import (
     where_zh,
     without_english_aside,
 )
-from dualcarbon.reference.policy import IncentiveRule, resolve_pack
+from dualcarbon.reference.policy import IncentiveRule, PolicyPack, clause_rendering, resolve_pack
 from dualcarbon.subsidies.schemas import (
     EVIDENCE_KINDS,
     ApplicationIn,
@@ -73,6 +73,14 @@ def _money_rule(pack: str, rule: str) -> IncentiveRule | None:
     """The pack's money rule, for its Chinese title and fact names; None when the pack no longer has it."""
     try:
         return resolve_pack(pack).incentive(rule)
+    except (InvalidInput, LookupError, OSError, ValueError):
+        return None
+
+
+def _pack(pack: str) -> PolicyPack | None:
+    """The pack, for the English renderings of its clauses; None when it is no longer shipped."""
+    try:
+        return resolve_pack(pack)
     except (InvalidInput, LookupError, OSError, ValueError):
         return None
 
@@ -224,11 +232,15 @@ def _labelled(labels: dict[str, str], value: Any) -> Any:
     return labels.get(value, value) if isinstance(value, str) else value
 
 
-def _clause(ctx: WebContext, clause: str) -> str:
-    """A trace line's clause: the provenance lines' marker in words; on Chinese pages without English asides."""
+def _clause(ctx: WebContext, clause: str, pack: PolicyPack | None) -> str:
+    """A trace line's clause: the provenance lines' marker in words; on Chinese pages without English asides; on
+    English pages the pack's English rendering with the original beside it."""
     if clause == "facts":
         return ctx.t("glossary.trace_facts")
-    return without_english_aside(clause) if ctx.language == "zh" else clause
+    if ctx.language == "zh":
+        return without_english_aside(clause)
+    shown, original = clause_rendering(pack, clause, ctx.language)
+    return ctx.t("policy.with_original", rendering=shown, original=original) if original else shown
 
 
 def _shown(ctx: WebContext, value: Any) -> str:
@@ -246,8 +258,12 @@ def application_page(ctx: WebContext, application_id: int) -> None:
         figure(ctx.t("subsidies.amount_yuan"), number(item.amount_yuan, 2), testid="subsidy-amount")
         figure(ctx.t("subsidies.state"), label(ctx, "glossary.subsidy_state", item.state), testid="subsidy-state")
         figure(ctx.t("subsidies.eligible"), yes_no(ctx, item.eligible))
+    pack = _pack(item.pack)
     with section(f"{data_label(ctx, item.rule_title_zh, 'scheme')} — {item.applicant_name}"):
-        ui.label(f"{ctx.t('subsidies.clause')}：{item.clause}").classes("text-sm")
+        clause, original = clause_rendering(pack, item.clause, ctx.language)
+        ui.label(f"{ctx.t('subsidies.clause')}：{clause}").classes("text-sm").props('data-testid="subsidy-clause"')
+        if original:
+            ui.label(ctx.t("policy.original", text=original)).classes("text-xs text-gray-600")
         evidence = label(ctx, "glossary.evidence", str(item.evidence.get("kind", "")))
         claims = [claim_zh(claim) if ctx.language == "zh" else claim for claim in item.claims]
         ui.label(f"{ctx.t('subsidies.evidence')}：{evidence}；{', '.join(claims) or '—'}")
@@ -276,7 +292,7 @@ def application_page(ctx: WebContext, application_id: int) -> None:
         rows = [
             {
                 "rule": _trace_rule(ctx, item, str(line.get("rule", ""))),
-                "clause": _clause(ctx, str(line.get("clause", ""))),
+                "clause": _clause(ctx, str(line.get("clause", "")), pack),
                 "condition": trace_condition(line, ctx.language, rule),
                 "value": _shown(ctx, _labelled(labels, line.get("value"))),
                 "passed": _shown(ctx, line.get("passed")),

@@ -98,6 +98,7 @@ class ApplicationOut(Schema):
     rule_id: str
     rule_title_zh: str
     clause: str
+    clause_en: str | None = None  # the pack's English rendering of ``clause`` (the Chinese governs)
     year: int
     evidence: dict[str, Any]
     evidence_kind_zh: str

@@ -141,6 +141,7 @@ def apply(session: Session, actor: Principal, spec: ApplicationIn, reference: Re
     # the evaluation of the ``calc subsidy`` contract (its module only adds title, clause and document)
     result = evaluate_incentive(pack, rule, facts).as_dict()
     result.update(title_zh=rule.title_zh, clause=rule.source.clause, document=pack.document.title)
+    result.update(title_en=rule.title_en, clause_en=rule.source.clause_en)  # our renderings; the Chinese governs
     annotate(result["trace"], uses, subject)
     if result["eligible"]:
         amount, lines = project_cap_lines(session, pack, rule, holder, spec.year, subject, result["amount_yuan"])
@@ -236,6 +237,7 @@ def application_out(session: Session, row: SubsidyApplication) -> ApplicationOut
         rule_id=row.rule_id,
         rule_title_zh=str(result.get("title_zh", "")),
         clause=str(result.get("clause", "")),
+        clause_en=result.get("clause_en"),  # None for an application stored before packs had renderings
         year=row.year,
         evidence={"kind": row.evidence_kind, **row.evidence},
         evidence_kind_zh=EVIDENCE_ZH[row.evidence_kind],

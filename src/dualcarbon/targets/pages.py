@@ -12,6 +12,7 @@ from typing import Any
 from nicegui import ui
 from pydantic import ValidationError
 
+from dualcarbon.reference.policy import rendering
 from dualcarbon.targets.schemas import ProgressOut, YearIn
 from dualcarbon.targets.service import list_targets, record_year
 from dualcarbon.targets.service_progress import progress
@@ -180,7 +181,10 @@ def target_page(ctx: WebContext, target_id: int) -> None:
         if item.required_text_zh:
             ui.label(_needed(ctx, item)).props('data-testid="target-needed"')
         if target.clause:
-            ui.label(f"{target.pack_id} {target.clause}").classes("text-sm text-gray-600")
+            clause, original = rendering(target.clause, target.clause_en, ctx.language)
+            ui.label(f"{target.pack_id} {clause}").classes("text-sm text-gray-600").props('data-testid="target-clause"')
+            if original:
+                ui.label(ctx.t("policy.original", text=original)).classes("text-xs text-gray-600")
         for note in _notes(ctx, item):
             ui.label(note).classes("text-sm text-gray-600")
     if item.years:

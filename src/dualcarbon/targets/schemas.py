@@ -121,6 +121,7 @@ class TargetOut(BaseModel):
     pack_id: str | None
     rule_id: str | None
     clause: str | None
+    clause_en: str | None = None  # the pack's English rendering of ``clause`` (the Chinese governs)
     years: dict[int, float]
     lock_version: int
 
@@ -141,6 +142,7 @@ class WarningOut(BaseModel):
     value: float
     rule: str
     clause: str
+    clause_en: str | None = None  # the pack's English rendering of ``clause`` (the Chinese governs)
     confidence: str
 
 

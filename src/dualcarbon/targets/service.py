@@ -14,6 +14,7 @@ from a pack ``parameter`` (value, unit, clause from the pack; the target year is
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
@@ -92,9 +93,25 @@ def target_out(session: Session, target: PolicyTarget) -> TargetOut:
         pack_id=target.pack_id,
         rule_id=target.rule_id,
         clause=target.clause,
+        clause_en=clause_en(target.pack_id, target.rule_id, target.clause),
         years={row.year: row.achieved for row in target.years},
         lock_version=target.lock_version,
     )
+
+
+@lru_cache(maxsize=512)
+def clause_en(pack_id: str | None, rule_id: str | None, clause: str | None) -> str | None:
+    """The English rendering of a target's stored ``clause：text``, while the shipped pack's item still quotes
+    exactly that text and gives renderings (``clause_en`` / ``text_en``); None otherwise (the original is shown)."""
+    if not (pack_id and rule_id and clause):
+        return None
+    try:
+        source = resolve_pack(pack_id).source_of(rule_id)
+    except (InvalidInput, OSError, ValueError):
+        return None
+    if source is None or clause != f"{source.clause}：{source.text}" or not (source.clause_en and source.text_en):
+        return None
+    return f"{source.clause_en}: {source.text_en}"
 
 
 def load_target(session: Session, actor: Principal, target_id: int, *, write: bool = False) -> PolicyTarget:

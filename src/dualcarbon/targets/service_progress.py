@@ -66,6 +66,7 @@ def _warning(completion_pct: float | None) -> WarningOut | None:
         value=value,
         rule=band,
         clause=scheme.source.clause,
+        clause_en=scheme.source.clause_en,
         confidence=scheme.source.confidence,
     )
 
