@@ -19,7 +19,7 @@ from dualcarbon.accounts.models import AgencyAssignment, RoleAssignment, User
 from dualcarbon.audits.models import Agency, AgencyEnterprise, AgencyMember, AuditReport
 from dualcarbon.audits.schemas import AgencyEvaluation, AgencyIn, AgencyOut
 from dualcarbon.core.access import Principal, require_role
-from dualcarbon.core.errors import Conflict, InvalidInput, NotFound
+from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, zh_en
 from dualcarbon.core.localtime import to_local
 from dualcarbon.domain.identifiers import validate_credit_code
 from dualcarbon.registry.models import Enterprise, in_region_subtree
@@ -80,7 +80,8 @@ def agency_out(session: Session, agency: Agency) -> AgencyOut:
 def get_agency(session: Session, principal: Principal, agency_id: int) -> Agency:
     agency = session.scalar(select(Agency).where(Agency.id == agency_id, agency_filter(principal)))
     if agency is None:
-        raise NotFound(f"agency {agency_id} not found")
+        zh = "未找到该服务机构，或您无权查看"
+        raise NotFound(zh_en(zh, f"agency {agency_id} not found"), field="agency_id", zh=zh)
     return agency
 
 
@@ -93,12 +94,15 @@ def _member_user(session: Session, username: str, index: int) -> User:
     user = session.scalar(select(User).where(User.username == username))
     where = f"members[{index}]"
     if user is None:
-        raise InvalidInput(f"用户 {username} 不存在 / no user '{username}'", field=where)
+        zh = f"用户 {username} 不存在"
+        raise InvalidInput(zh_en(zh, f"no user '{username}'"), field=where, zh=zh)
     roles = set(session.scalars(select(RoleAssignment.role).where(RoleAssignment.user_id == user.id)))
     if "agency" not in roles:
-        raise InvalidInput(f"用户 {username} 不是服务机构用户 / '{username}' lacks the role agency", field=where)
+        zh = f"用户 {username} 不是服务机构用户"
+        raise InvalidInput(zh_en(zh, f"'{username}' lacks the role agency"), field=where, zh=zh)
     if session.scalar(select(AgencyMember.id).where(AgencyMember.user_id == user.id)) is not None:
-        raise Conflict(f"user '{username}' already acts for an agency", field=where)
+        zh = f"用户 {username} 已是其他服务机构的成员"
+        raise Conflict(zh_en(zh, f"user '{username}' already acts for an agency"), field=where, zh=zh)
     return user
 
 
@@ -109,9 +113,12 @@ def register_agency(session: Session, actor: Principal, spec: AgencyIn) -> Agenc
     try:
         code = validate_credit_code(spec.credit_code)
     except InvalidInput as exc:
-        raise InvalidInput(f"统一社会信用代码无效 / {exc.message}", field="credit_code") from None
+        zh = f"统一社会信用代码无效：{exc.zh}" if exc.zh else "统一社会信用代码无效"
+        raise InvalidInput(zh_en(zh, f"invalid credit code: {exc.message}"), field="credit_code", zh=zh) from None
     if session.scalar(select(Agency.id).where(Agency.credit_code == code)) is not None:
-        raise Conflict(f"an agency with credit code {code} is already registered", field="credit_code")
+        zh = f"统一社会信用代码为 {code} 的服务机构已登记"
+        en = f"an agency with credit code {code} is already registered"
+        raise Conflict(zh_en(zh, en), field="credit_code", zh=zh)
     qualifications = [q for q in (item.strip() for item in spec.qualifications) if q]
     agency = Agency(
         name=spec.name,
@@ -140,7 +147,9 @@ def assign_enterprise(session: Session, actor: Principal, agency_id: int, credit
         AgencyEnterprise.agency_id == agency.id, AgencyEnterprise.enterprise_id == enterprise.id
     )
     if session.scalar(taken) is not None:
-        raise Conflict(f"agency {agency.id} is already assigned to {enterprise.credit_code}")
+        zh = f"该服务机构已指派给企业 {enterprise.credit_code}"
+        en = f"agency {agency.id} is already assigned to {enterprise.credit_code}"
+        raise Conflict(zh_en(zh, en), field="credit_code", zh=zh)
     session.add(AgencyEnterprise(agency_id=agency.id, enterprise_id=enterprise.id))
     members = list(session.scalars(select(AgencyMember.user_id).where(AgencyMember.agency_id == agency.id)))
     for user_id in members:

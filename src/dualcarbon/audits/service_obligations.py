@@ -25,7 +25,7 @@ from dualcarbon.audits.models import AuditReport
 from dualcarbon.audits.schemas import GoalProgress, ObligationsStatus, ObligationStatus
 from dualcarbon.catalog.service_obligations import list_obligations
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import InvalidInput
+from dualcarbon.core.errors import InvalidInput, zh_en
 from dualcarbon.reference.policy import PolicyPack, Target, list_packs, load_pack
 from dualcarbon.registry.models import Enterprise, Region, in_region_subtree
 from dualcarbon.registry.service_access import require_region
@@ -41,10 +41,9 @@ def default_region(actor: Principal, region_code: str | None) -> str:
         return region_code
     roots = actor.region_roots("regulator", "reviewer")
     if not roots:
+        zh = "请选择地区（您的角色没有所属地区）"
         raise InvalidInput(
-            "give region_code (your role has no region of its own)",
-            field="region_code",
-            zh="请选择地区（您的角色没有所属地区）",
+            zh_en(zh, "give region_code (your role has no region of its own)"), field="region_code", zh=zh
         )
     return roots[0]
 
@@ -80,9 +79,8 @@ def choose_pack(session: Session, region_code: str, candidates: list[str], pack:
         if load_pack(candidate).jurisdiction in names:
             return candidate, "region"
     if not candidates:
-        raise InvalidInput(
-            "no shipped policy pack has such rules; give pack", field="pack", zh="没有含此类规则的政策包"
-        )
+        zh = "没有含此类规则的政策包，请指定政策包"
+        raise InvalidInput(zh_en(zh, "no shipped policy pack has such rules; give pack"), field="pack", zh=zh)
     return candidates[0], "fallback"
 
 

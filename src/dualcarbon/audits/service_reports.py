@@ -48,7 +48,7 @@ from dualcarbon.audits.schemas import (
 )
 from dualcarbon.audits.service_agencies import agency_of_user
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, zh_en
 from dualcarbon.core.vocab import AUDIT_KIND_ZH, AUDIT_STATE_ZH, PROJECT_TYPE_ZH
 from dualcarbon.domain.obligations import evaluate_rule
 from dualcarbon.reference.policy import PolicyPack, load_pack
@@ -137,11 +137,9 @@ def _check_technologies(session: Session, spec: AuditReportIn) -> None:
     known = technology_names(session, codes)
     for index, measure in enumerate(spec.measures):
         if measure.technology_code and measure.technology_code not in known:
-            raise InvalidInput(
-                f"技术目录中没有编号为 {measure.technology_code} 的技术 / no technology '{measure.technology_code}' "
-                "in the catalogue (GET /api/v1/technologies?q=… lists them)",
-                field=f"measures[{index}].technology_code",
-            )
+            zh = f"技术目录中没有编号为 {measure.technology_code} 的技术"
+            en = f"no technology '{measure.technology_code}' in the catalogue (GET /api/v1/technologies?q=… lists them)"
+            raise InvalidInput(zh_en(zh, en), field=f"measures[{index}].technology_code", zh=zh)
 
 
 def filing_minimum(pack: PolicyPack, kind: str) -> tuple[float, str, str] | None:
@@ -230,11 +228,10 @@ def report_out(session: Session, report: AuditReport) -> AuditReportOut:
 def load_report(session: Session, actor: Principal, report_id: int) -> AuditReport:
     """The report if the actor may read its enterprise; NotFound otherwise (existence not revealed)."""
     report = session.get(AuditReport, report_id)
-    if report is None:
-        raise NotFound(f"audit report {report_id} not found")
-    enterprise = session.get(Enterprise, report.enterprise_id)
-    if enterprise is None or not can_access_enterprise(session, actor, enterprise):
-        raise NotFound(f"audit report {report_id} not found")
+    enterprise = session.get(Enterprise, report.enterprise_id) if report is not None else None
+    if report is None or enterprise is None or not can_access_enterprise(session, actor, enterprise):
+        zh = "未找到该报告，或您无权查看"
+        raise NotFound(zh_en(zh, f"audit report {report_id} not found"), field="report_id", zh=zh)
     return report
 
 
@@ -319,7 +316,9 @@ def update_report(
     _check_state(report, "edit", EDITABLE)
     _check_seen(report, lock_version)
     if spec.kind != report.kind or spec.year != report.year:
-        raise InvalidInput("kind and year of a filed report cannot change; file a new report", field="kind")
+        zh = "已填报报告的类型和年度不能修改，请另行填报新报告"
+        en = "kind and year of a filed report cannot change; file a new report"
+        raise InvalidInput(zh_en(zh, en), field="kind" if spec.kind != report.kind else "year", zh=zh)
     before = _summary(report)
     claim_row(session, report, what=f"audit report {report.id}")
     _set_content(session, report, spec)
@@ -358,23 +357,28 @@ def _check_minimum(report: AuditReport, policy: PolicyPack) -> None:
     if minimum is None:
         return
     value, unit, text = minimum
+    source_zh = f"（{policy.document.number or policy.id}：{text}）"
     if report.kind == "diagnosis":
         count = sum(1 for m in report.measures if m.implementable)
         if count < value:
-            raise InvalidInput(
-                f"节能诊断报告须至少提出 {value:g} 项可实施的节能改造方案，本报告只有 {count} 项"
-                f"（{policy.document.number or policy.id}：{text}）",
-                field="measures",
+            zh = f"节能诊断报告须至少提出 {value:g} 项可实施的节能改造方案，本报告只有 {count} 项{source_zh}"
+            en = (
+                f"a diagnosis report needs at least {value:g} implementable proposals, this one has {count} "
+                f"(policy pack {policy.id})"
             )
+            raise InvalidInput(zh_en(zh, en), field="measures", zh=zh)
         return
     if report.potential_pct is None:
-        raise InvalidInput("能源审计报告须填写审计期综合能耗（tce），以计算节能潜力", field="baseline_energy_tce")
+        zh = "能源审计报告须填写审计期综合能耗（tce），以计算节能潜力"
+        en = "an energy audit report needs the audit period's energy consumption (tce) to compute its potential"
+        raise InvalidInput(zh_en(zh, en), field="baseline_energy_tce", zh=zh)
     if report.potential_pct < value:
-        raise InvalidInput(
-            f"能源审计报告的节能潜力须不少于 {value:g}{unit}，本报告为 {report.potential_pct:.2f}{unit}"
-            f"（{policy.document.number or policy.id}：{text}）",
-            field="measures",
+        zh = f"能源审计报告的节能潜力须不少于 {value:g}{unit}，本报告为 {report.potential_pct:.2f}{unit}{source_zh}"
+        en = (
+            f"an energy audit report needs a saving potential of at least {value:g} {unit}, this one has "
+            f"{report.potential_pct:.2f} {unit} (policy pack {policy.id})"
         )
+        raise InvalidInput(zh_en(zh, en), field="measures", zh=zh)
 
 
 # ---- the regulator's decision --------------------------------------------------------------------------
@@ -429,10 +433,12 @@ def record_feedback(session: Session, actor: Principal, report_id: int, score: i
     if not actor.is_admin and report.enterprise_id not in {
         g.enterprise_id for g in actor.grants if g.role == "enterprise"
     }:
-        raise PermissionDenied("only the enterprise's own users score the agency's service")
+        zh = "只有本企业的用户可以评价服务机构的服务"
+        raise PermissionDenied(zh_en(zh, "only the enterprise's own users score the agency's service"), zh=zh)
     _check_state(report, "feedback", ("accepted", "returned"))
     if isinstance(score, bool) or not 1 <= score <= 5:
-        raise InvalidInput("评分须为 1-5 的整数 / score must be 1-5", field="score")
+        zh = "评分须为 1-5 的整数"
+        raise InvalidInput(zh_en(zh, "score must be a whole number from 1 to 5"), field="score", zh=zh)
     claim_row(session, report, what=f"audit report {report.id}")
     before = {"feedback_score": report.feedback_score}
     report.feedback_score = score
@@ -456,14 +462,17 @@ def _summary(report: AuditReport) -> dict[str, object]:
 def _require_writer(session: Session, actor: Principal, report: AuditReport) -> None:
     enterprise = session.get(Enterprise, report.enterprise_id)
     if enterprise is None or not can_write_enterprise_data(session, actor, enterprise):
-        raise PermissionDenied("only the enterprise, its agency or its regulator may change this report")
+        zh = "只有本企业、其服务机构或所在地区主管部门可以修改该报告"
+        en = "only the enterprise, its agency or its regulator may change this report"
+        raise PermissionDenied(zh_en(zh, en), zh=zh)
 
 
 def _require_regulator(session: Session, actor: Principal, report: AuditReport) -> None:
     enterprise = session.get(Enterprise, report.enterprise_id)
     if actor.is_admin or (enterprise is not None and region_in_scope(session, actor, enterprise.region_code)):
         return
-    raise PermissionDenied("验收须由企业所在地区的监管部门进行 / acceptance needs the regulator of the region")
+    zh = "验收须由企业所在地区的监管部门进行"
+    raise PermissionDenied(zh_en(zh, "acceptance needs the regulator of the enterprise's region"), zh=zh)
 
 
 _ACTION_ZH = {"edit": "修改", "submit": "提交", "acceptance": "验收", "return": "退回", "feedback": "评价"}
@@ -472,17 +481,16 @@ _ACTION_ZH = {"edit": "修改", "submit": "提交", "acceptance": "验收", "ret
 def _check_state(report: AuditReport, action: str, allowed: tuple[str, ...]) -> None:
     if report.state not in allowed:
         wanted = "/".join(allowed)
-        raise Conflict(
-            f"报告当前状态为{AUDIT_STATE_ZH[report.state]}，不能{_ACTION_ZH.get(action, action)} / "
-            f"report {report.id} is {report.state}; "
-            f"{action} needs {wanted}",
-            field="state",
-        )
+        zh = f"报告当前状态为{AUDIT_STATE_ZH[report.state]}，不能{_ACTION_ZH.get(action, action)}"
+        en = f"report {report.id} is {report.state}; {action} needs {wanted}"
+        raise Conflict(zh_en(zh, en), field="state", zh=zh)
 
 
 def _check_seen(report: AuditReport, lock_version: int | None) -> None:
     if lock_version is not None and lock_version != report.lock_version:
-        raise Conflict(
+        zh = f"报告 {report.id} 已被他人修改（当前版本 {report.lock_version}，您加载的是 {lock_version}），请刷新后重试"
+        en = (
             f"audit report {report.id} was changed by someone else meanwhile (version {report.lock_version}, "
             f"you loaded {lock_version}); reload it and try again"
         )
+        raise Conflict(zh_en(zh, en), field="lock_version", zh=zh)

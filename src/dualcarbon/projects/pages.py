@@ -16,6 +16,7 @@ from dualcarbon.projects.pages_controls import (
     milestones_section,
     verification_form,
 )
+from dualcarbon.projects.pages_verification import verification_source_section
 from dualcarbon.projects.schemas import ProjectOut, TransitionIn
 from dualcarbon.projects.service_lifecycle import exit_candidates, transition
 from dualcarbon.projects.service_projects import get_plan, get_project, list_projects
@@ -259,6 +260,7 @@ def _verification(ctx: WebContext, project_id: int) -> None:
             ui.label(f"⚠ {text}").classes("text-sm text-orange-700").props('data-testid="projects-mv-warning"').tooltip(
                 detail
             )
+        verification_source_section(ctx, record)  # 数据来源: what the figures above were computed from
 
 
 def mv_warning_text(ctx: WebContext, warning: Any) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, File, Query, Request, UploadFile, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
-from dualcarbon.core.errors import InvalidInput
+from dualcarbon.core.errors import InvalidInput, zh_en
 from dualcarbon.core.vocab import ProjectState, ProjectType
 from dualcarbon.projects import service_documents as documents
 from dualcarbon.projects import service_export as export
@@ -158,7 +158,8 @@ def upload_document(
 ) -> ProjectOut:
     content = file.file.read(documents.MAX_DOCUMENT_BYTES + 1)
     if len(content) > documents.MAX_DOCUMENT_BYTES:
-        raise InvalidInput("file larger than 50 MB", field="file")
+        zh = "文件超过 50 MB"
+        raise InvalidInput(zh_en(zh, "file larger than 50 MB"), field="file", zh=zh)
     return documents.add_document(session, caller, project_id, file.filename or "", content, request.app.state.data_dir)
 
 

@@ -216,6 +216,52 @@ class VerificationIn(_In):
     lock_version: int | None = None
 
 
+VerificationSourceKind = Literal["meters", "periods"]
+#: How the periods' energy was obtained: ``tce_calorific`` — the meter rollups' ``tce`` column, converted by
+#: 当量值 (calorific value, GB/T 2589; not the 等价值 ``tce_equal``); ``entered`` — tce as typed or uploaded.
+EnergyBasis = Literal["tce_calorific", "entered"]
+#: Why a metered period was left out: ``no_tce`` (a meter has no tce for it), ``incomplete`` (completeness below
+#: the mv_criteria coverage rule, or energy carried over a gap), ``no_weather`` (the station has no temperature).
+LeftOutReason = Literal["no_tce", "incomplete", "no_weather"]
+
+
+class VerificationPeriodSource(Schema):
+    """One period of a verification's data (基期 or 报告期): the dates it covers and how much of it was used."""
+
+    date_from: date | None = Field(description="metered: the first day asked for; periods: the first period's start")
+    date_to: date | None = Field(description="metered: the last day asked for; periods: the last period's last day")
+    periods_used: int = Field(description="periods the model was fitted on (baseline) or applied to (reporting)")
+    days_used: int = Field(description="days of the periods used (a month counts its calendar days)")
+    periods_left_out: int | None = Field(description="metered periods left out; null when not known (periods)")
+    days_left_out: int | None = Field(description="days of the periods left out (gaps); null when not known")
+    left_out: dict[LeftOutReason, int] = Field(default_factory=dict, description="periods left out, by reason")
+
+
+class MeterUsed(Schema):
+    meter_id: int
+    meter: str = Field(description="the meter's code (表号)")
+    carrier: str
+    unit: str | None = None
+
+
+class VerificationSource(Schema):
+    """What a stored verification was computed from (数据来源): a reviewer or an auditor can repeat it."""
+
+    kind: VerificationSourceKind
+    interval: Literal["day", "month"]
+    energy_basis: EnergyBasis
+    meters: list[MeterUsed] = Field(default_factory=list, description="metered: the meters summed per period")
+    weather_station: str | None = Field(default=None, description="metered: the station whose temperatures joined")
+    factor_rows: list[str] = Field(
+        default_factory=list, description="metered: the reference rows of the tce factors (当量值) used"
+    )
+    reference_versions: dict[str, str] = Field(
+        default_factory=dict, description="versions of the reference tables used (mv_criteria; the rollups' tables)"
+    )
+    baseline: VerificationPeriodSource
+    reporting: VerificationPeriodSource
+
+
 class VerificationOut(Schema):
     project_id: int
     state: ProjectState
@@ -227,3 +273,4 @@ class VerificationOut(Schema):
     verified_energy: float = Field(description="avoided energy + adjustments over the reporting period, tce")
     verified_tce_per_year: float = Field(description="verified energy per year as computed (valid or not)")
     claimable_tce_per_year: float | None = Field(description="the project's verified saving: None when not valid")
+    computed_from: VerificationSource = Field(description="the meters, dates, weather station and basis used")

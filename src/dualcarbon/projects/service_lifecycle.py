@@ -73,6 +73,7 @@ def check_seen(project: RetrofitProject, lock_version: int | None) -> None:
                 f"project {project.id} was changed by someone else meanwhile (version {project.lock_version}, "
                 f"you loaded {lock_version}); reload it and try again",
             ),
+            field="lock_version",
             zh=zh,
         )
 
@@ -84,11 +85,9 @@ def transition(session: Session, actor: Principal, project_id: int, spec: Transi
     if regulator_only:
         require_regulator(session, actor, project)
     if project.state not in sources:
-        raise Conflict(
-            f"项目当前状态为{PROJECT_STATE_ZH[project.state]}，不能执行该操作 / project {project.id} is "
-            f"{project.state}; {spec.action} needs {'/'.join(sources)}",
-            field="state",
-        )
+        zh = f"项目当前状态为{PROJECT_STATE_ZH[project.state]}，不能执行该操作"
+        en = f"project {project.id} is {project.state}; {spec.action} needs {'/'.join(sources)}"
+        raise Conflict(zh_en(zh, en), field="state", zh=zh)
     check_seen(project, spec.lock_version)
     claim_row(session, project, what=f"project {project.id}")
     before = {"state": project.state}
@@ -132,7 +131,8 @@ def set_milestone_done(
     project = load_project(session, actor, project_id, write=True)
     milestone = next((m for m in project.milestones if m.id == milestone_id), None)
     if milestone is None:
-        raise NotFound(f"milestone {milestone_id} not found", field="milestone_id")
+        zh = "该项目没有此里程碑"
+        raise NotFound(zh_en(zh, f"milestone {milestone_id} not found"), field="milestone_id", zh=zh)
     claim_row(session, project, what=f"project {project.id}")
     before = {"milestone": milestone.id, "done": milestone.done}
     milestone.done = done

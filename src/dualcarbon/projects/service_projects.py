@@ -30,7 +30,7 @@ from dualcarbon.audits.models import AuditMeasure, AuditReport
 from dualcarbon.audits.service_reports import technology_names
 from dualcarbon.catalog.models import Catalog, CatalogEntry
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from dualcarbon.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, zh_en
 from dualcarbon.core.localtime import to_local
 from dualcarbon.core.vocab import PROJECT_ORIGIN_ZH, PROJECT_STATE_ZH, PROJECT_TYPE_ZH
 from dualcarbon.projects.models import ProjectMilestone, RetrofitPlan, RetrofitProject
@@ -54,7 +54,9 @@ def deadline_years_max(pack: str | PolicyPack = DEADLINE_PACK) -> int:
     policy = pack if isinstance(pack, PolicyPack) else load_pack(pack)
     value = policy.parameter(DEADLINE_PARAMETER)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0 or value != math.floor(value):
-        raise InvalidInput(f"{DEADLINE_PARAMETER} must be a whole number of years", field="parameter")
+        zh = f"政策包参数 {DEADLINE_PARAMETER} 须为正整数年数"
+        en = f"{DEADLINE_PARAMETER} must be a whole number of years"
+        raise InvalidInput(zh_en(zh, en), field="parameter", zh=zh)
     return int(value)
 
 
@@ -124,9 +126,12 @@ def load_project(session: Session, actor: Principal, project_id: int, *, write: 
     project = session.get(RetrofitProject, project_id)
     enterprise = session.get(Enterprise, project.enterprise_id) if project else None
     if project is None or enterprise is None or not can_access_enterprise(session, actor, enterprise):
-        raise NotFound(f"project {project_id} not found")
+        zh = "未找到该项目，或您无权查看"
+        raise NotFound(zh_en(zh, f"project {project_id} not found"), field="project_id", zh=zh)
     if write and not can_write_enterprise_data(session, actor, enterprise):
-        raise PermissionDenied("only the enterprise, its agency or its regulator may change this project")
+        zh = "只有本企业、其服务机构或所在地区主管部门可以修改该项目"
+        en = "only the enterprise, its agency or its regulator may change this project"
+        raise PermissionDenied(zh_en(zh, en), zh=zh)
     return project
 
 
@@ -170,11 +175,15 @@ def _measure(session: Session, actor: Principal, measure_id: int) -> tuple[Audit
     report = session.get(AuditReport, measure.report_id) if measure else None
     enterprise = session.get(Enterprise, report.enterprise_id) if report else None
     if measure is None or report is None or enterprise is None or not can_access_enterprise(session, actor, enterprise):
-        raise NotFound(f"measure {measure_id} not found", field="measure_id")
+        zh = "未找到该节能措施，或您无权查看"
+        raise NotFound(zh_en(zh, f"measure {measure_id} not found"), field="measure_id", zh=zh)
     if report.state != "accepted":
-        raise Conflict(f"措施所在报告尚未验收 / the report of measure {measure_id} is not accepted", field="measure_id")
+        zh = "措施所在报告尚未验收"
+        en = f"the report of measure {measure_id} is not accepted"
+        raise Conflict(zh_en(zh, en), field="measure_id", zh=zh)
     if session.scalar(select(RetrofitProject.id).where(RetrofitProject.measure_id == measure_id)) is not None:
-        raise Conflict(f"measure {measure_id} already has a project", field="measure_id")
+        zh = "该节能措施已建有改造项目"
+        raise Conflict(zh_en(zh, f"measure {measure_id} already has a project"), field="measure_id", zh=zh)
     accepted_on = to_local(report.decided_at).date() if report.decided_at else None
     return measure, enterprise, accepted_on
 
@@ -183,12 +192,17 @@ def _entry(session: Session, actor: Principal, entry_id: int) -> tuple[CatalogEn
     entry = session.get(CatalogEntry, entry_id)
     enterprise = session.get(Enterprise, entry.enterprise_id) if entry else None
     if entry is None or enterprise is None or not can_access_enterprise(session, actor, enterprise):
-        raise NotFound(f"catalog entry {entry_id} not found", field="catalog_entry_id")
+        zh = "未找到该清单条目，或您无权查看"
+        raise NotFound(zh_en(zh, f"catalog entry {entry_id} not found"), field="catalog_entry_id", zh=zh)
     catalog = session.get(Catalog, entry.catalog_id)
     if catalog is None or catalog.published_at is None:
-        raise Conflict(f"catalog entry {entry_id} is not in a published catalog", field="catalog_entry_id")
+        zh = "该清单条目所在的目录尚未发布"
+        en = f"catalog entry {entry_id} is not in a published catalog"
+        raise Conflict(zh_en(zh, en), field="catalog_entry_id", zh=zh)
     if entry.tier != "below_baseline":
-        raise InvalidInput(f"清单条目 {entry_id} 不在基准水平以下 (tier {entry.tier})", field="catalog_entry_id")
+        zh = f"清单条目 {entry_id} 不在基准水平以下"
+        en = f"catalog entry {entry_id} is not below the baseline (tier {entry.tier})"
+        raise InvalidInput(zh_en(zh, en), field="catalog_entry_id", zh=zh)
     return entry, enterprise, to_local(catalog.published_at).date()
 
 
@@ -215,21 +229,30 @@ def create_project(
     if spec.catalog_entry_id is not None:
         entry, entry_enterprise, listed_on = _entry(session, actor, spec.catalog_entry_id)
         if enterprise is not None and entry_enterprise.id != enterprise.id:
-            raise InvalidInput("the catalog entry is of another enterprise than the measure", field="catalog_entry_id")
+            zh = "清单条目与节能措施不属于同一企业"
+            en = "the catalog entry is of another enterprise than the measure"
+            raise InvalidInput(zh_en(zh, en), field="catalog_entry_id", zh=zh)
         enterprise = entry_enterprise
         spec_name = spec.name or f"{entry.product} 能效提升改造"
     else:
         spec_name = spec.name or (measure.description[:200] if measure else "")
     if enterprise is None:
         if not spec.credit_code:
-            raise InvalidInput("give credit_code, measure_id or catalog_entry_id", field="credit_code")
+            zh = "请填写企业统一社会信用代码，或选择节能措施或清单条目"
+            en = "give credit_code, measure_id or catalog_entry_id"
+            raise InvalidInput(zh_en(zh, en), field="credit_code", zh=zh)
         enterprise = require_enterprise(session, actor, spec.credit_code, write=True)
     elif spec.credit_code and spec.credit_code.strip().upper() != enterprise.credit_code:
-        raise InvalidInput("credit_code differs from the measure's or entry's enterprise", field="credit_code")
+        zh = "统一社会信用代码与节能措施或清单条目所属企业不一致"
+        en = "credit_code differs from the measure's or entry's enterprise"
+        raise InvalidInput(zh_en(zh, en), field="credit_code", zh=zh)
     if not can_write_enterprise_data(session, actor, enterprise):
-        raise PermissionDenied("only the enterprise, its agency or its regulator may add its projects")
+        zh = "只有本企业、其服务机构或所在地区主管部门可以添加其改造项目"
+        en = "only the enterprise, its agency or its regulator may add its projects"
+        raise PermissionDenied(zh_en(zh, en), zh=zh)
     if not spec_name:
-        raise InvalidInput("项目名称不能为空 / name is required", field="name")
+        zh = "项目名称不能为空"
+        raise InvalidInput(zh_en(zh, "name is required"), field="name", zh=zh)
     deadline = spec.deadline
     beyond = False
     if listed_on is not None or accepted_on is not None:
@@ -244,7 +267,8 @@ def create_project(
             beyond = True
             warnings.append(f"改造期限 {deadline} 超过{what}（{since}）后 {years} 年的一般期限 {latest}，须说明理由")
     if spec.start_date and deadline and deadline < spec.start_date:
-        raise InvalidInput("完成期限不能早于开工日期 / deadline is before the start date", field="deadline")
+        zh = "完成期限不能早于开工日期"
+        raise InvalidInput(zh_en(zh, "deadline is before the start date"), field="deadline", zh=zh)
     plan = plan_for(session, enterprise)
     project = RetrofitProject(
         enterprise_id=enterprise.id,
@@ -314,7 +338,8 @@ def get_plan(session: Session, actor: Principal, credit_code: str) -> PlanOut:
     enterprise = require_enterprise(session, actor, credit_code)
     plan = session.scalar(select(RetrofitPlan).where(RetrofitPlan.enterprise_id == enterprise.id))
     if plan is None:
-        raise NotFound(f"no plan for {enterprise.credit_code} yet")
+        zh = "该企业尚无一企一策改造方案"
+        raise NotFound(zh_en(zh, f"no plan for {enterprise.credit_code} yet"), field="credit_code", zh=zh)
     return plan_out(session, actor, plan)
 
 
