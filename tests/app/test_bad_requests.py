@@ -81,3 +81,16 @@ def test_every_path_parameter_is_declared(client: TestClient) -> None:
         for method, operation in operations.items():
             declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
             assert declared == names, f"{method.upper()} {path}: declares {declared}"
+
+
+def test_a_bilingual_message_gives_each_reader_its_own_half() -> None:
+    from dualcarbon.core.errors import InvalidInput, zh_en
+
+    both = InvalidInput(zh_en("读数超出范围", "the value is out of range"), field="value")
+    assert both.message_in("en") == "the value is out of range"
+    assert both.message_in("zh") == "读数超出范围"
+    # Text that is not in the 中文 / English form stays whole, for either reader.
+    assert InvalidInput("ratio 1 / 2 is wrong").message_in("en") == "ratio 1 / 2 is wrong"
+    assert InvalidInput(zh_en("甲", "乙 / b")).message_in("en") == "甲 / 乙 / b"
+    # A separate Chinese text wins for a Chinese reader.
+    assert InvalidInput(zh_en("甲", "a"), zh="中文说明").message_in("zh") == "中文说明"

@@ -26,8 +26,14 @@ class DualcarbonError(Exception):
 
     def message_in(self, language: str) -> str:
         """The message for a reader of ``language`` ("zh" or "en"): the Chinese text when the error has one
-        and the reader reads Chinese, else ``message`` (which may itself be bilingual "中文 / English")."""
-        return self.zh if language == "zh" and self.zh else self.message
+        and the reader reads Chinese, else ``message``; a bilingual ``message`` ("中文 / English", :func:`zh_en`)
+        gives each reader its own half (an English reader saw Chinese first before)."""
+        if language == "zh" and self.zh:
+            return self.zh
+        halves = _bilingual(self.message)
+        if halves is None:
+            return self.message
+        return halves[0] if language == "zh" else halves[1]
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message
@@ -98,6 +104,19 @@ class StoreBusy(DualcarbonError):
 def zh_en(zh: str, en: str) -> str:
     """One reason for a reader of either language, Chinese first: ``中文 / English`` (problem lists, receipts)."""
     return f"{zh} / {en}"
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef" for ch in text)
+
+
+def _bilingual(text: str) -> tuple[str, str] | None:
+    """(Chinese, English) of a :func:`zh_en` text: Chinese before the first `` / `` and no Chinese after it;
+    None for any other text (an English message that happens to contain `` / `` stays whole)."""
+    zh, sep, en = text.partition(" / ")
+    if not sep or not _has_cjk(zh) or _has_cjk(en) or not en.strip():
+        return None
+    return zh, en
 
 
 def zh_part(text: str) -> str:
