@@ -58,7 +58,7 @@ def list_datacentres(session: Session, actor: Principal, *, region_code: str | N
     query = query.where(enterprise_filter(actor))
     if region_code:
         query = query.where(in_region_subtree(Enterprise.region_code, region_code))  # type: ignore[arg-type]
-    return [datacentre_out(row, ent) for row, ent in session.execute(query.order_by(Datacentre.id)).tuples()]
+    return [datacentre_out(row, ent) for row, ent in session.execute(query.order_by(Datacentre.id))]
 
 
 def get_datacentre(session: Session, actor: Principal, datacentre_id: int) -> DatacentreOut:

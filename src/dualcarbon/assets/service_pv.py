@@ -127,7 +127,7 @@ def list_pv(session: Session, actor: Principal, *, region_code: str | None = Non
     query = query.where(enterprise_filter(actor))
     if region_code:
         query = query.where(in_region_subtree(Enterprise.region_code, region_code))  # type: ignore[arg-type]
-    return [pv_out(pv, ent) for pv, ent in session.execute(query.order_by(PvAsset.id)).tuples()]
+    return [pv_out(pv, ent) for pv, ent in session.execute(query.order_by(PvAsset.id))]
 
 
 def get_pv(session: Session, actor: Principal, pv_id: int) -> PvOut:

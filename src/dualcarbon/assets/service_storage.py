@@ -49,7 +49,7 @@ def list_storage(session: Session, actor: Principal, *, region_code: str | None 
     query = query.where(enterprise_filter(actor))
     if region_code:
         query = query.where(in_region_subtree(Enterprise.region_code, region_code))  # type: ignore[arg-type]
-    return [storage_out(row, ent) for row, ent in session.execute(query.order_by(StorageAsset.id)).tuples()]
+    return [storage_out(row, ent) for row, ent in session.execute(query.order_by(StorageAsset.id))]
 
 
 def get_storage(session: Session, actor: Principal, storage_id: int) -> StorageOut:

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from dualcarbon.accounts.models import User
 from dualcarbon.accounts.service_auth import NewUser, assign_agency, create_user, principal_for
 from dualcarbon.core.access import SYSTEM, Grant, Principal
-from dualcarbon.demo.plan import CityPlan, EnterprisePlan, report_deadline
+from dualcarbon.demo.plan import CityPlan, EnterprisePlan, owes, report_deadline
 from dualcarbon.reference import ReferenceSet
 from dualcarbon.registry import service as registry
 from dualcarbon.registry import service_regions as regions
@@ -31,6 +31,9 @@ CHUNK = 100
 EDITION = "2023"
 BASIS = "gb"
 APPEAL_DOCUMENT = "能源计量数据复核说明（演示）.pdf"
+
+AGENCY_ENTERPRISES = 6  # enterprises assigned to the demo's service agency
+AGENCY_DIAGNOSED = 4  # … of them owing a diagnosis, at most (the retrofit stage files four diagnoses)
 
 
 class Progress(Protocol):
@@ -221,8 +224,13 @@ def seed_enterprise_logins(
     logins: list[DemoLogin] = []
     chosen = choose_enterprise_users(plan)
     taken = {e.index for e in chosen}
-    agency = [e for e in plan.enterprises if e.index not in taken and e.latest.fate in ("approved", "submitted")]
-    agency = sorted(agency, key=lambda e: (e.region_code, e.index))[:: max(1, len(agency) // 6)][:6]
+    eligible = [e for e in plan.enterprises if e.index not in taken and e.latest.fate in ("approved", "submitted")]
+    # the agency (节能诊断服务机构) serves the enterprises owing a diagnosis first (the retrofit stage diagnoses
+    # them), then others spread over the districts, :data:`AGENCY_ENTERPRISES` in all
+    diagnosed = [e for e in eligible if owes("diagnosis", e.latest.total_tce)][:AGENCY_DIAGNOSED]
+    spread = sorted((e for e in eligible if e not in diagnosed), key=lambda e: (e.region_code, e.index))
+    spread = spread[:: max(1, len(spread) // AGENCY_ENTERPRISES)][: AGENCY_ENTERPRISES - len(diagnosed)]
+    agency = diagnosed + spread
     with session_scope(engine) as session:
         for number, enterprise in enumerate(chosen, start=1):
             username = f"qiye{number}"

@@ -17,6 +17,12 @@ What happens to each report (the *fate*) is allocated the same way: in the lates
 approved, some approved only after the first catalog of the year, some submitted and waiting, some
 returned, a few left as drafts or never filed (overdue); earlier years are all approved (the oldest also
 locked), and some reports of the middle year were returned once and corrected in a second version.
+
+Most planned enterprises are large (their fields' outputs make thousands to hundreds of thousands of tce). A
+few (:data:`DIAGNOSIS_SIZED_SHARE`, at least :data:`DIAGNOSIS_SIZED_MIN`), drawn from a random generator of their
+own so the rest of the plan is unchanged, are sized so that their latest year's consumption lies inside the
+energy-saving-diagnosis band (节能诊断) of the audits subject's filing pack (Shanghai: 2000 ≤ tce/a < 5000) — the
+enterprises whose diagnoses the retrofit stage files. The band is read from the pack, never written here.
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from dualcarbon.audits import service_reports as audit_reports
+from dualcarbon.audits.models import AuditReport
+from dualcarbon.audits.service_reports import OBLIGATION_OF_KIND, filing_pack
 from dualcarbon.core.errors import InvalidInput
 from dualcarbon.demo.profiles import (
     CITY,
@@ -44,6 +53,7 @@ from dualcarbon.domain.energy import convert_line
 from dualcarbon.domain.energy_lines import EnergyLine as DomainEnergyLine
 from dualcarbon.domain.identifiers import make_credit_code
 from dualcarbon.reference import BenchmarkRow, ReferenceSet
+from dualcarbon.reference.policy import PolicyPack
 
 TIERS = ("grade_1", "grade_2", "grade_3", "fails_limit")
 TIER_SHARES = (0.15, 0.30, 0.40, 0.15)
@@ -54,6 +64,15 @@ LATEST_SHARES = (0.70, 0.06, 0.09, 0.06, 0.04, 0.05)
 CORRECTED_SHARE = 0.06
 KEY_ENERGY_USER_TCE = 10_000.0  # 重点用能单位: 年综合能源消费量 ≥ 1万 tce (节约能源法 §52)
 DEVIATION_FACTOR = 0.94  # a deviating report states a unit consumption 6 % below the computed one
+OUTPUT_YEAR_SPREAD = (0.92, 1.08)  # a year's output as a factor of the enterprise's base output
+#: Share of the enterprises sized for an energy-saving diagnosis, and the fewest (the retrofit stage files four).
+DIAGNOSIS_SIZED_SHARE = 0.1
+DIAGNOSIS_SIZED_MIN = 4
+#: Tiers and latest fate a diagnosis-sized enterprise is drawn from: approved reports (so its consumption is on
+#: record) of the better tiers (the worse ones are the appealing enterprises of the demo's logins).
+DIAGNOSIS_SIZED_TIERS = ("grade_1", "grade_2")
+DIAGNOSIS_SIZED_FATE = "approved"
+BAND_CLEARANCE = 0.01  # share of the band's bounds kept clear for the rounding of reported quantities
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714 组织机构代码 check digit weights
 _ORG_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # characters also allowed in a 统一社会信用代码
 
@@ -318,17 +337,22 @@ def _reports(
     reference: ReferenceSet,
     coefficients: Coefficients,
     rng: random.Random,
+    latest_tce: float | None = None,
 ) -> list[ReportPlan]:
+    """The three reports; ``latest_tce``: size the base output so the latest year's consumption is about it
+    (within :data:`OUTPUT_YEAR_SPREAD`), drawing the same random numbers as without it."""
     row = reference.benchmark_row(profile.row_id)
     base_output = rng.uniform(*profile.output_range)
     uc_latest = tier_value(row, tier, rng)
+    if latest_tce is not None:
+        base_output = latest_tce * 1000.0 / uc_latest
     ucs = [uc_latest]
     for _ in range(2):
         ucs.insert(0, ucs[0] * (1.0 + rng.uniform(0.005, 0.03)))
     plans: list[ReportPlan] = []
     oldest, middle, latest = spec.years
     for year, uc in zip(spec.years, ucs, strict=True):
-        output = base_output * rng.uniform(0.92, 1.08)
+        output = base_output * rng.uniform(*OUTPUT_YEAR_SPREAD)
         fate = {oldest: "locked", middle: "corrected" if corrected else "approved", latest: latest_fate}[year]
         deviating = fate == "corrected" or (fate in ("returned", "submitted") and rng.random() < 0.5)
         missing_value_added = fate == "returned" and not deviating
@@ -343,6 +367,45 @@ def _reports(
     return plans
 
 
+def diagnosis_band(pack: PolicyPack | None = None) -> tuple[float, float] | None:
+    """(lower, upper) tce/a of the energy-using unit's energy-saving-diagnosis rule of ``pack`` (default: the
+    audits subject's filing pack) — its ``annual_energy_tce`` condition; None when the pack states no such band."""
+    pack = pack or filing_pack()
+    for rule in pack.obligations:
+        if rule.obligation != OBLIGATION_OF_KIND["diagnosis"] or rule.subject != "energy_using_unit":
+            continue
+        for condition in rule.when:
+            if condition.fact == "annual_energy_tce" and condition.min is not None and condition.max is not None:
+                return condition.min, condition.max
+    return None
+
+
+def owes(kind: str, consumption_tce: float) -> bool:
+    """Whether an enterprise consuming ``consumption_tce`` in the audit period is inside the filing pack's
+    obligation of ``kind`` (audit | diagnosis): its report would carry no out-of-obligation note. Asked of the
+    audits service itself with a report that is never stored, so the demo and the product judge alike."""
+    probe = AuditReport(kind=kind, baseline_energy_tce=round(consumption_tce, 1))
+    return audit_reports.obligation_note(probe) is None
+
+
+def _diagnosis_sized(spec: DemoSpec, tiers: list[int], fates: list[int]) -> dict[int, float]:
+    """Plan index → the latest consumption (tce) planned for the diagnosis-sized enterprises: inside the pack's
+    band even at either end of :data:`OUTPUT_YEAR_SPREAD` (:data:`BAND_CLEARANCE` kept clear for rounding)."""
+    band = diagnosis_band()
+    if band is None:
+        return {}
+    rng = random.Random(spec.seed * 7919 + 17)  # its own generator: the rest of the plan stays as it was
+    eligible = [
+        i
+        for i in range(spec.enterprises)
+        if TIERS[tiers[i]] in DIAGNOSIS_SIZED_TIERS and LATEST_FATES[fates[i]] == DIAGNOSIS_SIZED_FATE
+    ]
+    count = min(len(eligible), max(DIAGNOSIS_SIZED_MIN, round(spec.enterprises * DIAGNOSIS_SIZED_SHARE)))
+    low = band[0] / OUTPUT_YEAR_SPREAD[0] * (1.0 + BAND_CLEARANCE)
+    high = band[1] / OUTPUT_YEAR_SPREAD[1] * (1.0 - BAND_CLEARANCE)
+    return {i: rng.uniform(low, high) for i in sorted(rng.sample(eligible, count))}
+
+
 def plan_city(spec: DemoSpec, reference: ReferenceSet) -> CityPlan:
     """The whole synthetic city for ``spec`` (deterministic in ``spec.seed``)."""
     rng = random.Random(spec.seed)
@@ -355,6 +418,7 @@ def plan_city(spec: DemoSpec, reference: ReferenceSet) -> CityPlan:
     tiers = allocate(n, TIER_SHARES, rng)
     fates = allocate(n, LATEST_SHARES, rng)
     corrected = set(rng.sample(range(n), max(1, round(n * CORRECTED_SHARE))))
+    diagnosis_sized = _diagnosis_sized(spec, tiers, fates)
     codes: set[str] = set()
     names: set[str] = set()
     enterprises: list[EnterprisePlan] = []
@@ -374,6 +438,7 @@ def plan_city(spec: DemoSpec, reference: ReferenceSet) -> CityPlan:
             reference,
             coefficients,
             rng,
+            diagnosis_sized.get(index),
         )
         utilisation = rng.uniform(0.78, 0.95)
         latest_output = reports[-1].content["outputs"][0]["quantity"]
@@ -384,7 +449,7 @@ def plan_city(spec: DemoSpec, reference: ReferenceSet) -> CityPlan:
             region_code=region_code,
             profile=profile,
             tier=TIERS[tiers[index]],
-            above_scale=rng.random() < 0.95,
+            above_scale=rng.random() < 0.95 or index in diagnosis_sized,  # the diagnosis rule is for 规上 ones
             land_area_mu=round(rng.uniform(80.0, 900.0), 1),
             address=f"{PROVINCE[1]}{CITY[1]}{district}{rng.choice(ROADS)}{rng.randint(1, 999)}号",
             contact=f"{rng.choice(SURNAMES)}工（能源管理负责人）",

@@ -6,16 +6,20 @@
   some rows carry 标杆/基准 values) whose latest report is approved (so it is in the latest catalogs), the city
   publishes the policy-basis catalog of the latest half and its 基准以下 entries become projects; otherwise
   there are none (``policy_catalog_id`` stays None).
-* The agency files diagnoses (节能诊断) with two implementable measures each; the regulator accepts them with a
-  checklist, except one whose checklist fails an item (returned). The largest user's energy audit (能源审计)
-  is filed (by the agency if it serves that enterprise, else by the enterprise) and accepted. Each measure's
+* The agency files diagnoses (节能诊断) with two implementable measures each, for enterprises inside the filing
+  pack's diagnosis band by their latest consumption (the plan sizes a few so; ``plan.owes`` asks the audits
+  service, so no diagnosis carries the out-of-obligation note); the regulator accepts them with a checklist,
+  except one whose checklist fails an item (returned). The energy audit (能源审计) of the largest user owing one,
+  for the latest report year, is filed in the first quarter after it (by the agency if it serves that
+  enterprise, else by the enterprise) and accepted. Each measure's
   tCO₂/a is its tce/a at the CO₂ per tce of the carriers it saves (electricity, the other carriers, or all) in the
   enterprise's latest report, as the report figures compute it (:func:`tco2_per_tce`).
 * Projects come from the accepted measures and from 基准以下 entries of the catalog in force; the projects service
   sets the deadlines the pack allows (a measure's: the report's acceptance + the Yunnan parameter; an entry's: the
   listing + the same), except the first three measures', due at the end of the year after the report (earlier,
-  within the limit). They are approved, started, completed, one is made a 示范项目, and projects past their
-  deadline are marked overdue.
+  within the limit). The diagnoses' projects are history (completed; one 示范项目; the third left in progress past
+  its deadline), the audit's the open work (due after the build date): so projects past their deadline, marked
+  overdue at the build, are that one whatever the day the demo is built.
 * The shipped synthetic weather sample is imported into the workspace (``dualcarbon weather stations``).
 * One completed project gets a verified saving (M&V): from the daily rollups of a verification meter on the
   retrofitted system of its enterprise (``E-MV``, the only meter with readings back to the sample's first day; its
@@ -50,7 +54,7 @@ from dualcarbon.core.access import SYSTEM, Principal
 from dualcarbon.core.errors import InvalidInput
 from dualcarbon.demo.monitoring_meters import _SHANGHAI
 from dualcarbon.demo.people import EDITION, STAFF, Actors
-from dualcarbon.demo.plan import CityPlan, EnterprisePlan, credit_code
+from dualcarbon.demo.plan import CityPlan, EnterprisePlan, credit_code, owes
 from dualcarbon.demo.retrofit_mv import (
     _verify_metered,
     _verify_reported,
@@ -78,6 +82,12 @@ MEASURES = (  # description, project type, share of the enterprise's yearly ener
     ("空压机群控与管网改造", "equipment", 0.012, 2.2),
     ("生产工艺优化与能源管理中心建设", "energy_centre", 0.028, 4.1),
 )
+#: The audit's measures (picks of MEASURES: about 9.5 % of the enterprise's energy) and the states their projects
+#: are taken to, created from the day (month, day) of the year after the audit year (before any build date).
+AUDIT_MEASURES = (1, 3, 0, 2)
+AUDIT_PROJECT_STATES = ("in_progress", "in_progress", "approved", "proposed")
+AUDIT_PROJECTS_ON = (3, 10)
+COMPLETED_LATER_DAYS = 120  # the later diagnosis projects complete this many days apart after the first two
 #: What a measure of the type saves, for its tCO₂ (:func:`tco2_per_tce`): motors and compressed air save
 #: electricity, waste-heat recovery the other carriers (fuels, heat), the rest the enterprise's whole mix.
 SAVES = {"motor_system": "electricity", "equipment": "electricity", "waste_heat": "thermal"}
@@ -160,16 +170,22 @@ def _monitored(session: Session) -> list[str]:
 
 
 def _choose(plan: CityPlan, actors: Actors, monitored: list[str]) -> tuple[list[EnterprisePlan], EnterprisePlan]:
-    """Diagnosed enterprises (the agency's, monitored ones first) and the largest user for the energy audit."""
+    """Diagnosed enterprises — those owing a diagnosis by their latest consumption (the plan sizes a few so), the
+    agency's and monitored ones first — and the largest user owing an audit for the energy audit."""
     usable = [e for e in plan.enterprises if e.index not in actors.enterprise_users and e.latest.total_tce > 0]
     watched = set(monitored)
-    agency = sorted(
-        (e for e in usable if e.index in actors.agency_enterprises),
-        key=lambda e: (e.credit_code not in watched, e.index),
+    ranked = sorted(
+        usable,
+        key=lambda e: (
+            not owes("diagnosis", e.latest.total_tce),
+            e.index not in actors.agency_enterprises,
+            e.credit_code not in watched,
+            e.index,
+        ),
     )
-    others = [e for e in usable if e not in agency]
-    diagnosed = (agency + others)[:4]  # others only when a small city gives the agency fewer than four
-    audited = max((e for e in usable if e not in diagnosed), key=lambda e: e.latest.total_tce)
+    diagnosed = ranked[:4]  # out-of-band ones (filed as voluntary) only when a small city has fewer than four
+    rest = [e for e in usable if e not in diagnosed]
+    audited = max(rest, key=lambda e: (owes("audit", e.latest.total_tce), e.latest.total_tce))
     return diagnosed, audited
 
 
@@ -297,19 +313,23 @@ def build_retrofit(
             failing = "节能量测算未说明基期产量修正" if number == 3 else None
             state = _decide(session, city, report_id, date(base_year, 11, 5 + number), fail=failing)
             result.diagnoses.setdefault(state, []).append(report_id)
+        # the audit of the latest report year (its report gives the baseline), filed and accepted in the first
+        # quarter after it: before any build date of this plan, so its projects' deadlines (acceptance + the
+        # pack's years) lie ahead of the build whatever day it runs
+        audit_year = plan.spec.latest_year
         spec = AuditReportIn(
             kind="audit",
             credit_code=audited.credit_code,
-            year=base_year,
-            title=f"{audited.name} {base_year}年度能源审计报告",
+            year=audit_year,
+            title=f"{audited.name} {audit_year}年度能源审计报告",
             baseline_energy_tce=round(audited.latest.total_tce, 1),
-            measures=_measures(audited, (1, 3), reference, plan.province[1]),
-            due_date=date(base_year, 11, 30),
+            measures=_measures(audited, AUDIT_MEASURES, reference, plan.province[1]),
+            due_date=date(audit_year + 1, 3, 31),
         )
         # the audit: by the agency when it serves the enterprise, else by the enterprise's own energy manager
         auditor = agent if audited.credit_code in result.agency_enterprises else actors.filer(audited)
-        result.audit_id = _file(session, auditor, spec, date(base_year, 11, 20))
-        _decide(session, city, result.audit_id, date(base_year, 12, 10))
+        result.audit_id = _file(session, auditor, spec, date(audit_year + 1, 2, 10))
+        _decide(session, city, result.audit_id, date(audit_year + 1, 3, 1))
     completion = date(base_year + 1, 6, 30)
     result.policy_catalog_id = policy_catalog_id
     with session_scope(engine) as session:
@@ -320,7 +340,9 @@ def build_retrofit(
     window = metered_window(weather, completion)
     with session_scope(engine) as session:
         project = projects.get_project(session, city, verified)
-    if result.weather_station is None or project.credit_code not in monitored or not project.saving_tce_per_year:
+    # the verification meter is the project's own (IPMVP option B), so it needs monitoring on, not the enterprise
+    # among the online-monitored ones (a diagnosis-sized enterprise rarely is)
+    if result.weather_station is None or not monitored or not project.saving_tce_per_year:
         window = None
     if window is not None and data_dir is not None and result.weather_station is not None:
         try:
@@ -360,17 +382,20 @@ def _projects(
     today: date,
     completion: date,
 ) -> None:
-    """Projects from the accepted reports' measures and from 基准以下 entries, taken through their states."""
+    """Projects from the accepted reports' measures and from 基准以下 entries, taken through their states.
+
+    The diagnoses' projects (``year``'s reports) are history whatever the build date: the first two completed
+    (the first verified afterwards), the third still in progress past its deadline (the end of the next year) —
+    the one overdue project the demo means to show — and the others completed within the pack's limit. The
+    audit's (the latest report year, accepted in the first quarter after it) are the open work: started,
+    approved, proposed, due after any build date of the plan."""
     city, agent = actors["city"], actors["agency"]
-    accepted = result.diagnoses.get("accepted", []) + ([result.audit_id] if result.audit_id else [])
     served = set(result.agency_enterprises)
-    measures = [  # (measure id, who runs the project: the agency where it serves, else the regulator)
-        (m.id, agent if report.credit_code in served else city)
-        for report in (audit_reports.get_report(session, city, report_id) for report_id in accepted)
-        for m in report.measures
-    ]
     created: list[int] = []
-    for number, (measure_id, writer) in enumerate(measures):
+    diagnoses = [audit_reports.get_report(session, city, i) for i in result.diagnoses.get("accepted", [])]
+    measures = [m.id for report in diagnoses for m in report.measures]
+    writers = [agent if report.credit_code in served else city for report in diagnoses for _ in report.measures]
+    for number, (measure_id, writer) in enumerate(zip(measures, writers, strict=True)):
         # the first three due at the end of the next year; the others the pack's limit (service default)
         deadline = date(year + 1, 12, 31) if number < 3 else None
         with dated(session, moment(year, 12, 15, number)):
@@ -378,14 +403,26 @@ def _projects(
                 session, writer, ProjectIn(measure_id=measure_id, start_date=date(year + 1, 2, 1), deadline=deadline)
             )
         created.append(project.id)
-        if number >= len(measures) - 1:
-            continue  # the last one stays proposed
         _step(session, city, project.id, "approve", date(year + 1, 1, 10))
-        if number >= len(measures) - 2:
-            continue  # the one before stays approved
         _step(session, writer, project.id, "start", date(year + 1, 2, 1))
-        if number < 2:  # the first two are completed (the first is verified afterwards)
-            _step(session, writer, project.id, "complete", completion, completed_on=completion)
+        if number == 2:
+            continue  # in progress past its deadline: overdue
+        done = completion if number < 2 else completion + timedelta(days=COMPLETED_LATER_DAYS * (number - 1))
+        _step(session, writer, project.id, "complete", done, completed_on=done)
+    if result.audit_id is not None:
+        audit = audit_reports.get_report(session, city, result.audit_id)
+        writer = agent if audit.credit_code in served else city
+        for number, (measure, state) in enumerate(zip(audit.measures, AUDIT_PROJECT_STATES, strict=False)):
+            when = date(audit.year + 1, *AUDIT_PROJECTS_ON) + timedelta(days=number)
+            start = when + timedelta(days=7)
+            with dated(session, moment(when.year, when.month, when.day, number)):
+                project = projects.create_project(session, writer, ProjectIn(measure_id=measure.id, start_date=start))
+            created.append(project.id)
+            if state == "proposed":
+                continue
+            _step(session, city, project.id, "approve", when + timedelta(days=3))
+            if state == "in_progress":
+                _step(session, writer, project.id, "start", start)
     entries: list[CatalogEntryOut] = []
     if result.policy_catalog_id is not None:
         entries, _ = catalog.list_entries(

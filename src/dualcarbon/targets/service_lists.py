@@ -389,6 +389,6 @@ def _green_factories(
     )
     if year is not None:
         query = query.where(GreenDesignation.year <= year)
-    rows = [(d, e) for d, e in session.execute(query).tuples()]
+    rows = [(d, e) for d, e in session.execute(query)]
     rank = {level: i for i, level in enumerate(LEVEL_ORDER)}
     return sorted(rows, key=lambda pair: (rank.get(pair[0].level, 99), -pair[0].year, pair[0].id))
