@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import pyarrow as pa
 import pytest
 from sqlalchemy import select
 
@@ -23,15 +22,6 @@ from dualcarbon.registry.models import Enterprise
 from dualcarbon.store.db import session_scope
 
 SQLITE = pytest.mark.parametrize("world", ["sqlite"], indirect=True)
-
-
-def _ingest(world: Any, admin: Any, code: str, values: list[tuple[datetime, float]]) -> None:
-    rows = [(world.codes["a"], code, ts.isoformat(), str(v)) for ts, v in values]
-    names = ["credit_code", "meter_code", "ts", "value"]
-    table = pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})
-    with session_scope(world.engine) as session:
-        receipt = service_ingest.ingest_table(session, admin, table, source="file", refresh=False)
-    assert receipt.accepted == len(values), receipt
 
 
 def _stored_and_computed(world: Any, reference: Any, codes: list[str], first: date, last: date) -> None:
@@ -50,13 +40,13 @@ def _stored_and_computed(world: Any, reference: Any, codes: list[str], first: da
 
 
 @SQLITE
-def test_one_kind_of_meter_over_a_year_end_with_a_gap(world, meters, admin, reference) -> None:
+def test_one_kind_of_meter_over_a_year_end_with_a_gap(world, meters, admin, reference, ingest_values) -> None:
     # E1 alone (electricity: one factor triple per year, 2023 and 2024 differ): literals through a CASE on the year.
     # 2023-12-31 00:00 … 2024-01-02 00:00 every 15 min, without 2024-01-01 10:00 … 13:45 (a gap of 4 hours).
     start = datetime(2023, 12, 31)
     readings = [(start + timedelta(minutes=15 * i), float(i)) for i in range(193)]
     held = {i for i in range(193) if datetime(2024, 1, 1, 10) <= readings[i][0] < datetime(2024, 1, 1, 14)}
-    _ingest(world, admin, "E1", [r for i, r in enumerate(readings) if i not in held])
+    ingest_values("E1", [r for i, r in enumerate(readings) if i not in held])
     with session_scope(world.engine) as session:
         stats = service_refresh.refresh_rollups(session, reference, credit_code=world.codes["a"])
     # Slots 12-30 23:45 … 01-01 23:45: days 12-30, 12-31, 01-01 (72 hours); reading days 12-31, 01-01, 01-02.
@@ -80,11 +70,11 @@ def test_one_kind_of_meter_over_a_year_end_with_a_gap(world, meters, admin, refe
 
 
 @SQLITE
-def test_two_kinds_of_meter_keep_the_joins(world, meters, admin, reference) -> None:
+def test_two_kinds_of_meter_keep_the_joins(world, meters, admin, reference, ingest_values) -> None:
     # E1 (electricity) and G1 (natural gas) in one pass: factors differ, so the hour rows join them.
     start = datetime(2024, 3, 1)
-    _ingest(world, admin, "E1", [(start + timedelta(minutes=15 * i), float(i)) for i in range(97)])
-    _ingest(world, admin, "G1", [(start + timedelta(minutes=15 * i), 0.5) for i in range(0, 96, 2)])
+    ingest_values("E1", [(start + timedelta(minutes=15 * i), float(i)) for i in range(97)])
+    ingest_values("G1", [(start + timedelta(minutes=15 * i), 0.5) for i in range(0, 96, 2)])
     with session_scope(world.engine) as session:
         service_refresh.refresh_rollups(session, reference, credit_code=world.codes["a"])
     _stored_and_computed(world, reference, ["E1", "G1"], date(2024, 2, 29), date(2024, 3, 2))
