@@ -27,24 +27,27 @@ READ_SAME_DAY, READ_NEXT_DAY = 16, 32
 
 #: The slots view ``q`` of [start, end) (a view: one streaming pass feeds the hour level; no 3.5 M-row copy).
 #: The meter attributes are ``{cumulative}``, ``{instant}``, ``{multiplier}``, ``{counter_max}``, ``{max_rate}``,
-#: ``{interval_minutes}``, ``{step}``: columns of ``m`` (joined by ``{join}``), or literals when every meter
-#: of the pass has the same value (:func:`meter_params`), which DuckDB folds away — same numbers, less work.
+#: ``{interval_minutes}``, ``{step_us}`` (the interval in µs): columns of ``m`` (joined by ``{join}``), or
+#: literals when every meter of the pass has the same value (:func:`meter_params`), which DuckDB folds away — same
+#: numbers, less work.
 #: ``{slot_filter}`` keeps the slots of [start, end) (:func:`slot_filter`: nothing to filter when the range holds
-#: every slot a stored reading can have); ``{day_bits}``: '' or :data:`READING_DAY_BITS`.
+#: every slot a stored reading can have); ``{day_bits}``: '' or :data:`READING_DAY_BITS`. Times move by whole
+#: microseconds (``make_timestamp(epoch_us(t) ± µs)``, the same instants as ``t ± INTERVAL``): 3.5 M readings pass
+#: here, and the interval arithmetic cost about a twentieth of the pass.
 SLOTS_SQL = """
 CREATE OR REPLACE TEMP VIEW q AS
 WITH m AS (
   SELECT meter_id, kind = 'cumulative' AS cumulative, kind = 'instant' AS instant, multiplier, counter_max,
-         max_rate, interval_minutes, to_minutes(interval_minutes) AS step
+         max_rate, interval_minutes
   FROM meters
 ), r AS (
-  SELECT meter_id, ts + INTERVAL {offset} HOUR AS lt, value FROM readings
+  SELECT meter_id, make_timestamp(epoch_us(ts) + {offset} * 3600000000) AS lt, value FROM readings
 ), d AS (
   SELECT meter_id, lt, value, lag(value) OVER w AS pv, lag(lt) OVER w AS plt
   FROM r WINDOW w AS (PARTITION BY meter_id ORDER BY lt)
 ), e AS (
   SELECT d.meter_id, {instant} AS instant, {max_rate} AS max_rate,
-    CASE WHEN {cumulative} THEN d.lt - {step} ELSE d.lt END AS slot,
+    CASE WHEN {cumulative} THEN make_timestamp(epoch_us(d.lt) - {step_us}) ELSE d.lt END AS slot,
     CASE WHEN NOT {cumulative} THEN CASE WHEN NOT {instant} THEN d.value END
          WHEN d.value >= d.pv THEN d.value - d.pv
          WHEN {counter_max} IS NOT NULL THEN d.value + {counter_max} - d.pv
@@ -52,7 +55,8 @@ WITH m AS (
     CASE WHEN {cumulative} THEN epoch(d.lt - d.plt) / 3600.0 ELSE {interval_minutes} / 60.0 END AS hours,
     CASE WHEN {cumulative} AND d.value < d.pv
          THEN CASE WHEN {counter_max} IS NULL THEN {reset} ELSE {rollover} END ELSE 0 END
-    | CASE WHEN {cumulative} AND d.lt - d.plt > {step} THEN {gap} ELSE 0 END{day_bits} AS bits
+    | CASE WHEN {cumulative} AND d.plt < make_timestamp(epoch_us(d.lt) - {step_us}) THEN {gap} ELSE 0 END{day_bits}
+    AS bits
   FROM d{join}
 )
 SELECT meter_id, slot, instant, bits, energy,
@@ -65,7 +69,7 @@ FROM e{slot_filter}
 #: day rows' ``bits`` (:data:`READING_DAYS_SQL`) — no other aggregate over the slots. A reading is its slot's end
 #: for a cumulative meter (``lt``, slot ``lt - step``), its slot's start otherwise.
 READING_DAY_BITS = f"""
-    | CASE WHEN {{cumulative}} AND CAST(d.lt - {{step}} AS DATE) <> CAST(d.lt AS DATE)
+    | CASE WHEN {{cumulative}} AND date_trunc('day', d.lt) > make_timestamp(epoch_us(d.lt) - {{step_us}})
            THEN {READ_NEXT_DAY} ELSE {READ_SAME_DAY} END"""
 
 #: Every slot a stored reading can have lies in [SLOTS_FIRST, SLOTS_END) (naive Asia/Shanghai): readings are kept
@@ -110,7 +114,7 @@ def meter_params(meters: Sequence[Any]) -> dict[str, str]:
         else:
             params[name] = f"m.{name}"
     minutes = params["interval_minutes"]
-    params["step"] = "m.step" if minutes.startswith("m.") else f"to_minutes({minutes})"
+    params["step_us"] = f"CAST({minutes} AS BIGINT) * 60000000"
     params["join"] = " JOIN m USING (meter_id)" if any(v.startswith("m.") for v in params.values()) else ""
     return params
 
