@@ -42,7 +42,7 @@ def test_every_problem_is_listed_and_nothing_is_kept(tmp_path: Path) -> None:
     )
     with pytest.raises(service_weather.WeatherFileInvalid) as error:
         service_weather.parse_weather_csv(text.encode())
-    assert error.value.problems == [
+    assert [(p.row, p.column, p.en) for p in error.value.problems] == [
         (2, "date", "'2024-13-01' is not a date YYYY-MM-DD"),
         (3, "temperature_c", "'abc' is not a number in -90 … 60 °C"),
         (4, "station", "must be 1–64 characters"),
@@ -113,4 +113,7 @@ def test_the_command_imports_the_sample_and_reports_bad_rows(tmp_path: Path) -> 
     result = runner.invoke(app, ["weather", "import", str(bad), "--data-dir", str(data_dir)])
     assert result.exit_code == 2
     assert "row 2, date: '2024-02-30' is not a date YYYY-MM-DD" in result.stderr
-    assert result.stderr.rstrip().endswith("error: 1 problem(s) in bad.csv; nothing imported")
+    assert "第 2 行 日期（date）：“2024-02-30”不是 YYYY-MM-DD 格式的日期" in result.stderr
+    assert result.stderr.rstrip().endswith(
+        "error: bad.csv 有 1 处问题，未导入任何内容 / 1 problem(s) in bad.csv; nothing imported"
+    )

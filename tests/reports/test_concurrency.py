@@ -123,7 +123,8 @@ def test_twenty_concurrent_http_approvals_give_one_200_and_409s(world: Any) -> N
         assert statuses.count(409) + len(busy) == N - 1
     for response in responses:
         if response.status_code == 409:
-            assert response.json()["error"] == "Conflict" and response.json()["field"] in ("state", None)
+            # a loser sees the report approved (state) or loses the version claim (claim_row: lock_version)
+            assert response.json()["error"] == "Conflict" and response.json()["field"] in ("state", "lock_version")
     reviews, audits, state = _decisions(world, report_id)
     assert len(reviews) == 1 and len(audits) == 1
     winner = next(r for r in responses if r.status_code == 200).json()

@@ -2,7 +2,8 @@
 
 The weather file lives in the data directory (``--data-dir`` / ``DUALCARBON_DATA_DIR``); the import is
 audited in the store of that workspace and acts as the CLI administrator. Bad files: every problem on
-stderr as ``row R, COLUMN: reason``, then one ``error:`` line and exit 2; nothing is imported.
+stderr as ``第 R 行 列名（COLUMN）：原因 / row R, COLUMN: reason``, then one ``error:`` line (中文 / English)
+and exit 2; nothing is imported.
 """
 
 from __future__ import annotations
@@ -43,9 +44,12 @@ def import_file(
         with transaction(data_dir) as session:
             receipt = service_weather.import_weather(session, cli_principal(), file, folder)
     except service_weather.WeatherFileInvalid as exc:
-        for row, column, reason in exc.problems:
-            print(f"row {row}, {column}: {reason}", file=sys.stderr)
-        raise fail(f"{len(exc.problems)} problem(s) in {file.name}; nothing imported") from None
+        for problem in exc.problems:
+            print(problem.text(), file=sys.stderr)
+        count = len(exc.problems)
+        raise fail(
+            f"{file.name} 有 {count} 处问题，未导入任何内容 / {count} problem(s) in {file.name}; nothing imported"
+        ) from None
     typer.echo(json.dumps(receipt.model_dump(mode="json"), ensure_ascii=False))
 
 

@@ -182,6 +182,15 @@ def _facts(ctx: WebContext, project: ProjectOut) -> None:
         for key, value in facts:
             ui.label(ctx.t(key)).classes("text-gray-600")
             ui.label(value)
+    for note in project_notes(ctx, project):  # the deadline note (⚠ beside the deadline above)
+        ui.label(f"⚠ {note}").classes("text-sm text-orange-700").props('data-testid="projects-warning"')
+
+
+def project_notes(ctx: WebContext, project: ProjectOut) -> list[str]:
+    """The project's notes in the page's language (the Chinese when an answer has no English for them)."""
+    if ctx.language == "en" and len(project.warnings_en) == len(project.warnings):
+        return project.warnings_en
+    return project.warnings
 
 
 @web_page("/projects/{project_id}", title_key="projects.project", roles=READERS)
@@ -223,7 +232,7 @@ def _verification(ctx: WebContext, project_id: int) -> None:
     shown_model = " + ".join(ctx.t(f"projects.mv.term.{kind}") for kind in terms) or ctx.t("projects.mv.term.mean")
     interval = ctx.t(f"projects.mv.interval.{result.get('interval', 'month')}")
     lines = [
-        ("projects.mv.model", f"{shown_model}（n = {model.get('n', '')}）"),
+        ("projects.mv.model", _aside(ctx, shown_model, f"n = {model.get('n', '')}")),
         ("projects.mv.r2", number(result.get("r2"), 4)),
         ("projects.mv.cvrmse", number(result.get("cvrmse_pct"), 2)),
         ("projects.mv.reporting", f"{result.get('reporting_periods', '')} {interval}"),
@@ -231,12 +240,20 @@ def _verification(ctx: WebContext, project_id: int) -> None:
         ("projects.mv.reporting_energy", f"{number(result.get('reporting_energy'), 2)} {unit}"),
         ("projects.mv.avoided", f"{number(record.get('verified_energy'), 2)} {unit}"),
         ("projects.mv.savings_pct", number(result.get("savings_pct"), 2)),
-        ("projects.mv.fsu", f"{number(result.get('fsu_pct'), 1)}（{number(result.get('fsu_confidence_pct'), 0)}%）"),
+        (
+            "projects.mv.fsu",
+            _aside(ctx, number(result.get("fsu_pct"), 1), f"{number(result.get('fsu_confidence_pct'), 0)}%"),
+        ),
         (
             "projects.verified_tce" if record.get("valid") is not False else "projects.mv.computed_tce",
             number(record.get("verified_tce_per_year"), 2),
         ),
-        ("projects.mv.by", f"{record.get('verified_by', '')}，{when(record.get('verified_at'), ctx)}"),
+        (
+            "projects.mv.by",
+            ("，" if ctx.language == "zh" else ", ").join(
+                [str(record.get("verified_by", "")), when(record.get("verified_at"), ctx)]
+            ),
+        ),
     ]
     with section(ctx.t("projects.mv.title")):
         if record.get("valid") is False:  # 未通过验证: kept and shown, its saving neither summed nor claimable
@@ -261,6 +278,11 @@ def _verification(ctx: WebContext, project_id: int) -> None:
                 detail
             )
         verification_source_section(ctx, record)  # 数据来源: what the figures above were computed from
+
+
+def _aside(ctx: WebContext, text: str, aside: str) -> str:
+    """``text（aside）`` on Chinese pages, ``text (aside)`` on English ones."""
+    return f"{text}（{aside}）" if ctx.language == "zh" else f"{text} ({aside})"
 
 
 def mv_warning_text(ctx: WebContext, warning: Any) -> tuple[str, str]:
@@ -291,7 +313,7 @@ def mv_warning_text(ctx: WebContext, warning: Any) -> tuple[str, str]:
 def plan_page(ctx: WebContext, credit_code: str) -> None:
     plan = ctx.call(get_plan, credit_code)
     with section(plan.title):
-        ui.label(f"{plan.enterprise_name}（{plan.credit_code}）")
+        ui.label(_aside(ctx, plan.enterprise_name, plan.credit_code))
         if plan.note:
             ui.label(plan.note).classes("text-sm text-gray-600")
         with ui.row().classes("gap-4"):

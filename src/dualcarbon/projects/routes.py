@@ -128,7 +128,7 @@ def export_cases(caller: Caller, session: DbSession, region_code: Region = None)
 # ---- one project ---------------------------------------------------------------------------------------
 @router.get("/projects/{project_id}", response_model=ProjectOut, summary="One project")
 def get_project(project_id: Id, caller: Caller, session: DbSession) -> ProjectOut:
-    return projects.project_out(session, projects.load_project(session, caller, project_id))
+    return projects.get_project(session, caller, project_id)
 
 
 @router.post("/projects/{project_id}/transition", response_model=ProjectOut, summary="approve/start/complete/exit")

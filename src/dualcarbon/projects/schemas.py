@@ -99,7 +99,8 @@ class ProjectOut(Schema):
     verified_tce_per_year: float | None
     milestones: list[MilestoneOut]
     documents: list[DocumentOut]
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list, description="notes for review, in Chinese (the deadline note)")
+    warnings_en: list[str] = Field(default_factory=list, description="the same notes in English, in the same order")
     lock_version: int
 
 

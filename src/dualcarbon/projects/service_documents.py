@@ -15,7 +15,7 @@ from pathlib import Path, PurePath
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import InvalidInput, NotFound
+from dualcarbon.core.errors import InvalidInput, NotFound, zh_en
 from dualcarbon.projects.models import ProjectDocument
 from dualcarbon.projects.schemas import ProjectOut
 from dualcarbon.projects.service_projects import load_project, project_out
@@ -28,7 +28,8 @@ MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 def _clean_name(filename: str) -> str:
     name = PurePath(filename.replace("\\", "/")).name.strip()
     if not name or name in (".", ".."):
-        raise InvalidInput("文件名不能为空 / the file needs a name", field="file")
+        zh = "文件名不能为空"
+        raise InvalidInput(zh_en(zh, "the file needs a name"), field="file", zh=zh)
     return name[:200]
 
 
@@ -39,9 +40,12 @@ def add_document(
     project = load_project(session, actor, project_id, write=True)
     name = _clean_name(filename)
     if not content:
-        raise InvalidInput("文件为空 / the file is empty", field="file")
+        zh = "文件为空"
+        raise InvalidInput(zh_en(zh, "the file is empty"), field="file", zh=zh)
     if len(content) > MAX_DOCUMENT_BYTES:
-        raise InvalidInput(f"文件超过 {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB / file too large", field="file")
+        megabytes = MAX_DOCUMENT_BYTES // (1024 * 1024)
+        zh = f"文件超过 {megabytes} MB"
+        raise InvalidInput(zh_en(zh, f"the file is larger than {megabytes} MB"), field="file", zh=zh)
     digest = hashlib.sha256(content).hexdigest()
     relative = Path("projects") / str(project.id) / digest
     target = resolve_data_dir(data_dir) / relative
@@ -78,12 +82,17 @@ def document_bytes(
     project = load_project(session, actor, project_id)
     document = next((d for d in project.documents if d.id == document_id), None)
     if document is None:
-        raise NotFound(f"document {document_id} not found")
+        zh = "该项目没有这份文件"
+        raise NotFound(zh_en(zh, f"document {document_id} not found"), field="document_id", zh=zh)
     path = resolve_data_dir(data_dir) / document.stored_as
     try:
         content = path.read_bytes()
     except FileNotFoundError:
-        raise NotFound(f"the file of document {document_id} is missing from the data directory") from None
+        zh = f"文件“{document.filename}”已不在数据目录中，请重新上传"
+        en = f"the file of document {document_id} is missing from the data directory"
+        raise NotFound(zh_en(zh, en), field="document_id", zh=zh) from None
     if hashlib.sha256(content).hexdigest() != document.sha256:
-        raise InvalidInput(f"document {document_id} does not match its recorded sha256", field="document")
+        zh = f"文件“{document.filename}”与上传时记录的校验值不符，可能已被改动"
+        en = f"document {document_id} does not match its recorded sha256"
+        raise InvalidInput(zh_en(zh, en), field="document_id", zh=zh)
     return document.filename, content

@@ -60,6 +60,25 @@ def deadline_years_max(pack: str | PolicyPack = DEADLINE_PACK) -> int:
     return int(value)
 
 
+#: What a deadline's general term counts from, for the deadline note: (Chinese, English).
+DEADLINE_SINCE = {
+    "listing": ("列入基准以下清单", "the listing below the baseline"),
+    "acceptance": ("诊断/审计报告验收", "the acceptance of the audit report"),
+}
+
+
+def deadline_note(deadline: date, since: date, what: str, years: int, latest: date) -> tuple[str, str]:
+    """The note on a deadline later than the pack's general term (kept, flagged, a reason to be given):
+    (Chinese, English); ``what`` is a key of :data:`DEADLINE_SINCE`."""
+    what_zh, what_en = DEADLINE_SINCE[what]
+    zh = f"改造期限 {deadline} 超过{what_zh}（{since}）后 {years} 年的一般期限 {latest}，须说明理由"
+    en = (
+        f"the deadline {deadline} is later than the general term of {years} years after {what_en} ({since}), "
+        f"{latest}; give the reason"
+    )
+    return zh, en
+
+
 def add_years(start: date, years: int) -> date:
     """``start`` moved ``years`` calendar years on (29 February → 28 February)."""
     try:
@@ -69,7 +88,8 @@ def add_years(start: date, years: int) -> date:
 
 
 # ---- reading -------------------------------------------------------------------------------------------
-def project_out(session: Session, project: RetrofitProject, warnings: list[str] | None = None) -> ProjectOut:
+def project_out(session: Session, project: RetrofitProject, notes: list[tuple[str, str]] | None = None) -> ProjectOut:
+    """The project as answered; ``notes`` (Chinese, English) become ``warnings`` and ``warnings_en``."""
     enterprise = session.get(Enterprise, project.enterprise_id)
     assert enterprise is not None
     # a measure's project carries the catalogue technology the measure cites (read through the measure)
@@ -116,7 +136,8 @@ def project_out(session: Session, project: RetrofitProject, warnings: list[str] 
             )
             for d in project.documents
         ],
-        warnings=warnings or [],
+        warnings=[zh for zh, _ in notes or []],
+        warnings_en=[en for _, en in notes or []],
         lock_version=project.lock_version,
     )
 
@@ -136,7 +157,27 @@ def load_project(session: Session, actor: Principal, project_id: int, *, write: 
 
 
 def get_project(session: Session, actor: Principal, project_id: int) -> ProjectOut:
-    return project_out(session, load_project(session, actor, project_id))
+    """One project, with the deadline note again when its deadline is flagged (lists leave notes out)."""
+    project = load_project(session, actor, project_id)
+    return project_out(session, project, _deadline_notes(session, project))
+
+
+def _deadline_notes(session: Session, project: RetrofitProject) -> list[tuple[str, str]]:
+    """The deadline note of a flagged project, derived again from its listing or its report's acceptance and
+    the pack's years; none when the pack's term now covers the deadline."""
+    if not project.deadline_beyond_policy or project.deadline is None:
+        return []
+    if project.listed_on is not None:
+        since, what = project.listed_on, "listing"
+    else:
+        measure = session.get(AuditMeasure, project.measure_id) if project.measure_id else None
+        report = session.get(AuditReport, measure.report_id) if measure else None
+        if report is None or report.decided_at is None:
+            return []
+        since, what = to_local(report.decided_at).date(), "acceptance"
+    years = deadline_years_max()
+    latest = add_years(since, years)
+    return [deadline_note(project.deadline, since, what, years, latest)] if project.deadline > latest else []
 
 
 def list_projects(
@@ -219,7 +260,7 @@ def create_project(
     session: Session, actor: Principal, spec: ProjectIn, *, deadline_pack: str | PolicyPack = DEADLINE_PACK
 ) -> ProjectOut:
     """Create a project from a measure, a below-baseline entry or directly (see the module docstring)."""
-    warnings: list[str] = []
+    notes: list[tuple[str, str]] = []
     measure: AuditMeasure | None = None
     listed_on: date | None = None
     accepted_on: date | None = None
@@ -258,14 +299,14 @@ def create_project(
     if listed_on is not None or accepted_on is not None:
         years = deadline_years_max(deadline_pack)
         # a below-baseline entry counts from its listing; a measure from its report's acceptance
-        since, what = (listed_on, "列入基准以下清单") if listed_on is not None else (accepted_on, "诊断/审计报告验收")
+        since, what = (listed_on, "listing") if listed_on is not None else (accepted_on, "acceptance")
         assert since is not None
         latest = add_years(since, years)
         if deadline is None:
             deadline = latest
         elif deadline > latest:
             beyond = True
-            warnings.append(f"改造期限 {deadline} 超过{what}（{since}）后 {years} 年的一般期限 {latest}，须说明理由")
+            notes.append(deadline_note(deadline, since, what, years, latest))
     if spec.start_date and deadline and deadline < spec.start_date:
         zh = "完成期限不能早于开工日期"
         raise InvalidInput(zh_en(zh, "deadline is before the start date"), field="deadline", zh=zh)
@@ -291,7 +332,7 @@ def create_project(
     )
     session.add(project)
     session.flush()
-    out = project_out(session, project, warnings)
+    out = project_out(session, project, notes)
     after = out.model_dump(mode="json", exclude={"milestones", "documents"})
     append_audit(session, actor.username, "project.create", "retrofit_project", project.id, None, after)
     return out

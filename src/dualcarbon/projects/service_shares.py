@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal
-from dualcarbon.core.errors import InvalidInput
+from dualcarbon.core.errors import InvalidInput, zh_en
 from dualcarbon.projects.models import RetrofitProject
 from dualcarbon.projects.schemas import LibraryTotals, ShareOutside, Shares, ShareYear
 from dualcarbon.projects.service_lifecycle import today_local
@@ -47,7 +47,9 @@ def _schedule(policy: PolicyPack) -> Schedule:
     for schedule in policy.schedules:
         if schedule.kind == SHARE_SCHEDULE_KIND:
             return schedule
-    raise InvalidInput(f"policy pack {policy.id} has no {SHARE_SCHEDULE_KIND} schedule", field="pack")
+    zh = f"政策包 {policy.id} 没有项目完成比例进度表（{SHARE_SCHEDULE_KIND}）"
+    en = f"policy pack {policy.id} has no {SHARE_SCHEDULE_KIND} schedule"
+    raise InvalidInput(zh_en(zh, en), field="pack", zh=zh)
 
 
 def _region_projects(session: Session, actor: Principal, region_code: str | None) -> list[RetrofitProject]:

@@ -223,7 +223,7 @@ def _station_temperatures(data_dir: Path | None, station: str, start: date, end:
         return dict(daily_temperatures(data_dir, station, first, end))
     except NotFound as exc:  # a field of the request body: 422 naming it, not 404
         zh = f"没有气象站 {station} 的气温数据，请先导入（dualcarbon weather import）"
-        raise InvalidInput(zh_en(zh, exc.message), field="weather_station", zh=zh) from exc
+        raise InvalidInput(zh_en(zh, exc.message_in("en")), field="weather_station", zh=zh) from exc
 
 
 def _credit_code(session: Session, project: RetrofitProject) -> str:

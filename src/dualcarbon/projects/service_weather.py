@@ -3,7 +3,8 @@
 Import: a CSV with the columns ``station,date,temperature_c`` (UTF-8, a BOM tolerated, lines starting with
 ``#`` before the header are comments). Every row is checked — station given (≤ 64 characters), date
 ``YYYY-MM-DD``, temperature a finite number in −90 … 60 °C, no (station, date) twice — and the file goes in
-whole or not at all (:class:`WeatherFileInvalid` lists every problem with its row and column).
+whole or not at all (:class:`WeatherFileInvalid` lists every problem with its row and column, each reason
+in both languages, :class:`WeatherProblem`).
 
 Storage: one Parquet file in the data directory, ``<data dir>/weather/daily_temperature.parquet``
 (station string, date date32, temperature_c float64, sorted), no database table. An import merges into it:
@@ -25,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -32,7 +34,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from dualcarbon.core.access import Principal, require_role
-from dualcarbon.core.errors import InvalidInput, NotFound
+from dualcarbon.core.errors import InvalidInput, NotFound, zh_en
 from dualcarbon.store.audit import append_audit
 
 COLUMNS = ("station", "date", "temperature_c")
@@ -40,15 +42,50 @@ STATION_MAX = 64
 #: Plausible daily means: the coldest and hottest ever measured lie inside (−89.2 °C, 56.7 °C).
 TEMPERATURE_RANGE_C = (-90.0, 60.0)
 SCHEMA = pa.schema([("station", pa.string()), ("date", pa.date32()), ("temperature_c", pa.float64())])
+#: The Chinese name of each place a problem can be (the file's columns, and the header, a row, the file).
+COLUMN_ZH = {
+    "station": "气象站",
+    "date": "日期",
+    "temperature_c": "日平均气温",
+    "header": "表头",
+    "row": "整行",
+    "file": "文件",
+}
+
+
+class WeatherProblem(NamedTuple):
+    """One problem of a weather file: its row (1 = the header, 0 = the file as a whole), column and reason."""
+
+    row: int
+    column: str
+    zh: str
+    en: str
+
+    @property
+    def reason(self) -> str:
+        return zh_en(self.zh, self.en)
+
+    def text_zh(self) -> str:
+        where = COLUMN_ZH.get(self.column, self.column)
+        return f"第 {self.row} 行 {where}（{self.column}）：{self.zh}" if self.row else f"{where}：{self.zh}"
+
+    def text_en(self) -> str:
+        return f"row {self.row}, {self.column}: {self.en}" if self.row else f"{self.column}: {self.en}"
+
+    def text(self) -> str:
+        """Row and column named in both languages: ``第 3 行 日期（date）：… / row 3, date: …``."""
+        return zh_en(self.text_zh(), self.text_en())
 
 
 class WeatherFileInvalid(InvalidInput):
-    """The file has problems; nothing was imported. ``problems``: (row, column, reason), row 1 = header."""
+    """The file has problems; nothing was imported. ``problems``: every :class:`WeatherProblem`."""
 
-    def __init__(self, problems: list[tuple[int, str, str]]) -> None:
+    def __init__(self, problems: list[WeatherProblem]) -> None:
         self.problems = problems
-        row, column, reason = problems[0]
-        super().__init__(f"{len(problems)} problem(s), first: row {row}, {column}: {reason}", field="file")
+        first = problems[0]
+        zh = f"气象文件有 {len(problems)} 处问题，未导入任何内容；第一处：{first.text_zh()}"
+        en = f"{len(problems)} problem(s), nothing imported; first: {first.text_en()}"
+        super().__init__(zh_en(zh, en), field="file", zh=zh)
 
 
 class WeatherImportReceipt(BaseModel):
@@ -80,7 +117,8 @@ def parse_weather_csv(content: bytes) -> dict[tuple[str, date], float]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise WeatherFileInvalid([(0, "file", f"not UTF-8 text (byte {exc.start})")]) from None
+        bad = WeatherProblem(0, "file", f"不是 UTF-8 文本（第 {exc.start} 字节）", f"not UTF-8 text (byte {exc.start})")
+        raise WeatherFileInvalid([bad]) from None
     lines = text.splitlines()
     skipped = 0
     while skipped < len(lines) and (lines[skipped].startswith("#") or not lines[skipped].strip()):
@@ -88,29 +126,32 @@ def parse_weather_csv(content: bytes) -> dict[tuple[str, date], float]:
     reader = csv.reader(io.StringIO("\n".join(lines[skipped:])))
     header = [cell.strip() for cell in next(reader, [])]
     if tuple(header) != COLUMNS:
-        raise WeatherFileInvalid(
-            [(skipped + 1, "header", f"expected the columns {','.join(COLUMNS)}, got {','.join(header) or 'nothing'}")]
-        )
-    problems: list[tuple[int, str, str]] = []
+        expected, got = ",".join(COLUMNS), ",".join(header)
+        zh, en = f"表头须为 {expected}，实为 {got or '空'}", f"expected the columns {expected}, got {got or 'nothing'}"
+        raise WeatherFileInvalid([WeatherProblem(skipped + 1, "header", zh, en)])
+    problems: list[WeatherProblem] = []
     values: dict[tuple[str, date], float] = {}
     first_row: dict[tuple[str, date], int] = {}
     for offset, cells in enumerate(reader, start=skipped + 2):
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(COLUMNS):
-            problems.append((offset, "row", f"{len(cells)} cells, expected {len(COLUMNS)}"))
+            zh, en = f"有 {len(cells)} 个单元格，应为 {len(COLUMNS)} 个", f"{len(cells)} cells, expected {len(COLUMNS)}"
+            problems.append(WeatherProblem(offset, "row", zh, en))
             continue
         station, day_text, temperature_text = (cell.strip() for cell in cells)
         ok = True
         if not station or len(station) > STATION_MAX:
-            problems.append((offset, "station", f"must be 1–{STATION_MAX} characters"))
+            zh, en = f"须为 1–{STATION_MAX} 个字符", f"must be 1–{STATION_MAX} characters"
+            problems.append(WeatherProblem(offset, "station", zh, en))
             ok = False
         try:
             day = date.fromisoformat(day_text)
             if len(day_text) != 10:
                 raise ValueError
         except ValueError:
-            problems.append((offset, "date", f"'{day_text}' is not a date YYYY-MM-DD"))
+            zh, en = f"“{day_text}”不是 YYYY-MM-DD 格式的日期", f"'{day_text}' is not a date YYYY-MM-DD"
+            problems.append(WeatherProblem(offset, "date", zh, en))
             ok = False
         try:
             temperature = float(temperature_text)
@@ -118,20 +159,24 @@ def parse_weather_csv(content: bytes) -> dict[tuple[str, date], float]:
             temperature = math.nan
         low, high = TEMPERATURE_RANGE_C
         if not (math.isfinite(temperature) and low <= temperature <= high):
-            problems.append((offset, "temperature_c", f"'{temperature_text}' is not a number in {low:g} … {high:g} °C"))
+            zh = f"“{temperature_text}”不是 {low:g} … {high:g} °C 之间的数"
+            en = f"'{temperature_text}' is not a number in {low:g} … {high:g} °C"
+            problems.append(WeatherProblem(offset, "temperature_c", zh, en))
             ok = False
         if not ok:
             continue
         key = (station, day)
         if key in values:
-            problems.append((offset, "date", f"{station} {day} appears twice (also row {first_row[key]})"))
+            zh = f"{station} {day} 重复出现（另见第 {first_row[key]} 行）"
+            en = f"{station} {day} appears twice (also row {first_row[key]})"
+            problems.append(WeatherProblem(offset, "date", zh, en))
             continue
         values[key] = temperature
         first_row[key] = offset
     if problems:
         raise WeatherFileInvalid(problems)
     if not values:
-        raise WeatherFileInvalid([(skipped + 2, "row", "the file has no data rows")])
+        raise WeatherFileInvalid([WeatherProblem(skipped + 2, "row", "文件没有数据行", "the file has no data rows")])
     return values
 
 
@@ -219,13 +264,18 @@ def daily_temperatures(data_dir: Path, station: str, from_: date, to: date) -> l
     """Daily mean temperatures (°C) of ``station`` from ``from_`` to ``to`` (both included), in date order;
     days without a value are simply absent. ``NotFound`` when the station has never been imported."""
     if to < from_:
-        raise InvalidInput(f"the end {to} is before the start {from_}", field="to")
+        zh = f"结束日期 {to} 早于开始日期 {from_}"
+        raise InvalidInput(zh_en(zh, f"the end {to} is before the start {from_}"), field="to", zh=zh)
     path = weather_path(data_dir)
     if not path.exists():
-        raise NotFound("no weather data imported yet (dualcarbon weather import FILE)", field="station")
+        zh = "尚未导入气象数据（dualcarbon weather import 文件）"
+        en = "no weather data imported yet (dualcarbon weather import FILE)"
+        raise NotFound(zh_en(zh, en), field="station", zh=zh)
     table = pq.read_table(path, filters=[("station", "=", station)])
     if table.num_rows == 0:
-        raise NotFound(f"no weather station '{station}' (see dualcarbon weather stations)", field="station")
+        zh = f"没有气象站“{station}”的数据（见 dualcarbon weather stations）"
+        en = f"no weather station '{station}' (see dualcarbon weather stations)"
+        raise NotFound(zh_en(zh, en), field="station", zh=zh)
     out = [
         (day, temperature)
         for day, temperature in zip(

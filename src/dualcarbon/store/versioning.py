@@ -25,7 +25,7 @@ from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from dualcarbon.core.errors import Conflict
+from dualcarbon.core.errors import Conflict, zh_en
 
 VERSION_COLUMN = "lock_version"
 
@@ -33,8 +33,9 @@ VERSION_COLUMN = "lock_version"
 def claim_row(session: Session, row: Any, *, what: str | None = None) -> int:
     """Bump ``row.lock_version`` if the stored row still has the version this transaction loaded.
 
-    Returns the new version. Raises ``Conflict`` (naming ``what``, e.g. "report 12", and the row's state
-    now when it has one) when another transaction changed the row since it was loaded.
+    Returns the new version. Raises ``Conflict`` at ``lock_version`` ("中文 / English"; the English half names
+    ``what``, e.g. "report 12", and the row's state now when it has one) when another transaction changed the
+    row since it was loaded.
     """
     mapper = inspect(row).mapper
     table = mapper.local_table
@@ -54,9 +55,11 @@ def claim_row(session: Session, row: Any, *, what: str | None = None) -> int:
         if "state" in table.c:
             state = session.scalar(select(table.c.state).where(primary_key == row_id))
             now = f" (it is {state} now)" if state is not None else ""
+        zh = "这条记录刚被他人修改，请刷新后重试"
         raise Conflict(
-            f"{label} was changed by someone else meanwhile{now}; reload it and try again",
-            zh="这条记录刚被他人修改，请刷新后重试",
+            zh_en(zh, f"{label} was changed by someone else meanwhile{now}; reload it and try again"),
+            field=VERSION_COLUMN,
+            zh=zh,
         )
     set_committed_value(row, VERSION_COLUMN, seen + 1)
     return int(seen) + 1
