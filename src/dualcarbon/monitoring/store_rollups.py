@@ -364,8 +364,13 @@ class ParquetRollupStore:
         atomic rename. With ``shared`` (the same rows as a table every cursor of ``con``'s database sees) the files
         are written by :data:`WRITERS` cursors in parallel: a small file's ``COPY`` runs on one core, and the fsyncs
         overlap. With ``installers`` the fsync and rename of each file run there (their failures raise here, after
-        every file is written)."""
+        every file is written), and a day write's region deltas (:class:`.store_region.RegionDays`, once the region
+        table exists) are written there too, beside the day files — they read the shared rows, not the files."""
         installing: list[Future[None]] = []
+        region = RegionDays(self.root) if interval == "day" else None
+        if region is not None and shared is not None and installers is not None and region.ready():
+            installing.append(installers.submit(self._append_region, con.cursor(), region, shared))
+            region = None
 
         def install(tmp: Path, target: Path) -> None:
             if installers is None:
@@ -407,8 +412,17 @@ class ParquetRollupStore:
                     cursor.close()
         for done in installing:  # every file in place (the region table's first build reads them)
             done.result()
-        if interval == "day":  # the province-wide copy the region dashboard reads (store_region)
-            RegionDays(self.root).append(con, "fresh")
+        if region is not None:  # the province-wide copy the region dashboard reads (store_region)
+            region.append(con, "fresh")
+
+    @staticmethod
+    def _append_region(cursor: duckdb.DuckDBPyConnection, region: RegionDays, shared: str) -> None:
+        """``region.append`` of the rows of table ``shared`` on ``cursor`` (its own, in another thread; closed)."""
+        try:
+            cursor.execute("SET enable_progress_bar = false")
+            region.append(cursor, shared)
+        finally:
+            cursor.close()
 
     def _write_file(
         self,
