@@ -49,11 +49,11 @@ SHARE_COLUMNS = (
     Column("planned", "projects.planned", numeric=True),
     Column("done", "projects.done", numeric=True),
     Column("done_cum", "projects.done_cumulative_pct", numeric=True, digits=1),
-    Column("status", "projects.share_status", width=120, highlight_field="behind"),
+    Column("status", "projects.share_status", width=170, highlight_field="behind"),
 )
 OUTSIDE_COLUMNS = (
     Column("id", "projects.id", numeric=True, width=80),
-    Column("credit_code", "enterprise.credit_code", width=190),
+    Column("credit_code", "enterprise.credit_code", width=220),
     Column("name", "projects.name", tooltip=True),
     Column("state", "projects.state", width=120),
     Column("deadline", "projects.deadline", width=120),
