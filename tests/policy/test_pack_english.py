@@ -107,6 +107,18 @@ def _titled_items(pack: PolicyPack) -> list[Any]:
     return [*pack.obligations, *pack.targets, *pack.schedules, *pack.parameters, *pack.rules, *pack.warning_schemes]
 
 
+def _rendered_texts(pack: PolicyPack) -> list[tuple[str, str, str | None]]:
+    """(where, Chinese, English rendering) of every requirement, deadline and band/tier/award label of ``pack``."""
+    found: list[tuple[str, str, str | None]] = []
+    for rule in pack.obligations:
+        found += [(f"{r.id}.text_en", r.text_zh, r.text_en) for r in rule.requirements]
+        found += [(f"{rule.id}.deadlines[{i}].what_en", d.what_zh, d.what_en) for i, d in enumerate(rule.deadlines)]
+    labelled: list[Any] = [band for scheme in pack.warning_schemes for band in scheme.bands]
+    labelled += [item for rule in pack.rules for item in (*rule.amount.tiers, *rule.amount.fixed)]
+    found += [(f"label '{item.label_zh}'.label_en", item.label_zh, item.label_en) for item in labelled if item.label_zh]
+    return found
+
+
 #: a number of a Chinese text as a rendering must carry it (``2.6``, ``1000``, ``10,000`` → ``10000``); a number
 #: written with 万 / 亿 is rendered in full (2.5万 → 25,000) and a month by its name (8月 → August): those are
 #: checked by hand, not here
@@ -128,6 +140,7 @@ def test_every_shipped_item_has_its_english_rendering(pack_id: str) -> None:
         missing += [
             f"source '{source.clause}'.{name}" for name in ("clause_en", "text_en") if not getattr(source, name)
         ]
+    missing += [where for where, _, english_text in _rendered_texts(pack) if not english_text]
     assert not missing, f"{pack_id}: no English rendering for {missing}"
     # one English name per title: the pack's rendering is the glossary's (English pages show titles through it)
     for item in (pack, *_titled_items(pack)):
@@ -137,6 +150,11 @@ def test_every_shipped_item_has_its_english_rendering(pack_id: str) -> None:
         assert source.text_en is not None
         lost = _numbers(source.text) - _numbers(source.text_en)
         assert not lost, f"{pack_id} '{source.clause}': {sorted(lost)} missing from text_en {source.text_en!r}"
+    for where, chinese, english_text in _rendered_texts(pack):
+        lost = _numbers(chinese) - _numbers(english_text or "")
+        assert not lost, f"{pack_id} {where}: {sorted(lost)} missing from {english_text!r}"
+        if where.startswith("label "):  # one English name per label: English pages show labels through the glossary
+            assert english_text == english(chinese, "level"), (pack_id, chinese, english_text)
 
 
 def test_the_number_check_can_fail() -> None:
@@ -210,3 +228,41 @@ def test_the_pv_height_limit_reads_in_english_with_its_original() -> None:
     assert shown == f"{limit.source.clause_en}: {limit.title_en} (Original: {stored})", shown
     chinese_page = SimpleNamespace(language="zh", t=lambda key, **values: translate("zh", key, **values))
     assert _height_clause(chinese_page, stored) == stored  # type: ignore[arg-type]
+
+
+def test_requirements_deadlines_and_labels_have_renderings_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    pack = load_pack("shanghai-baiyi-2022")
+    audit = next(rule for rule in pack.obligations if rule.obligation == "energy_audit")
+    requirement, deadline = audit.requirements[0], audit.deadlines[0]
+    assert requirement.text_in("en") == "Identify an energy-saving potential of no less than 5%"
+    assert requirement.text_in("zh") == requirement.text_zh == "形成不少于 5%的节能潜力"
+    assert (deadline.what_in("en"), deadline.what_in("zh")) == ("Start the energy audit", "启动能源审计工作")
+    band = load_pack("completion-rate-warning").warning_schemes[0].bands[1]
+    assert (band.label_in("en"), band.label_in("zh")) == ("Level I (yellow): completion 90%–100%", band.label_zh)
+    text = (packs_dir() / "shanghai-baiyi-2022.yaml").read_text(encoding="utf-8")
+    assert text.count("what_en: Start the energy audit\n") == 1
+    with pytest.raises(InvalidInput) as raised:
+        parse_pack_text(text.replace("what_en: Start the energy audit\n", "what_en: 启动审计\n"), "sh.yaml")
+    assert raised.value.field.startswith("sh.yaml line "), raised.value.field
+    assert raised.value.field.endswith(": obligations[0].deadlines[0].what_en"), raised.value.field
+    assert "needs English words" in raised.value.message
+    with pytest.raises(InvalidInput) as raised:
+        parse_pack_text(text.replace("text_en: Identify", "text_en: ' '\n        # Identify", 1), "sh.yaml")
+    assert raised.value.field.endswith(": obligations[0].requirements[0].text_en"), raised.value.field
+
+
+def test_english_pages_show_a_tier_and_a_warning_label_in_english() -> None:
+    from types import SimpleNamespace
+
+    from dualcarbon.domain.rules_zh import trace_condition
+    from dualcarbon.ui.web.formatting import data_label
+
+    retrofit = load_pack("longgang-2022").incentive("retrofit")
+    tier = retrofit.amount.tiers[1]
+    line = {"condition": "tier of investment_yuan: 2000000 元 ≤ investment_yuan", "note": tier.label_zh}
+    assert f"（{tier.label_en}）" in trace_condition(line, "en", retrofit)  # the trace column of an application page
+    assert trace_condition(line, "zh").endswith(f"（{tier.label_zh}）")
+    band = load_pack("hangzhou-warning").warning_schemes[0].bands[2]
+    english_page, chinese_page = SimpleNamespace(language="en"), SimpleNamespace(language="zh")
+    assert data_label(english_page, band.label_zh, "level") == band.label_en  # type: ignore[arg-type]  # targets page
+    assert data_label(chinese_page, band.label_zh, "level") == band.label_zh  # type: ignore[arg-type]

@@ -161,6 +161,11 @@ class Tier(Bounds):
     rate: float
     rate_unit: str = Field(min_length=1)
     label_zh: str = ""
+    label_en: EnglishRendering = None  # our English rendering of label_zh
+
+    def label_in(self, language: str) -> str:
+        """The label for a reader of ``language``: ``label_en`` in ``en`` when given, else ``label_zh``."""
+        return self.label_en if language == "en" and self.label_en else self.label_zh
 
 
 class FixedAward(_Model):
@@ -169,6 +174,11 @@ class FixedAward(_Model):
     when: dict[str, str] = Field(min_length=1)
     amount_yuan: float = Field(ge=0)
     label_zh: str = ""
+    label_en: EnglishRendering = None  # our English rendering of label_zh
+
+    def label_in(self, language: str) -> str:
+        """The label for a reader of ``language``: ``label_en`` in ``en`` when given, else ``label_zh``."""
+        return self.label_en if language == "en" and self.label_en else self.label_zh
 
 
 class Amount(_Model):
@@ -303,6 +313,11 @@ class WarningBand(Bounds):
     level: Level
     period: str = ""
     label_zh: str = ""
+    label_en: EnglishRendering = None  # our English rendering of label_zh
+
+    def label_in(self, language: str) -> str:
+        """The label for a reader of ``language``: ``label_en`` in ``en`` when given, else ``label_zh``."""
+        return self.label_en if language == "en" and self.label_en else self.label_zh
 
 
 class WarningScheme(_Model):

@@ -181,10 +181,14 @@ class Condition(_Model):
 
 
 class Requirement(_Model):
-    """What the obligation asks for beyond doing it (e.g. an audit must find ≥ 5 % saving potential)."""
+    """What the obligation asks for beyond doing it (e.g. an audit must find ≥ 5 % saving potential).
+
+    ``text_en``: our English rendering of ``text_zh`` for English pages (optional; the Chinese governs).
+    """
 
     id: str = Field(min_length=1)
     text_zh: str = Field(min_length=1)
+    text_en: EnglishRendering = None
     comparison: Comparison | None = None
     value: float | None = None
     unit: str = ""
@@ -199,11 +203,22 @@ class Requirement(_Model):
             threshold_unit_ok(self.unit)
         return self
 
+    def text_in(self, language: str) -> str:
+        """The requirement for a reader of ``language``: ``text_en`` in ``en`` when given, else ``text_zh``."""
+        return self.text_en if language == "en" and self.text_en else self.text_zh
+
 
 class Deadline(_Model):
+    """What must be done by when (``what_en``: our English rendering of ``what_zh``, optional)."""
+
     what_zh: str = Field(min_length=1)
+    what_en: EnglishRendering = None
     by: date
     source: Source
+
+    def what_in(self, language: str) -> str:
+        """What is due, for a reader of ``language``: ``what_en`` in ``en`` when given, else ``what_zh``."""
+        return self.what_en if language == "en" and self.what_en else self.what_zh
 
 
 class ObligationRule(_Model):
