@@ -231,3 +231,16 @@ def test_obligations_status_and_goal(api: Api) -> None:
     diag = next(g for g in goals if g["target_id"] == "longgang-2022.target.diagnoses-per-year")
     # 1 accepted diagnosis of Longgang's 40 a year: 1 ÷ 40 × 100 = 2.5 %
     assert (diag["target"], diag["accepted"], diag["share_pct"], diag["met"]) == (40, 1, 2.5, False)
+
+
+def test_a_diagnosis_with_one_proposal_is_refused_in_english_with_the_rule(api: Api) -> None:
+    register_agency(api)
+    created = api("POST", "/api/v1/audits", "agency", json=diagnosis(api.world.codes["a"], TWO_MEASURES[:1]))
+    english = {**api.world.auth("agency"), "Accept-Language": "en"}
+    refused = api.client.request("POST", f"/api/v1/audits/{created.json()['id']}/submit", headers=english)
+    assert refused.status_code == 422
+    message = refused.json()["message"]
+    # the English half alone, with the pack's English rendering of the requirement it applies
+    assert "at least 2 implementable proposals, this one has 1" in message
+    assert "policy pack shanghai-baiyi-2022: " in message and "2" in message.split("shanghai-baiyi-2022: ")[1]
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in message)

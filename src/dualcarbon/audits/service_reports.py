@@ -142,8 +142,9 @@ def _check_technologies(session: Session, spec: AuditReportIn) -> None:
             raise InvalidInput(zh_en(zh, en), field=f"measures[{index}].technology_code", zh=zh)
 
 
-def filing_minimum(pack: PolicyPack, kind: str) -> tuple[float, str, str] | None:
-    """(value, unit, requirement text) of the pack's ``at_least`` requirement for ``kind``, if any.
+def filing_minimum(pack: PolicyPack, kind: str) -> tuple[float, str, str, str] | None:
+    """(value, unit, requirement text, its English rendering) of the pack's ``at_least`` requirement for ``kind``,
+    if any (the English falls back to the Chinese where the pack has none).
 
     Audits: the requirement in %; diagnoses: the one counted in 项 (proposals).
     """
@@ -153,7 +154,7 @@ def filing_minimum(pack: PolicyPack, kind: str) -> tuple[float, str, str] | None
             continue
         for requirement in rule.requirements:
             if requirement.comparison == "at_least" and requirement.unit == unit and requirement.value is not None:
-                return requirement.value, unit, requirement.text_zh
+                return requirement.value, unit, requirement.text_zh, requirement.text_in("en")
     return None
 
 
@@ -356,15 +357,16 @@ def _check_minimum(report: AuditReport, policy: PolicyPack) -> None:
     minimum = filing_minimum(policy, report.kind)
     if minimum is None:
         return
-    value, unit, text = minimum
+    value, unit, text, text_en = minimum
     source_zh = f"（{policy.document.number or policy.id}：{text}）"
+    # (a pack without the English rendering: the English half names the pack only, no Chinese inside it)
+    source_en = f"(policy pack {policy.id}: {text_en})" if text_en != text else f"(policy pack {policy.id})"
     if report.kind == "diagnosis":
         count = sum(1 for m in report.measures if m.implementable)
         if count < value:
             zh = f"节能诊断报告须至少提出 {value:g} 项可实施的节能改造方案，本报告只有 {count} 项{source_zh}"
             en = (
-                f"a diagnosis report needs at least {value:g} implementable proposals, this one has {count} "
-                f"(policy pack {policy.id})"
+                f"a diagnosis report needs at least {value:g} implementable proposals, this one has {count} {source_en}"
             )
             raise InvalidInput(zh_en(zh, en), field="measures", zh=zh)
         return
@@ -376,7 +378,7 @@ def _check_minimum(report: AuditReport, policy: PolicyPack) -> None:
         zh = f"能源审计报告的节能潜力须不少于 {value:g}{unit}，本报告为 {report.potential_pct:.2f}{unit}{source_zh}"
         en = (
             f"an energy audit report needs a saving potential of at least {value:g} {unit}, this one has "
-            f"{report.potential_pct:.2f} {unit} (policy pack {policy.id})"
+            f"{report.potential_pct:.2f} {unit} {source_en}"
         )
         raise InvalidInput(zh_en(zh, en), field="measures", zh=zh)
 
