@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import uuid
 from collections import defaultdict
 from datetime import datetime
@@ -46,12 +47,15 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from dualcarbon.monitoring.store_files import copy_partitioned, install, sql_path
 from dualcarbon.monitoring.store_readings import duck
 
 REGION_COLUMNS = ("meter_id", "start", "energy", "tce", "tco2", "completeness")
 MIN_DELTAS, MAX_DELTAS = 8, 32
 _FILE = re.compile(r"^(base|delta)-(\d+)-(\d+)\.parquet$")
 _RETRIES = 4
+#: The month of a day row as an integer (year × 100 + month): the partition key of a delta write.
+_MONTH_KEY = "CAST(year(start) * 100 + month(start) AS INTEGER)"
 
 
 def _month_name(start: datetime) -> str:
@@ -111,25 +115,35 @@ class RegionDays:
     # ---- writing (under the rollups' lock) --------------------------------------------------------------
     def append(self, con: duckdb.DuckDBPyConnection, relation: str) -> None:
         """Add the day rows of ``relation`` (on ``con``; columns of :data:`REGION_COLUMNS` at least) as one delta
-        per month; compact the folders that need it. Builds the table first when it is not there yet."""
+        per month, every month's delta from one partitioned ``COPY`` (:func:`.store_files.copy_partitioned`; a
+        year of days: one pass instead of twelve); compact the folders that need it. Builds the table first when
+        it is not there yet."""
         if not self.ready():
             self.build()  # reads the enterprise day files, which already hold the fresh rows
             return
-        # One grouping for the months and their row counts, then a range on ``start`` per month (no string per row).
-        months = con.execute(
-            f"SELECT date_trunc('month', start) AS m, count(*) FROM {relation} GROUP BY ALL"
-        ).fetchall()
-        cols = ", ".join(REGION_COLUMNS)
-        for month, rows in sorted(months):
-            following = datetime(month.year + (month.month == 12), month.month % 12 + 1, 1)
-            folder = _Folder(self.folder / _month_name(month))
-            query = (
-                f"SELECT {cols}, CAST({folder.next_seq} AS BIGINT) AS seq FROM {relation} "
-                f"WHERE start >= TIMESTAMP '{month:%Y-%m-%d}' AND start < TIMESTAMP '{following:%Y-%m-%d}' "
-                "ORDER BY meter_id, start"
-            )
-            self._copy(con, query, folder.path / f"delta-{folder.next_seq}-{int(rows)}.parquet")
-            self._maybe_compact(con, folder.path)
+        months = con.execute(f"SELECT {_MONTH_KEY} AS pkey, count(*) FROM {relation} GROUP BY ALL").fetchall()
+        if not months:
+            return
+        folders = {
+            int(key): (_Folder(self.folder / f"month={key // 100:04d}-{key % 100:02d}"), int(rows))
+            for key, rows in months
+        }
+        seqs = ", ".join(f"({key}, {folder.next_seq})" for key, (folder, _) in folders.items())
+        staging_root = self.folder.parent
+        for leftover in staging_root.glob(".partitioned-*"):  # of a crashed append (we hold the lock)
+            shutil.rmtree(leftover, ignore_errors=True)
+        staging = staging_root / f".partitioned-{uuid.uuid4().hex}"
+        query = (
+            f"SELECT {', '.join(REGION_COLUMNS)}, CAST(s.seq AS BIGINT) AS seq, pkey "
+            f"FROM (SELECT *, {_MONTH_KEY} AS pkey FROM {relation}) JOIN (VALUES {seqs}) s(pkey, seq) USING (pkey)"
+        )
+        try:
+            _, files = copy_partitioned(con, query, staging)
+            for key, (folder, rows) in sorted(folders.items()):
+                install(files[key], folder.path / f"delta-{folder.next_seq}-{rows}.parquet")
+                self._maybe_compact(con, folder.path)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
     def _maybe_compact(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
         folder = _Folder(path)
@@ -196,10 +210,8 @@ class RegionDays:
     def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
-        con.execute(f"COPY ({query}) TO '{tmp}' (FORMAT parquet, COMPRESSION snappy)")
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        con.execute(f"COPY ({query}) TO {sql_path(tmp)} (FORMAT parquet, COMPRESSION snappy)")
+        install(tmp, target)
 
     @staticmethod
     def _delete(files: list[Path]) -> None:
