@@ -73,13 +73,10 @@ from dualcarbon.monitoring.store_readings import (
     duck,
     readings_store_for,
 )
-from dualcarbon.monitoring.store_rollups import ParquetRollupStore, RollupStore, rollup_store_for
+from dualcarbon.monitoring.store_rollups import DAYS_SCHEMA, ParquetRollupStore, RollupStore, rollup_store_for
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.store.audit import append_audit
-
-DAYS_SCHEMA = pa.schema([("meter_id", pa.int32()), ("day", pa.date32())])
-_FAR_PAST, _FAR_FUTURE = datetime(1900, 1, 1), datetime(2200, 1, 1)
 
 TOUCHED_SQL = """
 WITH m AS (SELECT meter_id, kind = 'cumulative' AS cumulative, to_minutes(interval_minutes) AS step FROM meters),
@@ -271,13 +268,7 @@ def _write_periods(
 
 
 def _stale_days(session: Session, enterprise: Enterprise, sigs: dict[int, str]) -> pa.Table:
-    stored = rollup_store_for(session).read(enterprise.credit_code, list(sigs), "day", _FAR_PAST, _FAR_FUTURE)
-    ids, days = [], []
-    for meter_id, start, sig in zip(*(stored.column(c).to_pylist() for c in ("meter_id", "start", "sig")), strict=True):
-        if sig != sigs.get(meter_id):
-            ids.append(meter_id)
-            days.append(start.date())
-    return pa.table({"meter_id": pa.array(ids, pa.int32()), "day": pa.array(days, pa.date32())})
+    return rollup_store_for(session).stale_days(enterprise.credit_code, sigs)
 
 
 def _empty(schema: pa.Schema) -> pa.Table:

@@ -109,6 +109,7 @@ HOUR_AS_ROLLUP = (
     "energy * tco2_per_unit AS tco2, completeness, "
     f"CASE WHEN flag_bits = 0 THEN '' ELSE concat_ws('|', {_FLAG_NAMES_OF_BITS}) END AS flags, '' AS sig"
 )
+DAYS_SCHEMA = pa.schema([("meter_id", pa.int32()), ("day", pa.date32())])
 DIRTY_SCHEMA = pa.schema(
     [("meter_id", pa.int32()), ("day", pa.date32()), ("first_ts", pa.timestamp("us")), ("last_ts", pa.timestamp("us"))]
 )
@@ -178,6 +179,10 @@ class RollupStore(Protocol):
         self, enterprise_code: str, meter_ids: list[int], interval: str, start: datetime, end: datetime
     ) -> pa.Table:
         """Stored rows of ``meter_ids`` with ``start`` in [start, end) (naive Asia/Shanghai times)."""
+
+    def stale_days(self, enterprise_code: str, sigs: dict[int, str]) -> pa.Table:
+        """The stored day rows (``meter_id``, ``day``: :data:`DAYS_SCHEMA`) of the meters of ``sigs`` whose ``sig``
+        is not the meter's current one (computed from another definition or reference version)."""
 
 
 def rollup_store_for(session: Session) -> RollupStore:
@@ -533,6 +538,28 @@ class ParquetRollupStore:
         finally:
             con.close()
         return table.cast(ROLLUP_SCHEMA)
+
+    def stale_days(self, enterprise_code: str, sigs: dict[int, str]) -> pa.Table:
+        """In DuckDB over the day files (three columns read, the signatures compared there: a year of 100 meters'
+        36,600 day rows cost about 50 ms when read whole and compared in Python, on every refresh)."""
+        folder = self._base(enterprise_code) / "interval=day"
+        files = sorted(str(f) for f in folder.glob("*.parquet")) if folder.exists() else []
+        if not files or not sigs:
+            return pa.Table.from_batches([], schema=DAYS_SCHEMA)
+        current = pa.table(
+            {"meter_id": pa.array(list(sigs), pa.int32()), "sig": pa.array(list(sigs.values()), pa.string())}
+        )
+        con = duck()
+        try:
+            con.register("current_sigs", current)
+            table = con.sql(
+                f"SELECT d.meter_id, CAST(d.start AS DATE) AS day FROM read_parquet({_quote_list(files)}) d "
+                "JOIN current_sigs c ON c.meter_id = d.meter_id WHERE d.sig IS DISTINCT FROM c.sig "
+                "ORDER BY 1, 2"
+            ).to_arrow_table()
+        finally:
+            con.close()
+        return table.cast(DAYS_SCHEMA)
 
     @staticmethod
     def _overlaps(name: str, interval: str, start: datetime, end: datetime) -> bool:

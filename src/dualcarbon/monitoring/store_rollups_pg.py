@@ -16,6 +16,7 @@ from dualcarbon.monitoring.store_readings import READINGS_LOCK_KEY
 from dualcarbon.monitoring.store_rollups import (
     _CAST_COLUMNS,
     _OFFSET,
+    DAYS_SCHEMA,
     HOUR_AS_ROLLUP,
     ROLLUP_COLUMNS,
     ROLLUP_SCHEMA,
@@ -103,6 +104,29 @@ class PostgresRollupStore:
         rows = con.sql(f"SELECT {_CAST_COLUMNS} FROM ({sql})").to_arrow_table()
         self.replace(enterprise_code, interval, rows)
         return int(rows.num_rows)
+
+    def stale_days(self, enterprise_code: str, sigs: dict[int, str]) -> pa.Table:
+        """Compared in PostgreSQL: only the stale rows come back."""
+        if not sigs:
+            return pa.Table.from_batches([], schema=DAYS_SCHEMA)
+        rows = self.session.execute(
+            text(
+                "SELECT r.meter_id, r.start FROM monitoring_rollup r "
+                "JOIN unnest(CAST(:ids AS integer[]), CAST(:sigs AS text[])) AS c(meter_id, sig) "
+                "ON c.meter_id = r.meter_id WHERE r.interval = 'day' AND r.sig IS DISTINCT FROM c.sig "
+                "ORDER BY r.meter_id, r.start"
+            ),
+            {"ids": list(sigs), "sigs": list(sigs.values())},
+        ).all()
+        return pa.table(
+            {
+                "meter_id": pa.array([r[0] for r in rows], pa.int32()),
+                "day": pa.array(
+                    [(r[1].astimezone(UTC).replace(tzinfo=None) + _OFFSET).date() for r in rows], pa.date32()
+                ),
+            },
+            schema=DAYS_SCHEMA,
+        )
 
     def read(
         self, enterprise_code: str, meter_ids: list[int], interval: str, start: datetime, end: datetime
