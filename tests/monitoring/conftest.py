@@ -90,17 +90,18 @@ def meters(world: Any, tmp_path: Path, admin: Principal, reference: ReferenceSet
 @pytest.fixture
 def ingest_values(world: Any, admin: Principal) -> Callable[..., None]:
     """Ingest ``(ts, value)`` readings of world enterprise "a"'s meter ``code`` as the administrator, without the
-    refresh after the batch (tests count the refresh's own work); every reading must be accepted."""
+    refresh after the batch unless ``refresh`` (tests count the refresh's own work); every reading must be
+    accepted."""
     import pyarrow as pa
 
     from dualcarbon.monitoring import service_ingest
 
-    def ingest(code: str, values: list[tuple[Any, float]]) -> None:
+    def ingest(code: str, values: list[tuple[Any, float]], *, refresh: bool = False) -> None:
         rows = [(world.codes["a"], code, ts.isoformat(), str(v)) for ts, v in values]
         names = ["credit_code", "meter_code", "ts", "value"]
         table = pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})
         with session_scope(world.engine) as session:
-            receipt = service_ingest.ingest_table(session, admin, table, source="file", refresh=False)
+            receipt = service_ingest.ingest_table(session, admin, table, source="file", refresh=refresh)
         assert receipt.accepted == len(values), receipt
 
     return ingest

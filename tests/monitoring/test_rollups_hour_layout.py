@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
 
-from dualcarbon.monitoring import service_ingest, service_refresh, service_rollups
+from dualcarbon.monitoring import service_refresh, service_rollups
 from dualcarbon.monitoring.models import Meter
 from dualcarbon.monitoring.rollup_sql import AGG_HOUR_SQL, AGG_SQL, PERIOD_FLAG_NAMES
 from dualcarbon.monitoring.service_rollups import _sql_params
@@ -33,15 +33,6 @@ from dualcarbon.store.db import session_scope
 
 START = datetime(2024, 3, 1)
 FAR = (datetime(2000, 1, 1), datetime(2100, 1, 1))
-
-
-def _ingest(world: Any, admin: Any, code: str, values: list[tuple[datetime, float]]) -> None:
-    rows = [(world.codes["a"], code, ts.isoformat(), str(v)) for ts, v in values]
-    names = ["credit_code", "meter_code", "ts", "value"]
-    table = pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})
-    with session_scope(world.engine) as session:
-        receipt = service_ingest.ingest_table(session, admin, table, source="file", refresh=False)
-    assert receipt.accepted == len(values), receipt
 
 
 def _refresh(world: Any, reference: Any) -> None:
@@ -78,20 +69,20 @@ def _stored_equals_computed(world: Any, reference: Any, codes: list[str], first:
     assert stored.to_pylist() == computed.to_pylist()
 
 
-def _readings(world: Any, admin: Any) -> None:
+def _readings(ingest_values: Any) -> None:
     # E1: 2 days of 15-min counters with a hole on 03-01 10:00–12:00 (incomplete, spans_gap); E4: 80 kWh a slot,
     # above its max_rate of 100 kWh/h (rate_above_max); G1: hourly interval readings of 5 m3.
     e1 = [(START + timedelta(minutes=15 * i), float(i)) for i in range(193) if not 40 < i < 48]
-    _ingest(world, admin, "E1", e1)
-    _ingest(world, admin, "E4", [(START + timedelta(minutes=15 * i), 80.0 * i) for i in range(97)])
-    _ingest(world, admin, "G1", [(START + timedelta(hours=i), 5.0) for i in range(48)])
+    ingest_values("E1", e1)
+    ingest_values("E4", [(START + timedelta(minutes=15 * i), 80.0 * i) for i in range(97)])
+    ingest_values("G1", [(START + timedelta(hours=i), 5.0) for i in range(48)])
 
 
 @pytest.mark.parametrize("world", ["sqlite"], indirect=True)
 def test_hour_files_hold_factors_and_flag_bits_and_read_as_the_contract(
-    world: Any, meters: Any, admin: Any, reference: Any
+    world: Any, meters: Any, reference: Any, ingest_values: Any
 ) -> None:
-    _readings(world, admin)
+    _readings(ingest_values)
     _refresh(world, reference)
     files = _hour_files(world)
     assert files and all(pq.read_schema(f).names == list(HOUR_COLUMNS) for f in files)
@@ -128,11 +119,11 @@ def _to_earlier_layout(files: list[Path]) -> None:
 
 @pytest.mark.parametrize("world", ["sqlite"], indirect=True)
 def test_hour_files_of_the_earlier_layout_read_and_keep_it_when_rows_are_merged(
-    world: Any, meters: Any, admin: Any, reference: Any
+    world: Any, meters: Any, reference: Any, ingest_values: Any
 ) -> None:
     readings = [(START + timedelta(minutes=15 * i), float(i)) for i in range(961)]  # to 03-11
     late = [r for i, r in enumerate(readings) if 385 <= i <= 479]  # inside 03-05
-    _ingest(world, admin, "E1", [r for i, r in enumerate(readings) if not 385 <= i <= 479])
+    ingest_values("E1", [r for i, r in enumerate(readings) if not 385 <= i <= 479])
     _refresh(world, reference)
     before = _stored_hours(world, ["E1"])
     files = _hour_files(world)
@@ -140,7 +131,7 @@ def test_hour_files_of_the_earlier_layout_read_and_keep_it_when_rows_are_merged(
     assert all("flags" in pq.read_schema(f).names and "flag_bits" not in pq.read_schema(f).names for f in files)
     assert _stored_hours(world, ["E1"]).to_pylist() == before.to_pylist()
 
-    _ingest(world, admin, "E1", late)
+    ingest_values("E1", late)
     _refresh(world, reference)  # 03-05 recomputed: its 24 hours merged into the March file of the earlier layout
     assert all(pq.read_schema(f).names == list(ROLLUP_COLUMNS) for f in files)
     _stored_equals_computed(world, reference, ["E1"], date(2024, 2, 29), date(2024, 3, 10))
@@ -148,7 +139,7 @@ def test_hour_files_of_the_earlier_layout_read_and_keep_it_when_rows_are_merged(
     assert len(march) == 24 and all(r["flags"] == "" for r in march)
 
     # A month of the new layout beside one of the earlier layout: one read gives both.
-    _ingest(world, admin, "E1", [(datetime(2024, 4, 2) + timedelta(minutes=15 * i), 2000.0 + i) for i in range(9)])
+    ingest_values("E1", [(datetime(2024, 4, 2) + timedelta(minutes=15 * i), 2000.0 + i) for i in range(9)])
     _refresh(world, reference)
     april = [f for f in _hour_files(world) if f.name == "month=2024-04.parquet"]
     assert april and pq.read_schema(april[0]).names == list(HOUR_COLUMNS)
