@@ -139,7 +139,7 @@ def year_rows(meter_of: dict[str, int], enterprises: int, last: date) -> Iterato
 
 def build(store: Path, enterprises: int) -> dict[str, Any]:
     """Build the store (see the module docstring); returns its facts, also kept in ``bench.json``."""
-    from dualcarbon.monitoring.store_rollups import ParquetRollupStore
+    from dualcarbon.monitoring.store_rollups_parquet import ParquetRollupStore
     from dualcarbon.store.db import init_store
 
     started = time.perf_counter()
@@ -255,7 +255,7 @@ def plain_sql(store: Path, first: date, last: date, repeat: int, old: bool = Fal
 def migrate(store: Path) -> dict[str, Any]:
     """(m): build the region day table of a store that predates it (nothing when it is there)."""
     from dualcarbon.monitoring.store_region import RegionDays
-    from dualcarbon.monitoring.store_rollups import ParquetRollupStore
+    from dualcarbon.monitoring.store_rollups_parquet import ParquetRollupStore
 
     rollups = ParquetRollupStore(store / "monitoring")
     region = RegionDays(rollups.root)
@@ -272,7 +272,7 @@ def write_cost(store: Path, last: date, runs: int = 20) -> dict[str, Any]:
     """(d): one enterprise's day in a full month (``last`` − 180 days) rewritten with its stored values, with and
     without the region hook, alternating; then one compaction of that month's region folder, timed."""
     from dualcarbon.monitoring.store_region import RegionDays
-    from dualcarbon.monitoring.store_rollups import ParquetRollupStore
+    from dualcarbon.monitoring.store_rollups_parquet import ParquetRollupStore
 
     rollups = ParquetRollupStore(store / "monitoring")
     day = datetime.combine(last - timedelta(days=180), datetime.min.time())

@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 
 from dualcarbon.monitoring import service_ingest, service_refresh, store_region
 from dualcarbon.monitoring.store_region import RegionDays
-from dualcarbon.monitoring.store_rollups import ROLLUP_SCHEMA, ParquetRollupStore, rollup_store_for
+from dualcarbon.monitoring.store_rollups import ROLLUP_SCHEMA, rollup_store_for
+from dualcarbon.monitoring.store_rollups_parquet import ParquetRollupStore
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.store.db import session_scope
 

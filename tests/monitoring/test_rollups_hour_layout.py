@@ -25,9 +25,9 @@ from dualcarbon.monitoring.store_rollups import (
     HOUR_AS_ROLLUP,
     HOUR_COLUMNS,
     ROLLUP_COLUMNS,
-    ParquetRollupStore,
     rollup_store_for,
 )
+from dualcarbon.monitoring.store_rollups_parquet import ParquetRollupStore
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.store.db import session_scope
 

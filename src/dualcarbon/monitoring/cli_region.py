@@ -24,7 +24,8 @@ from dualcarbon.ui.commands import DataDirOption, cli_principal, friendly_errors
 @friendly_errors
 def build_region_days(data_dir: Path | None = DataDirOption) -> None:
     from dualcarbon.monitoring.store_region import RegionDays
-    from dualcarbon.monitoring.store_rollups import ParquetRollupStore, rollup_store_for
+    from dualcarbon.monitoring.store_rollups import rollup_store_for
+    from dualcarbon.monitoring.store_rollups_parquet import ParquetRollupStore
     from dualcarbon.store.audit import append_audit
 
     with transaction(data_dir) as session:

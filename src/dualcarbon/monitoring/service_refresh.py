@@ -73,7 +73,8 @@ from dualcarbon.monitoring.store_readings import (
     duck,
     readings_store_for,
 )
-from dualcarbon.monitoring.store_rollups import DAYS_SCHEMA, ParquetRollupStore, RollupStore, rollup_store_for
+from dualcarbon.monitoring.store_rollups import DAYS_SCHEMA, RollupStore, rollup_store_for
+from dualcarbon.monitoring.store_rollups_parquet import ParquetRollupStore
 from dualcarbon.reference.tables import ReferenceSet
 from dualcarbon.registry.models import Enterprise
 from dualcarbon.store.audit import append_audit

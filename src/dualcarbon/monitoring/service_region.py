@@ -34,7 +34,8 @@ from dualcarbon.monitoring.service_tree import counted_meters_query
 from dualcarbon.monitoring.store_cost import MonitoringCost, to_utc
 from dualcarbon.monitoring.store_readings import duck
 from dualcarbon.monitoring.store_region import RegionDays
-from dualcarbon.monitoring.store_rollups import ParquetRollupStore, rollup_store_for
+from dualcarbon.monitoring.store_rollups import rollup_store_for
+from dualcarbon.monitoring.store_rollups_parquet import ParquetRollupStore
 from dualcarbon.registry.models import Enterprise, Region, in_region_subtree
 from dualcarbon.registry.service_access import enterprise_filter, require_region
 
