@@ -102,6 +102,7 @@ def _register_pages() -> None:
     from dualcarbon.monitoring import pages_prefill as _prefill  # noqa: F401
     from dualcarbon.monitoring import pages_quality as _quality  # noqa: F401
     from dualcarbon.monitoring import pages_region as _monitoring_region
+    from dualcarbon.policy import pages as _policy  # noqa: F401
     from dualcarbon.projects import pages as _projects  # noqa: F401
     from dualcarbon.reports import pages as _reports  # noqa: F401
     from dualcarbon.reports import pages_review as _review  # noqa: F401

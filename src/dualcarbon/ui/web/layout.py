@@ -91,6 +91,7 @@ NAV_GROUPS: tuple[tuple[str, str, tuple[NavEntry, ...]], ...] = (
         "policy",
         "nav.group.policy",
         (
+            ("/policy", "nav.policy_packs", None),
             ("/subsidies", "subsidies.title", _READERS),
             ("/targets", "nav.targets", ("regulator", "reviewer", "enterprise")),
             ("/assets/pv", "assets.pv", _READERS),
