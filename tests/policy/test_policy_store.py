@@ -79,6 +79,16 @@ def test_cli_validate_import_list_show(store: Any, tmp_path: Path) -> None:
     assert items["yunnan-2022"]["status"] == "draft"
     result = runner.invoke(app, ["policy", "show", "longgang"])
     assert result.exit_code == 0 and "versions: shipped, 1*" in result.stdout
+    assert "龙港市制造业节能改造行动方案" in result.stdout and "（附则 1）" not in result.stdout
+    english = runner.invoke(app, ["policy", "show", "longgang", "--language", "en"])
+    assert english.exit_code == 0
+    assert "Longgang action plan for energy-saving retrofits in manufacturing" in english.stdout
+    assert "3. Main tasks (1) 1. Identifying high-consumption enterprises precisely" in english.stdout
+    assert "精准排摸高耗企业" not in english.stdout
+    listed = runner.invoke(app, ["policy", "list", "--language", "en"])
+    assert "Longgang action plan for energy-saving retrofits in manufacturing" in listed.stdout
+    wrong = runner.invoke(app, ["policy", "list", "--language", "fr"])
+    assert wrong.exit_code == 2 and "--language must be zh or en" in wrong.stderr
 
 
 def test_cli_validate_names_line_and_field(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from dualcarbon.ui.commands import DataDirOption, cli_principal, friendly_errors, lazy_import, transaction
+from dualcarbon.ui.commands import DataDirOption, cli_principal, fail, friendly_errors, lazy_import, transaction
 
 if TYPE_CHECKING:
     from dualcarbon.policy import service
@@ -26,6 +26,22 @@ else:  # loaded on first use: `dualcarbon --help` imports no SQLAlchemy
 
 app = typer.Typer(help="Policy packs (规则包): list, show, validate, import.", no_args_is_help=True)
 JsonOption = typer.Option(False, "--json", help="print the result as JSON")
+LanguageOption = typer.Option(
+    "zh", "--language", help="zh or en: the titles and clauses of the text output (en: our English renderings)"
+)
+
+
+def _language(language: str) -> str:
+    if language not in ("zh", "en"):
+        raise fail(f"--language must be zh or en (got '{language}') / --language 只能是 zh 或 en")
+    return language
+
+
+def _in(item: dict[str, Any], key: str, language: str) -> str:
+    """``<key>_zh`` (or ``<key>`` for a source's clause) in Chinese; in English the ``<key>_en`` rendering where the
+    pack has one, else the Chinese original."""
+    original = item.get(f"{key}_zh", item.get(key, "")) or ""
+    return (item.get(f"{key}_en") or original) if language == "en" else original
 
 
 def _echo_json(data: Any) -> None:
@@ -46,7 +62,10 @@ def _shipped_only_list() -> list[dict[str, Any]]:
 
 @app.command("list", help="Every policy pack: id, jurisdiction, validity, the version in force.")
 @friendly_errors
-def list_command(as_json: bool = JsonOption, data_dir: Path | None = DataDirOption) -> None:
+def list_command(
+    as_json: bool = JsonOption, language: str = LanguageOption, data_dir: Path | None = DataDirOption
+) -> None:
+    language = _language(language)
     if _has_store(data_dir):
         with transaction(data_dir) as session:
             items = service.list_packs(session, cli_principal())
@@ -59,8 +78,8 @@ def list_command(as_json: bool = JsonOption, data_dir: Path | None = DataDirOpti
         valid = f"{item['valid_from'] or '…'} – {item['valid_to'] or '…'}"
         counts = ", ".join(f"{name} {count}" for name, count in item["counts"].items() if count)
         typer.echo(
-            f"{item['id']}  {item['jurisdiction']}  {item['title_zh']}  [{valid}]  in force: {item['in_force']}"
-            f"  versions: {', '.join(map(str, item['versions']))}  ({counts})"
+            f"{item['id']}  {item['jurisdiction']}  {_in(item, 'title', language)}  [{valid}]  "
+            f"in force: {item['in_force']}  versions: {', '.join(map(str, item['versions']))}  ({counts})"
         )
 
 
@@ -70,8 +89,10 @@ def show_command(
     pack: str = typer.Argument(..., help="pack id or alias, e.g. longgang-2022 or longgang"),
     version: str | None = typer.Option(None, "--version", help="a stored version number or 'shipped'"),
     as_json: bool = JsonOption,
+    language: str = LanguageOption,
     data_dir: Path | None = DataDirOption,
 ) -> None:
+    language = _language(language)
     if _has_store(data_dir):
         with transaction(data_dir) as session:
             data = service.show_pack(session, cli_principal(), pack, version)
@@ -90,7 +111,7 @@ def show_command(
     if as_json:
         _echo_json(data)
         return
-    typer.echo(f"{data['id']}  {data['title_zh']}  ({data['jurisdiction']})")
+    typer.echo(f"{data['id']}  {_in(data, 'title', language)}  ({data['jurisdiction']})")
     typer.echo(f"  document: {data['document']}   valid: {data['valid_from'] or '…'} – {data['valid_to'] or '…'}")
     typer.echo("  versions: " + ", ".join(f"{v['version']}{'*' if v['in_force'] else ''}" for v in data["versions"]))
     typer.echo(f"  showing: {data['version']}{' (in force)' if data['is_in_force'] else ' (NOT in force)'}")
@@ -98,8 +119,8 @@ def show_command(
     for section in ("obligations", "targets", "schedules", "parameters", "rules", "warning_schemes"):
         for item in body.get(section, []):
             value = f" = {item['value']} {item.get('unit', '')}".rstrip() if "value" in item else ""
-            clause = (item.get("source") or {}).get("clause", "")
-            typer.echo(f"  [{section}] {item['id']}: {item['title_zh']}{value}   ({clause})")
+            clause = _in(item.get("source") or {}, "clause", language)
+            typer.echo(f"  [{section}] {item['id']}: {_in(item, 'title', language)}{value}   ({clause})")
 
 
 @app.command("validate", help="Check a pack file; the first problem names its line and field (exit 2).")
