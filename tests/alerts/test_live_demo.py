@@ -80,9 +80,29 @@ def test_demo_alerts_fire_from_the_build(built: Built) -> None:
     assert built.total == alerts.opened and any(a.meter_id is not None for a in built.opened)
 
 
+def _plan_over_a_midnight(engine: Engine, every_steps: int = 12, silent_steps: int = 40) -> Any:
+    """The anomaly plan with its silence (the second injection, on meter 7 of the simulator's list) starting 3 hours
+    of that meter's readings before a local midnight. A silent meter is the stale rule's when its newest reading
+    of the day's window lags its peers' (alerts/service_detect.py): a silence that covers the end of a day is seen
+    by that day's last evaluation, whenever the alerts loop runs it. Stepped, 10 simulated hours pass in 10 s, so a
+    silence inside one day would be seen only if a pass of the loop fell within it — how long a pass takes, and
+    the time of day the demo was built, would decide the test."""
+    with session_scope(engine, write=False) as session:
+        meters = service_simulator.simulated_meters(session, SYSTEM)
+    silenced = meters[7 % len(meters)]
+    midnight = datetime.combine(silenced.ts.date() + timedelta(days=1), datetime.min.time())
+    silence_step = int((midnight - timedelta(hours=3) - silenced.ts) / silenced.interval)
+    while silence_step < every_steps:
+        silence_step += int(timedelta(days=1) / silenced.interval)
+    assert timedelta(hours=4) < silenced.interval * silent_steps  # the silence reaches past the midnight
+    return service_simulator.AnomalyPlan(
+        first_step=silence_step - every_steps, every_steps=every_steps, spike_steps=8, silent_steps=silent_steps
+    )
+
+
 def test_demo_alerts_fire_from_the_live_data(built: Built, mqtt_broker: int, wait_until: Any) -> None:
     engine, result, reference = built.engine, built.result, shipped_reference()
-    plan = service_simulator.AnomalyPlan(first_step=4, every_steps=12, spike_steps=8, silent_steps=40)
+    plan = _plan_over_a_midnight(engine)
     live = service_simulator.start_live_demo(
         engine, SYSTEM, port=mqtt_broker, step_seconds=0.25, flush_seconds=0.5, anomalies=plan, realtime=False
     )
