@@ -77,10 +77,11 @@ def _fetch(world: Any, tmp_path: Path, users: list[str]) -> dict[str, list[Any]]
 
 
 def _import_longgang_version(world: Any, tmp_path: Path) -> None:
-    """Version 1 of longgang-2022, imported by an administrator: the shipped text with one note changed."""
+    """Version 1 of longgang-2022, imported by an administrator: the shipped text with one note changed (holding
+    markup, which the page must show as text)."""
     text = (packs_dir() / "longgang-2022.yaml").read_text(encoding="utf-8")
     changed = text.replace(
-        "    note: paid to the storage operator (储能运营主体)", "    note: imported copy; paid to the operator"
+        "    note: paid to the storage operator (储能运营主体)", "    note: imported copy; paid to the <b>operator</b>"
     )
     assert changed != text
     path = tmp_path / "longgang-2022.yaml"
@@ -115,7 +116,9 @@ def test_policy_pages_in_chinese_and_english(world: Any, tmp_path: Path) -> None
         assert "一年内生产性设备与信息化投入 100万元（含）至 200万元（不含） → 14%" in html  # a tier, boundaries stated
         assert "每个项目不超过 500万元" in html  # the retrofit cap
         assert "longgang-2022.subsidy.storage" in html  # the item's id
-        assert "imported copy; paid to the operator" in html  # the version in force is the import
+        assert "imported copy; paid to the" in html  # the version in force is the import
+        # a pack's text is text, not markup: escaped by the page (&lt;b&gt;), then once more by the page's frame
+        assert "paid to the &amp;lt;b&amp;gt;operator&amp;lt;/b&amp;gt;" in html
         assert "Original:" not in html and "Energy-storage projects actually in operation" not in html
 
     # an alias answers as the id; the shipped version is still readable, marked as not in force
